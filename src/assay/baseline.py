@@ -1,0 +1,163 @@
+"""`assay baseline`: the pipeline from a project path to a `BaselineReport`.
+
+discover -> run (supervised workers) -> measure (coverage) -> analyse (categories, triage)
+-> the report object. Formatting and writing files is the CLI's and report/'s business.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assay import __version__
+from assay.config import Config, load_config
+from assay.discover import find_project, find_python
+from assay.errors import InputError
+from assay.measure.coverage import CoverageMeasurement
+from assay.model import BaselineReport, CategorySummary, Counts, ProjectInfo, RunInfo
+from assay.runner.categories import TestItem, assign, category_paths
+from assay.runner.results import ResultCollector
+from assay.runner.supervisor import Event, RunRequest, run_suite
+from assay.triage import UserCategory, triage
+
+
+@dataclass
+class BaselineOptions:
+    path: Path
+    python: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    coverage: bool | None = None
+    contexts: bool | None = None
+    state_dir: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def effective_config(options: BaselineOptions, config: Config) -> Config:
+    """CLI flags win over [tool.assay]."""
+    if options.python is not None:
+        config.python = options.python
+    if options.workers is not None:
+        if options.workers < 1:
+            raise InputError("--workers must be at least 1")
+        config.workers = options.workers
+    if options.timeout is not None:
+        if options.timeout <= 0:
+            raise InputError("--timeout must be positive")
+        config.timeout = options.timeout
+    if options.coverage is not None:
+        config.coverage = options.coverage
+    if options.contexts is not None:
+        config.contexts = options.contexts
+    config.pytest_args = [*config.pytest_args, *options.pytest_args]
+    return config
+
+
+def run_baseline(
+    options: BaselineOptions, on_event: Callable[[Event], None] | None = None
+) -> BaselineReport:
+    project = find_project(options.path)
+    config = effective_config(options, load_config(project.pyproject))
+    python = find_python(project.root, config.python)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    started_at = datetime.now(UTC)
+    run_dir = state_dir / "runs" / started_at.strftime("%Y%m%dT%H%M%S.%fZ")
+    measurement = (
+        CoverageMeasurement(project, python, run_dir, contexts=config.contexts)
+        if config.coverage
+        else None
+    )
+    request = RunRequest(
+        root=project.root,
+        python=python,
+        run_dir=run_dir,
+        pytest_args=config.pytest_args,
+        workers=config.workers,
+        timeout=config.timeout,
+        dependencies=project.dependencies,
+        coverage=measurement.worker_settings() if measurement else None,
+        pycache_dir=state_dir / "pycache",
+    )
+    collector = ResultCollector()
+
+    def consume(event: Event) -> None:
+        collector(event)
+        if on_event is not None:
+            on_event(event)
+
+    t0 = time.monotonic()
+    outcome = run_suite(request, consume)
+    duration = time.monotonic() - t0
+    items = [TestItem(i.nodeid, i.file, i.markers) for i in collector.items.values()]
+    if not items and not collector.collection_errors:
+        raise InputError(f"{project.root}: no tests collected (test paths: "
+                         f"{', '.join(project.test_paths)})")  # fmt: skip
+    categories = assign(items, config.categories)
+    tests, counts, subtests = collector.results(categories)
+    coverage = (
+        measurement.report(outcome.coverage_files, config.coverage_bands, config.coverage_goals)
+        if measurement
+        else None
+    )
+    summaries = []
+    for name in dict.fromkeys(categories[t.nodeid] for t in tests):
+        members = [t for t in tests if t.category == name]
+        category_counts = Counts()
+        for test in members:
+            category_counts.add(test.outcome)
+        summaries.append(
+            CategorySummary(
+                name=name,
+                paths=category_paths(name, items, categories),
+                counts=category_counts,
+                duration_s=round(sum(t.duration_s for t in members), 3),
+                tests=len(members),
+            )
+        )
+    failure_categories = triage(
+        tests,
+        collector.collection_errors,
+        project.root,
+        project.source_packages,
+        [UserCategory(c.name, c.message, c.trace, c.action) for c in config.failure_categories],
+    )
+    bad = counts.bad + len(collector.collection_errors)
+    return BaselineReport(
+        project=ProjectInfo(
+            root=str(project.root),
+            name=project.name,
+            test_paths=project.test_paths,
+            source_packages=project.source_packages,
+            python=python,
+        ),
+        run=RunInfo(
+            workers=config.workers,
+            timeout_s=config.timeout,
+            pytest_args=config.pytest_args,
+            command=_plain_command(project.root, python, config.pytest_args),
+            worker_restarts=outcome.worker_restarts,
+            warnings=outcome.warnings,
+        ),
+        environment=collector.environment,
+        counts=counts,
+        subtests=subtests,
+        tests=tests,
+        categories=summaries,
+        collection_errors=collector.collection_errors,
+        started_at=started_at.isoformat(timespec="seconds"),
+        duration_s=round(duration, 3),
+        assay_version=__version__,
+        exit_code=1 if bad else 0,
+        coverage=coverage,
+        failure_categories=failure_categories,
+    )
+
+
+def _plain_command(root: Path, python: str, args: list[str]) -> str:
+    py = os.path.relpath(python, root) if python.startswith(str(root) + os.sep) else python
+    return f"cd {shlex.quote(str(root))} && {shlex.join([py, '-m', 'pytest', *args])}"

@@ -1,0 +1,101 @@
+"""The `assay` command line.
+
+Exit codes (DESIGN.md): 0 pass, 1 tests failed, 2 usage or input error, 3 internal error.
+Bad input is one line on stderr, never a traceback; an internal error is one line too,
+with the traceback saved to a file the line names.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assay import __version__
+from assay.errors import InputError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="assay")
+def cli() -> None:
+    """Audit a Python project's test suite and report what it really does."""
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--python", help="Interpreter of the project's environment "
+              "(default: PATH/.venv/bin/python if present, else the one running assay).")
+@click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
+@click.option("--coverage/--no-coverage", default=None, help="Measure line and branch coverage "
+              "(default on).")
+@click.option("--contexts/--no-contexts", default=None,
+              help="Record which test ran which line, fixtures included.")
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
+              help="Write the Markdown report here.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Write the JSON report (schema assay.baseline/1) here.")
+@click.option("--state-dir", type=click.Path(path_type=Path),
+              help="Where assay keeps runs and caches (default PATH/.assay).")
+@click.option("--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string.")
+def baseline(path: Path, python: str | None, workers: int | None, timeout: float | None,
+             coverage: bool | None, contexts: bool | None, markdown_path: Path | None,
+             json_path: Path | None, state_dir: Path | None, pytest_args: str) -> int:  # fmt: skip
+    """Run the suite under supervision and report exactly what happened.
+
+    Exit code 0 when every test passed (skips and xfails allowed), 1 when any test failed,
+    errored, timed out or crashed, or a file could not be collected.
+    """
+    from assay.baseline import BaselineOptions, run_baseline
+    from assay.report import console, json_report, markdown
+
+    try:
+        extra = shlex.split(pytest_args)
+    except ValueError as exc:
+        raise InputError(f"--pytest-args: {exc}") from None
+    options = BaselineOptions(path, python, workers, timeout, coverage, contexts, state_dir, extra)
+    with console.progress() as on_event:
+        report = run_baseline(options, on_event)
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, markdown.render(report))
+    console.summary(report)
+    return report.exit_code
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code: Any = cli.main(args=argv, prog_name="assay", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        print(f"assay: error: {exc.format_message()}", file=sys.stderr)
+        code = 2
+    except click.exceptions.Abort:
+        print("assay: interrupted", file=sys.stderr)
+        code = 130
+    except InputError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        code = 2
+    except Exception:
+        fd, name = tempfile.mkstemp(prefix="assay-crash-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            traceback.print_exc(file=f)
+        print(f"assay: internal error (a bug in assay); traceback saved to {name}", file=sys.stderr)
+        code = 3
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,182 @@
+"""`[tool.assay]` in pyproject.toml, validated; every option also has a CLI flag.
+
+A malformed table is an input error with the key named, never a traceback: a typo in a
+threshold must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.errors import InputError
+from assay.runner.markexpr import MarkerExpression
+
+
+@dataclass
+class CategoryRule:
+    """Tests under any of `paths`, or whose markers satisfy `marker`, belong to `name`."""
+
+    name: str
+    paths: list[str] = field(default_factory=list)
+    marker: str | None = None
+
+
+@dataclass
+class UserFailureCategory:
+    name: str
+    message: str | None = None
+    trace: str | None = None
+    action: str = ""
+
+
+@dataclass
+class Config:
+    timeout: float = 60.0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    python: str | None = None
+    categories: list[CategoryRule] = field(default_factory=list)
+    coverage: bool = True
+    contexts: bool = False
+    coverage_bands: dict[str, float] = field(
+        default_factory=lambda: {"Critical": 20.0, "Low": 50.0, "Fair": 70.0, "Good": 90.0}
+    )
+    coverage_goals: dict[str, float] = field(
+        default_factory=lambda: {"line": 80.0, "branch": 90.0}
+    )
+    failure_categories: list[UserFailureCategory] = field(default_factory=list)
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def load_config(pyproject: dict[str, Any]) -> Config:
+    table = pyproject.get("tool", {}).get("assay", {})
+    if not isinstance(table, dict):
+        raise InputError("[tool.assay] must be a table")
+    config = Config()
+    for key, value in table.items():
+        if key not in _FIELDS:
+            known = ", ".join(sorted(_FIELDS))
+            raise InputError(f"[tool.assay] unknown key {key!r} (known keys: {known})")
+        _FIELDS[key](config, value)
+    return config
+
+
+def _number(key: str, value: Any, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise InputError(f"[tool.assay] {key} must be a number >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def _integer(key: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"[tool.assay] {key} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"[tool.assay] {key} must be true or false, got {value!r}")
+    return value
+
+
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"[tool.assay] {key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _string_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"[tool.assay] {key} must be a string or a list of strings")
+    return list(value)
+
+
+def _categories(config: Config, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise InputError("[tool.assay.categories] must map a name to paths or {marker = ...}")
+    for name, spec in value.items():
+        key = f"categories.{name}"
+        if isinstance(spec, (str, list)):
+            config.categories.append(CategoryRule(name, paths=_string_list(key, spec)))
+        elif isinstance(spec, dict):
+            unknown = set(spec) - {"paths", "marker"}
+            if unknown or not spec:
+                raise InputError(f"[tool.assay] {key} takes 'paths' and/or 'marker'")
+            marker = spec.get("marker")
+            if marker is not None and not isinstance(marker, str):
+                raise InputError(f"[tool.assay] {key}.marker must be a string")
+            if marker is not None:
+                try:
+                    MarkerExpression(marker)
+                except ValueError as exc:
+                    raise InputError(f"[tool.assay] {key}.marker: {exc}") from None
+            config.categories.append(
+                CategoryRule(name, _string_list(key, spec.get("paths", [])), marker)
+            )
+        else:
+            raise InputError(f"[tool.assay] {key} must be paths or a table")
+
+
+def _bands(config: Config, value: Any) -> None:
+    if not isinstance(value, dict) or not value:
+        raise InputError("[tool.assay] coverage_bands must map a status to an upper bound")
+    config.coverage_bands = {
+        str(k): _number(f"coverage_bands.{k}", v, 0) for k, v in value.items()
+    }
+
+
+def _goals(config: Config, value: Any) -> None:
+    if not isinstance(value, dict) or set(value) - {"line", "branch"}:
+        raise InputError("[tool.assay] coverage_goals takes 'line' and 'branch' percentages")
+    for k, v in value.items():
+        config.coverage_goals[k] = _number(f"coverage_goals.{k}", v, 0)
+
+
+def _failure_categories(config: Config, value: Any) -> None:
+    if not isinstance(value, list):
+        raise InputError("[[tool.assay.failure_categories]] must be an array of tables")
+    for i, entry in enumerate(value):
+        where = f"failure_categories[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise InputError(f"[tool.assay] {where} needs a 'name'")
+        unknown = set(entry) - {"name", "message", "trace", "action"}
+        if unknown:
+            raise InputError(f"[tool.assay] {where}: unknown key {sorted(unknown)[0]!r}")
+        if not entry.get("message") and not entry.get("trace"):
+            raise InputError(f"[tool.assay] {where} needs a 'message' or 'trace' regex")
+        for k in ("message", "trace"):
+            if entry.get(k) is not None:
+                try:
+                    re.compile(entry[k])
+                except (re.error, TypeError) as exc:
+                    raise InputError(f"[tool.assay] {where}.{k}: bad regex: {exc}") from None
+        config.failure_categories.append(
+            UserFailureCategory(
+                entry["name"], entry.get("message"), entry.get("trace"), entry.get("action", "")
+            )
+        )
+
+
+def _set(name: str, convert: Any) -> Any:
+    def apply(config: Config, value: Any) -> None:
+        setattr(config, name, convert(name, value))
+
+    return apply
+
+
+_FIELDS: dict[str, Any] = {
+    "timeout": _set("timeout", lambda k, v: _number(k, v, 0.1)),
+    "workers": _set("workers", lambda k, v: _integer(k, v, 1)),
+    "python": _set("python", lambda k, v: _string(k, v)),
+    "coverage": _set("coverage", _boolean),
+    "contexts": _set("contexts", _boolean),
+    "pytest_args": _set("pytest_args", _string_list),
+    "categories": _categories,
+    "coverage_bands": _bands,
+    "coverage_goals": _goals,
+    "failure_categories": _failure_categories,
+}

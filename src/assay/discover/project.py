@@ -1,0 +1,203 @@
+"""Find what pytest would find: the project root, its test paths and its source packages.
+
+Nothing here imports or runs project code; it reads the same configuration files pytest
+reads, in pytest's order of precedence, so that assay's idea of "the suite" is pytest's.
+"""
+
+from __future__ import annotations
+
+import configparser
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assay.errors import InputError
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini")
+TEST_DIR_NAMES = ("tests", "test", "testing")
+NOT_SOURCE_DIRS = {
+    "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks",
+    "scripts", "build", "dist", "venv", ".venv", "site-packages", "node_modules",
+}  # fmt: skip
+
+
+@dataclass
+class Project:
+    root: Path
+    name: str
+    test_paths: list[str]  # relative to root; what pytest's testpaths say, else found dirs
+    source_packages: list[str]  # relative to root: package dirs or single-module files
+    pyproject: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)  # declared distribution names
+
+
+def find_project(path: Path) -> Project:
+    """The project that holds `path`: the nearest folder upwards with a packaging/pytest file."""
+    path = path.resolve()
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    start = path if path.is_dir() else path.parent
+    for candidate in (start, *start.parents):
+        if any((candidate / m).is_file() for m in ROOT_MARKERS):
+            return _load(candidate)
+    raise InputError(
+        f"{path}: not a Python project (no {', '.join(ROOT_MARKERS)} here or above)"
+    )
+
+
+def _load(root: Path) -> Project:
+    pyproject = _read_toml(root / "pyproject.toml")
+    name = str(pyproject.get("project", {}).get("name") or _setup_cfg_name(root) or root.name)
+    return Project(
+        root=root,
+        name=name,
+        test_paths=_test_paths(root, pyproject),
+        source_packages=_source_packages(root),
+        pyproject=pyproject,
+        dependencies=_declared_dependencies(root, pyproject),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+
+
+def _ini(path: Path) -> configparser.ConfigParser | None:
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise InputError(f"{path}: malformed configuration: {exc}".splitlines()[0]) from None
+    return parser
+
+
+def pytest_ini_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
+    """pytest's own configuration for this root, from the file pytest would pick.
+
+    pytest's precedence: pytest.ini, then pyproject.toml ([tool.pytest.ini_options] or
+    pytest 9's [tool.pytest]), then tox.ini [pytest], then setup.cfg [tool:pytest].
+    """
+    ini = _ini(root / "pytest.ini")
+    if ini is not None and ini.has_section("pytest"):
+        return dict(ini["pytest"])
+    tool = pyproject.get("tool", {}).get("pytest", {})
+    if isinstance(tool, dict) and tool:
+        options = tool.get("ini_options", tool)
+        if isinstance(options, dict):
+            return options
+    for fname, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        parser = _ini(root / fname)
+        if parser is not None and parser.has_section(section):
+            return dict(parser[section])
+    return {}
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return []
+
+
+def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
+    configured = [p for p in _as_list(pytest_ini_options(root, pyproject).get("testpaths"))]
+    found = [p for p in configured if any(root.glob(p))]
+    if found:
+        return found
+    dirs = [d for d in TEST_DIR_NAMES if (root / d).is_dir()]
+    if dirs:
+        return dirs
+    inside = sorted(
+        str(p.relative_to(root)) for p in root.glob("*/tests") if (p.parent / "__init__.py").exists()
+    )
+    return inside or ["."]
+
+
+def _source_packages(root: Path) -> list[str]:
+    """Packages under test: src layout first, then top-level packages, then top-level modules."""
+    src = root / "src"
+    if src.is_dir():
+        pkgs = sorted(
+            str(p.relative_to(root))
+            for p in src.iterdir()
+            if (p.is_dir() and (p / "__init__.py").exists())
+            or (p.suffix == ".py" and p.is_file())
+        )
+        if pkgs:
+            return pkgs
+    pkgs = sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir()
+        and p.name not in NOT_SOURCE_DIRS
+        and not p.name.startswith(".")
+        and (p / "__init__.py").exists()
+    )
+    if pkgs:
+        return pkgs
+    return sorted(
+        p.name
+        for p in root.glob("*.py")
+        if p.name not in ("setup.py", "conftest.py", "noxfile.py", "tasks.py")
+        and not p.name.startswith("test")
+    )
+
+
+def _setup_cfg_name(root: Path) -> str | None:
+    parser = _ini(root / "setup.cfg")
+    if parser is not None and parser.has_option("metadata", "name"):
+        return parser.get("metadata", "name")
+    return None
+
+
+def _declared_dependencies(root: Path, pyproject: dict[str, Any]) -> list[str]:
+    """Distribution names the project declares, so the report can show what is installed."""
+    specs: list[str] = []
+    project = pyproject.get("project", {})
+    specs += _as_spec_list(project.get("dependencies"))
+    for group in (project.get("optional-dependencies") or {}).values():
+        specs += _as_spec_list(group)
+    for group in (pyproject.get("dependency-groups") or {}).values():
+        specs += [s for s in _as_spec_list(group)]
+    parser = _ini(root / "setup.cfg")
+    if parser is not None:
+        if parser.has_option("options", "install_requires"):
+            specs += parser.get("options", "install_requires").splitlines()
+        if parser.has_section("options.extras_require"):
+            for value in parser["options.extras_require"].values():
+                specs += value.splitlines()
+    for req in sorted(root.glob("requirements*.txt")):
+        specs += req.read_text(encoding="utf-8", errors="replace").splitlines()
+    names: list[str] = []
+    for spec in specs:
+        name = _requirement_name(spec)
+        if name and name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    return names
+
+
+def _as_spec_list(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _requirement_name(spec: str) -> str | None:
+    spec = spec.split("#", 1)[0].strip()
+    if not spec or spec.startswith(("-", ".", "/")) or "://" in spec:
+        return None
+    name = ""
+    for ch in spec:
+        if ch.isalnum() or ch in "-_.":
+            name += ch
+        else:
+            break
+    return name or None

@@ -1,0 +1,1 @@
+"""Measure stage: coverage of the run."""

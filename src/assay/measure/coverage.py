@@ -1,0 +1,175 @@
+"""Line and branch coverage through coverage.py's API, in the same run as the tests.
+
+Each worker writes its own data file (two coverage processes sharing one file corrupt it);
+here they are combined and reported with coverage.py's own JSON reporter, so every figure
+is the one `coverage report` would print for the same data. The project's own coverage
+configuration (.coveragerc, setup.cfg, tox.ini, pyproject.toml) is honoured; when it names
+no source, the discovered packages are measured and test folders inside them are omitted.
+
+With contexts on, each line is tagged `<nodeid>|setup`, `|run` or `|teardown`, switched from
+pytest's hooks, so code run by fixtures is attributed to the test that needed it (coverage's
+own `dynamic_context = test_function` only sees the test function's frame).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import coverage
+
+from assay.discover.project import Project
+from assay.model import CoverageReport, ModuleCoverage
+
+
+class CoverageMeasurement:
+    def __init__(self, project: Project, python: str, run_dir: Path, contexts: bool) -> None:
+        self.project = project
+        self.python = python
+        self.dir = run_dir / "coverage"
+        self.data_file = run_dir / "coverage.db"
+        self.contexts = contexts
+        self.config_file = _coverage_config_file(project.root)
+
+    def worker_settings(self) -> dict[str, Any]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        settings: dict[str, Any] = {
+            "data_file": str(self.dir / ".coverage"),
+            "config_file": str(self.config_file) if self.config_file else False,
+            "contexts": self.contexts,
+            "fallback_path": str(_fallback_path(self.dir.parent)),
+        }
+        probe = self._coverage(data_file=None)
+        if not (probe.get_option("run:source") or probe.get_option("run:include")):
+            settings["source"] = [str(self.project.root / p) if not p.endswith(".py")
+                                  else p[:-3].replace("/", ".")
+                                  for p in self.project.source_packages]  # fmt: skip
+            if not probe.get_option("run:omit"):
+                settings["omit"] = [f"{self.project.root / t}/*" for t in self.project.test_paths
+                                    if t != "."]  # fmt: skip
+        return settings
+
+    def _coverage(self, data_file: str | None) -> coverage.Coverage:
+        return coverage.Coverage(
+            data_file=data_file,
+            config_file=str(self.config_file) if self.config_file else False,
+            branch=True,
+        )
+
+    def report(
+        self, worker_files: list[str], bands: dict[str, float], goals: dict[str, float]
+    ) -> CoverageReport | None:
+        data_paths = [str(p) for p in self.dir.glob(".coverage*")] if self.dir.is_dir() else []
+        if not data_paths:
+            return None
+        cov = self._coverage(str(self.data_file))
+        cwd = os.getcwd()
+        os.chdir(self.project.root)  # coverage.py reports paths relative to the cwd
+        try:
+            cov.combine(data_paths, keep=False)
+            cov.save()
+            json_path = self.dir.parent / "coverage.json"
+            try:
+                cov.json_report(outfile=str(json_path), ignore_errors=True)
+            except coverage.exceptions.NoDataError:
+                return None
+            data = json.loads(json_path.read_text())
+        finally:
+            os.chdir(cwd)
+        modules = [
+            _module(path, entry["summary"], entry.get("missing_lines", []), bands)
+            for path, entry in sorted(data["files"].items())
+        ]
+        totals = _module("TOTAL", data["totals"], [], bands)
+        gaps = {
+            "line": round(max(0.0, goals["line"] - totals.line_percent), 2),
+            "branch": round(max(0.0, goals["branch"] - (totals.branch_percent or 0.0)), 2),
+        }
+        return CoverageReport(
+            totals=totals,
+            modules=modules,
+            goals=dict(goals),
+            gaps=gaps,
+            coverage_version=coverage.__version__,
+            contexts=self.contexts,
+            data_file=str(self.data_file),
+        )
+
+
+def status(percent: float, bands: dict[str, float]) -> str:
+    """The first band whose upper bound the figure is below; above them all: Excellent."""
+    for name, upper in sorted(bands.items(), key=lambda kv: kv[1]):
+        if percent < upper:
+            return name
+    return "Excellent"
+
+
+def _module(
+    path: str, summary: dict[str, Any], missing: list[int], bands: dict[str, float]
+) -> ModuleCoverage:
+    statements = summary["num_statements"]
+    branches = summary.get("num_branches", 0)
+    line_percent = 100.0 * summary["covered_lines"] / statements if statements else 100.0
+    branch_percent = (
+        100.0 * summary.get("covered_branches", 0) / branches if branches else None
+    )
+    return ModuleCoverage(
+        path=path,
+        statements=statements,
+        missing_lines=list(missing),
+        branches=branches,
+        partial_branches=summary.get("num_partial_branches", 0),
+        covered_lines=summary["covered_lines"],
+        covered_branches=summary.get("covered_branches", 0),
+        line_percent=round(line_percent, 2),
+        branch_percent=round(branch_percent, 2) if branch_percent is not None else None,
+        percent_covered=round(summary["percent_covered"], 2),
+        status=status(summary["percent_covered"], bands),
+    )
+
+
+def _coverage_config_file(root: Path) -> Path | None:
+    """The file coverage.py itself would read its settings from, in its own order."""
+    rc = root / ".coveragerc"
+    if rc.is_file():
+        return rc
+    for name in ("setup.cfg", "tox.ini"):
+        path = root / name
+        if path.is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(path, encoding="utf-8")
+            except configparser.Error:
+                continue
+            if any(s.startswith("coverage:") for s in parser.sections()):
+                return path
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError):
+            return None
+        if "coverage" in data.get("tool", {}):
+            return pyproject
+    return None
+
+
+def _fallback_path(state: Path) -> Path:
+    """A folder holding only this coverage.py, for project environments that lack one.
+
+    Appended to the worker's sys.path (after site-packages), so a project's own
+    coverage.py always wins and nothing else of assay's environment leaks in.
+    """
+    folder = state / "coverage-fallback"
+    link = folder / "coverage"
+    if not link.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            link.symlink_to(Path(coverage.__file__).parent, target_is_directory=True)
+        except FileExistsError:
+            pass
+    return folder

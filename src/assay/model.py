@@ -1,0 +1,230 @@
+"""The data objects passed between pipeline stages.
+
+Every stage reads and writes these plain dataclasses and nothing else, so a report is a
+pure function of a `BaselineReport` and the JSON written to disk is `to_dict(report)`.
+Field names here are the JSON contract (docs/schema.md); add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+BASELINE_SCHEMA = "assay.baseline/1"
+
+# Outcomes pytest itself can report, then the two only a supervisor can see.
+PYTEST_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+OUTCOMES = (*PYTEST_OUTCOMES, "timeout", "crashed")
+# Outcomes that make a run red (exit code 1).
+BAD_OUTCOMES = ("failed", "error", "timeout", "crashed")
+
+
+@dataclass
+class Counts:
+    """Outcome counts, tallied per report exactly as pytest's summary line tallies them."""
+
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    timeout: int = 0
+    crashed: int = 0
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + n)
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, o) for o in OUTCOMES)
+
+    @property
+    def bad(self) -> int:
+        return sum(getattr(self, o) for o in BAD_OUTCOMES)
+
+
+@dataclass
+class SubtestCounts:
+    """Subtest reports (unittest subTest, pytest's `subtests` fixture), kept apart.
+
+    pytest 9 adds failed subtests to its `failed` total (so `Counts.failed` does too)
+    and prints passed ones as "N subtests passed"; these are the per-outcome tallies.
+    """
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+
+
+@dataclass
+class Frame:
+    path: str  # relative to the project root when inside it, else absolute
+    lineno: int
+    function: str
+
+
+@dataclass
+class Failure:
+    """What went wrong in the phase that decided a test's outcome."""
+
+    when: str  # setup | call | teardown | collect | run (killed by the supervisor)
+    exc_type: str  # e.g. "TypeError", "AssertionError", "Timeout", "Crash"
+    message: str  # str(exception): the full message, first line is what triage uses
+    frames: list[Frame] = field(default_factory=list)  # outermost first, innermost last
+
+
+@dataclass
+class Subtest:
+    description: str
+    outcome: str
+    message: str = ""
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    outcome: str
+    duration_s: float
+    category: str
+    file: str
+    message: str = ""  # one line: the crash message, skip reason, or timeout/crash cause
+    longrepr: str = ""  # pytest's full failure text (or the hung test's Python stack)
+    failure: Failure | None = None
+    markers: list[str] = field(default_factory=list)
+    subtests: list[Subtest] = field(default_factory=list)
+
+
+@dataclass
+class CollectionError:
+    path: str
+    message: str  # one line
+    longrepr: str = ""
+    failure: Failure | None = None
+
+
+@dataclass
+class CategorySummary:
+    name: str
+    paths: list[str]
+    counts: Counts
+    duration_s: float
+    tests: int = 0
+
+
+@dataclass
+class Environment:
+    python_version: str = ""
+    implementation: str = ""
+    executable: str = ""
+    virtualenv: str | None = None
+    pytest_version: str = ""
+    platform: str = ""
+    dependencies: dict[str, str | None] = field(default_factory=dict)  # None: not installed
+
+
+@dataclass
+class ProjectInfo:
+    root: str
+    name: str
+    test_paths: list[str]
+    source_packages: list[str]
+    python: str
+
+
+@dataclass
+class RunInfo:
+    """How the run was made, so it can be reproduced."""
+
+    workers: int
+    timeout_s: float
+    pytest_args: list[str]
+    command: str  # the equivalent plain pytest command
+    worker_restarts: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FailureCluster:
+    """Failures with one signature: same exception type, normalised message and project frame."""
+
+    signature: str  # short hash, stable across runs for the same algorithm version
+    exc_type: str
+    template: str  # the normalised first line of the message
+    frame: str  # "path::function" of the innermost project frame, "" when none
+    tests: list[str]
+    example: str = ""  # one real (un-normalised) message of the cluster
+
+
+@dataclass
+class FailureCategory:
+    """Clusters that share one root cause, with the evidence and the fix."""
+
+    rule: str  # signature-mismatch | mock-misuse | mock-as-path | interface-drift | ...
+    title: str
+    root_cause: str
+    action: str
+    evidence: list[str]
+    tests: list[str]
+    signatures: list[str]
+    priority: int  # 1 = fix first
+    clusters: list[FailureCluster] = field(default_factory=list)
+    reproduce: str = ""  # a pytest command that runs exactly these tests
+
+
+@dataclass
+class ModuleCoverage:
+    path: str
+    statements: int
+    missing_lines: list[int]
+    branches: int
+    partial_branches: int
+    covered_lines: int
+    covered_branches: int
+    line_percent: float
+    branch_percent: float | None  # None when the module has no branches
+    percent_covered: float  # coverage.py's own figure (lines and branches together)
+    status: str  # Critical | Low | Fair | Good | Excellent
+
+
+@dataclass
+class CoverageReport:
+    totals: ModuleCoverage
+    modules: list[ModuleCoverage]
+    goals: dict[str, float]  # {"line": 80.0, "branch": 90.0}
+    gaps: dict[str, float]  # percentage points still missing to each goal (0 when met)
+    coverage_version: str
+    contexts: bool  # per-test contexts were recorded (in data_file)
+    data_file: str
+
+
+@dataclass
+class BaselineReport:
+    project: ProjectInfo
+    run: RunInfo
+    environment: Environment
+    counts: Counts
+    subtests: SubtestCounts
+    tests: list[TestResult]
+    categories: list[CategorySummary]
+    collection_errors: list[CollectionError]
+    started_at: str
+    duration_s: float
+    assay_version: str
+    exit_code: int
+    schema: str = BASELINE_SCHEMA
+    coverage: CoverageReport | None = None
+    failure_categories: list[FailureCategory] = field(default_factory=list)
+
+
+def to_dict(obj: Any) -> Any:
+    """JSON-ready form of any model object (dataclasses become dicts, recursively)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj

@@ -1,0 +1,1 @@
+"""Report stage: pure functions from the model to text."""

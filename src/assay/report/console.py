@@ -1,0 +1,118 @@
+"""What `assay baseline` prints: a progress bar while it runs, tables when it is done.
+
+The progress bar only appears on an interactive terminal outside CI; logs stay clean.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assay.model import BAD_OUTCOMES, BaselineReport, Counts
+
+COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "timeout", "crashed")
+
+
+def interactive() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
+    if not interactive():
+        yield lambda event: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[bad]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("collecting", total=None, bad="")
+    bad = 0
+
+    def on_event(event: dict[str, Any]) -> None:
+        nonlocal bad
+        kind = event["e"]
+        if kind == "collected":
+            bar.update(task, description="running", total=len(event["items"]))
+        elif kind == "report" and event["category"] in BAD_OUTCOMES:
+            bad += 1
+        elif kind == "killed":
+            bad += 1
+        if kind in ("finish", "killed"):
+            bar.update(task, advance=1, bad=f"[red]{bad} failing" if bad else "")
+
+    with bar:
+        yield on_event
+
+
+def summary(report: BaselineReport, console: Console | None = None) -> None:
+    console = console or Console(highlight=False)
+    counts = report.counts
+    console.print(
+        f"[bold]assay baseline[/bold] {report.project.name} ({report.project.root}): "
+        f"{len(report.tests)} tests in {report.duration_s:.1f}s, {report.run.workers} workers"
+    )
+    table = Table(title="Tests by category", title_justify="left")
+    table.add_column("Category")
+    table.add_column("Tests", justify="right")
+    for name in COLUMNS:
+        table.add_column(name.capitalize(), justify="right")
+    table.add_column("Time (s)", justify="right")
+    for category in report.categories:
+        table.add_row(category.name, str(category.tests), *_cells(category.counts),
+                      f"{category.duration_s:.2f}")  # fmt: skip
+    table.add_row("[bold]all (pytest's count)", str(len(report.tests)), *_cells(counts),
+                  f"{report.duration_s:.2f}", end_section=True)  # fmt: skip
+    console.print(table)
+    extra = []
+    if any(vars(report.subtests).values()):
+        extra.append("subtests: " + ", ".join(f"{v} {k}" for k, v in vars(report.subtests).items() if v))
+    if report.collection_errors:
+        extra.append(f"{len(report.collection_errors)} files could not be collected")
+    for line in extra:
+        console.print(line)
+    if report.coverage is not None:
+        totals = report.coverage.totals
+        branch = f"{totals.branch_percent:.1f}%" if totals.branch_percent is not None else "n/a"
+        console.print(
+            f"Coverage: {totals.percent_covered:.1f}% (lines {totals.line_percent:.1f}%, "
+            f"branches {branch}) over {len(report.coverage.modules)} modules"
+        )
+    if report.failure_categories:
+        failures = Table(title="Failures by root cause", title_justify="left")
+        for column in ("#", "Rule", "Tests", "Root cause"):
+            failures.add_column(column)
+        for category in report.failure_categories:
+            failures.add_row(str(category.priority), category.rule, str(len(category.tests)),
+                             category.title)  # fmt: skip
+        console.print(failures)
+    for test in report.tests:
+        if test.outcome in ("timeout", "crashed"):
+            console.print(f"[red]{test.outcome.upper()}[/red] {test.nodeid}: {test.message}")
+    for error in report.collection_errors:
+        console.print(f"[red]COLLECTION ERROR[/red] {error.path}: {error.message}")
+    for warning in report.run.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    verdict = "[green]PASS" if report.exit_code == 0 else "[red]FAIL"
+    console.print(f"{verdict}[/] exit code {report.exit_code}")
+
+
+def _cells(counts: Counts) -> list[str]:
+    cells = []
+    for name in COLUMNS:
+        value = getattr(counts, name)
+        style = "red" if name in BAD_OUTCOMES and value else ""
+        cells.append(f"[{style}]{value}[/]" if style else str(value))
+    return cells

@@ -1,0 +1,1 @@
+"""Run stage: supervised pytest workers."""

@@ -1,0 +1,321 @@
+"""assay's pytest plugin, loaded into every worker process with `-p assay_worker`.
+
+It runs inside the *project's* interpreter, which need not have assay installed, so it uses
+only the standard library, pytest, and coverage.py when asked to measure. It talks to the
+supervisor over two inherited pipes: events out, one JSON object per line, written and
+flushed as each report happens (so a worker that is killed loses nothing it already
+reported: the model is pytest's report-log), and commands in (which tests to run next).
+
+A test that hangs is stopped by faulthandler's C watchdog thread, armed per test: it needs
+no GIL, so it fires even in a C loop that never returns to the interpreter, dumps every
+thread's Python stack to a file and ends the process; the supervisor then replaces this
+worker and carries on with the remaining tests.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import sys
+import time
+from collections import deque
+from typing import Any
+
+import pytest
+
+_ENV = os.environ.get("ASSAY_WORKER")
+_settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
+_events = os.fdopen(_settings["events_fd"], "w", buffering=1) if _settings else None
+_commands = os.fdopen(_settings["commands_fd"], "r") if _settings else None
+_stack_file = open(_settings["stack_file"], "w") if _settings else None  # noqa: SIM115
+_ROOT = _settings.get("root", "")
+_cov: Any = None
+os.environ.pop("ASSAY_WORKER", None)
+
+
+def _emit(kind: str, **data: Any) -> None:
+    if _events is not None:
+        _events.write(json.dumps({"e": kind, **data}, default=str) + "\n")
+        _events.flush()
+
+
+def _start_coverage() -> None:
+    """Start measuring before the first conftest imports project code."""
+    global _cov
+    options = _settings.get("coverage")
+    if not options:
+        return
+    try:
+        import coverage
+    except ImportError:  # the project's environment has none: use assay's, after site-packages
+        sys.path.append(options["fallback_path"])
+        import coverage
+
+    _cov = coverage.Coverage(
+        data_file=options["data_file"],
+        branch=True,
+        source=options.get("source"),
+        omit=options.get("omit"),
+        config_file=options["config_file"],
+    )
+    _cov.start()
+
+
+_start_coverage()
+
+
+def _relpath(path: str) -> str:
+    if _ROOT and path.startswith(_ROOT + os.sep):
+        return path[len(_ROOT) + 1 :]
+    return path
+
+
+def _frames(excinfo: Any) -> list[dict[str, Any]]:
+    frames = []
+    for entry in excinfo.traceback:
+        try:
+            path = str(entry.path)
+            frames.append(
+                {"path": _relpath(path), "lineno": entry.lineno + 1, "function": entry.name}
+            )
+        except Exception:  # a frame pytest cannot describe is left out, not fatal
+            continue
+    return frames
+
+
+def _failure(excinfo: Any, when: str) -> dict[str, Any]:
+    try:
+        message = str(excinfo.value)
+    except Exception as exc:  # an exception whose __str__ raises
+        message = f"<str() failed: {exc!r}>"
+    return {
+        "when": when,
+        "exc_type": excinfo.typename,
+        "message": message,
+        "frames": _frames(excinfo),
+    }
+
+
+def _environment(dependencies: list[str]) -> dict[str, Any]:
+    import platform
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in dependencies:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python_version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "virtualenv": sys.prefix if sys.prefix != sys.base_prefix else None,
+        "pytest_version": pytest.__version__,
+        "platform": platform.platform(),
+        "dependencies": versions,
+    }
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> Any:
+    # pytest-cov, when a project's addopts turn it on, would write .coverage into the
+    # user's tree and fight assay's own measurement for sys.settrace: switch it off.
+    if _settings and hasattr(early_config.known_args_namespace, "no_cov"):
+        early_config.known_args_namespace.no_cov = True
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: Any) -> Any:
+    if _settings:
+        faulthandler.dump_traceback_later(_settings["collect_timeout"], exit=True, file=_stack_file)
+    try:
+        return (yield)
+    finally:
+        if _settings:
+            faulthandler.cancel_dump_traceback_later()
+
+
+_collect_errors: list[dict[str, Any]] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: Any) -> Any:
+    report = yield
+    if _settings and report.failed:
+        entry: dict[str, Any] = {
+            "path": _relpath(str(getattr(collector, "path", ""))) or report.nodeid,
+            "nodeid": report.nodeid,
+            "longrepr": report.longreprtext,
+        }
+        call = report.__dict__.get("call")  # pytest keeps it there for collect_one_node
+        if call is not None and call.excinfo is not None:
+            entry["failure"] = _failure(call.excinfo, "collect")
+        _collect_errors.append(entry)
+    return report
+
+
+def pytest_collection_finish(session: Any) -> None:
+    if not _settings:
+        return
+    items = [
+        {
+            "nodeid": item.nodeid,
+            "file": _relpath(str(item.path)),
+            "markers": sorted({m.name for m in item.iter_markers()}),
+        }
+        for item in session.items
+    ]
+    _emit(
+        "collected",
+        items=items,
+        errors=_collect_errors,
+        environment=_environment(_settings.get("dependencies", [])),
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: Any) -> Any:
+    """Run the tests the supervisor hands out, keeping one in hand for `nextitem`.
+
+    pytest tears fixtures down according to the next item, so a test only runs once the
+    one after it is known (or known not to exist): the same look-ahead pytest-xdist uses.
+    """
+    if not _settings or session.config.option.collectonly:
+        return None
+    by_id = {item.nodeid: item for item in session.items}
+    pending: deque[Any] = deque()
+    stopping = False
+    assert _commands is not None
+    while True:
+        while not stopping and len(pending) < 2:
+            _emit("want")
+            line = _commands.readline()
+            command = json.loads(line) if line else {"stop": True}
+            if command.get("stop"):
+                stopping = True
+                break
+            for nodeid in command["run"]:
+                item = by_id.get(nodeid)
+                if item is None:
+                    _emit("missing", nodeid=nodeid)
+                else:
+                    pending.append(item)
+        if not pending:
+            break
+        item = pending.popleft()
+        nextitem = pending[0] if pending else None
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.shouldfail or session.shouldstop:
+            _emit("abort", reason=str(session.shouldfail or session.shouldstop))
+            raise session.Interrupted(str(session.shouldfail or session.shouldstop))
+    return True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
+    if not _settings:
+        return (yield)
+    _emit("start", nodeid=item.nodeid, t=time.time())
+    faulthandler.dump_traceback_later(_settings["timeout"], exit=True, file=_stack_file)
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        _emit("finish", nodeid=item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: Any) -> Any:
+    if _cov is not None and _settings["coverage"].get("contexts"):
+        _cov.switch_context(f"{item.nodeid}|setup")
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: Any) -> Any:
+    if _cov is not None and _settings["coverage"].get("contexts"):
+        _cov.switch_context(f"{item.nodeid}|run")
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    if _cov is not None and _settings["coverage"].get("contexts"):
+        _cov.switch_context(f"{item.nodeid}|teardown")
+    try:
+        return (yield)
+    finally:
+        if _cov is not None and _settings["coverage"].get("contexts"):
+            _cov.switch_context("")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    report = yield
+    if _settings and call.excinfo is not None and report.outcome != "skipped":
+        report._assay_failure = _failure(call.excinfo, call.when)
+    return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logreport(report: Any) -> None:
+    if not _settings:
+        return
+    config = _config
+    category = ""
+    if config is not None:
+        status = config.hook.pytest_report_teststatus(report=report, config=config)
+        category = status[0] if status else ""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = report.longreprtext if report.longrepr else ""
+    e_lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    if hasattr(report, "wasxfail") and report.wasxfail:
+        message = str(report.wasxfail)
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2])
+    elif crash is not None:
+        message = crash.message
+    elif e_lines:
+        message = e_lines[0]
+    else:
+        message = text.strip().splitlines()[-1] if text.strip() else ""
+    data: dict[str, Any] = {
+        "nodeid": report.nodeid,
+        "when": report.when,
+        "outcome": report.outcome,
+        "category": category,
+        "duration": report.duration,
+        "message": message,
+        "longrepr": report.longreprtext if report.failed else "",
+        "failure": getattr(report, "_assay_failure", None),
+    }
+    if hasattr(report, "wasxfail"):
+        data["wasxfail"] = report.wasxfail
+    if type(report).__name__ == "SubtestReport":
+        data["subtest"] = report._sub_test_description().strip() or "subtest"
+    _emit("report", **data)
+
+
+_config: Any = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: Any) -> None:
+    global _config
+    _config = config
+    if _settings and getattr(config.option, "dist", "no") != "no":
+        # A project whose addopts say `-n auto`: assay is the scheduler here, not xdist.
+        config.option.dist = "no"
+        config.option.numprocesses = None
+        config.option.tx = []
+
+
+def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
+    if _cov is not None:
+        _cov.stop()
+        _cov.save()
+    if _settings:
+        _emit("done", exitstatus=int(exitstatus))

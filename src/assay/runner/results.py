@@ -1,0 +1,171 @@
+"""Fold the supervisor's event stream into per-test results and pytest-equal counts.
+
+Counts are tallied per report by the category pytest's own `pytest_report_teststatus`
+gave it inside the worker, which is how pytest builds its summary line; so a test that
+passes and then errors in teardown adds one `passed` and one `error`, exactly as pytest
+says. Each test also gets a single outcome, the worst of its phases, for the per-test
+list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.model import (
+    PYTEST_OUTCOMES,
+    CollectionError,
+    Counts,
+    Environment,
+    Failure,
+    Frame,
+    Subtest,
+    SubtestCounts,
+    TestResult,
+)
+
+# The worst first: a test's outcome is the first of these its reports show.
+_PRECEDENCE = ("error", "failed", "xpassed", "xfailed", "skipped", "passed")
+
+
+@dataclass
+class _Item:
+    nodeid: str
+    file: str
+    markers: list[str]
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    killed: dict[str, Any] | None = None
+
+
+class ResultCollector:
+    """An `on_event` consumer that remembers everything needed for the results."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, _Item] = {}
+        self.collection_errors: list[CollectionError] = []
+        self.environment = Environment()
+        self.started: set[str] = set()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["e"]
+        if kind == "collected":
+            for item in event["items"]:
+                self.items[item["nodeid"]] = _Item(item["nodeid"], item["file"], item["markers"])
+            self.collection_errors = [_collection_error(e) for e in event["errors"]]
+            self.environment = Environment(**event["environment"])
+        elif kind == "start":
+            self.started.add(event["nodeid"])
+        elif kind == "report" and event["nodeid"] in self.items:
+            self.items[event["nodeid"]].reports.append(event)
+        elif kind == "killed" and event["nodeid"] in self.items:
+            self.items[event["nodeid"]].killed = event
+
+    def results(self, categories: dict[str, str]) -> tuple[list[TestResult], Counts, SubtestCounts]:
+        counts = Counts()
+        subtests = SubtestCounts()
+        tests = []
+        for item in self.items.values():
+            if item.killed is None and not item.reports:
+                continue  # never started: an aborted run (-x) or a test nobody could run
+            result = _result(item, categories.get(item.nodeid, "other"))
+            if item.killed is not None:
+                counts.add(result.outcome)
+            else:
+                _tally(item.reports, counts, subtests)
+            tests.append(result)
+        return tests, counts, subtests
+
+
+def _tally(reports: list[dict[str, Any]], counts: Counts, subtests: SubtestCounts) -> None:
+    for report in reports:
+        category = report["category"]
+        if category in PYTEST_OUTCOMES:
+            counts.add(category)
+        if "subtest" in report:
+            name = category.removeprefix("subtests ")
+            if name in ("passed", "failed", "skipped", "xfailed"):
+                setattr(subtests, name, getattr(subtests, name) + 1)
+
+
+def _result(item: _Item, category: str) -> TestResult:
+    main = [r for r in item.reports if "subtest" not in r]
+    result = TestResult(
+        nodeid=item.nodeid,
+        outcome="passed",
+        duration_s=round(sum(r["duration"] for r in main), 6),
+        category=category,
+        file=item.file,
+        markers=item.markers,
+        subtests=[
+            Subtest(r["subtest"], r["category"].removeprefix("subtests ") or r["outcome"],
+                    r["message"] if r["outcome"] != "passed" else "")
+            for r in item.reports if "subtest" in r
+        ],  # fmt: skip
+    )
+    if item.killed is not None:
+        killed = item.killed
+        result.outcome = killed["outcome"]
+        result.duration_s = round(killed["duration"], 6)
+        result.message = killed["message"]
+        result.longrepr = killed["longrepr"]
+        result.failure = _failure(killed.get("failure"))
+        return result
+    by_category = {r["category"]: r for r in reversed(main) if r["category"] in _PRECEDENCE}
+    for outcome in _PRECEDENCE:
+        if outcome in by_category:
+            deciding = by_category[outcome]
+            result.outcome = outcome
+            result.message = _first_line(deciding.get("message", ""))
+            if outcome == "xfailed" and not result.message:
+                result.message = str(deciding.get("wasxfail", ""))
+            result.longrepr = deciding.get("longrepr", "")
+            result.failure = _failure(deciding.get("failure"))
+            break
+    return result
+
+
+def _failure(data: dict[str, Any] | None) -> Failure | None:
+    if not data:
+        return None
+    return Failure(
+        when=data["when"],
+        exc_type=data["exc_type"],
+        message=data["message"],
+        frames=[Frame(f["path"], f["lineno"], f["function"]) for f in data.get("frames", [])],
+    )
+
+
+_E_LINE = re.compile(r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)):\s?(?P<msg>.*)$")
+
+
+def _collection_error(data: dict[str, Any]) -> CollectionError:
+    """pytest wraps import-time errors in CollectError text; recover the real exception."""
+    longrepr = data.get("longrepr", "")
+    failure = _failure(data.get("failure"))
+    real = [m for m in map(_E_LINE.match, longrepr.splitlines()) if m]
+    if real and (failure is None or failure.exc_type in ("CollectError", "Failed")):
+        last = real[-1]
+        exc_type = last["type"].rsplit(".", 1)[-1]
+        frames = failure.frames if failure else []
+        failure = Failure("collect", exc_type, last["msg"], frames)
+    if failure is not None:
+        message = f"{failure.exc_type}: {_first_line(failure.message)}"
+    else:
+        message = _first_line(longrepr)
+    return CollectionError(data["path"], message, longrepr, failure)
+
+
+def _first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def group_by_file(tests: list[TestResult]) -> dict[str, list[TestResult]]:
+    files: dict[str, list[TestResult]] = defaultdict(list)
+    for test in tests:
+        files[test.file].append(test)
+    return files

@@ -1,0 +1,430 @@
+"""Run a pytest suite in supervised worker processes and stream what happens as events.
+
+Each worker is the project's interpreter running `pytest -p assay_worker` (see
+inject/assay_worker.py). Workers collect the suite themselves, then ask for work; the
+supervisor hands out small contiguous chunks of node ids, so fast workers take more and a
+replaced worker resumes exactly where the dead one stopped. The supervisor never runs test
+code, so it always stays responsive: a worker whose test outlives its deadline is killed
+(faulthandler's watchdog inside the worker normally ends it first, with the Python stack),
+a worker that dies is reported against the test it was running, and a new worker takes
+the rest.
+
+Events are plain dicts (`{"e": kind, ...}`) passed to `on_event` in the order they happen
+and appended to `events.jsonl` in the run folder, flushed per line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from assay.errors import InputError
+
+INJECT_DIR = Path(__file__).parent / "inject"
+GRACE_S = 5.0  # after the deadline, how long faulthandler gets before the supervisor kills
+MAX_FRUITLESS_RESTARTS = 3  # workers that die before running any test, in a row
+
+Event = dict[str, Any]
+
+
+@dataclass
+class RunRequest:
+    root: Path
+    python: str
+    run_dir: Path
+    pytest_args: list[str]
+    workers: int
+    timeout: float
+    collect_timeout: float = 300.0
+    dependencies: list[str] = field(default_factory=list)
+    coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
+    pycache_dir: Path | None = None
+
+
+@dataclass
+class RunOutcome:
+    worker_restarts: int = 0
+    warnings: list[str] = field(default_factory=list)
+    coverage_files: list[str] = field(default_factory=list)
+
+
+def worker_command(python: str, pytest_args: list[str]) -> list[str]:
+    return [
+        python, "-m", "pytest", "-p", "assay_worker", "-p", "no:cacheprovider",
+        "--continue-on-collection-errors", "-o", "faulthandler_timeout=0", *pytest_args,
+    ]  # fmt: skip
+
+
+class _Worker:
+    def __init__(self, number: int, proc: subprocess.Popen[bytes], events: int, commands: IO[str],
+                 stack_path: Path, log_path: Path) -> None:  # fmt: skip
+        self.number = number
+        self.proc = proc
+        self.events_fd = events
+        self.commands = commands
+        self.stack_path = stack_path
+        self.log_path = log_path
+        self.buffer = b""
+        self.started = time.monotonic()
+        self.current: str | None = None
+        self.current_since = 0.0
+        self.assigned: deque[str] = deque()
+        self.collected = False
+        self.finished_tests = 0
+        self.killed_by_supervisor = False
+
+    def send(self, command: dict[str, Any]) -> None:
+        try:
+            self.commands.write(json.dumps(command) + "\n")
+            self.commands.flush()
+        except BrokenPipeError:
+            pass  # it died; its exit is handled when its event pipe closes
+
+
+class Supervisor:
+    def __init__(self, request: RunRequest, on_event: Callable[[Event], None]) -> None:
+        self.request = request
+        self.on_event = on_event
+        self.outcome = RunOutcome()
+        self.queue: deque[str] = deque()
+        self.known: set[str] | None = None
+        self.workers: dict[int, _Worker] = {}
+        self.selector = selectors.DefaultSelector()
+        self.spawned = 0
+        self.fruitless = 0
+        self.startup_failure: str | None = None
+        self.aborted = False
+        request.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = (request.run_dir / "events.jsonl").open("w", encoding="utf-8")
+
+    # -- events -------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        self.log.write(json.dumps(event, default=str) + "\n")
+        self.log.flush()
+        self.on_event(event)
+
+    # -- workers ------------------------------------------------------------------------
+
+    def spawn(self) -> None:
+        number = self.spawned
+        self.spawned += 1
+        events_r, events_w = os.pipe()
+        commands_r, commands_w = os.pipe()
+        run_dir = self.request.run_dir
+        stack_path = run_dir / f"worker-{number}.stack"
+        log_path = run_dir / f"worker-{number}.log"
+        settings: dict[str, Any] = {
+            "events_fd": events_w,
+            "commands_fd": commands_r,
+            "stack_file": str(stack_path),
+            "root": str(self.request.root),
+            "timeout": self.request.timeout,
+            "collect_timeout": self.request.collect_timeout,
+            "dependencies": self.request.dependencies,
+        }
+        if self.request.coverage is not None:
+            data_file = f"{self.request.coverage['data_file']}.w{number}"
+            settings["coverage"] = {**self.request.coverage, "data_file": data_file}
+            self.outcome.coverage_files.append(data_file)
+        env = os.environ.copy()
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
+        )
+        env["ASSAY_WORKER"] = json.dumps(settings)
+        if self.request.pycache_dir is not None:
+            env["PYTHONPYCACHEPREFIX"] = str(self.request.pycache_dir)
+        with log_path.open("wb") as log:
+            try:
+                proc = subprocess.Popen(
+                    worker_command(self.request.python, self.request.pytest_args),
+                    cwd=self.request.root,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(events_w, commands_r),
+                    start_new_session=True,  # so a kill also ends what the test spawned
+                )
+            except OSError as exc:
+                raise InputError(f"cannot start {self.request.python}: {exc}") from None
+        os.close(events_w)
+        os.close(commands_r)
+        os.set_blocking(events_r, False)
+        worker = _Worker(number, proc, events_r, os.fdopen(commands_w, "w"), stack_path, log_path)
+        self.workers[number] = worker
+        self.selector.register(events_r, selectors.EVENT_READ, worker)
+
+    def kill(self, worker: _Worker) -> None:
+        worker.killed_by_supervisor = True
+        try:
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self) -> RunOutcome:
+        try:
+            for _ in range(max(1, self.request.workers)):
+                self.spawn()
+            while self.workers:
+                self.step()
+        finally:
+            for worker in list(self.workers.values()):
+                self.kill(worker)
+                worker.proc.wait()
+            self.log.close()
+        if self.known is None:
+            raise InputError(self.startup_failure or "pytest did not collect any tests")
+        return self.outcome
+
+    def step(self) -> None:
+        now = time.monotonic()
+        deadlines = [self.deadline(w) for w in self.workers.values()]
+        wait = max(0.0, min(deadlines) - now) if deadlines else None
+        for key, _ in self.selector.select(timeout=min(wait, 1.0) if wait is not None else 1.0):
+            worker: _Worker = key.data
+            try:
+                chunk = os.read(worker.events_fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if chunk:
+                self.feed(worker, chunk)
+            else:
+                self.exited(worker)
+        now = time.monotonic()
+        for worker in list(self.workers.values()):
+            if now > self.deadline(worker) and not worker.killed_by_supervisor:
+                self.kill(worker)
+
+    def deadline(self, worker: _Worker) -> float:
+        if worker.current is not None:
+            return worker.current_since + self.request.timeout + GRACE_S
+        if not worker.collected:
+            return worker.started + self.request.collect_timeout + GRACE_S
+        return float("inf")
+
+    def feed(self, worker: _Worker, chunk: bytes) -> None:
+        worker.buffer += chunk
+        *lines, worker.buffer = worker.buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self.handle(worker, json.loads(line))
+
+    def handle(self, worker: _Worker, event: Event) -> None:
+        kind = event["e"]
+        event["worker"] = worker.number
+        if kind == "collected":
+            worker.collected = True
+            self.collected(worker, event)
+            return
+        if kind == "want":
+            self.dispatch(worker)
+            return
+        if kind == "start":
+            worker.current = event["nodeid"]
+            worker.current_since = time.monotonic()
+        elif kind == "finish":
+            worker.current = None
+            worker.finished_tests += 1
+            self.fruitless = 0
+            if worker.assigned and worker.assigned[0] == event["nodeid"]:
+                worker.assigned.popleft()
+            else:
+                _discard(worker.assigned, event["nodeid"])
+        elif kind == "missing":
+            _discard(worker.assigned, event["nodeid"])
+        elif kind == "abort":
+            self.aborted = True
+            self.queue.clear()
+        self.emit(event)
+
+    def collected(self, worker: _Worker, event: Event) -> None:
+        nodeids = [item["nodeid"] for item in event["items"]]
+        if self.known is None:
+            self.known = set(nodeids)
+            self.queue.extend(nodeids)
+            self.emit(event)
+        elif set(nodeids) != self.known:
+            self.outcome.warnings.append(
+                f"worker {worker.number} collected a different set of tests "
+                f"({len(nodeids)} against {len(self.known)}): is collection deterministic?"
+            )
+
+    def dispatch(self, worker: _Worker) -> None:
+        if not self.queue:
+            worker.send({"stop": True})
+            return
+        live = sum(1 for w in self.workers.values() if w.collected)
+        size = max(1, min(64, len(self.queue) // (4 * max(1, live))))
+        chunk = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+        worker.assigned.extend(chunk)
+        worker.send({"run": chunk})
+
+    def exited(self, worker: _Worker) -> None:
+        self.selector.unregister(worker.events_fd)
+        os.close(worker.events_fd)
+        worker.commands.close()
+        returncode = worker.proc.wait()
+        del self.workers[worker.number]
+        if worker.current is not None:
+            self.report_death(worker, returncode)
+            _discard(worker.assigned, worker.current)
+        elif returncode not in (0, 1, 5) and worker.collected:
+            self.outcome.warnings.append(
+                f"worker {worker.number} ended with {_describe_exit(returncode)} between tests; "
+                f"log: {worker.log_path}"
+            )
+        if not worker.collected:
+            self.startup_failure = _startup_failure(worker, returncode, self.request)
+            self.fruitless += 1
+        elif worker.finished_tests == 0 and worker.current is None:
+            self.fruitless += 1
+        # What it was given but never started goes back to the front of the queue.
+        self.queue.extendleft(reversed(worker.assigned))
+        if not self.queue or self.aborted or self.known is None:
+            return
+        if self.fruitless >= MAX_FRUITLESS_RESTARTS:
+            for nodeid in self.queue:
+                self.emit(_never_ran(nodeid, worker.log_path))
+            self.queue.clear()
+        elif len(self.workers) < self.request.workers:
+            self.outcome.worker_restarts += 1
+            self.spawn()
+
+    def report_death(self, worker: _Worker, returncode: int) -> None:
+        assert worker.current is not None
+        duration = time.monotonic() - worker.current_since
+        stack = _read(worker.stack_path)
+        log_tail = _fatal_error_text(_read(worker.log_path))
+        if stack.startswith("Timeout (") or worker.killed_by_supervisor:
+            outcome = "timeout"
+            message = f"exceeded the {self.request.timeout:g}s timeout; stopped after {duration:.1f}s"
+            text = _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
+            frames = _parse_faulthandler(stack, str(self.request.root))
+            exc_type = "Timeout"
+        else:
+            outcome = "crashed"
+            message = f"worker process died: {_describe_exit(returncode)}"
+            text = _trim_stack(log_tail) or (
+                f"{message} while running this test; faulthandler printed nothing, so the "
+                f"process ended itself (os._exit, sys.exit in a thread) or was killed "
+                f"(SIGKILL, out of memory). Worker log: {worker.log_path}"
+            )
+            frames = _parse_faulthandler(log_tail, str(self.request.root))
+            exc_type = "Crash"
+        self.emit(
+            {
+                "e": "killed",
+                "worker": worker.number,
+                "nodeid": worker.current,
+                "outcome": outcome,
+                "message": message,
+                "longrepr": text,
+                "duration": duration,
+                "failure": {"when": "run", "exc_type": exc_type, "message": message,
+                            "frames": frames},
+            }
+        )  # fmt: skip
+
+
+def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:
+    return Supervisor(request, on_event).run()
+
+
+def _discard(queue: deque[str], nodeid: str) -> None:
+    try:
+        queue.remove(nodeid)
+    except ValueError:
+        pass
+
+
+def _never_ran(nodeid: str, log_path: Path) -> Event:
+    message = "not run: workers kept dying before running any test"
+    return {
+        "e": "killed", "nodeid": nodeid, "outcome": "error", "message": message,
+        "longrepr": f"{message}; see {log_path}", "duration": 0.0, "failure": None,
+    }  # fmt: skip
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def _fatal_error_text(log: str) -> str:
+    """What faulthandler printed when the process died (from 'Fatal Python error' on)."""
+    index = log.rfind("Fatal Python error")
+    return log[index:].strip() if index >= 0 else ""
+
+
+def _trim_stack(text: str) -> str:
+    """Drop the pytest and pluggy frames below the test: they are the same in every stack."""
+    kept = []
+    for line in text.splitlines():
+        if _FRAME.match(line) and any(p in line for p in _RUNNER_PATHS):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+_RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
+
+
+def _parse_faulthandler(text: str, root: str) -> list[dict[str, Any]]:
+    """The first thread's frames, outermost first (faulthandler prints innermost first)."""
+    frames: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        match = _FRAME.match(line)
+        if match:
+            path = match["path"]
+            if path.startswith(root + os.sep):
+                path = path[len(root) + 1 :]
+            frames.append({"path": path, "lineno": int(match["line"]), "function": match["func"]})
+        elif frames and not line.strip():
+            break
+    return list(reversed(frames))
+
+
+def _startup_failure(worker: _Worker, returncode: int, request: RunRequest) -> str:
+    stack = _read(worker.stack_path)
+    if stack.startswith("Timeout (") or worker.killed_by_supervisor:
+        where = _parse_faulthandler(stack, str(request.root))
+        at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
+        return f"collection did not finish within {request.collect_timeout:g}s{at}"
+    log = _read(worker.log_path)
+    if "No module named pytest" in log:
+        return f"pytest is not installed for {request.python} (use --python to pick the project's interpreter)"
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    interesting = [
+        line for line in lines
+        if line.startswith(("ImportError", "ERROR", "E ", "SyntaxError", "error:"))
+        or "Error" in line.split(":", 1)[0]
+    ]  # fmt: skip
+    detail = (interesting or lines or [f"no output, {_describe_exit(returncode)}"])[0]
+    if detail.startswith("E "):
+        detail = detail[2:].strip()
+    return f"pytest could not start the suite ({_describe_exit(returncode)}): {detail}"
