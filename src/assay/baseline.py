@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assay import __version__
+from assay import __version__, state
 from assay.config import Config, load_config
 from assay.discover import find_project, find_python
 from assay.errors import InputError
@@ -66,7 +66,7 @@ def run_baseline(
     python = find_python(project.root, config.python)
     state_dir = (options.state_dir or project.root / ".assay").resolve()
     started_at = datetime.now(UTC)
-    run_dir = state_dir / "runs" / started_at.strftime("%Y%m%dT%H%M%S.%fZ")
+    run_dir = state.prepare(state_dir, started_at)
     measurement = (
         CoverageMeasurement(project, python, run_dir, contexts=config.contexts)
         if config.coverage

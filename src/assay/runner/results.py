@@ -84,9 +84,10 @@ def _tally(reports: list[dict[str, Any]], counts: Counts, subtests: SubtestCount
         if category in PYTEST_OUTCOMES:
             counts.add(category)
         if "subtest" in report:
-            name = category.removeprefix("subtests ")
-            if name in ("passed", "failed", "skipped", "xfailed"):
-                setattr(subtests, name, getattr(subtests, name) + 1)
+            # By the subtest's own outcome: at default verbosity pytest gives passed
+            # subtests an empty category, but they ran and passed.
+            name = _subtest_outcome(report)
+            setattr(subtests, name, getattr(subtests, name) + 1)
 
 
 def _result(item: _Item, category: str) -> TestResult:
@@ -99,8 +100,7 @@ def _result(item: _Item, category: str) -> TestResult:
         file=item.file,
         markers=item.markers,
         subtests=[
-            Subtest(r["subtest"], r["category"].removeprefix("subtests ") or r["outcome"],
-                    r["message"] if r["outcome"] != "passed" else "")
+            Subtest(r["subtest"], _subtest_outcome(r), r["message"] if r["outcome"] != "passed" else "")
             for r in item.reports if "subtest" in r
         ],  # fmt: skip
     )
@@ -124,6 +124,12 @@ def _result(item: _Item, category: str) -> TestResult:
             result.failure = _failure(deciding.get("failure"))
             break
     return result
+
+
+def _subtest_outcome(report: dict[str, Any]) -> str:
+    if report.get("wasxfail") is not None and report["outcome"] == "skipped":
+        return "xfailed"
+    return str(report["outcome"])
 
 
 def _failure(data: dict[str, Any] | None) -> Failure | None:

@@ -415,16 +415,16 @@ def _startup_failure(worker: _Worker, returncode: int, request: RunRequest) -> s
         where = _parse_faulthandler(stack, str(request.root))
         at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
         return f"collection did not finish within {request.collect_timeout:g}s{at}"
-    log = _read(worker.log_path)
+    log = _read(worker.log_path).replace(str(request.root) + os.sep, "")
     if "No module named pytest" in log:
         return f"pytest is not installed for {request.python} (use --python to pick the project's interpreter)"
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    interesting = [
-        line for line in lines
-        if line.startswith(("ImportError", "ERROR", "E ", "SyntaxError", "error:"))
-        or "Error" in line.split(":", 1)[0]
-    ]  # fmt: skip
-    detail = (interesting or lines or [f"no output, {_describe_exit(returncode)}"])[0]
-    if detail.startswith("E "):
-        detail = detail[2:].strip()
+    usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
+    raised = [line[1:].strip() for line in lines if line.startswith("E ")]
+    if usage:
+        detail = usage[-1]
+    elif raised and lines:
+        detail = f"{lines[0].rstrip('.')}: {raised[-1]}"
+    else:
+        detail = lines[0] if lines else f"no output, {_describe_exit(returncode)}"
     return f"pytest could not start the suite ({_describe_exit(returncode)}): {detail}"

@@ -85,6 +85,20 @@ def _frames(excinfo: Any) -> list[dict[str, Any]]:
 
 
 def _failure(excinfo: Any, when: str) -> dict[str, Any]:
+    cause = getattr(excinfo.value, "cause", None)
+    if type(excinfo.value).__name__ == "ConftestImportFailure" and cause is not None:
+        # pytest's wrapper hides what really broke the conftest: report that instead.
+        import traceback
+
+        return {
+            "when": when,
+            "exc_type": type(cause).__name__,
+            "message": str(cause),
+            "frames": [
+                {"path": _relpath(f.filename), "lineno": f.lineno, "function": f.name}
+                for f in traceback.extract_tb(cause.__traceback__)
+            ],
+        }
     try:
         message = str(excinfo.value)
     except Exception as exc:  # an exception whose __str__ raises

@@ -1,0 +1,133 @@
+"""Time `assay baseline` against plain pytest, pytest-xdist and pytest-cov on corpus projects.
+
+    .venv/bin/python benchmarks/bench_baseline.py [--repeat 3] [NAME ...]
+
+Needs the corpus set up (../shared/corpus/setup.sh). For each project a benchmark venv is
+made under benchmarks/.work/ with pytest-xdist and pytest-cov pinned, plus a .pth file that
+puts the corpus venv's site-packages (the project and its test dependencies) on its path;
+every command below then runs under that one interpreter, so the comparison is fair. Runs
+are interleaved per repetition and the median wall time is reported, with each tool's
+counts so that a fast wrong answer is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared"
+CORPUS = Path(os.environ.get("ASSAY_CORPUS_DIR", Path.home() / ".cache" / "assay-corpus"))
+WORK = HERE / ".work"
+PINS = ["pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.3"]
+DEFAULT = ["toolz", "cachetools", "sqlparse", "humanize", "python-dateutil"]
+
+
+def projects() -> dict[str, dict[str, str]]:
+    conf = {}
+    for line in (SHARED / "corpus" / "projects.conf").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version, _sha, paths, args, _pins = line.split("|")
+            conf[name] = {"version": version, "paths": paths, "args": args}
+    return conf
+
+
+def bench_python(name: str) -> Path:
+    venv = WORK / "venvs" / name
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PINS], check=True)
+        corpus_site = next((CORPUS / "venvs" / name / "lib").glob("python3*/site-packages"))
+        site = next((venv / "lib").glob("python3*/site-packages"))
+        (site / "zz_corpus.pth").write_text(f"{corpus_site}\n")
+        # The corpus venv's editable-install finder lives in its own .pth: load it too.
+        for pth in corpus_site.glob("*.pth"):
+            (site / f"zz_corpus_{pth.name}").write_text(pth.read_text())
+    return python
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, proc.stdout + proc.stderr
+
+
+SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
+
+
+def pytest_counts(output: str) -> str:
+    lines = [line for line in output.splitlines() if re.search(r" in [\d.]+s", line)]
+    found = SUMMARY.findall(lines[-1]) if lines else []
+    return ", ".join(f"{n} {w}" for n, w in found) or "?"
+
+
+def assay_counts(report: Path) -> str:
+    data = json.loads(report.read_text())
+    counts = data["counts"]
+    return ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*", default=DEFAULT)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--coverage", action="store_true", help="also time the coverage runs")
+    options = parser.parse_args()
+    conf = projects()
+    assay = [sys.executable, "-m", "assay"]
+    rows = []
+    for name in options.names:
+        info = conf[name]
+        src = CORPUS / "src" / f"{name}-{info['version']}"
+        python = bench_python(name)
+        args = shlex.split(info["args"])
+        pkg = info["paths"].split("/")[-1]
+        tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "CI": "1"}
+        base = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *args]
+        report = tmp / "report.json"
+        assay_base = [*assay, "baseline", str(src), "--python", str(python), "--state-dir",
+                      str(tmp / "state"), "--json", str(report), "--pytest-args", shlex.join(args)]  # fmt: skip
+        commands: dict[str, list[str]] = {
+            "pytest": base,
+            "pytest -n 2": [*base, "-n", "2"],
+            "assay baseline --no-coverage": [*assay_base, "--no-coverage"],
+        }
+        if options.coverage:
+            cov = ["--cov", pkg, "--cov-branch", "--cov-report="]
+            commands["pytest --cov --cov-branch"] = [*base, *cov]
+            commands["pytest -n 2 --cov --cov-branch"] = [*base, "-n", "2", *cov]
+            commands["assay baseline (coverage)"] = assay_base
+            commands["assay baseline --contexts"] = [*assay_base, "--contexts"]
+        times: dict[str, list[float]] = {k: [] for k in commands}
+        counts: dict[str, str] = {}
+        for _ in range(options.repeat):
+            for label, cmd in commands.items():
+                seconds, output = timed(cmd, src, env)
+                times[label].append(seconds)
+                counts[label] = assay_counts(report) if label.startswith("assay") else (
+                    pytest_counts(output)
+                )
+        for label in commands:
+            rows.append((name, label, statistics.median(times[label]), times[label], counts[label]))
+            print(f"{name:16} {label:34} {statistics.median(times[label]):7.2f}s  {counts[label]}",
+                  flush=True)  # fmt: skip
+    print()
+    print("| project | command | median wall (s) | runs (s) | counts |")
+    print("|---|---|--:|---|---|")
+    for name, label, median, runs, count in rows:
+        print(f"| {name} | `{label}` | {median:.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {count} |")
+
+
+if __name__ == "__main__":
+    main()

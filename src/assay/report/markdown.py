@@ -1,0 +1,343 @@
+"""The Markdown baseline report, laid out like the hand-written seed report it replaces.
+
+Every figure comes from the `BaselineReport`; sections with nothing to say are left out
+rather than padded.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from collections import Counter, defaultdict
+
+from assay.model import BAD_OUTCOMES, OUTCOMES, BaselineReport, Counts, TestResult
+
+HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
+
+
+def render(report: BaselineReport) -> str:
+    parts = [
+        _header(report),
+        _summary(report),
+        _coverage(report),
+        _failures(report),
+        _hangs_and_crashes(report),
+        _collection_errors(report),
+        _next_steps(report),
+        _coverage_goals(report),
+        _commands(report),
+        _environment(report),
+        _tree(report),
+        _checklist(report),
+        _success_metrics(report),
+    ]
+    return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+
+
+def pytest_summary(counts: Counts) -> str:
+    """pytest's own wording of the counts, e.g. `3 failed, 10 passed, 1 skipped`."""
+    words = {"error": "errors"}
+    parts = [f"{getattr(counts, o)} {words.get(o, o)}" for o in OUTCOMES if getattr(counts, o)]
+    return ", ".join(parts) or "no tests ran"
+
+
+def _status(counts: Counts) -> str:
+    if counts.timeout or counts.crashed:
+        return "❌ Hangs or crashes"
+    if counts.failed or counts.error:
+        return "⚠️ Needs attention"
+    return "✅ Passing"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = [_row(headers), _row(["---"] * len(headers)), *(_row(r) for r in rows)]
+    return "\n".join(lines)
+
+
+def _fence(text: str, lang: str = "") -> str:
+    fence = "````" if "```" in text else "```"
+    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
+
+
+def _counts_cells(counts: Counts) -> list[str]:
+    return [str(getattr(counts, o)) for o in OUTCOMES]
+
+
+def _header(report: BaselineReport) -> str:
+    verdict = "All tests pass" if report.exit_code == 0 else "Failures present"
+    return f"""# Test Baseline Report: {report.project.name}
+
+**Date**: {report.started_at}
+**Tool**: assay {report.assay_version} (`assay baseline`)
+**Status**: {verdict} (exit code {report.exit_code})"""
+
+
+def _summary(report: BaselineReport) -> str:
+    rows = [
+        [f"**{c.name}**", str(c.tests), *_counts_cells(c.counts), f"{c.duration_s:.2f}s",
+         _status(c.counts)]
+        for c in report.categories
+    ]  # fmt: skip
+    rows.append(["**All** (pytest's count)", str(len(report.tests)), *_counts_cells(report.counts),
+                 f"{report.duration_s:.2f}s", _status(report.counts)])  # fmt: skip
+    lines = [
+        "## Summary",
+        "",
+        _table(["Category", "Tests", *HEADERS, "Time", "Status"], rows),
+        "",
+        f"**Exit code**: {report.exit_code} "
+        + ("(every test passed)" if report.exit_code == 0 else "(something failed: see below)"),
+        f"**Run time**: {report.duration_s:.2f}s with {report.run.workers} workers, "
+        f"per-test timeout {report.run.timeout_s:g}s",
+        f"**Result**: {pytest_summary(report.counts)}",
+    ]
+    sub = report.subtests
+    if sub.passed or sub.failed or sub.skipped or sub.xfailed:
+        lines.append(
+            f"**Subtests**: {sub.passed} passed, {sub.failed} failed, {sub.skipped} skipped "
+            "(failed subtests are in the failed count, as pytest counts them)"
+        )
+    if report.collection_errors:
+        lines.append(f"**Collection errors**: {len(report.collection_errors)} files (below)")
+    if report.run.worker_restarts:
+        lines.append(f"**Worker restarts**: {report.run.worker_restarts} (after hangs or crashes)")
+    lines += [f"**Warning**: {w}" for w in report.run.warnings]
+    return "\n".join(lines)
+
+
+def _coverage(report: BaselineReport) -> str:
+    cov = report.coverage
+    if cov is None:
+        return ""
+    rows = [
+        [f"`{m.path}`", str(m.statements), str(len(m.missing_lines)), str(m.branches),
+         str(m.partial_branches), f"{m.line_percent:.1f}%",
+         f"{m.branch_percent:.1f}%" if m.branch_percent is not None else "n/a",
+         f"{m.percent_covered:.1f}%", m.status]
+        for m in cov.modules
+    ]  # fmt: skip
+    t = cov.totals
+    rows.append(["**Total**", str(t.statements), str(len(t.missing_lines) or
+                 t.statements - t.covered_lines), str(t.branches), str(t.partial_branches),
+                 f"**{t.line_percent:.1f}%**",
+                 f"**{t.branch_percent:.1f}%**" if t.branch_percent is not None else "n/a",
+                 f"**{t.percent_covered:.1f}%**", f"**{t.status}**"])  # fmt: skip
+    contexts = (
+        f" Per-test contexts (fixtures included) are in `{cov.data_file}`." if cov.contexts else ""
+    )
+    return (
+        "## Coverage by Module\n\n"
+        + _table(["Module", "Statements", "Missing", "Branches", "Partial", "Line", "Branch",
+                  "Coverage", "Status"], rows)  # fmt: skip
+        + f"\n\nMeasured with coverage.py {cov.coverage_version} in the same run (branch "
+        "coverage on; \"Coverage\" is coverage.py's own figure over lines and branches)."
+        + contexts
+    )
+
+
+def _failures(report: BaselineReport) -> str:
+    if not report.failure_categories:
+        return ""
+    out = ["## Failures by Category"]
+    for i, cat in enumerate(report.failure_categories, 1):
+        by_file = Counter(t.split("::", 1)[0] for t in cat.tests)
+        affected = "\n".join(f"- `{f}`: {n} {'test' if n == 1 else 'tests'}"
+                             for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0])))  # fmt: skip
+        patterns = "\n".join(
+            f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
+        )
+        section = [
+            f"### {i}. {cat.title} ({len(cat.tests)} {'test' if len(cat.tests) == 1 else 'tests'})",
+            "",
+            f"**Rule**: `{cat.rule}`  ",
+            f"**Root cause**: {cat.root_cause}",
+            "",
+            "**Affected tests**:",
+            "",
+            affected,
+        ]
+        if patterns:
+            section += ["", "**Pattern**:", "", _fence(patterns)]
+        if cat.evidence:
+            section += ["", "**Evidence**:", ""] + [f"- {e}" for e in cat.evidence]
+        section += ["", f"**Action required**: {cat.action}"]
+        if cat.reproduce:
+            section += ["", "**Reproduce**:", "", _fence(cat.reproduce, "bash")]
+        out.append("\n".join(section))
+    return "\n\n".join(out)
+
+
+def _hangs_and_crashes(report: BaselineReport) -> str:
+    out = []
+    for outcome, title in (("timeout", "Timeouts and Hangs"), ("crashed", "Crashes")):
+        tests = [t for t in report.tests if t.outcome == outcome]
+        if not tests:
+            continue
+        out.append(f"## {title}")
+        for test in tests:
+            where = _innermost_project_frame(test)
+            out.append(
+                f"### `{test.nodeid}`\n\n{test.message}"
+                + (f"; at `{where}`" if where else "")
+                + "\n\n"
+                + _fence(test.longrepr)
+            )
+    return "\n\n".join(out)
+
+
+def _innermost_project_frame(test: TestResult) -> str:
+    if test.failure is None:
+        return ""
+    for frame in reversed(test.failure.frames):
+        if not frame.path.startswith(("/", "<")) and "site-packages" not in frame.path:
+            return f"{frame.path}:{frame.lineno} in {frame.function}"
+    return ""
+
+
+def _collection_errors(report: BaselineReport) -> str:
+    if not report.collection_errors:
+        return ""
+    rows = [[f"`{e.path}`", e.message] for e in report.collection_errors]
+    return (
+        "## Collection Errors\n\nThese files could not be collected; the tests in them did not "
+        "run. Everything else did.\n\n" + _table(["File", "Error"], rows)
+    )
+
+
+def _next_steps(report: BaselineReport) -> str:
+    steps = []
+    for cat in report.failure_categories:
+        steps.append(f"{cat.priority}. {cat.action} ({_n(len(cat.tests), 'test')}: {cat.title})")
+    cov = report.coverage
+    if cov is not None:
+        low = [m for m in cov.modules if m.status in ("Critical", "Low")]
+        if low:
+            names = ", ".join(f"`{m.path}` ({m.percent_covered:.0f}%)" for m in low[:8])
+            steps.append(f"{len(steps) + 1}. Add tests for the least covered modules: {names}")
+    if not steps:
+        return ""
+    return "## Next Steps\n\nIn order of tests affected:\n\n" + "\n".join(steps)
+
+
+def _coverage_goals(report: BaselineReport) -> str:
+    cov = report.coverage
+    if cov is None:
+        return ""
+    t = cov.totals
+    branch = f"{t.branch_percent:.1f}%" if t.branch_percent is not None else "n/a"
+    return (
+        "## Coverage Goals\n\n"
+        f"- **Target**: {cov.goals['line']:g}% line, {cov.goals['branch']:g}% branch coverage\n"
+        f"- **Current**: {t.line_percent:.1f}% line, {branch} branch\n"
+        f"- **Gap**: {cov.gaps['line']:.1f} percentage points (line), "
+        f"{cov.gaps['branch']:.1f} (branch)"
+    )
+
+
+def _commands(report: BaselineReport) -> str:
+    root = report.project.root
+    assay = ["assay", "baseline", root, "--timeout", f"{report.run.timeout_s:g}"]
+    if report.run.pytest_args:
+        assay += ["--pytest-args", shlex.join(report.run.pytest_args)]
+    lines = [
+        "## Command Reference",
+        "",
+        "Run these to check this baseline:",
+        "",
+        _fence(
+            f"# this baseline\n{shlex.join(assay)}\n\n# the same selection with plain pytest\n"
+            f"{report.run.command}",
+            "bash",
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _environment(report: BaselineReport) -> str:
+    env = report.environment
+    lines = [
+        "## Environment Summary",
+        "",
+        f"- **Python**: {env.python_version} ({env.implementation}) at `{env.executable}`",
+        f"- **Virtual environment**: `{env.virtualenv}`" if env.virtualenv else
+        "- **Virtual environment**: none (system interpreter)",
+        f"- **pytest**: {env.pytest_version}",
+        f"- **Platform**: {env.platform}",
+    ]  # fmt: skip
+    if env.dependencies:
+        lines.append("- **Declared dependencies**:")
+        lines += [
+            f"  - {name} {version}" if version else f"  - {name}: **not installed**"
+            for name, version in env.dependencies.items()
+        ]
+    return "\n".join(lines)
+
+
+def _tree(report: BaselineReport) -> str:
+    files: dict[str, list[TestResult]] = defaultdict(list)
+    for test in report.tests:
+        files[test.file].append(test)
+    for error in report.collection_errors:
+        files.setdefault(error.path, [])
+    if not files:
+        return ""
+    errors = {e.path for e in report.collection_errors}
+    dirs: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(files):
+        dirs[posixpath.dirname(path)].append(path)
+    lines = []
+    for folder in sorted(dirs):
+        in_folder = [t for f in dirs[folder] for t in files[f]]
+        lines.append(f"{folder or '.'}/ ({_describe(in_folder)})")
+        for path in dirs[folder]:
+            note = "COLLECTION ERROR" if path in errors else _describe(files[path])
+            lines.append(f"    {posixpath.basename(path)} ({note})")
+    return "## Test Tree Snapshot\n\n" + _fence("\n".join(lines))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _describe(tests: list[TestResult]) -> str:
+    counts = Counter(t.outcome for t in tests)
+    bad = ", ".join(f"{counts[o]} {o.upper()}" for o in BAD_OUTCOMES if counts[o])
+    noun = "test" if len(tests) == 1 else "tests"
+    return f"{len(tests)} {noun}" + (f", {bad}" if bad else ", all passing" if tests else "")
+
+
+def _checklist(report: BaselineReport) -> str:
+    items = [f"- [ ] {c.action} ({_n(len(c.tests), 'test')})" for c in report.failure_categories]
+    items += [f"- [ ] Make `{e.path}` collectable: {e.message}" for e in report.collection_errors]
+    if not items:
+        return ""
+    return "## Quick Fix Checklist\n\n" + "\n".join(items)
+
+
+def _success_metrics(report: BaselineReport) -> str:
+    counts = report.counts
+    ran = counts.passed + counts.failed + counts.error + counts.timeout + counts.crashed
+    rate = 100.0 * counts.passed / ran if ran else 100.0
+    lines = [
+        "## Success Metrics",
+        "",
+        _table(
+            ["Metric", "Current", "Target"],
+            [["Pass rate (passed / ran)", f"{rate:.1f}%", "100%"],
+             ["Timeouts and crashes", str(counts.timeout + counts.crashed), "0"],
+             ["Collection errors", str(len(report.collection_errors)), "0"]]  # fmt: skip
+            + (
+                [["Line coverage", f"{report.coverage.totals.line_percent:.1f}%",
+                  f"{report.coverage.goals['line']:g}%"],
+                 ["Branch coverage", f"{report.coverage.totals.branch_percent or 0:.1f}%",
+                  f"{report.coverage.goals['branch']:g}%"]]  # fmt: skip
+                if report.coverage
+                else []
+            ),
+        ),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""triage(): failures in, categories out — signatures, clusters, rules, ordering.
+
+The steps are deliberately separate so each is testable and deterministic:
+1. every bad test and collection error becomes an `Incident` (exception unwrapped, project
+   frames known);
+2. user categories take the incidents they match (first match wins);
+3. the rest are clustered by signature, and each cluster is claimed by the first built-in
+   rule that recognises it, under a grouping key;
+4. clusters with one (rule, key) become one category, whose evidence the rule builds once;
+5. categories are ordered by tests affected, ties broken by rule order, title and first
+   test, so the same input always gives the same output, whatever order it arrived in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from assay.model import CollectionError, FailureCategory, TestResult
+from assay.triage.clusters import Cluster, build_clusters
+from assay.triage.gitinfo import GitInfo
+from assay.triage.incidents import Incident, collect_incidents
+from assay.triage.installed import InstalledModules
+from assay.triage.reproduce import reproduce_command
+from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
+from assay.triage.rules.base import capped, first_message_line, shorten, tests_word
+from assay.triage.source import SourceIndex
+from assay.triage.user import CompiledCategory, UserCategory, compile_category, first_match
+
+_RANK = {rule_id: rank for rank, rule_id in enumerate(RULE_IDS)}
+
+
+def triage(
+    tests: list[TestResult],
+    collection_errors: list[CollectionError],
+    root: Path,
+    source_packages: list[str],
+    user_categories: Sequence[UserCategory] = (),
+) -> list[FailureCategory]:
+    """Group the run's failures by root cause, with evidence and the fix, most tests first."""
+    root = Path(root)
+    incidents = collect_incidents(tests, collection_errors, root)
+    if not incidents:
+        return []
+    ctx = Context(
+        root=root,
+        index=SourceIndex(root, source_packages),
+        git=GitInfo(root),
+        installed=InstalledModules(root),
+    )
+    compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
+    claimed: dict[int, list[Incident]] = {}
+    remaining: list[Incident] = []
+    for incident in incidents:
+        match = first_match(compiled, incident)
+        if match is None:
+            remaining.append(incident)
+        else:
+            claimed.setdefault(match.position, []).append(incident)
+
+    categories = [
+        _category(
+            "custom",
+            _custom_finding(compiled[position - 1], build_clusters(members)),
+            build_clusters(members),
+        )
+        for position, members in sorted(claimed.items())
+    ]
+    grouped: dict[tuple[str, GroupKey], tuple[Rule, list[Cluster]]] = {}
+    for cluster in build_clusters(remaining):
+        rule, key = _claim(cluster, ctx)
+        grouped.setdefault((rule.id, key), (rule, []))[1].append(cluster)
+    for (_, key), (rule, clusters) in sorted(grouped.items()):
+        categories.append(_category(rule.id, _build(rule, key, clusters, ctx), clusters))
+
+    categories.sort(key=lambda c: (-len(c.tests), _RANK.get(c.rule, len(_RANK)), c.title, c.tests))
+    for priority, category in enumerate(categories, start=1):
+        category.priority = priority
+    return categories
+
+
+def _claim(cluster: Cluster, ctx: Context) -> tuple[Rule, GroupKey]:
+    """The first rule that recognises the cluster (`unclassified` always does)."""
+    for rule in RULES:
+        try:
+            key = rule.group(cluster, ctx)
+        except Exception:  # a rule must never sink the report; the next rule gets a chance
+            key = None
+        if key is not None:
+            return rule, key
+    fallback = RULES[-1]
+    return fallback, (cluster.key,)
+
+
+def _build(rule: Rule, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
+    """The rule's finding; if evidence gathering fails, the grouping still stands."""
+    try:
+        return rule.build(key, clusters, ctx)
+    except Exception as error:  # report the failure in the evidence rather than crash
+        first = clusters[0]
+        return Finding(
+            title=f"{rule.id}: {first.signature.exc_type}: {shorten(first.signature.template, 80)}",
+            root_cause=f"Recognised as {rule.id}; the evidence could not be gathered.",
+            action="Inspect the example failure.",
+            evidence=[
+                f"evidence unavailable: {type(error).__name__}: {error}",
+                f"example: {shorten(first_message_line(first.first), 200)}",
+            ],
+        )
+
+
+def _custom_finding(compiled: CompiledCategory, clusters: list[Cluster]) -> Finding:
+    category = compiled.category
+    evidence = [f"user category #{compiled.position} in [tool.assay.failure_categories]"]
+    if category.message is not None:
+        evidence.append(f"message matches /{category.message}/")
+    if category.trace is not None:
+        evidence.append(f"trace matches /{category.trace}/")
+    examples = [
+        f"[{c.key}] {c.signature.exc_type}: {shorten(first_message_line(c.first), 140)} "
+        f"({tests_word(len(c.incidents))})"
+        for c in clusters
+    ]
+    evidence += capped(examples, 5, "more signatures")
+    total = sum(len(c.incidents) for c in clusters)
+    return Finding(
+        title=category.name,
+        root_cause=f"{tests_word(total)} match the user category '{category.name}'.",
+        action=category.action or "No action configured for this category.",
+        evidence=evidence,
+    )
+
+
+def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> FailureCategory:
+    ordered = sorted(clusters, key=lambda c: (-len(c.incidents), c.key))
+    tests = sorted({nodeid for c in ordered for nodeid in c.nodeids()})
+    return FailureCategory(
+        rule=rule_id,
+        title=finding.title,
+        root_cause=finding.root_cause,
+        action=finding.action,
+        evidence=finding.evidence,
+        tests=tests,
+        signatures=[c.key for c in ordered],
+        priority=0,
+        clusters=[c.to_model() for c in ordered],
+        reproduce=reproduce_command(tests),
+    )

@@ -1,0 +1,257 @@
+"""One failing thing (a test or a collection error) in the shape the rules work with.
+
+The runner's `TestResult`/`CollectionError` carry a `Failure` most of the time, but not
+always in the most useful form: pytest wraps import errors at collection time in a
+`CollectError` whose message is a formatted traceback, supervisor verdicts have no
+exception at all, and odd reports have no `failure`. This module turns all of them into an
+`Incident` with the real exception type, message and frames, and decides which frames are
+the project's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assay.model import BAD_OUTCOMES, CollectionError, Frame, TestResult
+
+# Directory names that hold installed code, never the project's own.
+_VENV_PARTS = frozenset(
+    {".venv", "venv", ".tox", ".nox", "site-packages", "dist-packages", "__pypackages__", ".eggs"}
+)
+_EXC_LINE = re.compile(r"^(?:E\s+)?(?P<type>[A-Za-z_][\w.]*): ?(?P<msg>.*)$")
+_E_LINE = re.compile(
+    r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Warning|Interrupt|Failed))"
+    r"(?:: ?(?P<msg>.*))?$"
+)
+_TB_LINE = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<lineno>\d+): in (?P<func>\S+)\s*$")
+_WRAPPED_IMPORT = "ImportError while importing test module"
+_TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+@dataclass
+class Incident:
+    """A failing test (or collection error) with its exception unwrapped."""
+
+    nodeid: str
+    outcome: str  # failed | error | timeout | crashed | collection
+    when: str
+    exc_type: str  # class name without module, or Timeout/Crash, or the outcome when unknown
+    message: str  # the full message
+    frames: list[Frame]
+    longrepr: str
+    test_file: str  # the file that holds the test, relative to the root
+    is_collection: bool = False
+    project_frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def test_function(self) -> str:
+        """The test's function name: the last node id part without parameters."""
+        if self.is_collection:
+            return ""
+        last = self.nodeid.split("::")[-1]
+        return last.split("[", 1)[0]
+
+    @property
+    def test_class(self) -> str:
+        """The innermost class of the node id ("" for module-level tests)."""
+        parts = self.nodeid.split("::")[1:-1]
+        return parts[-1] if parts else ""
+
+    def innermost_project_frame(self) -> Frame | None:
+        return self.project_frames[-1] if self.project_frames else None
+
+    def innermost_test_frame(self) -> Frame | None:
+        """The innermost frame in the test's own file (the call site of the failing call)."""
+        for frame in reversed(self.project_frames):
+            if frame.path == self.test_file:
+                return frame
+        for frame in reversed(self.project_frames):
+            if is_test_file(frame.path):
+                return frame
+        return None
+
+
+def is_test_file(path: str) -> bool:
+    return bool(_TEST_FILE.search(path))
+
+
+class FrameFilter:
+    """Decides which frames are project code; remembers virtualenvs found under the root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._root_prefix = str(root.resolve()).rstrip("/") + "/"
+        self._root_prefix_raw = str(root).rstrip("/") + "/"
+        self._venv_dirs: dict[str, bool] = {}
+
+    def relativise(self, frame: Frame) -> Frame:
+        """The frame with an absolute path inside the root made relative (posix)."""
+        path = frame.path.replace("\\", "/")
+        for prefix in (self._root_prefix, self._root_prefix_raw):
+            if path.startswith(prefix):
+                return Frame(path[len(prefix) :], frame.lineno, frame.function)
+        return Frame(path, frame.lineno, frame.function) if path != frame.path else frame
+
+    def is_project(self, frame: Frame) -> bool:
+        path = frame.path
+        if not path or path.startswith(("/", "<")) or re.match(r"^[A-Za-z]:/", path):
+            return False
+        parts = path.split("/")
+        if any(part in _VENV_PARTS for part in parts[:-1]):
+            return False
+        return not (len(parts) > 1 and self._is_venv_dir(parts[0]))
+
+    def _is_venv_dir(self, name: str) -> bool:
+        if name not in self._venv_dirs:
+            self._venv_dirs[name] = (self.root / name / "pyvenv.cfg").is_file()
+        return self._venv_dirs[name]
+
+
+def _parse_exception_text(text: str) -> tuple[str, str] | None:
+    """The last `E   Type: message` line of a pytest longrepr (the innermost exception)."""
+    found: tuple[str, str] | None = None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        match = _E_LINE.match(line)
+        if match:
+            message = [match.group("msg") or ""]
+            for follow in lines[index + 1 :]:
+                if not follow.startswith("E   ") or _E_LINE.match(follow):
+                    break
+                message.append(follow[4:].rstrip())
+            found = (match.group("type"), "\n".join(message))
+    return found
+
+
+def _parse_summary(text: str) -> tuple[str, str] | None:
+    """`Type: message` from a one-line summary such as TestResult.message."""
+    match = _EXC_LINE.match(text.strip())
+    if match and (match.group("type")[:1].isupper()):
+        return match.group("type"), match.group("msg")
+    return None
+
+
+def _traceback_frames(text: str) -> list[Frame]:
+    """`path:lineno: in function` lines of pytest's short traceback text, outermost first."""
+    frames = []
+    for line in text.splitlines():
+        match = _TB_LINE.match(line.strip())
+        if match:
+            frames.append(
+                Frame(match.group("path"), int(match.group("lineno")), match.group("func"))
+            )
+    return frames
+
+
+def _short_type(exc_type: str) -> str:
+    return exc_type.rsplit(".", 1)[-1] if exc_type else exc_type
+
+
+def _unwrap(
+    exc_type: str, message: str, frames: list[Frame], longrepr: str
+) -> tuple[str, str, list[Frame]]:
+    """Replace pytest's CollectError wrapper by the exception it wraps."""
+    wrapped = exc_type in {"CollectError", "Collector.CollectError"} or message.startswith(
+        _WRAPPED_IMPORT
+    )
+    if not wrapped:
+        return exc_type, message, frames
+    inner = _parse_exception_text(message) or _parse_exception_text(longrepr)
+    if inner is None:
+        return exc_type, message, frames
+    tb_frames = _traceback_frames(message) or _traceback_frames(longrepr)
+    return inner[0], inner[1], tb_frames or frames
+
+
+def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
+    """The incident of one test with a bad outcome."""
+    test_file = test.file or test.nodeid.split("::", 1)[0]
+    failure = test.failure
+    if failure is not None:
+        exc_type, message, frames = _unwrap(
+            failure.exc_type, failure.message, list(failure.frames), test.longrepr
+        )
+        when = failure.when
+    else:
+        parsed = _parse_summary(test.message) or _parse_exception_text(test.longrepr)
+        fallback = {"timeout": "Timeout", "crashed": "Crash"}.get(test.outcome, test.outcome)
+        exc_type, message = parsed if parsed else (fallback, test.message)
+        frames = _traceback_frames(test.longrepr)
+        when = "run" if test.outcome in ("timeout", "crashed") else "call"
+    return _make(
+        test.nodeid,
+        test.outcome,
+        when,
+        exc_type,
+        message,
+        frames,
+        test.longrepr,
+        test_file,
+        False,
+        frame_filter,
+    )
+
+
+def from_collection_error(error: CollectionError, frame_filter: FrameFilter) -> Incident:
+    """The incident of one file that failed to collect; the file stands in for its tests."""
+    failure = error.failure
+    if failure is not None:
+        exc_type, message, frames = _unwrap(
+            failure.exc_type, failure.message, list(failure.frames), error.longrepr
+        )
+    else:
+        parsed = _parse_exception_text(error.longrepr) or _parse_summary(error.message)
+        exc_type, message = parsed if parsed else ("CollectError", error.message)
+        frames = _traceback_frames(error.longrepr)
+    path = frame_filter.relativise(Frame(error.path, 0, "")).path
+    return _make(
+        path,
+        "collection",
+        "collect",
+        exc_type,
+        message,
+        frames,
+        error.longrepr,
+        path,
+        True,
+        frame_filter,
+    )
+
+
+def _make(
+    nodeid: str,
+    outcome: str,
+    when: str,
+    exc_type: str,
+    message: str,
+    frames: list[Frame],
+    longrepr: str,
+    test_file: str,
+    is_collection: bool,
+    frame_filter: FrameFilter,
+) -> Incident:
+    frames = [frame_filter.relativise(f) for f in frames]
+    return Incident(
+        nodeid=nodeid,
+        outcome=outcome,
+        when=when,
+        exc_type=_short_type(exc_type) or outcome,
+        message=message,
+        frames=frames,
+        longrepr=longrepr,
+        test_file=test_file,
+        is_collection=is_collection,
+        project_frames=[f for f in frames if frame_filter.is_project(f)],
+    )
+
+
+def collect_incidents(
+    tests: list[TestResult], collection_errors: list[CollectionError], root: Path
+) -> list[Incident]:
+    """Incidents for every test with a bad outcome and every collection error, in input order."""
+    frame_filter = FrameFilter(root)
+    incidents = [from_test(t, frame_filter) for t in tests if t.outcome in BAD_OUTCOMES]
+    incidents.extend(from_collection_error(e, frame_filter) for e in collection_errors)
+    return incidents

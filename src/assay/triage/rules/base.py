@@ -1,0 +1,133 @@
+"""What every rule shares: the lookup context, the rule interface and evidence helpers.
+
+A rule looks at a cluster (all failures with one signature) and either claims it, returning
+a grouping key (clusters with equal keys become one category), or passes. Claiming is cheap
+pattern matching plus cached AST lookups; the expensive evidence (call sites, mock origins,
+git history) is computed in `build`, once per category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.model import Frame
+from assay.triage.clusters import Cluster
+from assay.triage.gitinfo import GitInfo
+from assay.triage.incidents import Incident
+from assay.triage.installed import InstalledModules
+from assay.triage.source import SourceIndex
+
+GroupKey = tuple[str, ...]
+
+_LINE_MAX = 160
+
+
+@dataclass
+class Context:
+    """Per-run lookups shared by every rule (each caches what it reads)."""
+
+    root: Path
+    index: SourceIndex
+    git: GitInfo
+    installed: InstalledModules
+
+
+@dataclass
+class Finding:
+    """The human part of a category; the engine adds tests, clusters and ordering."""
+
+    title: str
+    root_cause: str
+    action: str
+    evidence: list[str]
+
+
+class Rule:
+    """One root cause. Subclasses set `id` and implement `group` and `build`."""
+
+    id: str = ""
+
+    def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
+        raise NotImplementedError
+
+    def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
+        raise NotImplementedError
+
+
+def shorten(text: str, limit: int = _LINE_MAX) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def capped(lines: list[str], limit: int, what: str = "more") -> list[str]:
+    """At most `limit` lines, with a final "... and N more" line when some were left out."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit} {what}"]
+
+
+def unique(items: list[str]) -> list[str]:
+    """Order-preserving de-duplication."""
+    return list(dict.fromkeys(items))
+
+
+def frame_location(frame: Frame) -> str:
+    return f"{frame.path}:{frame.lineno}"
+
+
+def frame_text(ctx: Context, frame: Frame, with_function: bool = True) -> str:
+    """`path:line in function: `source line`` for a frame (project or not)."""
+    source = ctx.index.line(frame.path, frame.lineno)
+    where = frame_location(frame)
+    if with_function:
+        where += f" in {qualified_function(ctx, frame)}"
+    return f"{where}: `{shorten(source, 120)}`" if source else where
+
+
+def qualified_function(ctx: Context, frame: Frame) -> str:
+    """`Class.method` for a method frame (tracebacks only carry the bare name)."""
+    if frame.path.startswith(("/", "<")):
+        return frame.function
+    fn = ctx.index.function_at(frame.path, frame.lineno)
+    if fn is not None and fn.name == frame.function:
+        return fn.qualname.replace(".<locals>", "")
+    return frame.function
+
+
+def first_message_line(incident: Incident) -> str:
+    for line in incident.message.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def all_incidents(clusters: list[Cluster]) -> list[Incident]:
+    return sorted((i for c in clusters for i in c.incidents), key=lambda i: (i.nodeid, i.when))
+
+
+def tests_word(n: int) -> str:
+    return plural(n, "test")
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter and end with a full stop (keeps the rest's case)."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def agree(n: int, singular: str, plural_form: str) -> str:
+    """The verb form for a count of tests ("1 test imports", "2 tests import")."""
+    return singular if n == 1 else plural_form
+
+
+def subject(n: int, singular: str, plural_form: str) -> str:
+    """ "1 test imports" / "3 tests import": a count of tests and its verb."""
+    return f"{tests_word(n)} {agree(n, singular, plural_form)}"

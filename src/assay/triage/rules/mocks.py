@@ -1,0 +1,328 @@
+"""`mock-misuse` and `mock-as-path`: a unittest.mock object where real data is needed.
+
+A bare `Mock` supports attribute access and calls but not indexing, len(), iteration,
+`with`, arithmetic or `await`, and it is not a path; code under test that does any of those
+with it fails far from the test that built it. The evidence joins both ends: the failing
+line (what was done to the mock) and where the mock entered the test (construction, patch
+target, fixture; see mock_origin.py), best match first. Categories are per file where the
+mock was used, as one misconfigured mock usually breaks one consumer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assay.triage.clusters import Cluster
+from assay.triage.incidents import Incident
+from assay.triage.mock_origin import MockOrigin, find_mock_origins, rank_origins
+from assay.triage.rules.base import (
+    Context,
+    Finding,
+    GroupKey,
+    Rule,
+    all_incidents,
+    capped,
+    first_message_line,
+    frame_text,
+    plural,
+    qualified_function,
+    shorten,
+    subject,
+    tests_word,
+    unique,
+)
+from assay.triage.source import call_name
+
+_MOCK = r"(\w*Mock)"  # unnamed: some patterns name the mock class twice
+
+
+@dataclass(frozen=True)
+class Misuse:
+    kind: str
+    done: str  # what the code did to the mock, for the evidence
+    fix: str  # how to give the test real data for that use
+
+
+_MISUSES: tuple[tuple[re.Pattern[str], Misuse], ...] = (
+    (
+        re.compile(rf"'{_MOCK}' object is not subscriptable"),
+        Misuse(
+            "subscript",
+            "indexes",
+            "make it return real data (e.g. `mock.return_value = {...}` or a list) or use "
+            "MagicMock, which supports indexing",
+        ),
+    ),
+    (
+        re.compile(rf"'{_MOCK}' object does not support item assignment"),
+        Misuse("setitem", "assigns an item of", "pass a real dict or use MagicMock"),
+    ),
+    (
+        re.compile(rf"object of type '{_MOCK}' has no len\(\)"),
+        Misuse(
+            "len",
+            "takes len() of",
+            "use MagicMock (set `mock.__len__.return_value`) or pass a real sized object",
+        ),
+    ),
+    (
+        re.compile(rf"'{_MOCK}' object is not iterable"),
+        Misuse(
+            "iterate",
+            "iterates over",
+            "pass a real list, or use MagicMock with `mock.__iter__.return_value = iter([...])`",
+        ),
+    ),
+    (
+        re.compile(rf"'{_MOCK}' object does not support the (?:asynchronous )?context manager"),
+        Misuse(
+            "with",
+            "uses in a `with` statement",
+            "use MagicMock (supports `with`) and configure `__enter__.return_value`",
+        ),
+    ),
+    (
+        re.compile(rf"object {_MOCK} can't be used in 'await' expression"),
+        Misuse("await", "awaits", "use AsyncMock for coroutine functions"),
+    ),
+    (
+        re.compile(
+            r"unsupported operand type\(s\) for .+: "
+            r"(?:'\w+' and '(?P<right>\w*Mock)'|'(?P<left>\w*Mock)' and)"
+        ),
+        Misuse("operator", "does arithmetic with", "give the attribute a real number"),
+    ),
+    (
+        re.compile(
+            r"not supported between instances of "
+            r"(?:'\w+' and '(?P<right>\w*Mock)'|'(?P<left>\w*Mock)' and)"
+        ),
+        Misuse("compare", "compares", "give the attribute a real, comparable value"),
+    ),
+    (
+        re.compile(rf"'{_MOCK}' object cannot be interpreted as an integer"),
+        Misuse("int", "uses as an integer", "give the attribute a real int"),
+    ),
+    (
+        re.compile(rf"argument must be a string or a (?:real )?number, not '{_MOCK}'"),
+        Misuse("convert", "converts to a number", "give the attribute a real number or string"),
+    ),
+    (
+        re.compile(
+            rf"can only concatenate \w+ \(not \"{_MOCK}\"\)|expected str instance, {_MOCK} found"
+        ),
+        Misuse("concat", "joins as text", "give the attribute a real string"),
+    ),
+    (
+        re.compile(rf"'{_MOCK}' object is not callable"),
+        Misuse("call", "calls", "use Mock/MagicMock (callable) instead of a NonCallableMock"),
+    ),
+)
+_GENERIC = re.compile(r"'\w*Mock'|\b(?:Magic|Async|NonCallable)?Mock\b")
+_PATHLIKE = re.compile(
+    r"(?:expected str, bytes or os\.PathLike object|argument should be a str or an os\.PathLike "
+    r"object[^,]*), not '?(?P<mock>\w*Mock)'?"
+)
+_PATH_CALLS = frozenset(
+    {
+        "Path",
+        "PurePath",
+        "PosixPath",
+        "WindowsPath",
+        "join",
+        "fspath",
+        "open",
+        "exists",
+        "isdir",
+        "isfile",
+        "makedirs",
+        "mkdir",
+        "listdir",
+        "abspath",
+        "dirname",
+        "basename",
+        "expanduser",
+        "realpath",
+        "stat",
+        "remove",
+        "unlink",
+        "rmtree",
+        "copy",
+        "copyfile",
+    }
+)
+_MAX_ORIGINS = 6
+
+
+def classify_misuse(line: str) -> tuple[Misuse, str] | None:
+    """The kind of misuse and the mock class named by a TypeError message."""
+    for pattern, misuse in _MISUSES:
+        match = pattern.search(line)
+        if match:
+            mock = next((g for g in match.groups() if g), "Mock")
+            return misuse, mock
+    if _GENERIC.search(line):
+        found = _GENERIC.search(line)
+        return Misuse("other", "uses", "replace the mock with a real value"), (
+            found.group(0).strip("'") if found else "Mock"
+        )
+    return None
+
+
+def _origin_lines(ctx: Context, incidents: list[Incident]) -> list[str]:
+    """The likeliest origin of the mock in each test, counted across tests."""
+    counts: dict[str, int] = {}
+    others: dict[str, int] = {}
+    missing: list[str] = []
+    for incident in incidents:
+        origins = find_mock_origins(ctx.index, incident)
+        if not origins:
+            missing.append(incident.nodeid)
+            continue
+        context = []
+        frame = incident.innermost_project_frame()
+        if frame is not None:
+            context.append(ctx.index.line(frame.path, frame.lineno))
+        test_frame = incident.innermost_test_frame()
+        if test_frame is not None and test_frame != frame:
+            context.append(ctx.index.line(test_frame.path, test_frame.lineno))
+        ranked: list[MockOrigin] = rank_origins(origins, context)
+        best = ranked[0].describe()
+        counts[best] = counts.get(best, 0) + 1
+        for other in ranked[1:]:
+            others[other.describe()] = others.get(other.describe(), 0) + 1
+    lines = [
+        f"mock origin: {text} ({tests_word(n)})"
+        for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    lines = capped(lines, _MAX_ORIGINS, "more mock origins")
+    extra = [
+        t for t, _ in sorted(others.items(), key=lambda kv: (-kv[1], kv[0])) if t not in counts
+    ]
+    if extra:
+        lines.append(f"other mocks in these tests: {shorten('; '.join(extra[:3]), 240)}")
+    if missing:
+        lines.append(
+            f"no Mock construction, patch or mock fixture found in {plural(len(missing), 'test')} "
+            f"(e.g. {missing[0]}): the mock comes from a helper"
+        )
+    return lines
+
+
+def _used_at(ctx: Context, incidents: list[Incident], what: str) -> list[str]:
+    """`path:line in function: `source` — what` for each distinct failing line."""
+    lines = []
+    for incident in incidents:
+        frame = incident.innermost_project_frame()
+        if frame is not None:
+            lines.append(f"{frame_text(ctx, frame)} — {what}")
+    return capped(unique(lines), 4, "more failing lines")
+
+
+class MockAsPathRule(Rule):
+    id = "mock-as-path"
+
+    def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
+        first = cluster.first
+        if first.exc_type != "TypeError" or not _PATHLIKE.search(first_message_line(first)):
+            return None
+        frame = first.innermost_project_frame()
+        return (frame.path if frame else "",)
+
+    def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
+        incidents = all_incidents(clusters)
+        match = _PATHLIKE.search(first_message_line(incidents[0]))
+        mock = match.group("mock") if match else "Mock"
+        evidence = _used_at(ctx, incidents, f"uses a {mock} as a path")
+        via = unique(
+            [
+                f"rejected by {f.path.rsplit('/', 1)[-1]} in {f.function}"
+                for i in incidents
+                if i.frames and (f := i.frames[-1]) != i.innermost_project_frame()
+            ]
+        )
+        evidence += via[:2]
+        evidence += _origin_lines(ctx, incidents)
+        arguments = unique([a for i in incidents if (a := self._path_argument(ctx, i))])
+        target = " / ".join(f"`{a}`" for a in arguments[:3]) or "the path argument"
+        where = key[0] or "project code"
+        return Finding(
+            title=f"Mock passed as a path in {where}",
+            root_cause=(
+                f"{subject(len(incidents), 'passes', 'pass')} a {mock} where {where} needs a real "
+                f"filesystem path ({target})."
+            ),
+            action=(
+                f"Give {target} a real directory in the test (pytest's `tmp_path`, e.g. "
+                f"`Mock(output_dir=str(tmp_path))` or a real config object) instead of a "
+                f"{mock} attribute."
+            ),
+            evidence=evidence,
+        )
+
+    @staticmethod
+    def _path_argument(ctx: Context, incident: Incident) -> str:
+        """The expression handed to the path-taking call on the failing line."""
+        frame = incident.innermost_project_frame()
+        if frame is None:
+            return ""
+        for call in ctx.index.calls_at(frame.path, frame.lineno):
+            if call_name(call.func).rsplit(".", 1)[-1] in _PATH_CALLS and call.args:
+                return ctx.index.segment(frame.path, call.args[0])
+        return ""
+
+
+class MockMisuseRule(Rule):
+    id = "mock-misuse"
+
+    def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
+        first = cluster.first
+        if first.exc_type != "TypeError":
+            return None
+        if classify_misuse(first_message_line(first)) is None:
+            return None
+        frame = first.innermost_project_frame()
+        return (frame.path if frame else "",)
+
+    def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
+        incidents = all_incidents(clusters)
+        kinds: dict[str, tuple[Misuse, str, list[Incident]]] = {}
+        for incident in incidents:
+            found = classify_misuse(first_message_line(incident))
+            if found is None:
+                continue
+            misuse, mock = found
+            kinds.setdefault(misuse.kind, (misuse, mock, []))[2].append(incident)
+        evidence: list[str] = []
+        fixes: list[str] = []
+        dones: list[str] = []
+        for _, (misuse, mock, members) in sorted(
+            kinds.items(), key=lambda kv: (-len(kv[1][2]), kv[0])
+        ):
+            evidence += _used_at(ctx, members, f"{misuse.done} a {mock}")
+            fixes.append(misuse.fix)
+            dones.append(f"{misuse.done} a {mock} ({tests_word(len(members))})")
+        evidence += _origin_lines(ctx, incidents)
+        where = key[0] or "test code"
+        functions = unique(
+            [
+                qualified_function(ctx, f)
+                for i in incidents
+                if (f := i.innermost_project_frame()) is not None
+            ]
+        )
+        in_functions = f" ({', '.join(functions[:3])})" if functions else ""
+        return Finding(
+            title=f"Mock used as real data in {where}",
+            root_cause=(
+                f"A unittest.mock object stands where {where}{in_functions} needs real data: "
+                f"the code {'; '.join(dones)}."
+            ),
+            action=(
+                f"At the mock's origin, {'; or '.join(unique(fixes))}. Prefer "
+                "`create_autospec(RealClass)` or `Mock(spec=RealClass)` so the mock has the real "
+                "interface and misuse fails where the mock is made."
+            ),
+            evidence=evidence,
+        )

@@ -1,0 +1,78 @@
+"""Helpers for assay's tests: run assay and plain pytest on fixture projects, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["CI"] = "1"  # no progress bar
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_assay(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assay", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean_env(),
+        timeout=300,
+    )
+
+
+def baseline_json(project: Path, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    out = project.parent / f"{project.name}-report.json"
+    proc = run_assay("baseline", project, "--json", out, *args)
+    assert out.exists(), proc.stderr
+    return json.loads(out.read_text()), proc
+
+
+_SUMMARY_ITEM = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
+_VERBOSE_LINE = re.compile(
+    r"^(?P<nodeid>\S+::.+?) (?P<word>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?: \(.*\))?\s+\[\s*\d+%\]$"
+)
+_WORDS = {"PASSED": "passed", "FAILED": "failed", "ERROR": "error", "SKIPPED": "skipped",
+          "XFAIL": "xfailed", "XPASS": "xpassed"}  # fmt: skip
+_WORST = ("error", "failed", "xpassed", "xfailed", "skipped", "passed")
+
+
+def plain_pytest(project: Path, *args: str) -> tuple[dict[str, int], dict[str, str]]:
+    """What plain pytest says: its summary counts, and each test's worst reported outcome."""
+    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+            "--continue-on-collection-errors", *args]  # fmt: skip
+    quiet = subprocess.run(base, cwd=project, capture_output=True, text=True, env=clean_env())
+    last = [line for line in quiet.stdout.splitlines() if line.startswith("=")][-1]
+    counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
+    for number, word in _SUMMARY_ITEM.findall(last):
+        counts["error" if word.startswith("error") else word] += int(number)
+    verbose = subprocess.run([*base, "-v"], cwd=project, capture_output=True, text=True,
+                             env=clean_env())  # fmt: skip
+    outcomes: dict[str, str] = {}
+    for line in verbose.stdout.splitlines():
+        match = _VERBOSE_LINE.match(line)
+        if match:
+            new = _WORDS[match["word"]]
+            old = outcomes.get(match["nodeid"])
+            if old is None or _WORST.index(new) < _WORST.index(old):
+                outcomes[match["nodeid"]] = new
+    return counts, outcomes
+
+
+def tree_snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root except assay's own folder, with its bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".assay" not in p.relative_to(root).parts
+    }

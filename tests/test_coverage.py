@@ -1,0 +1,64 @@
+"""Coverage figures equal coverage.py's own report on the same data; contexts see fixtures."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+from assay.measure.coverage import status
+from tests.helpers import baseline_json, clean_env
+
+
+def coverage_json(project, data_file):
+    out = project.parent / "cov.json"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "json", f"--data-file={data_file}", "-o", str(out)],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def test_figures_equal_coverage_py(fixture_project):
+    project = fixture_project("outcomes")
+    report, proc = baseline_json(project, "-j", "2")
+    cov = report["coverage"]
+    theirs = coverage_json(project, cov["data_file"])
+    assert [m["path"] for m in cov["modules"]] == sorted(theirs["files"]) == [
+        "src/calc/__init__.py"
+    ]
+    for module in cov["modules"]:
+        summary = theirs["files"][module["path"]]["summary"]
+        assert module["statements"] == summary["num_statements"]
+        assert module["covered_lines"] == summary["covered_lines"]
+        assert module["missing_lines"] == theirs["files"][module["path"]]["missing_lines"]
+        assert module["branches"] == summary["num_branches"]
+        assert module["partial_branches"] == summary["num_partial_branches"]
+        assert abs(module["percent_covered"] - summary["percent_covered"]) < 0.1
+    assert abs(cov["totals"]["percent_covered"] - theirs["totals"]["percent_covered"]) < 0.1
+    assert cov["modules"][0]["missing_lines"] == []  # every line of calc is run by some test
+    assert cov["totals"]["branch_percent"] == 100.0
+    assert cov["gaps"] == {"line": 0.0, "branch": 0.0}
+
+
+def test_contexts_include_fixture_code(fixture_project):
+    project = fixture_project("outcomes")
+    report, _ = baseline_json(project, "--contexts")
+    db = sqlite3.connect(report["coverage"]["data_file"])
+    contexts = {row[0] for row in db.execute("select context from context")}
+    nodeid = "tests/integration/test_flow.py::test_uses_fixture_word"
+    assert f"{nodeid}|setup" in contexts  # describe(-7) ran in the fixture
+    assert "tests/unit/test_basic.py::test_clamp[-5-0]|run" in contexts
+
+
+def test_no_coverage_flag(fixture_project):
+    report, _ = baseline_json(fixture_project("outcomes"), "--no-coverage")
+    assert report["coverage"] is None
+
+
+def test_status_bands():
+    bands = {"Critical": 20.0, "Low": 50.0, "Fair": 70.0, "Good": 90.0}
+    assert [status(p, bands) for p in (4, 20, 49.9, 59, 81, 90, 100)] == [
+        "Critical", "Low", "Low", "Fair", "Good", "Excellent", "Excellent",
+    ]  # fmt: skip
