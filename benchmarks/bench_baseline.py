@@ -71,8 +71,11 @@ def pytest_counts(output: str) -> str:
     return ", ".join(f"{n} {w}" for n, w in found) or "?"
 
 
-def assay_counts(report: Path) -> str:
+def assay_counts(report: Path, output: str) -> str:
+    if not report.exists():
+        raise SystemExit(f"assay failed:\n{output}")
     data = json.loads(report.read_text())
+    report.unlink()
     counts = data["counts"]
     return ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "?"
 
@@ -96,8 +99,19 @@ def main() -> None:
         env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "CI": "1"}
         base = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *args]
         report = tmp / "report.json"
-        assay_base = [*assay, "baseline", str(src), "--python", str(python), "--state-dir",
-                      str(tmp / "state"), "--json", str(report), "--pytest-args", shlex.join(args)]  # fmt: skip
+        assay_base = [
+            *assay,
+            "baseline",
+            str(src),
+            "--python",
+            str(python),
+            "--state-dir",
+            str(tmp / "state"),
+            "--json",
+            str(report),
+            "--pytest-args",
+            shlex.join(args),
+        ]
         commands: dict[str, list[str]] = {
             "pytest": base,
             "pytest -n 2": [*base, "-n", "2"],
@@ -115,18 +129,21 @@ def main() -> None:
             for label, cmd in commands.items():
                 seconds, output = timed(cmd, src, env)
                 times[label].append(seconds)
-                counts[label] = assay_counts(report) if label.startswith("assay") else (
-                    pytest_counts(output)
+                counts[label] = (
+                    assay_counts(report, output) if label.startswith("assay") else (pytest_counts(output))
                 )
         for label in commands:
             rows.append((name, label, statistics.median(times[label]), times[label], counts[label]))
-            print(f"{name:16} {label:34} {statistics.median(times[label]):7.2f}s  {counts[label]}",
-                  flush=True)  # fmt: skip
+            print(
+                f"{name:16} {label:34} {statistics.median(times[label]):7.2f}s  {counts[label]}",
+                flush=True,
+            )
     print()
     print("| project | command | median wall (s) | runs (s) | counts |")
     print("|---|---|--:|---|---|")
     for name, label, median, runs, count in rows:
-        print(f"| {name} | `{label}` | {median:.2f} | {', '.join(f'{r:.2f}' for r in runs)} | {count} |")
+        each = ", ".join(f"{r:.2f}" for r in runs)
+        print(f"| {name} | `{label}` | {median:.2f} | {each} | {count} |")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ def run_assay(*args: str | Path, cwd: Path | None = None) -> subprocess.Complete
     )
 
 
-def baseline_json(project: Path, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+def baseline_json(
+    project: Path, *args: str
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     out = project.parent / f"{project.name}-report.json"
     proc = run_assay("baseline", project, "--json", out, *args)
     assert out.exists(), proc.stderr
@@ -40,24 +42,39 @@ def baseline_json(project: Path, *args: str) -> tuple[dict[str, Any], subprocess
 
 _SUMMARY_ITEM = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 _VERBOSE_LINE = re.compile(
-    r"^(?P<nodeid>\S+::.+?) (?P<word>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?: \(.*\))?\s+\[\s*\d+%\]$"
+    r"^(?P<nodeid>\S+::.+?) (?P<word>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)"
+    r"(?: \(.*\))?\s+\[\s*\d+%\]$"
 )
-_WORDS = {"PASSED": "passed", "FAILED": "failed", "ERROR": "error", "SKIPPED": "skipped",
-          "XFAIL": "xfailed", "XPASS": "xpassed"}  # fmt: skip
+_WORDS = {
+    "PASSED": "passed",
+    "FAILED": "failed",
+    "ERROR": "error",
+    "SKIPPED": "skipped",
+    "XFAIL": "xfailed",
+    "XPASS": "xpassed",
+}
 _WORST = ("error", "failed", "xpassed", "xfailed", "skipped", "passed")
 
 
 def plain_pytest(project: Path, *args: str) -> tuple[dict[str, int], dict[str, str]]:
     """What plain pytest says: its summary counts, and each test's worst reported outcome."""
-    base = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-            "--continue-on-collection-errors", *args]  # fmt: skip
+    base = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--continue-on-collection-errors",
+        *args,
+    ]
     quiet = subprocess.run(base, cwd=project, capture_output=True, text=True, env=clean_env())
     last = [line for line in quiet.stdout.splitlines() if line.startswith("=")][-1]
     counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
     for number, word in _SUMMARY_ITEM.findall(last):
         counts["error" if word.startswith("error") else word] += int(number)
-    verbose = subprocess.run([*base, "-v"], cwd=project, capture_output=True, text=True,
-                             env=clean_env())  # fmt: skip
+    verbose = subprocess.run(
+        [*base, "-v"], cwd=project, capture_output=True, text=True, env=clean_env()
+    )
     outcomes: dict[str, str] = {}
     for line in verbose.stdout.splitlines():
         match = _VERBOSE_LINE.match(line)

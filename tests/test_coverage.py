@@ -15,19 +15,22 @@ def coverage_json(project, data_file):
     out = project.parent / "cov.json"
     subprocess.run(
         [sys.executable, "-m", "coverage", "json", f"--data-file={data_file}", "-o", str(out)],
-        cwd=project, env=clean_env(), check=True, capture_output=True,
-    )  # fmt: skip
+        cwd=project,
+        env=clean_env(),
+        check=True,
+        capture_output=True,
+    )
     return json.loads(out.read_text())
 
 
 def test_figures_equal_coverage_py(fixture_project):
     project = fixture_project("outcomes")
-    report, proc = baseline_json(project, "-j", "2")
+    report, _ = baseline_json(project, "-j", "2")
     cov = report["coverage"]
     theirs = coverage_json(project, cov["data_file"])
-    assert [m["path"] for m in cov["modules"]] == sorted(theirs["files"]) == [
-        "src/calc/__init__.py"
-    ]
+    assert (
+        [m["path"] for m in cov["modules"]] == sorted(theirs["files"]) == ["src/calc/__init__.py"]
+    )
     for module in cov["modules"]:
         summary = theirs["files"][module["path"]]["summary"]
         assert module["statements"] == summary["num_statements"]
@@ -60,5 +63,11 @@ def test_no_coverage_flag(fixture_project):
 def test_status_bands():
     bands = {"Critical": 20.0, "Low": 50.0, "Fair": 70.0, "Good": 90.0}
     assert [status(p, bands) for p in (4, 20, 49.9, 59, 81, 90, 100)] == [
-        "Critical", "Low", "Low", "Fair", "Good", "Excellent", "Excellent",
-    ]  # fmt: skip
+        "Critical",
+        "Low",
+        "Low",
+        "Fair",
+        "Good",
+        "Excellent",
+        "Excellent",
+    ]

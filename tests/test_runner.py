@@ -33,7 +33,9 @@ def test_every_pytest_outcome_matches_plain_pytest(fixture_project, workers):
     assert by_id["tests/unit/test_fixtures.py::test_uses_broken_setup"]["message"] == (
         "RuntimeError: database unavailable"
     )
-    assert "no_such_fixture" in by_id["tests/unit/test_fixtures.py::test_missing_fixture"]["message"]
+    assert (
+        "no_such_fixture" in by_id["tests/unit/test_fixtures.py::test_missing_fixture"]["message"]
+    )
     signs = by_id["tests/integration/test_flow.py::DescribeCase::test_signs"]
     assert [s["outcome"] for s in signs["subtests"]] == ["passed", "passed", "passed", "failed"]
     assert "(n=4)" in signs["subtests"][3]["description"]
@@ -57,9 +59,15 @@ def test_categories_from_folders(fixture_project):
     assert categories["unit"]["paths"] == ["tests/unit/"]
     assert categories["integration"]["counts"]["passed"] == 6
     assert categories["other"]["counts"] == {
-        "passed": 1, "failed": 1, "error": 0, "skipped": 0, "xfailed": 0, "xpassed": 0,
-        "timeout": 0, "crashed": 0,
-    }  # fmt: skip
+        "passed": 1,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+        "timeout": 0,
+        "crashed": 0,
+    }
 
 
 def test_categories_from_config_markers_and_paths(fixture_project):
@@ -88,15 +96,20 @@ def test_hang_in_c_code_is_stopped_and_the_rest_runs(fixture_project, workers):
     assert hung["outcome"] == "timeout"
     assert "spin_in_c" in hung["longrepr"]  # the Python stack where it hung
     assert hung["failure"]["frames"][-1] == {
-        "path": "tests/test_b_hang.py", "lineno": 8, "function": "spin_in_c",
-    }  # fmt: skip
+        "path": "tests/test_b_hang.py",
+        "lineno": 8,
+        "function": "spin_in_c",
+    }
     assert outcome["tests/test_b_hang.py::test_sleeps_forever"]["outcome"] == "timeout"
     assert "time.sleep" in outcome["tests/test_b_hang.py::test_sleeps_forever"]["longrepr"] or (
         "test_sleeps_forever" in outcome["tests/test_b_hang.py::test_sleeps_forever"]["longrepr"]
     )
-    for nodeid in ("tests/test_a_before.py::test_before_1", "tests/test_b_hang.py::test_after_sleep",
-                   "tests/test_b_hang.py::test_after_hang_same_file",
-                   "tests/test_c_after.py::test_after_1"):  # fmt: skip
+    for nodeid in (
+        "tests/test_a_before.py::test_before_1",
+        "tests/test_b_hang.py::test_after_sleep",
+        "tests/test_b_hang.py::test_after_hang_same_file",
+        "tests/test_c_after.py::test_after_1",
+    ):
         assert outcome[nodeid]["outcome"] == "passed"
     assert outcome["tests/test_c_after.py::test_after_2"]["outcome"] == "failed"
     assert report["counts"]["timeout"] == 2
@@ -117,9 +130,11 @@ def test_crashes_are_reported_and_the_rest_runs(fixture_project):
     assert outcome["tests/test_crash.py::test_sigkill_self"]["message"].endswith("SIGKILL")
     passed = [n for n, t in outcome.items() if t["outcome"] == "passed"]
     assert sorted(passed) == [
-        "tests/test_crash.py::test_after", "tests/test_crash.py::test_before",
-        "tests/test_crash.py::test_between", "tests/test_other.py::test_other_file",
-    ]  # fmt: skip
+        "tests/test_crash.py::test_after",
+        "tests/test_crash.py::test_before",
+        "tests/test_crash.py::test_between",
+        "tests/test_other.py::test_other_file",
+    ]
     assert report["counts"]["crashed"] == 3
 
 

@@ -13,8 +13,9 @@ from tests.helpers import baseline_json, clean_env, tree_snapshot
 
 
 def git(project, *args):
-    return subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["git", "-C", str(project), *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def init_repo(project):
@@ -29,8 +30,12 @@ def test_a_full_run_leaves_the_tree_untouched(fixture_project):
     before = tree_snapshot(project)
     env_no_bytecode_flag = clean_env()
     env_no_bytecode_flag.pop("PYTHONDONTWRITEBYTECODE")  # assay must avoid .pyc by itself
-    subprocess.run([sys.executable, "-m", "assay", "baseline", str(project)],
-                   env=env_no_bytecode_flag, capture_output=True, check=False)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "assay", "baseline", str(project)],
+        env=env_no_bytecode_flag,
+        capture_output=True,
+        check=False,
+    )
     assert tree_snapshot(project) == before
     assert git(project, "status", "--porcelain").strip() == ""
     assert not list(project.rglob("__pycache__"))
@@ -42,8 +47,10 @@ def test_killed_mid_run_leaves_the_tree_untouched(fixture_project):
     before = tree_snapshot(project)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assay", "baseline", str(project), "-j", "2"],
-        env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     events = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until tests are really running

@@ -29,31 +29,60 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--python", help="Interpreter of the project's environment "
-              "(default: PATH/.venv/bin/python if present, else the one running assay).")
+@click.option(
+    "--python",
+    help="Interpreter of the project's environment "
+    "(default: PATH/.venv/bin/python if present, else the one running assay).",
+)
 @click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
 @click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
-@click.option("--coverage/--no-coverage", default=None, help="Measure line and branch coverage "
-              "(default on).")
-@click.option("--contexts/--no-contexts", default=None,
-              help="Record which test ran which line, fixtures included.")
-@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
-              help="Write the Markdown report here.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path),
-              help="Write the JSON report (schema assay.baseline/1) here.")
-@click.option("--state-dir", type=click.Path(path_type=Path),
-              help="Where assay keeps runs and caches (default PATH/.assay).")
-@click.option("--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string.")
-def baseline(path: Path, python: str | None, workers: int | None, timeout: float | None,
-             coverage: bool | None, contexts: bool | None, markdown_path: Path | None,
-             json_path: Path | None, state_dir: Path | None, pytest_args: str) -> int:  # fmt: skip
+@click.option(
+    "--coverage/--no-coverage", default=None, help="Measure line and branch coverage (default on)."
+)
+@click.option(
+    "--contexts/--no-contexts",
+    default=None,
+    help="Record which test ran which line, fixtures included.",
+)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(path_type=Path),
+    help="Write the Markdown report here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="Write the JSON report (schema assay.baseline/1) here.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="Where assay keeps runs and caches (default PATH/.assay).",
+)
+@click.option(
+    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
+)
+def baseline(
+    path: Path,
+    python: str | None,
+    workers: int | None,
+    timeout: float | None,
+    coverage: bool | None,
+    contexts: bool | None,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+    pytest_args: str,
+) -> int:
     """Run the suite under supervision and report exactly what happened.
 
     Exit code 0 when every test passed (skips and xfails allowed), 1 when any test failed,
     errored, timed out or crashed, or a file could not be collected.
     """
     from assay.baseline import BaselineOptions, run_baseline
-    from assay.report import console, json_report, markdown
+    from assay.report import console
 
     try:
         extra = shlex.split(pytest_args)
@@ -62,6 +91,8 @@ def baseline(path: Path, python: str | None, workers: int | None, timeout: float
     options = BaselineOptions(path, python, workers, timeout, coverage, contexts, state_dir, extra)
     with console.progress() as on_event:
         report = run_baseline(options, on_event)
+    from assay.report import json_report, markdown
+
     if json_path is not None:
         _write(json_path, json_report.render(report))
     if markdown_path is not None:

@@ -43,9 +43,7 @@ class Config:
     coverage_bands: dict[str, float] = field(
         default_factory=lambda: {"Critical": 20.0, "Low": 50.0, "Fair": 70.0, "Good": 90.0}
     )
-    coverage_goals: dict[str, float] = field(
-        default_factory=lambda: {"line": 80.0, "branch": 90.0}
-    )
+    coverage_goals: dict[str, float] = field(default_factory=lambda: {"line": 80.0, "branch": 90.0})
     failure_categories: list[UserFailureCategory] = field(default_factory=list)
     pytest_args: list[str] = field(default_factory=list)
 
@@ -124,9 +122,7 @@ def _categories(config: Config, value: Any) -> None:
 def _bands(config: Config, value: Any) -> None:
     if not isinstance(value, dict) or not value:
         raise InputError("[tool.assay] coverage_bands must map a status to an upper bound")
-    config.coverage_bands = {
-        str(k): _number(f"coverage_bands.{k}", v, 0) for k, v in value.items()
-    }
+    config.coverage_bands = {str(k): _number(f"coverage_bands.{k}", v, 0) for k, v in value.items()}
 
 
 def _goals(config: Config, value: Any) -> None:

@@ -128,9 +128,7 @@ def test_no_repository_means_no_history_and_no_error(tmp_path: Path) -> None:
     assert git.last_change_of_text("def f", "training/distill_kd.py") is None
 
 
-def test_missing_git_binary_is_tolerated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_git_binary_is_tolerated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no git on PATH
     git = GitInfo(tmp_path)
     assert not git.available

@@ -61,7 +61,9 @@ def test_signature_mismatch(seed_categories: list[FailureCategory]) -> None:
     assert _has(category, "'student_hidden_states'", "closest real parameter: 'student_hidden'")
     # the call as written in the test, with its location
     assert _has(
-        category, "called at tests/test_distill_kd.py:7:", "entropy_weighting(1.0, base_kl_weight=0.5)"
+        category,
+        "called at tests/test_distill_kd.py:7:",
+        "entropy_weighting(1.0, base_kl_weight=0.5)",
     )
     assert _has(
         category,
@@ -123,7 +125,9 @@ def test_interface_drift(seed_categories: list[FailureCategory]) -> None:
     )
     assert _has(category, "'add_metric'", "closest: 'record_metric' (training/monitoring.py:18)")
     assert _has(category, "'add_check'", "closest: 'register_check'")
-    assert _has(category, "used at tests/test_monitoring.py:8:", 'collector.add_metric("loss", 0.5)')
+    assert _has(
+        category, "used at tests/test_monitoring.py:8:", 'collector.add_metric("loss", 0.5)'
+    )
     assert "use MetricsCollector.record_metric instead of add_metric" in category.action
 
 

@@ -33,7 +33,10 @@ from assay.triage.signature import (
             "object Mock can't be used in 'await' expression",
         ),
         # quoted data is replaced
-        ("invalid literal for int() with base 10: 'abc def'", "invalid literal for int() with base <num>: <str>"),
+        (
+            "invalid literal for int() with base 10: 'abc def'",
+            "invalid literal for int() with base <num>: <str>",
+        ),
         ('KeyError: "user 42 not found"', "KeyError: <str>"),
         ("could not convert string to float: '3.5x'", "could not convert string to float: <str>"),
         # numbers, hex addresses, uuids, hashes
@@ -87,7 +90,8 @@ def test_normalise_message(message: str, template: str) -> None:
             "module 'training.monitoring' has no attribute 'DEFAULT_INTERVAL'",
         ),
         (
-            "'MetricsCollector' object has no attribute 'add_metric'. Did you mean: 'record_metric'?",
+            "'MetricsCollector' object has no attribute 'add_metric'. "
+            "Did you mean: 'record_metric'?",
             "'MetricsCollector' object has no attribute 'add_metric'",
         ),
         (
@@ -147,7 +151,9 @@ def test_key_is_versioned_and_stable() -> None:
 def test_call_binding_errors_leave_the_frame_out() -> None:
     assert not frame_in_key("TypeError", "f() got an unexpected keyword argument 'x'")
     assert not frame_in_key("TypeError", "C.m() missing <num> required positional argument: 'a'")
-    assert not frame_in_key("TypeError", "f() takes <num> positional arguments but <num> were given")
+    assert not frame_in_key(
+        "TypeError", "f() takes <num> positional arguments but <num> were given"
+    )
     assert not frame_in_key("TypeError", "f() got multiple values for argument 'a'")
     assert frame_in_key("TypeError", "'Mock' object is not subscriptable")
     assert frame_in_key("AssertionError", "assert <expr>")

@@ -17,9 +17,22 @@ from assay.errors import InputError
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini")
 TEST_DIR_NAMES = ("tests", "test", "testing")
 NOT_SOURCE_DIRS = {
-    "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks",
-    "scripts", "build", "dist", "venv", ".venv", "site-packages", "node_modules",
-}  # fmt: skip
+    "tests",
+    "test",
+    "testing",
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    "benchmarks",
+    "scripts",
+    "build",
+    "dist",
+    "venv",
+    ".venv",
+    "site-packages",
+    "node_modules",
+}
 
 
 @dataclass
@@ -41,9 +54,7 @@ def find_project(path: Path) -> Project:
     for candidate in (start, *start.parents):
         if any((candidate / m).is_file() for m in ROOT_MARKERS):
             return _load(candidate)
-    raise InputError(
-        f"{path}: not a Python project (no {', '.join(ROOT_MARKERS)} here or above)"
-    )
+    raise InputError(f"{path}: not a Python project (no {', '.join(ROOT_MARKERS)} here or above)")
 
 
 def _load(root: Path) -> Project:
@@ -118,7 +129,9 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
     if dirs:
         return dirs
     inside = sorted(
-        str(p.relative_to(root)) for p in root.glob("*/tests") if (p.parent / "__init__.py").exists()
+        str(p.relative_to(root))
+        for p in root.glob("*/tests")
+        if (p.parent / "__init__.py").exists()
     )
     return inside or ["."]
 
@@ -130,8 +143,7 @@ def _source_packages(root: Path) -> list[str]:
         pkgs = sorted(
             str(p.relative_to(root))
             for p in src.iterdir()
-            if (p.is_dir() and (p / "__init__.py").exists())
-            or (p.suffix == ".py" and p.is_file())
+            if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.is_file())
         )
         if pkgs:
             return pkgs

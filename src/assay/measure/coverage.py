@@ -14,6 +14,7 @@ own `dynamic_context = test_function` only sees the test function's frame).
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import tomllib
@@ -45,12 +46,14 @@ class CoverageMeasurement:
         }
         probe = self._coverage(data_file=None)
         if not (probe.get_option("run:source") or probe.get_option("run:include")):
-            settings["source"] = [str(self.project.root / p) if not p.endswith(".py")
-                                  else p[:-3].replace("/", ".")
-                                  for p in self.project.source_packages]  # fmt: skip
+            settings["source"] = [
+                str(self.project.root / p) if not p.endswith(".py") else p[:-3].replace("/", ".")
+                for p in self.project.source_packages
+            ]
             if not probe.get_option("run:omit"):
-                settings["omit"] = [f"{self.project.root / t}/*" for t in self.project.test_paths
-                                    if t != "."]  # fmt: skip
+                settings["omit"] = [
+                    f"{self.project.root / t}/*" for t in self.project.test_paths if t != "."
+                ]
         return settings
 
     def _coverage(self, data_file: str | None) -> coverage.Coverage:
@@ -114,9 +117,7 @@ def _module(
     statements = summary["num_statements"]
     branches = summary.get("num_branches", 0)
     line_percent = 100.0 * summary["covered_lines"] / statements if statements else 100.0
-    branch_percent = (
-        100.0 * summary.get("covered_branches", 0) / branches if branches else None
-    )
+    branch_percent = 100.0 * summary.get("covered_branches", 0) / branches if branches else None
     return ModuleCoverage(
         path=path,
         statements=statements,
@@ -168,8 +169,6 @@ def _fallback_path(state: Path) -> Path:
     link = folder / "coverage"
     if not link.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(FileExistsError):  # another run made it meanwhile
             link.symlink_to(Path(coverage.__file__).parent, target_is_directory=True)
-        except FileExistsError:
-            pass
     return folder

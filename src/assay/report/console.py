@@ -1,6 +1,8 @@
 """What `assay baseline` prints: a progress bar while it runs, tables when it is done.
 
 The progress bar only appears on an interactive terminal outside CI; logs stay clean.
+rich is imported inside the functions so that, outside a terminal, it loads only after
+the test workers have started.
 """
 
 from __future__ import annotations
@@ -9,13 +11,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from assay.model import BAD_OUTCOMES, BaselineReport, Counts
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "timeout", "crashed")
 
@@ -29,6 +30,15 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
     if not interactive():
         yield lambda event: None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -46,9 +56,7 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
         kind = event["e"]
         if kind == "collected":
             bar.update(task, description="running", total=len(event["items"]))
-        elif kind == "report" and event["category"] in BAD_OUTCOMES:
-            bad += 1
-        elif kind == "killed":
+        elif (kind == "report" and event["category"] in BAD_OUTCOMES) or kind == "killed":
             bad += 1
         if kind in ("finish", "killed"):
             bar.update(task, advance=1, bad=f"[red]{bad} failing" if bad else "")
@@ -58,6 +66,9 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
 
 
 def summary(report: BaselineReport, console: Console | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     counts = report.counts
     # Only the outcomes that occurred, so the table fits a terminal.
@@ -73,14 +84,25 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         table.add_column(name.capitalize(), justify="right")
     table.add_column("Time (s)", justify="right")
     for category in report.categories:
-        table.add_row(category.name, str(category.tests), *_cells(category.counts, columns),
-                      f"{category.duration_s:.2f}")  # fmt: skip
-    table.add_row("[bold]all", str(len(report.tests)), *_cells(counts, columns),
-                  f"{report.duration_s:.2f}", end_section=True)  # fmt: skip
+        table.add_row(
+            category.name,
+            str(category.tests),
+            *_cells(category.counts, columns),
+            f"{category.duration_s:.2f}",
+        )
+    table.add_row(
+        "[bold]all",
+        str(len(report.tests)),
+        *_cells(counts, columns),
+        f"{report.duration_s:.2f}",
+        end_section=True,
+    )
     console.print(table)
     extra = []
     if any(vars(report.subtests).values()):
-        extra.append("subtests: " + ", ".join(f"{v} {k}" for k, v in vars(report.subtests).items() if v))
+        extra.append(
+            "subtests: " + ", ".join(f"{v} {k}" for k, v in vars(report.subtests).items() if v)
+        )
     if report.collection_errors:
         extra.append(f"{len(report.collection_errors)} files could not be collected")
     for line in extra:
@@ -96,9 +118,10 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         failures = Table(title="Failures by root cause", title_justify="left")
         for column in ("#", "Rule", "Tests", "Root cause"):
             failures.add_column(column)
-        for category in report.failure_categories:
-            failures.add_row(str(category.priority), category.rule, str(len(category.tests)),
-                             category.title)  # fmt: skip
+        for cause in report.failure_categories:
+            failures.add_row(
+                str(cause.priority), cause.rule, str(len(cause.tests)), cause.title
+            )
         console.print(failures)
     for test in report.tests:
         if test.outcome in ("timeout", "crashed"):

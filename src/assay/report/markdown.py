@@ -78,12 +78,24 @@ def _header(report: BaselineReport) -> str:
 
 def _summary(report: BaselineReport) -> str:
     rows = [
-        [f"**{c.name}**", str(c.tests), *_counts_cells(c.counts), f"{c.duration_s:.2f}s",
-         _status(c.counts)]
+        [
+            f"**{c.name}**",
+            str(c.tests),
+            *_counts_cells(c.counts),
+            f"{c.duration_s:.2f}s",
+            _status(c.counts),
+        ]
         for c in report.categories
-    ]  # fmt: skip
-    rows.append(["**All** (pytest's count)", str(len(report.tests)), *_counts_cells(report.counts),
-                 f"{report.duration_s:.2f}s", _status(report.counts)])  # fmt: skip
+    ]
+    rows.append(
+        [
+            "**All** (pytest's count)",
+            str(len(report.tests)),
+            *_counts_cells(report.counts),
+            f"{report.duration_s:.2f}s",
+            _status(report.counts),
+        ]
+    )
     lines = [
         "## Summary",
         "",
@@ -114,28 +126,54 @@ def _coverage(report: BaselineReport) -> str:
     if cov is None:
         return ""
     rows = [
-        [f"`{m.path}`", str(m.statements), str(len(m.missing_lines)), str(m.branches),
-         str(m.partial_branches), f"{m.line_percent:.1f}%",
-         f"{m.branch_percent:.1f}%" if m.branch_percent is not None else "n/a",
-         f"{m.percent_covered:.1f}%", m.status]
+        [
+            f"`{m.path}`",
+            str(m.statements),
+            str(len(m.missing_lines)),
+            str(m.branches),
+            str(m.partial_branches),
+            f"{m.line_percent:.1f}%",
+            f"{m.branch_percent:.1f}%" if m.branch_percent is not None else "n/a",
+            f"{m.percent_covered:.1f}%",
+            m.status,
+        ]
         for m in cov.modules
-    ]  # fmt: skip
+    ]
     t = cov.totals
-    rows.append(["**Total**", str(t.statements), str(len(t.missing_lines) or
-                 t.statements - t.covered_lines), str(t.branches), str(t.partial_branches),
-                 f"**{t.line_percent:.1f}%**",
-                 f"**{t.branch_percent:.1f}%**" if t.branch_percent is not None else "n/a",
-                 f"**{t.percent_covered:.1f}%**", f"**{t.status}**"])  # fmt: skip
+    rows.append(
+        [
+            "**Total**",
+            str(t.statements),
+            str(len(t.missing_lines) or t.statements - t.covered_lines),
+            str(t.branches),
+            str(t.partial_branches),
+            f"**{t.line_percent:.1f}%**",
+            f"**{t.branch_percent:.1f}%**" if t.branch_percent is not None else "n/a",
+            f"**{t.percent_covered:.1f}%**",
+            f"**{t.status}**",
+        ]
+    )
     contexts = (
         f" Per-test contexts (fixtures included) are in `{cov.data_file}`." if cov.contexts else ""
     )
     return (
         "## Coverage by Module\n\n"
-        + _table(["Module", "Statements", "Missing", "Branches", "Partial", "Line", "Branch",
-                  "Coverage", "Status"], rows)  # fmt: skip
+        + _table(
+            [
+                "Module",
+                "Statements",
+                "Missing",
+                "Branches",
+                "Partial",
+                "Line",
+                "Branch",
+                "Coverage",
+                "Status",
+            ],
+            rows,
+        )
         + f"\n\nMeasured with coverage.py {cov.coverage_version} in the same run (branch "
-        "coverage on; \"Coverage\" is coverage.py's own figure over lines and branches)."
-        + contexts
+        'coverage on; "Coverage" is coverage.py\'s own figure over lines and branches).' + contexts
     )
 
 
@@ -145,8 +183,10 @@ def _failures(report: BaselineReport) -> str:
     out = ["## Failures by Category"]
     for i, cat in enumerate(report.failure_categories, 1):
         by_file = Counter(t.split("::", 1)[0] for t in cat.tests)
-        affected = "\n".join(f"- `{f}`: {n} {'test' if n == 1 else 'tests'}"
-                             for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0])))  # fmt: skip
+        affected = "\n".join(
+            f"- `{f}`: {n} {'test' if n == 1 else 'tests'}"
+            for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         patterns = "\n".join(
             f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
         )
@@ -263,11 +303,12 @@ def _environment(report: BaselineReport) -> str:
         "## Environment Summary",
         "",
         f"- **Python**: {env.python_version} ({env.implementation}) at `{env.executable}`",
-        f"- **Virtual environment**: `{env.virtualenv}`" if env.virtualenv else
-        "- **Virtual environment**: none (system interpreter)",
+        f"- **Virtual environment**: `{env.virtualenv}`"
+        if env.virtualenv
+        else "- **Virtual environment**: none (system interpreter)",
         f"- **pytest**: {env.pytest_version}",
         f"- **Platform**: {env.platform}",
-    ]  # fmt: skip
+    ]
     if env.dependencies:
         lines.append("- **Declared dependencies**:")
         lines += [
@@ -327,14 +368,24 @@ def _success_metrics(report: BaselineReport) -> str:
         "",
         _table(
             ["Metric", "Current", "Target"],
-            [["Pass rate (passed / ran)", f"{rate:.1f}%", "100%"],
-             ["Timeouts and crashes", str(counts.timeout + counts.crashed), "0"],
-             ["Collection errors", str(len(report.collection_errors)), "0"]]  # fmt: skip
+            [
+                ["Pass rate (passed / ran)", f"{rate:.1f}%", "100%"],
+                ["Timeouts and crashes", str(counts.timeout + counts.crashed), "0"],
+                ["Collection errors", str(len(report.collection_errors)), "0"],
+            ]
             + (
-                [["Line coverage", f"{report.coverage.totals.line_percent:.1f}%",
-                  f"{report.coverage.goals['line']:g}%"],
-                 ["Branch coverage", f"{report.coverage.totals.branch_percent or 0:.1f}%",
-                  f"{report.coverage.goals['branch']:g}%"]]  # fmt: skip
+                [
+                    [
+                        "Line coverage",
+                        f"{report.coverage.totals.line_percent:.1f}%",
+                        f"{report.coverage.goals['line']:g}%",
+                    ],
+                    [
+                        "Branch coverage",
+                        f"{report.coverage.totals.branch_percent or 0:.1f}%",
+                        f"{report.coverage.goals['branch']:g}%",
+                    ],
+                ]
                 if report.coverage
                 else []
             ),

@@ -17,9 +17,18 @@ class MarkerExpression:
             raise ValueError(f"not a marker expression: {text!r}") from None
         for node in ast.walk(tree):
             if not isinstance(
-                node, (ast.Expression, ast.BoolOp, ast.UnaryOp, ast.Name, ast.And, ast.Or,
-                       ast.Not, ast.Load)
-            ):  # fmt: skip
+                node,
+                (
+                    ast.Expression,
+                    ast.BoolOp,
+                    ast.UnaryOp,
+                    ast.Name,
+                    ast.And,
+                    ast.Or,
+                    ast.Not,
+                    ast.Load,
+                ),
+            ):
                 raise ValueError(f"not a marker expression: {text!r}")
         self.text = text
         self._tree = tree.body

@@ -100,9 +100,12 @@ def _result(item: _Item, category: str) -> TestResult:
         file=item.file,
         markers=item.markers,
         subtests=[
-            Subtest(r["subtest"], _subtest_outcome(r), r["message"] if r["outcome"] != "passed" else "")
-            for r in item.reports if "subtest" in r
-        ],  # fmt: skip
+            Subtest(
+                r["subtest"], _subtest_outcome(r), r["message"] if r["outcome"] != "passed" else ""
+            )
+            for r in item.reports
+            if "subtest" in r
+        ],
     )
     if item.killed is not None:
         killed = item.killed
@@ -143,7 +146,9 @@ def _failure(data: dict[str, Any] | None) -> Failure | None:
     )
 
 
-_E_LINE = re.compile(r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)):\s?(?P<msg>.*)$")
+_E_LINE = re.compile(
+    r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)):\s?(?P<msg>.*)$"
+)
 
 
 def _collection_error(data: dict[str, Any]) -> CollectionError:

@@ -15,6 +15,7 @@ and appended to `events.jsonl` in the run folder, flushed per line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -48,7 +49,6 @@ class RunRequest:
     collect_timeout: float = 300.0
     dependencies: list[str] = field(default_factory=list)
     coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
-    pycache_dir: Path | None = None
 
 
 @dataclass
@@ -60,14 +60,30 @@ class RunOutcome:
 
 def worker_command(python: str, pytest_args: list[str]) -> list[str]:
     return [
-        python, "-m", "pytest", "-p", "assay_worker", "-p", "no:cacheprovider",
-        "--continue-on-collection-errors", "-o", "faulthandler_timeout=0", *pytest_args,
-    ]  # fmt: skip
+        python,
+        "-m",
+        "pytest",
+        "-p",
+        "assay_worker",
+        "-p",
+        "no:cacheprovider",
+        "--continue-on-collection-errors",
+        "-o",
+        "faulthandler_timeout=0",
+        *pytest_args,
+    ]
 
 
 class _Worker:
-    def __init__(self, number: int, proc: subprocess.Popen[bytes], events: int, commands: IO[str],
-                 stack_path: Path, log_path: Path) -> None:  # fmt: skip
+    def __init__(
+        self,
+        number: int,
+        proc: subprocess.Popen[bytes],
+        events: int,
+        commands: IO[str],
+        stack_path: Path,
+        log_path: Path,
+    ) -> None:
         self.number = number
         self.proc = proc
         self.events_fd = events
@@ -142,8 +158,9 @@ class Supervisor:
             p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
         )
         env["ASSAY_WORKER"] = json.dumps(settings)
-        if self.request.pycache_dir is not None:
-            env["PYTHONPYCACHEPREFIX"] = str(self.request.pycache_dir)
+        # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
+        # module's cache, stdlib included, and make each run recompile everything.)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         with log_path.open("wb") as log:
             try:
                 proc = subprocess.Popen(
@@ -167,10 +184,8 @@ class Supervisor:
 
     def kill(self, worker: _Worker) -> None:
         worker.killed_by_supervisor = True
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -310,8 +325,12 @@ class Supervisor:
         log_tail = _fatal_error_text(_read(worker.log_path))
         if stack.startswith("Timeout (") or worker.killed_by_supervisor:
             outcome = "timeout"
-            message = f"exceeded the {self.request.timeout:g}s timeout; stopped after {duration:.1f}s"
-            text = _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
+            message = (
+                f"exceeded the {self.request.timeout:g}s timeout; stopped after {duration:.1f}s"
+            )
+            text = (
+                _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
+            )
             frames = _parse_faulthandler(stack, str(self.request.root))
             exc_type = "Timeout"
         else:
@@ -333,10 +352,14 @@ class Supervisor:
                 "message": message,
                 "longrepr": text,
                 "duration": duration,
-                "failure": {"when": "run", "exc_type": exc_type, "message": message,
-                            "frames": frames},
+                "failure": {
+                    "when": "run",
+                    "exc_type": exc_type,
+                    "message": message,
+                    "frames": frames,
+                },
             }
-        )  # fmt: skip
+        )
 
 
 def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:
@@ -344,18 +367,21 @@ def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutc
 
 
 def _discard(queue: deque[str], nodeid: str) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         queue.remove(nodeid)
-    except ValueError:
-        pass
 
 
 def _never_ran(nodeid: str, log_path: Path) -> Event:
     message = "not run: workers kept dying before running any test"
     return {
-        "e": "killed", "nodeid": nodeid, "outcome": "error", "message": message,
-        "longrepr": f"{message}; see {log_path}", "duration": 0.0, "failure": None,
-    }  # fmt: skip
+        "e": "killed",
+        "nodeid": nodeid,
+        "outcome": "error",
+        "message": message,
+        "longrepr": f"{message}; see {log_path}",
+        "duration": 0.0,
+        "failure": None,
+    }
 
 
 def _read(path: Path) -> str:
@@ -417,7 +443,10 @@ def _startup_failure(worker: _Worker, returncode: int, request: RunRequest) -> s
         return f"collection did not finish within {request.collect_timeout:g}s{at}"
     log = _read(worker.log_path).replace(str(request.root) + os.sep, "")
     if "No module named pytest" in log:
-        return f"pytest is not installed for {request.python} (use --python to pick the project's interpreter)"
+        return (
+            f"pytest is not installed for {request.python} "
+            "(use --python to pick the project's interpreter)"
+        )
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
     raised = [line[1:].strip() for line in lines if line.startswith("E ")]

@@ -19,7 +19,7 @@ from pathlib import Path
 from assay.model import CollectionError, FailureCategory, TestResult
 from assay.triage.clusters import Cluster, build_clusters
 from assay.triage.gitinfo import GitInfo
-from assay.triage.incidents import Incident, collect_incidents
+from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
@@ -48,6 +48,7 @@ def triage(
         git=GitInfo(root),
         installed=InstalledModules(root),
     )
+    name_functions(incidents, ctx.index.function_name_at)
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
     claimed: dict[int, list[Incident]] = {}
     remaining: list[Incident] = []

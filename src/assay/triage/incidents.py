@@ -11,6 +11,7 @@ the project's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,10 @@ _E_LINE = re.compile(
     r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Warning|Interrupt|Failed))"
     r"(?:: ?(?P<msg>.*))?$"
 )
-_TB_LINE = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<lineno>\d+): in (?P<func>\S+)\s*$")
+# `path:12: in func` (short and native-ish styles) or `path:12: ` / `path:12: KeyError` (long).
+_TB_LINE = re.compile(
+    r"^(?P<path>[^\s:>][^:]*?):(?P<lineno>\d+):(?: in (?P<func>\S+)| ?[A-Za-z_][\w.]*)?\s*$"
+)
 _WRAPPED_IMPORT = "ImportError while importing test module"
 _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
@@ -134,15 +138,29 @@ def _parse_summary(text: str) -> tuple[str, str] | None:
 
 
 def _traceback_frames(text: str) -> list[Frame]:
-    """`path:lineno: in function` lines of pytest's short traceback text, outermost first."""
+    """Frame locations in pytest's traceback text, outermost first.
+
+    The long style names no function (`path:12: KeyError`); those frames get an empty
+    function, filled in from the AST by `name_functions`.
+    """
     frames = []
     for line in text.splitlines():
-        match = _TB_LINE.match(line.strip())
+        match = _TB_LINE.match(line.rstrip())
         if match:
             frames.append(
-                Frame(match.group("path"), int(match.group("lineno")), match.group("func"))
+                Frame(match.group("path"), int(match.group("lineno")), match.group("func") or "")
             )
     return frames
+
+
+def name_functions(incidents: list[Incident], lookup: Callable[[str, int], str | None]) -> None:
+    """Fill in the function of frames recovered from long-style text (project frames only)."""
+    for incident in incidents:
+        for frames in (incident.frames, incident.project_frames):
+            for position, frame in enumerate(frames):
+                if not frame.function and not frame.path.startswith(("/", "<")):
+                    name = lookup(frame.path, frame.lineno) or "<module>"
+                    frames[position] = Frame(frame.path, frame.lineno, name)
 
 
 def _short_type(exc_type: str) -> str:
@@ -179,7 +197,8 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
         fallback = {"timeout": "Timeout", "crashed": "Crash"}.get(test.outcome, test.outcome)
         exc_type, message = parsed if parsed else (fallback, test.message)
         frames = _traceback_frames(test.longrepr)
-        when = "run" if test.outcome in ("timeout", "crashed") else "call"
+        # pytest's "error" outcome is a setup/teardown failure; setup is by far the common one
+        when = {"timeout": "run", "crashed": "run", "error": "setup"}.get(test.outcome, "call")
     return _make(
         test.nodeid,
         test.outcome,
@@ -205,6 +224,12 @@ def from_collection_error(error: CollectionError, frame_filter: FrameFilter) -> 
         parsed = _parse_exception_text(error.longrepr) or _parse_summary(error.message)
         exc_type, message = parsed if parsed else ("CollectError", error.message)
         frames = _traceback_frames(error.longrepr)
+    if not any(frame_filter.is_project(frame_filter.relativise(f)) for f in frames):
+        # Frames taken from pytest's CollectError stop inside pytest; the import traceback
+        # that pytest printed into the longrepr reaches the project line that failed.
+        printed = _traceback_frames(error.longrepr)
+        if any(frame_filter.is_project(frame_filter.relativise(f)) for f in printed):
+            frames = printed
     path = frame_filter.relativise(Frame(error.path, 0, "")).path
     return _make(
         path,

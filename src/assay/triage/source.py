@@ -192,6 +192,8 @@ class _Collector(ast.NodeVisitor):
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 cls.methods.setdefault(stmt.name, stmt.lineno)
+            elif isinstance(stmt, ast.ClassDef):
+                cls.class_attrs.setdefault(stmt.name, stmt.lineno)
             for name in _assigned_names(stmt):
                 cls.class_attrs.setdefault(name, stmt.lineno)
         self.stack.append(node.name)
@@ -493,6 +495,10 @@ class SourceIndex:
             ):
                 best = fn
         return best
+
+    def function_name_at(self, path: str, lineno: int) -> str | None:
+        fn = self.function_at(path, lineno)
+        return fn.name if fn is not None else None
 
     def calls_at(self, path: str, lineno: int) -> list[ast.Call]:
         """Call expressions whose span covers `lineno`, innermost (shortest) first."""

@@ -28,7 +28,8 @@ _ENV = os.environ.get("ASSAY_WORKER")
 _settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
 _events = os.fdopen(_settings["events_fd"], "w", buffering=1) if _settings else None
 _commands = os.fdopen(_settings["commands_fd"], "r") if _settings else None
-_stack_file = open(_settings["stack_file"], "w") if _settings else None  # noqa: SIM115
+# Kept open for the life of the worker: faulthandler writes to its descriptor.
+_stack_file: Any = open(_settings["stack_file"], "w") if _settings else None  # noqa: SIM115
 _ROOT = _settings.get("root", "")
 _cov: Any = None
 os.environ.pop("ASSAY_WORKER", None)
@@ -207,7 +208,7 @@ def pytest_runtestloop(session: Any) -> Any:
         while not stopping and len(pending) < 2:
             _emit("want")
             line = _commands.readline()
-            command = json.loads(line) if line else {"stop": True}
+            command: dict[str, Any] = json.loads(line) if line else {"stop": True}
             if command.get("stop"):
                 stopping = True
                 break

@@ -127,8 +127,9 @@ class InterfaceDriftRule(Rule):
         return Finding(
             title=f"Interface drift: {names} ({key[0]})",
             root_cause=sentence(
-                f"{subject(len(incidents), 'uses', 'use')} attributes that {names} no longer have "
-                f"({key[0]}): the interface changed and the tests were not updated"
+                f"{subject(len(incidents), 'uses', 'use')} attributes that {names} no longer "
+                f"{'has' if len(by_class) == 1 else 'have'} ({key[0]}): the interface changed "
+                "and the tests were not updated"
             ),
             action=sentence(
                 "Update the tests to the current interface: "

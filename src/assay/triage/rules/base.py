@@ -8,6 +8,7 @@ git history) is computed in `build`, once per category.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from assay.triage.clusters import Cluster
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident
 from assay.triage.installed import InstalledModules
+from assay.triage.signature import first_line
 from assay.triage.source import SourceIndex
 
 GroupKey = tuple[str, ...]
@@ -43,16 +45,18 @@ class Finding:
     evidence: list[str]
 
 
-class Rule:
-    """One root cause. Subclasses set `id` and implement `group` and `build`."""
+class Rule(ABC):
+    """One root cause. Subclasses set `id` (part of the JSON contract) and the two steps."""
 
     id: str = ""
 
+    @abstractmethod
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
-        raise NotImplementedError
+        """The grouping key when this rule recognises the cluster, else None."""
 
+    @abstractmethod
     def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
-        raise NotImplementedError
+        """Title, root cause, action and evidence for the clusters grouped under `key`."""
 
 
 def shorten(text: str, limit: int = _LINE_MAX) -> str:
@@ -100,10 +104,7 @@ def qualified_function(ctx: Context, frame: Frame) -> str:
 
 
 def first_message_line(incident: Incident) -> str:
-    for line in incident.message.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    return first_line(incident.message)
 
 
 def all_incidents(clusters: list[Cluster]) -> list[Incident]:

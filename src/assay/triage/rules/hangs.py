@@ -50,7 +50,7 @@ def _short(frame: Frame) -> str:
 
 class _StoppedRule(Rule):
     verb = ""  # "hung" / "died"
-    noun = ""  # "timeout" / "crash"
+    noun = ""  # "timeouts" / "crashes"
     inside = ""  # "blocked in" / "died in"
 
     def _evidence(self, ctx: Context, incidents: list[Incident]) -> list[str]:
@@ -69,7 +69,7 @@ class _StoppedRule(Rule):
         messages = unique([m for i in incidents if (m := first_message_line(i))])
         evidence += [f"supervisor: {shorten(m, 160)}" for m in messages[:3]]
         if not any(i.frames for i in incidents):
-            evidence.append(f"no Python stack was recorded for these {self.noun}es")
+            evidence.append(f"no Python stack was recorded for these {self.noun}")
         return evidence
 
     @staticmethod
@@ -87,7 +87,7 @@ class _StoppedRule(Rule):
 class TimeoutRule(_StoppedRule):
     id = "timeout"
     verb = "hung"
-    noun = "timeout"
+    noun = "timeouts"
     inside = "blocked in"
 
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
@@ -131,7 +131,7 @@ class TimeoutRule(_StoppedRule):
 class CrashRule(_StoppedRule):
     id = "crash"
     verb = "died"
-    noun = "crash"
+    noun = "crashes"
     inside = "died in"
 
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:

@@ -40,7 +40,7 @@ _MOCK = r"(\w*Mock)"  # unnamed: some patterns name the mock class twice
 @dataclass(frozen=True)
 class Misuse:
     kind: str
-    done: str  # what the code did to the mock, for the evidence
+    done: str  # what the code did to the mock ("{mock}" is the mock's class)
     fix: str  # how to give the test real data for that use
 
 
@@ -49,20 +49,20 @@ _MISUSES: tuple[tuple[re.Pattern[str], Misuse], ...] = (
         re.compile(rf"'{_MOCK}' object is not subscriptable"),
         Misuse(
             "subscript",
-            "indexes",
+            "indexes a {mock}",
             "make it return real data (e.g. `mock.return_value = {...}` or a list) or use "
             "MagicMock, which supports indexing",
         ),
     ),
     (
         re.compile(rf"'{_MOCK}' object does not support item assignment"),
-        Misuse("setitem", "assigns an item of", "pass a real dict or use MagicMock"),
+        Misuse("setitem", "assigns an item of a {mock}", "pass a real dict or use MagicMock"),
     ),
     (
         re.compile(rf"object of type '{_MOCK}' has no len\(\)"),
         Misuse(
             "len",
-            "takes len() of",
+            "takes len() of a {mock}",
             "use MagicMock (set `mock.__len__.return_value`) or pass a real sized object",
         ),
     ),
@@ -70,7 +70,7 @@ _MISUSES: tuple[tuple[re.Pattern[str], Misuse], ...] = (
         re.compile(rf"'{_MOCK}' object is not iterable"),
         Misuse(
             "iterate",
-            "iterates over",
+            "iterates over a {mock}",
             "pass a real list, or use MagicMock with `mock.__iter__.return_value = iter([...])`",
         ),
     ),
@@ -78,45 +78,49 @@ _MISUSES: tuple[tuple[re.Pattern[str], Misuse], ...] = (
         re.compile(rf"'{_MOCK}' object does not support the (?:asynchronous )?context manager"),
         Misuse(
             "with",
-            "uses in a `with` statement",
+            "uses a {mock} in a `with` statement",
             "use MagicMock (supports `with`) and configure `__enter__.return_value`",
         ),
     ),
     (
         re.compile(rf"object {_MOCK} can't be used in 'await' expression"),
-        Misuse("await", "awaits", "use AsyncMock for coroutine functions"),
+        Misuse("await", "awaits a {mock}", "use AsyncMock for coroutine functions"),
     ),
     (
         re.compile(
             r"unsupported operand type\(s\) for .+: "
             r"(?:'\w+' and '(?P<right>\w*Mock)'|'(?P<left>\w*Mock)' and)"
         ),
-        Misuse("operator", "does arithmetic with", "give the attribute a real number"),
+        Misuse("operator", "does arithmetic with a {mock}", "give the attribute a real number"),
     ),
     (
         re.compile(
             r"not supported between instances of "
             r"(?:'\w+' and '(?P<right>\w*Mock)'|'(?P<left>\w*Mock)' and)"
         ),
-        Misuse("compare", "compares", "give the attribute a real, comparable value"),
+        Misuse("compare", "compares a {mock}", "give the attribute a real, comparable value"),
     ),
     (
         re.compile(rf"'{_MOCK}' object cannot be interpreted as an integer"),
-        Misuse("int", "uses as an integer", "give the attribute a real int"),
+        Misuse("int", "uses a {mock} as an integer", "give the attribute a real int"),
     ),
     (
         re.compile(rf"argument must be a string or a (?:real )?number, not '{_MOCK}'"),
-        Misuse("convert", "converts to a number", "give the attribute a real number or string"),
+        Misuse(
+            "convert", "converts a {mock} to a number", "give the attribute a real number or string"
+        ),
     ),
     (
         re.compile(
             rf"can only concatenate \w+ \(not \"{_MOCK}\"\)|expected str instance, {_MOCK} found"
         ),
-        Misuse("concat", "joins as text", "give the attribute a real string"),
+        Misuse("concat", "joins a {mock} as text", "give the attribute a real string"),
     ),
     (
         re.compile(rf"'{_MOCK}' object is not callable"),
-        Misuse("call", "calls", "use Mock/MagicMock (callable) instead of a NonCallableMock"),
+        Misuse(
+            "call", "calls a {mock}", "use Mock/MagicMock (callable) instead of a NonCallableMock"
+        ),
     ),
 )
 _GENERIC = re.compile(r"'\w*Mock'|\b(?:Magic|Async|NonCallable)?Mock\b")
@@ -162,12 +166,19 @@ def classify_misuse(line: str) -> tuple[Misuse, str] | None:
         if match:
             mock = next((g for g in match.groups() if g), "Mock")
             return misuse, mock
-    if _GENERIC.search(line):
-        found = _GENERIC.search(line)
-        return Misuse("other", "uses", "replace the mock with a real value"), (
-            found.group(0).strip("'") if found else "Mock"
-        )
+    found = _GENERIC.search(line)
+    if found is not None:
+        other = Misuse("other", "uses a {mock}", "replace the mock with a real value")
+        return other, found.group(0).strip("'")
     return None
+
+
+def _tmp_path_example(argument: str, mock: str) -> str:
+    """How the test could hand over a real directory for `argument` (`config.output_dir`)."""
+    owner, _, attr = argument.rpartition(".")
+    if owner.isidentifier() and attr.isidentifier():
+        return f"`{owner} = {mock}({attr}=str(tmp_path))`, or a real config object"
+    return "pass `tmp_path` (or a path under it)"
 
 
 def _origin_lines(ctx: Context, incidents: list[Incident]) -> list[str]:
@@ -254,9 +265,10 @@ class MockAsPathRule(Rule):
                 f"filesystem path ({target})."
             ),
             action=(
-                f"Give {target} a real directory in the test (pytest's `tmp_path`, e.g. "
-                f"`Mock(output_dir=str(tmp_path))` or a real config object) instead of a "
-                f"{mock} attribute."
+                f"Give {target} a real directory in the test instead of a {mock} attribute: "
+                f"use pytest's `tmp_path`, e.g. {_tmp_path_example(arguments[0], mock)}."
+                if arguments
+                else f"Pass a real path (pytest's `tmp_path`) instead of a {mock}."
             ),
             evidence=evidence,
         )
@@ -300,9 +312,9 @@ class MockMisuseRule(Rule):
         for _, (misuse, mock, members) in sorted(
             kinds.items(), key=lambda kv: (-len(kv[1][2]), kv[0])
         ):
-            evidence += _used_at(ctx, members, f"{misuse.done} a {mock}")
+            evidence += _used_at(ctx, members, misuse.done.format(mock=mock))
             fixes.append(misuse.fix)
-            dones.append(f"{misuse.done} a {mock} ({tests_word(len(members))})")
+            dones.append(f"{misuse.done.format(mock=mock)} ({tests_word(len(members))})")
         evidence += _origin_lines(ctx, incidents)
         where = key[0] or "test code"
         functions = unique(

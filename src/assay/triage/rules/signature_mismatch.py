@@ -68,7 +68,11 @@ def parse_mismatch(line: str) -> Mismatch | None:
         match = pattern.search(line)
         if match:
             raw = match.group("args")
-            names = _QUOTED_NAME.findall(raw) if kind in ("missing", "positional-only") else [raw]
+            if kind in ("missing", "positional-only"):
+                # 'a', 'b' and 'c' (missing) or 'a, b' (positional-only): one name each
+                names = [n.strip() for q in _QUOTED_NAME.findall(raw) for n in q.split(",")]
+            else:
+                names = [raw]
             return Mismatch(match.group("func"), kind, tuple(names))
     return None
 
@@ -158,6 +162,16 @@ def _call_site(ctx: Context, incident: Incident, callee_name: str) -> str | None
     return f"called at {frame.path}:{frame.lineno}: `{shorten(text, 140)}`"
 
 
+@dataclass
+class _FunctionReport:
+    """Evidence and fixes for the calls to one function."""
+
+    lines: list[str]
+    actions: list[str]
+    commit: str  # the commit that last changed the signature, described; "" when unknown
+    renamed: bool  # some offending keyword has a close real parameter (a rename)
+
+
 class SignatureMismatchRule(Rule):
     id = "signature-mismatch"
 
@@ -181,14 +195,16 @@ class SignatureMismatchRule(Rule):
         evidence: list[str] = []
         actions: list[str] = []
         changed: list[str] = []
+        renamed = False
         for func in order:
             items = by_func[func]
             callee = resolve_callee(ctx, func, items[0][1].test_file)
-            lines, action, commit = self._function_evidence(ctx, func, callee, items)
-            evidence += lines
-            actions.append(action)
-            if commit:
-                changed.append(commit)
+            report = self._function_evidence(ctx, func, callee, items)
+            evidence += report.lines
+            actions += report.actions
+            renamed = renamed or report.renamed
+            if report.commit:
+                changed.append(report.commit)
         names = ", ".join(f"{f}()" for f in order)
         total = len({i.nodeid for f in order for _, i in by_func[f]})
         if key[0] == "file":
@@ -205,7 +221,6 @@ class SignatureMismatchRule(Rule):
             )
         if changed:
             cause += f" (signature last changed in {changed[0]})"
-        renamed = any(m.kind == "unexpected" for f in order for m, _ in by_func[f])
         if renamed and key[0] == "file":
             actions.append(f"or accept the old names as deprecated aliases in {key[1]}")
         return Finding(
@@ -221,8 +236,9 @@ class SignatureMismatchRule(Rule):
         func: str,
         callee: Callee | None,
         items: list[tuple[Mismatch, Incident]],
-    ) -> tuple[list[str], str, str]:
+    ) -> _FunctionReport:
         lines: list[str] = []
+        renamed = False
         commit_text = ""
         short = func.rsplit(".", 1)[-1]
         callee_name = func.rsplit(".", 2)[-2] if short == "__init__" and "." in func else short
@@ -252,6 +268,7 @@ class SignatureMismatchRule(Rule):
                 lines.append(f"offending argument: unexpected keyword '{arg}' ({tests}){hint}")
                 if best:
                     actions.append(f"rename {arg}= to {best}= in calls to {func}()")
+                    renamed = True
                 else:
                     actions.append(f"drop {arg}= from calls to {func}() (no such parameter)")
                 if callee is not None and callee.accepts_any_keyword:
@@ -281,4 +298,4 @@ class SignatureMismatchRule(Rule):
                 actions.append(f"pass {quoted} positionally in calls to {func}()")
         sites = unique([s for _, i in items if (s := _call_site(ctx, i, callee_name)) is not None])
         lines += capped(sites, 3, "more call sites")
-        return lines, "; ".join(actions), commit_text
+        return _FunctionReport(lines, actions, commit_text, renamed)

@@ -1,0 +1,150 @@
+"""AST lookups and environment facts the rules rely on."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assay.triage.closest import closest
+from assay.triage.installed import InstalledModules
+from assay.triage.source import SourceIndex
+
+
+@pytest.fixture
+def src_layout(tmp_path: Path) -> Path:
+    """A src-layout project: src/shop/{__init__,cart}.py, tests with nested conftests."""
+    files = {
+        "src/shop/__init__.py": "",
+        "src/shop/cart.py": """
+            class Base:
+                currency = "EUR"
+
+                def total(self):
+                    return 0
+
+
+            class Cart(Base):
+                def __init__(self):
+                    self.items = []
+                    self._cache = None
+
+                def add_item(self, sku, qty=1):
+                    self.items.append((sku, qty))
+
+                class Line:
+                    def price(self):
+                        def rounded(value):
+                            return round(value, 2)
+                        return rounded(1.005)
+            """,
+        "tests/conftest.py": """
+            import pytest
+
+            @pytest.fixture
+            def cart():
+                return None
+
+            @pytest.fixture(name="store")
+            def make_store():
+                return None
+            """,
+        "tests/unit/conftest.py": """
+            import pytest
+
+            @pytest.fixture
+            def cart():
+                return "nearer"
+            """,
+        "tests/unit/test_cart.py": "def test_x(cart):\n    pass\n",
+    }
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip())
+    return tmp_path
+
+
+def test_modules_resolve_in_a_src_layout(src_layout: Path) -> None:
+    index = SourceIndex(src_layout, ["src/shop"])
+    assert index.module_file("shop.cart") == "src/shop/cart.py"
+    assert index.module_file("shop") == "src/shop/__init__.py"
+    assert index.module_file("shop.missing") is None
+    assert index.module_name("src/shop/cart.py") == "shop.cart"
+    assert index.is_project_module("shop")
+    assert not index.is_project_module("requests")
+
+
+def test_qualnames_as_cpython_builds_them(src_layout: Path) -> None:
+    index = SourceIndex(src_layout, ["src/shop"])
+    (add,) = index.functions("Cart.add_item")
+    assert (add.path, add.lineno, add.params()) == ("src/shop/cart.py", 13, ["self", "sku", "qty"])
+    assert add.signature_text() == "def add_item(self, sku, qty=1)"
+    assert index.functions("Cart.Line.price.<locals>.rounded")
+    assert index.functions("add_item") == []  # a method is only found by its qualname
+    assert index.function_at("src/shop/cart.py", 14) is add
+
+
+def test_class_attributes_include_project_bases(src_layout: Path) -> None:
+    index = SourceIndex(src_layout, ["src/shop"])
+    (cart,) = index.classes("Cart")
+    attrs = index.class_attributes(cart)
+    assert sorted(attrs) == ["Line", "__init__", "_cache", "add_item", "currency", "items", "total"]
+    assert attrs["currency"] == ("src/shop/cart.py", 2)
+    assert index.class_methods(cart) == ["__init__", "add_item", "total"]
+
+
+def test_nearest_conftest_fixture_wins(src_layout: Path) -> None:
+    index = SourceIndex(src_layout, ["src/shop"])
+    visible = index.fixtures_visible("tests/unit/test_cart.py")
+    assert visible["cart"].path == "tests/unit/conftest.py"
+    assert visible["store"].function.name == "make_store"  # name= override
+    assert set(index.all_fixtures()) == {"cart", "store"}
+
+
+def test_parses_are_cached(src_layout: Path) -> None:
+    index = SourceIndex(src_layout, ["src/shop"])
+    first = index.tree("src/shop/cart.py")
+    assert first is not None and index.tree("src/shop/cart.py") is first
+    assert index.tree("src/shop/nope.py") is None
+
+
+def test_project_modules_never_count_as_installed(
+    src_layout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(src_layout / "src")
+    monkeypatch.syspath_prepend(str(src_layout / "src"))
+    installed = InstalledModules(src_layout)
+    assert installed.location("shop") is None
+    assert installed.location("pytest") is not None
+    assert installed.location("sys") == "built-in"
+
+
+def test_declared_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["Requests>=2"]\n'
+        '[project.optional-dependencies]\nml = ["torch_tools[cuda]==1.0"]\n'
+    )
+    (tmp_path / "requirements-dev.txt").write_text("# tools\npytest-mock\n-r base.txt\n")
+    installed = InstalledModules(tmp_path)
+    assert installed.declared("requests") == "pyproject.toml [project] dependencies"
+    assert installed.declared("torch-tools") == "pyproject.toml optional-dependencies 'ml'"
+    assert installed.declared("pytest_mock") == "requirements-dev.txt"
+    assert installed.declared("numpy") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates", "expected"),
+    [
+        ("add_metric", ["latest", "mean", "record_metric", "window"], "record_metric"),
+        ("add_check", ["checks", "register_check", "run_checks"], "register_check"),
+        ("base_kl_weight", ["entropy", "base_weight", "min_weight"], "base_weight"),
+        ("recieve", ["receive", "send"], "receive"),
+        ("zzz", ["alpha", "beta"], None),
+    ],
+)
+def test_closest_prefers_shared_words(
+    name: str, candidates: list[str], expected: str | None
+) -> None:
+    assert closest(name, candidates) == expected
