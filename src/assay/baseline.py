@@ -130,6 +130,7 @@ def run_baseline(
         project.root,
         project.source_packages,
         [UserCategory(c.name, c.message, c.trace, c.action) for c in config.failure_categories],
+        interpreter_paths=collector.environment.sys_path or None,
     )
     bad = counts.bad + len(collector.collection_errors)
     return BaselineReport(

@@ -123,6 +123,7 @@ class Environment:
     pytest_version: str = ""
     platform: str = ""
     dependencies: dict[str, str | None] = field(default_factory=dict)  # None: not installed
+    sys_path: list[str] = field(default_factory=list)
 
 
 @dataclass

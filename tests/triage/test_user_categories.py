@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assay.model import FailureCategory
-from assay.triage import UserCategory, triage, user_categories_from_config
+from assay.triage import UserCategory, triage
 from tests.triage.expected import EXPECTED_RULES
 from tests.triage.harness import SOURCE_PACKAGES, Captured
 
@@ -73,27 +73,6 @@ def test_message_and_trace_must_both_match(seed_run: Captured, seed_project: Pat
 def test_unmatched_user_categories_add_nothing(seed_run: Captured, seed_project: Path) -> None:
     nothing = UserCategory(name="Never", message="this text appears in no failure")
     assert _run(seed_run, seed_project, nothing) == _run(seed_run, seed_project)
-
-
-def test_config_entries_are_validated() -> None:
-    categories = user_categories_from_config(
-        [
-            {"name": "Timeouts", "messageRegex": ".*timed out.*", "action": "Retry"},
-            {"name": "Broken env", "trace": "os.environ"},
-        ]
-    )
-    assert categories == [
-        UserCategory(name="Timeouts", message=".*timed out.*", action="Retry"),
-        UserCategory(name="Broken env", trace="os.environ"),
-    ]
-    with pytest.raises(ValueError, match="'name' is required"):
-        user_categories_from_config([{"message": "x"}])
-    with pytest.raises(ValueError, match="unknown key 'matchedStatuses'"):
-        user_categories_from_config([{"name": "a", "matchedStatuses": "failed"}])
-    with pytest.raises(ValueError, match="invalid message regex"):
-        user_categories_from_config([{"name": "a", "message": "("}])
-    with pytest.raises(ValueError, match="must be a string"):
-        user_categories_from_config([{"name": "a", "message": 3}])
 
 
 def test_invalid_regex_passed_directly_is_an_error(seed_run: Captured, seed_project: Path) -> None:

@@ -119,9 +119,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         for column in ("#", "Rule", "Tests", "Root cause"):
             failures.add_column(column)
         for cause in report.failure_categories:
-            failures.add_row(
-                str(cause.priority), cause.rule, str(len(cause.tests)), cause.title
-            )
+            failures.add_row(str(cause.priority), cause.rule, str(len(cause.tests)), cause.title)
         console.print(failures)
     for test in report.tests:
         if test.outcome in ("timeout", "crashed"):

@@ -9,7 +9,6 @@ list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,21 +145,9 @@ def _failure(data: dict[str, Any] | None) -> Failure | None:
     )
 
 
-_E_LINE = re.compile(
-    r"^E\s+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)):\s?(?P<msg>.*)$"
-)
-
-
 def _collection_error(data: dict[str, Any]) -> CollectionError:
-    """pytest wraps import-time errors in CollectError text; recover the real exception."""
     longrepr = data.get("longrepr", "")
-    failure = _failure(data.get("failure"))
-    real = [m for m in map(_E_LINE.match, longrepr.splitlines()) if m]
-    if real and (failure is None or failure.exc_type in ("CollectError", "Failed")):
-        last = real[-1]
-        exc_type = last["type"].rsplit(".", 1)[-1]
-        frames = failure.frames if failure else []
-        failure = Failure("collect", exc_type, last["msg"], frames)
+    failure = _failure(data.get("failure"))  # the worker unwraps pytest's CollectError
     if failure is not None:
         message = f"{failure.exc_type}: {_first_line(failure.message)}"
     else:

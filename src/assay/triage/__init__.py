@@ -14,12 +14,11 @@ from __future__ import annotations
 from assay.triage.engine import triage
 from assay.triage.rules import RULE_IDS
 from assay.triage.signature import SIGNATURE_VERSION
-from assay.triage.user import UserCategory, user_categories_from_config
+from assay.triage.user import UserCategory
 
 __all__ = [
     "RULE_IDS",
     "SIGNATURE_VERSION",
     "UserCategory",
     "triage",
-    "user_categories_from_config",
 ]

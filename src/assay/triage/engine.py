@@ -36,6 +36,7 @@ def triage(
     root: Path,
     source_packages: list[str],
     user_categories: Sequence[UserCategory] = (),
+    interpreter_paths: Sequence[str] | None = None,
 ) -> list[FailureCategory]:
     """Group the run's failures by root cause, with evidence and the fix, most tests first."""
     root = Path(root)
@@ -46,7 +47,7 @@ def triage(
         root=root,
         index=SourceIndex(root, source_packages),
         git=GitInfo(root),
-        installed=InstalledModules(root),
+        installed=InstalledModules(root, interpreter_paths),
     )
     name_functions(incidents, ctx.index.function_name_at)
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]

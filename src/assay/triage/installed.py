@@ -3,7 +3,8 @@
 "No module named 'coremltools'" has two different fixes: install what the project declares
 but the environment lacks, or declare (or drop) what the code imports but nobody declared.
 Both facts come from outside the project code: `importlib`'s path finder over the
-interpreter's `sys.path` minus the project itself (so the project's own packages never
+tested interpreter's `sys.path` (as the runner reported it; assay's own otherwise) minus
+the project itself (so the project's own packages never
 count as installed), plus the `site-packages` of a virtualenv kept under the root, and the
 dependency lists in pyproject.toml / requirements*.txt.
 """
@@ -14,6 +15,7 @@ import importlib.machinery
 import re
 import sys
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -26,8 +28,10 @@ def _canonical(name: str) -> str:
 class InstalledModules:
     """Answers for one project root; every answer cached."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, interpreter_paths: Sequence[str] | None = None) -> None:
+        """`interpreter_paths`: the tested interpreter's sys.path, when the runner knows it."""
         self.root = root.resolve()
+        self._interpreter_paths = interpreter_paths
         self._found: dict[str, str | None] = {}
         self._paths: list[str] | None = None
         self._declared: dict[str, str] | None = None
@@ -37,12 +41,14 @@ class InstalledModules:
             paths: list[str] = []
             venv_sites = sorted(self.root.glob("*/lib/python*/site-packages"))
             venv_sites += sorted(self.root.glob("*/Lib/site-packages"))
+            if self._interpreter_paths is not None:
+                venv_sites = []  # the tested interpreter's own path says it all
             for site in venv_sites:
                 if (site.parents[2] / "pyvenv.cfg").is_file() or (
                     site.parents[1] / "pyvenv.cfg"
                 ).is_file():
                     paths.append(str(site))
-            for entry in sys.path:
+            for entry in sys.path if self._interpreter_paths is None else self._interpreter_paths:
                 if not entry:
                     continue
                 try:

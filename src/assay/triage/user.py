@@ -1,4 +1,4 @@
-"""User-declared failure categories (`[[tool.assay.failure_categories]]`).
+"""User-declared failure categories (`[[tool.assay.failure_categories]]`, validated in config.py).
 
 Same model as Allure's categories.json: an ordered list of named categories with a message
 regex and/or a trace regex; the first category that matches a failure takes it, and user
@@ -12,21 +12,10 @@ regex is tried against the message and against "Type: message", so both `^assert
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assay.triage.incidents import Incident
-
-_KEYS = {
-    "name": "name",
-    "message": "message",
-    "messageRegex": "message",
-    "message_regex": "message",
-    "trace": "trace",
-    "traceRegex": "trace",
-    "trace_regex": "trace",
-    "action": "action",
-}
 
 
 @dataclass(frozen=True)
@@ -37,40 +26,6 @@ class UserCategory:
     message: str | None = None
     trace: str | None = None
     action: str = ""
-
-
-def user_categories_from_config(entries: Sequence[Mapping[str, object]]) -> list[UserCategory]:
-    """Validate `[[tool.assay.failure_categories]]` tables (Allure's key names accepted).
-
-    Raises ValueError naming the entry on a missing name, an unknown key, a non-string
-    value or a regex that does not compile, so a typo fails the run at start-up.
-    """
-    categories: list[UserCategory] = []
-    for position, entry in enumerate(entries, start=1):
-        values: dict[str, str] = {}
-        for raw_key, value in entry.items():
-            key = _KEYS.get(raw_key)
-            if key is None:
-                raise ValueError(
-                    f"failure_categories entry {position}: unknown key '{raw_key}' "
-                    f"(expected name, message, trace, action)"
-                )
-            if not isinstance(value, str):
-                raise ValueError(
-                    f"failure_categories entry {position}: '{raw_key}' must be a string"
-                )
-            values[key] = value
-        if not values.get("name"):
-            raise ValueError(f"failure_categories entry {position}: 'name' is required")
-        category = UserCategory(
-            name=values["name"],
-            message=values.get("message"),
-            trace=values.get("trace"),
-            action=values.get("action", ""),
-        )
-        compile_category(category, position)
-        categories.append(category)
-    return categories
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,10 @@ def _frames(excinfo: Any) -> list[dict[str, Any]]:
 
 
 def _failure(excinfo: Any, when: str) -> dict[str, Any]:
-    cause = getattr(excinfo.value, "cause", None)
-    if type(excinfo.value).__name__ == "ConftestImportFailure" and cause is not None:
-        # pytest's wrapper hides what really broke the conftest: report that instead.
+    value = excinfo.value
+    cause = getattr(value, "cause", None) or value.__cause__
+    if type(value).__name__ in ("ConftestImportFailure", "CollectError") and cause is not None:
+        # pytest's wrappers hide what really broke the import: report that instead.
         import traceback
 
         return {
@@ -130,6 +131,7 @@ def _environment(dependencies: list[str]) -> dict[str, Any]:
         "pytest_version": pytest.__version__,
         "platform": platform.platform(),
         "dependencies": versions,
+        "sys_path": list(sys.path),
     }
 
 
