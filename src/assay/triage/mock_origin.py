@@ -13,16 +13,10 @@ import ast
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from assay.triage.astinfo import ClassInfo, FunctionInfo, FunctionNode, call_name, is_mock_factory
 from assay.triage.closest import words
 from assay.triage.incidents import Incident
-from assay.triage.source import (
-    ClassInfo,
-    FunctionInfo,
-    FunctionNode,
-    SourceIndex,
-    call_name,
-    is_mock_factory,
-)
+from assay.triage.source import SourceIndex
 
 _SETUP_METHODS = ("setup_method", "setUp", "setup", "setup_class", "setUpClass")
 _MAX_FIXTURE_DEPTH = 2

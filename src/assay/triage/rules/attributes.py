@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from assay.triage.astinfo import ClassInfo
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
@@ -32,7 +33,6 @@ from assay.triage.rules.base import (
     tests_word,
     unique,
 )
-from assay.triage.source import ClassInfo
 
 _OBJECT_ATTR = re.compile(r"^'(?P<cls>[\w.]+)' object has no attribute '(?P<attr>[^']+)'")
 _TYPE_ATTR = re.compile(r"^type object '(?P<cls>[\w.]+)' has no attribute '(?P<attr>[^']+)'")

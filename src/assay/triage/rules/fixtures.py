@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from assay.triage.astinfo import FixtureInfo
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
@@ -29,7 +30,6 @@ from assay.triage.rules.base import (
     tests_word,
     unique,
 )
-from assay.triage.source import FixtureInfo
 
 _NOT_FOUND = re.compile(r"fixture '(?P<name>[^']+)' not found")
 _LOOKUP_TUPLE = re.compile(r"^\('(?P<name>[^']+)',")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assay.triage.astinfo import call_name
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
 from assay.triage.mock_origin import MockOrigin, find_mock_origins, rank_origins
@@ -32,7 +33,6 @@ from assay.triage.rules.base import (
     tests_word,
     unique,
 )
-from assay.triage.source import call_name
 
 _MOCK = r"(\w*Mock)"  # unnamed: some patterns name the mock class twice
 

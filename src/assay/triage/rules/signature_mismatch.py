@@ -14,6 +14,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from assay.triage.astinfo import call_name
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
@@ -31,7 +32,6 @@ from assay.triage.rules.base import (
     subject,
     unique,
 )
-from assay.triage.source import call_name
 
 _FUNC = r"(?P<func>[\w.<>]+)\(\)"
 _PATTERNS = (
