@@ -96,7 +96,7 @@ def main() -> None:
         args = shlex.split(info["args"])
         pkg = info["paths"].split("/")[-1]
         tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "CI": "1"}
+        env = {**os.environ, "CI": "1"}
         base = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *args]
         report = tmp / "report.json"
         assay_base = [

@@ -22,6 +22,7 @@ import re
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,8 +33,15 @@ from typing import IO, Any
 from assay.errors import InputError
 
 INJECT_DIR = Path(__file__).parent / "inject"
-GRACE_S = 5.0  # after the deadline, how long faulthandler gets before the supervisor kills
-MAX_FRUITLESS_RESTARTS = 3  # workers that die before running any test, in a row
+# The worker's faulthandler dumps all stacks on this signal (a real-time one where there
+# are any, so a project's own SIGUSR1/SIGUSR2 handlers are left alone).
+DUMP_SIGNAL = int(getattr(signal, "SIGRTMIN", signal.SIGUSR2)) + (
+    5 if hasattr(signal, "SIGRTMIN") else 0
+)
+DUMP_WAIT_S = 1.0  # after the dump signal, how long to wait for the stack before killing
+# Workers in a row that die before finishing a single test: past this, something other
+# than the tests is broken (a plugin, the interpreter) and restarting would go on forever.
+MAX_FRUITLESS_RESTARTS = 10
 
 Event = dict[str, Any]
 
@@ -98,6 +106,7 @@ class _Worker:
         self.collected = False
         self.finished_tests = 0
         self.killed_by_supervisor = False
+        self.dump_requested_at: float | None = None  # when the deadline passed
 
     def send(self, command: dict[str, Any]) -> None:
         try:
@@ -121,12 +130,14 @@ class Supervisor:
         self.startup_failure: str | None = None
         self.aborted = False
         request.run_dir.mkdir(parents=True, exist_ok=True)
-        self.log = (request.run_dir / "events.jsonl").open("w", encoding="utf-8")
+        self.log = (request.run_dir / "events.jsonl").open("wb")
 
     # -- events -------------------------------------------------------------------------
 
-    def emit(self, event: Event) -> None:
-        self.log.write(json.dumps(event, default=str) + "\n")
+    def emit(self, event: Event, line: bytes | None = None) -> None:
+        """Log the event (the worker's own bytes when there are some) and pass it on."""
+        self.log.write(line if line is not None else json.dumps(event, default=str).encode())
+        self.log.write(b"\n")
         self.log.flush()
         self.on_event(event)
 
@@ -145,8 +156,8 @@ class Supervisor:
             "commands_fd": commands_r,
             "stack_file": str(stack_path),
             "root": str(self.request.root),
+            "dump_signal": DUMP_SIGNAL,
             "timeout": self.request.timeout,
-            "collect_timeout": self.request.collect_timeout,
             "dependencies": self.request.dependencies,
         }
         if self.request.coverage is not None:
@@ -172,6 +183,7 @@ class Supervisor:
                     stderr=subprocess.STDOUT,
                     pass_fds=(events_w, commands_r),
                     start_new_session=True,  # so a kill also ends what the test spawned
+                    preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
                 raise InputError(f"cannot start {self.request.python}: {exc}") from None
@@ -220,29 +232,44 @@ class Supervisor:
                 self.exited(worker)
         now = time.monotonic()
         for worker in list(self.workers.values()):
-            if now > self.deadline(worker) and not worker.killed_by_supervisor:
-                self.kill(worker)
+            if now >= self.deadline(worker) and not worker.killed_by_supervisor:
+                self.overdue(worker, now)
 
     def deadline(self, worker: _Worker) -> float:
+        if worker.dump_requested_at is not None:  # poll for the stack, then kill
+            return min(worker.dump_requested_at + DUMP_WAIT_S, time.monotonic() + 0.02)
         if worker.current is not None:
-            return worker.current_since + self.request.timeout + GRACE_S
+            return worker.current_since + self.request.timeout
         if not worker.collected:
-            return worker.started + self.request.collect_timeout + GRACE_S
+            return worker.started + self.request.collect_timeout
         return float("inf")
+
+    def overdue(self, worker: _Worker, now: float) -> None:
+        """Past its deadline: ask for the Python stacks first, kill once they are written."""
+        if worker.dump_requested_at is None:
+            worker.dump_requested_at = now
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.proc.pid, DUMP_SIGNAL)
+            return
+        written = worker.stack_path.exists() and worker.stack_path.stat().st_size > 0
+        if written:
+            time.sleep(0.01)  # let the handler finish the other threads' stacks
+        if written or now >= worker.dump_requested_at + DUMP_WAIT_S:
+            self.kill(worker)
 
     def feed(self, worker: _Worker, chunk: bytes) -> None:
         worker.buffer += chunk
         *lines, worker.buffer = worker.buffer.split(b"\n")
         for line in lines:
             if line.strip():
-                self.handle(worker, json.loads(line))
+                self.handle(worker, json.loads(line), line)
 
-    def handle(self, worker: _Worker, event: Event) -> None:
+    def handle(self, worker: _Worker, event: Event, line: bytes | None = None) -> None:
         kind = event["e"]
         event["worker"] = worker.number
         if kind == "collected":
             worker.collected = True
-            self.collected(worker, event)
+            self.collected(worker, event, line)
             return
         if kind == "want":
             self.dispatch(worker)
@@ -263,14 +290,14 @@ class Supervisor:
         elif kind == "abort":
             self.aborted = True
             self.queue.clear()
-        self.emit(event)
+        self.emit(event, line)
 
-    def collected(self, worker: _Worker, event: Event) -> None:
+    def collected(self, worker: _Worker, event: Event, line: bytes | None) -> None:
         nodeids = [item["nodeid"] for item in event["items"]]
         if self.known is None:
             self.known = set(nodeids)
             self.queue.extend(nodeids)
-            self.emit(event)
+            self.emit(event, line)
         elif set(nodeids) != self.known:
             self.outcome.warnings.append(
                 f"worker {worker.number} collected a different set of tests "
@@ -281,8 +308,9 @@ class Supervisor:
         if not self.queue:
             worker.send({"stop": True})
             return
+        # Large chunks early (few round trips), small ones at the end (balance).
         live = sum(1 for w in self.workers.values() if w.collected)
-        size = max(1, min(64, len(self.queue) // (4 * max(1, live))))
+        size = max(min(16, len(self.queue)), len(self.queue) // (2 * max(1, live)))
         chunk = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
         worker.assigned.extend(chunk)
         worker.send({"run": chunk})
@@ -303,8 +331,7 @@ class Supervisor:
             )
         if not worker.collected:
             self.startup_failure = _startup_failure(worker, returncode, self.request)
-            self.fruitless += 1
-        elif worker.finished_tests == 0 and worker.current is None:
+        if worker.finished_tests == 0:
             self.fruitless += 1
         # What it was given but never started goes back to the front of the queue.
         self.queue.extendleft(reversed(worker.assigned))
@@ -323,7 +350,7 @@ class Supervisor:
         duration = time.monotonic() - worker.current_since
         stack = _read(worker.stack_path)
         log_tail = _fatal_error_text(_read(worker.log_path))
-        if stack.startswith("Timeout (") or worker.killed_by_supervisor:
+        if worker.killed_by_supervisor:
             outcome = "timeout"
             message = (
                 f"exceeded the {self.request.timeout:g}s timeout; stopped after {duration:.1f}s"
@@ -360,6 +387,15 @@ class Supervisor:
                 },
             }
         )
+
+
+def _die_with_parent() -> None:
+    """In the worker, before exec: on Linux, get SIGKILL when the supervisor dies."""
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:
@@ -437,7 +473,7 @@ def _parse_faulthandler(text: str, root: str) -> list[dict[str, Any]]:
 
 def _startup_failure(worker: _Worker, returncode: int, request: RunRequest) -> str:
     stack = _read(worker.stack_path)
-    if stack.startswith("Timeout (") or worker.killed_by_supervisor:
+    if worker.killed_by_supervisor:
         where = _parse_faulthandler(stack, str(request.root))
         at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
         return f"collection did not finish within {request.collect_timeout:g}s{at}"

@@ -6,10 +6,14 @@ supervisor over two inherited pipes: events out, one JSON object per line, writt
 flushed as each report happens (so a worker that is killed loses nothing it already
 reported: the model is pytest's report-log), and commands in (which tests to run next).
 
-A test that hangs is stopped by faulthandler's C watchdog thread, armed per test: it needs
-no GIL, so it fires even in a C loop that never returns to the interpreter, dumps every
-thread's Python stack to a file and ends the process; the supervisor then replaces this
-worker and carries on with the remaining tests.
+The supervisor keeps each test's deadline. When one passes it sends this process a signal
+that faulthandler handles in C: the handler needs no GIL, so it runs even inside a C loop
+that never returns to the interpreter, and writes every thread's Python stack to a file.
+Then the supervisor kills this worker, replaces it, and carries on with the other tests.
+(A faulthandler timer armed per test would do the same from inside, but it starts and
+joins a thread for every test: 50 µs each, a tenth of a small suite's run time.) Only as a
+backstop, for a worker whose supervisor died, a faulthandler exit timer is kept armed
+well beyond the supervisor's deadline, re-armed at most every quarter timeout.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ _stack_file: Any = open(_settings["stack_file"], "w") if _settings else None  # 
 _ROOT = _settings.get("root", "")
 _cov: Any = None
 os.environ.pop("ASSAY_WORKER", None)
+if _settings:
+    faulthandler.register(_settings["dump_signal"], file=_stack_file, all_threads=True)
 
 
 def _emit(kind: str, **data: Any) -> None:
@@ -144,17 +150,6 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_collection(session: Any) -> Any:
-    if _settings:
-        faulthandler.dump_traceback_later(_settings["collect_timeout"], exit=True, file=_stack_file)
-    try:
-        return (yield)
-    finally:
-        if _settings:
-            faulthandler.cancel_dump_traceback_later()
-
-
 _collect_errors: list[dict[str, Any]] = []
 
 
@@ -193,6 +188,9 @@ def pytest_collection_finish(session: Any) -> None:
     )
 
 
+_ASK_AHEAD = 4
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: Any) -> Any:
     """Run the tests the supervisor hands out, keeping one in hand for `nextitem`.
@@ -205,11 +203,18 @@ def pytest_runtestloop(session: Any) -> Any:
     by_id = {item.nodeid: item for item in session.items}
     pending: deque[Any] = deque()
     stopping = False
+    asked = False  # a "want" is out and its answer not read yet
     assert _commands is not None
     while True:
-        while not stopping and len(pending) < 2:
+        # Ask a few tests ahead so the answer is there by the time it is needed.
+        if not stopping and not asked and len(pending) <= _ASK_AHEAD:
             _emit("want")
+            asked = True
+        while not stopping and len(pending) < 2:
+            if not asked:
+                _emit("want")
             line = _commands.readline()
+            asked = False
             command: dict[str, Any] = json.loads(line) if line else {"stop": True}
             if command.get("stop"):
                 stopping = True
@@ -221,6 +226,7 @@ def pytest_runtestloop(session: Any) -> Any:
                 else:
                     pending.append(item)
         if not pending:
+            faulthandler.cancel_dump_traceback_later()
             break
         item = pending.popleft()
         nextitem = pending[0] if pending else None
@@ -231,16 +237,27 @@ def pytest_runtestloop(session: Any) -> Any:
     return True
 
 
+_backstop_armed_at = float("-inf")
+
+
+def _keep_backstop_armed() -> None:
+    global _backstop_armed_at
+    now = time.monotonic()
+    timeout = _settings["timeout"]
+    if now - _backstop_armed_at > timeout / 4:
+        faulthandler.dump_traceback_later(2 * timeout + 10, exit=True, file=_stack_file)
+        _backstop_armed_at = now
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     if not _settings:
         return (yield)
     _emit("start", nodeid=item.nodeid, t=time.time())
-    faulthandler.dump_traceback_later(_settings["timeout"], exit=True, file=_stack_file)
+    _keep_backstop_armed()
     try:
         return (yield)
     finally:
-        faulthandler.cancel_dump_traceback_later()
         _emit("finish", nodeid=item.nodeid)
 
 
