@@ -71,3 +71,25 @@ def test_status_bands():
         "Excellent",
         "Excellent",
     ]
+
+
+def test_contexts_are_kept_in_the_history_store(fixture_project):
+    from assay.store import history
+
+    project = fixture_project("outcomes")
+    report, _ = baseline_json(project, "--contexts")
+    store = history.connect(project / ".assay" / "history.db")
+    run_id = history.latest_run_with_contexts(store)
+    assert run_id == report["run_id"]
+    # describe(-7) in the fixture runs line 15 (`return "negative"`) during setup
+    covering = history.tests_covering(store, run_id, "src/calc/__init__.py", [15])
+    assert "tests/integration/test_flow.py::test_uses_fixture_word" in covering
+    assert "tests/integration/test_flow.py::test_describe_negative" in covering
+    assert "tests/unit/test_basic.py::test_add" not in covering
+    (count,) = store.execute("select count(*) from tests where run_id = ?", (run_id,)).fetchone()
+    assert count == len(report["tests"])
+    failed = store.execute(
+        "select signature from tests where run_id = ? and nodeid = ?",
+        (run_id, "tests/test_loose.py::test_loose_fail"),
+    ).fetchone()
+    assert failed[0] in {s for c in report["failure_categories"] for s in c["signatures"]}

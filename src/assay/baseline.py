@@ -9,8 +9,10 @@ overlap the workers' start-up instead of delaying it (on a small suite that is ~
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,6 +124,7 @@ def run_baseline(
                 tests=len(members),
             )
         )
+    from assay.store import history
     from assay.triage import UserCategory, triage
 
     failure_categories = triage(
@@ -133,7 +136,7 @@ def run_baseline(
         interpreter_paths=collector.environment.sys_path or None,
     )
     bad = counts.bad + len(collector.collection_errors)
-    return BaselineReport(
+    report = BaselineReport(
         project=ProjectInfo(
             root=str(project.root),
             name=project.name,
@@ -161,7 +164,22 @@ def run_baseline(
         exit_code=1 if bad else 0,
         coverage=coverage,
         failure_categories=failure_categories,
+        run_id=run_dir.name,
     )
+    test_lines = measurement.test_lines() if measurement and coverage and config.contexts else None
+    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+        history.record_baseline(store, report.run_id, report, _head_sha(project.root), test_lines)
+    return report
+
+
+def _head_sha(root: Path) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def _plain_command(root: Path, python: str, args: list[str]) -> str:

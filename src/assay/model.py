@@ -216,6 +216,7 @@ class BaselineReport:
     assay_version: str
     exit_code: int
     schema: str = BASELINE_SCHEMA
+    run_id: str = ""  # the run's key in the history store
     coverage: CoverageReport | None = None
     failure_categories: list[FailureCategory] = field(default_factory=list)
 

@@ -102,6 +102,24 @@ class CoverageMeasurement:
             data_file=str(self.data_file),
         )
 
+    def test_lines(self) -> dict[tuple[str, str, str], list[int]]:
+        """(nodeid, phase, path) -> lines, read from the combined data's contexts."""
+        data = coverage.CoverageData(basename=str(self.data_file))
+        data.read()
+        result: dict[tuple[str, str, str], list[int]] = {}
+        for filename in sorted(data.measured_files()):
+            path = os.path.relpath(filename, self.project.root)
+            if path.startswith(".."):
+                path = filename
+            for lineno, contexts in data.contexts_by_lineno(filename).items():
+                for context in contexts:
+                    nodeid, sep, phase = context.rpartition("|")
+                    if sep:
+                        result.setdefault((nodeid, phase, path), []).append(lineno)
+        for lines in result.values():
+            lines.sort()
+        return result
+
 
 def status(percent: float, bands: dict[str, float]) -> str:
     """The first band whose upper bound the figure is below; above them all: Excellent."""

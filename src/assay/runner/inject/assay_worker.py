@@ -345,6 +345,10 @@ def pytest_configure(config: Any) -> None:
         config.option.dist = "no"
         config.option.numprocesses = None
         config.option.tx = []
+    if _settings and not getattr(config.option, "benchmark_enable", True):
+        # pytest-benchmark: run each benchmarked function once, as it does under xdist;
+        # an audit needs the test's verdict, not its timing. --benchmark-enable overrides.
+        config.option.benchmark_disable = True
 
 
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:

@@ -1,0 +1,1 @@
+"""Store stage: the SQLite history of runs."""

@@ -1,0 +1,168 @@
+"""The history store: every run, its tests, failure clusters, coverage and per-test lines.
+
+One SQLite file (default `.assay/history.db`). A run is written in a single transaction at
+its end, so a run that is interrupted leaves the store as it was. Later stages read from
+here rather than re-running: mutant test selection and the verify gate ask which tests
+reached a line (`tests_covering`), with the run id the answer came from.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from assay.model import BaselineReport, to_dict
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+create table if not exists meta (key text primary key, value text not null);
+create table if not exists runs (
+    id text primary key,
+    kind text not null,
+    started_at text not null,
+    duration_s real not null,
+    project_root text not null,
+    head_sha text,
+    exit_code integer not null,
+    counts text not null,          -- JSON, as in the report
+    report text not null           -- the whole JSON report
+);
+create table if not exists tests (
+    run_id text not null references runs(id),
+    nodeid text not null,
+    outcome text not null,
+    duration_s real not null,
+    signature text,                -- the failure cluster's signature, when it failed
+    primary key (run_id, nodeid)
+) without rowid;
+create table if not exists failure_clusters (
+    run_id text not null references runs(id),
+    signature text not null,
+    rule text not null,
+    exc_type text not null,
+    template text not null,
+    frame text not null,
+    tests integer not null,
+    primary key (run_id, signature)
+) without rowid;
+create table if not exists coverage_modules (
+    run_id text not null references runs(id),
+    path text not null,
+    statements integer not null,
+    covered_lines integer not null,
+    branches integer not null,
+    covered_branches integer not null,
+    percent_covered real not null,
+    primary key (run_id, path)
+) without rowid;
+create table if not exists test_lines (
+    run_id text not null references runs(id),
+    nodeid text not null,
+    phase text not null,           -- setup | run | teardown
+    path text not null,
+    lines text not null,           -- JSON list of line numbers
+    primary key (run_id, path, nodeid, phase)
+) without rowid;
+"""
+
+# (nodeid, phase, path) -> line numbers that ran
+TestLines = dict[tuple[str, str, str], list[int]]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("pragma journal_mode=wal")
+    conn.executescript(_DDL)
+    with conn:
+        conn.execute(
+            "insert or ignore into meta(key, value) values ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+    return conn
+
+
+def record_baseline(
+    conn: sqlite3.Connection,
+    run_id: str,
+    report: BaselineReport,
+    head_sha: str | None,
+    test_lines: TestLines | None = None,
+) -> None:
+    signature_of = {
+        nodeid: cluster.signature
+        for category in report.failure_categories
+        for cluster in category.clusters
+        for nodeid in cluster.tests
+    }
+    with conn:  # one transaction: all of the run or nothing
+        conn.execute(
+            "insert into runs values (?, 'baseline', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                report.started_at,
+                report.duration_s,
+                report.project.root,
+                head_sha,
+                report.exit_code,
+                json.dumps(to_dict(report.counts)),
+                json.dumps(to_dict(report)),
+            ),
+        )
+        conn.executemany(
+            "insert into tests values (?, ?, ?, ?, ?)",
+            (
+                (run_id, t.nodeid, t.outcome, t.duration_s, signature_of.get(t.nodeid))
+                for t in report.tests
+            ),
+        )
+        conn.executemany(
+            "insert into failure_clusters values (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (run_id, c.signature, cat.rule, c.exc_type, c.template, c.frame, len(c.tests))
+                for cat in report.failure_categories
+                for c in cat.clusters
+            ),
+        )
+        if report.coverage is not None:
+            conn.executemany(
+                "insert into coverage_modules values (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (run_id, m.path, m.statements, m.covered_lines, m.branches,
+                     m.covered_branches, m.percent_covered)
+                    for m in report.coverage.modules
+                ),
+            )  # fmt: skip
+        if test_lines:
+            conn.executemany(
+                "insert into test_lines values (?, ?, ?, ?, ?)",
+                (
+                    (run_id, nodeid, phase, path, json.dumps(lines))
+                    for (nodeid, phase, path), lines in sorted(test_lines.items())
+                ),
+            )
+
+
+def latest_run_with_contexts(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(
+        "select id from runs where exists (select 1 from test_lines where run_id = runs.id) "
+        "order by started_at desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def tests_covering(
+    conn: sqlite3.Connection, run_id: str, path: str, lines: Iterable[int]
+) -> set[str]:
+    """The tests whose setup, call or teardown ran any of `lines` of `path` in that run."""
+    wanted = set(lines)
+    return {
+        nodeid
+        for nodeid, ran in conn.execute(
+            "select nodeid, lines from test_lines where run_id = ? and path = ?", (run_id, path)
+        )
+        if wanted.intersection(json.loads(ran))
+    }
