@@ -56,10 +56,12 @@ _WORDS = {
 _WORST = ("error", "failed", "xpassed", "xfailed", "skipped", "passed")
 
 
-def plain_pytest(project: Path, *args: str) -> tuple[dict[str, int], dict[str, str]]:
+def plain_pytest(
+    project: Path, *args: str, python: str = sys.executable
+) -> tuple[dict[str, int], dict[str, str]]:
     """What plain pytest says: its summary counts, and each test's worst reported outcome."""
     base = [
-        sys.executable,
+        python,
         "-m",
         "pytest",
         "-p",
