@@ -86,7 +86,6 @@ def run_baseline(
         coverage=measurement.worker_settings() if measurement else None,
     )
     collector = ResultCollector()
-    request.expected_durations = _last_durations(state_dir, project.root)
 
     def consume(event: Event) -> None:
         collector(event)
@@ -171,16 +170,6 @@ def run_baseline(
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
         history.record_baseline(store, report.run_id, report, _head_sha(project.root), test_lines)
     return report
-
-
-def _last_durations(state_dir: Path, root: Path) -> dict[str, float] | None:
-    from assay.store import history
-
-    store_path = state_dir / "history.db"
-    if not store_path.exists():
-        return None
-    with contextlib.closing(history.connect(store_path)) as store:
-        return history.last_durations(store, str(root))
 
 
 def _head_sha(root: Path) -> str | None:

@@ -57,8 +57,6 @@ class RunRequest:
     collect_timeout: float = 300.0
     dependencies: list[str] = field(default_factory=list)
     coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
-    # Per-test durations of the last run, when the history has them: see `Supervisor.collected`.
-    expected_durations: dict[str, float] | None = None
 
 
 @dataclass
@@ -205,8 +203,7 @@ class Supervisor:
 
     def run(self) -> RunOutcome:
         try:
-            first = 1 if self.request.expected_durations is not None else self.request.workers
-            for _ in range(max(1, first)):
+            for _ in range(max(1, self.request.workers)):
                 self.spawn()
             while self.workers:
                 self.step()
@@ -301,29 +298,11 @@ class Supervisor:
             self.known = set(nodeids)
             self.queue.extend(nodeids)
             self.emit(event, line)
-            self.add_workers_if_worth_it(nodeids, time.monotonic() - worker.started)
         elif set(nodeids) != self.known:
             self.outcome.warnings.append(
                 f"worker {worker.number} collected a different set of tests "
                 f"({len(nodeids)} against {len(self.known)}): is collection deterministic?"
             )
-
-    def add_workers_if_worth_it(self, nodeids: list[str], collect_s: float) -> None:
-        """With history, only one worker was started; add the others if they pay off.
-
-        A new worker must collect the suite (as long as the first one took) before it can
-        help, so with E seconds of tests left and C of collection, two workers finish in
-        C + (E - C) / 2 against E for one: worth it only when E clearly exceeds C.
-        """
-        durations = self.request.expected_durations
-        if durations is None:
-            return
-        known = [durations[n] for n in nodeids if n in durations]
-        typical = sorted(known)[len(known) // 2] if known else 0.0
-        expected = sum(durations.get(n, typical) for n in nodeids)
-        if expected > 1.2 * collect_s:
-            for _ in range(self.request.workers - len(self.workers)):
-                self.spawn()
 
     def dispatch(self, worker: _Worker) -> None:
         if not self.queue:

@@ -146,19 +146,6 @@ def record_baseline(
             )
 
 
-def last_durations(conn: sqlite3.Connection, project_root: str) -> dict[str, float] | None:
-    """Each test's duration in the project's latest baseline run, None without one."""
-    row = conn.execute(
-        "select id from runs where kind = 'baseline' and project_root = ? "
-        "order by started_at desc limit 1",
-        (project_root,),
-    ).fetchone()
-    if row is None:
-        return None
-    query = "select nodeid, duration_s from tests where run_id = ?"
-    return dict(conn.execute(query, (row[0],)))
-
-
 def latest_run_with_contexts(conn: sqlite3.Connection) -> str | None:
     row = conn.execute(
         "select id from runs where exists (select 1 from test_lines where run_id = runs.id) "

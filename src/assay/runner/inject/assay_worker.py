@@ -253,7 +253,7 @@ def _keep_backstop_armed() -> None:
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     if not _settings:
         return (yield)
-    _emit("start", nodeid=item.nodeid, t=time.time())
+    _emit("start", nodeid=item.nodeid)
     _keep_backstop_armed()
     try:
         return (yield)
