@@ -39,6 +39,7 @@ DUMP_SIGNAL = int(getattr(signal, "SIGRTMIN", signal.SIGUSR2)) + (
     5 if hasattr(signal, "SIGRTMIN") else 0
 )
 DUMP_WAIT_S = 1.0  # after the dump signal, how long to wait for the stack before killing
+DUMP_POLL_S = 0.02
 # Workers in a row that die before finishing a single test: past this, something other
 # than the tests is broken (a plugin, the interpreter) and restarting would go on forever.
 MAX_FRUITLESS_RESTARTS = 10
@@ -218,9 +219,10 @@ class Supervisor:
 
     def step(self) -> None:
         now = time.monotonic()
-        deadlines = [self.deadline(w) for w in self.workers.values()]
-        wait = max(0.0, min(deadlines) - now) if deadlines else None
-        for key, _ in self.selector.select(timeout=min(wait, 1.0) if wait is not None else 1.0):
+        dumping = any(w.dump_requested_at is not None for w in self.workers.values())
+        deadline = min((self.deadline(w) for w in self.workers.values()), default=now + 1.0)
+        wait = min(max(0.0, deadline - now), DUMP_POLL_S if dumping else 1.0)
+        for key, _ in self.selector.select(timeout=wait):
             worker: _Worker = key.data
             try:
                 chunk = os.read(worker.events_fd, 1 << 16)
@@ -232,12 +234,15 @@ class Supervisor:
                 self.exited(worker)
         now = time.monotonic()
         for worker in list(self.workers.values()):
-            if now >= self.deadline(worker) and not worker.killed_by_supervisor:
+            if worker.killed_by_supervisor:
+                continue
+            if worker.dump_requested_at is not None or now >= self.deadline(worker):
                 self.overdue(worker, now)
 
     def deadline(self, worker: _Worker) -> float:
-        if worker.dump_requested_at is not None:  # poll for the stack, then kill
-            return min(worker.dump_requested_at + DUMP_WAIT_S, time.monotonic() + 0.02)
+        """When the worker's current test (or its collection) runs out of time."""
+        if worker.dump_requested_at is not None:
+            return float("inf")  # polled every DUMP_POLL_S instead
         if worker.current is not None:
             return worker.current_since + self.request.timeout
         if not worker.collected:
@@ -251,9 +256,8 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.proc.pid, DUMP_SIGNAL)
             return
+        # Written at the next poll: the handler has had DUMP_POLL_S to finish all threads.
         written = worker.stack_path.exists() and worker.stack_path.stat().st_size > 0
-        if written:
-            time.sleep(0.01)  # let the handler finish the other threads' stacks
         if written or now >= worker.dump_requested_at + DUMP_WAIT_S:
             self.kill(worker)
 
