@@ -50,3 +50,21 @@ def test_seed_failures_land_in_their_rules_with_the_report_sections(fixture_proj
         assert section in markdown
     assert "`signature-mismatch`" in markdown
     assert "python -m pytest tests/test_distill_kd.py::" in markdown
+
+
+def test_user_failure_categories_from_config_come_first(fixture_project):
+    project = fixture_project("outcomes")
+    config = project / "pyproject.toml"
+    config.write_text(
+        config.read_text()
+        + "\n[[tool.assay.failure_categories]]\n"
+        + 'name = "Bad values"\nmessage = "^ValueError: bad value"\naction = "Validate input"\n'
+    )
+    out = project.parent / "report.json"
+    run_assay("baseline", project, "--no-coverage", "--json", out)
+    report = json.loads(out.read_text())
+    custom = [c for c in report["failure_categories"] if c["rule"] == "custom"]
+    assert len(custom) == 1
+    assert custom[0]["tests"] == ["tests/test_loose.py::test_loose_fail"]
+    assert custom[0]["action"] == "Validate input"
+    assert "Bad values" in custom[0]["title"]
