@@ -147,6 +147,17 @@ class CrashRule(_StoppedRule):
         frame = first.innermost_project_frame()
         n = len(incidents)
         rerun = f"python -X faulthandler -m pytest {first.nodeid}"
+        if frame is None and not any(i.frames for i in incidents):
+            # faulthandler prints nothing when the process ends itself or is SIGKILLed.
+            return Finding(
+                title="Crashes with no Python stack (the process exited or was killed)",
+                root_cause=f"{subject(n, 'ends', 'end')} the test process without a fatal "
+                "error: os._exit(), a SIGKILL (the out-of-memory killer, or the test itself), "
+                "or a C library calling exit().",
+                action=f"Re-run alone with `{rerun}`, and look for os._exit, kill or memory "
+                "use in the test.",
+                evidence=evidence,
+            )
         if frame is None:
             return Finding(
                 title="Crashes outside project code",
