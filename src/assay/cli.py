@@ -101,6 +101,54 @@ def baseline(
     return report.exit_code
 
 
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(path_type=Path),
+    help="Write the Markdown report here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="Write the JSON report (schema assay.inspect/1) here.",
+)
+@click.option(
+    "--assertion-roulette",
+    type=int,
+    help="Flag a test with more assertions without a message than this (default 5).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="Where assay keeps its history, for per-test coverage contexts (default PATH/.assay).",
+)
+def inspect(
+    path: Path,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    assertion_roulette: int | None,
+    state_dir: Path | None,
+) -> int:
+    """Read the tests' code: what each test asserts, mocks and smells of, and which
+    source modules no test exercises. Nothing is imported or run.
+
+    Exit code 0 when the analysis ran (inspect reports, it does not judge), 2 on bad input.
+    """
+    from assay.report import console, inspect_markdown, json_report
+    from assay.static import InspectOptions, run_inspect
+
+    report = run_inspect(InspectOptions(path, state_dir, assertion_roulette))
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, inspect_markdown.render(report))
+    console.inspect_summary(report)
+    return 0
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

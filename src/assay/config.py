@@ -46,6 +46,9 @@ class Config:
     coverage_goals: dict[str, float] = field(default_factory=lambda: {"line": 80.0, "branch": 90.0})
     failure_categories: list[UserFailureCategory] = field(default_factory=list)
     pytest_args: list[str] = field(default_factory=list)
+    # `assay inspect`: a test with more assertions without a message than this has the
+    # assertion-roulette smell (a failure then does not say which check broke).
+    assertion_roulette: int = 5
 
 
 def load_config(pyproject: dict[str, Any]) -> Config:
@@ -175,4 +178,5 @@ _FIELDS: dict[str, Any] = {
     "coverage_bands": _bands,
     "coverage_goals": _goals,
     "failure_categories": _failure_categories,
+    "assertion_roulette": _set("assertion_roulette", lambda k, v: _integer(k, v, 1)),
 }

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from assay.model import BAD_OUTCOMES, BaselineReport, Counts
+from assay.model import (
+    BAD_OUTCOMES,
+    SMELL_IDS,
+    BaselineReport,
+    Counts,
+    InspectedFile,
+    InspectReport,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -139,3 +147,95 @@ def _cells(counts: Counts, columns: list[str]) -> list[str]:
         style = "red" if name in BAD_OUTCOMES and value else ""
         cells.append(f"[{style}]{value}[/]" if style else str(value))
     return cells
+
+
+def inspect_summary(report: InspectReport, console: Console | None = None) -> None:
+    """A short table per test file, the totals, and what is missing."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    cases = sum(t.cases for t in report.tests)
+    console.print(
+        f"[bold]assay inspect[/bold] {report.project.name} ({report.project.root}): "
+        f"{len(report.tests)} tests ({cases} cases) in {len(report.files)} files, "
+        f"{report.duration_s:.1f}s"
+    )
+    table = Table(title="Tests by file", title_justify="left")
+    for column in (
+        "File",
+        "Tests",
+        "Specific",
+        "Shallow",
+        "Other",
+        "Mocks",
+        "Mock ratio",
+        "Smells",
+    ):
+        table.add_column(column, justify="left" if column == "File" else "right")
+    shown = report.files if len(report.files) <= 40 else _worst(report.files, 40)
+    for f in shown:
+        table.add_row(*_file_cells(f))
+    specific = sum(t.assertions.specific for t in report.tests)
+    shallow = sum(t.assertions.shallow for t in report.tests)
+    other = sum(t.assertions.other for t in report.tests)
+    mocks = sum(f.mocks for f in report.files)
+    real = sum(f.real for f in report.files)
+    ratio = f"{100 * mocks / (mocks + real):.0f}%" if mocks + real else "n/a"
+    smelly = sum(1 for t in report.tests if t.smells)
+    table.add_row(
+        "[bold]all",
+        str(len(report.tests)),
+        str(specific),
+        str(shallow),
+        str(other),
+        str(mocks),
+        ratio,
+        str(smelly),
+        end_section=True,
+    )
+    console.print(table)
+    if len(shown) < len(report.files):
+        console.print(f"({len(report.files) - len(shown)} more files in the reports)")
+    counts: Counter[str] = Counter()
+    for test in report.tests:
+        counts.update({s.id for s in test.smells})
+    if counts:
+        console.print(
+            "Smells (tests): " + ", ".join(f"{k} {counts[k]}" for k in SMELL_IDS if counts[k])
+        )
+    untested = [m.path for m in report.modules if not m.tested_by and m.defines]
+    console.print(
+        f"Source modules: {len(report.modules)}, with no test: {len(untested)}"
+        + (
+            f" ({', '.join(untested[:5])}{', ...' if len(untested) > 5 else ''})"
+            if untested
+            else ""
+        )
+    )
+    for f in report.files:
+        for finding in f.findings:
+            if finding.kind == "syntax-error":
+                console.print(f"[red]SYNTAX ERROR[/red] {f.path}: {finding.message}")
+
+
+def _worst(files: list[InspectedFile], limit: int) -> list[InspectedFile]:
+    ranked = sorted(files, key=lambda f: (-sum(f.smells.values()), f.path))[:limit]
+    keep = {f.path for f in ranked}
+    return [f for f in files if f.path in keep]
+
+
+def _file_cells(f: InspectedFile) -> list[str]:
+    error = any(x.kind == "syntax-error" for x in f.findings)
+    ratio = "n/a" if f.mock_ratio is None else f"{100 * f.mock_ratio:.0f}%"
+    smells = sum(f.smells.values())
+    return [
+        f"[red]{f.path} (syntax error)[/]" if error else f.path,
+        str(f.tests),
+        str(f.assertions.specific),
+        str(f.assertions.shallow),
+        str(f.assertions.other),
+        str(f.mocks),
+        ratio,
+        f"[yellow]{smells}[/]" if smells else "0",
+    ]

@@ -11,6 +11,7 @@ import shlex
 from collections import Counter, defaultdict
 
 from assay.model import BAD_OUTCOMES, OUTCOMES, BaselineReport, Counts, TestResult
+from assay.report.md import fence, plural, table
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
 
@@ -49,20 +50,6 @@ def _status(counts: Counts) -> str:
     return "✅ Passing"
 
 
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    lines = [_row(headers), _row(["---"] * len(headers)), *(_row(r) for r in rows)]
-    return "\n".join(lines)
-
-
-def _fence(text: str, lang: str = "") -> str:
-    fence = "````" if "```" in text else "```"
-    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
-
-
 def _counts_cells(counts: Counts) -> list[str]:
     return [str(getattr(counts, o)) for o in OUTCOMES]
 
@@ -99,7 +86,7 @@ def _summary(report: BaselineReport) -> str:
     lines = [
         "## Summary",
         "",
-        _table(["Category", "Tests", *HEADERS, "Time", "Status"], rows),
+        table(["Category", "Tests", *HEADERS, "Time", "Status"], rows),
         "",
         f"**Exit code**: {report.exit_code} "
         + ("(every test passed)" if report.exit_code == 0 else "(something failed: see below)"),
@@ -158,7 +145,7 @@ def _coverage(report: BaselineReport) -> str:
     )
     return (
         "## Coverage by Module\n\n"
-        + _table(
+        + table(
             [
                 "Module",
                 "Statements",
@@ -201,12 +188,12 @@ def _failures(report: BaselineReport) -> str:
             affected,
         ]
         if patterns:
-            section += ["", "**Pattern**:", "", _fence(patterns)]
+            section += ["", "**Pattern**:", "", fence(patterns)]
         if cat.evidence:
             section += ["", "**Evidence**:", ""] + [f"- {e}" for e in cat.evidence]
         section += ["", f"**Action required**: {cat.action}"]
         if cat.reproduce:
-            section += ["", "**Reproduce**:", "", _fence(cat.reproduce, "bash")]
+            section += ["", "**Reproduce**:", "", fence(cat.reproduce, "bash")]
         out.append("\n".join(section))
     return "\n\n".join(out)
 
@@ -224,7 +211,7 @@ def _hangs_and_crashes(report: BaselineReport) -> str:
                 f"### `{test.nodeid}`\n\n{test.message}"
                 + (f"; at `{where}`" if where else "")
                 + "\n\n"
-                + _fence(test.longrepr)
+                + fence(test.longrepr)
             )
     return "\n\n".join(out)
 
@@ -244,14 +231,16 @@ def _collection_errors(report: BaselineReport) -> str:
     rows = [[f"`{e.path}`", e.message] for e in report.collection_errors]
     return (
         "## Collection Errors\n\nThese files could not be collected; the tests in them did not "
-        "run. Everything else did.\n\n" + _table(["File", "Error"], rows)
+        "run. Everything else did.\n\n" + table(["File", "Error"], rows)
     )
 
 
 def _next_steps(report: BaselineReport) -> str:
     steps = []
     for cat in report.failure_categories:
-        steps.append(f"{cat.priority}. {cat.action} ({_n(len(cat.tests), 'test')}: {cat.title})")
+        steps.append(
+            f"{cat.priority}. {cat.action} ({plural(len(cat.tests), 'test')}: {cat.title})"
+        )
     cov = report.coverage
     if cov is not None:
         low = [m for m in cov.modules if m.status in ("Critical", "Low")]
@@ -288,7 +277,7 @@ def _commands(report: BaselineReport) -> str:
         "",
         "Run these to check this baseline:",
         "",
-        _fence(
+        fence(
             f"# this baseline\n{shlex.join(assay)}\n\n# the same selection with plain pytest\n"
             f"{report.run.command}",
             "bash",
@@ -337,11 +326,7 @@ def _tree(report: BaselineReport) -> str:
         for path in dirs[folder]:
             note = "COLLECTION ERROR" if path in errors else _describe(files[path])
             lines.append(f"    {posixpath.basename(path)} ({note})")
-    return "## Test Tree Snapshot\n\n" + _fence("\n".join(lines))
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return "## Test Tree Snapshot\n\n" + fence("\n".join(lines))
 
 
 def _describe(tests: list[TestResult]) -> str:
@@ -352,7 +337,9 @@ def _describe(tests: list[TestResult]) -> str:
 
 
 def _checklist(report: BaselineReport) -> str:
-    items = [f"- [ ] {c.action} ({_n(len(c.tests), 'test')})" for c in report.failure_categories]
+    items = [
+        f"- [ ] {c.action} ({plural(len(c.tests), 'test')})" for c in report.failure_categories
+    ]
     items += [f"- [ ] Make `{e.path}` collectable: {e.message}" for e in report.collection_errors]
     if not items:
         return ""
@@ -366,7 +353,7 @@ def _success_metrics(report: BaselineReport) -> str:
     lines = [
         "## Success Metrics",
         "",
-        _table(
+        table(
             ["Metric", "Current", "Target"],
             [
                 ["Pass rate (passed / ran)", f"{rate:.1f}%", "100%"],

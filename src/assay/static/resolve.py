@@ -1,0 +1,721 @@
+"""Names in test files resolved to what they are, through imports, with `ast` only.
+
+Every rule of `assay inspect` needs to know what a name means: is `raises` in
+`assert raises(TypeError, f)` a predicate of the project, is `patch("pkg.api.requests")`
+replacing project code or a library, does `LRUCache(2)` construct a project object. This
+module answers by following the file's imports the way Python would (absolute and relative
+imports, `from m import *`, re-exports through `__init__.py`, pytest's rootdir-relative
+module names for test folders without `__init__.py`), reading each file at most once and
+never importing anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+import re
+import tokenize
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _mutated(name: str, source: str) -> bool:
+    """`NAME.append(...)` and friends anywhere in the file: the list is not what it says."""
+    pattern = rf"\b{re.escape(name)}\s*\.\s*(append|extend|insert|pop|remove|clear)\b"
+    return re.search(pattern, source) is not None
+
+
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Def:
+    """A definition inside the project that a name resolved to."""
+
+    file: str  # relative to the project root, POSIX
+    qualname: str  # dotted: `module.name`, `module.Class.method`
+    kind: str  # module | def | class | assign
+    node: ast.AST | None = None  # FunctionDef / ClassDef / the assigned value / None for modules
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    source: str
+    tree: ast.Module | None
+    error: SyntaxError | None
+    _lines: list[bytes] | None = None
+
+    def segment(self, node: ast.AST, limit: int = 200) -> str:
+        """The node's source on one line (whitespace collapsed), cut at `limit` characters.
+
+        `ast.get_source_segment` splits the whole file on every call; this keeps the lines.
+        """
+        if self._lines is None:
+            self._lines = [line.encode("utf-8") for line in self.source.splitlines()]
+        start, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+        if not start or end is None or end_col is None or end > len(self._lines):
+            text = ast.unparse(node)
+        elif start == end:
+            text = self._lines[start - 1][col:end_col].decode("utf-8", "replace")
+        else:
+            parts = [self._lines[start - 1][col:]]
+            parts += self._lines[start : end - 1]
+            parts.append(self._lines[end - 1][:end_col])
+            text = b"\n".join(parts).decode("utf-8", "replace")
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class FileScope:
+    """What a module binds at its top level (including inside module-level if/try)."""
+
+    module: str  # the dotted name it is imported as
+    names: dict[str, tuple[str, ast.AST | None, str]] = field(default_factory=dict)
+    # name -> (kind, node, target): kind def | class | assign | module | from
+    #   module: target is the dotted module; from: target is "module.name"
+    stars: list[str] = field(default_factory=list)  # modules star-imported, absolute
+
+
+@dataclass
+class LocalScope:
+    """Names a function binds itself: imports, assignments, parameters, nested defs.
+
+    A local name shadows the module's; for the ones that are imports it says what they
+    import, for the others the values assigned (so a local lambda or alias can be followed).
+    """
+
+    imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # name -> (module as written, maybe relative; the imported name or None for `import m`)
+    values: dict[str, list[ast.expr | None]] = field(default_factory=dict)  # None: unknown
+    defs: dict[str, FunctionNode] = field(default_factory=dict)
+    parent: LocalScope | None = None
+
+    @classmethod
+    def of(
+        cls, function: FunctionNode | ast.Lambda, parent: LocalScope | None = None
+    ) -> LocalScope:
+        """The function's own scope; built once per function when it has no parent."""
+        if parent is None:
+            cached: LocalScope | None = getattr(function, "_assay_scope", None)
+            if cached is None:
+                cached = cls._build(function, None)
+                function._assay_scope = cached  # type: ignore[union-attr]
+            return cached
+        return cls._build(function, parent)
+
+    @classmethod
+    def _build(cls, function: FunctionNode | ast.Lambda, parent: LocalScope | None) -> LocalScope:
+        scope = cls(parent=parent)
+        args = function.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults += list(args.defaults)
+        for arg, default in zip(positional, defaults, strict=True):
+            scope.values.setdefault(arg.arg, []).append(default)
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            scope.values.setdefault(arg.arg, []).append(kw_default)
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                scope.values.setdefault(star.arg, []).append(None)
+        if isinstance(function, ast.Lambda):
+            return scope
+        for node in local_nodes(function):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                scope.defs[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                scope.values.setdefault(node.name, []).append(None)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        scope.imports[alias.asname] = (alias.name, None)
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        scope.imports[top] = (top, None)
+            elif isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    if alias.name != "*":
+                        scope.imports[alias.asname or alias.name] = (base, alias.name)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    scope._bind(target, node.value)
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+                scope._bind(node.target, node.value if isinstance(node, ast.AnnAssign) else None)
+            elif isinstance(node, ast.NamedExpr):
+                scope._bind(node.target, node.value)
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                scope._bind(node.target, None)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                scope._bind(node.optional_vars, None)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                scope.values.setdefault(node.name, []).append(None)
+        return scope
+
+    def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
+        if isinstance(target, ast.Name):
+            self.values.setdefault(target.id, []).append(value)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self._bind(element.value if isinstance(element, ast.Starred) else element, None)
+
+    def binds(self, name: str) -> bool:
+        scope: LocalScope | None = self
+        while scope is not None:
+            if name in scope.imports or name in scope.values or name in scope.defs:
+                return True
+            scope = scope.parent
+        return False
+
+    def lookup(self, name: str) -> LocalScope | None:
+        """The innermost scope that binds `name` (None: a module-level or builtin name)."""
+        scope: LocalScope | None = self
+        while scope is not None:
+            if name in scope.imports or name in scope.values or name in scope.defs:
+                return scope
+            scope = scope.parent
+        return None
+
+
+def local_nodes(function: FunctionNode) -> list[ast.AST]:
+    """`walk_local(function.body)`, computed once per function (kept on the node)."""
+    cached: list[ast.AST] | None = getattr(function, "_assay_local", None)
+    if cached is None:
+        cached = walk_local(function.body)
+        function._assay_local = cached  # type: ignore[union-attr]
+    return cached
+
+
+def body_nodes(function: FunctionNode) -> list[ast.AST]:
+    """Every node of a function's body, nested functions included (not its decorators or
+    signature), computed once per function: several rules read the same body."""
+    cached: list[ast.AST] | None = getattr(function, "_assay_body", None)
+    if cached is None:
+        cached = walk(function.body)
+        function._assay_body = cached  # type: ignore[union-attr]
+    return cached
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
+    """The nodes under `roots` in source order (depth first, pre-order).
+
+    A plain loop over `_fields`: `ast.walk`'s generators cost a third of the run on
+    10,000 tests. With `skip_scopes`, nested functions, classes and lambdas are listed
+    but not entered.
+    """
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(roots))
+    append, pop, push = found.append, stack.pop, stack.append
+    node_type = ast.AST
+    while stack:
+        node = pop()
+        append(node)
+        if skip_scopes and isinstance(node, _SCOPES):
+            continue
+        children: list[ast.AST] = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                children.extend(v for v in value if isinstance(v, node_type))
+            elif isinstance(value, node_type):
+                children.append(value)
+        for child in reversed(children):
+            push(child)
+    return found
+
+
+def walk_local(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of a function body except the insides of nested functions and classes."""
+    return walk(body, skip_scopes=True)
+
+
+def read_source(path: Path) -> str:
+    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would."""
+    try:
+        with tokenize.open(path) as f:
+            return f.read()
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return path.read_bytes().decode("utf-8", "replace")
+
+
+class Resolver:
+    """Parsed files, module names and definitions of one project, cached."""
+
+    def __init__(
+        self, root: Path, source_packages: list[str], extra_paths: list[str] | None = None
+    ) -> None:
+        self.root = root
+        self.source_packages = [p.strip("/") for p in source_packages]
+        self._files: dict[str, ParsedFile | None] = {}
+        self._scopes: dict[str, FileScope | None] = {}
+        self._isfile: dict[str, bool] = {}
+        self._module_files: dict[tuple[str, str], str | None] = {}
+        self._found: dict[str, Def | None] = {}
+        self._basedirs: dict[str, str] = {}
+        self._known: dict[str, str] = {}
+        self._constants: dict[str, dict[str, ast.expr]] = {}
+        bases = [""]
+        if (root / "src").is_dir():
+            bases.append("src")
+        for package in self.source_packages:
+            parent = package.rsplit("/", 1)[0] if "/" in package else ""
+            bases.append(parent)
+        for extra in extra_paths or []:
+            bases.append(extra.strip("/").removeprefix("./").rstrip("/") if extra != "." else "")
+        self._bases = list(dict.fromkeys(bases))
+        self._source_prefixes = tuple(
+            p if p.endswith(".py") else p + "/" for p in self.source_packages
+        )
+
+    def add_search_path(self, base: str) -> None:
+        """A folder on sys.path: pytest puts each test file's basedir there ("prepend"
+        import mode), so `from conftest import helper` works from any test module."""
+        if base not in self._bases:
+            self._bases.append(base)
+            self._module_files.clear()
+
+    # -- files ---------------------------------------------------------------------------
+    def parse(self, path: str) -> ParsedFile | None:
+        """The file read and parsed (None when it does not exist or is not readable)."""
+        if path not in self._files:
+            parsed: ParsedFile | None = None
+            try:
+                source = read_source(self.root / path)
+            except OSError:
+                source = None
+            if source is not None:
+                try:
+                    parsed = ParsedFile(path, source, ast.parse(source, filename=path), None)
+                except SyntaxError as exc:
+                    parsed = ParsedFile(path, source, None, exc)
+                except ValueError as exc:  # null bytes
+                    parsed = ParsedFile(path, source, None, SyntaxError(str(exc)))
+            self._files[path] = parsed
+        return self._files[path]
+
+    def tree(self, path: str) -> ast.Module | None:
+        parsed = self.parse(path)
+        return parsed.tree if parsed is not None else None
+
+    def is_source(self, path: str) -> bool:
+        """Whether a project file is code under test: inside the source packages, and not
+        test code living there (toolz keeps its tests in toolz/tests)."""
+        if not (path.startswith(self._source_prefixes) or path in self.source_packages):
+            return False
+        *folders, name = path.split("/")
+        if {"tests", "test"} & set(folders) or name == "conftest.py":
+            return False
+        return not (name.startswith("test_") or name.endswith("_test.py"))
+
+    def _exists(self, rel: str) -> bool:
+        if rel not in self._isfile:
+            self._isfile[rel] = (self.root / rel).is_file()
+        return self._isfile[rel]
+
+    def basedir(self, path: str) -> str:
+        """The folder Python would import `path` from: the first parent without __init__.py.
+
+        That is pytest's rootdir-relative ("prepend") rule for test files, and the usual
+        layout rule for packages (`src/pkg/mod.py` is `pkg.mod` from `src`).
+        """
+        directory = os.path.dirname(path)
+        if directory not in self._basedirs:
+            current = directory
+            while current and self._exists(f"{current}/__init__.py"):
+                current = os.path.dirname(current)
+            self._basedirs[directory] = current
+        return self._basedirs[directory]
+
+    def module_name(self, path: str) -> str:
+        base = self.basedir(path)
+        rel = path[len(base) + 1 :] if base else path
+        dotted = rel.removesuffix(".py").replace("/", ".")
+        return dotted.removesuffix(".__init__")
+
+    def module_file(self, dotted: str, from_file: str | None = None) -> str | None:
+        """The project file of a dotted module name, searched as the interpreter would."""
+        base_first = self.basedir(from_file) if from_file is not None else ""
+        key = (dotted, base_first)
+        if dotted in self._known:
+            return self._known[dotted]
+        if key not in self._module_files:
+            rel = dotted.replace(".", "/")
+            found = None
+            for base in dict.fromkeys([base_first, *self._bases]):
+                prefix = f"{base}/" if base else ""
+                for candidate in (f"{prefix}{rel}.py", f"{prefix}{rel}/__init__.py"):
+                    if self._exists(candidate):
+                        found = candidate
+                        break
+                if found:
+                    break
+            self._module_files[key] = found
+        return self._module_files[key]
+
+    def absolute(self, path: str, module: str) -> str:
+        """`..x.y` imported from `path` as an absolute dotted name."""
+        level = len(module) - len(module.lstrip("."))
+        if not level:
+            return module
+        package = self.module_name(path)
+        if not path.endswith("__init__.py"):
+            package = package.rsplit(".", 1)[0] if "." in package else ""
+        parts = package.split(".") if package else []
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)]
+        rest = module[level:]
+        return ".".join([*parts, rest] if rest else parts)
+
+    # -- scopes --------------------------------------------------------------------------
+    def scope(self, path: str) -> FileScope | None:
+        if path not in self._scopes:
+            tree = self.tree(path)
+            self._scopes[path] = None if tree is None else self._build_scope(path, tree)
+        return self._scopes[path]
+
+    def _build_scope(self, path: str, tree: ast.Module) -> FileScope:
+        scope = FileScope(self.module_name(path))
+        # Test folders without __init__.py make top-level modules (`test_x`) that no search
+        # path would find: remember where each parsed module lives.
+        self._known.setdefault(scope.module, path)
+        names = scope.names
+
+        # Module-level if/try blocks bind names too, in source order (no recursive closure:
+        # it would make a reference cycle that keeps every tree alive until a full GC).
+        stack = [iter(tree.body)]
+        while stack:
+            stmt = next(stack[-1], None)
+            if stmt is None:
+                stack.pop()
+                continue
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                names[stmt.name] = ("def", stmt, "")
+            elif isinstance(stmt, ast.ClassDef):
+                names[stmt.name] = ("class", stmt, "")
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        names[alias.asname] = ("module", None, alias.name)
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        names.setdefault(top, ("module", None, top))
+            elif isinstance(stmt, ast.ImportFrom):
+                module = self.absolute(path, "." * stmt.level + (stmt.module or ""))
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        scope.stars.append(module)
+                    else:
+                        target = f"{module}.{alias.name}" if module else alias.name
+                        names[alias.asname or alias.name] = ("from", None, target)
+            elif isinstance(stmt, ast.Assign):
+                for target_node in stmt.targets:
+                    if isinstance(target_node, ast.Name):
+                        names[target_node.id] = ("assign", stmt.value, "")
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                names[stmt.target.id] = ("assign", stmt.value, "")
+            elif isinstance(stmt, ast.If):
+                stack.append(iter([*stmt.body, *stmt.orelse]))
+            elif isinstance(stmt, ast.Try | ast.TryStar):
+                handlers = [s for h in stmt.handlers for s in h.body]
+                stack.append(iter([*stmt.body, *handlers, *stmt.orelse, *stmt.finalbody]))
+        return scope
+
+    def constant(self, path: str, name: str) -> ast.expr | None:
+        """The value of a module-level name assigned exactly once and never mutated in place
+        (`CASES = [...]` used as parametrize argvalues)."""
+        if path not in self._constants:
+            tree = self.tree(path)
+            assigned: dict[str, list[ast.expr | None]] = {}
+            for stmt in tree.body if tree is not None else []:
+                if isinstance(stmt, ast.Assign):
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Name):
+                            assigned.setdefault(target.id, []).append(stmt.value)
+                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    assigned.setdefault(stmt.target.id, []).append(stmt.value)
+                elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                    assigned.setdefault(stmt.target.id, []).append(None)
+            parsed = self._files.get(path)
+            source = parsed.source if parsed is not None else ""
+            self._constants[path] = {
+                n: v[0]
+                for n, v in assigned.items()
+                if len(v) == 1 and v[0] is not None and not _mutated(n, source)
+            }
+        return self._constants[path].get(name)
+
+    # -- names ---------------------------------------------------------------------------
+    def qualify(self, path: str, expr: ast.expr, local: LocalScope | None = None) -> str | None:
+        """The dotted name an expression refers to through the imports (`pytest.raises`,
+        `pkg.mod.func`, `builtins.len`), None for local values and anything computed."""
+        if isinstance(expr, ast.Attribute):
+            base = self.qualify(path, expr.value, local)
+            return f"{base}.{expr.attr}" if base else None
+        if not isinstance(expr, ast.Name):
+            return None
+        name = expr.id
+        if local is not None:
+            owner = local.lookup(name)
+            if owner is not None:
+                if name in owner.imports:
+                    module, imported = owner.imports[name]
+                    module = self.absolute(path, module)
+                    if imported is None:
+                        return module
+                    return f"{module}.{imported}" if module else imported
+                return None
+        scope = self.scope(path)
+        if scope is not None:
+            entry = scope.names.get(name)
+            if entry is not None:
+                kind, _node, target = entry
+                if kind in ("module", "from"):
+                    return target
+                return f"{scope.module}.{name}" if scope.module else name
+            for star in scope.stars:
+                found = self.find(f"{star}.{name}")
+                if found is not None:
+                    return found.qualname
+        if name in _BUILTINS:
+            return f"builtins.{name}"
+        return None
+
+    def find(self, dotted: str, _depth: int = 0) -> Def | None:
+        """The project definition of a dotted name, following re-exports (None: not ours)."""
+        if dotted in self._found:
+            return self._found[dotted]
+        self._found[dotted] = None  # cycles resolve to "not found"
+        result = self._find(dotted, _depth) if _depth < _MAX_DEPTH else None
+        self._found[dotted] = result
+        return result
+
+    def _find(self, dotted: str, depth: int) -> Def | None:
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            module = ".".join(parts[:i])
+            path = self.module_file(module)
+            if path is None:
+                continue
+            current = Def(path, module, "module")
+            for attr in parts[i:]:
+                member = self.member(current, attr, depth + 1)
+                if member is None:
+                    return None
+                current = member
+            return current
+        return None
+
+    def member(self, owner: Def, name: str, depth: int = 0) -> Def | None:
+        """`owner.name` where owner is a project module or class."""
+        if depth >= _MAX_DEPTH:
+            return None
+        if owner.kind == "module":
+            return self._module_member(owner, name, depth)
+        if owner.kind == "class" and isinstance(owner.node, ast.ClassDef):
+            return self._class_member(owner, owner.node, name, depth)
+        return None
+
+    def _module_member(self, owner: Def, name: str, depth: int) -> Def | None:
+        scope = self.scope(owner.file)
+        if scope is not None:
+            entry = scope.names.get(name)
+            if entry is not None:
+                kind, node, target = entry
+                if kind in ("module", "from"):
+                    return self.find(target, depth + 1)
+                return Def(owner.file, f"{owner.qualname}.{name}", kind, node)
+            for star in scope.stars:
+                found = self.find(f"{star}.{name}", depth + 1)
+                if found is not None:
+                    return found
+        sub = self.module_file(f"{owner.qualname}.{name}")
+        return Def(sub, f"{owner.qualname}.{name}", "module") if sub else None
+
+    def _class_member(self, owner: Def, node: ast.ClassDef, name: str, depth: int) -> Def | None:
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == name:
+                return Def(owner.file, f"{owner.qualname}.{name}", "def", stmt)
+            if isinstance(stmt, ast.ClassDef) and stmt.name == name:
+                return Def(owner.file, f"{owner.qualname}.{name}", "class", stmt)
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in stmt.targets
+            ):
+                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == name
+                and stmt.value is not None
+            ):
+                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
+        for base in self.bases(owner, depth):
+            found = self.member(base, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def bases(self, cls: Def, depth: int = 0) -> list[Def]:
+        """The project classes a class derives from (resolved through its file's imports)."""
+        if not isinstance(cls.node, ast.ClassDef) or depth >= _MAX_DEPTH:
+            return []
+        found = []
+        for base in cls.node.bases:
+            target = base.value if isinstance(base, ast.Subscript) else base
+            dotted = self.qualify(cls.file, target)
+            if dotted:
+                resolved = self.find(dotted, depth + 1)
+                if resolved is not None and resolved.kind == "class":
+                    found.append(resolved)
+        return found
+
+    def base_names(self, cls: Def, depth: int = 0) -> list[str]:
+        """Dotted names of every base in the hierarchy, project or not (for TestCase checks)."""
+        if not isinstance(cls.node, ast.ClassDef) or depth >= _MAX_DEPTH:
+            return []
+        names = []
+        for base in cls.node.bases:
+            target = base.value if isinstance(base, ast.Subscript) else base
+            dotted = self.qualify(cls.file, target) or ast.unparse(target)
+            names.append(dotted)
+            resolved = self.find(dotted, depth + 1)
+            if resolved is not None and resolved.kind == "class":
+                names += self.base_names(resolved, depth + 1)
+        return names
+
+    def definition(self, path: str, expr: ast.expr, local: LocalScope | None = None) -> Def | None:
+        """The project definition an expression names (through imports), if any."""
+        dotted = self.qualify(path, expr, local)
+        return self.find(dotted) if dotted else None
+
+    def is_project_name(self, dotted: str) -> bool:
+        """Whether a dotted name lies inside the packages under test."""
+        top = dotted.split(".", 1)[0]
+        path = self.module_file(top)
+        return path is not None and self.is_source(path)
+
+
+@dataclass
+class Where:
+    """Where an expression is read: its file, the function scopes around it, and the class
+    `self` stands for (the concrete test class, so a mixin's `self.Cache` finds the
+    subclass's `Cache = LRUCache`)."""
+
+    file: str
+    local: LocalScope | None = None
+    cls: Def | None = None
+    types: dict[str, Def] = field(default_factory=dict)  # `x` / `self.x` -> project class
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a call may run: a function or lambda we can read, or a class."""
+
+    file: str
+    node: ast.AST  # FunctionDef / AsyncFunctionDef / Lambda / ClassDef
+    parent: LocalScope | None  # the scope around a nested def or a lambda
+    cls: Def | None  # `self`'s class inside it
+    qualname: str  # dotted name for project definitions, "" for nested defs and lambdas
+
+    def where(self) -> Where:
+        local = (
+            LocalScope.of(self.node, self.parent)
+            if isinstance(self.node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            else None
+        )
+        return Where(self.file, local, self.cls)
+
+
+def callees(
+    resolver: Resolver, where: Where, expr: ast.expr, depth: int = 0
+) -> list[Target] | None:
+    """What calling `expr` may run, through local bindings and imports.
+
+    None when any possibility is unknown (a parameter without a default, a computed value,
+    a library function): callers then must not rely on the answer.
+    """
+    if depth > 6:
+        return None
+    if isinstance(expr, ast.Subscript):  # LRUCache[int, int](...)
+        return callees(resolver, where, expr.value, depth + 1)
+    if isinstance(expr, ast.Name):
+        owner = where.local.lookup(expr.id) if where.local is not None else None
+        if owner is not None:
+            if expr.id in owner.defs:
+                return [Target(where.file, owner.defs[expr.id], owner, where.cls, "")]
+            if expr.id in owner.imports:
+                return _from_definition(
+                    resolver, where, resolver.qualify(where.file, expr, where.local)
+                )
+            found: list[Target] = []
+            for value in owner.values.get(expr.id, []):
+                if value is None:
+                    return None
+                if isinstance(value, ast.Lambda):
+                    found.append(Target(where.file, value, owner, where.cls, ""))
+                    continue
+                inner_where = Where(where.file, owner.parent, where.cls, where.types)
+                if isinstance(value, ast.Name) and value.id == expr.id:
+                    inner = callees(resolver, inner_where, value, depth + 1)
+                else:
+                    inner = callees(resolver, where, value, depth + 1)
+                if inner is None:
+                    return None
+                found += inner
+            return found
+        return _from_definition(resolver, where, resolver.qualify(where.file, expr, where.local))
+    if isinstance(expr, ast.Attribute):
+        base = expr.value
+        holder: Def | None = None
+        if isinstance(base, ast.Name):
+            if base.id in ("self", "cls") and where.cls is not None:
+                holder = where.cls
+            elif base.id in where.types:
+                holder = where.types[base.id]
+        elif (
+            isinstance(base, ast.Attribute)
+            and isinstance(base.value, ast.Name)
+            and base.value.id == "self"
+        ):
+            holder = where.types.get(f"self.{base.attr}")
+        if holder is not None:
+            member = resolver.member(holder, expr.attr)
+            if member is None:
+                return None
+            return _targets(resolver, member, where.cls if holder is where.cls else holder, depth)
+        return _from_definition(resolver, where, resolver.qualify(where.file, expr, where.local))
+    return None
+
+
+def _from_definition(resolver: Resolver, where: Where, dotted: str | None) -> list[Target] | None:
+    if not dotted:
+        return None
+    found = resolver.find(dotted)
+    if found is None:
+        return None
+    return _targets(resolver, found, None, 0)
+
+
+def _targets(resolver: Resolver, found: Def, cls: Def | None, depth: int) -> list[Target] | None:
+    if found.kind in ("def", "class") and found.node is not None:
+        owner = cls
+        if owner is None and found.kind == "def":
+            # A method found through its class: `self` is that class.
+            parent_name = found.qualname.rsplit(".", 1)[0]
+            parent = resolver.find(parent_name)
+            owner = parent if parent is not None and parent.kind == "class" else None
+        return [Target(found.file, found.node, None, owner, found.qualname)]
+    if found.kind == "assign" and isinstance(found.node, ast.expr):
+        if isinstance(found.node, ast.Lambda):
+            return [Target(found.file, found.node, None, cls, found.qualname)]
+        return callees(resolver, Where(found.file, None, cls), found.node, depth + 1)
+    return None
