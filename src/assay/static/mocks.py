@@ -30,6 +30,7 @@ from assay.static.resolve import (
     local_nodes,
 )
 from assay.static.tests import Fixture, TestDef
+from assay.triage.astinfo import call_name
 
 _MOCK_FACTORIES = frozenset(
     {
@@ -162,7 +163,7 @@ class MockFinder:
 
     def patch_kind(self, where: Where, call: ast.Call) -> str | None:
         func = call.func
-        parts = _dotted(func).split(".")
+        parts = call_name(func).split(".")
         if parts and parts[0] in _MOCKER_NAMES and len(parts) >= 2 and parts[1] == "patch":
             return _PATCH_KINDS.get(parts[-1]) if len(parts) <= 3 else None
         dotted = self.resolver.qualify(where.file, func, where.local)
@@ -354,12 +355,3 @@ def _target_name(target: ast.expr, prefix: str) -> str:
 
 def _constant_str(expr: ast.expr) -> str | None:
     return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
-
-
-def _dotted(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        inner = _dotted(expr.value)
-        return f"{inner}.{expr.attr}" if inner else ""
-    return ""
