@@ -12,19 +12,43 @@ import shlex
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from assay import __version__
 from assay.errors import InputError
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assay")
 def cli() -> None:
     """Audit a Python project's test suite and report what it really does."""
+
+
+def _outputs(schema: str) -> Callable[[F], F]:
+    """The options every command shares: where to write the reports, where assay's state is."""
+
+    def add(command: F) -> F:
+        for option in reversed(
+            [
+                click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
+                             help="Write the Markdown report here."),
+                click.option("--json", "json_path", type=click.Path(path_type=Path),
+                             help=f"Write the JSON report (schema {schema}) here."),
+                click.option("--state-dir", type=click.Path(path_type=Path),
+                             help="Where assay keeps runs, history and caches "
+                             "(default PATH/.assay)."),
+            ]
+        ):  # fmt: skip
+            command = option(command)
+        return command
+
+    return add
 
 
 @cli.command()
@@ -44,23 +68,7 @@ def cli() -> None:
     default=None,
     help="Record which test ran which line, fixtures included.",
 )
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(path_type=Path),
-    help="Write the Markdown report here.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(path_type=Path),
-    help="Write the JSON report (schema assay.baseline/1) here.",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    help="Where assay keeps runs and caches (default PATH/.assay).",
-)
+@_outputs("assay.baseline/1")
 @click.option(
     "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
 )
@@ -103,27 +111,11 @@ def baseline(
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(path_type=Path),
-    help="Write the Markdown report here.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(path_type=Path),
-    help="Write the JSON report (schema assay.inspect/1) here.",
-)
+@_outputs("assay.inspect/1")
 @click.option(
     "--assertion-roulette",
     type=int,
     help="Flag a test with more assertions without a message than this (default 5).",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    help="Where assay keeps its history, for per-test coverage contexts (default PATH/.assay).",
 )
 def inspect(
     path: Path,

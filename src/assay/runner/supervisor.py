@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import selectors
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from assay.errors import InputError
+from assay.runner import postmortem
 
 INJECT_DIR = Path(__file__).parent / "inject"
 # The worker's faulthandler dumps all stacks on this signal (a real-time one where there
@@ -330,11 +330,19 @@ class Supervisor:
             _discard(worker.assigned, worker.current)
         elif returncode not in (0, 1, 5) and worker.collected:
             self.outcome.warnings.append(
-                f"worker {worker.number} ended with {_describe_exit(returncode)} between tests; "
+                f"worker {worker.number} ended with {postmortem.describe_exit(returncode)} "
+                "between tests; "
                 f"log: {worker.log_path}"
             )
         if not worker.collected:
-            self.startup_failure = _startup_failure(worker, returncode, self.request)
+            self.startup_failure = postmortem.startup_failure(
+                returncode=returncode,
+                killed_for_time=worker.killed_by_supervisor,
+                files=(worker.stack_path, worker.log_path),
+                root=self.request.root,
+                python=self.request.python,
+                collect_timeout=self.request.collect_timeout,
+            )
         if worker.finished_tests == 0:
             self.fruitless += 1
         # What it was given but never started goes back to the front of the queue.
@@ -343,7 +351,7 @@ class Supervisor:
             return
         if self.fruitless >= MAX_FRUITLESS_RESTARTS:
             for nodeid in self.queue:
-                self.emit(_never_ran(nodeid, worker.log_path))
+                self.emit(postmortem.never_ran_event(nodeid, worker.log_path))
             self.queue.clear()
         elif len(self.workers) < self.request.workers:
             self.outcome.worker_restarts += 1
@@ -351,45 +359,17 @@ class Supervisor:
 
     def report_death(self, worker: _Worker, returncode: int) -> None:
         assert worker.current is not None
-        duration = time.monotonic() - worker.current_since
-        stack = _read(worker.stack_path)
-        log_tail = _fatal_error_text(_read(worker.log_path))
-        if worker.killed_by_supervisor:
-            outcome = "timeout"
-            message = (
-                f"exceeded the {self.request.timeout:g}s timeout; stopped after {duration:.1f}s"
-            )
-            text = (
-                _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
-            )
-            frames = _parse_faulthandler(stack, str(self.request.root))
-            exc_type = "Timeout"
-        else:
-            outcome = "crashed"
-            message = f"worker process died: {_describe_exit(returncode)}"
-            text = _trim_stack(log_tail) or (
-                f"{message} while running this test; faulthandler printed nothing, so the "
-                f"process ended itself (os._exit, sys.exit in a thread) or was killed "
-                f"(SIGKILL, out of memory). Worker log: {worker.log_path}"
-            )
-            frames = _parse_faulthandler(log_tail, str(self.request.root))
-            exc_type = "Crash"
         self.emit(
-            {
-                "e": "killed",
-                "worker": worker.number,
-                "nodeid": worker.current,
-                "outcome": outcome,
-                "message": message,
-                "longrepr": text,
-                "duration": duration,
-                "failure": {
-                    "when": "run",
-                    "exc_type": exc_type,
-                    "message": message,
-                    "frames": frames,
-                },
-            }
+            postmortem.death_event(
+                nodeid=worker.current,
+                worker=worker.number,
+                returncode=returncode,
+                killed_for_time=worker.killed_by_supervisor,
+                duration=time.monotonic() - worker.current_since,
+                timeout=self.request.timeout,
+                files=(worker.stack_path, worker.log_path),
+                root=self.request.root,
+            )
         )
 
 
@@ -409,91 +389,3 @@ def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutc
 def _discard(queue: deque[str], nodeid: str) -> None:
     with contextlib.suppress(ValueError):
         queue.remove(nodeid)
-
-
-def _never_ran(nodeid: str, log_path: Path) -> Event:
-    message = "not run: workers kept dying before running any test"
-    return {
-        "e": "killed",
-        "nodeid": nodeid,
-        "outcome": "error",
-        "message": message,
-        "longrepr": f"{message}; see {log_path}",
-        "duration": 0.0,
-        "failure": None,
-    }
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _describe_exit(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            return f"signal {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"signal {-returncode}"
-    return f"exit code {returncode}"
-
-
-def _fatal_error_text(log: str) -> str:
-    """What faulthandler printed when the process died (from 'Fatal Python error' on)."""
-    index = log.rfind("Fatal Python error")
-    return log[index:].strip() if index >= 0 else ""
-
-
-def _trim_stack(text: str) -> str:
-    """Drop the pytest and pluggy frames below the test: they are the same in every stack."""
-    kept = []
-    for line in text.splitlines():
-        if _FRAME.match(line) and any(p in line for p in _RUNNER_PATHS):
-            break
-        kept.append(line)
-    return "\n".join(kept).strip()
-
-
-_RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
-_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
-
-
-def _parse_faulthandler(text: str, root: str) -> list[dict[str, Any]]:
-    """The first thread's frames, outermost first (faulthandler prints innermost first)."""
-    frames: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        match = _FRAME.match(line)
-        if match:
-            path = match["path"]
-            if path.startswith(root + os.sep):
-                path = path[len(root) + 1 :]
-            frames.append({"path": path, "lineno": int(match["line"]), "function": match["func"]})
-        elif frames and not line.strip():
-            break
-    return list(reversed(frames))
-
-
-def _startup_failure(worker: _Worker, returncode: int, request: RunRequest) -> str:
-    stack = _read(worker.stack_path)
-    if worker.killed_by_supervisor:
-        where = _parse_faulthandler(stack, str(request.root))
-        at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
-        return f"collection did not finish within {request.collect_timeout:g}s{at}"
-    log = _read(worker.log_path).replace(str(request.root) + os.sep, "")
-    if "No module named pytest" in log:
-        return (
-            f"pytest is not installed for {request.python} "
-            "(use --python to pick the project's interpreter)"
-        )
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
-    raised = [line[1:].strip() for line in lines if line.startswith("E ")]
-    if usage:
-        detail = usage[-1]
-    elif raised and lines:
-        detail = f"{lines[0].rstrip('.')}: {raised[-1]}"
-    else:
-        detail = lines[0] if lines else f"no output, {_describe_exit(returncode)}"
-    return f"pytest could not start the suite ({_describe_exit(returncode)}): {detail}"

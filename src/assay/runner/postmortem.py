@@ -1,0 +1,157 @@
+"""What a dead worker left behind, read back into words: why it died, where, and the stack.
+
+A worker that ends mid-test leaves two files: the stack faulthandler wrote when the
+supervisor signalled a passed deadline, and its log, where faulthandler prints the fatal
+error of a segfault or abort. A worker that never got to collect leaves only its log, and
+the first meaningful line of it is what the user needs to read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from pathlib import Path
+from typing import Any
+
+Event = dict[str, Any]
+
+_RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
+
+
+def death_event(
+    *,
+    nodeid: str,
+    worker: int,
+    returncode: int,
+    killed_for_time: bool,
+    duration: float,
+    timeout: float,
+    files: tuple[Path, Path],
+    root: Path,
+) -> Event:
+    """The `killed` event for the test a worker was running when it ended.
+
+    `files` are the worker's stack file and log. A worker the supervisor killed for time
+    is a timeout, with the stack faulthandler wrote on the dump signal; any other end is
+    a crash, with what faulthandler printed when the process died.
+    """
+    stack_path, log_path = files
+    if killed_for_time:
+        stack = _read(stack_path)
+        outcome, exc_type = "timeout", "Timeout"
+        message = f"exceeded the {timeout:g}s timeout; stopped after {duration:.1f}s"
+        text = _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
+    else:
+        stack = _fatal_error_text(_read(log_path))
+        outcome, exc_type = "crashed", "Crash"
+        message = f"worker process died: {describe_exit(returncode)}"
+        text = _trim_stack(stack) or (
+            f"{message} while running this test; faulthandler printed nothing, so the "
+            f"process ended itself (os._exit, sys.exit in a thread) or was killed "
+            f"(SIGKILL, out of memory). Worker log: {log_path}"
+        )
+    frames = _parse_faulthandler(stack, str(root))
+    return {
+        "e": "killed",
+        "worker": worker,
+        "nodeid": nodeid,
+        "outcome": outcome,
+        "message": message,
+        "longrepr": text,
+        "duration": duration,
+        "failure": {"when": "run", "exc_type": exc_type, "message": message, "frames": frames},
+    }
+
+
+def never_ran_event(nodeid: str, log_path: Path) -> Event:
+    message = "not run: workers kept dying before running any test"
+    return {
+        "e": "killed",
+        "nodeid": nodeid,
+        "outcome": "error",
+        "message": message,
+        "longrepr": f"{message}; see {log_path}",
+        "duration": 0.0,
+        "failure": None,
+    }
+
+
+def startup_failure(
+    *,
+    returncode: int,
+    killed_for_time: bool,
+    files: tuple[Path, Path],
+    root: Path,
+    python: str,
+    collect_timeout: float,
+) -> str:
+    """One line saying why pytest could not collect the suite."""
+    stack_path, log_path = files
+    if killed_for_time:
+        where = _parse_faulthandler(_read(stack_path), str(root))
+        at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
+        return f"collection did not finish within {collect_timeout:g}s{at}"
+    log = _read(log_path).replace(str(root) + os.sep, "")
+    if "No module named pytest" in log:
+        return (
+            f"pytest is not installed for {python} (use --python to pick the project's interpreter)"
+        )
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
+    raised = [line[1:].strip() for line in lines if line.startswith("E ")]
+    if usage:
+        detail = usage[-1]
+    elif raised and lines:
+        detail = f"{lines[0].rstrip('.')}: {raised[-1]}"
+    else:
+        detail = lines[0] if lines else f"no output, {describe_exit(returncode)}"
+    return f"pytest could not start the suite ({describe_exit(returncode)}): {detail}"
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _fatal_error_text(log: str) -> str:
+    """What faulthandler printed when the process died (from 'Fatal Python error' on)."""
+    index = log.rfind("Fatal Python error")
+    return log[index:].strip() if index >= 0 else ""
+
+
+def _trim_stack(text: str) -> str:
+    """Drop the pytest and pluggy frames below the test: they are the same in every stack."""
+    kept = []
+    for line in text.splitlines():
+        if _FRAME.match(line) and any(p in line for p in _RUNNER_PATHS):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _parse_faulthandler(text: str, root: str) -> list[dict[str, Any]]:
+    """The first thread's frames, outermost first (faulthandler prints innermost first)."""
+    frames: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        match = _FRAME.match(line)
+        if match:
+            path = match["path"]
+            if path.startswith(root + os.sep):
+                path = path[len(root) + 1 :]
+            frames.append({"path": path, "lineno": int(match["line"]), "function": match["func"]})
+        elif frames and not line.strip():
+            break
+    return list(reversed(frames))
