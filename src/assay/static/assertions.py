@@ -26,7 +26,7 @@ import ast
 import sys
 from dataclasses import dataclass, field, replace
 
-from assay.static.predicates import BOOL_FUNCTIONS, BOOL_METHODS, Predicates
+from assay.static.predicates import BOOL_FUNCTIONS, BOOL_METHODS, COMPARING_FUNCTIONS, Predicates
 from assay.static.resolve import (
     LocalScope,
     Resolver,
@@ -110,26 +110,6 @@ _TESTING_MODULES = ("numpy.testing.", "pandas.testing.", "pandas._testing.", "pa
 _BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 _BROAD_WARNINGS = frozenset({"builtins.Warning"})
 _HELPER_PREFIXES = ("assert", "check_", "verify_", "expect_", "_assert", "_check")
-# Calls that only look: an assertion built from these can be repeated without meaning more.
-_SPECIFIC_BOOL = frozenset(
-    {
-        "math.isclose",
-        "cmath.isclose",
-        "numpy.array_equal",
-        "numpy.array_equiv",
-        "numpy.allclose",
-        "torch.equal",
-        "torch.allclose",
-        "filecmp.cmp",
-        "operator.eq",
-        "operator.ne",
-        "operator.lt",
-        "operator.le",
-        "operator.gt",
-        "operator.ge",
-        "operator.contains",
-    }
-)
 _SPECIFIC_METHODS = frozenset(
     {"startswith", "endswith", "issubset", "issuperset", "isdisjoint", "__eq__", "__contains__"}
 )
@@ -279,7 +259,7 @@ class AssertionFinder:
                 kinds = {self.classify_test(where, e) for e in arg.elts}
                 return SPECIFIC if SPECIFIC in kinds else SHALLOW
             return SHALLOW
-        if dotted in _SPECIFIC_BOOL:
+        if dotted in COMPARING_FUNCTIONS:
             return SPECIFIC
         if isinstance(call.func, ast.Attribute) and call.func.attr in _SPECIFIC_METHODS:
             return SPECIFIC

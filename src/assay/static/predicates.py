@@ -24,8 +24,28 @@ import ast
 
 from assay.static.resolve import Resolver, Target, Where, callees, local_nodes, walk_local
 
+# Library functions that compare values: a truthiness check of one is a specific assertion.
+COMPARING_FUNCTIONS = frozenset(
+    {
+        "math.isclose",
+        "cmath.isclose",
+        "numpy.array_equal",
+        "numpy.array_equiv",
+        "numpy.allclose",
+        "torch.equal",
+        "torch.allclose",
+        "filecmp.cmp",
+        "operator.eq",
+        "operator.ne",
+        "operator.lt",
+        "operator.le",
+        "operator.gt",
+        "operator.ge",
+        "operator.contains",
+    }
+)
 # Builtins and library functions whose result is a bool.
-BOOL_FUNCTIONS = frozenset(
+BOOL_FUNCTIONS = COMPARING_FUNCTIONS | frozenset(
     {
         "builtins.isinstance",
         "builtins.issubclass",
@@ -34,23 +54,14 @@ BOOL_FUNCTIONS = frozenset(
         "builtins.all",
         "builtins.any",
         "builtins.bool",
-        "math.isclose",
         "math.isnan",
         "math.isinf",
         "math.isfinite",
-        "cmath.isclose",
         "os.path.exists",
         "os.path.isfile",
         "os.path.isdir",
         "os.path.islink",
         "os.path.isabs",
-        "operator.eq",
-        "operator.ne",
-        "operator.lt",
-        "operator.le",
-        "operator.gt",
-        "operator.ge",
-        "operator.contains",
         "operator.truth",
         "operator.not_",
         "inspect.isclass",
@@ -59,12 +70,6 @@ BOOL_FUNCTIONS = frozenset(
         "inspect.iscoroutinefunction",
         "inspect.isgenerator",
         "inspect.isgeneratorfunction",
-        "numpy.array_equal",
-        "numpy.array_equiv",
-        "numpy.allclose",
-        "torch.equal",
-        "torch.allclose",
-        "filecmp.cmp",
     }
 )
 # Methods of builtin types (str, set, pathlib.Path, ...) that return a bool.
