@@ -26,6 +26,7 @@ import ast
 import sys
 from dataclasses import dataclass, field, replace
 
+from assay.static.cases import literal_length
 from assay.static.predicates import BOOL_FUNCTIONS, BOOL_METHODS, COMPARING_FUNCTIONS, Predicates
 from assay.static.resolve import (
     LocalScope,
@@ -36,7 +37,6 @@ from assay.static.resolve import (
     walk,
     walk_local,
 )
-from assay.static.tests import literal_length
 
 SPECIFIC, SHALLOW, OTHER = "specific", "shallow", "other"
 

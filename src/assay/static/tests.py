@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assay.model import FileFinding
+from assay.static.cases import argvalues, literal_length, parametrize_argnames
 from assay.static.resolve import Def, FunctionNode, Resolver
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
@@ -385,7 +385,7 @@ class TestFinder:
         params = _Params(set(), set())
         for file, mark in test.mark_nodes:
             if isinstance(mark, ast.Call) and self._mark_name(file, mark) == "parametrize":
-                names = _parametrize_argnames(mark)
+                names = parametrize_argnames(mark)
                 indirect = next((k.value for k in mark.keywords if k.arg == "indirect"), None)
                 if isinstance(indirect, ast.Constant) and indirect.value is True:
                     params.indirect.update(names)
@@ -404,8 +404,8 @@ class TestFinder:
         for file, mark in test.mark_nodes:
             if not (isinstance(mark, ast.Call) and self._mark_name(file, mark) == "parametrize"):
                 continue
-            parametrized.update(_parametrize_argnames(mark))
-            values = _argvalues(mark)
+            parametrized.update(parametrize_argnames(mark))
+            values = argvalues(mark)
             count = literal_length(values, self.resolver, file) if values is not None else None
             if count is None:
                 text = ast.unparse(values) if values is not None else "?"
@@ -551,103 +551,3 @@ def _class_attr_false(node: ast.ClassDef, name: str) -> bool:
         ):
             return True
     return False
-
-
-def _parametrize_argnames(mark: ast.Call) -> list[str]:
-    node = (
-        mark.args[0]
-        if mark.args
-        else next((k.value for k in mark.keywords if k.arg == "argnames"), None)
-    )
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [n.strip() for n in node.value.split(",") if n.strip()]
-    if isinstance(node, ast.List | ast.Tuple):
-        return [
-            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-        ]
-    return []
-
-
-def _argvalues(mark: ast.Call) -> ast.expr | None:
-    if len(mark.args) >= 2:
-        return mark.args[1]
-    return next((k.value for k in mark.keywords if k.arg == "argvalues"), None)
-
-
-_SAME_LENGTH = frozenset(
-    {"builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"}
-)
-
-
-def literal_length(expr: ast.expr, resolver: Resolver, file: str, depth: int = 0) -> int | None:
-    """How many items an argvalues expression yields, when the code says it exactly.
-
-    Literals, module-level names bound once to a literal, `+` and `*` of those, `range()`
-    of constants, `list()`/`tuple()`/`sorted()`/`reversed()` of a literal,
-    `itertools.product` of literals and a one-generator comprehension over one of these.
-    Anything else: None.
-    """
-    if depth > 8:
-        return None
-    if isinstance(expr, ast.List | ast.Tuple | ast.Set):
-        total = 0
-        for element in expr.elts:
-            if isinstance(element, ast.Starred):
-                inner = literal_length(element.value, resolver, file, depth + 1)
-                if inner is None:
-                    return None
-                total += inner
-            else:
-                total += 1
-        return total
-    if isinstance(expr, ast.Dict):
-        return None if any(k is None for k in expr.keys) else len(expr.keys)
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, str | bytes):
-        return len(expr.value)
-    if isinstance(expr, ast.Name):
-        value = resolver.constant(file, expr.id)
-        return literal_length(value, resolver, file, depth + 1) if value is not None else None
-    if isinstance(expr, ast.BinOp):
-        left = literal_length(expr.left, resolver, file, depth + 1)
-        if isinstance(expr.op, ast.Add):
-            right = literal_length(expr.right, resolver, file, depth + 1)
-            return left + right if left is not None and right is not None else None
-        if isinstance(expr.op, ast.Mult):
-            if left is not None and isinstance(expr.right, ast.Constant):
-                factor = expr.right.value
-                return left * factor if isinstance(factor, int) else None
-            right = literal_length(expr.right, resolver, file, depth + 1)
-            if right is not None and isinstance(expr.left, ast.Constant):
-                factor = expr.left.value
-                return right * factor if isinstance(factor, int) else None
-        return None
-    if isinstance(expr, ast.ListComp | ast.GeneratorExp | ast.SetComp):
-        if len(expr.generators) != 1 or expr.generators[0].ifs:
-            return None
-        if isinstance(expr, ast.SetComp):
-            return None  # duplicates would collapse
-        return literal_length(expr.generators[0].iter, resolver, file, depth + 1)
-    if isinstance(expr, ast.Call):
-        name = resolver.qualify(file, expr.func)
-        if name == "builtins.range" and not expr.keywords:
-            values = [
-                a.value
-                for a in expr.args
-                if isinstance(a, ast.Constant)
-                and isinstance(a.value, int)
-                and not isinstance(a.value, bool)
-            ]
-            if len(values) == len(expr.args) and 1 <= len(values) <= 3:
-                try:
-                    return len(range(*values))
-                except (TypeError, ValueError):
-                    return None
-            return None
-        if name in _SAME_LENGTH and len(expr.args) == 1 and not expr.keywords:
-            return literal_length(expr.args[0], resolver, file, depth + 1)
-        if name == "itertools.product" and not expr.keywords:
-            lengths = [literal_length(a, resolver, file, depth + 1) for a in expr.args]
-            if all(n is not None for n in lengths):
-                return math.prod(n for n in lengths if n is not None)
-        return None
-    return None
