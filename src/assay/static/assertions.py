@@ -26,14 +26,13 @@ import ast
 import sys
 from dataclasses import dataclass, field, replace
 
+from assay.static.callees import Target, callees
 from assay.static.cases import literal_length
 from assay.static.predicates import BOOL_FUNCTIONS, BOOL_METHODS, COMPARING_FUNCTIONS, Predicates
 from assay.static.resolve import (
     LocalScope,
     Resolver,
-    Target,
     Where,
-    callees,
     walk,
     walk_local,
 )

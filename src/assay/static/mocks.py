@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from assay.static.callees import callees
 from assay.static.resolve import (
     Def,
     FunctionNode,
@@ -26,7 +27,6 @@ from assay.static.resolve import (
     Resolver,
     Where,
     body_nodes,
-    callees,
     local_nodes,
 )
 from assay.static.tests import Fixture, TestDef

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import ast
 
-from assay.static.resolve import Resolver, Target, Where, callees, local_nodes, walk_local
+from assay.static.callees import Target, callees
+from assay.static.resolve import Resolver, Where, local_nodes, walk_local
 
 # Library functions that compare values: a truthiness check of one is a specific assertion.
 COMPARING_FUNCTIONS = frozenset(
