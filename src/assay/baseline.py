@@ -105,9 +105,7 @@ def run_baseline(
     categories = assign(items, config.categories)
     tests, counts, subtests = collector.results(categories)
     coverage = (
-        measurement.report(outcome.coverage_files, config.coverage_bands, config.coverage_goals)
-        if measurement
-        else None
+        measurement.report(config.coverage_bands, config.coverage_goals) if measurement else None
     )
     summaries = []
     for name in dict.fromkeys(categories[t.nodeid] for t in tests):

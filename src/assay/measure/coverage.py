@@ -63,9 +63,9 @@ class CoverageMeasurement:
             branch=True,
         )
 
-    def report(
-        self, worker_files: list[str], bands: dict[str, float], goals: dict[str, float]
-    ) -> CoverageReport | None:
+    def report(self, bands: dict[str, float], goals: dict[str, float]) -> CoverageReport | None:
+        """Combine every data file the workers wrote (a project's `parallel = true` adds
+        suffixes to the names we gave them, so the folder is read, not a list)."""
         data_paths = [str(p) for p in self.dir.glob(".coverage*")] if self.dir.is_dir() else []
         if not data_paths:
             return None

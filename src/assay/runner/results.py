@@ -9,7 +9,6 @@ list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,10 +159,3 @@ def _first_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
-
-
-def group_by_file(tests: list[TestResult]) -> dict[str, list[TestResult]]:
-    files: dict[str, list[TestResult]] = defaultdict(list)
-    for test in tests:
-        files[test.file].append(test)
-    return files

@@ -64,7 +64,6 @@ class RunRequest:
 class RunOutcome:
     worker_restarts: int = 0
     warnings: list[str] = field(default_factory=list)
-    coverage_files: list[str] = field(default_factory=list)
 
 
 def worker_command(python: str, pytest_args: list[str]) -> list[str]:
@@ -164,7 +163,6 @@ class Supervisor:
         if self.request.coverage is not None:
             data_file = f"{self.request.coverage['data_file']}.w{number}"
             settings["coverage"] = {**self.request.coverage, "data_file": data_file}
-            self.outcome.coverage_files.append(data_file)
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
