@@ -141,6 +141,79 @@ def inspect(
     return 0
 
 
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--paths",
+    "only",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Mutate only these source files or folders (repeatable).",
+)
+@click.option("--since", help="Mutate only lines changed since this git revision (merge-base).")
+@click.option("--show", "show_id", metavar="ID", help="Print one mutant's diff, status and killer.")
+@click.option("--rerun", "rerun_id", metavar="ID", help="Run one mutant again; exit 1 if the "
+              "verdict differs from the stored one.")  # fmt: skip
+@click.option("--python", help="Interpreter of the project's environment.")
+@click.option("-j", "--workers", type=int, help="Mutants run at once (default: number of cores).")
+@click.option("--timeout", type=float, help="Per-test timeout of the clean run (default 60).")
+@click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
+@_outputs("assay.mutate/1")
+@click.option(
+    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
+)
+def mutate(
+    path: Path,
+    only: tuple[Path, ...],
+    since: str | None,
+    show_id: str | None,
+    rerun_id: str | None,
+    python: str | None,
+    workers: int | None,
+    timeout: float | None,
+    no_cache: bool,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+    pytest_args: str,
+) -> int:
+    """Mutation testing: change the code one small way at a time and see whether a test
+    notices. Runs on a red suite too (failing tests are left out and listed).
+
+    Exit code 0 when it ran (the score is a measurement, not a verdict), 2 on bad input;
+    with --rerun, 1 when the verdict was not reproduced.
+    """
+    from assay.mutation.run import MutateOptions, run_mutate
+    from assay.report import console, json_report, mutate_markdown
+
+    try:
+        extra = shlex.split(pytest_args)
+    except ValueError as exc:
+        raise InputError(f"--pytest-args: {exc}") from None
+    options = MutateOptions(
+        path, list(only), since, python, workers, timeout, state_dir, extra, cache=not no_cache
+    )
+    if show_id is not None:
+        from assay.mutation.single import show
+
+        print(show(options, show_id))
+        return 0
+    if rerun_id is not None:
+        from assay.mutation.single import rerun
+
+        text, same = rerun(options, rerun_id)
+        print(text)
+        return 0 if same else 1
+    with console.progress() as on_event:
+        report = run_mutate(options, on_event)
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, mutate_markdown.render(report))
+    console.mutate_summary(report)
+    return 0
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,10 @@ class Config:
     # `assay inspect`: a test with more assertions without a message than this has the
     # assertion-roulette smell (a failure then does not say which check broke).
     assertion_roulette: int = 5
+    # `assay mutate`: a mutant's time budget is factor x its tests' clean time + constant
+    # (PIT's model); over it the mutant is a Timeout.
+    mutate_timeout_factor: float = 1.25
+    mutate_timeout_constant: float = 1.0
 
 
 def load_config(pyproject: dict[str, Any]) -> Config:
@@ -160,6 +164,19 @@ def _failure_categories(config: Config, value: Any) -> None:
         )
 
 
+def _mutate(config: Config, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise InputError("[tool.assay.mutate] must be a table")
+    for key, v in value.items():
+        if key not in ("timeout_factor", "timeout_constant"):
+            raise InputError(
+                f"[tool.assay.mutate] unknown key {key!r} (known keys: timeout_constant, "
+                "timeout_factor)"
+            )
+        minimum = 1.0 if key == "timeout_factor" else 0.0
+        setattr(config, f"mutate_{key}", _number(f"mutate.{key}", v, minimum))
+
+
 def _set(name: str, convert: Any) -> Any:
     def apply(config: Config, value: Any) -> None:
         setattr(config, name, convert(name, value))
@@ -178,5 +195,6 @@ _FIELDS: dict[str, Any] = {
     "coverage_bands": _bands,
     "coverage_goals": _goals,
     "failure_categories": _failure_categories,
+    "mutate": _mutate,
     "assertion_roulette": _set("assertion_roulette", lambda k, v: _integer(k, v, 1)),
 }

@@ -21,6 +21,7 @@ from assay.model import (
     Counts,
     InspectedFile,
     InspectReport,
+    MutateReport,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,13 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
     def on_event(event: dict[str, Any]) -> None:
         nonlocal bad
         kind = event["e"]
-        if kind == "collected":
+        if kind == "mutants":
+            bar.reset(task, description="mutants", total=event["total"])
+            bad = 0
+        elif kind == "mutant":
+            bad += event["status"] == "Survived"
+            bar.update(task, advance=1, bad=f"[yellow]{bad} survived" if bad else "")
+        elif kind == "collected":
             bar.update(task, description="running", total=len(event["items"]))
         elif (kind == "report" and event["category"] in BAD_OUTCOMES) or kind == "killed":
             bad += 1
@@ -239,3 +246,36 @@ def _file_cells(f: InspectedFile) -> list[str]:
         ratio,
         f"[yellow]{smells}[/]" if smells else "0",
     ]
+
+
+def mutate_summary(report: MutateReport, console: Console | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    t = report.totals
+    console.print(
+        f"[bold]assay mutate[/bold] {report.project.name}: {t.mutants} mutants in "
+        f"{report.duration_s:.1f}s ({report.cost.cached} reused), {report.workers} workers"
+    )
+    table = Table(title="Mutants by file", title_justify="left")
+    for column in ("File", "Mutants", "Killed", "Survived", "Timeout", "No coverage", "Score"):
+        table.add_column(column, justify="left" if column == "File" else "right")
+    for name, v in [*report.files.items(), ("[bold]all", t)]:
+        score = f"{v.score:.1f}%" if v.score is not None else "n/a"
+        table.add_row(
+            name, str(v.mutants), str(v.killed), str(v.survived), str(v.timeout),
+            str(v.no_coverage), score,
+        )  # fmt: skip
+    console.print(table)
+    survivors = [m for m in report.mutants if m.status == "Survived"]
+    for m in survivors[:10]:
+        console.print(f"[yellow]SURVIVED[/yellow] {m.id} {m.file}:{m.line} {m.operator}")
+    if len(survivors) > 10:
+        console.print(f"… {len(survivors) - 10} more survivors in the reports")
+    if report.excluded_tests:
+        console.print(f"{len(report.excluded_tests)} tests left out of kill decisions")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    score = f"{t.score:.1f}%" if t.score is not None else "n/a"
+    console.print(f"Mutation score {score}; `assay mutate --show ID` shows one mutant")

@@ -70,6 +70,8 @@ create table if not exists test_lines (
 
 # (nodeid, phase, path) -> line numbers that ran
 TestLines = dict[tuple[str, str, str], list[int]]
+# path -> line -> node ids
+LineTests = dict[str, dict[int, set[str]]]
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -166,3 +168,17 @@ def tests_covering(
         )
         if wanted.intersection(json.loads(ran))
     }
+
+
+def line_tests(conn: sqlite3.Connection, run_id: str, paths: Iterable[str]) -> LineTests:
+    """path -> line -> the tests whose setup, call or teardown ran that line, in one read
+    (mutant selection asks this for thousands of lines)."""
+    result: LineTests = {}
+    for path in paths:
+        by_line = result.setdefault(path, {})
+        for nodeid, ran in conn.execute(
+            "select nodeid, lines from test_lines where run_id = ? and path = ?", (run_id, path)
+        ):
+            for line in json.loads(ran):
+                by_line.setdefault(line, set()).add(nodeid)
+    return result

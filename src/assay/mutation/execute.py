@@ -1,0 +1,279 @@
+"""Running mutants: the fork server for code-swappable mutants, fresh processes for the rest.
+
+Both are pytest processes in the project's interpreter with `-p assay_mutator` (see that
+plugin for what happens inside). This module starts them, hands them their work as a JSON
+file, reads verdicts as they stream back, and replaces a server that dies: verdicts
+already read are kept, the rest are handed to the new server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assay.errors import InputError
+from assay.runner.supervisor import INJECT_DIR, _die_with_parent
+
+Result = dict[str, Any]
+MAX_SERVER_STARTS = 3
+
+
+@dataclass
+class Harness:
+    """What every mutation process needs: where and how to start the project's pytest."""
+
+    root: Path
+    python: str
+    pytest_args: list[str]
+    run_dir: Path
+    known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
+    collect_timeout: float = 300.0
+
+    def command(self) -> list[str]:
+        return [
+            self.python,
+            "-m",
+            "pytest",
+            "-p",
+            "assay_mutator",
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            "-o",
+            "faulthandler_timeout=0",
+            "-q",
+            *self.pytest_args,
+        ]
+
+    def start(self, settings: dict[str, Any], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+        read, write = os.pipe()
+        env = os.environ.copy()
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
+        )
+        env["ASSAY_MUTATOR"] = json.dumps({**settings, "results_fd": write})
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # no .pyc in the user's tree
+        with log.open("wb") as out:
+            try:
+                proc = subprocess.Popen(
+                    self.command(),
+                    cwd=self.root,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(write,),
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
+            except OSError as exc:
+                raise InputError(f"cannot start {self.python}: {exc}") from None
+        os.close(write)
+        return proc, read
+
+
+@dataclass
+class ForkJob:
+    id: str
+    file: str  # absolute path
+    unit: str
+    chain: list[tuple[str, int]]
+    future: list[str]
+    tests: list[int]  # indices into the order
+    default: dict[str, Any] | None = None  # instead of a unit: a literal default to set
+
+
+@dataclass
+class ForkPlan:
+    order: list[str]  # every test a mutant may run, in the order mutants run them
+    jobs: list[ForkJob]
+    workers: int
+    timeout_factor: float
+    timeout_constant: float
+    timing_deadline: float
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServerOutcome:
+    excluded: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
+    warnings: list[str] = field(default_factory=list)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _lines(fd: int, deadline: Callable[[], float], proc: subprocess.Popen[bytes]) -> Any:
+    """JSON lines from a pipe until it closes or `deadline()` passes (then the process dies)."""
+    selector = selectors.DefaultSelector()
+    selector.register(fd, selectors.EVENT_READ)
+    buffer = b""
+    try:
+        while True:
+            remaining = deadline() - time.monotonic()
+            if remaining <= 0:
+                _kill(proc)
+                return
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            for line in complete:
+                if line.strip():
+                    yield json.loads(line)
+    finally:
+        selector.close()
+        os.close(fd)
+
+
+@dataclass
+class _Watchdog:
+    at: float
+
+    def deadline(self) -> float:
+        return self.at
+
+
+def run_fork_server(
+    harness: Harness, plan: ForkPlan, on_result: Callable[[Result], None]
+) -> ServerOutcome:
+    """Run every job, restarting a server that dies; a job with no verdict after the last
+    start is reported as an error result, never dropped."""
+    outcome = ServerOutcome()
+    pending = {job.id: job for job in plan.jobs}
+    for attempt in range(MAX_SERVER_STARTS):
+        if not pending:
+            break
+        plan_path = harness.run_dir / f"mutants-{attempt}.json"
+        body = {
+            "order": plan.order,
+            "needed": sorted({i for job in pending.values() for i in job.tests}),
+            "mutants": [vars(job) for job in pending.values()],
+            "files": plan.files,
+            "timeout_factor": plan.timeout_factor,
+            "timeout_constant": plan.timeout_constant,
+            "timing_deadline": plan.timing_deadline,
+        }
+        plan_path.write_text(json.dumps(body))
+        log = harness.run_dir / f"mutation-server-{attempt}.log"
+        settings = {"mode": "fork", "plan": str(plan_path), "workers": plan.workers}
+        proc, fd = harness.start(settings, log)
+        # Until it is ready: collection and the timing run; then a stall means it hangs.
+        watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan.timing_deadline)
+        stall = max(60.0, 4 * plan.timing_deadline)
+        done = False
+        for message in _lines(fd, watchdog.deadline, proc):
+            watchdog.at = time.monotonic() + stall
+            event = message.get("event")
+            if event == "excluded":
+                outcome.excluded[message["nodeid"]] = message["reason"]
+            elif event == "done":
+                done = True
+            elif event is None:
+                pending.pop(message["id"], None)
+                on_result(message)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        if proc.poll() is None:
+            _kill(proc)
+        if done:
+            break
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        outcome.warnings.append(
+            f"the mutation server stopped with exit code {proc.returncode} "
+            f"({len(pending)} mutants left): {' / '.join(tail) or 'no output'}"
+        )
+    for job in pending.values():
+        on_result({"id": job.id, "status": "error", "reason": "the mutation server kept dying"})
+    return outcome
+
+
+@dataclass
+class ImportJob:
+    id: str
+    file: str  # absolute path of the mutated module
+    source: str  # its whole mutated text
+    order: list[str]  # tests to run, in order
+
+
+def run_imports(
+    harness: Harness,
+    jobs: list[ImportJob],
+    workers: int,
+    deadline_s: float,
+    on_result: Callable[[Result], None],
+) -> None:
+    """Run each job in its own fresh process, `workers` at a time (one selector, no
+    threads: the processes are started with a pre-exec hook, unsafe beside threads)."""
+    queue = list(reversed(jobs))
+    selector = selectors.DefaultSelector()
+    active: dict[int, tuple[subprocess.Popen[bytes], ImportJob, float, bytearray, Path]] = {}
+    while queue or active:
+        while queue and len(active) < workers:
+            job = queue.pop()
+            plan_path = harness.run_dir / f"import-{job.id}.json"
+            plan_path.write_text(json.dumps({"order": job.order}))
+            log = harness.run_dir / f"import-{job.id}.log"
+            settings = {
+                "mode": "import",
+                "plan": str(plan_path),
+                "file": job.file,
+                "source": job.source,
+                "known_errors": harness.known_errors,
+            }
+            proc, fd = harness.start(settings, log)
+            selector.register(fd, selectors.EVENT_READ)
+            active[fd] = (proc, job, time.monotonic(), bytearray(), log)
+        nearest = min(entry[2] for entry in active.values()) + deadline_s
+        ready = selector.select(max(0.0, nearest - time.monotonic()))
+        readable = {key.fd for key, _ in ready}
+        now = time.monotonic()
+        for fd, (proc, job, started, buffer, log) in list(active.items()):
+            if fd in readable:
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    buffer += chunk
+                    continue
+                result = _import_verdict(proc, buffer, log)
+            elif now - started >= deadline_s:
+                _kill(proc)
+                result = {"status": "timeout"}
+            else:
+                continue
+            selector.unregister(fd)
+            os.close(fd)
+            del active[fd]
+            (harness.run_dir / f"import-{job.id}.json").unlink(missing_ok=True)
+            on_result({**result, "id": job.id, "duration": round(now - started, 6)})
+    selector.close()
+
+
+def _import_verdict(proc: subprocess.Popen[bytes], buffer: bytearray, log: Path) -> Result:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+    if proc.poll() is None:
+        _kill(proc)
+    lines = [line for line in bytes(buffer).splitlines() if line.strip()]
+    if lines:
+        result: Result = json.loads(lines[-1])
+        return result
+    tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+    return {
+        "status": "error",
+        "reason": f"pytest exited with code {proc.returncode} and no verdict: {' / '.join(tail)}",
+    }

@@ -1,0 +1,460 @@
+"""Mutants from the stdlib `ast`: each one a text edit of an exact span, with a stable name.
+
+Operator names are the JSON contract (docs/schema.md). Where an operator's token is not an
+AST node (the `+` of `a + b`, the `and` between two values) it is found by tokenizing the
+text between the operands, so the edit replaces only that token and the diff is exact.
+
+Not mutated: docstrings, annotations, decorators, `__repr__`, logging calls, `if
+TYPE_CHECKING:` blocks, dunder assignments at module or class level (`__all__`,
+`__version__`), and lines marked `# pragma: no mutate`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import tokenize
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assay.mutation.source import SourceFile, apply_edit
+
+OPERATORS = (
+    "arithmetic",
+    "comparison",
+    "boundary",
+    "identity",
+    "membership",
+    "boolean",
+    "not",
+    "constant",
+    "return",
+    "augassign",
+    "unary",
+    "statement",
+    "loop-control",
+    "default",
+    "body",
+)
+
+_ARITHMETIC = {
+    ast.Add: "-",
+    ast.Sub: "+",
+    ast.Mult: "/",
+    ast.Div: "*",
+    ast.FloorDiv: "/",
+    ast.Mod: "/",
+    ast.Pow: "*",
+    ast.LShift: ">>",
+    ast.RShift: "<<",
+    ast.BitAnd: "|",
+    ast.BitOr: "&",
+    ast.BitXor: "&",
+}
+_NEGATED = {ast.Lt: ">=", ast.LtE: ">", ast.Gt: "<=", ast.GtE: "<", ast.Eq: "!=", ast.NotEq: "=="}
+_BOUNDARY = {ast.Lt: "<=", ast.LtE: "<", ast.Gt: ">=", ast.GtE: ">"}
+_IDENTITY = {ast.Is: "is not", ast.IsNot: "is"}
+_MEMBERSHIP = {ast.In: "not in", ast.NotIn: "in"}
+_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+_PRAGMA = "pragma: no mutate"
+
+
+@dataclass
+class Edit:
+    """One planned mutation, before it is given an id and a unit."""
+
+    operator: str
+    start: int  # character offsets in the file's text
+    end: int
+    replacement: str
+    stmt_line: int  # first line of the innermost enclosing statement (coverage's line)
+    scope: list[ast.AST]  # enclosing function/lambda chain, outermost first
+    in_body: bool  # inside the innermost function's body (its code object can be swapped)
+    lines: tuple[int, ...] = ()  # extra lines whose execution means the mutant ran
+    # For a default value: the function it belongs to and ("pos", i) into `__defaults__`
+    # or ("kw", name) into `__kwdefaults__`: a literal default can be set on the live
+    # function instead of re-running its `def`.
+    default_of: tuple[ast.AST, tuple[str, int | str]] | None = None
+
+
+def mutant_id(rel: str, start: tuple[int, int], end: tuple[int, int], op: str, repl: str) -> str:
+    """Stable across runs: a hash of file, span, operator and replacement."""
+    key = f"{rel}:{start[0]}:{start[1]}:{end[0]}:{end[1]}:{op}:{repl}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+
+
+def _operator_span(source: SourceFile, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the operator token(s) between two operands, skipping parentheses."""
+    text = source.segment(start, end)
+    found: list[tuple[int, int]] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.OP, tokenize.NAME) and tok.string not in "()":
+                found.append((_abs(text, tok.start), _abs(text, tok.end)))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # unbalanced parentheses at the segment's edges: the tokens so far suffice
+    if not found:
+        return None
+    return start + found[0][0], start + found[-1][1]
+
+
+def _abs(text: str, pos: tuple[int, int]) -> int:
+    line, col = pos
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset + col
+
+
+def _first_token(source: SourceFile, start: int, end: int, string: str) -> tuple[int, int] | None:
+    """The span of a keyword/op token at the start of a node, with the space after it."""
+    text = source.segment(start, end)
+    if not text.startswith(string):
+        return None
+    stop = len(string)
+    while stop < len(text) and text[stop] in " \t":
+        stop += 1
+    return start, start + stop
+
+
+def _is_docstring(node: ast.stmt, parent: ast.AST) -> bool:
+    body = getattr(parent, "body", None)
+    return (
+        isinstance(parent, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and bool(body)
+        and body[0] is node  # type: ignore[index]
+        and isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def _is_logging_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    if node.func.attr not in _LOG_METHODS:
+        return False
+    base = node.func.value
+    name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+    return "log" in name.lower()
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", None)
+    return name == "TYPE_CHECKING"
+
+
+def _constant_replacement(value: object) -> str | None:
+    if value is True:
+        return "False"
+    if value is False:
+        return "True"
+    if value is None:
+        return '""'
+    if isinstance(value, int):
+        return {0: "1", 1: "0"}.get(value, repr(value + 1))
+    if isinstance(value, float):
+        return repr(value + 1.0)
+    if isinstance(value, str):
+        return repr(f"XX{value}XX")
+    if isinstance(value, bytes):
+        return repr(b"XX" + value + b"XX")
+    return None
+
+
+class _Finder(ast.NodeVisitor):
+    """Walks one module and yields an `Edit` for every mutation it allows."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.edits: list[Edit] = []
+        self.scope: list[ast.AST] = []  # enclosing functions and lambdas
+        self.in_body = False
+        self.stmt_line = 0
+        self.parents: list[ast.AST] = []
+        self.pragma_lines = {
+            i for i, line in enumerate(source.lines, 1) if _PRAGMA in line and "#" in line
+        }
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def add(self, op: str, start: int, end: int, replacement: str, *lines: int) -> Edit | None:
+        line = self.source.line_of(start)
+        if line in self.pragma_lines or self.stmt_line in self.pragma_lines:
+            return None
+        edit = Edit(
+            op, start, end, replacement, self.stmt_line, list(self.scope), self.in_body, lines
+        )
+        self.edits.append(edit)
+        return edit
+
+    def generic_visit(self, node: ast.AST) -> None:
+        self.parents.append(node)
+        try:
+            super().generic_visit(node)
+        finally:
+            self.parents.pop()
+
+    def visit_list(self, nodes: list[ast.AST]) -> None:
+        for node in nodes:
+            self.visit(node)
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.stmt):
+            parent = self.parents[-1] if self.parents else None
+            if parent is not None and _is_docstring(node, parent):
+                return
+            saved = self.stmt_line
+            self.stmt_line = node.lineno
+            try:
+                super().visit(node)
+            finally:
+                self.stmt_line = saved
+        else:
+            super().visit(node)
+
+    # -- scopes ----------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name == "__repr__":
+            return
+        # Decorators and annotations are not mutated; defaults are, by their own operator,
+        # and run in the enclosing scope (at import for a top-level def).
+        self._defaults(node)
+        self.parents.append(node)
+        self.scope.append(node)
+        saved = self.in_body
+        self.in_body = True
+        try:
+            self.visit_list(node.body)  # type: ignore[arg-type]
+            self._body(node)
+        finally:
+            self.in_body = saved
+            self.scope.pop()
+            self.parents.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._defaults(node)
+        self.scope.append(node)
+        saved = self.in_body
+        self.in_body = True
+        try:
+            self.visit(node.body)
+        finally:
+            self.in_body = saved
+            self.scope.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.parents.append(node)
+        try:
+            for keyword in node.keywords:
+                self.visit(keyword)
+            self.visit_list(node.body)  # type: ignore[arg-type]
+        finally:
+            self.parents.pop()
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None and not self._dunder_target([node.target]):
+            self.visit(node.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if self._dunder_target(node.targets):
+            return
+        self.generic_visit(node)
+
+    def _dunder_target(self, targets: list[ast.expr]) -> bool:
+        if self.scope:
+            return False
+        return any(
+            isinstance(t, ast.Name) and t.id.startswith("__") and t.id.endswith("__")
+            for t in targets
+        )
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            self.parents.append(node)
+            try:
+                self.visit_list(node.orelse)  # type: ignore[arg-type]
+            finally:
+                self.parents.pop()
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        return
+
+    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        for value in node.values:  # the expressions inside an f-string, not its text
+            if isinstance(value, ast.FormattedValue):
+                self.visit(value.value)
+
+    # -- operators ---------------------------------------------------------------------------
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        replacement = _ARITHMETIC.get(type(node.op))
+        span = _operator_span(
+            self.source, self.source.end(node.left), self.source.start(node.right)
+        )
+        if replacement and span:
+            self.add("arithmetic", *span, replacement)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        replacement = _ARITHMETIC.get(type(node.op))
+        span = _operator_span(
+            self.source, self.source.end(node.target), self.source.start(node.value)
+        )
+        if replacement and span:
+            self.add("augassign", *span, replacement + "=")
+        self.visit(node.target)
+        self.visit(node.value)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        left: ast.expr = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            span = _operator_span(self.source, self.source.end(left), self.source.start(right))
+            if span:
+                kind = type(op)
+                if kind in _NEGATED:
+                    self.add("comparison", *span, _NEGATED[kind])
+                if kind in _BOUNDARY:
+                    self.add("boundary", *span, _BOUNDARY[kind])
+                if kind in _IDENTITY:
+                    self.add("identity", *span, _IDENTITY[kind])
+                if kind in _MEMBERSHIP:
+                    self.add("membership", *span, _MEMBERSHIP[kind])
+            left = right
+        self.visit(node.left)
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            # `x is None` is mutated by `identity`; `None` -> `""` there is a SyntaxWarning.
+            if isinstance(op, ast.Is | ast.IsNot) and isinstance(right, ast.Constant):
+                continue
+            self.visit(right)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        replacement = "or" if isinstance(node.op, ast.And) else "and"
+        for left, right in zip(node.values, node.values[1:], strict=False):
+            span = _operator_span(self.source, self.source.end(left), self.source.start(right))
+            if span:
+                self.add("boolean", *span, replacement)
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        start, end = self.source.start(node), self.source.end(node)
+        if isinstance(node.op, ast.Not):
+            span = _first_token(self.source, start, end, "not")
+            if span:
+                self.add("not", *span, "")
+        elif isinstance(node.op, ast.USub):
+            span = _first_token(self.source, start, end, "-")
+            if span:
+                self.add("unary", *span, "")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if node.value is Ellipsis:
+            return
+        replacement = _constant_replacement(node.value)
+        if replacement is not None:
+            self.add("constant", self.source.start(node), self.source.end(node), replacement)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        value = node.value
+        if value is not None and not (isinstance(value, ast.Constant) and value.value is None):
+            self.add("return", self.source.start(value), self.source.end(value), "None")
+            self.visit(value)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if _is_logging_call(node.value):
+            return
+        if isinstance(node.value, ast.Call):
+            self.add("statement", self.source.start(node), self.source.end(node), "pass")
+        self.generic_visit(node)
+
+    def visit_Break(self, node: ast.Break) -> None:
+        self.add("loop-control", self.source.start(node), self.source.end(node), "continue")
+
+    def visit_Continue(self, node: ast.Continue) -> None:
+        self.add("loop-control", self.source.start(node), self.source.end(node), "break")
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self.visit(node.test)  # the message is text for people, not behaviour
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        if node.exc is not None and isinstance(node.exc, ast.Call):
+            self.visit(node.exc.func)  # the message is text for people, not behaviour
+        elif node.exc is not None:
+            self.visit(node.exc)
+
+    def _defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        args = node.args
+        slots: list[tuple[ast.expr | None, tuple[str, int | str]]] = [
+            *((d, ("pos", i)) for i, d in enumerate(args.defaults)),
+            *((d, ("kw", a.arg)) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)),
+        ]
+        body = [node.body] if isinstance(node, ast.Lambda) else node.body
+        body_lines = tuple(sorted({part.lineno for part in body}))
+        for default, slot in slots:
+            if not isinstance(default, ast.Constant) or default.value is None:
+                continue
+            replacement = _constant_replacement(default.value)
+            if replacement is None:
+                continue
+            start, end = self.source.start(default), self.source.end(default)
+            edit = self.add("default", start, end, replacement, *body_lines)
+            if edit is not None and not isinstance(node, ast.Lambda):
+                edit.default_of = (node, slot)
+
+    def _body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """The extreme mutant: the whole body becomes `return None` (pseudo-tested code)."""
+        body = list(node.body)
+        if body and _is_docstring(body[0], node):
+            body = body[1:]
+        if not body or _trivial(body):
+            return
+        lines = tuple(sorted({s.lineno for s in body}))
+        saved = self.stmt_line
+        self.stmt_line = body[0].lineno
+        try:
+            self.add(
+                "body", self.source.start(body[0]), self.source.end(body[-1]), "return None", *lines
+            )
+        finally:
+            self.stmt_line = saved
+
+
+def _trivial(body: list[ast.stmt]) -> bool:
+    """Bodies `return None` cannot change: pass, `...`, `return None`, `raise ...`."""
+    if len(body) != 1:
+        return False
+    stmt = body[0]
+    if isinstance(stmt, ast.Pass | ast.Raise):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        return True
+    return isinstance(stmt, ast.Return) and (
+        stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+    )
+
+
+def find_edits(source: SourceFile) -> Iterator[Edit]:
+    """Every allowed edit of the file, in source order, the multi-line ones checked to parse."""
+    finder = _Finder(source)
+    finder.visit(source.tree)
+    seen: set[tuple[int, int, str, str]] = set()
+    for edit in sorted(finder.edits, key=lambda e: (e.start, e.end, e.operator, e.replacement)):
+        key = (edit.start, edit.end, edit.operator, edit.replacement)
+        if key in seen:
+            continue
+        seen.add(key)
+        if "\n" in source.segment(edit.start, edit.end):
+            try:
+                ast.parse(apply_edit(source.text, edit.start, edit.end, edit.replacement))
+            except SyntaxError:
+                continue  # an edit that cannot keep every line in place is not made
+        yield edit

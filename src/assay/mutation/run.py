@@ -1,0 +1,494 @@
+"""`assay mutate`: the pipeline from a project to a `MutateReport`.
+
+clean run (supervised, per-test coverage contexts) -> mutants (ast) -> the tests that
+reach each one -> cached verdicts reused -> the rest executed (fork server, then fresh
+processes for what the code swap cannot reach) -> the report, and the store.
+
+A red suite does not stop it: tests that did not pass in the clean run, or that fail in
+the mutation worker though they passed there, are left out of every kill decision and
+listed with their reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assay import __version__, state
+from assay.baseline import BaselineOptions, effective_config, run_baseline
+from assay.config import Config, load_config
+from assay.discover import find_project, find_python
+from assay.discover.project import Project
+from assay.errors import InputError
+from assay.model import (
+    BAD_OUTCOMES,
+    BaselineReport,
+    ExcludedTest,
+    MutateReport,
+    MutationCost,
+    MutationTotals,
+    ProjectInfo,
+)
+from assay.mutation.execute import (
+    ForkJob,
+    ForkPlan,
+    Harness,
+    ImportJob,
+    run_fork_server,
+    run_imports,
+)
+from assay.mutation.generate import Planned, future_features, plan
+from assay.mutation.source import SourceFile
+from assay.runner.supervisor import Event
+from assay.store import history
+from assay.store import mutants as mutant_store
+
+_STATUS = {"killed": "Killed", "survived": "Survived", "timeout": "Timeout"}
+
+
+@dataclass
+class MutateOptions:
+    path: Path
+    paths: list[Path] = field(default_factory=list)
+    since: str | None = None
+    python: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    state_dir: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+    cache: bool = True
+
+
+def source_files(project: Project, only: list[Path]) -> list[Path]:
+    """The project's source modules (tests and conftests excluded), or the ones asked for."""
+    root = project.root
+    if only:
+        files = []
+        for path in only:
+            full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+            if not full.exists():
+                full = (root / path).resolve()
+            if not full.exists():
+                raise InputError(f"--paths: {path} does not exist")
+            if full.is_dir():
+                files.extend(sorted(full.rglob("*.py")))
+            elif full.suffix == ".py":
+                files.append(full)
+            else:
+                raise InputError(f"--paths: {path} is not a Python file or directory")
+        return [f for f in files if f.is_relative_to(root)]
+    files = []
+    test_dirs = [(root / t).resolve() for t in project.test_paths if t != "."]
+    for entry in project.source_packages:
+        full = root / entry
+        candidates = [full] if full.suffix == ".py" else sorted(full.rglob("*.py"))
+        for path in candidates:
+            if any(path.is_relative_to(t) for t in test_dirs):
+                continue
+            if _is_test_file(path.relative_to(root)):
+                continue
+            files.append(path)
+    return files
+
+
+def _is_test_file(rel: Path) -> bool:
+    name = rel.name
+    return (
+        name == "conftest.py"
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or any(part in ("tests", "test", "testing") for part in rel.parts[:-1])
+    )
+
+
+class _TestDigests:
+    """Hashes of test source for the verdict cache: a mutant's verdict is reused only
+    while the files of the tests that reach it (and every conftest) are unchanged."""
+
+    def __init__(self, root: Path, files: dict[str, str]) -> None:
+        self.root = root
+        self.file_of = files  # nodeid -> file
+        self.digests: dict[str, str] = {}
+        conftests = sorted(str(p) for p in root.rglob("conftest.py") if ".assay" not in p.parts)
+        self.base = hashlib.sha1(
+            "".join(self.file_digest(p) for p in conftests).encode()
+        ).hexdigest()
+
+    def file_digest(self, path: str) -> str:
+        if path not in self.digests:
+            try:
+                data = (self.root / path).read_bytes()
+            except OSError:
+                data = b""
+            self.digests[path] = hashlib.sha1(data).hexdigest()
+        return self.digests[path]
+
+    def of(self, nodeids: list[str]) -> str:
+        h = hashlib.sha1(self.base.encode())
+        for nodeid in sorted(nodeids):
+            h.update(nodeid.encode())
+            h.update(self.file_digest(self.file_of.get(nodeid, nodeid.split("::")[0])).encode())
+        return h.hexdigest()
+
+
+def _executed_lines(report: BaselineReport) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """Lines run at all in the clean run, and lines run outside any test (at import or
+    collection: module level, class bodies, decorators applied to test classes)."""
+    import coverage
+
+    if report.coverage is None:
+        return {}, {}
+    data = coverage.CoverageData(basename=report.coverage.data_file)
+    data.read()
+    ran: dict[str, set[int]] = {}
+    at_import: dict[str, set[int]] = {}
+    for filename in data.measured_files():
+        real = os.path.realpath(filename)
+        by_line = data.contexts_by_lineno(filename)
+        ran[real] = set(by_line)
+        at_import[real] = {line for line, contexts in by_line.items() if "" in contexts}
+    return ran, at_import
+
+
+def _rank(duration: float) -> int:
+    """Tests run fastest first by duration class (under 0.1 s, then decades), in pytest's
+    order within a class: timing noise must not reorder them, or a mutant could be Killed
+    by one test in one run and time out in another test in the next (measured: with
+    plain fastest-first, 5 of cachetools' 653 mutants flipped between two runs)."""
+    return max(0, math.ceil(math.log10(max(duration, 0.1) / 0.1)))
+
+
+class _Run:
+    """One mutate run's mutable state: the planned mutants and their verdicts so far."""
+
+    def __init__(self, store: Any, workers: int, on_event: Callable[[Event], None] | None) -> None:
+        self.store = store
+        self.workers = workers
+        self.on_event = on_event
+        self.by_id: dict[str, Planned] = {}
+        self.keys: dict[str, str] = {}
+        self.order: list[str] = []
+        self.cost = 0.0
+        self.done = 0
+        # Fork-path mutants whose code also ran at import: a survivor there is confirmed
+        # in a fresh process, where objects built at import are built by the mutant too.
+        self.at_import: set[str] = set()
+
+    def verdict(self, result: dict[str, Any], clean: dict[str, float]) -> Planned | None:
+        """Apply one result; an unsupported or broken fork result is returned for the
+        import path instead."""
+        planned = self.by_id[result["id"]]
+        mutant = planned.mutant
+        status = result["status"]
+        if status in ("unsupported", "error") and mutant.path == "fork":
+            mutant.path = "import"
+            mutant.reason = f"the code swap could not apply it ({result.get('reason')})"
+            return planned
+        if status == "survived" and mutant.path == "fork" and mutant.id in self.at_import:
+            mutant.path = "import"
+            mutant.reason = (
+                "survived the code swap; its code also runs at import, "
+                "so the verdict comes from a fresh process"
+            )
+            return planned
+        if status == "no_tests":
+            mutant.status = "NoCoverage"
+            mutant.reason = "every test that reached it was excluded"
+        elif status == "error":
+            mutant.status = "RuntimeError"
+            mutant.reason = result.get("reason")
+        else:
+            mutant.status = _STATUS[status]
+            mutant.killed_by = result.get("killed_by")
+            mutant.tests_run = result.get("tests_run")
+        mutant.duration_s = round(float(result.get("duration", 0.0)), 4)
+        self.cost += float(result.get("cost", 0.0))
+        self.done += 1
+        if mutant.status != "RuntimeError" and mutant.id in self.keys:
+            mutant_store.record_verdict(self.store, self.keys[mutant.id], mutant)
+        if self.on_event is not None:
+            self.on_event({"e": "mutant", "id": mutant.id, "status": mutant.status})
+        return None
+
+
+def _import_order(
+    planned: Planned, order: list[str], line_tests: dict[str, dict[int, set[str]]]
+) -> list[str]:
+    """Tests for a mutant the fork path cannot run: those that ran any line of its file
+    first (most likely to notice), then every other passing test."""
+    in_file = set().union(*line_tests.get(planned.mutant.file, {}).values())
+    return [t for t in order if t in in_file] + [t for t in order if t not in in_file]
+
+
+def run_mutate(
+    options: MutateOptions, on_event: Callable[[Event], None] | None = None
+) -> MutateReport:
+    t_start = time.monotonic()
+    started_at = datetime.now(UTC)
+    project = find_project(options.path)
+    config = _config(options, project)
+    python = find_python(project.root, config.python)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    files = source_files(project, options.paths)
+    run_dir = state.prepare(state_dir, started_at)
+    changed = None
+    if options.since is not None:
+        from assay.discover.changes import changed_lines
+
+        changed = changed_lines(project.root, options.since)
+
+    clean = run_baseline(
+        BaselineOptions(
+            project.root, python, config.workers, config.timeout, True, True, state_dir,
+            options.pytest_args,
+        ),
+        on_event,
+    )  # fmt: skip
+    t_clean = time.monotonic()
+
+    warnings: list[str] = []
+    planned: list[Planned] = []
+    for path in files:
+        rel = str(path.relative_to(project.root))
+        if changed is not None and rel not in changed:
+            continue
+        try:
+            source = SourceFile.read(path, rel)
+        except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+            warnings.append(f"{rel}: not mutated, it does not parse ({exc})")
+            continue
+        for p in plan(source):
+            if changed is not None:
+                span = set(range(p.mutant.line, p.mutant.end_line + 1))
+                if not span & changed[rel]:
+                    continue
+            planned.append(p)
+    t_generated = time.monotonic()
+
+    durations = {t.nodeid: t.duration_s for t in clean.tests}
+    passing = [t.nodeid for t in clean.tests if t.outcome == "passed"]
+    order = sorted(passing, key=lambda n: _rank(durations[n]))  # stable: pytest's order
+    excluded = [
+        ExcludedTest(t.nodeid, f"{t.outcome} in the clean run")
+        for t in clean.tests
+        if t.outcome in BAD_OUTCOMES or t.outcome == "xpassed"
+    ]
+    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+        mutant_store.ensure(store)
+        rels = sorted({p.mutant.file for p in planned})
+        line_tests = history.line_tests(store, clean.run_id, rels)
+        executed, at_import = _executed_lines(clean)
+        file_of = {t.nodeid: t.nodeid.split("::")[0] for t in clean.tests}
+        digests = _TestDigests(project.root, file_of)
+        run = _Run(store, config.workers, on_event)
+        position = {nodeid: i for i, nodeid in enumerate(order)}
+        covering: dict[str, list[str]] = {}
+        for p in planned:
+            m = p.mutant
+            run.by_id[m.id] = p
+            by_line = line_tests.get(m.file, {})
+            reached = set().union(*(by_line.get(line, set()) for line in p.lines))
+            tests = sorted((t for t in reached if t in position), key=position.__getitem__)
+            real = os.path.realpath(p.source.path)
+            if m.path == "import":
+                if tests or p.lines & executed.get(real, set()):
+                    tests = _import_order(p, order, line_tests)
+            elif p.lines & at_import.get(real, set()):
+                run.at_import.add(m.id)
+            covering[m.id] = tests
+            m.tests = len(tests)
+            run.keys[m.id] = hashlib.sha1(f"{p.key}|{digests.of(tests)}".encode()).hexdigest()
+        cached = (
+            mutant_store.cached_verdicts(store, list(run.keys.values())) if options.cache else {}
+        )
+        to_fork: list[Planned] = []
+        to_import: list[Planned] = []
+        n_cached = 0
+        for p in planned:
+            m = p.mutant
+            hit = cached.get(run.keys[m.id])
+            if not covering[m.id]:
+                m.status = "NoCoverage"
+            elif hit is not None:
+                m.status, m.killed_by, m.tests_run = (
+                    hit["status"],
+                    hit["killed_by"],
+                    hit["tests_run"],
+                )
+                m.duration_s, m.reason, m.cached = hit["duration_s"], hit["reason"], True
+                n_cached += 1
+            elif m.path == "fork":
+                to_fork.append(p)
+            else:
+                to_import.append(p)
+        harness = Harness(
+            project.root,
+            python,
+            config.pytest_args,
+            run_dir,
+            known_errors=[e.path for e in clean.collection_errors],
+        )
+        server_excluded: dict[str, str] = {}
+        if on_event is not None:
+            on_event({"e": "mutants", "total": len(to_fork) + len(to_import)})
+        if to_fork:
+            jobs = [
+                ForkJob(
+                    p.mutant.id,
+                    str(p.source.path),
+                    p.unit.text if p.unit else "",
+                    p.unit.chain if p.unit else [],
+                    future_features(p.source.tree),
+                    [position[t] for t in covering[p.mutant.id]],
+                    p.default,
+                )
+                for p in to_fork
+            ]
+            fork_plan = ForkPlan(
+                order=order,
+                jobs=jobs,
+                workers=config.workers,
+                timeout_factor=config.mutate_timeout_factor,
+                timeout_constant=config.mutate_timeout_constant,
+                timing_deadline=3 * sum(durations[t] for t in order) + 30,
+                files=sorted({str(p.source.path) for p in to_fork}),
+            )
+
+            def on_result(result: dict[str, Any]) -> None:
+                back = run.verdict(result, durations)
+                if back is not None:
+                    to_import.append(back)
+
+            outcome = run_fork_server(harness, fork_plan, on_result)
+            server_excluded = outcome.excluded
+            warnings.extend(outcome.warnings)
+        usable = [t for t in order if t not in server_excluded]
+        if to_import:
+            _run_import_path(
+                harness, to_import, usable, line_tests, config, run, durations, warnings
+            )
+        t_done = time.monotonic()
+
+        excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
+        mutants = [p.mutant for p in planned]
+        totals = MutationTotals()
+        files_totals: dict[str, MutationTotals] = {}
+        operators: dict[str, MutationTotals] = {}
+        for m in mutants:
+            totals.add(m.status)
+            files_totals.setdefault(m.file, MutationTotals()).add(m.status)
+            operators.setdefault(m.operator, MutationTotals()).add(m.status)
+        duration = time.monotonic() - t_start
+        executed_n = run.done
+        report = MutateReport(
+            project=ProjectInfo(
+                root=str(project.root),
+                name=project.name,
+                test_paths=project.test_paths,
+                source_packages=project.source_packages,
+                python=python,
+            ),
+            clean_run=clean.run_id,
+            since=options.since,
+            paths=[str(p) for p in options.paths],
+            workers=config.workers,
+            timeout_factor=config.mutate_timeout_factor,
+            timeout_constant=config.mutate_timeout_constant,
+            totals=totals,
+            files=dict(sorted(files_totals.items())),
+            operators=dict(sorted(operators.items())),
+            excluded_tests=excluded,
+            mutants=mutants,
+            cost=MutationCost(
+                clean_run_s=round(t_clean - t_start, 3),
+                generate_s=round(t_generated - t_clean, 3),
+                mutate_s=round(t_done - t_generated, 3),
+                executed=executed_n,
+                cached=n_cached,
+                mutants_per_s=round(len(mutants) / duration, 2) if duration else None,
+                lower_bound_s=round(run.cost / config.workers, 3),
+            ),
+            started_at=started_at.isoformat(timespec="seconds"),
+            duration_s=round(duration, 3),
+            assay_version=__version__,
+            run_id=run_dir.name,
+            warnings=[*clean.run.warnings, *warnings],
+        )
+        mutant_store.record_run(store, report, covering)
+    return report
+
+
+def _run_import_path(
+    harness: Harness,
+    planned: list[Planned],
+    usable: list[str],
+    line_tests: dict[str, dict[int, set[str]]],
+    config: Config,
+    run: _Run,
+    durations: dict[str, float],
+    warnings: list[str],
+) -> None:
+    """Fresh processes: first probes with no mutant, as many at once as the mutants will
+    run (they must pass, and the slowest sets the budget: a budget timed on an idle
+    machine turned survivors into timeouts), then one process per mutant."""
+    deadline = 3 * sum(durations[t] for t in usable) + harness.collect_timeout
+    order = list(usable)
+    base_time = None
+    parallel = min(config.workers, len(planned))
+    for _attempt in range(3):
+        probe: list[dict[str, Any]] = []
+        probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
+        run_imports(harness, probes, parallel, deadline, probe.append)
+        result = next((r for r in probe if r["status"] != "survived"), probe[0])
+        if result["status"] == "survived":
+            base_time = max(r["duration"] for r in probe)
+            break
+        failing = result.get("killed_by")
+        if result["status"] != "killed" or failing not in order:
+            break
+        order.remove(failing)
+        warnings.append(f"{failing}: left out of import-path mutants (fails in a fresh process)")
+    if base_time is None:
+        for p in planned:
+            run.verdict(
+                {"id": p.mutant.id, "status": "error",
+                 "reason": "the unmutated suite does not pass in a fresh pytest process"},
+                durations,
+            )  # fmt: skip
+        return
+    jobs = []
+    for p in planned:
+        tests = [t for t in _import_order(p, order, line_tests) if t in set(order)]
+        jobs.append(ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), tests))
+    budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
+
+    def on_result(result: dict[str, Any]) -> None:
+        job_tests = next(j.order for j in jobs if j.id == result["id"])
+        killer = result.get("killed_by")
+        upto = job_tests.index(killer) + 1 if killer in job_tests else len(job_tests)
+        result.setdefault("cost", sum(durations.get(t, 0.0) for t in job_tests[:upto]))
+        if result["status"] == "killed" and killer in job_tests:
+            result.setdefault("tests_run", upto)
+        elif result["status"] == "survived":
+            result.setdefault("tests_run", len(job_tests))
+        run.verdict(result, durations)
+
+    run_imports(harness, jobs, config.workers, budget, on_result)
+
+
+def _config(options: MutateOptions, project: Project) -> Config:
+    return effective_config(
+        BaselineOptions(
+            options.path, options.python, options.workers, options.timeout, True, True,
+            options.state_dir, options.pytest_args,
+        ),
+        load_config(project.pyproject),
+    )  # fmt: skip

@@ -1,0 +1,129 @@
+"""One mutant by its id: `assay mutate --show ID` and `--rerun ID`.
+
+A rerun regenerates the mutant from the current source (ids are stable, so the same id
+is the same edit), runs it the way its stored verdict was reached (fork or import path)
+against the tests stored with it, and says whether the verdict was reproduced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from assay import state
+from assay.discover import find_project, find_python
+from assay.errors import InputError
+from assay.mutation.execute import ForkJob, ForkPlan, Harness, run_fork_server
+from assay.mutation.generate import Planned, future_features, plan
+from assay.mutation.run import MutateOptions, _config, _Run, _run_import_path
+from assay.mutation.source import SourceFile
+from assay.store import history
+from assay.store import mutants as mutant_store
+
+
+def _stored(options: MutateOptions, mutant_id: str) -> tuple[Any, str, dict[str, Any]]:
+    project = find_project(options.path)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    path = state_dir / "history.db"
+    if not path.exists():
+        raise InputError(f"no history store at {path}: run `assay mutate` first")
+    with contextlib.closing(history.connect(path)) as store:
+        mutant_store.ensure(store)
+        found = mutant_store.latest(store, mutant_id)
+    if found is None:
+        raise InputError(f"no mutant {mutant_id!r} in {path}")
+    return project, found[0], found[1]
+
+
+def describe(data: dict[str, Any], run_id: str) -> str:
+    where = data["function"] or "module level"
+    lines = [
+        f"mutant {data['id']} (run {run_id})",
+        f"{data['file']}:{data['line']} in {where}, operator {data['operator']}, "
+        f"{data['path']} path",
+        f"status: {data['status']}"
+        + (f", killed by {data['killed_by']}" if data.get("killed_by") else ""),
+        f"tests that reach it: {data['tests']}"
+        + (f", run: {data['tests_run']}" if data.get("tests_run") is not None else ""),
+    ]
+    if data.get("reason"):
+        lines.append(f"note: {data['reason']}")
+    return "\n".join([*lines, "", data["diff"]])
+
+
+def show(options: MutateOptions, mutant_id: str) -> str:
+    _, run_id, data = _stored(options, mutant_id)
+    return describe(data, run_id)
+
+
+def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
+    project, run_id, data = _stored(options, mutant_id)
+    config = _config(options, project)
+    python = find_python(project.root, config.python)
+    path = project.root / data["file"]
+    try:
+        source = SourceFile.read(path, data["file"])
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {data['file']}: {exc}") from None
+    planned = next((p for p in plan(source) if p.mutant.id == mutant_id), None)
+    if planned is None:
+        raise InputError(
+            f"mutant {mutant_id} is not in the current {data['file']}: the code changed "
+            f"since run {run_id}; run `assay mutate` again"
+        )
+    tests: list[str] = data["covering"]
+    if not tests:
+        planned.mutant.status = "NoCoverage"
+    else:
+        _execute(planned, data["path"], tests, project.root, python, config, options)
+    new = planned.mutant
+    same = new.status == data["status"] and (
+        new.status != "Killed" or new.killed_by == data["killed_by"]
+    )
+    before = data["status"] + (f" by {data['killed_by']}" if data.get("killed_by") else "")
+    after = new.status + (f" by {new.killed_by}" if new.killed_by else "")
+    verdict = "reproduced" if same else "NOT reproduced"
+    return f"{describe(data, run_id)}\n\nrerun: {after}\nstored: {before}\n{verdict}", same
+
+
+def _execute(
+    planned: Planned,
+    path: str,
+    tests: list[str],
+    root: Any,
+    python: str,
+    config: Any,
+    options: MutateOptions,
+) -> None:
+    state_dir = (options.state_dir or root / ".assay").resolve()
+    run_dir = state.prepare(state_dir, datetime.now(UTC))
+    harness = Harness(root, python, config.pytest_args, run_dir)
+    run = _Run(None, config.workers, None)
+    run.by_id[planned.mutant.id] = planned
+    durations = dict.fromkeys(tests, config.timeout / 10)  # only bounds the timing run
+    to_import = [planned] if path == "import" else []
+    if path == "fork":
+        job = ForkJob(
+            planned.mutant.id,
+            str(planned.source.path),
+            planned.unit.text if planned.unit else "",
+            planned.unit.chain if planned.unit else [],
+            future_features(planned.source.tree),
+            list(range(len(tests))),
+            planned.default,
+        )
+        fork_plan = ForkPlan(
+            tests, [job], 1, config.mutate_timeout_factor, config.mutate_timeout_constant,
+            timing_deadline=sum(durations.values()) + 30,
+            files=[str(planned.source.path)],
+        )  # fmt: skip
+
+        def on_result(result: dict[str, Any]) -> None:
+            back = run.verdict(result, durations)
+            if back is not None:
+                to_import.append(back)
+
+        run_fork_server(harness, fork_plan, on_result)
+    if to_import:
+        _run_import_path(harness, to_import, tests, {}, config, run, durations, [])

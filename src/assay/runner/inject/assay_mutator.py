@@ -1,0 +1,514 @@
+"""assay's mutation plugin, loaded into the project's pytest with `-p assay_mutator`.
+
+Standard library and pytest only (it runs in the project's interpreter). Two modes:
+
+`fork` — a fork server. pytest imports the project and collects the tests once; then,
+instead of pytest's run loop, this process forks a timing child that runs every needed
+test once, untraced, in the order mutants will use (their clean durations set the
+mutants' time budgets, and a test that fails here is excluded), and then forks one child
+per mutant. The child swaps `__code__` on every live function object compiled from the
+mutated function (found once, before forking, from the garbage collector's view of the
+heap: wrappers, staticmethods and functions stored in defaults included), runs only the
+tests that reached the mutated line through pytest's own runtest protocol on the items
+already collected, in the order given (fastest first), and exits at the first failure
+without building a report. The server reaps children through pidfds and kills one at its deadline.
+
+`import` — one mutant in a fresh process: a meta-path finder serves the mutated text of
+one module, for mutants the code swap cannot reach (module level, class bodies, the
+defaults of top-level functions). Slower, always correct.
+
+Results go out as JSON lines on an inherited descriptor; the mutants as a JSON file.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import time
+import types
+from typing import Any
+
+import pytest
+
+_ENV = os.environ.get("ASSAY_MUTATOR")
+_settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
+os.environ.pop("ASSAY_MUTATOR", None)
+_out = os.fdopen(_settings["results_fd"], "w", buffering=1) if _settings else None
+
+# In a mutant child: where to report the killing test, and whether to stop at a failure.
+_child_pipe: int | None = None
+_failed: list[str] = []
+_ran = [0]  # tests started in this child, the killing one included
+
+
+def _emit(**data: Any) -> None:
+    if _out is not None:
+        _out.write(json.dumps(data) + "\n")
+        _out.flush()
+
+
+# -- the import path: serve one module's mutated text ------------------------------------
+
+
+class _MutatedLoader:
+    def __init__(self, name: str, origin: str, source: str) -> None:
+        self.name, self.origin, self.source = name, origin, source
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        code = compile(self.source, self.origin, "exec", dont_inherit=True)
+        _settings["loaded"] = True
+        exec(code, module.__dict__)
+
+
+class _MutatedFinder:
+    """Finds specs the normal way, and swaps the loader for the one mutated file."""
+
+    def __init__(self, origin: str, source: str) -> None:
+        self.origin, self.source = origin, source
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or not spec.origin:
+            return None
+        if os.path.realpath(spec.origin) != self.origin:
+            return None
+        spec.loader = _MutatedLoader(name, spec.origin, self.source)  # type: ignore[assignment]
+        return spec
+
+
+if _settings.get("mode") == "import" and _settings.get("file"):
+    sys.meta_path.insert(
+        0, _MutatedFinder(os.path.realpath(_settings["file"]), _settings["source"])
+    )
+
+
+# -- pytest hooks shared by both modes ---------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> Any:
+    if _settings and hasattr(early_config.known_args_namespace, "no_cov"):
+        early_config.known_args_namespace.no_cov = True  # pytest-cov would write .coverage
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: Any) -> None:
+    if _settings and getattr(config.option, "dist", "no") != "no":
+        config.option.dist = "no"
+        config.option.numprocesses = None
+        config.option.tx = []
+    if _settings and not getattr(config.option, "benchmark_enable", True):
+        config.option.benchmark_disable = True
+
+
+def pytest_collectreport(report: Any) -> None:
+    known = _settings.get("known_errors", ())
+    if _settings.get("mode") == "import" and report.failed and report.nodeid not in known:
+        # The mutated module broke an import the clean run did not break: detected.
+        _finish("killed", f"collection of {report.nodeid or 'the suite'}")
+
+
+def pytest_runtest_makereport(item: Any, call: Any) -> None:
+    """A failure, seen before pytest builds its report: formatting the traceback would
+    cost ~20 ms per killed mutant. (unittest's tryfirst implementation has already moved
+    its exception into `call.excinfo` when this runs.)"""
+    if not _settings or call.excinfo is None:
+        return
+    from _pytest.outcomes import Skipped, XFailed
+
+    if call.excinfo.errisinstance((Skipped, XFailed)):
+        return  # not this mutant's doing
+    _failed_test(item.nodeid)
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """Subtest failures reach only this hook (the test's own call report says passed)."""
+    if _settings and report.failed:
+        _failed_test(report.nodeid)
+
+
+def _failed_test(nodeid: str) -> None:
+    _failed.append(nodeid)
+    if _child_pipe is not None:
+        _child_exit(1, f"{_ran[0]} {nodeid}")
+    if _settings.get("mode") == "import":
+        _finish("killed", nodeid)
+
+
+def _finish(status: str, killed_by: str | None) -> None:
+    _emit(status=status, killed_by=killed_by, loaded=bool(_settings.get("loaded")))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def _child_exit(code: int, message: str) -> None:
+    if _child_pipe is not None:
+        os.write(_child_pipe, message.encode("utf-8", "replace")[:4000])
+    os._exit(code)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: Any) -> Any:
+    if not _settings or session.config.option.collectonly:
+        return None
+    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    by_id = {item.nodeid: item for item in session.items}
+    order = [by_id.get(nodeid) for nodeid in plan["order"]]
+    if _settings["mode"] == "import":
+        _run_import(order)
+    else:
+        _Server(session, plan, order).run()
+    return True
+
+
+def _run_import(order: list[Any]) -> None:
+    from _pytest.runner import runtestprotocol
+
+    if _settings.get("file") and not _settings.get("loaded"):
+        _finish("error", "the module was imported before assay could serve its mutant")
+    items = [i for i in order if i is not None]
+    for index, item in enumerate(items):
+        runtestprotocol(
+            item, nextitem=items[index + 1] if index + 1 < len(items) else None, log=False
+        )
+    _finish("survived", None)
+
+
+# -- the fork server ------------------------------------------------------------------------
+
+
+class _Server:
+    def __init__(self, session: Any, plan: dict[str, Any], order: list[Any]) -> None:
+        self.session = session
+        self.plan = plan
+        self.order = order
+        self.workers = max(1, int(_settings["workers"]))
+        capman = session.config.pluginmanager.getplugin("capturemanager")
+        self.capture_method = getattr(capman, "_method", "no") if capman else "no"
+        if capman is not None:
+            capman.stop_global_capturing()  # its files are shared with every child: stop it
+        self.capman = capman
+        self.prctl: Any = None
+        try:
+            import ctypes
+
+            self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            pass
+
+    # -- the live functions of the mutated files --
+
+    def index_functions(self) -> None:
+        files = {os.path.realpath(f) for f in self.plan["files"]}
+        self.by_key: dict[tuple[str, str, int], set[Any]] = {}
+        self.by_code: dict[int, list[Any]] = {}
+        gc.collect()
+        for obj in gc.get_objects():
+            if type(obj) is not types.FunctionType:
+                continue
+            code = obj.__code__
+            filename = code.co_filename
+            if filename not in files:
+                real = os.path.realpath(filename)
+                if real not in files:
+                    continue
+                filename = real
+            self.by_key.setdefault((filename, code.co_name, code.co_firstlineno), set()).add(code)
+            self.by_code.setdefault(id(code), []).append(obj)
+        gc.freeze()  # children then share these pages instead of copying them on first touch
+
+    # -- children --
+
+    def fork(self, body: Any) -> tuple[int, int]:
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            global _child_pipe
+            os.close(read)
+            _child_pipe = write
+            try:
+                os.setpgid(0, 0)
+                if self.prctl is not None:
+                    self.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the server
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                if self.capman is not None and self.capture_method != "no":
+                    from _pytest.capture import _get_multicapture
+
+                    self.capman._global_capturing = _get_multicapture("sys")
+                    self.capman._global_capturing.start_capturing()
+                body()
+            except BaseException as exc:
+                _child_exit(4, f"{type(exc).__name__}: {exc}")
+            os._exit(0)
+        os.close(write)
+        return pid, read
+
+    def run_tests(self, items: list[Any]) -> None:
+        from _pytest.runner import runtestprotocol
+
+        for index, item in enumerate(items):
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            _ran[0] = index + 1
+            runtestprotocol(item, nextitem=nextitem, log=False)
+        _child_exit(0, "ok")
+
+    def timing(self) -> dict[int, float]:
+        """Run every needed test once, untraced, in mutant order: durations and flips."""
+        needed = [i for i in self.plan["needed"] if self.order[i] is not None]
+        missing = [self.plan["order"][i] for i in self.plan["needed"] if self.order[i] is None]
+        for nodeid in missing:
+            _emit(event="excluded", nodeid=nodeid, reason="not collected by the mutation worker")
+        results_r, results_w = os.pipe()
+
+        def body() -> None:
+            global _child_pipe
+            from _pytest.runner import runtestprotocol
+
+            _child_pipe = None  # failures are recorded here, not fatal
+            for pos, index in enumerate(needed):
+                item = self.order[index]
+                nextitem = self.order[needed[pos + 1]] if pos + 1 < len(needed) else None
+                before = len(_failed)
+                t0 = time.perf_counter()
+                runtestprotocol(item, nextitem=nextitem, log=False)
+                elapsed = time.perf_counter() - t0
+                ok = len(_failed) == before
+                os.write(results_w, f"{index} {int(ok)} {elapsed:.6f}\n".encode())
+
+        pid, pipe = self.fork(body)
+        os.close(results_w)
+        durations: dict[int, float] = {}
+        buffer = b""
+        deadline = time.monotonic() + float(self.plan["timing_deadline"])
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([results_r], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(results_r, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+        os.waitpid(pid, 0)
+        os.close(pipe)
+        os.close(results_r)
+        for line in buffer.decode().splitlines():
+            index_s, ok, elapsed = line.split()
+            if ok == "1":
+                durations[int(index_s)] = float(elapsed)
+            else:
+                _emit(
+                    event="excluded",
+                    nodeid=self.plan["order"][int(index_s)],
+                    reason="fails when run by the mutation worker (passed in the clean run)",
+                )
+        for index in needed:
+            if index not in durations and all(
+                not line.startswith(f"{index} ") for line in buffer.decode().splitlines()
+            ):
+                _emit(
+                    event="excluded",
+                    nodeid=self.plan["order"][index],
+                    reason="did not finish in the mutation worker's timing run",
+                )
+        return durations
+
+    def apply(self, mutant: dict[str, Any]) -> None:
+        """Swap the mutated code into every live function compiled from the original."""
+        import __future__
+
+        filename = os.path.realpath(mutant["file"])
+        if mutant.get("default"):
+            self.set_default(filename, mutant["default"])
+            return
+        flags = 0
+        for feature in mutant["future"]:
+            flags |= getattr(__future__, feature).compiler_flag
+        unit = compile(mutant["unit"], filename, "exec", flags=flags, dont_inherit=True)
+        name, first = mutant["chain"][0]
+        old_codes = self.by_key.get((filename, name, first), set())
+        if not old_codes:
+            raise LookupError(f"no live function {name} (line {first})")
+        new = _find_code(unit, name, first)
+        if new is None:
+            raise LookupError(f"{name} (line {first}) not in the compiled unit")
+        pairs = [pair for old in old_codes for pair in _pair(old, new)]
+        swapped = 0
+        for old_code, new_code in pairs:
+            for function in self.by_code.get(id(old_code), ()):
+                if function.__code__ is not old_code:
+                    continue
+                if old_code.co_freevars != new_code.co_freevars:
+                    raise ValueError("the mutant changes the function's free variables")
+                function.__code__ = new_code
+                swapped += 1
+        if not swapped:
+            raise LookupError("no live function object to swap")
+
+    def set_default(self, filename: str, default: dict[str, Any]) -> None:
+        """A literal default is evaluated once, at `def`: setting it on the live function
+        is what re-running the mutated `def` would do."""
+        import ast
+
+        name, first = default["chain"]
+        value = ast.literal_eval(default["value"])
+        functions = [
+            f
+            for code in self.by_key.get((filename, name, first), ())
+            for f in self.by_code[id(code)]
+        ]
+        if not functions:
+            raise LookupError(f"no live function {name} (line {first})")
+        for function in functions:
+            if default["kind"] == "pos":
+                values = list(function.__defaults__ or ())
+                values[int(default["slot"])] = value
+                function.__defaults__ = tuple(values)
+            else:
+                function.__kwdefaults__ = {
+                    **(function.__kwdefaults__ or {}),
+                    default["slot"]: value,
+                }
+
+    def run(self) -> None:
+        self.index_functions()
+        durations = self.timing()
+        _emit(event="ready", timed=len(durations))
+        factor = float(self.plan["timeout_factor"])
+        constant = float(self.plan["timeout_constant"])
+        queue = list(reversed(self.plan["mutants"]))
+        running: dict[int, tuple[int, int, dict[str, Any], float, float, list[float]]] = {}
+        poller = select.poll()
+        while queue or running:
+            while queue and len(running) < self.workers:
+                mutant = queue.pop()
+                tests = [i for i in mutant["tests"] if i in durations]
+                if not tests:
+                    _emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
+                    continue
+                items = [self.order[i] for i in tests]
+                budget = factor * sum(durations[i] for i in tests) + constant
+
+                def body(m: dict[str, Any] = mutant, its: list[Any] = items) -> None:
+                    try:
+                        self.apply(m)
+                    except Exception as exc:
+                        _child_exit(3, f"{type(exc).__name__}: {exc}")
+                    self.run_tests(its)
+
+                started = time.monotonic()
+                pid, pipe = self.fork(body)
+                fd = os.pidfd_open(pid)
+                poller.register(fd, select.POLLIN)
+                costs = [durations[i] for i in tests]
+                running[fd] = (pid, pipe, mutant, started, started + budget, costs)
+            now = time.monotonic()
+            nearest = min(entry[4] for entry in running.values()) if running else now
+            events = poller.poll(max(0, int((nearest - now) * 1000) + 1)) if running else []
+            done = {fd for fd, _ in events}
+            now = time.monotonic()
+            for fd, (pid, pipe, mutant, started, deadline, costs) in list(running.items()):
+                if fd in done:
+                    _, status = os.waitpid(pid, 0)
+                    message = _read_all(pipe)
+                    self.report(mutant, status, message, now - started, costs)
+                elif now >= deadline:
+                    os.killpg(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    _read_all(pipe)
+                    _emit(
+                        id=mutant["id"],
+                        status="timeout",
+                        tests_run=None,
+                        duration=round(now - started, 6),
+                        cost=sum(costs),
+                    )
+                else:
+                    continue
+                poller.unregister(fd)
+                os.close(fd)
+                os.close(pipe)
+                del running[fd]
+        _emit(event="done")
+
+    def report(
+        self, mutant: dict[str, Any], status: int, message: str, took: float, costs: list[float]
+    ) -> None:
+        n = len(costs)
+        base = {"id": mutant["id"], "duration": round(took, 6)}
+        if os.WIFSIGNALED(status):
+            signame = signal.Signals(os.WTERMSIG(status)).name
+            _emit(**base, status="killed", killed_by=f"{signame} in a test", tests_run=None)
+            return
+        code = os.WEXITSTATUS(status)
+        if code == 0 and message == "ok":
+            _emit(**base, status="survived", tests_run=n, cost=sum(costs))
+        elif code == 1:
+            ran, _, nodeid = message.partition(" ")
+            k = int(ran) if ran.isdigit() else n
+            _emit(**base, status="killed", killed_by=nodeid, tests_run=k, cost=sum(costs[:k]))
+        elif code == 3:
+            _emit(**base, status="unsupported", reason=message)
+        else:
+            # The child's harness failed (exit 4), or a test ended the process (os._exit).
+            if code == 4:
+                _emit(**base, status="error", reason=message)
+            else:
+                by = f"the process exited with code {code} during a test"
+                _emit(**base, status="killed", killed_by=by, tests_run=None, cost=sum(costs))
+
+
+def _find_code(code: Any, name: str, first: int) -> Any:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_name == name and const.co_firstlineno == first:
+                return const
+            found = _find_code(const, name, first)
+            if found is not None:
+                return found
+    return None
+
+
+def _pair(old: Any, new: Any) -> list[tuple[Any, Any]]:
+    """(original, mutated) code objects, the function and every function nested in it,
+    matched by name and first line (a removed nested function simply has no pair)."""
+    pairs = [(old, new)]
+    new_nested = {
+        (c.co_name, c.co_firstlineno): c for c in new.co_consts if isinstance(c, types.CodeType)
+    }
+    for const in old.co_consts:
+        if isinstance(const, types.CodeType):
+            match = new_nested.get((const.co_name, const.co_firstlineno))
+            if match is not None:
+                pairs.extend(_pair(const, match))
+    return pairs
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace")

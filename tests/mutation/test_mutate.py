@@ -1,0 +1,252 @@
+"""`assay mutate` end to end on the `mutation` fixture, whose tests are weak in known places."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
+
+
+def mutate_json(
+    project: Path, *args: str
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    out = project.parent / f"{project.name}-mutate.json"
+    proc = run_assay("mutate", project, "--json", out, *args)
+    assert out.exists(), proc.stderr
+    return json.loads(out.read_text()), proc
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    project = tmp_path_factory.mktemp("m") / "mutation"
+    shutil.copytree(FIXTURES / "mutation", project)
+    report, proc = mutate_json(project, "--markdown", str(project.parent / "m.md"))
+    assert proc.returncode == 0, proc.stderr
+    return project, report
+
+
+def by(report: dict[str, Any], function: str | None, operator: str) -> list[dict[str, Any]]:
+    return [m for m in report["mutants"] if m["function"] == function and m["operator"] == operator]
+
+
+def test_known_survivors(first_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = first_run
+    # `>=` tested only far from the boundary.
+    assert [m["status"] for m in by(report, "is_adult", "boundary")] == ["Survived"]
+    # `a and b and c` tested with two combinations: each `and` -> `or` survives.
+    assert [m["status"] for m in by(report, "allowed", "boolean")] == ["Survived", "Survived"]
+    # A test that only checks `> 0`.
+    assert [m["status"] for m in by(report, "double", "arithmetic")] == ["Survived"]
+    # Killed mutants name the test that killed them.
+    (kill,) = by(report, "is_adult", "comparison")
+    assert kill["status"] == "Killed"
+    assert kill["killed_by"] == "tests/test_rules.py::test_is_adult"
+
+
+def test_untested_module_is_no_coverage_and_runs_nothing(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    _, report = first_run
+    unused = [m for m in report["mutants"] if m["file"] == "calc/unused.py"]
+    assert unused and {m["status"] for m in unused} == {"NoCoverage"}
+    assert all(m["tests"] == 0 and m["tests_run"] is None for m in unused)
+
+
+def test_methods_nested_decorated_and_static_functions_are_reached(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    _, report = first_run
+    for function in ("Account.deposit", "make_scaler.<locals>.scale", "square", "Shape.sides"):
+        returns = by(report, function, "return")
+        assert returns and {m["status"] for m in returns} == {"Killed"}, function
+        assert {m["path"] for m in returns} == {"fork"}
+
+
+def test_infinite_loop_mutant_is_a_timeout(first_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = first_run
+    (loop,) = by(report, "countdown", "augassign")
+    assert loop["status"] == "Timeout"
+
+
+def test_module_level_code_runs_by_the_import_path(first_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = first_run
+    (limit,) = [m for m in report["mutants"] if m["function"] is None and m["original"] == "10"]
+    assert limit["path"] == "import"
+    assert limit["status"] == "Killed"
+    assert limit["killed_by"] == "tests/test_rules.py::test_within_limit"
+
+
+def test_red_suite_is_mutated_and_the_failing_test_listed(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    project, report = first_run
+    assert report["excluded_tests"] == [
+        {"nodeid": "tests/test_rules.py::test_known_bug", "reason": "failed in the clean run"}
+    ]
+    assert all(m["killed_by"] != "tests/test_rules.py::test_known_bug" for m in report["mutants"])
+    markdown = (project.parent / "m.md").read_text()
+    assert "test_known_bug" in markdown and "## Surviving mutants" in markdown
+
+
+def test_never_mutated(first_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = first_run
+    lines = {m["line"] for m in report["mutants"] if m["operator"] != "body"}
+    source = (FIXTURES / "mutation" / "calc" / "rules.py").read_text().splitlines()
+    for number, text in enumerate(source, 1):
+        if "pragma: no mutate" in text or "log.debug" in text or '"""' in text:
+            assert number not in lines, text
+    assert not [m for m in report["mutants"] if m["function"] == "Account.__repr__"]
+
+
+def test_totals_add_up(first_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = first_run
+    totals = report["totals"]
+    statuses = [m["status"] for m in report["mutants"]]
+    assert totals["mutants"] == len(statuses)
+    assert totals["killed"] == statuses.count("Killed")
+    assert totals["survived"] == statuses.count("Survived")
+    detected = totals["killed"] + totals["timeout"]
+    valid = detected + totals["survived"] + totals["no_coverage"]
+    assert totals["score"] == round(100 * detected / valid, 2)
+
+
+def _disk_verdict(project: Path, mutant: dict[str, Any], tmp_path: Path) -> str:
+    """The mutant written to a copy of the project, and the whole suite run by plain pytest."""
+    copy = tmp_path / f"disk-{mutant['id']}"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".assay"))
+    path = copy / mutant["file"]
+    lines = path.read_text().splitlines(keepends=True)
+    first, last = mutant["line"] - 1, mutant["end_line"] - 1
+    text = "".join(lines)
+    start = sum(len(x) for x in lines[:first]) + mutant["col"]
+    end = sum(len(x) for x in lines[:last]) + mutant["end_col"]
+    path.write_text(text[:start] + mutant["replacement"] + text[end:])
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+         "--deselect", "tests/test_rules.py::test_known_bug"],
+        cwd=copy, capture_output=True, text=True, env=clean_env(), timeout=120,
+    )  # fmt: skip
+    return "Survived" if proc.returncode == 0 else "Killed"
+
+
+def test_verdicts_match_plain_pytest_on_disk(
+    first_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    project, report = first_run
+    chosen = [m for m in report["mutants"] if m["status"] == "Survived"]
+    chosen += [m for m in report["mutants"] if m["status"] == "Killed"][::6]
+    assert len(chosen) >= 10
+    for mutant in chosen:
+        assert _disk_verdict(project, mutant, tmp_path) == mutant["status"], mutant["diff"]
+
+
+def test_rerun_reproduces_verdicts(first_run: tuple[Path, dict[str, Any]]) -> None:
+    project, report = first_run
+    picks = {}
+    for m in report["mutants"]:
+        picks.setdefault((m["status"], m["path"]), m)
+    assert {"Killed", "Survived", "Timeout", "NoCoverage"} <= {s for s, _ in picks}
+    for mutant in picks.values():
+        proc = run_assay("mutate", project, "--rerun", mutant["id"])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.rstrip().endswith("reproduced")
+        assert f"stored: {mutant['status']}" in proc.stdout
+
+
+def test_show_and_unknown_id(first_run: tuple[Path, dict[str, Any]]) -> None:
+    project, report = first_run
+    survivor = by(report, "is_adult", "boundary")[0]
+    proc = run_assay("mutate", project, "--show", survivor["id"])
+    assert proc.returncode == 0
+    assert "status: Survived" in proc.stdout
+    assert "+     return age > 18" in proc.stdout
+    proc = run_assay("mutate", project, "--show", "0000000000")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("assay: error: no mutant '0000000000'")
+    assert "Traceback" not in proc.stderr
+
+
+def test_second_run_reuses_verdicts_until_code_changes(fixture_project: Any) -> None:
+    project = fixture_project("mutation")
+    first, _ = mutate_json(project)
+    run_count = first["cost"]["executed"]
+    second, _ = mutate_json(project)
+    assert second["cost"]["executed"] == 0
+    assert second["cost"]["cached"] == run_count
+    assert [m["status"] for m in second["mutants"]] == [m["status"] for m in first["mutants"]]
+    rules = project / "calc" / "rules.py"
+    rules.write_text(rules.read_text().replace("return x * 2", "return x * 2  # edited"))
+    third, _ = mutate_json(project)
+    rerun = {
+        m["function"] for m in third["mutants"] if not m["cached"] and m["status"] != "NoCoverage"
+    }
+    assert rerun == {"double", None}  # module-level code depends on the whole file
+
+
+def test_since_limits_mutants_to_changed_lines(fixture_project: Any) -> None:
+    project = fixture_project("mutation")
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    rules = project / "calc" / "rules.py"
+    rules.write_text(rules.read_text().replace("return age >= 18", "return age >= 21"))
+    report, proc = mutate_json(project, "--since", "HEAD")
+    assert proc.returncode == 0, proc.stderr
+    assert {m["function"] for m in report["mutants"]} == {"is_adult"}
+    assert {m["line"] for m in report["mutants"]} == {13}
+    bad = run_assay("mutate", project, "--since", "no-such-rev")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_killed_mid_run_leaves_tree_and_store_intact_and_resumes(fixture_project: Any) -> None:
+    project = fixture_project("mutation")
+    before = tree_snapshot(project)
+    store = project / ".assay" / "history.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "mutate", str(project)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env(),
+        start_new_session=True,
+    )  # fmt: skip
+    recorded = 0
+    for _ in range(600):
+        time.sleep(0.05)
+        if store.exists():
+            try:
+                with sqlite3.connect(store) as conn:
+                    recorded = conn.execute("select count(*) from mutant_verdicts").fetchone()[0]
+            except sqlite3.OperationalError:
+                recorded = 0
+        if recorded >= 3 or proc.poll() is not None:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert recorded >= 3
+    assert tree_snapshot(project) == before
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        kept = conn.execute("select count(*) from mutant_verdicts").fetchone()[0]
+    report, done = mutate_json(project)
+    assert done.returncode == 0, done.stderr
+    assert report["cost"]["cached"] >= kept >= recorded
+    assert tree_snapshot(project) == before
+
+
+def test_bad_input_is_one_line(tmp_path: Path) -> None:
+    proc = run_assay("mutate", tmp_path / "nowhere")
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run_assay("mutate", FIXTURES / "mutation", "--paths", "no/such/file.py")
+    assert proc.returncode == 2
+    assert "--paths" in proc.stderr
