@@ -158,6 +158,11 @@ def inspect(
 @click.option("-j", "--workers", type=int, help="Mutants run at once (default: number of cores).")
 @click.option("--timeout", type=float, help="Per-test timeout of the clean run (default 60).")
 @click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
+@click.option(
+    "--operators",
+    default="",
+    help="Only these operators, comma-separated (default: all; see docs/schema.md).",
+)
 @_outputs("assay.mutate/1")
 @click.option(
     "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
@@ -172,6 +177,7 @@ def mutate(
     workers: int | None,
     timeout: float | None,
     no_cache: bool,
+    operators: str,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
@@ -191,7 +197,16 @@ def mutate(
     except ValueError as exc:
         raise InputError(f"--pytest-args: {exc}") from None
     options = MutateOptions(
-        path, list(only), since, python, workers, timeout, state_dir, extra, cache=not no_cache
+        path,
+        list(only),
+        since,
+        python,
+        workers,
+        timeout,
+        state_dir,
+        extra,
+        cache=not no_cache,
+        operators=[o.strip() for o in operators.split(",") if o.strip()],
     )
     if show_id is not None:
         from assay.mutation.single import show

@@ -46,6 +46,7 @@ from assay.mutation.execute import (
     run_imports,
 )
 from assay.mutation.generate import Planned, future_features, plan
+from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.runner.supervisor import Event
 from assay.store import history
@@ -65,6 +66,7 @@ class MutateOptions:
     state_dir: Path | None = None
     pytest_args: list[str] = field(default_factory=list)
     cache: bool = True
+    operators: list[str] = field(default_factory=list)  # empty: every operator
 
 
 def source_files(project: Project, only: list[Path]) -> list[Path]:
@@ -238,6 +240,11 @@ def run_mutate(
     python = find_python(project.root, config.python)
     state_dir = (options.state_dir or project.root / ".assay").resolve()
     files = source_files(project, options.paths)
+    unknown = sorted(set(options.operators) - set(OPERATORS))
+    if unknown:
+        raise InputError(
+            f"--operators: unknown operator {unknown[0]!r} (known: {', '.join(OPERATORS)})"
+        )
     run_dir = state.prepare(state_dir, started_at)
     changed = None
     if options.since is not None:
@@ -266,6 +273,8 @@ def run_mutate(
             warnings.append(f"{rel}: not mutated, it does not parse ({exc})")
             continue
         for p in plan(source):
+            if options.operators and p.mutant.operator not in options.operators:
+                continue
             if changed is not None:
                 span = set(range(p.mutant.line, p.mutant.end_line + 1))
                 if not span & changed[rel]:
