@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_baseline import CORPUS, WORK, bench_python, projects  # noqa: E402
+from bench_baseline import CORPUS, WORK, bench_python, projects
 
 MUTMUT = "mutmut==3.8.1"
 COMPARABLE = [
