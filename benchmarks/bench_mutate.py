@@ -96,6 +96,12 @@ def run_assay(name: str, source: Path, operators: list[str] | None) -> dict[str,
         raise SystemExit(f"assay failed on {name}: {proc.stderr[-2000:]}")
     report = json.loads(out.read_text())
     totals, cost = report["totals"], report["cost"]
+    where: dict[str, list[float]] = {}
+    for m in report["mutants"]:
+        if m["status"] != "NoCoverage":
+            entry = where.setdefault(f"{m['path']} {m['status']}", [0, 0.0])
+            entry[0] += 1
+            entry[1] += m["duration_s"]
     return {
         "wall": wall,
         "mutants": totals["mutants"],
@@ -108,6 +114,7 @@ def run_assay(name: str, source: Path, operators: list[str] | None) -> dict[str,
         "mutate": cost["mutate_s"],
         "lower_bound": cost["lower_bound_s"],
         "import_path": sum(1 for m in report["mutants"] if m["path"] == "import"),
+        "where": where,
     }
 
 
@@ -150,7 +157,9 @@ def main() -> None:
             notes.append(
                 f"{name}, assay {label}: clean run {r['clean']:.2f} s, mutants {r['mutate']:.2f} s"
                 f" ({r['import_path']} by the import path), lower bound {r['lower_bound']:.2f} s,"
-                f" mutation phase / lower bound = {r['mutate'] / max(r['lower_bound'], 1e-9):.1f}x"
+                f" mutation phase / lower bound = {r['mutate'] / max(r['lower_bound'], 1e-9):.1f}x;"
+                " process seconds by path and status: "
+                + ", ".join(f"{k} {n} in {s:.1f} s" for k, (n, s) in sorted(r["where"].items()))
             )
     print()
     for note in notes:

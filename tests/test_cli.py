@@ -46,6 +46,8 @@ def test_malformed_toml(tmp_path):
         ("[tool.assay]\ntimout = 5\n", "unknown key 'timout'"),
         ('[tool.assay.categories]\nunit = { marker = "a and (" }\n', "marker"),
         ("[[tool.assay.failure_categories]]\nname = 'x'\nmessage = '('\n", "bad regex"),
+        ("[tool.assay.mutate]\ntimeout_factor = 0.5\n", "timeout_factor"),
+        ("[tool.assay.mutate]\nfactor = 2\n", "unknown key 'factor'"),
     ],
 )
 def test_invalid_options_are_named(fixture_project, table, needle):

@@ -159,6 +159,12 @@ def inspect(
 @click.option("--timeout", type=float, help="Per-test timeout of the clean run (default 60).")
 @click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
 @click.option(
+    "--stryker",
+    "stryker_path",
+    type=click.Path(path_type=Path),
+    help="Also write Stryker's mutation-testing-report-schema JSON (its HTML viewer reads it).",
+)
+@click.option(
     "--operators",
     default="",
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
@@ -178,6 +184,7 @@ def mutate(
     timeout: float | None,
     no_cache: bool,
     operators: str,
+    stryker_path: Path | None,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
@@ -225,6 +232,10 @@ def mutate(
         _write(json_path, json_report.render(report))
     if markdown_path is not None:
         _write(markdown_path, mutate_markdown.render(report))
+    if stryker_path is not None:
+        from assay.report import stryker
+
+        _write(stryker_path, stryker.render(report))
     console.mutate_summary(report)
     return 0
 

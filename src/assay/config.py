@@ -52,7 +52,7 @@ class Config:
     # `assay mutate`: a mutant's time budget is factor x its tests' clean time + constant
     # (PIT's model); over it the mutant is a Timeout.
     mutate_timeout_factor: float = 1.25
-    mutate_timeout_constant: float = 1.0
+    mutate_timeout_constant: float = 0.5
 
 
 def load_config(pyproject: dict[str, Any]) -> Config:

@@ -31,7 +31,13 @@ def mutate_json(
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     project = tmp_path_factory.mktemp("m") / "mutation"
     shutil.copytree(FIXTURES / "mutation", project)
-    report, proc = mutate_json(project, "--markdown", str(project.parent / "m.md"))
+    report, proc = mutate_json(
+        project,
+        "--markdown",
+        str(project.parent / "m.md"),
+        "--stryker",
+        str(project.parent / "s.json"),
+    )
     assert proc.returncode == 0, proc.stderr
     return project, report
 
@@ -250,3 +256,19 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     proc = run_assay("mutate", FIXTURES / "mutation", "--paths", "no/such/file.py")
     assert proc.returncode == 2
     assert "--paths" in proc.stderr
+
+
+def test_stryker_schema_export(first_run: tuple[Path, dict[str, Any]]) -> None:
+    project, report = first_run
+    stryker = json.loads((project.parent / "s.json").read_text())
+    assert stryker["schemaVersion"] == "1"
+    mutants = stryker["files"]["calc/rules.py"]["mutants"]
+    ours = {m["id"]: m for m in report["mutants"]}
+    for item in mutants:
+        mine = ours[item["id"]]
+        assert item["status"] == mine["status"]
+        assert item["location"]["start"] == {"line": mine["line"], "column": mine["col"] + 1}
+    source = stryker["files"]["calc/rules.py"]["source"].splitlines()
+    boundary = next(m for m in mutants if m["mutatorName"] == "boundary")
+    start = boundary["location"]["start"]
+    assert source[start["line"] - 1][start["column"] - 1 :].startswith(">=")

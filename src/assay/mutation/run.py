@@ -92,8 +92,11 @@ def source_files(project: Project, only: list[Path]) -> list[Path]:
     for entry in project.source_packages:
         full = root / entry
         candidates = [full] if full.suffix == ".py" else sorted(full.rglob("*.py"))
+        # A test path that contains the package (testpaths = ["src"] for doctests) is not
+        # a reason to skip the package: its test files are still recognised by name.
+        skip = [t for t in test_dirs if not full.is_relative_to(t)]
         for path in candidates:
-            if any(path.is_relative_to(t) for t in test_dirs):
+            if any(path.is_relative_to(t) for t in skip):
                 continue
             if _is_test_file(path.relative_to(root)):
                 continue
@@ -111,6 +114,25 @@ def _is_test_file(rel: Path) -> bool:
     )
 
 
+_SKIP_DIRS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
+
+
+def _conftests(root: Path) -> list[str]:
+    """Every conftest.py of the project, relative; hidden folders and environments skipped."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in _SKIP_DIRS
+            and not (Path(folder) / d / "pyvenv.cfg").exists()
+        ]
+        if "conftest.py" in names:
+            found.append(os.path.relpath(os.path.join(folder, "conftest.py"), root))
+    return found
+
+
 class _TestDigests:
     """Hashes of test source for the verdict cache: a mutant's verdict is reused only
     while the files of the tests that reach it (and every conftest) are unchanged."""
@@ -119,7 +141,7 @@ class _TestDigests:
         self.root = root
         self.file_of = files  # nodeid -> file
         self.digests: dict[str, str] = {}
-        conftests = sorted(str(p) for p in root.rglob("conftest.py") if ".assay" not in p.parts)
+        conftests = sorted(_conftests(root))
         self.base = hashlib.sha1(
             "".join(self.file_digest(p) for p in conftests).encode()
         ).hexdigest()
