@@ -317,6 +317,11 @@ def run_mutate(
         rels = sorted({p.mutant.file for p in planned})
         line_tests = history.line_tests(store, clean.run_id, rels)
         executed, at_import = _executed_lines(clean)
+        if not executed:
+            warnings.append(
+                "the clean run measured no coverage of the project's code: no test reaches "
+                "any mutant (is the package importable from the tests?)"
+            )
         file_of = {t.nodeid: t.nodeid.split("::")[0] for t in clean.tests}
         digests = _TestDigests(project.root, file_of)
         run = _Run(store, config.workers, on_event)
@@ -497,7 +502,7 @@ def _run_import_path(
         return
     jobs = []
     for p in planned:
-        tests = [t for t in _import_order(p, order, line_tests) if t in set(order)]
+        tests = _import_order(p, order, line_tests)
         jobs.append(ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), tests))
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
