@@ -394,7 +394,7 @@ class _Server:
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
         queue = list(reversed(self.plan["mutants"]))
-        running: dict[int, tuple[int, int, dict[str, Any], float, float, list[float]]] = {}
+        running: dict[int, tuple[int, int, dict[str, Any], float, float, list[float], float]] = {}
         poller = select.poll()
         while queue or running:
             while queue and len(running) < self.workers:
@@ -418,18 +418,25 @@ class _Server:
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
                 costs = [durations[i] for i in tests]
-                running[fd] = (pid, pipe, mutant, started, started + budget, costs)
+                running[fd] = (pid, pipe, mutant, started, started + budget, costs, budget)
             now = time.monotonic()
             nearest = min(entry[4] for entry in running.values()) if running else now
             events = poller.poll(max(0, int((nearest - now) * 1000) + 1)) if running else []
             done = {fd for fd, _ in events}
             now = time.monotonic()
-            for fd, (pid, pipe, mutant, started, deadline, costs) in list(running.items()):
+            for fd, (pid, pipe, mutant, started, deadline, costs, budget) in list(running.items()):
                 if fd in done:
                     _, status = os.waitpid(pid, 0)
                     message = _read_all(pipe)
                     self.report(mutant, status, message, now - started, costs)
                 elif now >= deadline:
+                    used = _cpu_seconds(pid)
+                    if used is not None and used < budget and now - started < 2 * budget:
+                        # Starved by a busy machine, not hanging: it gets the CPU time it
+                        # is owed, up to twice its budget in wall time.
+                        extended = min(started + 2 * budget, now + budget - used)
+                        running[fd] = (pid, pipe, mutant, started, extended, costs, budget)
+                        continue
                     os.killpg(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
                     _read_all(pipe)
@@ -473,6 +480,19 @@ class _Server:
             else:
                 by = f"the process exited with code {code} during a test"
                 _emit(**base, status="killed", killed_by=by, tests_run=None, cost=sum(costs))
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used (user + system), from /proc; None where unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _find_code(code: Any, name: str, first: int) -> Any:
