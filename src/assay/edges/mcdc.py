@@ -27,8 +27,15 @@ TRUE = 3
 Vector = tuple[int, ...]  # one state per condition position
 
 
-def unpack(mask: int, size: int) -> Vector:
-    return tuple((mask >> (2 * i)) & 3 for i in range(size))
+def from_entries(entries: tuple[int, ...], size: int) -> Vector | None:
+    """The recorder's `position * 4 + state` entries as a vector (None if malformed)."""
+    states = [NOT_EVALUATED] * size
+    for entry in entries:
+        position, state = entry >> 2, entry & 3
+        if position >= size or states[position] != NOT_EVALUATED or state == 0:
+            return None
+        states[position] = state
+    return tuple(states)
 
 
 def truth(state: int) -> bool | None:
@@ -75,6 +82,43 @@ def evaluate(shape: Any, values: dict[int, bool], size: int) -> tuple[Vector, bo
 
     result = run(shape)
     return tuple(states), result
+
+
+def consistent(shape: Any, vector: Vector) -> bool:
+    """Could a real evaluation of the chain have produced this vector? (Which conditions
+    were evaluated must follow from the values of those before them.)"""
+    visited: set[int] = set()
+    free: set[int] = set()  # after a condition whose truth was not taken: anything goes
+
+    def run(node: Any) -> bool | None:
+        if isinstance(node, int):
+            visited.add(node)
+            if vector[node] == NOT_EVALUATED:
+                raise ValueError(node)
+            return truth(vector[node])
+        if node[0] == "const":
+            return bool(node[1])
+        if node[0] == "not":
+            inner = run(node[1])
+            return None if inner is None else not inner
+        stop = node[0] == "or"
+        subs = node[1]
+        for i, sub in enumerate(subs):
+            value = run(sub)
+            if value is None:
+                free.update(p for rest in subs[i + 1 :] for p in positions(rest))
+                return None
+            if value is stop:
+                return stop
+        return not stop
+
+    try:
+        run(shape)
+    except ValueError:
+        return False
+    return all(
+        state == NOT_EVALUATED or i in visited or i in free for i, state in enumerate(vector)
+    )
 
 
 def positions(shape: Any) -> list[int]:

@@ -325,10 +325,25 @@ class FunctionBuilder:
             return f"`{name}` (line {site.line})", name
         return f"`{self.source.excerpt(decision.node)}` (line {decision.line}): `{name}`", name
 
+    def outcomes(self, site: Site) -> tuple[set[str], set[str], set[str]]:
+        """The tests that saw the condition True, False, and with its truth not taken.
+
+        In a chain whose vectors are recorded the vectors hold these outcomes (the
+        recorder writes nothing else for its conditions); elsewhere they are keys.
+        """
+        decision = self.by_index.get(site.decision)
+        if decision is None or not decision.mcdc:
+            return self.tests(site), self.tests(site, 1), self.tests(site, 2)
+        found: dict[int, set[str]] = {mcdc.TRUE: set(), mcdc.FALSE: set(), mcdc.UNKNOWN: set()}
+        for vector, tests in self.vectors(decision).items():
+            state = vector[site.position]
+            if state in found:
+                found[state] |= tests
+        return found[mcdc.TRUE], found[mcdc.FALSE], found[mcdc.UNKNOWN]
+
     def condition(self, site: Site) -> None:
         head, _ = self.subject(site)
-        true, false = self.tests(site), self.tests(site, 1)
-        unknown = self.tests(site, 2)
+        true, false, unknown = self.outcomes(site)
         evaluated = bool(true or false or unknown)
         note = ""
         if unknown:
@@ -355,7 +370,11 @@ class FunctionBuilder:
         number = self.base + decision.index
         found: dict[mcdc.Vector, set[str]] = defaultdict(set)
         for key in self.calls.get(number, []):
-            found[mcdc.unpack(key[1], decision.conditions)] |= self.observed.tests(key)
+            if len(key) < 2 or key[1] != number:
+                continue  # an open vector of another chain was closed here: not evidence
+            vector = mcdc.from_entries(key[2:], decision.conditions)
+            if vector is not None and mcdc.consistent(decision.shape, vector):
+                found[vector] |= self.observed.tests(key)
         return found
 
     def conditions_of(self, decision: Site) -> dict[int, Site]:

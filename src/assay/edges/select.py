@@ -50,7 +50,14 @@ def module_name(relative: str) -> str:
 def source_files(project: Project) -> list[str]:
     """The project's source modules (not its tests), relative to the root."""
     root = project.root
-    tests = [root / t for t in project.test_paths if t not in (".", "")]
+    packages = [root / p for p in project.source_packages]
+    # A test path that holds a source package (toolz: `toolz`, with toolz/tests inside)
+    # excludes nothing by itself; the test folders and files in it are left out below.
+    tests = [
+        root / t
+        for t in project.test_paths
+        if t not in (".", "") and not any(p == root / t or root / t in p.parents for p in packages)
+    ]
     found: set[str] = set()
     for package in project.source_packages:
         path = root / package

@@ -16,8 +16,12 @@ are appended as one JSON line to `edges-<pid>.jsonl` in the run folder and flush
 worker killed at a timeout loses nothing from the tests before. What runs outside any
 test (imports during collection) is kept under `<collection>`.
 
-The recorder is on the hot path of every instrumented condition, so each function does
-one truth test or comparison, one or two set insertions, and nothing else.
+The recorder is on the hot path of every instrumented condition: a truth-tested
+condition or a chain costs C-level `set.add`/`list.append` calls only (no Python frame;
+see assay_edges_ast). Chains share one stack of open vectors across threads: a thread
+switch in the middle of a chain in two threads at once could mix their entries, and an
+exception inside a chain leaves its vector open, so the parent keeps only vectors whose
+two leading decision numbers agree and that a real evaluation of the chain can produce.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import builtins
 import json
 import os
 import sys
-import threading
 from importlib.machinery import SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
@@ -53,66 +56,19 @@ _add = _current.add
 _collection = _current
 _sampled: set[Any] = set()
 _pending: list[str] = []
-_tl = threading.local()
+_stack: list[list[int]] = []  # the open chains' vectors: [decision, entries...]
 
 
 def _switch(bucket: set[Any]) -> None:
+    """From now on, observations belong to `bucket` (a test's, or collection's)."""
     global _current, _add
     _current = bucket
     _add = bucket.add
-    _tl.stack = []
+    builtins._assay_add = _add  # type: ignore[attr-defined]
+    _stack.clear()
 
 
 # -- recorder functions (called by the rewritten code) -------------------------------------
-
-
-def _c(site: int, value: Any) -> bool:
-    """A truth-tested condition: the one truth test, recorded, returned as a bool."""
-    if value:
-        _add(site)
-        return True
-    _add(site + _F)
-    return False
-
-
-def _o(decision: int) -> bool:
-    """Open a chain's outcome vector; False, so `_o(d) or chain` evaluates the chain."""
-    try:
-        stack = _tl.stack
-    except AttributeError:
-        stack = _tl.stack = []
-    stack.append([decision, 0])
-    return False
-
-
-def _top(decision: int) -> list[Any] | None:
-    """This thread's open vector for `decision` (dropping any an exception left open)."""
-    stack = getattr(_tl, "stack", None)
-    while stack:
-        top = stack[-1]
-        if top[0] == decision:
-            return top  # type: ignore[no-any-return]
-        stack.pop()
-    return None
-
-
-def _m(site: int, decision: int, shift: int, value: Any) -> bool:
-    """A truth-tested condition inside a chain: also sets its two bits in the vector."""
-    if value:
-        _add(site)
-        bits = 3
-        result = True
-    else:
-        _add(site + _F)
-        bits = 2
-        result = False
-    stack = _tl.stack
-    top = stack[-1] if stack else None
-    if top is None or top[0] != decision:
-        top = _top(decision)
-    if top is not None:
-        top[1] |= bits << shift
-    return result
 
 
 _TRUTH_SAFE: dict[type, bool] = {
@@ -131,32 +87,22 @@ def _truth_safe(kind: type) -> bool:
     return safe
 
 
-def _v(site: int, decision: int, shift: int, value: Any) -> Any:
+def _v(site: int, position: int, value: Any) -> Any:
     """An operand of an and/or chain used as a value: returned untouched; its truth is
     recorded only when taking it runs no user code (Python takes it itself, once)."""
     if _TRUTH_SAFE.get(type(value)) or _truth_safe(type(value)):
-        if value:
+        if position >= 0:
+            if _stack:
+                _stack[-1].append(4 * position + (3 if value else 2))
+        elif value:
             _add(site)
-            bits = 3
         else:
             _add(site + _F)
-            bits = 2
+    elif position >= 0:
+        if _stack:
+            _stack[-1].append(4 * position + 1)
     else:
         _add(site + _U)
-        bits = 1
-    if shift >= 0:
-        top = _top(decision)
-        if top is not None:
-            top[1] |= bits << shift
-    return value
-
-
-def _d(decision: int, value: Any) -> Any:
-    """Close a chain's vector and record it; the chain's value passes through."""
-    top = _top(decision)
-    if top is not None:
-        _tl.stack.pop()
-        _add((decision, top[1]))
     return value
 
 
@@ -220,6 +166,10 @@ _INF = float("inf")
 _POS = edges_ast.V_INT_POS
 
 
+_FIXED: dict[type, int] = {type(None): edges_ast.V_NONE}  # codes that need no value
+_VALUED = (int, bool, float, *_COLLECTIONS)
+
+
 def _code(value: Any) -> int:
     kind = type(value)
     if kind is int:
@@ -239,12 +189,13 @@ def _code(value: Any) -> int:
         if value == 0:
             return edges_ast.V_FLOAT_ZERO
         return edges_ast.V_FLOAT_NEG if value < 0 else edges_ast.V_FLOAT_POS
+    if kind not in _VALUED:
+        _FIXED[kind] = edges_ast.V_OTHER
     return edges_ast.V_OTHER
 
 
-def _p(site: int, *args: Any) -> None:
-    """The selected function was entered with these parameter values."""
-    key = (site, *map(_code, args))
+def _p(key: tuple[int, ...], *args: Any) -> None:
+    """The selected function was entered: `key` is (site, the parameters' codes)."""
     if key not in _sampled:
         _sampled.add(key)
         _pending.append(json.dumps({"s": key, "r": [_literal(a, 0) for a in args]}))
@@ -283,17 +234,18 @@ def _literal(value: Any, depth: int) -> str | None:
 
 
 _RECORDERS = {
-    "_assay_c": _c,
-    "_assay_m": _m,
+    "_assay_add": _add,
+    "_assay_stack": _stack,
     "_assay_v": _v,
-    "_assay_o": _o,
-    "_assay_d": _d,
     "_assay_lt": _lt,
     "_assay_le": _le,
     "_assay_gt": _gt,
     "_assay_ge": _ge,
     "_assay_x": _x,
     "_assay_p": _p,
+    "_assay_code": _code,
+    "_assay_codes": _FIXED,
+    "_assay_type": type,
 }
 
 

@@ -12,20 +12,26 @@ The rewrite changes no evaluation order, no short-circuit and no truth test:
 
 - A condition the program truth-tests (an `if`/`elif`/`while`/`assert`/ternary test, a
   comprehension filter, a `case` guard, an operand of `and`/`or`/`not` in such a test)
-  becomes `_assay_c(site, cond)`: the recorder makes the one truth test Python would have
-  made and returns the resulting bool, which the program then tests instead.
-- An `and`/`or` chain used as a value (`x = a or default`) keeps its operands' values:
-  each becomes `_assay_v(site, shift, operand)`, which returns the operand unchanged and
-  records its truth only when taking it has no side effects (builtin scalars and
-  containers, objects whose class defines neither `__bool__` nor `__len__`).
-- A chain of two or more conditions is wrapped as `_assay_d(d, _assay_o(d) or chain)`:
-  `_assay_o` opens a vector of the conditions' outcomes (the MC/DC evidence),
-  `_assay_d` closes it and returns the chain's value untouched.
+  becomes `((_assay_add(k) or True) if cond else (_assay_add(k + TAG) or False))`: Python
+  takes the one truth test it always took, in the function's own frame, and the recorder
+  is a C-level `set.add` (no Python call on the hot path). The program then tests the
+  resulting True/False instead.
+- A chain of two or more conditions becomes
+  `(_assay_stack.append([d]) or chain, _assay_add((d, *_assay_stack.pop())))[0]`: the
+  chain's own value, with its outcome vector (the MC/DC evidence, from which each of its
+  conditions' outcomes is derived too) recorded as one tuple. Its conditions take the
+  inline form above, appending `position * 4 + state` to the open vector
+  (`_assay_stack[-1].append`) instead of adding a key. Only C-level calls again.
+- An operand of an `and`/`or` chain used as a value (`x = a or default`) must keep its
+  value: it becomes `_assay_v(site, shift, operand)`, which returns the operand unchanged
+  and records its truth only when taking it runs no user code (builtin scalars and
+  containers, objects whose class defines neither `__bool__` nor `__len__`). Operands
+  that are always bools (`is`, `is not`, `in`, `not in`, `not x`) take the inline form.
 - `a < b` (and `<=`, `>`, `>=`) becomes `_assay_lt(site, a, b)`: both operands are
   evaluated in order as arguments, and the recorder compares them once.
 - `except` handlers and `raise` statements get a `_assay_x(site)` statement first; the
-  selected function gets `_assay_p(site, *parameters)` as its first statement (after the
-  docstring).
+  selected function gets `_assay_p((site, *codes), *parameters)` as its first statement
+  (after the docstring): each parameter's value class (None, 0, negative, empty, ...).
 
 Line and column numbers are kept, so tracebacks, `inspect.getsource` and coverage line
 numbers are unchanged. Nested functions, lambdas and classes inside a selected function
@@ -41,7 +47,7 @@ from typing import Any
 
 # -- value codes: what a parameter's value was, as the recorder classifies it ----------
 
-V_NONE, V_TRUE, V_FALSE = 0, 1, 2
+V_TRUE, V_FALSE = 1, 2
 V_INT_ZERO, V_INT_NEG, V_INT_POS = 3, 4, 5
 V_FLOAT_ZERO, V_FLOAT_NEG, V_FLOAT_POS, V_NAN, V_INF = 6, 7, 8, 9, 10
 V_STR_EMPTY, V_STR = 11, 12
@@ -51,6 +57,7 @@ V_TUPLE_EMPTY, V_TUPLE = 17, 18
 V_DICT_EMPTY, V_DICT = 19, 20
 V_SET_EMPTY, V_SET = 21, 22
 V_OTHER = 23
+V_NONE = 24  # not 0: the recorder's inline `codes.get(type(v)) or code(v)` needs it truthy
 
 # Site kinds.
 CONDITION = "condition"  # an atomic condition of a decision
@@ -66,6 +73,8 @@ TAG = 1 << 40
 # condition: site = True, site + TAG = False, site + 2 * TAG = truth not taken
 # compare: site = numeric operands seen, + TAG equal, + 2 * TAG left == right - 1,
 #          + 3 * TAG left == right + 1, + 4 * TAG both operands int
+# decision: the tuple (site, site, entries...), entry = position * 4 + state
+#          (state 1 evaluated but truth not taken, 2 False, 3 True; absent: not evaluated)
 MODULE_SHIFT = 20
 
 COMPARE_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -266,6 +275,16 @@ class _Instrumenter(ast.NodeTransformer):
     def excluded(self, node: ast.AST) -> bool:
         return self.owner.pragma(node)
 
+    def inline(self, site: Site, test: ast.expr) -> ast.expr:
+        """`test` recorded as one truth-tested condition, in the function's frame."""
+        key = self.owner.base + site.index
+        recorded = ast.IfExp(
+            test=test,
+            body=ast.BoolOp(ast.Or(), [_call("_assay_add", _const(key)), _const(True)]),
+            orelse=ast.BoolOp(ast.Or(), [_call("_assay_add", _const(key + TAG)), _const(False)]),
+        )
+        return ast.copy_location(recorded, test)
+
     # statements ---------------------------------------------------------------------
 
     def visit_stmt_list(self, body: list[ast.stmt]) -> list[ast.stmt]:
@@ -306,7 +325,7 @@ class _Instrumenter(ast.NodeTransformer):
             return node
         if _is_version_guard(test):
             site = self.site(CONDITION, test, excluded="version or platform guard")
-            node.test = ast.copy_location(_call("_assay_c", self.number(site), test), test)
+            node.test = self.inline(site, test)
             outer = self.guard
             self.guard = (site.index, True)
             node.body = self.visit_stmt_list(node.body)
@@ -430,7 +449,7 @@ class _Instrumenter(ast.NodeTransformer):
                 self.owner.exclude(root, "version or platform guard")
                 return root
             site = self.site(CONDITION, root, excluded="version or platform guard")
-            return ast.copy_location(_call("_assay_c", self.number(site), root), root)
+            return self.inline(site, root)
         multi = len(leaves) > 1
         decision: Site | None = None
         if multi:
@@ -445,8 +464,28 @@ class _Instrumenter(ast.NodeTransformer):
         if decision is None:
             return new
         if decision.mcdc:
+            # (push([D]) or chain, add((D, *pop())))[0]: the chain's value, its vector
+            # recorded by C-level calls only (no Python frame on this hot path)
             number = self.number(decision)
-            new = _call("_assay_d", number, ast.BoolOp(ast.Or(), [_call("_assay_o", number), new]))
+            opened = ast.Call(
+                func=ast.Attribute(value=_name("_assay_stack"), attr="append", ctx=ast.Load()),
+                args=[ast.List(elts=[number], ctx=ast.Load())],
+                keywords=[],
+            )
+            popped = ast.Call(
+                func=ast.Attribute(value=_name("_assay_stack"), attr="pop", ctx=ast.Load()),
+                args=[],
+                keywords=[],
+            )
+            key = ast.Tuple(
+                elts=[self.number(decision), ast.Starred(value=popped, ctx=ast.Load())],
+                ctx=ast.Load(),
+            )
+            pair = ast.Tuple(
+                elts=[ast.BoolOp(ast.Or(), [opened, new]), _call("_assay_add", key)],
+                ctx=ast.Load(),
+            )
+            new = ast.Subscript(value=pair, slice=_const(0), ctx=ast.Load())
         decision.shape = _shape(root, positions)
         return ast.copy_location(new, root)
 
@@ -472,17 +511,38 @@ class _Instrumenter(ast.NodeTransformer):
             context=context,
         )
         inner = self.visit(node)
-        number = self.number(site)
         vector = decision is not None and decision.mcdc
-        chain = self.number(decision) if decision is not None and vector else _const(-1)
-        if context == "value":
-            shift = _const(2 * position if vector else -1)
-            call = _call("_assay_v", number, chain, shift, inner)
-        elif vector:
-            call = _call("_assay_m", number, chain, _const(2 * position), inner)
+        if context == "value" and not _always_bool(node):
+            tag = position if vector else -1
+            call = _call("_assay_v", self.number(site), _const(tag), inner)
+            return ast.copy_location(call, node)
+        if vector:  # an entry of the open vector: position * 4 + state
+            true, false = _push(4 * position + 3), _push(4 * position + 2)
         else:
-            call = _call("_assay_c", number, inner)
-        return ast.copy_location(call, node)
+            key = self.owner.base + site.index
+            true, false = _call("_assay_add", _const(key)), _call("_assay_add", _const(key + TAG))
+        recorded = ast.IfExp(
+            test=inner,
+            body=ast.BoolOp(ast.Or(), [true, _const(True)]),
+            orelse=ast.BoolOp(ast.Or(), [false, _const(False)]),
+        )
+        return ast.copy_location(recorded, node)
+
+
+def _push(entry: int) -> ast.Call:
+    """`_assay_stack[-1].append(entry)`"""
+    top = ast.Subscript(value=_name("_assay_stack"), slice=_const(-1), ctx=ast.Load())
+    method = ast.Attribute(value=top, attr="append", ctx=ast.Load())
+    return ast.Call(func=method, args=[_const(entry)], keywords=[])
+
+
+def _always_bool(node: ast.expr) -> bool:
+    """Operands whose value is always a bool: recording them inline keeps the value."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    return isinstance(node, ast.Compare) and all(
+        isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops
+    )
 
 
 def _shape(node: ast.expr, positions: dict[int, int]) -> Any:
@@ -571,7 +631,25 @@ def _instrument_function(owner: _Module, info: FunctionInfo) -> None:
     rewriter = _Instrumenter(owner, info)
     params = recorded_params(info)
     entry = rewriter.site(CALL, node, params=params)
-    record = _call("_assay_p", rewriter.number(entry), *(_name(p) for p in params))
+    # _assay_p((site, code(a), ...), a, ...): a parameter's code comes from a C-level dict
+    # lookup by type when its value does not matter (None, other objects), else from
+    # _assay_code; `_assay_type` because a parameter may well be called `type`.
+    codes = [
+        ast.BoolOp(
+            ast.Or(),
+            [
+                ast.Call(
+                    func=ast.Attribute(value=_name("_assay_codes"), attr="get", ctx=ast.Load()),
+                    args=[_call("_assay_type", _name(p))],
+                    keywords=[],
+                ),
+                _call("_assay_code", _name(p)),
+            ],
+        )
+        for p in params
+    ]
+    key = ast.Tuple(elts=[rewriter.number(entry), *codes], ctx=ast.Load())
+    record = _call("_assay_p", key, *(_name(p) for p in params))
     body = node.body
     has_doc = (
         body
