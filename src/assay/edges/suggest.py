@@ -100,6 +100,12 @@ class Value:
 Requirement = Truth | Equal | Value
 
 
+def _names(requirement: Requirement) -> set[str]:
+    if isinstance(requirement, Value):
+        return {requirement.param}
+    return {n.id for n in ast.walk(requirement.node) if isinstance(n, ast.Name)}
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -129,7 +135,12 @@ class Suggester:
         return f"{self.call_name}({', '.join(parts)})"
 
     def derive(self, requirements: list[Requirement]) -> Suggestion | None:
-        best: tuple[int, str, dict[str, Any], dict[str, Any]] | None = None
+        """The observed call needing the fewest changes; among equals, the one that
+        changes only what the last requirement (the obligation itself) is about."""
+        if not requirements:
+            return None
+        target = _names(requirements[-1])
+        best: tuple[int, int, str, dict[str, Any], dict[str, Any]] | None = None
         for sample in self.samples:
             env = dict(sample)
             changes: dict[str, Any] = {}
@@ -145,12 +156,13 @@ class Suggester:
                 changed = {p: v for p, v in changes.items() if not _same(sample[p], v)}
                 if not changed:
                     continue  # the sample already meets it on paper: the path is not modelled
-                key = (len(changed), self.render(env), env, sample)
-                if best is None or key[:2] < best[:2]:
+                elsewhere = 0 if set(changed) <= target else 1
+                key = (len(changed), elsewhere, self.render(env), env, sample)
+                if best is None or key[:3] < best[:3]:
                     best = key
         if best is None:
             return None
-        _, call, env, sample = best
+        _, _, call, env, sample = best
         return Suggestion(
             call=call,
             args={p: literal(env[p]) for p in self.params},
