@@ -130,10 +130,22 @@ class ModuleSource:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = text.splitlines()
+        self.raw = [line.encode("utf-8") for line in self.lines]  # ast columns are bytes
+
+    def segment(self, node: Any) -> str:
+        """The node's source (ast.get_source_segment re-splits the file at every call)."""
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        start, end = node.col_offset, node.end_col_offset
+        if first >= len(self.raw) or last >= len(self.raw) or end is None:
+            return ""
+        if first == last:
+            parts = [self.raw[first][start:end]]
+        else:
+            parts = [self.raw[first][start:], *self.raw[first + 1 : last], self.raw[last][:end]]
+        return "\n".join(p.decode("utf-8", "replace") for p in parts)
 
     def excerpt(self, node: ast.AST, limit: int = 80) -> str:
-        segment = ast.get_source_segment(self.text, node) or ""
-        flat = " ".join(segment.split())
+        flat = " ".join(self.segment(node).split())
         return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
     def column(self, line: int, col_offset: int) -> int:
