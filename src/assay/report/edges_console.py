@@ -63,7 +63,8 @@ def summary(report: EdgesReport, console: Console | None = None) -> None:
         console.print(table)
     missing = [(f, o) for f in report.functions for o in f.obligations if not o.met]
     for f, o in missing[:SHOW_MISSING]:
-        console.print(f"[red]✗[/red] {escape(f.qualname)}: {escape(o.text)}")
+        hint = f" — e.g. {o.suggestion.call}" if o.suggestion is not None else ""
+        console.print(f"[red]✗[/red] {escape(f.qualname)}: {escape(o.text + hint)}")
     if len(missing) > SHOW_MISSING:
         console.print(f"... {len(missing) - SHOW_MISSING} more in the reports (--markdown, --json)")
     for test in report.failed_tests:
