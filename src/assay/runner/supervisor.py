@@ -58,6 +58,10 @@ class RunRequest:
     collect_timeout: float = 300.0
     dependencies: list[str] = field(default_factory=list)
     coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
+    # Extra folders for the workers' PYTHONPATH (more injected plugins, named with `-p`
+    # in pytest_args) and extra environment variables (their settings).
+    inject_paths: list[Path] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,8 +169,15 @@ class Supervisor:
             settings["coverage"] = {**self.request.coverage, "data_file": data_file}
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
+            p
+            for p in (
+                str(INJECT_DIR),
+                *map(str, self.request.inject_paths),
+                env.get("PYTHONPATH", ""),
+            )
+            if p
         )
+        env.update(self.request.env)
         env["ASSAY_WORKER"] = json.dumps(settings)
         # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
         # module's cache, stdlib included, and make each run recompile everything.)

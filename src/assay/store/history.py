@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from assay.model import BaselineReport, to_dict
+from assay.model import BaselineReport, EdgesReport, to_dict
 
 SCHEMA_VERSION = 1
 
@@ -182,3 +182,27 @@ def line_tests(conn: sqlite3.Connection, run_id: str, paths: Iterable[str]) -> L
             for line in json.loads(ran):
                 by_line.setdefault(line, set()).add(nodeid)
     return result
+
+
+def record_edges(
+    conn: sqlite3.Connection, run_id: str, report: EdgesReport, head_sha: str | None
+) -> None:
+    """An `assay edges` run: the whole report, and its tests' outcomes."""
+    with conn:
+        conn.execute(
+            "insert into runs values (?, 'edges', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                report.started_at,
+                report.duration_s,
+                report.project.root,
+                head_sha,
+                report.exit_code,
+                json.dumps(to_dict(report.counts)),
+                json.dumps(to_dict(report)),
+            ),
+        )
+        conn.executemany(
+            "insert into tests values (?, ?, ?, ?, ?)",
+            ((run_id, t.nodeid, t.outcome, t.duration_s, None) for t in report.tests),
+        )

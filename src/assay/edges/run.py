@@ -1,0 +1,292 @@
+"""`assay edges`: from a project and a selection of functions to an `EdgesReport`.
+
+discover -> select the functions (select.py) -> enumerate their sites (assay_edges_ast)
+-> run the suite in supervised workers with the recorder plugin (`-p assay_edges`),
+which rewrites the selected functions as their modules are imported -> merge what the
+workers saw (observations.py) -> obligations and sentences (obligations.py) -> coverage
+per function, module and in total.
+
+`measure_edges` is the entry point for other stages (the verify gate): it takes
+(file, qualname) pairs and returns the same report `assay edges` writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assay import __version__, state
+from assay.baseline import BaselineOptions, _head_sha, _plain_command, effective_config
+from assay.config import Config, load_config
+from assay.discover import Project, find_project, find_python
+from assay.edges.coverage import coverage
+from assay.edges.inject import assay_edges_ast as sites_ast
+from assay.edges.obligations import index_calls, module_functions
+from assay.edges.observations import Observations, load
+from assay.edges.select import (
+    Selected,
+    Target,
+    module_name,
+    select_all,
+    select_named,
+    select_since,
+)
+from assay.errors import InputError
+from assay.model import (
+    BAD_OUTCOMES,
+    Counts,
+    EdgeFunction,
+    EdgeModule,
+    EdgeSelection,
+    EdgesReport,
+    FailedTest,
+    ProjectInfo,
+    RunInfo,
+)
+from assay.runner.results import ResultCollector
+from assay.runner.supervisor import Event, RunRequest, run_suite
+
+INJECT_DIR = Path(__file__).parent / "inject"
+
+
+@dataclass
+class EdgesOptions:
+    path: Path
+    functions: list[str] = field(default_factory=list)  # module[:qualname] specs
+    since: str | None = None
+    python: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    state_dir: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def run_edges(
+    options: EdgesOptions, on_event: Callable[[Event], None] | None = None
+) -> EdgesReport:
+    project = find_project(options.path)
+    if options.functions and options.since:
+        raise InputError("--functions and --since select differently: give one of them")
+    if options.since:
+        selected = select_since(project, options.since)
+    elif options.functions:
+        selected = select_named(project, options.functions)
+    else:
+        selected = select_all(project)
+    return _measure(project, options, selected, on_event)
+
+
+def measure_edges(
+    path: Path,
+    functions: list[tuple[str, str]],
+    *,
+    python: str | None = None,
+    workers: int | None = None,
+    timeout: float | None = None,
+    state_dir: Path | None = None,
+    pytest_args: list[str] | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> EdgesReport:
+    """Edge-case coverage of the given functions: (file, qualname) pairs, the file
+    relative to the project root or absolute. What `assay edges --functions` runs."""
+    project = find_project(path)
+    grouped: dict[str, list[str]] = {}
+    for file, qualname in functions:
+        resolved = (project.root / file).resolve()
+        if not resolved.is_relative_to(project.root):
+            raise InputError(f"{file}: outside the project {project.root}")
+        grouped.setdefault(resolved.relative_to(project.root).as_posix(), []).append(qualname)
+    selected = Selected(
+        "functions",
+        [Target(f, module_name(f), sorted(set(q))) for f, q in sorted(grouped.items())],
+    )
+    options = EdgesOptions(
+        path,
+        [f"{f}:{q}" for f, q in functions],
+        None,
+        python,
+        workers,
+        timeout,
+        state_dir,
+        list(pytest_args or []),
+    )
+    return _measure(project, options, selected, on_event)
+
+
+@dataclass
+class _Prepared:
+    target: Target
+    text: str
+    instrumented: sites_ast.Instrumented
+
+
+def _prepare(project: Project, selected: Selected) -> tuple[list[_Prepared], list[str]]:
+    """Enumerate each target module's sites exactly as the workers will."""
+    prepared: list[_Prepared] = []
+    excluded: list[str] = []
+    for index, target in enumerate(selected.targets):
+        path = project.root / target.file
+        try:
+            raw = path.read_bytes()
+            instrumented = sites_ast.instrument(raw, str(path), target.functions, index)
+        except SyntaxError as exc:
+            raise InputError(f"{target.file}:{exc.lineno}: syntax error: {exc.msg}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {target.file}: {exc.strerror}") from None
+        text = raw.decode("utf-8", "replace")
+        for qualname, why in instrumented.skipped.items():
+            excluded.append(f"{target.module}:{qualname}: {why}")
+        prepared.append(_Prepared(target, text, instrumented))
+    return prepared, excluded
+
+
+def _config(options: EdgesOptions, project: Project) -> Config:
+    base = BaselineOptions(
+        path=options.path,
+        python=options.python,
+        workers=options.workers,
+        timeout=options.timeout,
+        coverage=False,
+        contexts=False,
+        state_dir=options.state_dir,
+        pytest_args=options.pytest_args,
+    )
+    return effective_config(base, load_config(project.pyproject))
+
+
+def _measure(
+    project: Project,
+    options: EdgesOptions,
+    selected: Selected,
+    on_event: Callable[[Event], None] | None,
+) -> EdgesReport:
+    config = _config(options, project)
+    python = find_python(project.root, config.python)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    prepared, excluded = _prepare(project, selected)
+    started_at = datetime.now(UTC)
+    run_dir = state.prepare(state_dir, started_at)
+    collector = ResultCollector()
+    warnings = list(selected.warnings)
+    outcome_warnings: list[str] = []
+    restarts = 0
+    t0 = time.monotonic()
+    observed = Observations()
+    selected_count = sum(len(p.instrumented.functions) for p in prepared)
+    if selected_count:
+        out = run_dir / "edges"
+        out.mkdir()
+        settings = {
+            "out": str(out),
+            "modules": [
+                {"file": str(project.root / p.target.file), "functions": p.target.functions}
+                for p in prepared
+            ],
+        }
+        request = RunRequest(
+            root=project.root,
+            python=python,
+            run_dir=run_dir,
+            pytest_args=["-p", "assay_edges", *config.pytest_args],
+            workers=config.workers,
+            timeout=config.timeout,
+            dependencies=project.dependencies,
+            inject_paths=[INJECT_DIR],
+            env={"ASSAY_EDGES": json.dumps(settings)},
+        )
+
+        def consume(event: Event) -> None:
+            collector(event)
+            if on_event is not None:
+                on_event(event)
+
+        outcome = run_suite(request, consume)
+        outcome_warnings = outcome.warnings
+        restarts = outcome.worker_restarts
+        observed = load(out)
+        warnings += observed.warnings
+    else:
+        warnings.append("no functions selected: nothing was run")
+    duration = time.monotonic() - t0
+    calls = index_calls(observed)
+    functions: list[EdgeFunction] = []
+    modules: list[EdgeModule] = []
+    for index, item in enumerate(prepared):
+        fingerprints = observed.fingerprints.get(index, set())
+        if fingerprints - {item.instrumented.fingerprint()}:
+            warnings.append(
+                f"{item.target.file}: the workers' interpreter instrumented it differently "
+                "(another Python version?): its figures are not reliable"
+            )
+        found = module_functions(
+            item.target.module,
+            item.target.file,
+            item.text,
+            item.instrumented,
+            index << sites_ast.MODULE_SHIFT,
+            observed,
+            calls,
+        )
+        functions += found
+        if found:
+            modules.append(
+                EdgeModule(
+                    file=item.target.file,
+                    module=item.target.module,
+                    functions=len(found),
+                    coverage=coverage(o for f in found for o in f.obligations),
+                )
+            )
+    tests, counts, _ = collector.results({})
+    if not selected_count:
+        counts = Counts()
+    for error in collector.collection_errors:
+        warnings.append(f"{error.path} could not be collected: {error.message}")
+    report = EdgesReport(
+        project=ProjectInfo(
+            root=str(project.root),
+            name=project.name,
+            test_paths=project.test_paths,
+            source_packages=project.source_packages,
+            python=python,
+        ),
+        selection=EdgeSelection(
+            mode=selected.mode,
+            since=options.since,
+            base=selected.base,
+            requested=list(options.functions),
+            excluded=excluded,
+        ),
+        run=RunInfo(
+            workers=config.workers,
+            timeout_s=config.timeout,
+            pytest_args=config.pytest_args,
+            command=_plain_command(project.root, python, config.pytest_args),
+            worker_restarts=restarts,
+            warnings=outcome_warnings,
+        ),
+        counts=counts,
+        failed_tests=[
+            FailedTest(t.nodeid, t.outcome, t.message) for t in tests if t.outcome in BAD_OUTCOMES
+        ],
+        functions=functions,
+        modules=modules,
+        totals=coverage(o for f in functions for o in f.obligations),
+        started_at=started_at.isoformat(timespec="seconds"),
+        duration_s=round(duration, 3),
+        assay_version=__version__,
+        exit_code=0,
+        warnings=warnings,
+        run_id=run_dir.name,
+        tests=tests,
+    )
+    from assay.store import history
+
+    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+        history.record_edges(store, report.run_id, report, _head_sha(project.root))
+    return report
