@@ -48,6 +48,7 @@ from assay.mutation.execute import (
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
+from assay.mutation.sources import TestDigests, source_files
 from assay.runner.supervisor import Event
 from assay.store import history
 from assay.store import mutants as mutant_store
@@ -67,100 +68,6 @@ class MutateOptions:
     pytest_args: list[str] = field(default_factory=list)
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
-
-
-def source_files(project: Project, only: list[Path]) -> list[Path]:
-    """The project's source modules (tests and conftests excluded), or the ones asked for."""
-    root = project.root
-    if only:
-        files = []
-        for path in only:
-            full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-            if not full.exists():
-                full = (root / path).resolve()
-            if not full.exists():
-                raise InputError(f"--paths: {path} does not exist")
-            if full.is_dir():
-                files.extend(sorted(full.rglob("*.py")))
-            elif full.suffix == ".py":
-                files.append(full)
-            else:
-                raise InputError(f"--paths: {path} is not a Python file or directory")
-        return [f for f in files if f.is_relative_to(root)]
-    files = []
-    test_dirs = [(root / t).resolve() for t in project.test_paths if t != "."]
-    for entry in project.source_packages:
-        full = root / entry
-        candidates = [full] if full.suffix == ".py" else sorted(full.rglob("*.py"))
-        # A test path that contains the package (testpaths = ["src"] for doctests) is not
-        # a reason to skip the package: its test files are still recognised by name.
-        skip = [t for t in test_dirs if not full.is_relative_to(t)]
-        for path in candidates:
-            if any(path.is_relative_to(t) for t in skip):
-                continue
-            if _is_test_file(path.relative_to(root)):
-                continue
-            files.append(path)
-    return files
-
-
-def _is_test_file(rel: Path) -> bool:
-    name = rel.name
-    return (
-        name == "conftest.py"
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or any(part in ("tests", "test", "testing") for part in rel.parts[:-1])
-    )
-
-
-_SKIP_DIRS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
-
-
-def _conftests(root: Path) -> list[str]:
-    """Every conftest.py of the project, relative; hidden folders and environments skipped."""
-    found = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and not (Path(folder) / d / "pyvenv.cfg").exists()
-        ]
-        if "conftest.py" in names:
-            found.append(os.path.relpath(os.path.join(folder, "conftest.py"), root))
-    return found
-
-
-class _TestDigests:
-    """Hashes of test source for the verdict cache: a mutant's verdict is reused only
-    while the files of the tests that reach it (and every conftest) are unchanged."""
-
-    def __init__(self, root: Path, files: dict[str, str]) -> None:
-        self.root = root
-        self.file_of = files  # nodeid -> file
-        self.digests: dict[str, str] = {}
-        conftests = sorted(_conftests(root))
-        self.base = hashlib.sha1(
-            "".join(self.file_digest(p) for p in conftests).encode()
-        ).hexdigest()
-
-    def file_digest(self, path: str) -> str:
-        if path not in self.digests:
-            try:
-                data = (self.root / path).read_bytes()
-            except OSError:
-                data = b""
-            self.digests[path] = hashlib.sha1(data).hexdigest()
-        return self.digests[path]
-
-    def of(self, nodeids: list[str]) -> str:
-        h = hashlib.sha1(self.base.encode())
-        for nodeid in sorted(nodeids):
-            h.update(nodeid.encode())
-            h.update(self.file_digest(self.file_of.get(nodeid, nodeid.split("::")[0])).encode())
-        return h.hexdigest()
 
 
 def _executed_lines(report: BaselineReport) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
@@ -190,7 +97,7 @@ def _rank(duration: float) -> int:
     return max(0, math.ceil(math.log10(max(duration, 0.1) / 0.1)))
 
 
-class _Run:
+class Verdicts:
     """One mutate run's mutable state: the planned mutants and their verdicts so far."""
 
     def __init__(self, store: Any, workers: int, on_event: Callable[[Event], None] | None) -> None:
@@ -206,7 +113,7 @@ class _Run:
         # in a fresh process, where objects built at import are built by the mutant too.
         self.at_import: set[str] = set()
 
-    def verdict(self, result: dict[str, Any], clean: dict[str, float]) -> Planned | None:
+    def verdict(self, result: dict[str, Any]) -> Planned | None:
         """Apply one result; an unsupported or broken fork result is returned for the
         import path instead."""
         planned = self.by_id[result["id"]]
@@ -258,7 +165,7 @@ def run_mutate(
     t_start = time.monotonic()
     started_at = datetime.now(UTC)
     project = find_project(options.path)
-    config = _config(options, project)
+    config = mutate_config(options, project)
     python = find_python(project.root, config.python)
     state_dir = (options.state_dir or project.root / ".assay").resolve()
     files = source_files(project, options.paths)
@@ -323,8 +230,8 @@ def run_mutate(
                 "any mutant (is the package importable from the tests?)"
             )
         file_of = {t.nodeid: t.nodeid.split("::")[0] for t in clean.tests}
-        digests = _TestDigests(project.root, file_of)
-        run = _Run(store, config.workers, on_event)
+        digests = TestDigests(project.root, file_of)
+        run = Verdicts(store, config.workers, on_event)
         position = {nodeid: i for i, nodeid in enumerate(order)}
         covering: dict[str, list[str]] = {}
         for p in planned:
@@ -399,7 +306,7 @@ def run_mutate(
             )
 
             def on_result(result: dict[str, Any]) -> None:
-                back = run.verdict(result, durations)
+                back = run.verdict(result)
                 if back is not None:
                     to_import.append(back)
 
@@ -408,7 +315,7 @@ def run_mutate(
             warnings.extend(outcome.warnings)
         usable = [t for t in order if t not in server_excluded]
         if to_import:
-            _run_import_path(
+            run_import_path(
                 harness, to_import, usable, line_tests, config, run, durations, warnings
             )
         t_done = time.monotonic()
@@ -462,13 +369,13 @@ def run_mutate(
     return report
 
 
-def _run_import_path(
+def run_import_path(
     harness: Harness,
     planned: list[Planned],
     usable: list[str],
     line_tests: dict[str, dict[int, set[str]]],
     config: Config,
-    run: _Run,
+    run: Verdicts,
     durations: dict[str, float],
     warnings: list[str],
 ) -> None:
@@ -495,10 +402,12 @@ def _run_import_path(
     if base_time is None:
         for p in planned:
             run.verdict(
-                {"id": p.mutant.id, "status": "error",
-                 "reason": "the unmutated suite does not pass in a fresh pytest process"},
-                durations,
-            )  # fmt: skip
+                {
+                    "id": p.mutant.id,
+                    "status": "error",
+                    "reason": "the unmutated suite does not pass in a fresh pytest process",
+                }
+            )
         return
     jobs = []
     for p in planned:
@@ -515,12 +424,12 @@ def _run_import_path(
             result.setdefault("tests_run", upto)
         elif result["status"] == "survived":
             result.setdefault("tests_run", len(job_tests))
-        run.verdict(result, durations)
+        run.verdict(result)
 
     run_imports(harness, jobs, config.workers, budget, on_result)
 
 
-def _config(options: MutateOptions, project: Project) -> Config:
+def mutate_config(options: MutateOptions, project: Project) -> Config:
     return effective_config(
         BaselineOptions(
             options.path, options.python, options.workers, options.timeout, True, True,

@@ -16,7 +16,7 @@ from assay.discover import find_project, find_python
 from assay.errors import InputError
 from assay.mutation.execute import ForkJob, ForkPlan, Harness, run_fork_server
 from assay.mutation.generate import Planned, future_features, plan
-from assay.mutation.run import MutateOptions, _config, _Run, _run_import_path
+from assay.mutation.run import MutateOptions, Verdicts, mutate_config, run_import_path
 from assay.mutation.source import SourceFile
 from assay.store import history
 from assay.store import mutants as mutant_store
@@ -59,7 +59,7 @@ def show(options: MutateOptions, mutant_id: str) -> str:
 
 def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
     project, run_id, data = _stored(options, mutant_id)
-    config = _config(options, project)
+    config = mutate_config(options, project)
     python = find_python(project.root, config.python)
     path = project.root / data["file"]
     try:
@@ -99,7 +99,7 @@ def _execute(
     state_dir = (options.state_dir or root / ".assay").resolve()
     run_dir = state.prepare(state_dir, datetime.now(UTC))
     harness = Harness(root, python, config.pytest_args, run_dir)
-    run = _Run(None, config.workers, None)
+    run = Verdicts(None, config.workers, None)
     run.by_id[planned.mutant.id] = planned
     durations = dict.fromkeys(tests, config.timeout / 10)  # only bounds the timing run
     to_import = [planned] if path == "import" else []
@@ -120,10 +120,10 @@ def _execute(
         )  # fmt: skip
 
         def on_result(result: dict[str, Any]) -> None:
-            back = run.verdict(result, durations)
+            back = run.verdict(result)
             if back is not None:
                 to_import.append(back)
 
         run_fork_server(harness, fork_plan, on_result)
     if to_import:
-        _run_import_path(harness, to_import, tests, {}, config, run, durations, [])
+        run_import_path(harness, to_import, tests, {}, config, run, durations, [])
