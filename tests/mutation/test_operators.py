@@ -169,3 +169,14 @@ def test_module_level_mutants_take_the_import_path(tmp_path: Path) -> None:
     assert paths["10"] == "import"
     assert paths["<"] == "fork"
     assert paths["2"] == "fork"  # a literal default is set on the live function
+
+
+def test_data_tables_at_module_level_are_not_mutated(tmp_path: Path) -> None:
+    items = planned(
+        'KEYWORDS = {"ABORT": 1, "ALL": 2}\nORDER = ["a", "b"]\n\n\n'
+        'def f():\n    return {"x": 1}\n',
+        tmp_path,
+    )
+    assert {(p.mutant.line, p.mutant.original) for p in items if p.mutant.operator == "constant"} == {
+        (6, '"x"'), (6, "1")
+    }  # fmt: skip

@@ -6,7 +6,8 @@ text between the operands, so the edit replaces only that token and the diff is 
 
 Not mutated: docstrings, annotations, decorators, `__repr__`, logging calls, `if
 TYPE_CHECKING:` blocks, dunder assignments at module or class level (`__all__`,
-`__version__`), and lines marked `# pragma: no mutate`.
+`__version__`), container literals at module or class level (data tables), and lines
+marked `# pragma: no mutate`.
 """
 
 from __future__ import annotations
@@ -282,6 +283,16 @@ class _Finder(ast.NodeVisitor):
                 self.parents.pop()
             return
         self.generic_visit(node)
+
+    def visit_List(self, node: ast.List | ast.Tuple | ast.Set | ast.Dict) -> None:
+        """Container literals at module or class level are data tables (sqlparse's keyword
+        dict has over 900 entries): each element would cost a fresh process running the
+        whole suite to learn that a table entry was changed. Inside functions they are
+        mutated like any expression."""
+        if self.scope:
+            self.generic_visit(node)
+
+    visit_Tuple = visit_Set = visit_Dict = visit_List  # type: ignore[assignment]
 
     def visit_Import(self, node: ast.Import) -> None:
         return
