@@ -177,6 +177,7 @@ def test_data_tables_at_module_level_are_not_mutated(tmp_path: Path) -> None:
         'def f():\n    return {"x": 1}\n',
         tmp_path,
     )
-    assert {(p.mutant.line, p.mutant.original) for p in items if p.mutant.operator == "constant"} == {
-        (6, '"x"'), (6, "1")
-    }  # fmt: skip
+    constants = {
+        (p.mutant.line, p.mutant.original) for p in items if p.mutant.operator == "constant"
+    }
+    assert constants == {(6, '"x"'), (6, "1")}

@@ -292,7 +292,7 @@ class _Finder(ast.NodeVisitor):
         if self.scope:
             self.generic_visit(node)
 
-    visit_Tuple = visit_Set = visit_Dict = visit_List  # type: ignore[assignment]
+    visit_Tuple = visit_Set = visit_Dict = visit_List
 
     def visit_Import(self, node: ast.Import) -> None:
         return
