@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from assay.model import BaselineReport, InspectReport, to_dict
+from assay.model import BaselineReport, FlakyReport, InspectReport, to_dict
 
 
-def render(report: BaselineReport | InspectReport) -> str:
+def render(report: BaselineReport | InspectReport | FlakyReport) -> str:
     """Top-level keys indented, then one test (or category, file, module) per line.
 
     One object per line keeps a 10,000-test report greppable and diffable, and lets the C
