@@ -102,6 +102,7 @@ class Executor:
         if self.on_event is not None:
             self.on_event({"e": "batch", "label": label, "lanes": len(specs)})
         collectors = [ResultCollector() for _ in specs]
+        finished: list[set[str]] = [set() for _ in specs]
 
         def consume(event: Event) -> None:
             lane = event.get("lane")
@@ -112,6 +113,8 @@ class Executor:
                 results[lane].order = event["order"]
             elif kind == "start":
                 results[lane].ran.append((event["nodeid"], event["worker"]))
+            elif kind in ("finish", "killed"):
+                finished[lane].add(event["nodeid"])
             elif kind == "collected":
                 results[lane].collected = [item["nodeid"] for item in event["items"]]
             collectors[lane](event)
@@ -133,7 +136,8 @@ class Executor:
         self.warnings.extend(w for w in outcome.warnings if w not in self.warnings)
         for i, result in enumerate(results):
             tests, _, _ = collectors[i].results({})
-            result.results = {t.nodeid: t for t in tests}
+            # A test the stop interrupted has reports (its setup) but no end: not a result.
+            result.results = {t.nodeid: t for t in tests if t.nodeid in finished[i]}
             result.collection_errors = collectors[i].collection_errors
             result.complete = i not in outcome.unfinished_lanes
             result.seconds = outcome.lane_seconds.get(i)

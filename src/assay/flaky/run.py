@@ -125,9 +125,10 @@ def run_flaky(
     # 4. The report.
     verdicts = [c.verdict for c in conclusions.values() if c.verdict is not None]
     failing = sorted(n for n, c in conclusions.items() if c.failing)
-    unclassified = sorted(
-        [n for n, c in conclusions.items() if c.unclassified and n not in failing] + cut_short
-    )
+    # Unclassified counts as flaky only when the outcome really differed across runs: a
+    # test that failed in every run and was not run alone is not known to be flaky.
+    undecided = [n for n, c in conclusions.items() if c.unclassified and not c.failing]
+    unclassified = sorted(n for n in [*undecided, *cut_short] if _flipped(observations[n]))
     details = _run_details(runs, seeds)
     complete = [r for r in runs if r.complete]
     consistent = sum(
@@ -137,7 +138,7 @@ def run_flaky(
     )
     suite_s = runs[0].seconds or 0.0
     duration = time.monotonic() - t0
-    not_done = _not_done(details, cut_short, conclusions)
+    not_done = _not_done(details, cut_short, conclusions, observations)
     report = FlakyReport(
         project=ProjectInfo(
             root=str(project.root),
@@ -254,7 +255,10 @@ def _run_details(runs: list[LaneResult], seeds: list[int]) -> list[FlakyRun]:
 
 
 def _not_done(
-    details: list[FlakyRun], cut_short: list[str], conclusions: dict[str, Conclusion]
+    details: list[FlakyRun],
+    cut_short: list[str],
+    conclusions: dict[str, Conclusion],
+    observations: dict[str, list[Observation]],
 ) -> list[str]:
     notes = []
     for run in details:
@@ -265,11 +269,26 @@ def _not_done(
                 else f"run {run.index}: not run"
             )
     for nodeid in cut_short:
-        notes.append(f"{nodeid}: its outcome differed across runs; not classified")
+        seen = observations[nodeid]
+        failed = sum(o.bad for o in seen)
+        if _flipped(seen):
+            notes.append(
+                f"{nodeid}: failed in {failed} of {len(seen)} runs; not classified "
+                "(the budget ran out)"
+            )
+        else:
+            notes.append(
+                f"{nodeid}: failed in all {len(seen)} runs it ran in; not run alone "
+                "(the budget ran out)"
+            )
     for nodeid, conclusion in sorted(conclusions.items()):
         if conclusion.unclassified and not conclusion.failing:
             notes.append(f"{nodeid}: not classified: {conclusion.unclassified}")
     return notes
+
+
+def _flipped(seen: list[Observation]) -> bool:
+    return len({o.bad for o in seen}) > 1
 
 
 def _per_test(observations: dict[str, list[Observation]]) -> dict[str, tuple[int, int]]:
