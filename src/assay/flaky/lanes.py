@@ -40,6 +40,7 @@ class LaneResult:
     complete: bool = False
     seconds: float | None = None
     failure: str = ""  # why no worker could run it, when none could
+    _position: dict[str, int] = field(default_factory=dict, repr=False)
 
     def bad(self, nodeid: str) -> bool | None:
         """Did the test fail (error, timeout, crash, a failed subtest)? None: it did not run."""
@@ -50,10 +51,13 @@ class LaneResult:
 
     def prefix(self, nodeid: str) -> list[str]:
         """The tests that ran before it in the same process (a replaced worker starts afresh)."""
-        for i, (name, worker) in enumerate(self.ran):
-            if name == nodeid:
-                return [n for n, w in self.ran[:i] if w == worker]
-        return []
+        if len(self._position) != len(self.ran):
+            self._position = {name: i for i, (name, _) in enumerate(self.ran)}
+        i = self._position.get(nodeid)
+        if i is None:
+            return []
+        worker = self.ran[i][1]
+        return [n for n, w in self.ran[:i] if w == worker]
 
 
 def is_bad(result: TestResult) -> bool:

@@ -190,20 +190,22 @@ def _shuffle(seed: int, run: int) -> Callable[[list[str]], list[str]]:
 
 
 def _observations(runs: list[LaneResult], selected: list[str]) -> dict[str, list[Observation]]:
-    """Each test in each run it ran in (a run stopped by the budget counts for what ran)."""
+    """Each test in each run it ran in (a run stopped by the budget counts for what ran).
+
+    What ran before a test is only listed for tests that failed somewhere (the suspects):
+    for every test of a 5,000-test suite it would be millions of entries per run.
+    """
     seen: dict[str, list[Observation]] = {nodeid: [] for nodeid in selected}
     for index, run in enumerate(runs, start=1):
         for nodeid, result in run.results.items():
             if nodeid in seen:
                 seen[nodeid].append(
-                    Observation(
-                        run=index,
-                        seed=run.spec.seed,
-                        bad=is_bad(result),
-                        message=result.message,
-                        prefix=run.prefix(nodeid),
-                    )
+                    Observation(index, run.spec.seed, is_bad(result), result.message, [])
                 )
+    for nodeid, observations in seen.items():
+        if any(o.bad for o in observations):
+            for o in observations:
+                o.prefix = runs[o.run - 1].prefix(nodeid)
     return seen
 
 
