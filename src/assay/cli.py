@@ -299,6 +299,73 @@ def edges(
     return report.exit_code
 
 
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--runs",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Suite runs: the first in pytest's order, the others shuffled.",
+)
+@click.option("--seed", type=int, help="Seed of the orders and of random (default: a new one).")
+@click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
+@click.option("--python", help="Interpreter of the project's environment (as for baseline).")
+@click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
+@_outputs("assay.flaky/1")
+@click.option(
+    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
+)
+def flaky(
+    path: Path,
+    runs: int,
+    seed: int | None,
+    budget: str | None,
+    python: str | None,
+    workers: int | None,
+    timeout: float | None,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+    pytest_args: str,
+) -> int:
+    """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
+    shuffles across modules), suspects run alone, polluters are found by bisection.
+
+    Exit code 0 when no flaky test was found, 1 when one was (or a test flipped and the
+    budget ran out before it was classified), 2 on bad input. Tests that fail in every run
+    and alone are failures, listed but not flaky.
+    """
+    from assay.flaky import FlakyOptions, run_flaky
+    from assay.flaky.budget import parse_duration
+    from assay.report import flaky_console, flaky_markdown, json_report
+
+    try:
+        extra = shlex.split(pytest_args)
+    except ValueError as exc:
+        raise InputError(f"--pytest-args: {exc}") from None
+    options = FlakyOptions(
+        path,
+        runs=runs,
+        seed=seed,
+        budget_s=parse_duration(budget) if budget is not None else None,
+        python=python,
+        workers=workers,
+        timeout=timeout,
+        state_dir=state_dir,
+        pytest_args=extra,
+    )
+    with flaky_console.progress() as on_event:
+        report = run_flaky(options, on_event)
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, flaky_markdown.render(report))
+    flaky_console.summary(report)
+    return report.exit_code
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

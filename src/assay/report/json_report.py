@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 
-from assay.model import BaselineReport, EdgesReport, InspectReport, MutateReport, to_dict
+from assay.model import (
+    BaselineReport,
+    EdgesReport,
+    FlakyReport,
+    InspectReport,
+    MutateReport,
+    to_dict,
+)
 
 
-def render(report: BaselineReport | InspectReport | MutateReport | EdgesReport) -> str:
+def render(
+    report: BaselineReport | InspectReport | MutateReport | EdgesReport | FlakyReport,
+) -> str:
     """Top-level keys indented, then one test (or category, file, module) per line.
 
     One object per line keeps a 10,000-test report greppable and diffable, and lets the C

@@ -11,6 +11,12 @@ the rest.
 
 Events are plain dicts (`{"e": kind, ...}`) passed to `on_event` in the order they happen
 and appended to `events.jsonl` in the run folder, flushed per line.
+
+Lanes (`RunRequest.lanes`, used by `assay flaky`): instead of sharing one queue, each lane
+is a fixed, ordered list of tests run by one fresh worker process, start to end, so that
+what ran before a test in that process is known exactly. Lanes run in parallel, one per
+worker; a worker that dies mid-lane is replaced and the new one goes on with the rest of
+the lane (the events say which worker ran what, so its process history stays exact).
 """
 
 from __future__ import annotations
@@ -48,6 +54,20 @@ Event = dict[str, Any]
 
 
 @dataclass
+class Lane:
+    """Tests one worker process runs in exactly this order (see the module docstring).
+
+    `nodeids` None means every test the worker collected, in the order `order` returns for
+    the collected list (collection's own order without it): a shuffle needs the node ids,
+    and those are only known once a worker has collected.
+    """
+
+    nodeids: list[str] | None = None
+    order: Callable[[list[str]], list[str]] | None = None
+    pytest_args: list[str] | None = None  # instead of RunRequest.pytest_args
+
+
+@dataclass
 class RunRequest:
     root: Path
     python: str
@@ -62,12 +82,20 @@ class RunRequest:
     # in pytest_args) and extra environment variables (their settings).
     inject_paths: list[Path] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    lanes: list[Lane] | None = None  # run these lanes instead of sharing out the collection
+    stop_at: float | None = None  # time.monotonic() at which everything still running stops
 
 
 @dataclass
 class RunOutcome:
     worker_restarts: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Lanes only: wall time of each finished lane (first spawn to last exit), the lanes
+    # not run to their end (stopped, or no worker could collect), and why they could not.
+    lane_seconds: dict[int, float] = field(default_factory=dict)
+    unfinished_lanes: list[int] = field(default_factory=list)
+    lane_failures: dict[int, str] = field(default_factory=dict)
+    stopped: bool = False  # stop_at was reached
 
 
 def worker_command(python: str, pytest_args: list[str]) -> list[str]:
@@ -111,6 +139,9 @@ class _Worker:
         self.finished_tests = 0
         self.killed_by_supervisor = False
         self.dump_requested_at: float | None = None  # when the deadline passed
+        self.lane: int | None = None
+        self.collected_ids: list[str] = []
+        self.aborted = False
 
     def send(self, command: dict[str, Any]) -> None:
         try:
@@ -133,6 +164,12 @@ class Supervisor:
         self.fruitless = 0
         self.startup_failure: str | None = None
         self.aborted = False
+        self.stopped = False
+        # Lanes: those waiting for a worker, and what is left of each one started.
+        self.lanes_waiting: deque[int] = deque(range(len(request.lanes or [])))
+        self.lane_left: dict[int, deque[str]] = {}
+        self.lane_started: dict[int, float] = {}
+        self.lanes_emitted: set[int] = set()
         request.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = (request.run_dir / "events.jsonl").open("wb")
 
@@ -147,7 +184,7 @@ class Supervisor:
 
     # -- workers ------------------------------------------------------------------------
 
-    def spawn(self) -> None:
+    def spawn(self, lane: int | None = None) -> None:
         number = self.spawned
         self.spawned += 1
         events_r, events_w = os.pipe()
@@ -182,10 +219,14 @@ class Supervisor:
         # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
         # module's cache, stdlib included, and make each run recompile everything.)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        pytest_args = self.request.pytest_args
+        if lane is not None and self.request.lanes is not None:
+            pytest_args = self.request.lanes[lane].pytest_args or pytest_args
+            self.lane_started.setdefault(lane, time.monotonic())
         with log_path.open("wb") as log:
             try:
                 proc = subprocess.Popen(
-                    worker_command(self.request.python, self.request.pytest_args),
+                    worker_command(self.request.python, pytest_args),
                     cwd=self.request.root,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -201,6 +242,7 @@ class Supervisor:
         os.close(commands_r)
         os.set_blocking(events_r, False)
         worker = _Worker(number, proc, events_r, os.fdopen(commands_w, "w"), stack_path, log_path)
+        worker.lane = lane
         self.workers[number] = worker
         self.selector.register(events_r, selectors.EVENT_READ, worker)
 
@@ -213,8 +255,11 @@ class Supervisor:
 
     def run(self) -> RunOutcome:
         try:
-            for _ in range(max(1, self.request.workers)):
-                self.spawn()
+            if self.request.lanes is not None:
+                self.spawn_lanes()
+            else:
+                for _ in range(max(1, self.request.workers)):
+                    self.spawn()
             while self.workers:
                 self.step()
         finally:
@@ -222,14 +267,45 @@ class Supervisor:
                 self.kill(worker)
                 worker.proc.wait()
             self.log.close()
+        if self.request.lanes is not None:
+            # A lane that could not start is that lane's failure, not the whole run's:
+            # the caller decides (the first runs of `assay flaky` make it an input error).
+            self.outcome.unfinished_lanes.extend(self.lanes_waiting)
+            self.outcome.unfinished_lanes.sort()
+            if self.known is None and self.startup_failure:
+                self.outcome.warnings.append(self.startup_failure)
+            return self.outcome
         if self.known is None:
             raise InputError(self.startup_failure or "pytest did not collect any tests")
         return self.outcome
 
+    def spawn_lanes(self) -> None:
+        """Start waiting lanes while there are free worker slots."""
+        while (
+            self.lanes_waiting
+            and not self.stopped
+            and len(self.workers) < max(1, self.request.workers)
+        ):
+            self.spawn(self.lanes_waiting.popleft())
+
+    def stop(self) -> None:
+        """stop_at has come: kill everything; what was running is not the tests' fault."""
+        self.stopped = True
+        self.outcome.stopped = True
+        self.queue.clear()
+        self.emit({"e": "stopped", "reason": "stop_at"})
+        for worker in self.workers.values():
+            self.kill(worker)
+
     def step(self) -> None:
         now = time.monotonic()
+        stop_at = self.request.stop_at
+        if stop_at is not None and now >= stop_at and not self.stopped:
+            self.stop()
         dumping = any(w.dump_requested_at is not None for w in self.workers.values())
         deadline = min((self.deadline(w) for w in self.workers.values()), default=now + 1.0)
+        if stop_at is not None and not self.stopped:
+            deadline = min(deadline, stop_at)
         wait = min(max(0.0, deadline - now), DUMP_POLL_S if dumping else 1.0)
         for key, _ in self.selector.select(timeout=wait):
             worker: _Worker = key.data
@@ -280,6 +356,9 @@ class Supervisor:
     def handle(self, worker: _Worker, event: Event, line: bytes | None = None) -> None:
         kind = event["e"]
         event["worker"] = worker.number
+        if worker.lane is not None:
+            event["lane"] = worker.lane
+            line = None  # logged with its lane
         if kind == "collected":
             worker.collected = True
             self.collected(worker, event, line)
@@ -301,12 +380,24 @@ class Supervisor:
         elif kind == "missing":
             _discard(worker.assigned, event["nodeid"])
         elif kind == "abort":
-            self.aborted = True
-            self.queue.clear()
+            if worker.lane is not None:  # ends this lane only
+                worker.aborted = True
+                self.lane_left.get(worker.lane, deque()).clear()
+            else:
+                self.aborted = True
+                self.queue.clear()
         self.emit(event, line)
 
     def collected(self, worker: _Worker, event: Event, line: bytes | None) -> None:
         nodeids = [item["nodeid"] for item in event["items"]]
+        if worker.lane is not None:
+            worker.collected_ids = nodeids
+            if self.known is None:
+                self.known = set(nodeids)
+            if worker.lane not in self.lanes_emitted:  # a replacement's is the same
+                self.lanes_emitted.add(worker.lane)
+                self.emit(event, line)
+            return
         if self.known is None:
             self.known = set(nodeids)
             self.queue.extend(nodeids)
@@ -318,6 +409,9 @@ class Supervisor:
             )
 
     def dispatch(self, worker: _Worker) -> None:
+        if worker.lane is not None:
+            self.dispatch_lane(worker, worker.lane)
+            return
         if not self.queue:
             worker.send({"stop": True})
             return
@@ -328,16 +422,39 @@ class Supervisor:
         worker.assigned.extend(chunk)
         worker.send({"run": chunk})
 
+    def dispatch_lane(self, worker: _Worker, lane: int) -> None:
+        left = self.lane_left.get(lane)
+        if left is None:  # the lane's first worker: fix its order now
+            assert self.request.lanes is not None
+            spec = self.request.lanes[lane]
+            if spec.nodeids is not None:
+                order = list(spec.nodeids)
+            elif spec.order is not None:
+                order = spec.order(list(worker.collected_ids))
+            else:
+                order = list(worker.collected_ids)
+            left = self.lane_left[lane] = deque(order)
+            self.emit({"e": "lane", "lane": lane, "worker": worker.number, "order": order})
+        if not left:
+            worker.send({"stop": True})
+            return
+        chunk = [left.popleft() for _ in range(min(256, len(left)))]
+        worker.assigned.extend(chunk)
+        worker.send({"run": chunk})
+
     def exited(self, worker: _Worker) -> None:
+        if worker.lane is not None:
+            self.exited_lane(worker, worker.lane)
+            return
         self.selector.unregister(worker.events_fd)
         os.close(worker.events_fd)
         worker.commands.close()
         returncode = worker.proc.wait()
         del self.workers[worker.number]
-        if worker.current is not None:
+        if worker.current is not None and not self.stopped:
             self.report_death(worker, returncode)
             _discard(worker.assigned, worker.current)
-        elif returncode not in (0, 1, 5) and worker.collected:
+        elif returncode not in (0, 1, 5) and worker.collected and not self.stopped:
             self.outcome.warnings.append(
                 f"worker {worker.number} ended with {postmortem.describe_exit(returncode)} "
                 "between tests; "
@@ -356,7 +473,7 @@ class Supervisor:
             self.fruitless += 1
         # What it was given but never started goes back to the front of the queue.
         self.queue.extendleft(reversed(worker.assigned))
-        if not self.queue or self.aborted or self.known is None:
+        if not self.queue or self.aborted or self.stopped or self.known is None:
             return
         if self.fruitless >= MAX_FRUITLESS_RESTARTS:
             for nodeid in self.queue:
@@ -366,20 +483,63 @@ class Supervisor:
             self.outcome.worker_restarts += 1
             self.spawn()
 
-    def report_death(self, worker: _Worker, returncode: int) -> None:
-        assert worker.current is not None
-        self.emit(
-            postmortem.death_event(
-                nodeid=worker.current,
-                worker=worker.number,
+    def exited_lane(self, worker: _Worker, lane: int) -> None:
+        """Like `exited`, for a lane: its rest goes on in a new worker, or the next lane starts."""
+        self.selector.unregister(worker.events_fd)
+        os.close(worker.events_fd)
+        worker.commands.close()
+        returncode = worker.proc.wait()
+        del self.workers[worker.number]
+        if self.stopped:
+            self.outcome.unfinished_lanes.append(lane)
+            return
+        if worker.current is not None:
+            self.report_death(worker, returncode)
+            _discard(worker.assigned, worker.current)
+        left = self.lane_left.get(lane)
+        if left is not None and not worker.aborted:
+            left.extendleft(reversed(worker.assigned))
+        if worker.finished_tests == 0:
+            self.fruitless += 1
+        if not worker.collected:
+            failure = postmortem.startup_failure(
                 returncode=returncode,
                 killed_for_time=worker.killed_by_supervisor,
-                duration=time.monotonic() - worker.current_since,
-                timeout=self.request.timeout,
                 files=(worker.stack_path, worker.log_path),
                 root=self.request.root,
+                python=self.request.python,
+                collect_timeout=self.request.collect_timeout,
             )
+            self.startup_failure = self.startup_failure or failure
+            self.outcome.lane_failures[lane] = failure
+            self.outcome.unfinished_lanes.append(lane)
+        elif left and self.fruitless >= MAX_FRUITLESS_RESTARTS:
+            for nodeid in left:
+                self.emit({**postmortem.never_ran_event(nodeid, worker.log_path), "lane": lane})
+            left.clear()
+        elif left:
+            self.outcome.worker_restarts += 1
+            self.spawn(lane)  # the rest of this lane, in a fresh process
+            return
+        if lane not in self.outcome.unfinished_lanes:
+            self.outcome.lane_seconds[lane] = time.monotonic() - self.lane_started[lane]
+        self.spawn_lanes()
+
+    def report_death(self, worker: _Worker, returncode: int) -> None:
+        assert worker.current is not None
+        event = postmortem.death_event(
+            nodeid=worker.current,
+            worker=worker.number,
+            returncode=returncode,
+            killed_for_time=worker.killed_by_supervisor,
+            duration=time.monotonic() - worker.current_since,
+            timeout=self.request.timeout,
+            files=(worker.stack_path, worker.log_path),
+            root=self.request.root,
         )
+        if worker.lane is not None:
+            event["lane"] = worker.lane
+        self.emit(event)
 
 
 def _die_with_parent() -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from assay.model import BaselineReport, EdgesReport, to_dict
+from assay.model import BaselineReport, EdgesReport, FlakyReport, to_dict
 
 SCHEMA_VERSION = 1
 
@@ -206,3 +207,103 @@ def record_edges(
             "insert into tests values (?, ?, ?, ?, ?)",
             ((run_id, t.nodeid, t.outcome, t.duration_s, None) for t in report.tests),
         )
+
+
+# `assay flaky`: every selected test of a flaky run, with its verdict when it has one. The
+# verify gate reads these (`flakiness`) instead of rerunning the suite.
+_FLAKY_DDL = """
+create table if not exists flaky_tests (
+    run_id text not null references runs(id),
+    nodeid text not null,
+    runs integer not null,         -- suite runs it ran in
+    failures integer not null,     -- of those, runs in which it failed
+    kind text,                     -- victim | brittle | non-order-dependent; null: none found
+    related text,                  -- JSON list: polluter(s) or state-setter(s)
+    reproduce text,
+    primary key (run_id, nodeid)
+) without rowid;
+"""
+
+
+@dataclass
+class FlakyRecord:
+    nodeid: str
+    runs: int
+    failures: int
+    kind: str | None  # None: no flakiness found in `runs` runs
+    related: list[str]
+    reproduce: str | None
+
+
+def record_flaky(
+    conn: sqlite3.Connection,
+    report: FlakyReport,
+    head_sha: str | None,
+    per_test: dict[str, tuple[int, int]],
+) -> None:
+    """Store a flaky run: its report in `runs`, and each test's figures in `flaky_tests`."""
+    conn.executescript(_FLAKY_DDL)
+    verdicts = {v.nodeid: v for v in report.flaky}
+    summary = {
+        "tests": report.tests,
+        "runs": report.runs,
+        "flaky": len(report.flaky),
+        "failing": len(report.failing),
+        "unclassified": len(report.unclassified),
+    }
+    with conn:  # one transaction: all of the run or nothing
+        conn.execute(
+            "insert into runs values (?, 'flaky', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.run_id,
+                report.started_at,
+                report.duration_s,
+                report.project.root,
+                head_sha,
+                report.exit_code,
+                json.dumps(summary),
+                json.dumps(to_dict(report)),
+            ),
+        )
+        rows = []
+        for nodeid, (runs, failures) in sorted(per_test.items()):
+            verdict = verdicts.get(nodeid)
+            rows.append(
+                (
+                    report.run_id,
+                    nodeid,
+                    runs,
+                    failures,
+                    verdict.kind if verdict else None,
+                    json.dumps(verdict.related) if verdict else None,
+                    verdict.reproduce if verdict else None,
+                )
+            )
+        conn.executemany("insert into flaky_tests values (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def flakiness(
+    conn: sqlite3.Connection, nodeids: Iterable[str] | None = None
+) -> tuple[str, dict[str, FlakyRecord]] | None:
+    """The latest flaky run's id and its figures per test (only `nodeids` when given).
+
+    None when no flaky run was ever stored. A test absent from the answer was not selected
+    in that run.
+    """
+    conn.executescript(_FLAKY_DDL)
+    row = conn.execute(
+        "select id from runs where kind = 'flaky' order by started_at desc, id desc limit 1"
+    ).fetchone()
+    if row is None:
+        return None
+    wanted = set(nodeids) if nodeids is not None else None
+    records = {}
+    for nodeid, runs, failures, kind, related, reproduce in conn.execute(
+        "select nodeid, runs, failures, kind, related, reproduce from flaky_tests where run_id = ?",
+        (row[0],),
+    ):
+        if wanted is None or nodeid in wanted:
+            records[nodeid] = FlakyRecord(
+                nodeid, runs, failures, kind, json.loads(related) if related else [], reproduce
+            )
+    return row[0], records

@@ -1,0 +1,297 @@
+"""`assay flaky`: the pipeline from a project path to a `FlakyReport`.
+
+1. Suite runs (orders.py): run 1 in pytest's order, runs 2..N in seeded global shuffles,
+   each in one fresh process (a lane) with `random` reseeded from the run's seed before
+   every test; the runs share the workers.
+2. Suspects: a test whose outcome differed across the runs, or that failed in all of them.
+3. Each suspect's investigation (classify.py) runs in rounds: every round gathers the
+   next batch of lanes of all the unfinished investigations and runs them together, so
+   the workers stay busy and the result does not depend on which finished first.
+4. The report, and the per-test figures in the history store for the verify gate.
+
+`--budget` is a deadline for all of it: the supervisor stops whatever still runs when it
+passes, and the report lists what was not done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assay import __version__, state
+from assay.baseline import BaselineOptions, _head_sha, effective_config
+from assay.config import load_config
+from assay.discover import find_project, find_python
+from assay.errors import InputError
+from assay.flaky import command, orders
+from assay.flaky.budget import Budget
+from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
+from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
+from assay.model import FlakyReport, FlakyRun, ProjectInfo, RunInfo
+from assay.runner.supervisor import Event
+
+DEFAULT_RUNS = 10
+
+
+@dataclass
+class FlakyOptions:
+    path: Path
+    runs: int = DEFAULT_RUNS
+    seed: int | None = None  # None: a new one, printed in the report
+    budget_s: float | None = None
+    python: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    state_dir: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def run_flaky(
+    options: FlakyOptions, on_event: Callable[[Event], None] | None = None
+) -> FlakyReport:
+    if options.runs < 1:
+        raise InputError("--runs must be at least 1")
+    if options.seed is not None and not 0 <= options.seed < orders.SEED_LIMIT:
+        raise InputError(f"--seed must be between 0 and {orders.SEED_LIMIT - 1}")
+    budget = Budget(options.budget_s)
+    t0 = time.monotonic()
+    project = find_project(options.path)
+    base = BaselineOptions(
+        options.path,
+        options.python,
+        options.workers,
+        options.timeout,
+        coverage=False,
+        state_dir=options.state_dir,
+        pytest_args=options.pytest_args,
+    )
+    config = effective_config(base, load_config(project.pyproject))
+    python = find_python(project.root, config.python)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    started_at = datetime.now(UTC)
+    run_dir = state.prepare(state_dir, started_at)
+    seed = options.seed if options.seed is not None else orders.new_seed()
+    seeds = orders.run_seeds(seed, options.runs)
+    executor = Executor(
+        root=project.root,
+        python=python,
+        run_dir=run_dir,
+        workers=config.workers,
+        timeout=config.timeout,
+        pytest_args=config.pytest_args,
+        budget=budget,
+        on_event=on_event,
+    )
+
+    # 1. The suite runs.
+    specs = [
+        LaneSpec(seed=s, order=None if i == 1 else _shuffle(seed, i))
+        for i, s in enumerate(seeds, start=1)
+    ]
+    runs = executor.run(specs, "runs")
+    if not any(r.collected or r.collection_errors for r in runs):
+        failures = [r.failure for r in runs if r.failure]
+        if failures:
+            raise InputError(failures[0])
+        if not budget.exhausted():
+            raise InputError(
+                f"{project.root}: no tests collected (test paths: {', '.join(project.test_paths)})"
+            )
+    selected = next((r.collected for r in runs if r.collected), [])
+    if not selected and any(r.complete for r in runs):
+        raise InputError(
+            f"{project.root}: no tests collected (test paths: {', '.join(project.test_paths)})"
+        )
+
+    # 2. Suspects, and 3. their investigations.
+    observations = _observations(runs, selected)
+
+    def reproduce(spec: LaneSpec) -> str:
+        return command.reproduce(project.root, python, executor.args(spec))
+
+    suspects = {
+        nodeid: Suspect(nodeid, seen, reproduce)
+        for nodeid, seen in observations.items()
+        if any(o.bad for o in seen)
+    }
+    conclusions, cut_short = _investigate(
+        {n: s.investigate() for n, s in sorted(suspects.items())}, executor
+    )
+
+    # 4. The report.
+    verdicts = [c.verdict for c in conclusions.values() if c.verdict is not None]
+    failing = sorted(n for n, c in conclusions.items() if c.failing)
+    # Unclassified counts as flaky only when the outcome really differed across runs: a
+    # test that failed in every run and was not run alone is not known to be flaky.
+    undecided = [n for n, c in conclusions.items() if c.unclassified and not c.failing]
+    unclassified = sorted(n for n in [*undecided, *cut_short] if _flipped(observations[n]))
+    details = _run_details(runs, seeds)
+    complete = [r for r in runs if r.complete]
+    consistent = sum(
+        1
+        for nodeid in selected
+        if len({bool(r.bad(nodeid)) for r in complete if r.bad(nodeid) is not None}) <= 1
+    )
+    suite_s = runs[0].seconds or 0.0
+    duration = time.monotonic() - t0
+    not_done = _not_done(details, cut_short, conclusions, observations)
+    report = FlakyReport(
+        project=ProjectInfo(
+            root=str(project.root),
+            name=project.name,
+            test_paths=project.test_paths,
+            source_packages=project.source_packages,
+            python=python,
+        ),
+        run=RunInfo(
+            workers=config.workers,
+            timeout_s=config.timeout,
+            pytest_args=config.pytest_args,
+            command=command.reproduce(project.root, python, executor.args(specs[0])),
+            worker_restarts=executor.worker_restarts,
+            warnings=executor.warnings,
+        ),
+        flaky=sorted(verdicts, key=lambda v: v.nodeid),
+        runs=options.runs,
+        seed=seed,
+        seeds=seeds,
+        run_details=details,
+        tests=len(selected),
+        consistent=consistent,
+        consistency_percent=round(100 * consistent / len(selected), 1) if selected else 100.0,
+        failing=failing,
+        unclassified=unclassified,
+        detection_bound=round(1 - 0.05 ** (1 / options.runs), 4),
+        suite_s=round(suite_s, 3),
+        cost_ratio=round(duration / (options.runs * suite_s), 2) if suite_s else None,
+        budget_s=options.budget_s,
+        budget_exhausted=budget.exhausted(),
+        not_done=not_done,
+        collection_errors=next((r.collection_errors for r in runs if r.collected), []),
+        started_at=started_at.isoformat(timespec="seconds"),
+        duration_s=round(duration, 3),
+        assay_version=__version__,
+        exit_code=1 if verdicts or unclassified else 0,
+        run_id=run_dir.name,
+    )
+    from assay.store import history
+
+    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+        history.record_flaky(store, report, _head_sha(project.root), _per_test(observations))
+    return report
+
+
+def _shuffle(seed: int, run: int) -> Callable[[list[str]], list[str]]:
+    return lambda nodeids: orders.shuffled(nodeids, seed, run)
+
+
+def _observations(runs: list[LaneResult], selected: list[str]) -> dict[str, list[Observation]]:
+    """Each test in each run it ran in (a run stopped by the budget counts for what ran).
+
+    What ran before a test is only listed for tests that failed somewhere (the suspects):
+    for every test of a 5,000-test suite it would be millions of entries per run.
+    """
+    seen: dict[str, list[Observation]] = {nodeid: [] for nodeid in selected}
+    for index, run in enumerate(runs, start=1):
+        for nodeid, result in run.results.items():
+            if nodeid in seen:
+                seen[nodeid].append(
+                    Observation(index, run.spec.seed, is_bad(result), result.message, [])
+                )
+    for nodeid, observations in seen.items():
+        if any(o.bad for o in observations):
+            for o in observations:
+                o.prefix = runs[o.run - 1].prefix(nodeid)
+    return seen
+
+
+def _investigate(
+    investigations: dict[str, Investigation], executor: Executor
+) -> tuple[dict[str, Conclusion], list[str]]:
+    """Drive every investigation, a round of lanes at a time; those the budget cut short."""
+    conclusions: dict[str, Conclusion] = {}
+    pending: dict[str, list[LaneSpec]] = {}
+    for nodeid, investigation in investigations.items():
+        try:
+            pending[nodeid] = next(investigation)
+        except StopIteration as stop:
+            conclusions[nodeid] = stop.value
+    round_ = 0
+    while pending:
+        if executor.budget.exhausted():
+            break
+        round_ += 1
+        batch = [(nodeid, spec) for nodeid, specs in pending.items() for spec in specs]
+        results = executor.run([spec for _, spec in batch], f"analysis-{round_}")
+        if executor.budget.exhausted() and not all(r.complete for r in results):
+            break  # stopped mid-round: no conclusion from partial probes
+        by_test: dict[str, list[LaneResult]] = {}
+        for (nodeid, _), result in zip(batch, results, strict=True):
+            by_test.setdefault(nodeid, []).append(result)
+        for nodeid in list(pending):
+            try:
+                pending[nodeid] = investigations[nodeid].send(by_test[nodeid])
+            except StopIteration as stop:
+                conclusions[nodeid] = stop.value
+                del pending[nodeid]
+    return conclusions, sorted(pending)
+
+
+def _run_details(runs: list[LaneResult], seeds: list[int]) -> list[FlakyRun]:
+    return [
+        FlakyRun(
+            index=i,
+            order="pytest" if i == 1 else "shuffled",
+            seed=seed,
+            tests=len(run.results),
+            failed=sum(1 for r in run.results.values() if is_bad(r)),
+            duration_s=round(run.seconds, 3) if run.seconds is not None else None,
+            complete=run.complete,
+        )
+        for i, (run, seed) in enumerate(zip(runs, seeds, strict=True), start=1)
+    ]
+
+
+def _not_done(
+    details: list[FlakyRun],
+    cut_short: list[str],
+    conclusions: dict[str, Conclusion],
+    observations: dict[str, list[Observation]],
+) -> list[str]:
+    notes = []
+    for run in details:
+        if not run.complete:
+            notes.append(
+                f"run {run.index}: stopped after {run.tests} tests"
+                if run.tests
+                else f"run {run.index}: not run"
+            )
+    for nodeid in cut_short:
+        seen = observations[nodeid]
+        failed = sum(o.bad for o in seen)
+        if _flipped(seen):
+            notes.append(
+                f"{nodeid}: failed in {failed} of {len(seen)} runs; not classified "
+                "(the budget ran out)"
+            )
+        else:
+            notes.append(
+                f"{nodeid}: failed in all {len(seen)} runs it ran in; not run alone "
+                "(the budget ran out)"
+            )
+    for nodeid, conclusion in sorted(conclusions.items()):
+        if conclusion.unclassified and not conclusion.failing:
+            notes.append(f"{nodeid}: not classified: {conclusion.unclassified}")
+    return notes
+
+
+def _flipped(seen: list[Observation]) -> bool:
+    return len({o.bad for o in seen}) > 1
+
+
+def _per_test(observations: dict[str, list[Observation]]) -> dict[str, tuple[int, int]]:
+    return {n: (len(seen), sum(o.bad for o in seen)) for n, seen in observations.items()}
