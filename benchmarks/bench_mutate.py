@@ -68,6 +68,8 @@ def run_mutmut(name: str, source: Path) -> dict[str, Any]:
         raise SystemExit(f"mutmut failed on {name}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     stats = json.loads(stats_path.read_text())
     total = stats["total"]
+    if total and not stats["killed"] + stats["survived"] + stats["timeout"]:
+        raise RuntimeError(f"mutmut checked none of its {total} mutants on {name}")
     detected = stats["killed"] + stats["timeout"]
     return {
         "wall": wall,
@@ -147,7 +149,11 @@ def main() -> None:
         print(row("assay, all operators", full))
         print(row("assay, comparable operators", comparable))
         if not args.skip_mutmut:
-            theirs = run_mutmut(name, source)
+            try:
+                theirs = run_mutmut(name, source)
+            except RuntimeError as exc:
+                notes.append(str(exc))
+                continue
             print(row("mutmut 3.8.1", theirs))
             ratio = (comparable["mutants"] / comparable["wall"]) / (
                 theirs["mutants"] / theirs["wall"]

@@ -106,6 +106,7 @@ class ForkPlan:
 @dataclass
 class ServerOutcome:
     excluded: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
+    timed: dict[str, float] = field(default_factory=dict)  # nodeid -> untraced clean seconds
     warnings: list[str] = field(default_factory=list)
 
 
@@ -196,6 +197,8 @@ def run_fork_server(
             event = message.get("event")
             if event == "excluded":
                 outcome.excluded[message["nodeid"]] = message["reason"]
+            elif event == "ready":
+                outcome.timed.update((plan.order[i], d) for i, d in message["timed"])
             elif event == "done":
                 done = True
             elif event is None:

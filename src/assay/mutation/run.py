@@ -312,6 +312,8 @@ def run_mutate(
 
             outcome = run_fork_server(harness, fork_plan, on_result)
             server_excluded = outcome.excluded
+            # The clean run's durations carry coverage's overhead; the server's are untraced.
+            durations.update(outcome.timed)
             warnings.extend(outcome.warnings)
         usable = [t for t in order if t not in server_excluded]
         if to_import:

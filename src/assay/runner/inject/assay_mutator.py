@@ -390,7 +390,7 @@ class _Server:
     def run(self) -> None:
         self.index_functions()
         durations = self.timing()
-        _emit(event="ready", timed=len(durations))
+        _emit(event="ready", timed=sorted(durations.items()))
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
         queue = list(reversed(self.plan["mutants"]))
