@@ -220,6 +220,50 @@ def run_fork_server(
     return outcome
 
 
+def run_import_server(
+    harness: Harness,
+    plan: dict[str, Any],
+    workers: int,
+    on_result: Callable[[Result], None],
+) -> list[Result]:
+    """Import-path mutants forked from one pytest process stopped before collection
+    (see the plugin); returns the probes' results. A job the server could not run comes
+    back as `unsupported` (its module was imported before collection)."""
+    plan_path = harness.run_dir / "imports.json"
+    plan_path.write_text(json.dumps(plan))
+    settings = {
+        "mode": "import-fork",
+        "plan": str(plan_path),
+        "workers": workers,
+        "known_errors": harness.known_errors,
+    }
+    log = harness.run_dir / "import-server.log"
+    proc, fd = harness.start(settings, log)
+    watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
+    probes: list[Result] = []
+    pending = {job["id"] for job in plan["jobs"]}
+    for message in _lines(fd, watchdog.deadline, proc):
+        watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
+        if message.get("event") == "done":
+            continue
+        if str(message.get("id", "")).startswith("probe-"):
+            probes.append(message)
+        elif message.get("id") in pending:
+            pending.discard(message["id"])
+            on_result(message)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+    if proc.poll() is None:
+        _kill(proc)
+    if len(probes) < plan["probes"]:
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+        probes.append({"status": "error", "reason": " / ".join(tail) or "no output"})
+    elif all(p["status"] == "survived" for p in probes):
+        for job_id in pending:  # the server died before these: a fresh process each
+            on_result({"id": job_id, "status": "unsupported", "reason": "import server died"})
+    return probes
+
+
 @dataclass
 class ImportJob:
     id: str

@@ -43,6 +43,7 @@ from assay.mutation.execute import (
     Harness,
     ImportJob,
     run_fork_server,
+    run_import_server,
     run_imports,
 )
 from assay.mutation.generate import Planned, future_features, plan
@@ -381,47 +382,90 @@ def run_import_path(
     durations: dict[str, float],
     warnings: list[str],
 ) -> None:
-    """Fresh processes: first probes with no mutant, as many at once as the mutants will
-    run (they must pass, and the slowest sets the budget: a budget timed on an idle
-    machine turned survivors into timeouts), then one process per mutant."""
+    """The mutants the code swap cannot reach, each in a process that imports the mutated
+    module: forked from one pytest process stopped before collection (the interpreter,
+    pytest and the conftests are paid for once), or a fresh process for a module that a
+    conftest or plugin imported before collection."""
     deadline = 3 * sum(durations[t] for t in usable) + harness.collect_timeout
     order = list(usable)
-    base_time = None
     parallel = min(config.workers, len(planned))
+    fresh: list[Planned] = []
+
+    def on_result(result: dict[str, Any]) -> None:
+        if result["status"] == "unsupported":
+            fresh.append(run.by_id[result["id"]])
+        else:
+            run.verdict(result)
+
     for _attempt in range(3):
-        probe: list[dict[str, Any]] = []
-        probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
-        run_imports(harness, probes, parallel, deadline, probe.append)
-        result = next((r for r in probe if r["status"] != "survived"), probe[0])
-        if result["status"] == "survived":
-            base_time = max(r["duration"] for r in probe)
+        keep = set(order)
+        jobs = []
+        for p in planned:
+            tests = [t for t in _import_order(p, order, line_tests) if t in keep]
+            costs = [durations.get(t, 0.0) for t in tests]
+            jobs.append(
+                {"id": p.mutant.id, "file": str(p.source.path), "source": p.mutated_text(),
+                 "order": tests, "costs": costs}
+            )  # fmt: skip
+        plan = {
+            "order": order,
+            "probes": parallel,
+            "probe_deadline": deadline,
+            "jobs": jobs,
+            "timeout_factor": config.mutate_timeout_factor,
+            "timeout_constant": config.mutate_timeout_constant,
+        }
+        probes = run_import_server(harness, plan, parallel, on_result)
+        bad = next((r for r in probes if r["status"] != "survived"), None)
+        if bad is None:
             break
-        failing = result.get("killed_by")
-        if result["status"] != "killed" or failing not in order:
+        failing = bad.get("killed_by")
+        if bad["status"] != "killed" or failing not in order:
             break
         order.remove(failing)
-        warnings.append(f"{failing}: left out of import-path mutants (fails in a fresh process)")
-    if base_time is None:
+        warnings.append(f"{failing}: left out of import-path mutants (fails in a new process)")
+    if bad is not None:
         for p in planned:
-            run.verdict(
-                {
-                    "id": p.mutant.id,
-                    "status": "error",
-                    "reason": "the unmutated suite does not pass in a fresh pytest process",
-                }
-            )
+            reason = "the unmutated suite does not pass in a new pytest process"
+            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
         return
-    jobs = []
-    for p in planned:
-        tests = _import_order(p, order, line_tests)
-        jobs.append(ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), tests))
+    if fresh:
+        _run_fresh(harness, fresh, order, line_tests, config, run, deadline)
+
+
+def _run_fresh(
+    harness: Harness,
+    planned: list[Planned],
+    order: list[str],
+    line_tests: dict[str, dict[int, set[str]]],
+    config: Config,
+    run: Verdicts,
+    deadline: float,
+) -> None:
+    """Fresh processes, probes first (their slowest run sets the budget), then one per
+    mutant, whose import hook is in place before any conftest runs."""
+    parallel = min(config.workers, len(planned))
+    probe: list[dict[str, Any]] = []
+    probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
+    run_imports(harness, probes, parallel, deadline, probe.append)
+    if any(r["status"] != "survived" for r in probe):
+        for p in planned:
+            reason = "the unmutated suite does not pass in a fresh pytest process"
+            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
+        return
+    base_time = max(r["duration"] for r in probe)
+    jobs = [
+        ImportJob(
+            p.mutant.id, str(p.source.path), p.mutated_text(), _import_order(p, order, line_tests)
+        )
+        for p in planned
+    ]
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
     def on_result(result: dict[str, Any]) -> None:
         job_tests = next(j.order for j in jobs if j.id == result["id"])
         killer = result.get("killed_by")
         upto = job_tests.index(killer) + 1 if killer in job_tests else len(job_tests)
-        result.setdefault("cost", sum(durations.get(t, 0.0) for t in job_tests[:upto]))
         if result["status"] == "killed" and killer in job_tests:
             result.setdefault("tests_run", upto)
         elif result["status"] == "survived":

@@ -113,9 +113,10 @@ def pytest_configure(config: Any) -> None:
 
 def pytest_collectreport(report: Any) -> None:
     known = _settings.get("known_errors", ())
-    if _settings.get("mode") == "import" and report.failed and report.nodeid not in known:
+    collecting_mutant = _settings.get("mode") == "import" or _settings.get("collect_kills")
+    if collecting_mutant and report.failed and report.nodeid not in known:
         # The mutated module broke an import the clean run did not break: detected.
-        _finish("killed", f"collection of {report.nodeid or 'the suite'}")
+        _failed_test(f"collection of {report.nodeid or 'the suite'}")
 
 
 def pytest_runtest_makereport(item: Any, call: Any) -> None:
@@ -158,9 +159,22 @@ def _child_exit(code: int, message: str) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: Any) -> Any:
+    """Import-fork mode forks its children here, before anything is collected; the
+    children collect for themselves, the server never does."""
+    if _settings.get("mode") != "import-fork":
+        return None
+    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    _Server(session, plan, []).run_imports()
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: Any) -> Any:
     if not _settings or session.config.option.collectonly:
         return None
+    if _settings["mode"] == "import-fork":
+        return True
     plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
     by_id = {item.nodeid: item for item in session.items}
     order = [by_id.get(nodeid) for nodeid in plan["order"]]
@@ -177,6 +191,7 @@ def _run_import(order: list[Any]) -> None:
     if _settings.get("file") and not _settings.get("loaded"):
         _finish("error", "the module was imported before assay could serve its mutant")
     items = [i for i in order if i is not None]
+    _reseed()
     for index, item in enumerate(items):
         runtestprotocol(
             item, nextitem=items[index + 1] if index + 1 < len(items) else None, log=False
@@ -185,6 +200,11 @@ def _run_import(order: list[Any]) -> None:
 
 
 # -- the fork server ------------------------------------------------------------------------
+
+
+# A unit of work for a child: (id, what the child runs, time budget, the clean durations
+# of the tests it may run, in order).
+_Job = tuple[str, Any, float, list[float]]
 
 
 class _Server:
@@ -245,6 +265,7 @@ class _Server:
                 null = os.open(os.devnull, os.O_RDWR)
                 os.dup2(null, 1)
                 os.dup2(null, 2)
+                _reseed()
                 if self.capman is not None and self.capture_method != "no":
                     from _pytest.capture import _get_multicapture
 
@@ -388,111 +409,180 @@ class _Server:
                 }
 
     def run(self) -> None:
+        """Fork mode: time the tests, then one child per mutant with its code swapped."""
         self.index_functions()
         durations = self.timing()
         _emit(event="ready", timed=sorted(durations.items()))
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
-        queue = list(reversed(self.plan["mutants"]))
-        running: dict[int, tuple[int, int, dict[str, Any], float, float, list[float], float]] = {}
+        jobs: list[_Job] = []
+        for mutant in self.plan["mutants"]:
+            tests = [i for i in mutant["tests"] if i in durations]
+            if not tests:
+                _emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
+                continue
+            items = [self.order[i] for i in tests]
+
+            def body(m: dict[str, Any] = mutant, its: list[Any] = items) -> None:
+                try:
+                    self.apply(m)
+                except Exception as exc:
+                    _child_exit(3, f"{type(exc).__name__}: {exc}")
+                self.run_tests(its)
+
+            costs = [durations[i] for i in tests]
+            jobs.append((mutant["id"], body, factor * sum(costs) + constant, costs))
+        self.execute(jobs)
+        _emit(event="done")
+
+    def run_imports(self) -> None:
+        """Import-fork mode, before collection: each child serves one module's mutated
+        text, then collects and runs the tests, as a fresh process would, without paying
+        again for the interpreter, pytest and the conftests. Probes without a mutant go
+        first: they must pass, and the slowest sets the budget."""
+        plan = self.plan
+        probes: list[_Job] = [
+            (f"probe-{i}", self.collect_and_run("", "", plan["order"]), plan["probe_deadline"], [])
+            for i in range(plan["probes"])
+        ]
+        results = self.execute(probes)
+        if any(r["status"] != "survived" for r in results.values()):
+            _emit(event="done")
+            return
+        budget = plan["timeout_factor"] * max(r["duration"] for r in results.values())
+        budget += plan["timeout_constant"]
+        self.execute(
+            [
+                (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
+                 budget, job["costs"])
+                for job in plan["jobs"]
+            ]
+        )  # fmt: skip
+        _emit(event="done")
+
+    def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Any:
+        def body() -> None:
+            if file:
+                target = os.path.realpath(file)
+                for module in list(sys.modules.values()):
+                    path = getattr(module, "__file__", None)
+                    if path and os.path.realpath(path) == target:
+                        _child_exit(3, "imported before collection (by a conftest or plugin)")
+                sys.meta_path.insert(0, _MutatedFinder(target, source))
+            _settings["collect_kills"] = True
+            self.session.perform_collect()
+            if file and not _settings.get("loaded"):
+                _child_exit(3, "the module was not imported through assay's hook")
+            by_id = {item.nodeid: item for item in self.session.items}
+            self.run_tests([by_id[n] for n in nodeids if n in by_id])
+
+        return body
+
+    def execute(self, jobs: list[_Job]) -> dict[str, dict[str, Any]]:
+        """Run each job's body in a child, `workers` at a time, each under its budget;
+        emit every verdict as it comes, and return them."""
+        results: dict[str, dict[str, Any]] = {}
+        queue = list(reversed(jobs))
+        running: dict[int, tuple[int, int, str, float, float, list[float], float]] = {}
         poller = select.poll()
         while queue or running:
             while queue and len(running) < self.workers:
-                mutant = queue.pop()
-                tests = [i for i in mutant["tests"] if i in durations]
-                if not tests:
-                    _emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
-                    continue
-                items = [self.order[i] for i in tests]
-                budget = factor * sum(durations[i] for i in tests) + constant
-
-                def body(m: dict[str, Any] = mutant, its: list[Any] = items) -> None:
-                    try:
-                        self.apply(m)
-                    except Exception as exc:
-                        _child_exit(3, f"{type(exc).__name__}: {exc}")
-                    self.run_tests(its)
-
+                job_id, body, budget, costs = queue.pop()
                 started = time.monotonic()
                 pid, pipe = self.fork(body)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
-                costs = [durations[i] for i in tests]
-                running[fd] = (pid, pipe, mutant, started, started + budget, costs, budget)
+                running[fd] = (pid, pipe, job_id, started, started + budget, costs, budget)
             now = time.monotonic()
-            nearest = min(entry[4] for entry in running.values()) if running else now
-            events = poller.poll(max(0, int((nearest - now) * 1000) + 1)) if running else []
+            nearest = min(entry[4] for entry in running.values())
+            events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
             done = {fd for fd, _ in events}
             now = time.monotonic()
-            for fd, (pid, pipe, mutant, started, deadline, costs, budget) in list(running.items()):
+            for fd, (pid, pipe, job_id, started, deadline, costs, budget) in list(running.items()):
                 if fd in done:
                     _, status = os.waitpid(pid, 0)
                     message = _read_all(pipe)
-                    self.report(mutant, status, message, now - started, costs)
+                    results[job_id] = self.report(job_id, status, message, now - started, costs)
                 elif now >= deadline:
-                    used = _cpu_seconds(pid)
+                    used = _cpu_seconds(pid, runnable=True)
                     if used is not None and used < budget and now - started < 2 * budget:
-                        # Starved by a busy machine, not hanging: it gets the CPU time it
-                        # is owed, up to twice its budget in wall time.
+                        # Runnable but starved by a busy machine: it gets the CPU time it
+                        # is owed, up to twice its budget in wall time. (A child blocked
+                        # in a wait that never ends is not runnable: no extension.)
                         extended = min(started + 2 * budget, now + budget - used)
-                        running[fd] = (pid, pipe, mutant, started, extended, costs, budget)
+                        running[fd] = (pid, pipe, job_id, started, extended, costs, budget)
                         continue
                     os.killpg(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
                     _read_all(pipe)
-                    _emit(
-                        id=mutant["id"],
-                        status="timeout",
-                        tests_run=None,
-                        duration=round(now - started, 6),
-                        cost=sum(costs),
-                    )
+                    results[job_id] = {
+                        "id": job_id,
+                        "status": "timeout",
+                        "tests_run": None,
+                        "duration": round(now - started, 6),
+                        "cost": sum(costs),
+                    }
+                    _emit(**results[job_id])
                 else:
                     continue
                 poller.unregister(fd)
                 os.close(fd)
                 os.close(pipe)
                 del running[fd]
-        _emit(event="done")
+        return results
 
     def report(
-        self, mutant: dict[str, Any], status: int, message: str, took: float, costs: list[float]
-    ) -> None:
+        self, job_id: str, status: int, message: str, took: float, costs: list[float]
+    ) -> dict[str, Any]:
         n = len(costs)
-        base = {"id": mutant["id"], "duration": round(took, 6)}
-        if os.WIFSIGNALED(status):
+        result: dict[str, Any] = {"id": job_id, "duration": round(took, 6)}
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        if code is None:
             signame = signal.Signals(os.WTERMSIG(status)).name
-            _emit(**base, status="killed", killed_by=f"{signame} in a test", tests_run=None)
-            return
-        code = os.WEXITSTATUS(status)
-        if code == 0 and message == "ok":
-            _emit(**base, status="survived", tests_run=n, cost=sum(costs))
+            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
+        elif code == 0 and message == "ok":
+            result.update(status="survived", tests_run=n, cost=sum(costs))
         elif code == 1:
             ran, _, nodeid = message.partition(" ")
             k = int(ran) if ran.isdigit() else n
-            _emit(**base, status="killed", killed_by=nodeid, tests_run=k, cost=sum(costs[:k]))
+            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(costs[:k]))
         elif code == 3:
-            _emit(**base, status="unsupported", reason=message)
-        else:
-            # The child's harness failed (exit 4), or a test ended the process (os._exit).
-            if code == 4:
-                _emit(**base, status="error", reason=message)
-            else:
-                by = f"the process exited with code {code} during a test"
-                _emit(**base, status="killed", killed_by=by, tests_run=None, cost=sum(costs))
+            result.update(status="unsupported", reason=message)
+        elif code == 4:  # the child's own harness failed
+            result.update(status="error", reason=message)
+        else:  # a test ended the process (os._exit)
+            by = f"the process exited with code {code} during a test"
+            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(costs))
+        _emit(**result)
+        return result
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time a process has used (user + system), from /proc; None where unreadable."""
+def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
+    """CPU time a process has used (user + system), from /proc; None where unreadable,
+    or, with `runnable`, when the process is not running or waiting for a CPU."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return None
+    if runnable and fields[0] != b"R":
+        return None
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _reseed() -> None:
+    """Every child starts from the same random state, so a mutant of code that draws
+    random numbers gets the same verdict in every run and on --rerun (measured: without
+    it, a cachetools RRCache mutant was Killed in one run and Survived in the next)."""
+    import random
+
+    random.seed(0)
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed(0)
 
 
 def _find_code(code: Any, name: str, first: int) -> Any:
