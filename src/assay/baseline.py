@@ -23,7 +23,7 @@ from assay import __version__, state
 from assay.config import Config, load_config
 from assay.discover import find_project, find_python
 from assay.errors import InputError
-from assay.model import BaselineReport, CategorySummary, Counts, ProjectInfo, RunInfo
+from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
 from assay.runner.categories import TestItem, assign, category_paths
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Event, RunRequest, run_suite
@@ -135,18 +135,12 @@ def run_baseline(
     )
     bad = counts.bad + len(collector.collection_errors)
     report = BaselineReport(
-        project=ProjectInfo(
-            root=str(project.root),
-            name=project.name,
-            test_paths=project.test_paths,
-            source_packages=project.source_packages,
-            python=python,
-        ),
+        project=project.info(python),
         run=RunInfo(
             workers=config.workers,
             timeout_s=config.timeout,
             pytest_args=config.pytest_args,
-            command=_plain_command(project.root, python, config.pytest_args),
+            command=plain_command(project.root, python, config.pytest_args),
             worker_restarts=outcome.worker_restarts,
             warnings=outcome.warnings,
         ),
@@ -166,11 +160,11 @@ def run_baseline(
     )
     test_lines = measurement.test_lines() if measurement and coverage and config.contexts else None
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
-        history.record_baseline(store, report.run_id, report, _head_sha(project.root), test_lines)
+        history.record_baseline(store, report.run_id, report, head_sha(project.root), test_lines)
     return report
 
 
-def _head_sha(root: Path) -> str | None:
+def head_sha(root: Path) -> str | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True
@@ -180,6 +174,6 @@ def _head_sha(root: Path) -> str | None:
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
-def _plain_command(root: Path, python: str, args: list[str]) -> str:
+def plain_command(root: Path, python: str, args: list[str]) -> str:
     py = os.path.relpath(python, root) if python.startswith(str(root) + os.sep) else python
     return f"cd {shlex.quote(str(root))} && {shlex.join([py, '-m', 'pytest', *args])}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import InputError
+from assay.model import ProjectInfo
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini")
 TEST_DIR_NAMES = ("tests", "test", "testing")
@@ -43,6 +44,16 @@ class Project:
     source_packages: list[str]  # relative to root: package dirs or single-module files
     pyproject: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)  # declared distribution names
+
+    def info(self, python: str) -> ProjectInfo:
+        """What every report says about the project it ran on."""
+        return ProjectInfo(
+            root=str(self.root),
+            name=self.name,
+            test_paths=self.test_paths,
+            source_packages=self.source_packages,
+            python=python,
+        )
 
 
 def find_project(path: Path) -> Project:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
-from assay.baseline import BaselineOptions, _head_sha, _plain_command, effective_config
+from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command
 from assay.config import Config, load_config
 from assay.discover import Project, find_project, find_python
 from assay.edges.coverage import coverage
@@ -45,7 +45,6 @@ from assay.model import (
     EdgeSelection,
     EdgesReport,
     FailedTest,
-    ProjectInfo,
     RunInfo,
 )
 from assay.runner.results import ResultCollector
@@ -248,13 +247,7 @@ def _measure(
     for error in collector.collection_errors:
         warnings.append(f"{error.path} could not be collected: {error.message}")
     report = EdgesReport(
-        project=ProjectInfo(
-            root=str(project.root),
-            name=project.name,
-            test_paths=project.test_paths,
-            source_packages=project.source_packages,
-            python=python,
-        ),
+        project=project.info(python),
         selection=EdgeSelection(
             mode=selected.mode,
             since=options.since,
@@ -266,7 +259,7 @@ def _measure(
             workers=config.workers,
             timeout_s=config.timeout,
             pytest_args=config.pytest_args,
-            command=_plain_command(project.root, python, config.pytest_args),
+            command=plain_command(project.root, python, config.pytest_args),
             worker_restarts=restarts,
             warnings=outcome_warnings,
         ),
@@ -288,5 +281,5 @@ def _measure(
     from assay.store import history
 
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
-        history.record_edges(store, report.run_id, report, _head_sha(project.root))
+        history.record_edges(store, report.run_id, report, head_sha(project.root))
     return report

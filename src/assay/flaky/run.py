@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
-from assay.baseline import BaselineOptions, _head_sha, effective_config
+from assay.baseline import BaselineOptions, effective_config, head_sha
 from assay.config import load_config
 from assay.discover import find_project, find_python
 from assay.errors import InputError
@@ -31,7 +31,7 @@ from assay.flaky import command, orders
 from assay.flaky.budget import Budget
 from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
 from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
-from assay.model import FlakyReport, FlakyRun, ProjectInfo, RunInfo
+from assay.model import FlakyReport, FlakyRun, RunInfo
 from assay.runner.supervisor import Event
 
 DEFAULT_RUNS = 10
@@ -140,13 +140,7 @@ def run_flaky(
     duration = time.monotonic() - t0
     not_done = _not_done(details, cut_short, conclusions, observations)
     report = FlakyReport(
-        project=ProjectInfo(
-            root=str(project.root),
-            name=project.name,
-            test_paths=project.test_paths,
-            source_packages=project.source_packages,
-            python=python,
-        ),
+        project=project.info(python),
         run=RunInfo(
             workers=config.workers,
             timeout_s=config.timeout,
@@ -181,7 +175,7 @@ def run_flaky(
     from assay.store import history
 
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
-        history.record_flaky(store, report, _head_sha(project.root), _per_test(observations))
+        history.record_flaky(store, report, head_sha(project.root), _per_test(observations))
     return report
 
 

@@ -35,7 +35,6 @@ from assay.model import (
     MutateReport,
     MutationCost,
     MutationTotals,
-    ProjectInfo,
 )
 from assay.mutation.execute import (
     ForkJob,
@@ -335,13 +334,7 @@ def run_mutate(
         duration = time.monotonic() - t_start
         executed_n = run.done
         report = MutateReport(
-            project=ProjectInfo(
-                root=str(project.root),
-                name=project.name,
-                test_paths=project.test_paths,
-                source_packages=project.source_packages,
-                python=python,
-            ),
+            project=project.info(python),
             clean_run=clean.run_id,
             since=options.since,
             paths=[str(p) for p in options.paths],
