@@ -40,20 +40,17 @@ from assay.mutation.execute import (
     ForkJob,
     ForkPlan,
     Harness,
-    ImportJob,
     run_fork_server,
-    run_import_server,
-    run_imports,
 )
 from assay.mutation.generate import Planned, future_features, plan
+from assay.mutation.imports import import_order, run_import_path
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
+from assay.mutation.verdicts import Verdicts
 from assay.runner.supervisor import Event
 from assay.store import history
 from assay.store import mutants as mutant_store
-
-_STATUS = {"killed": "Killed", "survived": "Survived", "timeout": "Timeout"}
 
 
 @dataclass
@@ -95,68 +92,6 @@ def _rank(duration: float) -> int:
     by one test in one run and time out in another test in the next (measured: with
     plain fastest-first, 5 of cachetools' 653 mutants flipped between two runs)."""
     return max(0, math.ceil(math.log10(max(duration, 0.1) / 0.1)))
-
-
-class Verdicts:
-    """One mutate run's mutable state: the planned mutants and their verdicts so far."""
-
-    def __init__(self, store: Any, workers: int, on_event: Callable[[Event], None] | None) -> None:
-        self.store = store
-        self.workers = workers
-        self.on_event = on_event
-        self.by_id: dict[str, Planned] = {}
-        self.keys: dict[str, str] = {}
-        self.order: list[str] = []
-        self.cost = 0.0
-        self.done = 0
-        # Fork-path mutants whose code also ran at import: a survivor there is confirmed
-        # in a fresh process, where objects built at import are built by the mutant too.
-        self.at_import: set[str] = set()
-
-    def verdict(self, result: dict[str, Any]) -> Planned | None:
-        """Apply one result; an unsupported or broken fork result is returned for the
-        import path instead."""
-        planned = self.by_id[result["id"]]
-        mutant = planned.mutant
-        status = result["status"]
-        if status in ("unsupported", "error") and mutant.path == "fork":
-            mutant.path = "import"
-            mutant.reason = f"the code swap could not apply it ({result.get('reason')})"
-            return planned
-        if status == "survived" and mutant.path == "fork" and mutant.id in self.at_import:
-            mutant.path = "import"
-            mutant.reason = (
-                "survived the code swap; its code also runs at import, "
-                "so the verdict comes from a fresh process"
-            )
-            return planned
-        if status == "no_tests":
-            mutant.status = "NoCoverage"
-            mutant.reason = "every test that reached it was excluded"
-        elif status == "error":
-            mutant.status = "RuntimeError"
-            mutant.reason = result.get("reason")
-        else:
-            mutant.status = _STATUS[status]
-            mutant.killed_by = result.get("killed_by")
-            mutant.tests_run = result.get("tests_run")
-        mutant.duration_s = round(float(result.get("duration", 0.0)), 4)
-        self.cost += float(result.get("cost", 0.0))
-        self.done += 1
-        if mutant.status != "RuntimeError" and mutant.id in self.keys:
-            mutant_store.record_verdict(self.store, self.keys[mutant.id], mutant)
-        if self.on_event is not None:
-            self.on_event({"e": "mutant", "id": mutant.id, "status": mutant.status})
-        return None
-
-
-def _import_order(
-    planned: Planned, order: list[str], line_tests: dict[str, dict[int, set[str]]]
-) -> list[str]:
-    """Tests for a mutant the fork path cannot run: those that ran any line of its file
-    first (most likely to notice), then every other passing test."""
-    in_file = set().union(*line_tests.get(planned.mutant.file, {}).values())
-    return [t for t in order if t in in_file] + [t for t in order if t not in in_file]
 
 
 def run_mutate(
@@ -243,7 +178,7 @@ def run_mutate(
             real = os.path.realpath(p.source.path)
             if m.path == "import":
                 if tests or p.lines & executed.get(real, set()):
-                    tests = _import_order(p, order, line_tests)
+                    tests = import_order(p, order, line_tests)
             elif p.lines & at_import.get(real, set()):
                 run.at_import.add(m.id)
             covering[m.id] = tests
@@ -363,109 +298,6 @@ def run_mutate(
         )
         mutant_store.record_run(store, report, covering)
     return report
-
-
-def run_import_path(
-    harness: Harness,
-    planned: list[Planned],
-    usable: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
-    config: Config,
-    run: Verdicts,
-    durations: dict[str, float],
-    warnings: list[str],
-) -> None:
-    """The mutants the code swap cannot reach, each in a process that imports the mutated
-    module: forked from one pytest process stopped before collection (the interpreter,
-    pytest and the conftests are paid for once), or a fresh process for a module that a
-    conftest or plugin imported before collection."""
-    deadline = 3 * sum(durations[t] for t in usable) + harness.collect_timeout
-    order = list(usable)
-    parallel = min(config.workers, len(planned))
-    fresh: list[Planned] = []
-
-    def on_result(result: dict[str, Any]) -> None:
-        if result["status"] == "unsupported":
-            fresh.append(run.by_id[result["id"]])
-        else:
-            run.verdict(result)
-
-    for _attempt in range(3):
-        keep = set(order)
-        jobs = []
-        for p in planned:
-            tests = [t for t in _import_order(p, order, line_tests) if t in keep]
-            costs = [durations.get(t, 0.0) for t in tests]
-            jobs.append(
-                {"id": p.mutant.id, "file": str(p.source.path), "source": p.mutated_text(),
-                 "order": tests, "costs": costs}
-            )  # fmt: skip
-        plan = {
-            "order": order,
-            "probes": parallel,
-            "probe_deadline": deadline,
-            "jobs": jobs,
-            "timeout_factor": config.mutate_timeout_factor,
-            "timeout_constant": config.mutate_timeout_constant,
-        }
-        probes = run_import_server(harness, plan, parallel, on_result)
-        bad = next((r for r in probes if r["status"] != "survived"), None)
-        if bad is None:
-            break
-        failing = bad.get("killed_by")
-        if bad["status"] != "killed" or failing not in order:
-            break
-        order.remove(failing)
-        warnings.append(f"{failing}: left out of import-path mutants (fails in a new process)")
-    if bad is not None:
-        for p in planned:
-            reason = "the unmutated suite does not pass in a new pytest process"
-            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
-        return
-    if fresh:
-        _run_fresh(harness, fresh, order, line_tests, config, run, deadline)
-
-
-def _run_fresh(
-    harness: Harness,
-    planned: list[Planned],
-    order: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
-    config: Config,
-    run: Verdicts,
-    deadline: float,
-) -> None:
-    """Fresh processes, probes first (their slowest run sets the budget), then one per
-    mutant, whose import hook is in place before any conftest runs."""
-    parallel = min(config.workers, len(planned))
-    probe: list[dict[str, Any]] = []
-    probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
-    run_imports(harness, probes, parallel, deadline, probe.append)
-    if any(r["status"] != "survived" for r in probe):
-        for p in planned:
-            reason = "the unmutated suite does not pass in a fresh pytest process"
-            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
-        return
-    base_time = max(r["duration"] for r in probe)
-    jobs = [
-        ImportJob(
-            p.mutant.id, str(p.source.path), p.mutated_text(), _import_order(p, order, line_tests)
-        )
-        for p in planned
-    ]
-    budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
-
-    def on_result(result: dict[str, Any]) -> None:
-        job_tests = next(j.order for j in jobs if j.id == result["id"])
-        killer = result.get("killed_by")
-        upto = job_tests.index(killer) + 1 if killer in job_tests else len(job_tests)
-        if result["status"] == "killed" and killer in job_tests:
-            result.setdefault("tests_run", upto)
-        elif result["status"] == "survived":
-            result.setdefault("tests_run", len(job_tests))
-        run.verdict(result)
-
-    run_imports(harness, jobs, config.workers, budget, on_result)
 
 
 def mutate_config(options: MutateOptions, project: Project) -> Config:

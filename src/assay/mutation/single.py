@@ -16,8 +16,10 @@ from assay.discover import find_project, find_python
 from assay.errors import InputError
 from assay.mutation.execute import ForkJob, ForkPlan, Harness, run_fork_server
 from assay.mutation.generate import Planned, future_features, plan
-from assay.mutation.run import MutateOptions, Verdicts, mutate_config, run_import_path
+from assay.mutation.imports import run_import_path
+from assay.mutation.run import MutateOptions, mutate_config
 from assay.mutation.source import SourceFile
+from assay.mutation.verdicts import Verdicts
 from assay.store import history
 from assay.store import mutants as mutant_store
 

@@ -1,0 +1,69 @@
+"""Verdicts as they arrive: applied to their mutants, committed to the cache one by one.
+
+A fork-path result the code swap could not apply, or a survivor whose code also ran at
+import, is handed back for the import path instead of being recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assay.mutation.generate import Planned
+from assay.runner.supervisor import Event
+from assay.store import mutants as mutant_store
+
+_STATUS = {"killed": "Killed", "survived": "Survived", "timeout": "Timeout"}
+
+
+class Verdicts:
+    """One mutate run's mutable state: the planned mutants and their verdicts so far."""
+
+    def __init__(self, store: Any, workers: int, on_event: Callable[[Event], None] | None) -> None:
+        self.store = store
+        self.workers = workers
+        self.on_event = on_event
+        self.by_id: dict[str, Planned] = {}
+        self.keys: dict[str, str] = {}
+        self.order: list[str] = []
+        self.cost = 0.0
+        self.done = 0
+        # Fork-path mutants whose code also ran at import: a survivor there is confirmed
+        # in a fresh process, where objects built at import are built by the mutant too.
+        self.at_import: set[str] = set()
+
+    def verdict(self, result: dict[str, Any]) -> Planned | None:
+        """Apply one result; an unsupported or broken fork result is returned for the
+        import path instead."""
+        planned = self.by_id[result["id"]]
+        mutant = planned.mutant
+        status = result["status"]
+        if status in ("unsupported", "error") and mutant.path == "fork":
+            mutant.path = "import"
+            mutant.reason = f"the code swap could not apply it ({result.get('reason')})"
+            return planned
+        if status == "survived" and mutant.path == "fork" and mutant.id in self.at_import:
+            mutant.path = "import"
+            mutant.reason = (
+                "survived the code swap; its code also runs at import, "
+                "so the verdict comes from a fresh process"
+            )
+            return planned
+        if status == "no_tests":
+            mutant.status = "NoCoverage"
+            mutant.reason = "every test that reached it was excluded"
+        elif status == "error":
+            mutant.status = "RuntimeError"
+            mutant.reason = result.get("reason")
+        else:
+            mutant.status = _STATUS[status]
+            mutant.killed_by = result.get("killed_by")
+            mutant.tests_run = result.get("tests_run")
+        mutant.duration_s = round(float(result.get("duration", 0.0)), 4)
+        self.cost += float(result.get("cost", 0.0))
+        self.done += 1
+        if mutant.status != "RuntimeError" and mutant.id in self.keys:
+            mutant_store.record_verdict(self.store, self.keys[mutant.id], mutant)
+        if self.on_event is not None:
+            self.on_event({"e": "mutant", "id": mutant.id, "status": mutant.status})
+        return None
