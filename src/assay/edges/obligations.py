@@ -433,6 +433,9 @@ class FunctionBuilder:
                     text += f" while {_describe(partner.context, names)}"
                 if partner.later:
                     text += f" (with {_describe(partner.later, names)})"
+                if not partner.context and not partner.later:
+                    # Otherwise the same words as its condition-outcome obligation.
+                    text += ", so its effect on the outcome alone is never shown"
                 wanted = {**partner.context, **partner.later}
                 suggestion = self.derive(
                     [*self.truths(members, wanted), Truth(member.node, partner.value)]
