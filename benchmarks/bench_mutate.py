@@ -31,7 +31,7 @@ MUTMUT = "mutmut==3.8.1"
 # (a call statement -> pass), which between them make most of the infinite loops.
 COMPARABLE = [
     "arithmetic", "comparison", "boundary", "identity", "membership", "boolean", "not",
-    "constant", "return", "augassign", "unary", "loop-control", "default",
+    "constant", "return", "augassign", "assignment", "unary", "loop-control", "default",
 ]  # fmt: skip
 
 

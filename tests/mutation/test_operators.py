@@ -43,6 +43,7 @@ def test_each_operator_replaces_exactly_its_token(tmp_path: Path) -> None:
     expected = {
         ("arithmetic", "+", "-"),
         ("augassign", "-=", "+="),
+        ("assignment", "a + b", "None"),
         ("constant", "1", "0"),
         ("comparison", "<", ">="),
         ("boundary", "<", "<="),

@@ -32,6 +32,7 @@ OPERATORS = (
     "constant",
     "return",
     "augassign",
+    "assignment",
     "unary",
     "statement",
     "loop-control",
@@ -264,6 +265,10 @@ class _Finder(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if self._dunder_target(node.targets):
             return
+        value = node.value
+        if self.in_body and not (isinstance(value, ast.Constant) and value.value is None):
+            # mutmut's most common mutant: the assigned value is lost.
+            self.add("assignment", self.source.start(value), self.source.end(value), "None")
         self.generic_visit(node)
 
     def _dunder_target(self, targets: list[ast.expr]) -> bool:
