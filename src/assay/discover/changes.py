@@ -1,8 +1,8 @@
 """What changed since a git revision: diff-cover's model.
 
 The base is `git merge-base REV HEAD`; the change is the diff from it to the working
-tree (committed, staged and unstaged edits alike). Deleted lines have no line to point
-at and are not counted; untracked files are not part of the change.
+tree (committed, staged and unstaged edits alike). A hunk that only deletes lines marks
+the lines around the cut. Untracked files count when asked for (`assay edges` does).
 """
 
 from __future__ import annotations
@@ -16,36 +16,58 @@ from assay.errors import InputError
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=60,
         )
-    except OSError as exc:
-        raise InputError(f"cannot run git: {exc}") from None
-    if proc.returncode != 0:
-        message = proc.stderr.strip().splitlines()
-        raise InputError(f"git {args[0]}: {message[-1] if message else 'failed'}")
-    return proc.stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InputError(f"--since needs git: {exc}") from None
 
 
-def merge_base(root: Path, rev: str) -> str:
-    return _git(root, "merge-base", rev, "HEAD").strip()
-
-
-def changed_lines(root: Path, rev: str) -> dict[str, set[int]]:
-    """path (relative to `root`) -> the lines added or modified since the merge-base."""
-    base = merge_base(root, rev)
-    diff = _git(root, "diff", "--no-color", "--no-ext-diff", "-U0", "--relative", base, "--")
+def changed_lines(root: Path, rev: str, untracked: bool = False) -> tuple[str, dict[str, set[int]]]:
+    """The merge base, and the changed lines of each file relative to `root`."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise InputError(f"--since {rev}: {root} is not in a git repository")
+    toplevel = Path(top.stdout.strip()).resolve()
+    base = _git(root, "merge-base", rev, "HEAD")
+    if base.returncode != 0:
+        raise InputError(f"--since {rev}: not a revision with a common ancestor with HEAD")
+    sha = base.stdout.strip()
+    diff = _git(root, "diff", "--no-color", "--no-ext-diff", "-U0", sha, "--", ".")
+    if diff.returncode != 0:
+        raise InputError(f"--since {rev}: git diff failed: {diff.stderr.strip()}")
     changed: dict[str, set[int]] = {}
     current: set[int] | None = None
-    for line in diff.splitlines():
+    for line in diff.stdout.splitlines():
         if line.startswith("+++ "):
             target = line[4:]
-            current = None if target == "/dev/null" else changed.setdefault(target[2:], set())
-        elif line.startswith("@@") and current is not None:
+            if target == "/dev/null":
+                current = None
+                continue
+            path = (toplevel / target[2:]).resolve()
+            current = (
+                changed.setdefault(path.relative_to(root).as_posix(), set())
+                if path.is_relative_to(root)
+                else None
+            )
+        elif current is not None:
             match = _HUNK.match(line)
             if match:
-                start, count = int(match.group(1)), int(match.group(2) or 1)
-                current.update(range(start, start + count))
-    return {path: lines for path, lines in changed.items() if lines}
+                start, count = int(match[1]), int(match[2] if match[2] is not None else 1)
+                current.update(range(start, start + count) if count else (start, start + 1))
+    if not untracked:
+        return sha, changed
+    others = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
+    for name in others.stdout.splitlines():
+        path = (root / name).resolve()
+        if path.suffix == ".py" and path.is_file():
+            count = len(path.read_bytes().splitlines())
+            changed[path.relative_to(root).as_posix()] = set(range(1, count + 1))
+    return sha, changed

@@ -224,3 +224,34 @@ def _requirement_name(spec: str) -> str | None:
         else:
             break
     return name or None
+
+
+_TEST_DIRS = {"tests", "test", "testing"}
+
+
+def source_modules(project: Project) -> list[str]:
+    """The project's source modules (not its tests), relative to the root."""
+    root = project.root
+    packages = [root / p for p in project.source_packages]
+    # A test path that holds a source package (toolz: `toolz`, with toolz/tests inside)
+    # excludes nothing by itself; the test folders and files in it are left out below.
+    tests = [
+        root / t
+        for t in project.test_paths
+        if t not in (".", "") and not any(p == root / t or root / t in p.parents for p in packages)
+    ]
+    found: set[str] = set()
+    for package in project.source_packages:
+        path = root / package
+        candidates = [path] if path.is_file() else sorted(path.rglob("*.py"))
+        for file in candidates:
+            relative = file.relative_to(root)
+            name = file.name
+            if any(part in _TEST_DIRS or part.startswith(".") for part in relative.parts[:-1]):
+                continue
+            if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+                continue
+            if any(file == t or t in file.parents for t in tests):
+                continue
+            found.add(relative.as_posix())
+    return sorted(found)

@@ -10,17 +10,13 @@ Nothing here imports project code: functions are found in the files' syntax tree
 from __future__ import annotations
 
 import ast
-import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.discover.project import Project
+from assay.discover.changes import changed_lines
+from assay.discover.project import Project, source_modules
 from assay.edges.inject.assay_edges_ast import list_functions
 from assay.errors import InputError
-
-_TEST_DIRS = {"tests", "test", "testing"}
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 @dataclass
@@ -47,34 +43,6 @@ def module_name(relative: str) -> str:
     return ".".join(parts)
 
 
-def source_files(project: Project) -> list[str]:
-    """The project's source modules (not its tests), relative to the root."""
-    root = project.root
-    packages = [root / p for p in project.source_packages]
-    # A test path that holds a source package (toolz: `toolz`, with toolz/tests inside)
-    # excludes nothing by itself; the test folders and files in it are left out below.
-    tests = [
-        root / t
-        for t in project.test_paths
-        if t not in (".", "") and not any(p == root / t or root / t in p.parents for p in packages)
-    ]
-    found: set[str] = set()
-    for package in project.source_packages:
-        path = root / package
-        candidates = [path] if path.is_file() else sorted(path.rglob("*.py"))
-        for file in candidates:
-            relative = file.relative_to(root)
-            name = file.name
-            if any(part in _TEST_DIRS or part.startswith(".") for part in relative.parts[:-1]):
-                continue
-            if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-                continue
-            if any(file == t or t in file.parents for t in tests):
-                continue
-            found.add(relative.as_posix())
-    return sorted(found)
-
-
 def _read(root: Path, relative: str) -> ast.Module:
     try:
         return ast.parse((root / relative).read_bytes(), relative)
@@ -85,7 +53,7 @@ def _read(root: Path, relative: str) -> ast.Module:
 
 
 def select_all(project: Project) -> Selected:
-    files = source_files(project)
+    files = source_modules(project)
     if not files:
         raise InputError(f"{project.root}: no source modules found (packages: none)")
     return Selected("all", [Target(f, module_name(f), None) for f in files])
@@ -94,7 +62,7 @@ def select_all(project: Project) -> Selected:
 def select_named(project: Project, specs: list[str]) -> Selected:
     """`module`, `module:function`, `module:Class` (its methods), `module:Class.method`;
     a module is a dotted name or a path relative to the project root."""
-    files = source_files(project)
+    files = source_modules(project)
     by_module = {module_name(f): f for f in files}
     wanted: dict[str, list[str] | None] = {}
     for spec in specs:
@@ -121,64 +89,9 @@ def select_named(project: Project, specs: list[str]) -> Selected:
     )
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"--since needs git: {exc}") from None
-
-
-def changed_lines(root: Path, rev: str) -> tuple[str, dict[str, set[int]]]:
-    """The merge base, and the changed lines of each file relative to `root`."""
-    top = _git(root, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise InputError(f"--since {rev}: {root} is not in a git repository")
-    toplevel = Path(top.stdout.strip()).resolve()
-    base = _git(root, "merge-base", rev, "HEAD")
-    if base.returncode != 0:
-        raise InputError(f"--since {rev}: not a revision with a common ancestor with HEAD")
-    sha = base.stdout.strip()
-    diff = _git(root, "diff", "--no-color", "--no-ext-diff", "-U0", sha, "--", ".")
-    if diff.returncode != 0:
-        raise InputError(f"--since {rev}: git diff failed: {diff.stderr.strip()}")
-    changed: dict[str, set[int]] = {}
-    current: set[int] | None = None
-    for line in diff.stdout.splitlines():
-        if line.startswith("+++ "):
-            target = line[4:]
-            if target == "/dev/null":
-                current = None
-                continue
-            path = (toplevel / target[2:]).resolve()
-            current = (
-                changed.setdefault(path.relative_to(root).as_posix(), set())
-                if path.is_relative_to(root)
-                else None
-            )
-        elif current is not None:
-            match = _HUNK.match(line)
-            if match:
-                start, count = int(match[1]), int(match[2] if match[2] is not None else 1)
-                current.update(range(start, start + count) if count else (start, start + 1))
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
-    for name in untracked.stdout.splitlines():
-        path = (root / name).resolve()
-        if path.suffix == ".py" and path.is_file():
-            count = len(path.read_bytes().splitlines())
-            changed[path.relative_to(root).as_posix()] = set(range(1, count + 1))
-    return sha, changed
-
-
 def select_since(project: Project, rev: str) -> Selected:
-    sha, changed = changed_lines(project.root, rev)
-    sources = set(source_files(project))
+    sha, changed = changed_lines(project.root, rev, untracked=True)
+    sources = set(source_modules(project))
     targets = []
     for relative in sorted(changed):
         if relative not in sources:

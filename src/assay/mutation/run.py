@@ -114,7 +114,7 @@ def run_mutate(
     if options.since is not None:
         from assay.discover.changes import changed_lines
 
-        changed = changed_lines(project.root, options.since)
+        _, changed = changed_lines(project.root, options.since)
 
     clean = run_baseline(
         BaselineOptions(

@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from assay.discover.project import Project
+from assay.discover.project import Project, source_modules
 from assay.errors import InputError
 
 
@@ -33,31 +33,7 @@ def source_files(project: Project, only: list[Path]) -> list[Path]:
             else:
                 raise InputError(f"--paths: {path} is not a Python file or directory")
         return [f for f in files if f.is_relative_to(root)]
-    files = []
-    test_dirs = [(root / t).resolve() for t in project.test_paths if t != "."]
-    for entry in project.source_packages:
-        full = root / entry
-        candidates = [full] if full.suffix == ".py" else sorted(full.rglob("*.py"))
-        # A test path that contains the package (testpaths = ["src"] for doctests) is not
-        # a reason to skip the package: its test files are still recognised by name.
-        skip = [t for t in test_dirs if not full.is_relative_to(t)]
-        for path in candidates:
-            if any(path.is_relative_to(t) for t in skip):
-                continue
-            if _is_test_file(path.relative_to(root)):
-                continue
-            files.append(path)
-    return files
-
-
-def _is_test_file(rel: Path) -> bool:
-    name = rel.name
-    return (
-        name == "conftest.py"
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or any(part in ("tests", "test", "testing") for part in rel.parts[:-1])
-    )
+    return [root / relative for relative in source_modules(project)]
 
 
 _SKIP_DIRS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
