@@ -51,15 +51,41 @@ def _outputs(schema: str) -> Callable[[F], F]:
     return add
 
 
+def _split_args(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    try:
+        return shlex.split(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _runs_tests(workers_help: str) -> Callable[[F], F]:
+    """The options of every command that runs the project's tests."""
+
+    def add(command: F) -> F:
+        for option in reversed(
+            [
+                click.option("--python", help="Interpreter of the project's environment "
+                             "(default: PATH/.venv/bin/python if present, else the one "
+                             "running assay)."),
+                click.option("-j", "--workers", type=int, help=workers_help),
+                click.option("--timeout", type=float,
+                             help="Per-test timeout in seconds (default 60)."),
+                click.option("--pytest-args", default="", callback=_split_args,
+                             help="Extra pytest arguments, as one shell-quoted string."),
+            ]
+        ):  # fmt: skip
+            command = option(command)
+        return command
+
+    return add
+
+
+_WORKERS = "Worker processes (default: number of cores)."
+
+
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option(
-    "--python",
-    help="Interpreter of the project's environment "
-    "(default: PATH/.venv/bin/python if present, else the one running assay).",
-)
-@click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
-@click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
+@_runs_tests(_WORKERS)
 @click.option(
     "--coverage/--no-coverage", default=None, help="Measure line and branch coverage (default on)."
 )
@@ -69,20 +95,17 @@ def _outputs(schema: str) -> Callable[[F], F]:
     help="Record which test ran which line, fixtures included.",
 )
 @_outputs("assay.baseline/1")
-@click.option(
-    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
-)
 def baseline(
     path: Path,
     python: str | None,
     workers: int | None,
     timeout: float | None,
+    pytest_args: list[str],
     coverage: bool | None,
     contexts: bool | None,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
-    pytest_args: str,
 ) -> int:
     """Run the suite under supervision and report exactly what happened.
 
@@ -92,11 +115,9 @@ def baseline(
     from assay.baseline import BaselineOptions, run_baseline
     from assay.report import console
 
-    try:
-        extra = shlex.split(pytest_args)
-    except ValueError as exc:
-        raise InputError(f"--pytest-args: {exc}") from None
-    options = BaselineOptions(path, python, workers, timeout, coverage, contexts, state_dir, extra)
+    options = BaselineOptions(
+        path, python, workers, timeout, coverage, contexts, state_dir, pytest_args
+    )
     with console.progress() as on_event:
         report = run_baseline(options, on_event)
     from assay.report import json_report, markdown
@@ -154,9 +175,7 @@ def inspect(
 @click.option("--show", "show_id", metavar="ID", help="Print one mutant's diff, status and killer.")
 @click.option("--rerun", "rerun_id", metavar="ID", help="Run one mutant again; exit 1 if the "
               "verdict differs from the stored one.")  # fmt: skip
-@click.option("--python", help="Interpreter of the project's environment.")
-@click.option("-j", "--workers", type=int, help="Mutants run at once (default: number of cores).")
-@click.option("--timeout", type=float, help="Per-test timeout of the clean run (default 60).")
+@_runs_tests("Mutants run at once (default: number of cores).")
 @click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
 @click.option(
     "--stryker",
@@ -170,9 +189,6 @@ def inspect(
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
 )
 @_outputs("assay.mutate/1")
-@click.option(
-    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
-)
 def mutate(
     path: Path,
     only: tuple[Path, ...],
@@ -182,13 +198,13 @@ def mutate(
     python: str | None,
     workers: int | None,
     timeout: float | None,
+    pytest_args: list[str],
     no_cache: bool,
     operators: str,
     stryker_path: Path | None,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
-    pytest_args: str,
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
     notices. Runs on a red suite too (failing tests are left out and listed).
@@ -199,10 +215,6 @@ def mutate(
     from assay.mutation.run import MutateOptions, run_mutate
     from assay.report import console, json_report, mutate_markdown
 
-    try:
-        extra = shlex.split(pytest_args)
-    except ValueError as exc:
-        raise InputError(f"--pytest-args: {exc}") from None
     options = MutateOptions(
         path,
         list(only),
@@ -211,7 +223,7 @@ def mutate(
         workers,
         timeout,
         state_dir,
-        extra,
+        pytest_args,
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
     )
@@ -253,13 +265,8 @@ def mutate(
 @click.option(
     "--since", metavar="REV", help="Measure the functions changed since REV's merge base."
 )
-@click.option("--python", help="Interpreter of the project's environment (as for baseline).")
-@click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
-@click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
+@_runs_tests(_WORKERS)
 @_outputs("assay.edges/1")
-@click.option(
-    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
-)
 def edges(
     path: Path,
     functions: tuple[str, ...],
@@ -267,10 +274,10 @@ def edges(
     python: str | None,
     workers: int | None,
     timeout: float | None,
+    pytest_args: list[str],
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
-    pytest_args: str,
 ) -> int:
     """Edge-case coverage: run the suite with the selected functions instrumented and
     report, per function, which condition outcomes, MC/DC pairs, boundaries, exception
@@ -282,11 +289,9 @@ def edges(
     from assay.edges import EdgesOptions, run_edges
     from assay.report import console, edges_console
 
-    try:
-        extra = shlex.split(pytest_args)
-    except ValueError as exc:
-        raise InputError(f"--pytest-args: {exc}") from None
-    options = EdgesOptions(path, list(functions), since, python, workers, timeout, state_dir, extra)
+    options = EdgesOptions(
+        path, list(functions), since, python, workers, timeout, state_dir, pytest_args
+    )
     with console.progress() as on_event:
         report = run_edges(options, on_event)
     from assay.report import edges_markdown, json_report
@@ -310,13 +315,8 @@ def edges(
 )
 @click.option("--seed", type=int, help="Seed of the orders and of random (default: a new one).")
 @click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
-@click.option("--python", help="Interpreter of the project's environment (as for baseline).")
-@click.option("-j", "--workers", type=int, help="Worker processes (default: number of cores).")
-@click.option("--timeout", type=float, help="Per-test timeout in seconds (default 60).")
+@_runs_tests(_WORKERS)
 @_outputs("assay.flaky/1")
-@click.option(
-    "--pytest-args", default="", help="Extra pytest arguments, as one shell-quoted string."
-)
 def flaky(
     path: Path,
     runs: int,
@@ -325,10 +325,10 @@ def flaky(
     python: str | None,
     workers: int | None,
     timeout: float | None,
+    pytest_args: list[str],
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
-    pytest_args: str,
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
     shuffles across modules), suspects run alone, polluters are found by bisection.
@@ -341,10 +341,6 @@ def flaky(
     from assay.flaky.budget import parse_duration
     from assay.report import flaky_console, flaky_markdown, json_report
 
-    try:
-        extra = shlex.split(pytest_args)
-    except ValueError as exc:
-        raise InputError(f"--pytest-args: {exc}") from None
     options = FlakyOptions(
         path,
         runs=runs,
@@ -354,7 +350,7 @@ def flaky(
         workers=workers,
         timeout=timeout,
         state_dir=state_dir,
-        pytest_args=extra,
+        pytest_args=pytest_args,
     )
     with flaky_console.progress() as on_event:
         report = run_flaky(options, on_event)

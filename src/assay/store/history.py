@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assay.model import BaselineReport, EdgesReport, FlakyReport, to_dict
 
@@ -88,6 +89,33 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def insert_run(
+    conn: sqlite3.Connection,
+    run_id: str,
+    kind: str,
+    report: Any,
+    head_sha: str | None,
+    exit_code: int,
+    summary: Any,
+) -> None:
+    """The `runs` row every command writes (inside the caller's transaction): when, where,
+    its summary figures and the whole report as JSON."""
+    conn.execute(
+        "insert into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            kind,
+            report.started_at,
+            report.duration_s,
+            report.project.root,
+            head_sha,
+            exit_code,
+            json.dumps(summary),
+            json.dumps(to_dict(report)),
+        ),
+    )
+
+
 def record_baseline(
     conn: sqlite3.Connection,
     run_id: str,
@@ -102,18 +130,8 @@ def record_baseline(
         for nodeid in cluster.tests
     }
     with conn:  # one transaction: all of the run or nothing
-        conn.execute(
-            "insert into runs values (?, 'baseline', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                report.started_at,
-                report.duration_s,
-                report.project.root,
-                head_sha,
-                report.exit_code,
-                json.dumps(to_dict(report.counts)),
-                json.dumps(to_dict(report)),
-            ),
+        insert_run(
+            conn, run_id, "baseline", report, head_sha, report.exit_code, to_dict(report.counts)
         )
         conn.executemany(
             "insert into tests values (?, ?, ?, ?, ?)",
@@ -190,18 +208,8 @@ def record_edges(
 ) -> None:
     """An `assay edges` run: the whole report, and its tests' outcomes."""
     with conn:
-        conn.execute(
-            "insert into runs values (?, 'edges', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                report.started_at,
-                report.duration_s,
-                report.project.root,
-                head_sha,
-                report.exit_code,
-                json.dumps(to_dict(report.counts)),
-                json.dumps(to_dict(report)),
-            ),
+        insert_run(
+            conn, run_id, "edges", report, head_sha, report.exit_code, to_dict(report.counts)
         )
         conn.executemany(
             "insert into tests values (?, ?, ?, ?, ?)",
@@ -252,19 +260,7 @@ def record_flaky(
         "unclassified": len(report.unclassified),
     }
     with conn:  # one transaction: all of the run or nothing
-        conn.execute(
-            "insert into runs values (?, 'flaky', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report.run_id,
-                report.started_at,
-                report.duration_s,
-                report.project.root,
-                head_sha,
-                report.exit_code,
-                json.dumps(summary),
-                json.dumps(to_dict(report)),
-            ),
-        )
+        insert_run(conn, report.run_id, "flaky", report, head_sha, report.exit_code, summary)
         rows = []
         for nodeid, (runs, failures) in sorted(per_test.items()):
             verdict = verdicts.get(nodeid)

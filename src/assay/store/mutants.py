@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.model import Mutant, MutateReport, to_dict
+from assay.store import history
 
 _DDL = """
 create table if not exists mutant_verdicts (
@@ -81,19 +82,7 @@ def record_run(
     conn: sqlite3.Connection, report: MutateReport, covering: dict[str, list[str]]
 ) -> None:
     with conn:
-        conn.execute(
-            "insert into runs values (?, 'mutate', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report.run_id,
-                report.started_at,
-                report.duration_s,
-                report.project.root,
-                None,
-                0,
-                json.dumps(to_dict(report.totals)),
-                json.dumps(to_dict(report)),
-            ),
-        )
+        history.insert_run(conn, report.run_id, "mutate", report, None, 0, to_dict(report.totals))
         conn.executemany(
             "insert into mutants values (?, ?, ?, ?, ?, ?, ?, ?)",
             (
