@@ -94,6 +94,19 @@ def _rank(duration: float) -> int:
     return max(0, math.ceil(math.log10(max(duration, 0.1) / 0.1)))
 
 
+def _import_lines(p: Planned) -> set[int]:
+    """Lines whose execution at import means a fork-path survivor must be confirmed in a
+    fresh process. For a literal default of an undecorated function, the `def` line
+    always runs at import, but only a call at import (its body ran) could have used the
+    default before the fork child sets the mutated one; a decorator could have read it
+    (a signature captured at decoration), so a decorated function keeps the `def` line."""
+    if p.default is not None and p.edit.default_of is not None:
+        node = p.edit.default_of[0]
+        if not getattr(node, "decorator_list", None):
+            return set(p.edit.lines)
+    return p.lines
+
+
 def run_mutate(
     options: MutateOptions, on_event: Callable[[Event], None] | None = None
 ) -> MutateReport:
@@ -179,7 +192,7 @@ def run_mutate(
             if m.path == "import":
                 if tests or p.lines & executed.get(real, set()):
                     tests = import_order(p, order, line_tests)
-            elif p.lines & at_import.get(real, set()):
+            elif _import_lines(p) & at_import.get(real, set()):
                 run.at_import.add(m.id)
             covering[m.id] = tests
             m.tests = len(tests)
