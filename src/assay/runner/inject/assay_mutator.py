@@ -164,7 +164,9 @@ def pytest_collection(session: Any) -> Any:
     children collect for themselves, the server never does."""
     if _settings.get("mode") != "import-fork":
         return None
-    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    plan = _load_plan()
+    if plan is None:
+        return True
     _Server(session, plan, []).run_imports()
     return True
 
@@ -175,7 +177,9 @@ def pytest_runtestloop(session: Any) -> Any:
         return None
     if _settings["mode"] == "import-fork":
         return True
-    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    plan = _load_plan()
+    if plan is None:
+        return True
     by_id = {item.nodeid: item for item in session.items}
     order = [by_id.get(nodeid) for nodeid in plan["order"]]
     if _settings["mode"] == "import":
@@ -183,6 +187,21 @@ def pytest_runtestloop(session: Any) -> Any:
     else:
         _Server(session, plan, order).run()
     return True
+
+
+def _load_plan() -> dict[str, Any] | None:
+    """The plan: a file named in the settings, or, for a server started before its plan
+    existed (it imports and collects while assay's clean run goes on), a file whose path
+    arrives as one line on an inherited pipe; no line means there is nothing to do."""
+    path = _settings.get("plan")
+    if path is None:
+        with os.fdopen(_settings["plan_fd"], "rb") as pipe:
+            path = pipe.readline().decode().strip()
+        if not path:
+            return None
+    with open(path) as f:
+        plan: dict[str, Any] = json.load(f)
+    return plan
 
 
 def _run_import(order: list[Any]) -> None:
