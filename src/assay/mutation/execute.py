@@ -25,6 +25,10 @@ from assay.runner.supervisor import INJECT_DIR, _die_with_parent
 
 Result = dict[str, Any]
 MAX_SERVER_STARTS = 3
+# A test run in a fresh fork child costs more than its clean (warm) time: copy-on-write
+# faults and its scopes' setup again. Measured on cachetools: up to 4.6 ms of CPU per test
+# beyond 1.25 x its clean time; a fork-path mutant's budget allows this much per test.
+PER_TEST_ALLOWANCE = 0.010
 
 
 @dataclass
@@ -163,10 +167,10 @@ def _lines(fd: int, deadline: Callable[[], float], proc: subprocess.Popen[bytes]
 
 @dataclass
 class EarlyServer:
-    """A fork server started before its plan exists: the interpreter starts, pytest
-    imports the project and collects while assay's clean run and mutant generation go
-    on (measured on cachetools: 0.9 s off the critical path). It then waits for one
-    line on its plan pipe naming the plan file; closing the pipe without one stops it."""
+    """A mutation server started before its plan exists, while assay's clean run goes
+    on: the interpreter starts and pytest loads its plugins and conftests (the fork
+    server also imports the project and collects). It then waits for one line on its
+    plan pipe naming the plan file; closing the pipe without one stops it."""
 
     proc: subprocess.Popen[bytes]
     results: int
@@ -174,11 +178,11 @@ class EarlyServer:
     log: Path
 
     @classmethod
-    def start(cls, harness: Harness, workers: int) -> EarlyServer:
+    def start(cls, harness: Harness, mode: str, workers: int, log_name: str) -> EarlyServer:
         plan_r, plan_w = os.pipe()
-        log = harness.run_dir / "mutation-server-0.log"
+        log = harness.run_dir / log_name
         try:
-            proc, results = harness.start({"mode": "fork", "workers": workers}, log, plan_r)
+            proc, results = harness.start({"mode": mode, "workers": workers}, log, plan_r)
         finally:
             os.close(plan_r)
         return cls(proc, results, plan_w, log)
@@ -229,6 +233,7 @@ def run_fork_server(
             "files": plan.files,
             "timeout_factor": plan.timeout_factor,
             "timeout_constant": plan.timeout_constant,
+            "timeout_per_test": PER_TEST_ALLOWANCE,
             "timing_deadline": plan.timing_deadline,
         }
         plan_path.write_text(json.dumps(body))
@@ -276,22 +281,25 @@ def run_import_server(
     plan: dict[str, Any],
     workers: int,
     on_result: Callable[[Result], None],
+    early: EarlyServer | None = None,
 ) -> list[Result]:
     """Import-path mutants forked from one pytest process stopped before collection
-    (see the plugin); returns the probes' results. A job the server could not run comes
-    back as `unsupported` (its module was imported before collection)."""
+    (see the plugin); returns the probe's result. A job's verdict counts only once the
+    probe (the unmutated suite, run beside the jobs) has passed. A job the server could
+    not run comes back as `unsupported` (its module was imported before collection)."""
     plan_path = harness.run_dir / "imports.json"
-    plan_path.write_text(json.dumps(plan))
-    settings = {
-        "mode": "import-fork",
-        "plan": str(plan_path),
-        "workers": workers,
-        "known_errors": harness.known_errors,
-    }
-    log = harness.run_dir / "import-server.log"
-    proc, fd = harness.start(settings, log)
+    plan_path.write_text(json.dumps({**plan, "known_errors": harness.known_errors}))
+    if early is not None:
+        early.send(plan_path)
+        proc, fd, log = early.proc, early.results, early.log
+    else:
+        log = harness.run_dir / "import-server.log"
+        proc, fd = harness.start(
+            {"mode": "import-fork", "plan": str(plan_path), "workers": workers}, log
+        )
     watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
     probes: list[Result] = []
+    held: list[Result] = []
     pending = {job["id"] for job in plan["jobs"]}
     for message in _lines(fd, watchdog.deadline, proc):
         watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
@@ -299,17 +307,24 @@ def run_import_server(
             continue
         if str(message.get("id", "")).startswith("probe-"):
             probes.append(message)
+            if message["status"] == "survived":
+                for result in held:
+                    on_result(result)
+                held.clear()
         elif message.get("id") in pending:
             pending.discard(message["id"])
-            on_result(message)
+            if probes and probes[0]["status"] == "survived":
+                on_result(message)
+            else:
+                held.append(message)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
     if proc.poll() is None:
         _kill(proc)
-    if len(probes) < plan["probes"]:
+    if not probes:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         probes.append({"status": "error", "reason": " / ".join(tail) or "no output"})
-    elif all(p["status"] == "survived" for p in probes):
+    elif probes[0]["status"] == "survived":
         for job_id in pending:  # the server died before these: a fresh process each
             on_result({"id": job_id, "status": "unsupported", "reason": "import server died"})
     return probes

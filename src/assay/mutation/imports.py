@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from assay.config import Config
-from assay.mutation.execute import Harness, ImportJob, run_import_server, run_imports
+from assay.mutation.execute import (
+    EarlyServer,
+    Harness,
+    ImportJob,
+    run_import_server,
+    run_imports,
+)
 from assay.mutation.generate import Planned
 from assay.mutation.verdicts import Verdicts
 
@@ -30,11 +36,13 @@ def run_import_path(
     run: Verdicts,
     durations: dict[str, float],
     warnings: list[str],
+    early: EarlyServer | None = None,
 ) -> None:
     """The mutants the code swap cannot reach, each in a process that imports the mutated
     module: forked from one pytest process stopped before collection (the interpreter,
     pytest and the conftests are paid for once), or a fresh process for a module that a
-    conftest or plugin imported before collection."""
+    conftest or plugin imported before collection. `early`, a server already started,
+    takes the first attempt."""
     deadline = 3 * sum(durations[t] for t in usable) + harness.collect_timeout
     order = list(usable)
     parallel = min(config.workers, len(planned))
@@ -58,13 +66,13 @@ def run_import_path(
             )  # fmt: skip
         plan = {
             "order": order,
-            "probes": parallel,
             "probe_deadline": deadline,
             "jobs": jobs,
             "timeout_factor": config.mutate_timeout_factor,
             "timeout_constant": config.mutate_timeout_constant,
         }
-        probes = run_import_server(harness, plan, parallel, on_result)
+        probes = run_import_server(harness, plan, parallel, on_result, early)
+        early = None
         bad = next((r for r in probes if r["status"] != "survived"), None)
         if bad is None:
             break

@@ -131,9 +131,10 @@ def run_mutate(
         _, changed = changed_lines(project.root, options.since)
 
     harness = Harness(project.root, python, config.pytest_args, run_dir)
-    # The fork server needs nothing from the clean run until its plan is written: it
-    # starts, imports and collects while the clean run goes on.
-    early = EarlyServer.start(harness, config.workers)
+    # The mutation servers need nothing from the clean run until their plans are written:
+    # they start (and the fork server collects) while the clean run goes on.
+    early = EarlyServer.start(harness, "fork", config.workers, "mutation-server-0.log")
+    early_imports = EarlyServer.start(harness, "import-fork", config.workers, "import-server.log")
     try:
         clean = run_baseline(
             BaselineOptions(
@@ -250,8 +251,9 @@ def run_mutate(
             usable = [t for t in order if t not in server_excluded]
             if to_import:
                 run_import_path(
-                    harness, to_import, usable, line_tests, config, run, durations, warnings
-                )
+                    harness, to_import, usable, line_tests, config, run, durations, warnings,
+                    early_imports,
+                )  # fmt: skip
             t_done = time.monotonic()
 
             excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
@@ -297,6 +299,7 @@ def run_mutate(
         return report
     finally:
         early.close()
+        early_imports.close()
 
 
 def _generate(

@@ -22,6 +22,7 @@ Results go out as JSON lines on an inherited descriptor; the mutants as a JSON f
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -30,6 +31,7 @@ import signal
 import sys
 import time
 import types
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -222,8 +224,22 @@ def _run_import(order: list[Any]) -> None:
 
 
 # A unit of work for a child: (id, what the child runs, time budget, the clean durations
-# of the tests it may run, in order).
-_Job = tuple[str, Any, float, list[float]]
+# of the tests it may run, in order). An import job's budget is None until the probe
+# has measured the unmutated suite (see `run_imports`).
+_Job = tuple[str, Any, float | None, list[float]]
+
+
+@dataclass
+class _Child:
+    """A running child: its process, result pipe, job, and time budget."""
+
+    pid: int
+    pipe: int
+    job_id: str
+    started: float
+    deadline: float
+    costs: list[float]
+    budget: float
 
 
 class _Server:
@@ -237,6 +253,7 @@ class _Server:
         if capman is not None:
             capman.stop_global_capturing()  # its files are shared with every child: stop it
         self.capman = capman
+        self.import_budget: float | None = None
         self.prctl: Any = None
         try:
             import ctypes
@@ -458,6 +475,7 @@ class _Server:
         _emit(event="ready", timed=sorted(durations.items()))
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
+        per_test = float(self.plan["timeout_per_test"])
         jobs: list[_Job] = []
         for mutant in self.plan["mutants"]:
             tests = [i for i in mutant["tests"] if i in durations]
@@ -474,30 +492,25 @@ class _Server:
                 self.run_tests(its)
 
             costs = [durations[i] for i in tests]
-            jobs.append((mutant["id"], body, factor * sum(costs) + constant, costs))
+            budget = factor * sum(costs) + per_test * len(costs) + constant
+            jobs.append((mutant["id"], body, budget, costs))
         self.execute(jobs)
         _emit(event="done")
 
     def run_imports(self) -> None:
         """Import-fork mode, before collection: each child serves one module's mutated
         text, then collects and runs the tests, as a fresh process would, without paying
-        again for the interpreter, pytest and the conftests. Probes without a mutant go
-        first: they must pass, and the slowest sets the budget."""
+        again for the interpreter, pytest and the conftests. A probe without a mutant goes
+        first and the jobs beside it: it must pass, and its time sets their budget (until
+        then they run under its ceiling); if it fails, the jobs are stopped and assay
+        discards their verdicts."""
         plan = self.plan
-        probes: list[_Job] = [
-            (f"probe-{i}", self.collect_and_run("", "", plan["order"]), plan["probe_deadline"], [])
-            for i in range(plan["probes"])
-        ]
-        results = self.execute(probes)
-        if any(r["status"] != "survived" for r in results.values()):
-            _emit(event="done")
-            return
-        budget = plan["timeout_factor"] * max(r["duration"] for r in results.values())
-        budget += plan["timeout_constant"]
+        _settings["known_errors"] = plan["known_errors"]  # known after the clean run
+        probe = ("probe-0", self.collect_and_run("", "", plan["order"]), plan["probe_deadline"])
         self.execute(
-            [
+            [(*probe, [])] + [
                 (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
-                 budget, job["costs"])
+                 None, job["costs"])
                 for job in plan["jobs"]
             ]
         )  # fmt: skip
@@ -526,53 +539,75 @@ class _Server:
         emit every verdict as it comes, and return them."""
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
-        running: dict[int, tuple[int, int, str, float, float, list[float], float]] = {}
+        running: dict[int, _Child] = {}
         poller = select.poll()
         while queue or running:
             while queue and len(running) < self.workers:
                 job_id, body, budget, costs = queue.pop()
+                if budget is None:  # an import job: its budget, or the probe's ceiling
+                    budget = self.import_budget or float(self.plan["probe_deadline"])
                 started = time.monotonic()
                 pid, pipe = self.fork(body)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
-                running[fd] = (pid, pipe, job_id, started, started + budget, costs, budget)
+                running[fd] = _Child(pid, pipe, job_id, started, started + budget, costs, budget)
             now = time.monotonic()
-            nearest = min(entry[4] for entry in running.values())
+            nearest = min(child.deadline for child in running.values())
             events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
             done = {fd for fd, _ in events}
             now = time.monotonic()
-            for fd, (pid, pipe, job_id, started, deadline, costs, budget) in list(running.items()):
+            for fd, child in list(running.items()):
                 if fd in done:
-                    _, status = os.waitpid(pid, 0)
-                    message = _read_all(pipe)
-                    results[job_id] = self.report(job_id, status, message, now - started, costs)
-                elif now >= deadline:
-                    used = _cpu_seconds(pid, runnable=True)
-                    if used is not None and used < budget and now - started < 2 * budget:
+                    _, status = os.waitpid(child.pid, 0)
+                    message = _read_all(child.pipe)
+                    took = now - child.started
+                    result = self.report(child.job_id, status, message, took, child.costs)
+                    results[child.job_id] = result
+                    if child.job_id.startswith("probe-"):
+                        self.settle(result, queue, running)
+                elif now >= child.deadline:
+                    used = _cpu_seconds(child.pid, runnable=True)
+                    budget = child.budget
+                    if used is not None and used < budget and now - child.started < 2 * budget:
                         # Runnable but starved by a busy machine: it gets the CPU time it
                         # is owed, up to twice its budget in wall time. (A child blocked
                         # in a wait that never ends is not runnable: no extension.)
-                        extended = min(started + 2 * budget, now + budget - used)
-                        running[fd] = (pid, pipe, job_id, started, extended, costs, budget)
+                        child.deadline = min(child.started + 2 * budget, now + budget - used)
                         continue
-                    os.killpg(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    _read_all(pipe)
-                    results[job_id] = {
-                        "id": job_id,
+                    os.killpg(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+                    _read_all(child.pipe)
+                    results[child.job_id] = {
+                        "id": child.job_id,
                         "status": "timeout",
                         "tests_run": None,
-                        "duration": round(now - started, 6),
-                        "cost": sum(costs),
+                        "duration": round(now - child.started, 6),
+                        "cost": sum(child.costs),
                     }
-                    _emit(**results[job_id])
+                    _emit(**results[child.job_id])
                 else:
                     continue
                 poller.unregister(fd)
                 os.close(fd)
-                os.close(pipe)
+                os.close(child.pipe)
                 del running[fd]
         return results
+
+    def settle(self, probe: dict[str, Any], queue: list[_Job], running: dict[int, _Child]) -> None:
+        """The probe's result. Passed: its time sets the import jobs' budget, running ones
+        included. Failed: no verdict can count (assay discards them): stop."""
+        if probe["status"] != "survived":
+            queue.clear()
+            for child in running.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+            return
+        factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
+        self.import_budget = factor * probe["duration"] + constant
+        for child in running.values():
+            if not child.job_id.startswith("probe-"):
+                child.budget = self.import_budget
+                child.deadline = child.started + self.import_budget
 
     def report(
         self, job_id: str, status: int, message: str, took: float, costs: list[float]
