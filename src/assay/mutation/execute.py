@@ -169,8 +169,9 @@ def _lines(fd: int, deadline: Callable[[], float], proc: subprocess.Popen[bytes]
 class EarlyServer:
     """A mutation server started before its plan exists, while assay's clean run goes
     on: the interpreter starts and pytest loads its plugins and conftests (the fork
-    server also imports the project and collects). It then waits for one line on its
-    plan pipe naming the plan file; closing the pipe without one stops it."""
+    server also imports the project and collects). It then waits for a line on its
+    plan pipe naming the plan file (the import server takes further batches of jobs, a
+    line each, until the pipe closes); closing the pipe without one stops it."""
 
     proc: subprocess.Popen[bytes]
     results: int
@@ -187,12 +188,13 @@ class EarlyServer:
             os.close(plan_r)
         return cls(proc, results, plan_w, log)
 
-    def send(self, plan_path: Path) -> None:
+    def send(self, plan_path: Path, more: bool = False) -> None:
         assert self.plan_w is not None
         with contextlib.suppress(BrokenPipeError):  # it died: the run loop sees it
             os.write(self.plan_w, f"{plan_path}\n".encode())
-        os.close(self.plan_w)
-        self.plan_w = None
+        if not more:
+            os.close(self.plan_w)
+            self.plan_w = None
 
     def close(self) -> None:
         """Stop it if it never got a plan (or was not waited for)."""
@@ -282,25 +284,28 @@ def run_import_server(
     workers: int,
     on_result: Callable[[Result], None],
     early: EarlyServer | None = None,
+    expected: set[str] | None = None,
 ) -> list[Result]:
     """Import-path mutants forked from one pytest process stopped before collection
     (see the plugin); returns the probe's result. A job's verdict counts only once the
     probe (the unmutated suite, run beside the jobs) has passed. A job the server could
-    not run comes back as `unsupported` (its module was imported before collection)."""
-    plan_path = harness.run_dir / "imports.json"
-    plan_path.write_text(json.dumps({**plan, "known_errors": harness.known_errors}))
+    not run comes back as `unsupported` (its module was imported before collection).
+    `early`, a server that may already hold a first batch (then `plan` is the last
+    batch, and `expected` every job id of both)."""
+    path = harness.run_dir / ("imports-1.json" if expected else "imports.json")
+    path.write_text(json.dumps({**plan, "known_errors": harness.known_errors}))
     if early is not None:
-        early.send(plan_path)
+        early.send(path)
         proc, fd, log = early.proc, early.results, early.log
     else:
         log = harness.run_dir / "import-server.log"
         proc, fd = harness.start(
-            {"mode": "import-fork", "plan": str(plan_path), "workers": workers}, log
+            {"mode": "import-fork", "plan": str(path), "workers": workers}, log
         )
     watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
     probes: list[Result] = []
     held: list[Result] = []
-    pending = {job["id"] for job in plan["jobs"]}
+    pending = expected or {job["id"] for job in plan["jobs"]}
     for message in _lines(fd, watchdog.deadline, proc):
         watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
         if message.get("event") == "done":

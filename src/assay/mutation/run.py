@@ -44,7 +44,7 @@ from assay.mutation.execute import (
     run_fork_server,
 )
 from assay.mutation.generate import Planned, future_features, plan
-from assay.mutation.imports import import_order, run_import_path
+from assay.mutation.imports import HeadStart, head_start, import_order, run_import_path
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
@@ -212,6 +212,11 @@ def run_mutate(
                     to_import.append(p)
             harness.known_errors = [e.path for e in clean.collection_errors]
             server_excluded: dict[str, str] = {}
+            head: HeadStart | None = None
+            if to_import:  # they and the probe run beside the fork phase
+                head = head_start(
+                    early_imports, harness, to_import, order, line_tests, config, durations
+                )
             if on_event is not None:
                 on_event({"e": "mutants", "total": len(to_fork) + len(to_import)})
             if to_fork:
@@ -241,6 +246,8 @@ def run_mutate(
                     back = run.verdict(result)
                     if back is not None:
                         to_import.append(back)
+                        if head is not None:
+                            head.add([back])
 
                 outcome = run_fork_server(harness, fork_plan, on_result, early)
                 server_excluded = outcome.excluded
@@ -252,7 +259,7 @@ def run_mutate(
             if to_import:
                 run_import_path(
                     harness, to_import, usable, line_tests, config, run, durations, warnings,
-                    early_imports,
+                    head,
                 )  # fmt: skip
             t_done = time.monotonic()
 

@@ -191,16 +191,24 @@ def pytest_runtestloop(session: Any) -> Any:
     return True
 
 
+_plan_pipe: list[Any] = []
+
+
 def _load_plan() -> dict[str, Any] | None:
     """The plan: a file named in the settings, or, for a server started before its plan
     existed (it imports and collects while assay's clean run goes on), a file whose path
-    arrives as one line on an inherited pipe; no line means there is nothing to do."""
+    arrives as a line on an inherited pipe (the import server reads one batch of jobs a
+    line, until the pipe closes); no line means there is nothing (more) to do."""
     path = _settings.get("plan")
     if path is None:
-        with os.fdopen(_settings["plan_fd"], "rb") as pipe:
-            path = pipe.readline().decode().strip()
+        if not _plan_pipe:
+            _plan_pipe.append(os.fdopen(_settings["plan_fd"], "rb"))
+        path = _plan_pipe[0].readline().decode().strip()
         if not path:
             return None
+    elif _settings.pop("plan_read", False):
+        return None  # a plan named in the settings is one batch
+    _settings["plan_read"] = True
     with open(path) as f:
         plan: dict[str, Any] = json.load(f)
     return plan
@@ -504,16 +512,23 @@ class _Server:
         first and the jobs beside it: it must pass, and its time sets their budget (until
         then they run under its ceiling); if it fails, the jobs are stopped and assay
         discards their verdicts."""
-        plan = self.plan
-        _settings["known_errors"] = plan["known_errors"]  # known after the clean run
-        probe = ("probe-0", self.collect_and_run("", "", plan["order"]), plan["probe_deadline"])
-        self.execute(
-            [(*probe, [])] + [
-                (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
-                 None, job["costs"])
-                for job in plan["jobs"]
-            ]
-        )  # fmt: skip
+        plan: dict[str, Any] | None = self.plan
+        probe: list[_Job] = [
+            ("probe-0", self.collect_and_run("", "", self.plan["order"]),
+             self.plan["probe_deadline"], [])
+        ]  # fmt: skip
+        while plan is not None:
+            _settings["known_errors"] = plan["known_errors"]  # known after the clean run
+            if probe or self.import_budget is not None:  # else the probe failed
+                self.execute(
+                    probe + [
+                        (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
+                         None, job["costs"])
+                        for job in plan["jobs"]
+                    ]
+                )  # fmt: skip
+            probe = []
+            plan = _load_plan()
         _emit(event="done")
 
     def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Any:
