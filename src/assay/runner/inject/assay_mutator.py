@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import mmap
 import os
 import select
 import signal
@@ -43,6 +44,7 @@ _out = os.fdopen(_settings["results_fd"], "w", buffering=1) if _settings else No
 
 # In a mutant child: where to report the killing test, and whether to stop at a failure.
 _child_pipe: int | None = None
+_progress: list[Any] = []  # (shared memory, slot): where it counts the tests it started
 _failed: list[str] = []
 _ran = [0]  # tests started in this child, the killing one included
 
@@ -231,15 +233,17 @@ def _run_import(order: list[Any]) -> None:
 # -- the fork server ------------------------------------------------------------------------
 
 
-# A unit of work for a child: (id, what the child runs, time budget, the clean durations
-# of the tests it may run, in order). An import job's budget is None until the probe
-# has measured the unmutated suite (see `run_imports`).
-_Job = tuple[str, Any, float | None, list[float]]
+# A unit of work for a child: (id, what the child runs, time limits, the clean durations
+# of the tests it may run, in order). The limits are cumulative, one per test (by the end
+# of its k-th test a child must have used at most limits[k-1] seconds), or a single one
+# for the whole job. An import job's is None until the probe has measured the unmutated
+# suite (see `run_imports`).
+_Job = tuple[str, Any, list[float] | None, list[float]]
 
 
 @dataclass
 class _Child:
-    """A running child: its process, result pipe, job, and time budget."""
+    """A running child: its process, result pipe, job, progress slot and time limits."""
 
     pid: int
     pipe: int
@@ -247,7 +251,8 @@ class _Child:
     started: float
     deadline: float
     costs: list[float]
-    budget: float
+    limits: list[float]
+    slot: int
 
 
 class _Server:
@@ -262,6 +267,9 @@ class _Server:
             capman.stop_global_capturing()  # its files are shared with every child: stop it
         self.capman = capman
         self.import_budget: float | None = None
+        # Each running child counts the tests it has started in its slot here, so a
+        # hang in an early test is stopped at that test's limit, not the whole budget's.
+        self.progress = mmap.mmap(-1, 4 * self.workers)
         self.prctl: Any = None
         try:
             import ctypes
@@ -293,8 +301,10 @@ class _Server:
 
     # -- children --
 
-    def fork(self, body: Any) -> tuple[int, int]:
+    def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
+        if slot is not None:
+            self.progress[4 * slot : 4 * slot + 4] = bytes(4)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -302,6 +312,8 @@ class _Server:
             global _child_pipe
             os.close(read)
             _child_pipe = write
+            if slot is not None:
+                _progress[:] = [self.progress, slot]
             try:
                 os.setpgid(0, 0)
                 if self.prctl is not None:
@@ -328,6 +340,9 @@ class _Server:
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
             _ran[0] = index + 1
+            if _progress:
+                memory, slot = _progress
+                memory[4 * slot : 4 * slot + 4] = _ran[0].to_bytes(4, "little")
             runtestprotocol(item, nextitem=nextitem, log=False)
         _child_exit(0, "ok")
 
@@ -500,8 +515,11 @@ class _Server:
                 self.run_tests(its)
 
             costs = [durations[i] for i in tests]
-            budget = factor * sum(costs) + per_test * len(costs) + constant
-            jobs.append((mutant["id"], body, budget, costs))
+            limits, spent = [], 0.0
+            for k, cost in enumerate(costs, 1):
+                spent += cost
+                limits.append(factor * spent + per_test * k + constant)
+            jobs.append((mutant["id"], body, limits, costs))
         self.execute(jobs)
         _emit(event="done")
 
@@ -515,7 +533,7 @@ class _Server:
         plan: dict[str, Any] | None = self.plan
         probe: list[_Job] = [
             ("probe-0", self.collect_and_run("", "", self.plan["order"]),
-             self.plan["probe_deadline"], [])
+             [self.plan["probe_deadline"]], [])
         ]  # fmt: skip
         while plan is not None:
             _settings["known_errors"] = plan["known_errors"]  # known after the clean run
@@ -550,22 +568,25 @@ class _Server:
         return body
 
     def execute(self, jobs: list[_Job]) -> dict[str, dict[str, Any]]:
-        """Run each job's body in a child, `workers` at a time, each under its budget;
+        """Run each job's body in a child, `workers` at a time, each under its limits;
         emit every verdict as it comes, and return them."""
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
         running: dict[int, _Child] = {}
+        slots = list(range(self.workers))
         poller = select.poll()
         while queue or running:
-            while queue and len(running) < self.workers:
-                job_id, body, budget, costs = queue.pop()
-                if budget is None:  # an import job: its budget, or the probe's ceiling
-                    budget = self.import_budget or float(self.plan["probe_deadline"])
+            while queue and slots:
+                job_id, body, limits, costs = queue.pop()
+                if limits is None:  # an import job: its budget, or the probe's ceiling
+                    limits = [self.import_budget or float(self.plan["probe_deadline"])]
+                slot = slots.pop()
                 started = time.monotonic()
-                pid, pipe = self.fork(body)
+                pid, pipe = self.fork(body, slot)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
-                running[fd] = _Child(pid, pipe, job_id, started, started + budget, costs, budget)
+                deadline = started + limits[0]
+                running[fd] = _Child(pid, pipe, job_id, started, deadline, costs, limits, slot)
             now = time.monotonic()
             nearest = min(child.deadline for child in running.values())
             events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
@@ -581,11 +602,15 @@ class _Server:
                     if child.job_id.startswith("probe-"):
                         self.settle(result, queue, running)
                 elif now >= child.deadline:
+                    started_tests = max(1, self.tests_started(child.slot))
+                    budget = child.limits[min(started_tests, len(child.limits)) - 1]
+                    if now < child.started + budget:  # on to a later test: its limit
+                        child.deadline = child.started + budget
+                        continue
                     used = _cpu_seconds(child.pid, runnable=True)
-                    budget = child.budget
                     if used is not None and used < budget and now - child.started < 2 * budget:
                         # Runnable but starved by a busy machine: it gets the CPU time it
-                        # is owed, up to twice its budget in wall time. (A child blocked
+                        # is owed, up to twice its limit in wall time. (A child blocked
                         # in a wait that never ends is not runnable: no extension.)
                         child.deadline = min(child.started + 2 * budget, now + budget - used)
                         continue
@@ -597,7 +622,7 @@ class _Server:
                         "status": "timeout",
                         "tests_run": None,
                         "duration": round(now - child.started, 6),
-                        "cost": sum(child.costs),
+                        "cost": sum(child.costs[:started_tests]),  # through the hung test
                     }
                     _emit(**results[child.job_id])
                 else:
@@ -605,8 +630,12 @@ class _Server:
                 poller.unregister(fd)
                 os.close(fd)
                 os.close(child.pipe)
+                slots.append(child.slot)
                 del running[fd]
         return results
+
+    def tests_started(self, slot: int) -> int:
+        return int.from_bytes(self.progress[4 * slot : 4 * slot + 4], "little")
 
     def settle(self, probe: dict[str, Any], queue: list[_Job], running: dict[int, _Child]) -> None:
         """The probe's result. Passed: its time sets the import jobs' budget, running ones
@@ -621,7 +650,7 @@ class _Server:
         self.import_budget = factor * probe["duration"] + constant
         for child in running.values():
             if not child.job_id.startswith("probe-"):
-                child.budget = self.import_budget
+                child.limits = [self.import_budget]
                 child.deadline = child.started + self.import_budget
 
     def report(
