@@ -40,6 +40,7 @@ class Harness:
     pytest_args: list[str]
     run_dir: Path
     known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
+    sources: list[str] = field(default_factory=list)  # the project's modules, compiled once
     collect_timeout: float = 300.0
 
     def command(self) -> list[str]:

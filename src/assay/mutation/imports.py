@@ -71,10 +71,15 @@ def _jobs(
 
 
 def _plan(
-    jobs: list[dict[str, Any]], order: list[str], deadline: float, config: Config
+    harness: Harness,
+    jobs: list[dict[str, Any]],
+    order: list[str],
+    deadline: float,
+    config: Config,
 ) -> dict[str, Any]:
     return {
         "order": order,
+        "sources": harness.sources,
         "probe_deadline": deadline,
         "jobs": jobs,
         "timeout_factor": config.mutate_timeout_factor,
@@ -96,7 +101,7 @@ def head_start(
     durations: dict[str, float],
 ) -> HeadStart:
     head = HeadStart(server, harness, list(order), line_tests, dict(durations))
-    head.add(planned, _plan([], order, _deadline(harness, order, durations), config))
+    head.add(planned, _plan(harness, [], order, _deadline(harness, order, durations), config))
     return head
 
 
@@ -139,7 +144,7 @@ def run_import_path(
         rest = [p for p in planned if p.mutant.id not in job_tests]
         jobs = _jobs(rest, order, line_tests, durations)
         job_tests.update((job["id"], job["order"]) for job in jobs)
-        plan = _plan(jobs, order, deadline, config)
+        plan = _plan(harness, jobs, order, deadline, config)
         if head is not None:  # the rest follows the batches it already has
             expected = {p.mutant.id for p in planned}
             probes = run_import_server(harness, plan, parallel, on_result, head.server, expected)

@@ -131,6 +131,7 @@ def run_mutate(
         _, changed = changed_lines(project.root, options.since)
 
     harness = Harness(project.root, python, config.pytest_args, run_dir)
+    harness.sources = [str(f) for f in source_files(project, [])]
     # The mutation servers need nothing from the clean run until their plans are written:
     # they start (and the fork server collects) while the clean run goes on.
     early = EarlyServer.start(harness, "fork", config.workers, "mutation-server-0.log")

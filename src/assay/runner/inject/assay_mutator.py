@@ -33,6 +33,7 @@ import sys
 import time
 import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -531,6 +532,8 @@ class _Server:
         then they run under its ceiling); if it fails, the jobs are stopped and assay
         discards their verdicts."""
         plan: dict[str, Any] | None = self.plan
+        tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
+        _compile_once(self.session.config, self.plan.get("sources", []), tests)
         probe: list[_Job] = [
             ("probe-0", self.collect_and_run("", "", self.plan["order"]),
              [self.plan["probe_deadline"]], [])
@@ -693,6 +696,57 @@ def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
     if runnable and fields[0] != b"R":
         return None
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _compile_once(config: Any, sources: list[str], tests: list[str]) -> None:
+    """Compile, once in the import server, what every child it forks would compile again
+    as it collects: the project's modules (no bytecode is written in the user's tree, so
+    none is there to read) and the test modules, assertion-rewritten as pytest does.
+    Both compilers are memoized, keyed by file and source: a child gets the very code
+    object it would have compiled. A mutated module is compiled by its own loader."""
+    import importlib.machinery
+
+    from _pytest.assertion import rewrite
+
+    loader = importlib.machinery.SourceFileLoader
+    to_code = loader.source_to_code
+    compiled: dict[tuple[str, bytes], Any] = {}
+
+    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, bytes):
+            return to_code(self, data, path, *args, **kwargs)
+        key = (str(path), data)
+        if key not in compiled:
+            compiled[key] = to_code(self, data, path)
+        return compiled[key]
+
+    rewrite_test = rewrite._rewrite_test
+    rewritten: dict[tuple[str, float, int], Any] = {}
+
+    def cached_rewrite(fn: Any, config: Any) -> Any:
+        stat = os.stat(fn)
+        key = (str(fn), stat.st_mtime, stat.st_size)
+        if key not in rewritten:
+            rewritten[key] = rewrite_test(fn, config)
+        return rewritten[key]
+
+    loader.source_to_code = source_to_code  # type: ignore[method-assign]
+    rewrite._rewrite_test = cached_rewrite
+    for path in sources:
+        try:
+            with open(path, "rb") as f:
+                source_to_code(loader("", path), f.read(), path)
+        except (OSError, SyntaxError, ValueError):
+            continue  # left to the child, which reports it as collection would
+    if not any(isinstance(f, rewrite.AssertionRewritingHook) for f in sys.meta_path):
+        return  # --assert=plain
+    for test in tests:
+        if not test.endswith(".py"):
+            continue
+        try:
+            cached_rewrite(Path(os.path.abspath(test)), config)
+        except (OSError, SyntaxError, ValueError):
+            continue
 
 
 def _reseed() -> None:
