@@ -157,6 +157,11 @@ def run_mutate(
             if t.outcome in BAD_OUTCOMES or t.outcome == "xpassed"
         ]
         with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+            # Each verdict is committed as it comes, so a killed run resumes where it
+            # stopped. In WAL mode, `normal` still makes a commit survive the process
+            # being killed (only not a power cut); `full` fsynced each one: 2.5 ms a
+            # verdict on the benchmark box, 1.8 s for cachetools' 641 mutants.
+            store.execute("pragma synchronous=normal")
             mutant_store.ensure(store)
             rels = sorted({p.mutant.file for p in planned})
             line_tests = history.line_tests(store, clean.run_id, rels)
