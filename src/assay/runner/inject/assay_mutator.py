@@ -254,6 +254,8 @@ class _Child:
     costs: list[float]
     limits: list[float]
     slot: int
+    asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
+    look_at: float = 0.0  # when to look at its state next
 
 
 class _Server:
@@ -270,7 +272,7 @@ class _Server:
         self.import_budget: float | None = None
         # Each running child counts the tests it has started in its slot here, so a
         # hang in an early test is stopped at that test's limit, not the whole budget's.
-        self.progress = mmap.mmap(-1, 4 * self.workers)
+        self.progress = mmap.mmap(-1, 4 * 2 * self.workers)
         self.prctl: Any = None
         try:
             import ctypes
@@ -576,10 +578,13 @@ class _Server:
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
         running: dict[int, _Child] = {}
-        slots = list(range(self.workers))
+        slots = list(range(2 * self.workers))
         poller = select.poll()
         while queue or running:
-            while queue and slots:
+            # A child blocked for a while (a deadlocked mutant waiting for its limit, a
+            # test that sleeps) uses no CPU: it does not count against the workers, so
+            # the cores stay busy; at most twice the workers are alive.
+            while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
                 job_id, body, limits, costs = queue.pop()
                 if limits is None:  # an import job: its budget, or the probe's ceiling
                     limits = [self.import_budget or float(self.plan["probe_deadline"])]
@@ -589,13 +594,18 @@ class _Server:
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
                 deadline = started + limits[0]
-                running[fd] = _Child(pid, pipe, job_id, started, deadline, costs, limits, slot)
+                child = _Child(pid, pipe, job_id, started, deadline, costs, limits, slot)
+                child.look_at = started + _LOOK
+                running[fd] = child
             now = time.monotonic()
-            nearest = min(child.deadline for child in running.values())
+            nearest = min(min(c.deadline, c.look_at) for c in running.values())
             events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
             done = {fd for fd, _ in events}
             now = time.monotonic()
             for fd, child in list(running.items()):
+                if fd not in done and now >= child.look_at:
+                    child.asleep = _proc_state(child.pid) not in (b"R", None)
+                    child.look_at = now + _LOOK
                 if fd in done:
                     _, status = os.waitpid(child.pid, 0)
                     message = _read_all(child.pipe)
@@ -685,15 +695,28 @@ class _Server:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+_LOOK = 0.05  # how often the server looks whether a child is blocked
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _proc_state(pid: int) -> bytes | None:
+    """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
 def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
     """CPU time a process has used (user + system), from /proc; None where unreadable,
     or, with `runnable`, when the process is not running or waiting for a CPU."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if runnable and fields[0] != b"R":
+    fields = _stat(pid)
+    if fields is None or (runnable and fields[0] != b"R"):
         return None
     return (int(fields[11]) + int(fields[12])) / _TICK
 
