@@ -206,6 +206,44 @@ class EarlyServer:
             os.close(self.results)
 
 
+class EarlyServers:
+    """The fork and import servers, started as soon as the clean run's workers have run
+    their last test: they then start and collect while the clean run combines its
+    coverage and assay plans the mutants, and never compete with the clean run's tests
+    (whose durations order the tests mutants run: contention there could reorder them
+    from one run to the next)."""
+
+    def __init__(self, harness: Harness, workers: int) -> None:
+        self.harness = harness
+        self.workers = workers
+        self.seen: set[int] = set()
+        self.done: set[int] = set()
+        self.fork: EarlyServer | None = None
+        self.imports: EarlyServer | None = None
+
+    def watch(self, event: dict[str, Any]) -> None:
+        """A clean-run event: start once every worker that ran has said `done`."""
+        worker = event.get("worker")
+        if isinstance(worker, int):
+            self.seen.add(worker)
+            if event.get("e") == "done":
+                self.done.add(worker)
+                if self.done >= self.seen:
+                    self.start()
+
+    def start(self) -> tuple[EarlyServer, EarlyServer]:
+        if self.fork is None or self.imports is None:
+            harness, workers = self.harness, self.workers
+            self.fork = EarlyServer.start(harness, "fork", workers, "mutation-server-0.log")
+            self.imports = EarlyServer.start(harness, "import-fork", workers, "import-server.log")
+        return self.fork, self.imports
+
+    def close(self) -> None:
+        for server in (self.fork, self.imports):
+            if server is not None:
+                server.close()
+
+
 @dataclass
 class _Watchdog:
     at: float

@@ -37,7 +37,7 @@ from assay.model import (
     MutationTotals,
 )
 from assay.mutation.execute import (
-    EarlyServer,
+    EarlyServers,
     ForkJob,
     ForkPlan,
     Harness,
@@ -133,18 +133,24 @@ def run_mutate(
     harness = Harness(project.root, python, config.pytest_args, run_dir)
     harness.sources = [str(f) for f in source_files(project, [])]
     # The mutation servers need nothing from the clean run until their plans are written:
-    # they start (and the fork server collects) while the clean run goes on.
-    early = EarlyServer.start(harness, "fork", config.workers, "mutation-server-0.log")
-    early_imports = EarlyServer.start(harness, "import-fork", config.workers, "import-server.log")
+    # they start (and the fork server collects) while it finishes.
+    servers = EarlyServers(harness, config.workers)
+
+    def on_clean_event(event: Event) -> None:
+        servers.watch(event)
+        if on_event is not None:
+            on_event(event)
+
     try:
         clean = run_baseline(
             BaselineOptions(
                 project.root, python, config.workers, config.timeout, True, True,
                 state_dir, options.pytest_args,
             ),
-            on_event,
+            on_clean_event,
         )  # fmt: skip
         t_clean = time.monotonic()
+        early, early_imports = servers.start()
         planned, warnings = _generate(files, project.root, options, changed)
         t_generated = time.monotonic()
 
@@ -311,8 +317,7 @@ def run_mutate(
             mutant_store.record_run(store, report, covering)
         return report
     finally:
-        early.close()
-        early_imports.close()
+        servers.close()
 
 
 def _generate(

@@ -194,24 +194,54 @@ def pytest_runtestloop(session: Any) -> Any:
     return True
 
 
-_plan_pipe: list[Any] = []
+class _PlanPipe:
+    """Lines naming plan files, read from the inherited plan descriptor without
+    buffering beyond what has arrived (the import server polls it while it runs)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.open = True
+
+    def line(self) -> str | None:
+        """The next line, waiting for it; None at the end."""
+        while b"\n" not in self.buffer and self.open:
+            self.fill()
+        return self.ready()
+
+    def fill(self) -> None:
+        chunk = os.read(self.fd, 65536)
+        self.buffer += chunk
+        self.open = bool(chunk)
+
+    def ready(self) -> str | None:
+        """A complete line already read, if any."""
+        line, sep, rest = self.buffer.partition(b"\n")
+        if not sep:
+            return None
+        self.buffer = rest
+        return line.decode().strip() or None
+
+
+_pipe: list[_PlanPipe] = []
 
 
 def _load_plan() -> dict[str, Any] | None:
     """The plan: a file named in the settings, or, for a server started before its plan
     existed (it imports and collects while assay's clean run goes on), a file whose path
-    arrives as a line on an inherited pipe (the import server reads one batch of jobs a
-    line, until the pipe closes); no line means there is nothing (more) to do."""
+    arrives as a line on an inherited pipe (the import server takes further batches of
+    jobs from it, a line each, until it closes); no line means there is nothing to do."""
     path = _settings.get("plan")
     if path is None:
-        if not _plan_pipe:
-            _plan_pipe.append(os.fdopen(_settings["plan_fd"], "rb"))
-        path = _plan_pipe[0].readline().decode().strip()
-        if not path:
+        if not _pipe:
+            _pipe.append(_PlanPipe(_settings["plan_fd"]))
+        path = _pipe[0].line()
+        if path is None:
             return None
-    elif _settings.pop("plan_read", False):
-        return None  # a plan named in the settings is one batch
-    _settings["plan_read"] = True
+    return _read_plan(path)
+
+
+def _read_plan(path: str) -> dict[str, Any]:
     with open(path) as f:
         plan: dict[str, Any] = json.load(f)
     return plan
@@ -270,6 +300,7 @@ class _Server:
             capman.stop_global_capturing()  # its files are shared with every child: stop it
         self.capman = capman
         self.import_budget: float | None = None
+        self.probe_failed = False
         # Each running child counts the tests it has started in its slot here, so a
         # hang in an early test is stopped at that test's limit, not the whole budget's.
         self.progress = mmap.mmap(-1, 4 * 2 * self.workers)
@@ -533,26 +564,22 @@ class _Server:
         first and the jobs beside it: it must pass, and its time sets their budget (until
         then they run under its ceiling); if it fails, the jobs are stopped and assay
         discards their verdicts."""
-        plan: dict[str, Any] | None = self.plan
         tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
         _compile_once(self.session.config, self.plan.get("sources", []), tests)
-        probe: list[_Job] = [
-            ("probe-0", self.collect_and_run("", "", self.plan["order"]),
-             [self.plan["probe_deadline"]], [])
-        ]  # fmt: skip
-        while plan is not None:
-            _settings["known_errors"] = plan["known_errors"]  # known after the clean run
-            if probe or self.import_budget is not None:  # else the probe failed
-                self.execute(
-                    probe + [
-                        (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
-                         None, job["costs"])
-                        for job in plan["jobs"]
-                    ]
-                )  # fmt: skip
-            probe = []
-            plan = _load_plan()
+        probe: _Job = (
+            "probe-0", self.collect_and_run("", "", self.plan["order"]),
+            [self.plan["probe_deadline"]], [],
+        )  # fmt: skip
+        self.execute([probe, *self.import_jobs(self.plan)], _pipe[0] if _pipe else None)
         _emit(event="done")
+
+    def import_jobs(self, plan: dict[str, Any]) -> list[_Job]:
+        _settings["known_errors"] = plan["known_errors"]  # known after the clean run
+        return [
+            (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]), None,
+             job["costs"])
+            for job in plan["jobs"]
+        ]  # fmt: skip
 
     def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Any:
         def body() -> None:
@@ -572,15 +599,22 @@ class _Server:
 
         return body
 
-    def execute(self, jobs: list[_Job]) -> dict[str, dict[str, Any]]:
+    def execute(self, jobs: list[_Job], more: _PlanPipe | None = None) -> dict[str, dict[str, Any]]:
         """Run each job's body in a child, `workers` at a time, each under its limits;
-        emit every verdict as it comes, and return them."""
+        emit every verdict as it comes, and return them. `more`: a pipe whose lines name
+        further batches of import jobs, taken as they come until it closes."""
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
         running: dict[int, _Child] = {}
         slots = list(range(2 * self.workers))
         poller = select.poll()
-        while queue or running:
+        if more is not None and more.open:
+            poller.register(more.fd, select.POLLIN)
+        while queue or running or (more is not None and more.open):
+            if more is not None:
+                while (line := more.ready()) is not None:
+                    if not self.probe_failed:
+                        queue[:0] = reversed(self.import_jobs(_read_plan(line)))
             # A child blocked for a while (a deadlocked mutant waiting for its limit, a
             # test that sleeps) uses no CPU: it does not count against the workers, so
             # the cores stay busy; at most twice the workers are alive.
@@ -598,9 +632,16 @@ class _Server:
                 child.look_at = started + _LOOK
                 running[fd] = child
             now = time.monotonic()
-            nearest = min(min(c.deadline, c.look_at) for c in running.values())
-            events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
+            if running:
+                nearest = min(min(c.deadline, c.look_at) for c in running.values())
+                events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
+            else:
+                events = poller.poll()  # nothing running: wait for the next batch
             done = {fd for fd, _ in events}
+            if more is not None and more.fd in done:
+                more.fill()
+                if not more.open:
+                    poller.unregister(more.fd)
             now = time.monotonic()
             for fd, child in list(running.items()):
                 if fd not in done and now >= child.look_at:
@@ -654,6 +695,7 @@ class _Server:
         """The probe's result. Passed: its time sets the import jobs' budget, running ones
         included. Failed: no verdict can count (assay discards them): stop."""
         if probe["status"] != "survived":
+            self.probe_failed = True
             queue.clear()
             for child in running.values():
                 with contextlib.suppress(ProcessLookupError):
