@@ -157,6 +157,35 @@ def test_verdicts_match_plain_pytest_on_disk(
         assert _disk_verdict(project, mutant, tmp_path) == mutant["status"], mutant["diff"]
 
 
+def test_import_path_runs_its_tests_in_the_order_its_probe_passed(tmp_path: Path) -> None:
+    """`test_b` passes only after `test_a` has run in the same process. An import-path job
+    that ran the tests reaching the mutated module first (`test_b`) would be "killed" by
+    it whatever the mutant; plain pytest keeps `NAME`'s mutant alive and kills `LIMIT`'s."""
+    project = tmp_path / "ordered"
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "ordered"\nversion = "0"\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+    )
+    (project / "calc.py").write_text(
+        'NAME = "calc"\nLIMIT = 10\n\n\ndef clamp(x):\n    return min(x, LIMIT)\n'
+    )
+    (project / "state.py").write_text("ready = []\n")
+    (project / "tests" / "test_a.py").write_text(
+        "import state\n\n\ndef test_a():\n    state.ready.append(1)\n"
+    )
+    (project / "tests" / "test_b.py").write_text(
+        "import calc\nimport state\n\n\ndef test_b():\n"
+        "    assert calc.clamp(20) == 10\n    assert state.ready\n"
+    )
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    module_level = {m["line"]: m for m in report["mutants"] if m["path"] == "import"}
+    assert module_level[1]["status"] == "Survived"
+    assert module_level[2]["status"] == "Killed"
+    assert module_level[2]["killed_by"] == "tests/test_b.py::test_b"
+
+
 def test_rerun_reproduces_verdicts(first_run: tuple[Path, dict[str, Any]]) -> None:
     project, report = first_run
     picks = {}

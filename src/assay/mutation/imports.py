@@ -1,6 +1,10 @@
 """The import path: mutants the code swap cannot reach, each run in a process that
 imports the mutated module (module level, class bodies, survivors whose code also ran at
-import, and what the swap could not apply)."""
+import, and what the swap could not apply).
+
+Every job runs the passing tests in one order, the one the probe (the unmutated suite)
+runs and must pass in: a test that fails in that order without the mutant (it needs an
+earlier test's state) would otherwise kill every mutant that runs it."""
 
 from __future__ import annotations
 
@@ -20,15 +24,6 @@ from assay.mutation.generate import Planned
 from assay.mutation.verdicts import Verdicts
 
 
-def import_order(
-    planned: Planned, order: list[str], line_tests: dict[str, dict[int, set[str]]]
-) -> list[str]:
-    """Tests for a mutant the fork path cannot run: those that ran any line of its file
-    first (most likely to notice), then every other passing test."""
-    in_file = set().union(*line_tests.get(planned.mutant.file, {}).values())
-    return [t for t in order if t in in_file] + [t for t in order if t not in in_file]
-
-
 @dataclass
 class HeadStart:
     """The import path begun beside the fork phase: the early import server gets, before
@@ -39,12 +34,11 @@ class HeadStart:
     server: EarlyServer
     harness: Harness
     order: list[str]
-    line_tests: dict[str, dict[int, set[str]]]
     durations: dict[str, float]
     tests: dict[str, list[str]] = field(default_factory=dict)  # job id -> its tests
 
     def add(self, planned: list[Planned], first: dict[str, Any] | None = None) -> None:
-        jobs = _jobs(planned, self.order, self.line_tests, self.durations)
+        jobs = _jobs(planned, self.order, self.durations)
         path = self.harness.run_dir / f"imports-{len(self.tests)}-{len(planned)}.json"
         body = {**(first or {}), "jobs": jobs, "known_errors": self.harness.known_errors}
         path.write_text(json.dumps(body))
@@ -53,21 +47,14 @@ class HeadStart:
 
 
 def _jobs(
-    planned: list[Planned],
-    order: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
-    durations: dict[str, float],
+    planned: list[Planned], order: list[str], durations: dict[str, float]
 ) -> list[dict[str, Any]]:
-    jobs = []
-    keep = set(order)
-    for p in planned:
-        tests = [t for t in import_order(p, order, line_tests) if t in keep]
-        costs = [durations.get(t, 0.0) for t in tests]
-        jobs.append(
-            {"id": p.mutant.id, "file": str(p.source.path), "source": p.mutated_text(),
-             "order": tests, "costs": costs}
-        )  # fmt: skip
-    return jobs
+    costs = [durations.get(t, 0.0) for t in order]
+    return [
+        {"id": p.mutant.id, "file": str(p.source.path), "source": p.mutated_text(),
+         "order": order, "costs": costs}
+        for p in planned
+    ]  # fmt: skip
 
 
 def _plan(
@@ -96,11 +83,10 @@ def head_start(
     harness: Harness,
     planned: list[Planned],
     order: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
     config: Config,
     durations: dict[str, float],
 ) -> HeadStart:
-    head = HeadStart(server, harness, list(order), line_tests, dict(durations))
+    head = HeadStart(server, harness, list(order), dict(durations))
     head.add(planned, _plan(harness, [], order, _deadline(harness, order, durations), config))
     return head
 
@@ -109,7 +95,6 @@ def run_import_path(
     harness: Harness,
     planned: list[Planned],
     usable: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
     config: Config,
     run: Verdicts,
     durations: dict[str, float],
@@ -121,7 +106,7 @@ def run_import_path(
     pytest and the conftests are paid for once), or a fresh process for a module that a
     conftest or plugin imported before collection. `head`, a first batch already sent
     to a server: the rest of `planned` follows it there, on the first attempt."""
-    order = list(usable)  # the probe of a head start ran the clean run's order
+    order = list(usable)  # a head start's probe runs the clean run's order: so do its jobs
     deadline = _deadline(harness, head.order if head else order, durations)
     parallel = min(config.workers, len(planned))
     fresh: list[Planned] = []
@@ -140,11 +125,11 @@ def run_import_path(
         run.verdict(result)
 
     for _attempt in range(3):
-        probed = list(head.order if head else order)
+        probed = list(head.order if head else order)  # the order every job runs too
         rest = [p for p in planned if p.mutant.id not in job_tests]
-        jobs = _jobs(rest, order, line_tests, durations)
+        jobs = _jobs(rest, probed, durations)
         job_tests.update((job["id"], job["order"]) for job in jobs)
-        plan = _plan(harness, jobs, order, deadline, config)
+        plan = _plan(harness, jobs, probed, deadline, config)
         if head is not None:  # the rest follows the batches it already has
             expected = {p.mutant.id for p in planned}
             probes = run_import_server(harness, plan, parallel, on_result, head.server, expected)
@@ -167,14 +152,13 @@ def run_import_path(
             run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
         return
     if fresh:
-        _run_fresh(harness, fresh, order, line_tests, config, run, deadline)
+        _run_fresh(harness, fresh, order, config, run, deadline)
 
 
 def _run_fresh(
     harness: Harness,
     planned: list[Planned],
     order: list[str],
-    line_tests: dict[str, dict[int, set[str]]],
     config: Config,
     run: Verdicts,
     deadline: float,
@@ -191,12 +175,7 @@ def _run_fresh(
             run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
         return
     base_time = max(r["duration"] for r in probe)
-    jobs = [
-        ImportJob(
-            p.mutant.id, str(p.source.path), p.mutated_text(), import_order(p, order, line_tests)
-        )
-        for p in planned
-    ]
+    jobs = [ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), order) for p in planned]
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
     def on_result(result: dict[str, Any]) -> None:

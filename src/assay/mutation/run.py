@@ -44,7 +44,7 @@ from assay.mutation.execute import (
     run_fork_server,
 )
 from assay.mutation.generate import Planned, future_features, plan
-from assay.mutation.imports import HeadStart, head_start, import_order, run_import_path
+from assay.mutation.imports import HeadStart, head_start, run_import_path
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
@@ -191,7 +191,7 @@ def run_mutate(
                 real = os.path.realpath(p.source.path)
                 if m.path == "import":
                     if tests or p.lines & executed.get(real, set()):
-                        tests = import_order(p, order, line_tests)
+                        tests = list(order)
                 elif _import_lines(p) & at_import.get(real, set()):
                     run.at_import.add(m.id)
                 covering[m.id] = tests
@@ -226,9 +226,7 @@ def run_mutate(
             server_excluded: dict[str, str] = {}
             head: HeadStart | None = None
             if to_import:  # they and the probe run beside the fork phase
-                head = head_start(
-                    early_imports, harness, to_import, order, line_tests, config, durations
-                )
+                head = head_start(early_imports, harness, to_import, order, config, durations)
             if on_event is not None:
                 on_event({"e": "mutants", "total": len(to_fork) + len(to_import)})
             if to_fork:
@@ -270,7 +268,7 @@ def run_mutate(
             usable = [t for t in order if t not in server_excluded]
             if to_import:
                 run_import_path(
-                    harness, to_import, usable, line_tests, config, run, durations, warnings,
+                    harness, to_import, usable, config, run, durations, warnings,
                     head,
                 )  # fmt: skip
             t_done = time.monotonic()

@@ -128,4 +128,4 @@ def _execute(
 
         run_fork_server(harness, fork_plan, on_result)
     if to_import:
-        run_import_path(harness, to_import, tests, {}, config, run, durations, [])
+        run_import_path(harness, to_import, tests, config, run, durations, [])
