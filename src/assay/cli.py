@@ -362,6 +362,55 @@ def flaky(
     return report.exit_code
 
 
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--base", metavar="REF", help="The change is the diff from `git merge-base REF "
+              "HEAD` to the working tree (default: HEAD, the uncommitted edits).")  # fmt: skip
+@click.option(
+    "--files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="The change is these files, whole (no base to compare failures with). Repeatable.",
+)
+@click.option("--untracked", is_flag=True, help="Count untracked files as changed.")
+@click.option("--seed", type=int, help="Seed of the reruns' orders (default: from HEAD's sha).")
+@_runs_tests(_WORKERS)
+@_outputs("assay.verify/1")
+def verify(
+    path: Path,
+    base: str | None,
+    files: tuple[Path, ...],
+    untracked: bool,
+    seed: int | None,
+    python: str | None,
+    workers: int | None,
+    timeout: float | None,
+    pytest_args: list[str],
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+) -> int:
+    """Score the tests of a change set and gate it: PASS or BLOCK, with the measured
+    dimensions, the arithmetic, findings with evidence and the tests to add.
+
+    Exit code 0 on PASS, 1 on BLOCK, 2 on bad input.
+    """
+    from assay.report import console, json_report, verify_console, verify_markdown
+    from assay.verify import VerifyOptions, run_verify
+
+    options = VerifyOptions(
+        path, base, list(files), untracked, seed, python, workers, timeout, state_dir, pytest_args
+    )
+    with console.progress() as on_event:
+        report = run_verify(options, on_event)
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, verify_markdown.render(report))
+    verify_console.summary(report)
+    return report.exit_code
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
