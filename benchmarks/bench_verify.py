@@ -47,8 +47,7 @@ def edit(root: Path, file: str, qualname: str) -> int:
     node = next(
         n
         for n in ast.walk(tree)
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and _qualname(tree, n) == qualname
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _qualname(tree, n) == qualname
     )
     body = node.body
     first = body[1] if isinstance(body[0], ast.Expr) and len(body) > 1 else body[0]

@@ -63,7 +63,10 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
     def on_event(event: dict[str, Any]) -> None:
         nonlocal bad
         kind = event["e"]
-        if kind == "mutants":
+        if kind == "stage":  # `assay verify` moving on to its next measurement
+            bar.reset(task, description=event["name"], total=None)
+            bad = 0
+        elif kind == "mutants":
             bar.reset(task, description="mutants", total=event["total"])
             bad = 0
         elif kind == "mutant":

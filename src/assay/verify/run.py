@@ -95,7 +95,12 @@ def run_verify(
     runs: dict[str, str] = {}
     warnings: list[str] = []
 
+    def stage(name: str) -> None:
+        if on_event is not None:
+            on_event({"e": "stage", "name": name})
+
     # 2. The suite at HEAD.
+    stage("suite at HEAD")
     head_run = run_baseline(base_options, on_event)
     runs["suite"] = head_run.run_id
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn:
@@ -111,6 +116,7 @@ def run_verify(
     # 3. Failures against the base.
     failed = base_compare.head_failures(head_run)
     if base_sha is not None and failed:
+        stage("failures at the base")
         try:
             failed, base_run = base_compare.compare_with_base(
                 project, base_sha, failed, base_options, on_event
@@ -127,6 +133,7 @@ def run_verify(
     inspect = run_inspect(InspectOptions(project.root, options.state_dir))
     flaky: FlakyReport | None = None
     if selected.nodeids:
+        stage("reruns")
         seed = options.seed if options.seed is not None else _seed(head)
         flaky = run_flaky(
             FlakyOptions(
@@ -144,6 +151,7 @@ def run_verify(
         runs["flaky"] = flaky.run_id
     edges: EdgesReport | None = None
     if changes.functions:
+        stage("edge cases")
         edges = measure_edges(
             project.root,
             [(f.file, f.qualname) for f in changes.functions],
@@ -158,6 +166,7 @@ def run_verify(
         warnings += [f"edges: {w}" for w in edges.warnings]
     mutate: MutateReport | None = None
     if changes.source_files:
+        stage("mutants")
         mutate = run_mutate(
             MutateOptions(
                 project.root,
