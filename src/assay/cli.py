@@ -94,6 +94,9 @@ _WORKERS = "Worker processes (default: number of cores)."
     default=None,
     help="Record which test ran which line, fixtures included.",
 )
+@click.option(
+    "--mutation", is_flag=True, help="Also run `assay mutate` and add its section to the report."
+)
 @_outputs("assay.baseline/1")
 def baseline(
     path: Path,
@@ -103,6 +106,7 @@ def baseline(
     pytest_args: list[str],
     coverage: bool | None,
     contexts: bool | None,
+    mutation: bool,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
@@ -110,7 +114,8 @@ def baseline(
     """Run the suite under supervision and report exactly what happened.
 
     Exit code 0 when every test passed (skips and xfails allowed), 1 when any test failed,
-    errored, timed out or crashed, or a file could not be collected.
+    errored, timed out or crashed, or a file could not be collected. `--mutation` adds the
+    mutation score (a red suite is mutated too; its failing tests are left out).
     """
     from assay.baseline import BaselineOptions, run_baseline
     from assay.report import console
@@ -120,6 +125,20 @@ def baseline(
     )
     with console.progress() as on_event:
         report = run_baseline(options, on_event)
+        if mutation:
+            from assay.mutation.run import MutateOptions, run_mutate
+
+            report.mutation = run_mutate(
+                MutateOptions(
+                    path,
+                    python=python,
+                    workers=workers,
+                    timeout=timeout,
+                    state_dir=state_dir,
+                    pytest_args=pytest_args,
+                ),
+                on_event,
+            )
     from assay.report import json_report, markdown
 
     if json_path is not None:

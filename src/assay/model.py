@@ -219,6 +219,7 @@ class BaselineReport:
     run_id: str = ""  # the run's key in the history store
     coverage: CoverageReport | None = None
     failure_categories: list[FailureCategory] = field(default_factory=list)
+    mutation: MutateReport | None = None  # `assay baseline --mutation`: the mutate report
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -260,7 +260,7 @@ def test_files_mode_and_configured_model(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--base", "no-such-ref"], "not a revision"),
+        (["--base", "no-such-ref"], "--base no-such-ref: not a revision"),
         (["--base", "main", "--files", "src/amp/units.py"], "give one of them"),
         (["--base", "main"], "nothing to verify"),
         (["--files", "missing.py"], "no such file"),

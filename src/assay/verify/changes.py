@@ -22,7 +22,7 @@ _TEST_NAMES = ("test_*.py", "*_test.py", "conftest.py")
 
 def from_base(project: Project, ref: str, untracked: bool) -> tuple[str, ChangeSet]:
     """The merge base's sha and the change from it to the working tree."""
-    sha, changed = changed_lines(project.root, ref, untracked=untracked)
+    sha, changed = changed_lines(project.root, ref, untracked, option="--base")
     return sha, _change_set(project, "base", ref, untracked, changed)
 
 
