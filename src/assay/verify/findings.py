@@ -36,12 +36,19 @@ def skeleton_builder(root: Path) -> skeleton.SkeletonFor:
     return build
 
 
-def failures(found: list[ChangeFailure], selected: list[str], command: str) -> list[Found]:
-    """A new failure anywhere in the suite, and any failure of a selected test."""
+def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: ChangeSet) -> bool:
+    """A failing selected test, or a changed test file that cannot be collected."""
+    return failure.nodeid in selected or failure.nodeid in changes.test_files
+
+
+def failures(
+    found: list[ChangeFailure], selected: list[str], changes: ChangeSet, command: str
+) -> list[Found]:
+    """A new failure anywhere in the suite, and any failure that concerns the change."""
     chosen = set(selected)
     result = []
     for failure in found:
-        is_selected = failure.nodeid in chosen or "::" not in failure.nodeid
+        is_selected = concerns_the_change(failure, chosen, changes)
         if not failure.new and not is_selected:
             continue
         where = {

@@ -202,7 +202,7 @@ def run_verify(
                 module_gains = gains.setdefault(f.module, {})
                 module_gains[name] = module_gains.get(name, 0.0) + gain
     command = plain_command(project.root, python, [])
-    found += findings.failures(failed, selected.nodeids, command)
+    found += findings.failures(failed, selected.nodeids, changes, command)
     found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
@@ -214,7 +214,7 @@ def run_verify(
         measures={name: m for name, (m, _) in measured.items() if m is not None},
         criteria={
             "failing_tests": float(
-                sum(f.nodeid in selected_set or "::" not in f.nodeid for f in failed)
+                sum(findings.concerns_the_change(f, selected_set, changes) for f in failed)
             ),
             "new_failures": float(sum(f.new for f in failed)) if base_sha is not None else None,
             "flaky_tests": float(flaky_count) if flaky_count is not None else None,
