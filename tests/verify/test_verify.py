@@ -280,3 +280,15 @@ def test_bad_verify_config_is_exit_2(tmp_path: Path) -> None:
     proc = run_assay("verify", root, "--files", "src/amp/units.py")
     assert proc.returncode == 2
     assert "verify.weights: unknown key 'speed'" in proc.stderr
+
+
+def test_untracked_files_count_only_when_asked(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", None)
+    shutil.copytree(VERIFY / "untested", root, dirs_exist_ok=True)  # a new, untracked module
+    proc = run_assay("verify", root, cwd=root)
+    assert proc.returncode == 2 and "nothing to verify" in proc.stderr
+    report, _ = verify(root, "--untracked")
+    assert report["changed"]["source_files"] == ["src/amp/discount.py"]
+    assert report["changed"]["base_ref"] == "HEAD"
+    assert [f["qualname"] for f in report["changed"]["functions"]] == ["discounted"]
+    assert report["decision"] == "BLOCK"
