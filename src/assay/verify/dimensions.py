@@ -239,8 +239,8 @@ def edge_cases(
         rows = _rows(unmet)
         underivable = [o for o in unmet if o.suggestion is None]
         remediation = (
-            f"Add a test with the {len(rows)} input row(s) below, one per missing case, and "
-            "fill in the expected values."
+            f"Add a test with the {_distinct(rows)} input row(s) below, one per missing case, "
+            "and fill in the expected values."
             if rows
             else "Add a test that calls it with inputs meeting the cases above."
         )
@@ -325,7 +325,7 @@ def mutation(
         remediation = (
             "Add a test whose assertion fails under each change above (the mutant id "
             f"reproduces it: `assay mutate --rerun ID`). The edge cases on these lines give "
-            f"{len(rows)} input row(s) below; fill in the expected values."
+            f"{_distinct(rows)} input row(s) below; fill in the expected values."
             if rows
             else "Add a test whose assertion fails under each change above; `assay mutate "
             "--show ID` prints a mutant and the tests that ran it."
@@ -355,6 +355,11 @@ def mutation(
         evidence=[f"{status}: {sum(m.status == status for m in valid)}" for status in _VALID],
     )
     return measure, found
+
+
+def _distinct(rows: list[skeleton.Row]) -> int:
+    """Rows once merged: several cases can share the same inputs."""
+    return len({tuple(row.args.items()) for row in rows})
 
 
 def _one_line(diff: str) -> str:
