@@ -73,7 +73,7 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
             bad += event["status"] == "Survived"
             valid += event["status"] in ("Killed", "Timeout", "Survived", "NoCoverage")
             detected += event["status"] in ("Killed", "Timeout")
-            score = f"score {100 * detected / valid:.1f}%" if valid else ""
+            score = f"{100 * detected / valid:.1f}% of those run detected" if valid else ""
             survived = f", [yellow]{bad} survived" if bad else ""
             bar.update(task, advance=1, bad=score + survived)
         elif kind == "collected":
