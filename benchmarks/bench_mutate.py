@@ -58,11 +58,11 @@ def run_mutmut(name: str, source: Path) -> dict[str, Any]:
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "init"], check=True)
-    mutmut = str(python.parent / "mutmut")
+    mutmut = [str(python), "-m", "mutmut"]  # not bin/mutmut: its shebang breaks if the venv moves
     t0 = time.monotonic()
-    proc = subprocess.run([mutmut, "run"], cwd=copy, capture_output=True, text=True)
+    proc = subprocess.run([*mutmut, "run"], cwd=copy, capture_output=True, text=True)
     wall = time.monotonic() - t0
-    subprocess.run([mutmut, "export-cicd-stats"], cwd=copy, capture_output=True, check=False)
+    subprocess.run([*mutmut, "export-cicd-stats"], cwd=copy, capture_output=True, check=False)
     stats_path = copy / "mutants" / "mutmut-cicd-stats.json"
     if not stats_path.exists():
         raise SystemExit(f"mutmut failed on {name}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")

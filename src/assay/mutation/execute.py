@@ -25,6 +25,10 @@ from assay.runner.supervisor import INJECT_DIR, _die_with_parent
 
 Result = dict[str, Any]
 MAX_SERVER_STARTS = 3
+# A test run in a fresh fork child costs more than its clean (warm) time: copy-on-write
+# faults and its scopes' setup again. Measured on cachetools: up to 4.6 ms of CPU per test
+# beyond 1.25 x its clean time; a fork-path mutant's budget allows this much per test.
+PER_TEST_ALLOWANCE = 0.010
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Harness:
     pytest_args: list[str]
     run_dir: Path
     known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
+    sources: list[str] = field(default_factory=list)  # the project's modules, compiled once
     collect_timeout: float = 300.0
 
     def command(self) -> list[str]:
@@ -54,8 +59,13 @@ class Harness:
             *self.pytest_args,
         ]
 
-    def start(self, settings: dict[str, Any], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    def start(
+        self, settings: dict[str, Any], log: Path, plan_fd: int | None = None
+    ) -> tuple[subprocess.Popen[bytes], int]:
         read, write = os.pipe()
+        fds = (write,) if plan_fd is None else (write, plan_fd)
+        if plan_fd is not None:
+            settings = {**settings, "plan_fd": plan_fd}
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
@@ -71,7 +81,7 @@ class Harness:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
-                    pass_fds=(write,),
+                    pass_fds=fds,
                     start_new_session=True,
                     preexec_fn=_die_with_parent,
                 )
@@ -157,6 +167,84 @@ def _lines(fd: int, deadline: Callable[[], float], proc: subprocess.Popen[bytes]
 
 
 @dataclass
+class EarlyServer:
+    """A mutation server started before its plan exists, while assay's clean run goes
+    on: the interpreter starts and pytest loads its plugins and conftests (the fork
+    server also imports the project and collects). It then waits for a line on its
+    plan pipe naming the plan file (the import server takes further batches of jobs, a
+    line each, until the pipe closes); closing the pipe without one stops it."""
+
+    proc: subprocess.Popen[bytes]
+    results: int
+    plan_w: int | None
+    log: Path
+
+    @classmethod
+    def start(cls, harness: Harness, mode: str, workers: int, log_name: str) -> EarlyServer:
+        plan_r, plan_w = os.pipe()
+        log = harness.run_dir / log_name
+        try:
+            proc, results = harness.start({"mode": mode, "workers": workers}, log, plan_r)
+        finally:
+            os.close(plan_r)
+        return cls(proc, results, plan_w, log)
+
+    def send(self, plan_path: Path, more: bool = False) -> None:
+        assert self.plan_w is not None
+        with contextlib.suppress(BrokenPipeError):  # it died: the run loop sees it
+            os.write(self.plan_w, f"{plan_path}\n".encode())
+        if not more:
+            os.close(self.plan_w)
+            self.plan_w = None
+
+    def close(self) -> None:
+        """Stop it if it never got a plan (or was not waited for)."""
+        if self.plan_w is not None:
+            os.close(self.plan_w)
+            self.plan_w = None
+            _kill(self.proc)
+            os.close(self.results)
+
+
+class EarlyServers:
+    """The fork and import servers, started as soon as the clean run's workers have run
+    their last test: they then start and collect while the clean run combines its
+    coverage and assay plans the mutants, and never compete with the clean run's tests
+    (whose durations order the tests mutants run: contention there could reorder them
+    from one run to the next)."""
+
+    def __init__(self, harness: Harness, workers: int) -> None:
+        self.harness = harness
+        self.workers = workers
+        self.seen: set[int] = set()
+        self.done: set[int] = set()
+        self.fork: EarlyServer | None = None
+        self.imports: EarlyServer | None = None
+
+    def watch(self, event: dict[str, Any]) -> None:
+        """A clean-run event: start once every worker that ran has said `done`."""
+        worker = event.get("worker")
+        if isinstance(worker, int):
+            self.seen.add(worker)
+            if event.get("e") == "done":
+                self.done.add(worker)
+                if self.done >= self.seen:
+                    self.start()
+
+    def start(self) -> tuple[EarlyServer, EarlyServer]:
+        if self.fork is None or self.imports is None:
+            harness, workers = self.harness, self.workers
+            self.fork = EarlyServer.start(harness, "fork", workers, "mutation-server-0.log")
+            self.imports = EarlyServer.start(harness, "import-fork", workers, "import-server.log")
+        return self.fork, self.imports
+
+    def close(self) -> None:
+        for server in (self.fork, self.imports):
+            if server is not None:
+                server.close()
+
+
+@dataclass
 class _Watchdog:
     at: float
 
@@ -165,10 +253,14 @@ class _Watchdog:
 
 
 def run_fork_server(
-    harness: Harness, plan: ForkPlan, on_result: Callable[[Result], None]
+    harness: Harness,
+    plan: ForkPlan,
+    on_result: Callable[[Result], None],
+    early: EarlyServer | None = None,
 ) -> ServerOutcome:
     """Run every job, restarting a server that dies; a job with no verdict after the last
-    start is reported as an error result, never dropped."""
+    start is reported as an error result, never dropped. `early`, a server already
+    started, takes the first attempt."""
     outcome = ServerOutcome()
     pending = {job.id: job for job in plan.jobs}
     for attempt in range(MAX_SERVER_STARTS):
@@ -182,12 +274,17 @@ def run_fork_server(
             "files": plan.files,
             "timeout_factor": plan.timeout_factor,
             "timeout_constant": plan.timeout_constant,
+            "timeout_per_test": PER_TEST_ALLOWANCE,
             "timing_deadline": plan.timing_deadline,
         }
         plan_path.write_text(json.dumps(body))
-        log = harness.run_dir / f"mutation-server-{attempt}.log"
-        settings = {"mode": "fork", "plan": str(plan_path), "workers": plan.workers}
-        proc, fd = harness.start(settings, log)
+        if attempt == 0 and early is not None:
+            early.send(plan_path)
+            proc, fd, log = early.proc, early.results, early.log
+        else:
+            log = harness.run_dir / f"mutation-server-{attempt}.log"
+            settings = {"mode": "fork", "plan": str(plan_path), "workers": plan.workers}
+            proc, fd = harness.start(settings, log)
         # Until it is ready: collection and the timing run; then a stall means it hangs.
         watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan.timing_deadline)
         stall = max(60.0, 4 * plan.timing_deadline)
@@ -225,40 +322,53 @@ def run_import_server(
     plan: dict[str, Any],
     workers: int,
     on_result: Callable[[Result], None],
+    early: EarlyServer | None = None,
+    expected: set[str] | None = None,
 ) -> list[Result]:
     """Import-path mutants forked from one pytest process stopped before collection
-    (see the plugin); returns the probes' results. A job the server could not run comes
-    back as `unsupported` (its module was imported before collection)."""
-    plan_path = harness.run_dir / "imports.json"
-    plan_path.write_text(json.dumps(plan))
-    settings = {
-        "mode": "import-fork",
-        "plan": str(plan_path),
-        "workers": workers,
-        "known_errors": harness.known_errors,
-    }
-    log = harness.run_dir / "import-server.log"
-    proc, fd = harness.start(settings, log)
+    (see the plugin); returns the probe's result. A job's verdict counts only once the
+    probe (the unmutated suite, run beside the jobs) has passed. A job the server could
+    not run comes back as `unsupported` (its module was imported before collection).
+    `early`, a server that may already hold a first batch (then `plan` is the last
+    batch, and `expected` every job id of both)."""
+    path = harness.run_dir / ("imports-1.json" if expected else "imports.json")
+    path.write_text(json.dumps({**plan, "known_errors": harness.known_errors}))
+    if early is not None:
+        early.send(path)
+        proc, fd, log = early.proc, early.results, early.log
+    else:
+        log = harness.run_dir / "import-server.log"
+        proc, fd = harness.start(
+            {"mode": "import-fork", "plan": str(path), "workers": workers}, log
+        )
     watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
     probes: list[Result] = []
-    pending = {job["id"] for job in plan["jobs"]}
+    held: list[Result] = []
+    pending = expected or {job["id"] for job in plan["jobs"]}
     for message in _lines(fd, watchdog.deadline, proc):
         watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
         if message.get("event") == "done":
             continue
         if str(message.get("id", "")).startswith("probe-"):
             probes.append(message)
+            if message["status"] == "survived":
+                for result in held:
+                    on_result(result)
+                held.clear()
         elif message.get("id") in pending:
             pending.discard(message["id"])
-            on_result(message)
+            if probes and probes[0]["status"] == "survived":
+                on_result(message)
+            else:
+                held.append(message)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
     if proc.poll() is None:
         _kill(proc)
-    if len(probes) < plan["probes"]:
+    if not probes:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         probes.append({"status": "error", "reason": " / ".join(tail) or "no output"})
-    elif all(p["status"] == "survived" for p in probes):
+    elif probes[0]["status"] == "survived":
         for job_id in pending:  # the server died before these: a fresh process each
             on_result({"id": job_id, "status": "unsupported", "reason": "import server died"})
     return probes

@@ -16,7 +16,7 @@ from typing import Any
 from assay.model import Mutant
 from assay.mutation.operators import Edit, find_edits, mutant_id
 from assay.mutation.source import SourceFile, apply_edit
-from assay.mutation.units import Unit, build_unit, code_name, first_line
+from assay.mutation.units import Unit, build_unit, code_name, first_line, function_ancestors
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _diff(source: SourceFile, edit: Edit) -> str:
 
 def plan(source: SourceFile) -> list[Planned]:
     names = qualnames(source.tree)
-    parents: dict[int, list[ast.AST]] = {}
+    parents = function_ancestors(source.tree)
     digests: dict[int, str] = {}
     file_digest = hashlib.sha1(source.text.encode("utf-8")).hexdigest()
     planned = []

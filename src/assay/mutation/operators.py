@@ -468,9 +468,26 @@ def find_edits(source: SourceFile) -> Iterator[Edit]:
         if key in seen:
             continue
         seen.add(key)
-        if "\n" in source.segment(edit.start, edit.end):
-            try:
-                ast.parse(apply_edit(source.text, edit.start, edit.end, edit.replacement))
-            except SyntaxError:
-                continue  # an edit that cannot keep every line in place is not made
+        if "\n" in source.segment(edit.start, edit.end) and not _parses(source, edit):
+            continue  # an edit that cannot keep every line in place is not made
         yield edit
+
+
+def _parses(source: SourceFile, edit: Edit) -> bool:
+    """Whether the file still parses with the edit: only the top-level statement holding
+    it is parsed (each top-level statement parses alone; the whole file per edit made
+    generation slow)."""
+    start, text = 0, source.text
+    for stmt in source.tree.body:
+        decorators = getattr(stmt, "decorator_list", None)
+        first = source.offset(decorators[0].lineno if decorators else stmt.lineno, 0)
+        last_line = stmt.end_lineno or stmt.lineno
+        last = source.offset(last_line, 0) + len(source.lines[last_line - 1])
+        if first <= edit.start and edit.end <= last:
+            start, text = first, source.text[first:last]
+            break
+    try:
+        ast.parse(apply_edit(text, edit.start - start, edit.end - start, edit.replacement))
+    except SyntaxError:
+        return False
+    return True

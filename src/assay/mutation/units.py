@@ -38,35 +38,34 @@ def code_name(node: ast.AST) -> str:
     return "<lambda>" if isinstance(node, ast.Lambda) else str(getattr(node, "name", ""))
 
 
-def _ancestors(tree: ast.Module, target: ast.AST) -> list[ast.AST] | None:
-    """The nodes from the module down to `target` (exclusive), or None."""
+def function_ancestors(tree: ast.Module) -> dict[int, list[ast.AST]]:
+    """id(function or lambda node) -> the nodes from the module down to it (exclusive),
+    in one walk of the tree (one walk per function made generation quadratic)."""
+    found: dict[int, list[ast.AST]] = {}
     path: list[ast.AST] = []
 
-    def walk(node: ast.AST) -> bool:
+    def walk(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if child is target:
-                return True
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                found[id(child)] = list(path)
             path.append(child)
-            if walk(child):
-                return True
+            walk(child)
             path.pop()
-        return False
 
-    return path if walk(tree) else None
+    walk(tree)
+    return found
 
 
 def build_unit(source: SourceFile, edit: Edit, parents: dict[int, list[ast.AST]]) -> Unit | None:
     """The unit for an edit inside a function body, or None when no unit can be built
-    (the mutant then runs by the import path, which is always correct)."""
+    (the mutant then runs by the import path, which is always correct). `parents` is
+    `function_ancestors` of the file's tree."""
     if not edit.in_body or not edit.scope:
         return None
     outer = edit.scope[0]
     if isinstance(outer, ast.Lambda):
         return None  # a lambda at module or class level: its statement runs at import
-    blocks = parents.get(id(outer))
-    if blocks is None:
-        blocks = _ancestors(source.tree, outer) or []
-        parents[id(outer)] = blocks
+    blocks = parents.get(id(outer), [])
     headers = [b for b in blocks if isinstance(b, ast.stmt)]
     start = first_line(outer)
     end = getattr(outer, "end_lineno", None) or start

@@ -22,14 +22,18 @@ Results go out as JSON lines on an inherited descriptor; the mutants as a JSON f
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import mmap
 import os
 import select
 import signal
 import sys
 import time
 import types
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +45,7 @@ _out = os.fdopen(_settings["results_fd"], "w", buffering=1) if _settings else No
 
 # In a mutant child: where to report the killing test, and whether to stop at a failure.
 _child_pipe: int | None = None
+_progress: list[Any] = []  # (shared memory, slot): where it counts the tests it started
 _failed: list[str] = []
 _ran = [0]  # tests started in this child, the killing one included
 
@@ -164,7 +169,9 @@ def pytest_collection(session: Any) -> Any:
     children collect for themselves, the server never does."""
     if _settings.get("mode") != "import-fork":
         return None
-    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    plan = _load_plan()
+    if plan is None:
+        return True
     _Server(session, plan, []).run_imports()
     return True
 
@@ -175,7 +182,9 @@ def pytest_runtestloop(session: Any) -> Any:
         return None
     if _settings["mode"] == "import-fork":
         return True
-    plan = json.loads(open(_settings["plan"]).read())  # noqa: SIM115
+    plan = _load_plan()
+    if plan is None:
+        return True
     by_id = {item.nodeid: item for item in session.items}
     order = [by_id.get(nodeid) for nodeid in plan["order"]]
     if _settings["mode"] == "import":
@@ -183,6 +192,59 @@ def pytest_runtestloop(session: Any) -> Any:
     else:
         _Server(session, plan, order).run()
     return True
+
+
+class _PlanPipe:
+    """Lines naming plan files, read from the inherited plan descriptor without
+    buffering beyond what has arrived (the import server polls it while it runs)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.open = True
+
+    def line(self) -> str | None:
+        """The next line, waiting for it; None at the end."""
+        while b"\n" not in self.buffer and self.open:
+            self.fill()
+        return self.ready()
+
+    def fill(self) -> None:
+        chunk = os.read(self.fd, 65536)
+        self.buffer += chunk
+        self.open = bool(chunk)
+
+    def ready(self) -> str | None:
+        """A complete line already read, if any."""
+        line, sep, rest = self.buffer.partition(b"\n")
+        if not sep:
+            return None
+        self.buffer = rest
+        return line.decode().strip() or None
+
+
+_pipe: list[_PlanPipe] = []
+
+
+def _load_plan() -> dict[str, Any] | None:
+    """The plan: a file named in the settings, or, for a server started before its plan
+    existed (it imports and collects while assay's clean run goes on), a file whose path
+    arrives as a line on an inherited pipe (the import server takes further batches of
+    jobs from it, a line each, until it closes); no line means there is nothing to do."""
+    path = _settings.get("plan")
+    if path is None:
+        if not _pipe:
+            _pipe.append(_PlanPipe(_settings["plan_fd"]))
+        path = _pipe[0].line()
+        if path is None:
+            return None
+    return _read_plan(path)
+
+
+def _read_plan(path: str) -> dict[str, Any]:
+    with open(path) as f:
+        plan: dict[str, Any] = json.load(f)
+    return plan
 
 
 def _run_import(order: list[Any]) -> None:
@@ -202,9 +264,28 @@ def _run_import(order: list[Any]) -> None:
 # -- the fork server ------------------------------------------------------------------------
 
 
-# A unit of work for a child: (id, what the child runs, time budget, the clean durations
-# of the tests it may run, in order).
-_Job = tuple[str, Any, float, list[float]]
+# A unit of work for a child: (id, what the child runs, time limits, the clean durations
+# of the tests it may run, in order). The limits are cumulative, one per test (by the end
+# of its k-th test a child must have used at most limits[k-1] seconds), or a single one
+# for the whole job. An import job's is None until the probe has measured the unmutated
+# suite (see `run_imports`).
+_Job = tuple[str, Any, list[float] | None, list[float]]
+
+
+@dataclass
+class _Child:
+    """A running child: its process, result pipe, job, progress slot and time limits."""
+
+    pid: int
+    pipe: int
+    job_id: str
+    started: float
+    deadline: float
+    costs: list[float]
+    limits: list[float]
+    slot: int
+    asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
+    look_at: float = 0.0  # when to look at its state next
 
 
 class _Server:
@@ -218,6 +299,11 @@ class _Server:
         if capman is not None:
             capman.stop_global_capturing()  # its files are shared with every child: stop it
         self.capman = capman
+        self.import_budget: float | None = None
+        self.probe_failed = False
+        # Each running child counts the tests it has started in its slot here, so a
+        # hang in an early test is stopped at that test's limit, not the whole budget's.
+        self.progress = mmap.mmap(-1, 4 * 2 * self.workers)
         self.prctl: Any = None
         try:
             import ctypes
@@ -249,8 +335,10 @@ class _Server:
 
     # -- children --
 
-    def fork(self, body: Any) -> tuple[int, int]:
+    def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
+        if slot is not None:
+            self.progress[4 * slot : 4 * slot + 4] = bytes(4)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -258,6 +346,8 @@ class _Server:
             global _child_pipe
             os.close(read)
             _child_pipe = write
+            if slot is not None:
+                _progress[:] = [self.progress, slot]
             try:
                 os.setpgid(0, 0)
                 if self.prctl is not None:
@@ -284,6 +374,9 @@ class _Server:
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
             _ran[0] = index + 1
+            if _progress:
+                memory, slot = _progress
+                memory[4 * slot : 4 * slot + 4] = _ran[0].to_bytes(4, "little")
             runtestprotocol(item, nextitem=nextitem, log=False)
         _child_exit(0, "ok")
 
@@ -300,6 +393,7 @@ class _Server:
             from _pytest.runner import runtestprotocol
 
             _child_pipe = None  # failures are recorded here, not fatal
+            before_modules = set(sys.modules)
             for pos, index in enumerate(needed):
                 item = self.order[index]
                 nextitem = self.order[needed[pos + 1]] if pos + 1 < len(needed) else None
@@ -309,6 +403,8 @@ class _Server:
                 elapsed = time.perf_counter() - t0
                 ok = len(_failed) == before
                 os.write(results_w, f"{index} {int(ok)} {elapsed:.6f}\n".encode())
+            imported = sorted(set(sys.modules) - before_modules)
+            os.write(results_w, ("modules " + " ".join(imported) + "\n").encode())
 
         pid, pipe = self.fork(body)
         os.close(results_w)
@@ -330,7 +426,10 @@ class _Server:
         os.waitpid(pid, 0)
         os.close(pipe)
         os.close(results_r)
-        for line in buffer.decode().splitlines():
+        lines = buffer.decode().splitlines()
+        if lines and lines[-1].startswith("modules"):
+            self.warm(lines.pop().split()[1:])
+        for line in lines:
             index_s, ok, elapsed = line.split()
             if ok == "1":
                 durations[int(index_s)] = float(elapsed)
@@ -341,15 +440,33 @@ class _Server:
                     reason="fails when run by the mutation worker (passed in the clean run)",
                 )
         for index in needed:
-            if index not in durations and all(
-                not line.startswith(f"{index} ") for line in buffer.decode().splitlines()
-            ):
+            if index not in durations and all(not line.startswith(f"{index} ") for line in lines):
                 _emit(
                     event="excluded",
                     nodeid=self.plan["order"][index],
                     reason="did not finish in the mutation worker's timing run",
                 )
         return durations
+
+    def warm(self, imported: list[str]) -> None:
+        """Do once, before forking, what every child would otherwise redo: import the
+        standard-library modules the tests import lazily (`unittest.mock` cost cachetools'
+        children 25 ms each), and compute each item's report location (a cached property
+        pytest fills at its first report). Only the standard library: it starts no
+        threads and keeps no project state, so a child starts from the state a test that
+        imports it would see anyway."""
+        stdlib = getattr(sys, "stdlib_module_names", ())
+        for name in imported:
+            if name.split(".")[0] in stdlib and name not in sys.modules:
+                try:
+                    __import__(name)
+                except Exception:  # a module that fails here is left to the tests
+                    continue
+        for item in self.order:
+            if item is not None:
+                item.location  # noqa: B018 - fills the cached property
+        gc.collect()
+        gc.freeze()
 
     def apply(self, mutant: dict[str, Any]) -> None:
         """Swap the mutated code into every live function compiled from the original."""
@@ -415,6 +532,7 @@ class _Server:
         _emit(event="ready", timed=sorted(durations.items()))
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
+        per_test = float(self.plan["timeout_per_test"])
         jobs: list[_Job] = []
         for mutant in self.plan["mutants"]:
             tests = [i for i in mutant["tests"] if i in durations]
@@ -431,34 +549,37 @@ class _Server:
                 self.run_tests(its)
 
             costs = [durations[i] for i in tests]
-            jobs.append((mutant["id"], body, factor * sum(costs) + constant, costs))
+            limits, spent = [], 0.0
+            for k, cost in enumerate(costs, 1):
+                spent += cost
+                limits.append(factor * spent + per_test * k + constant)
+            jobs.append((mutant["id"], body, limits, costs))
         self.execute(jobs)
         _emit(event="done")
 
     def run_imports(self) -> None:
         """Import-fork mode, before collection: each child serves one module's mutated
         text, then collects and runs the tests, as a fresh process would, without paying
-        again for the interpreter, pytest and the conftests. Probes without a mutant go
-        first: they must pass, and the slowest sets the budget."""
-        plan = self.plan
-        probes: list[_Job] = [
-            (f"probe-{i}", self.collect_and_run("", "", plan["order"]), plan["probe_deadline"], [])
-            for i in range(plan["probes"])
-        ]
-        results = self.execute(probes)
-        if any(r["status"] != "survived" for r in results.values()):
-            _emit(event="done")
-            return
-        budget = plan["timeout_factor"] * max(r["duration"] for r in results.values())
-        budget += plan["timeout_constant"]
-        self.execute(
-            [
-                (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
-                 budget, job["costs"])
-                for job in plan["jobs"]
-            ]
+        again for the interpreter, pytest and the conftests. A probe without a mutant goes
+        first and the jobs beside it: it must pass, and its time sets their budget (until
+        then they run under its ceiling); if it fails, the jobs are stopped and assay
+        discards their verdicts."""
+        tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
+        _compile_once(self.session.config, self.plan.get("sources", []), tests)
+        probe: _Job = (
+            "probe-0", self.collect_and_run("", "", self.plan["order"]),
+            [self.plan["probe_deadline"]], [],
         )  # fmt: skip
+        self.execute([probe, *self.import_jobs(self.plan)], _pipe[0] if _pipe else None)
         _emit(event="done")
+
+    def import_jobs(self, plan: dict[str, Any]) -> list[_Job]:
+        _settings["known_errors"] = plan["known_errors"]  # known after the clean run
+        return [
+            (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]), None,
+             job["costs"])
+            for job in plan["jobs"]
+        ]  # fmt: skip
 
     def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Any:
         def body() -> None:
@@ -478,58 +599,114 @@ class _Server:
 
         return body
 
-    def execute(self, jobs: list[_Job]) -> dict[str, dict[str, Any]]:
-        """Run each job's body in a child, `workers` at a time, each under its budget;
-        emit every verdict as it comes, and return them."""
+    def execute(self, jobs: list[_Job], more: _PlanPipe | None = None) -> dict[str, dict[str, Any]]:
+        """Run each job's body in a child, `workers` at a time, each under its limits;
+        emit every verdict as it comes, and return them. `more`: a pipe whose lines name
+        further batches of import jobs, taken as they come until it closes."""
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
-        running: dict[int, tuple[int, int, str, float, float, list[float], float]] = {}
+        running: dict[int, _Child] = {}
+        slots = list(range(2 * self.workers))
         poller = select.poll()
-        while queue or running:
-            while queue and len(running) < self.workers:
-                job_id, body, budget, costs = queue.pop()
+        if more is not None and more.open:
+            poller.register(more.fd, select.POLLIN)
+        while queue or running or (more is not None and more.open):
+            if more is not None:
+                while (line := more.ready()) is not None:
+                    if not self.probe_failed:
+                        queue[:0] = reversed(self.import_jobs(_read_plan(line)))
+            # A child blocked for a while (a deadlocked mutant waiting for its limit, a
+            # test that sleeps) uses no CPU: it does not count against the workers, so
+            # the cores stay busy; at most twice the workers are alive.
+            while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
+                job_id, body, limits, costs = queue.pop()
+                if limits is None:  # an import job: its budget, or the probe's ceiling
+                    limits = [self.import_budget or float(self.plan["probe_deadline"])]
+                slot = slots.pop()
                 started = time.monotonic()
-                pid, pipe = self.fork(body)
+                pid, pipe = self.fork(body, slot)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
-                running[fd] = (pid, pipe, job_id, started, started + budget, costs, budget)
+                deadline = started + limits[0]
+                child = _Child(pid, pipe, job_id, started, deadline, costs, limits, slot)
+                child.look_at = started + _LOOK
+                running[fd] = child
             now = time.monotonic()
-            nearest = min(entry[4] for entry in running.values())
-            events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
+            if running:
+                nearest = min(min(c.deadline, c.look_at) for c in running.values())
+                events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
+            else:
+                events = poller.poll()  # nothing running: wait for the next batch
             done = {fd for fd, _ in events}
+            if more is not None and more.fd in done:
+                more.fill()
+                if not more.open:
+                    poller.unregister(more.fd)
             now = time.monotonic()
-            for fd, (pid, pipe, job_id, started, deadline, costs, budget) in list(running.items()):
+            for fd, child in list(running.items()):
+                if fd not in done and now >= child.look_at:
+                    child.asleep = _proc_state(child.pid) not in (b"R", None)
+                    child.look_at = now + _LOOK
                 if fd in done:
-                    _, status = os.waitpid(pid, 0)
-                    message = _read_all(pipe)
-                    results[job_id] = self.report(job_id, status, message, now - started, costs)
-                elif now >= deadline:
-                    used = _cpu_seconds(pid, runnable=True)
-                    if used is not None and used < budget and now - started < 2 * budget:
-                        # Runnable but starved by a busy machine: it gets the CPU time it
-                        # is owed, up to twice its budget in wall time. (A child blocked
-                        # in a wait that never ends is not runnable: no extension.)
-                        extended = min(started + 2 * budget, now + budget - used)
-                        running[fd] = (pid, pipe, job_id, started, extended, costs, budget)
+                    _, status = os.waitpid(child.pid, 0)
+                    message = _read_all(child.pipe)
+                    took = now - child.started
+                    result = self.report(child.job_id, status, message, took, child.costs)
+                    results[child.job_id] = result
+                    if child.job_id.startswith("probe-"):
+                        self.settle(result, queue, running)
+                elif now >= child.deadline:
+                    started_tests = max(1, self.tests_started(child.slot))
+                    budget = child.limits[min(started_tests, len(child.limits)) - 1]
+                    if now < child.started + budget:  # on to a later test: its limit
+                        child.deadline = child.started + budget
                         continue
-                    os.killpg(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    _read_all(pipe)
-                    results[job_id] = {
-                        "id": job_id,
+                    used = _cpu_seconds(child.pid, runnable=True)
+                    if used is not None and used < budget and now - child.started < 2 * budget:
+                        # Runnable but starved by a busy machine: it gets the CPU time it
+                        # is owed, up to twice its limit in wall time. (A child blocked
+                        # in a wait that never ends is not runnable: no extension.)
+                        child.deadline = min(child.started + 2 * budget, now + budget - used)
+                        continue
+                    os.killpg(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+                    _read_all(child.pipe)
+                    results[child.job_id] = {
+                        "id": child.job_id,
                         "status": "timeout",
                         "tests_run": None,
-                        "duration": round(now - started, 6),
-                        "cost": sum(costs),
+                        "duration": round(now - child.started, 6),
+                        "cost": sum(child.costs[:started_tests]),  # through the hung test
                     }
-                    _emit(**results[job_id])
+                    _emit(**results[child.job_id])
                 else:
                     continue
                 poller.unregister(fd)
                 os.close(fd)
-                os.close(pipe)
+                os.close(child.pipe)
+                slots.append(child.slot)
                 del running[fd]
         return results
+
+    def tests_started(self, slot: int) -> int:
+        return int.from_bytes(self.progress[4 * slot : 4 * slot + 4], "little")
+
+    def settle(self, probe: dict[str, Any], queue: list[_Job], running: dict[int, _Child]) -> None:
+        """The probe's result. Passed: its time sets the import jobs' budget, running ones
+        included. Failed: no verdict can count (assay discards them): stop."""
+        if probe["status"] != "survived":
+            self.probe_failed = True
+            queue.clear()
+            for child in running.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+            return
+        factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
+        self.import_budget = factor * probe["duration"] + constant
+        for child in running.values():
+            if not child.job_id.startswith("probe-"):
+                child.limits = [self.import_budget]
+                child.deadline = child.started + self.import_budget
 
     def report(
         self, job_id: str, status: int, message: str, took: float, costs: list[float]
@@ -560,17 +737,81 @@ class _Server:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+_LOOK = 0.05  # how often the server looks whether a child is blocked
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _proc_state(pid: int) -> bytes | None:
+    """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
 def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
     """CPU time a process has used (user + system), from /proc; None where unreadable,
     or, with `runnable`, when the process is not running or waiting for a CPU."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if runnable and fields[0] != b"R":
+    fields = _stat(pid)
+    if fields is None or (runnable and fields[0] != b"R"):
         return None
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _compile_once(config: Any, sources: list[str], tests: list[str]) -> None:
+    """Compile, once in the import server, what every child it forks would compile again
+    as it collects: the project's modules (no bytecode is written in the user's tree, so
+    none is there to read) and the test modules, assertion-rewritten as pytest does.
+    Both compilers are memoized, keyed by file and source: a child gets the very code
+    object it would have compiled. A mutated module is compiled by its own loader."""
+    import importlib.machinery
+
+    from _pytest.assertion import rewrite
+
+    loader = importlib.machinery.SourceFileLoader
+    to_code = loader.source_to_code
+    compiled: dict[tuple[str, bytes], Any] = {}
+
+    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, bytes):
+            return to_code(self, data, path, *args, **kwargs)
+        key = (str(path), data)
+        if key not in compiled:
+            compiled[key] = to_code(self, data, path)
+        return compiled[key]
+
+    rewrite_test = rewrite._rewrite_test
+    rewritten: dict[tuple[str, float, int], Any] = {}
+
+    def cached_rewrite(fn: Any, config: Any) -> Any:
+        stat = os.stat(fn)
+        key = (str(fn), stat.st_mtime, stat.st_size)
+        if key not in rewritten:
+            rewritten[key] = rewrite_test(fn, config)
+        return rewritten[key]
+
+    loader.source_to_code = source_to_code  # type: ignore[method-assign]
+    rewrite._rewrite_test = cached_rewrite
+    for path in sources:
+        try:
+            with open(path, "rb") as f:
+                source_to_code(loader("", path), f.read(), path)
+        except (OSError, SyntaxError, ValueError):
+            continue  # left to the child, which reports it as collection would
+    if not any(isinstance(f, rewrite.AssertionRewritingHook) for f in sys.meta_path):
+        return  # --assert=plain
+    for test in tests:
+        if not test.endswith(".py"):
+            continue
+        try:
+            cached_rewrite(Path(os.path.abspath(test)), config)
+        except (OSError, SyntaxError, ValueError):
+            continue
 
 
 def _reseed() -> None:
