@@ -93,3 +93,21 @@ def test_contexts_are_kept_in_the_history_store(fixture_project):
         (run_id, "tests/test_loose.py::test_loose_fail"),
     ).fetchone()
     assert failed[0] in {s for c in report["failure_categories"] for s in c["signatures"]}
+
+
+def test_a_test_path_holding_the_package_is_not_omitted(fixture_project, tmp_path):
+    """humanize's `testpaths = ["src", "tests"]` (doctests): the package under src/ is
+    measured, and the figures equal `coverage run --source src -m pytest`'s."""
+    project = fixture_project("doctest_src")
+    report, _ = baseline_json(project)
+    [module] = report["coverage"]["modules"]
+    assert module["path"] == "src/fmt/__init__.py"
+    data = tmp_path / ".coverage"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", f"--data-file={data}",
+         "--source=src", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = coverage_json(project, data)["files"]["src/fmt/__init__.py"]
+    assert module["missing_lines"] == theirs["missing_lines"] == [11]
+    assert module["covered_lines"] == theirs["summary"]["covered_lines"]

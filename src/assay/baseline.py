@@ -39,6 +39,9 @@ class BaselineOptions:
     contexts: bool | None = None
     state_dir: Path | None = None
     pytest_args: list[str] = field(default_factory=list)
+    # Folders put first on the workers' PYTHONPATH: the verify gate runs a base revision's
+    # tests with its own sources ahead of an editable install of the working tree.
+    import_paths: list[Path] = field(default_factory=list)
 
 
 def effective_config(options: BaselineOptions, config: Config) -> Config:
@@ -84,6 +87,7 @@ def run_baseline(
         timeout=config.timeout,
         dependencies=project.dependencies,
         coverage=measurement.worker_settings() if measurement else None,
+        inject_paths=options.import_paths,
     )
     collector = ResultCollector()
 

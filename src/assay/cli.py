@@ -94,6 +94,9 @@ _WORKERS = "Worker processes (default: number of cores)."
     default=None,
     help="Record which test ran which line, fixtures included.",
 )
+@click.option(
+    "--mutation", is_flag=True, help="Also run `assay mutate` and add its section to the report."
+)
 @_outputs("assay.baseline/1")
 def baseline(
     path: Path,
@@ -103,6 +106,7 @@ def baseline(
     pytest_args: list[str],
     coverage: bool | None,
     contexts: bool | None,
+    mutation: bool,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
@@ -110,7 +114,8 @@ def baseline(
     """Run the suite under supervision and report exactly what happened.
 
     Exit code 0 when every test passed (skips and xfails allowed), 1 when any test failed,
-    errored, timed out or crashed, or a file could not be collected.
+    errored, timed out or crashed, or a file could not be collected. `--mutation` adds the
+    mutation score (a red suite is mutated too; its failing tests are left out).
     """
     from assay.baseline import BaselineOptions, run_baseline
     from assay.report import console
@@ -120,6 +125,20 @@ def baseline(
     )
     with console.progress() as on_event:
         report = run_baseline(options, on_event)
+        if mutation:
+            from assay.mutation.run import MutateOptions, run_mutate
+
+            report.mutation = run_mutate(
+                MutateOptions(
+                    path,
+                    python=python,
+                    workers=workers,
+                    timeout=timeout,
+                    state_dir=state_dir,
+                    pytest_args=pytest_args,
+                ),
+                on_event,
+            )
     from assay.report import json_report, markdown
 
     if json_path is not None:
@@ -359,6 +378,55 @@ def flaky(
     if markdown_path is not None:
         _write(markdown_path, flaky_markdown.render(report))
     flaky_console.summary(report)
+    return report.exit_code
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--base", metavar="REF", help="The change is the diff from `git merge-base REF "
+              "HEAD` to the working tree (default: HEAD, the uncommitted edits).")  # fmt: skip
+@click.option(
+    "--files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="The change is these files, whole (no base to compare failures with). Repeatable.",
+)
+@click.option("--untracked", is_flag=True, help="Count untracked files as changed.")
+@click.option("--seed", type=int, help="Seed of the reruns' orders (default: from HEAD's sha).")
+@_runs_tests(_WORKERS)
+@_outputs("assay.verify/1")
+def verify(
+    path: Path,
+    base: str | None,
+    files: tuple[Path, ...],
+    untracked: bool,
+    seed: int | None,
+    python: str | None,
+    workers: int | None,
+    timeout: float | None,
+    pytest_args: list[str],
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+) -> int:
+    """Score the tests of a change set and gate it: PASS or BLOCK, with the measured
+    dimensions, the arithmetic, findings with evidence and the tests to add.
+
+    Exit code 0 on PASS, 1 on BLOCK, 2 on bad input.
+    """
+    from assay.report import console, json_report, verify_console, verify_markdown
+    from assay.verify import VerifyOptions, run_verify
+
+    options = VerifyOptions(
+        path, base, list(files), untracked, seed, python, workers, timeout, state_dir, pytest_args
+    )
+    with console.progress() as on_event:
+        report = run_verify(options, on_event)
+    if json_path is not None:
+        _write(json_path, json_report.render(report))
+    if markdown_path is not None:
+        _write(markdown_path, verify_markdown.render(report))
+    verify_console.summary(report)
     return report.exit_code
 
 

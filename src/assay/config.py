@@ -55,6 +55,44 @@ class Config:
     # margin for a busy machine: 0.25 s is 2x the worst overhead seen under load.
     mutate_timeout_factor: float = 1.25
     mutate_timeout_constant: float = 0.25
+    verify: VerifyConfig = field(default_factory=lambda: VerifyConfig())
+
+
+# The verify gate's criteria: the ones that block when the value is below the threshold,
+# and the ones that block when it is above.
+AT_LEAST = ("edge_cases", "mutation", "diff_line_coverage", "diff_branch_coverage")
+AT_MOST = ("failing_tests", "new_failures", "flaky_tests")
+
+
+@dataclass
+class VerifyConfig:
+    """`[tool.assay.verify]`: the seed report's score model by default (seeds/004)."""
+
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "assertions": 15.0,
+            "mocks": 10.0,
+            "flakiness": 20.0,
+            "edge_cases": 30.0,
+            "mutation": 25.0,
+        }
+    )
+    penalties: dict[str, float] = field(default_factory=lambda: {"no_integration_test": 15.0})
+    # criterion -> threshold; None: reported, never blocks. A failing test blocks by
+    # default: a gate never says PASS when something failed.
+    blocking: dict[str, float | None] = field(
+        default_factory=lambda: {
+            "edge_cases": 30.0,
+            "mutation": 40.0,
+            "failing_tests": 0.0,
+            "new_failures": 0.0,
+            "flaky_tests": None,
+            "diff_line_coverage": None,
+            "diff_branch_coverage": None,
+        }
+    )
+    pass_score: float = 60.0
+    flaky_runs: int = 5  # the seed's five runs
 
 
 def load_config(pyproject: dict[str, Any]) -> Config:
@@ -179,6 +217,39 @@ def _mutate(config: Config, value: Any) -> None:
         setattr(config, f"mutate_{key}", _number(f"mutate.{key}", v, minimum))
 
 
+def _verify(config: Config, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise InputError("[tool.assay.verify] must be a table")
+    verify = config.verify
+    for key, v in value.items():
+        where = f"verify.{key}"
+        if key in ("weights", "penalties", "blocking"):
+            current: dict[str, Any] = getattr(verify, key)
+            if not isinstance(v, dict):
+                raise InputError(f"[tool.assay] {where} must be a table")
+            for name, number in v.items():
+                if name not in current:
+                    known = ", ".join(current)
+                    raise InputError(
+                        f"[tool.assay] {where}: unknown key {name!r} (known keys: {known})"
+                    )
+                if key == "blocking" and number is False:
+                    current[name] = None
+                else:
+                    current[name] = _number(f"{where}.{name}", number, 0)
+        elif key == "pass_score":
+            verify.pass_score = _number(where, v, 0)
+        elif key == "flaky_runs":
+            verify.flaky_runs = _integer(where, v, 1)
+        else:
+            raise InputError(
+                f"[tool.assay.verify] unknown key {key!r} (known keys: blocking, flaky_runs, "
+                "pass_score, penalties, weights)"
+            )
+    if not sum(verify.weights.values()):
+        raise InputError("[tool.assay] verify.weights must not all be 0")
+
+
 def _set(name: str, convert: Any) -> Any:
     def apply(config: Config, value: Any) -> None:
         setattr(config, name, convert(name, value))
@@ -198,5 +269,6 @@ _FIELDS: dict[str, Any] = {
     "coverage_goals": _goals,
     "failure_categories": _failure_categories,
     "mutate": _mutate,
+    "verify": _verify,
     "assertion_roulette": _set("assertion_roulette", lambda k, v: _integer(k, v, 1)),
 }

@@ -301,3 +301,16 @@ def test_stryker_schema_export(first_run: tuple[Path, dict[str, Any]]) -> None:
     boundary = next(m for m in mutants if m["mutatorName"] == "boundary")
     start = boundary["location"]["start"]
     assert source[start["line"] - 1][start["column"] - 1 :].startswith(">=")
+
+
+def test_baseline_with_mutation_carries_the_mutate_report(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    project, report = first_run
+    out, md = project.parent / "b.json", project.parent / "b.md"
+    proc = run_assay("baseline", project, "--mutation", "--json", out, "--markdown", md)
+    assert proc.returncode == 1  # the fixture's suite has a failing test
+    baseline = json.loads(out.read_text())
+    assert baseline["mutation"]["totals"] == report["totals"]  # the stored verdicts, reused
+    text = md.read_text()
+    assert "## Mutation testing: calc" in text and "### Surviving mutants" in text

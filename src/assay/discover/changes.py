@@ -16,7 +16,7 @@ from assay.errors import InputError
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(root: Path, option: str, *args: str) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
             ["git", "-C", str(root), *args],
@@ -27,22 +27,25 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"--since needs git: {exc}") from None
+        raise InputError(f"{option} needs git: {exc}") from None
 
 
-def changed_lines(root: Path, rev: str, untracked: bool = False) -> tuple[str, dict[str, set[int]]]:
-    """The merge base, and the changed lines of each file relative to `root`."""
-    top = _git(root, "rev-parse", "--show-toplevel")
+def changed_lines(
+    root: Path, rev: str, untracked: bool = False, option: str = "--since"
+) -> tuple[str, dict[str, set[int]]]:
+    """The merge base, and the changed lines of each file relative to `root`; errors name
+    `option`, the flag that gave `rev`."""
+    top = _git(root, option, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
-        raise InputError(f"--since {rev}: {root} is not in a git repository")
+        raise InputError(f"{option} {rev}: {root} is not in a git repository")
     toplevel = Path(top.stdout.strip()).resolve()
-    base = _git(root, "merge-base", rev, "HEAD")
+    base = _git(root, option, "merge-base", rev, "HEAD")
     if base.returncode != 0:
-        raise InputError(f"--since {rev}: not a revision with a common ancestor with HEAD")
+        raise InputError(f"{option} {rev}: not a revision with a common ancestor with HEAD")
     sha = base.stdout.strip()
-    diff = _git(root, "diff", "--no-color", "--no-ext-diff", "-U0", sha, "--", ".")
+    diff = _git(root, option, "diff", "--no-color", "--no-ext-diff", "-U0", sha, "--", ".")
     if diff.returncode != 0:
-        raise InputError(f"--since {rev}: git diff failed: {diff.stderr.strip()}")
+        raise InputError(f"{option} {rev}: git diff failed: {diff.stderr.strip()}")
     changed: dict[str, set[int]] = {}
     current: set[int] | None = None
     for line in diff.stdout.splitlines():
@@ -64,7 +67,7 @@ def changed_lines(root: Path, rev: str, untracked: bool = False) -> tuple[str, d
                 current.update(range(start, start + count) if count else (start, start + 1))
     if not untracked:
         return sha, changed
-    others = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
+    others = _git(root, option, "ls-files", "--others", "--exclude-standard", "--", ".")
     for name in others.stdout.splitlines():
         path = (root / name).resolve()
         if path.suffix == ".py" and path.is_file():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assay.discover.changes import changed_lines
 from assay.discover.project import Project, source_modules
-from assay.edges.inject.assay_edges_ast import list_functions
+from assay.edges.inject.assay_edges_ast import FunctionInfo, list_functions
 from assay.errors import InputError
 
 
@@ -43,7 +43,7 @@ def module_name(relative: str) -> str:
     return ".".join(parts)
 
 
-def _read(root: Path, relative: str) -> ast.Module:
+def read_tree(root: Path, relative: str) -> ast.Module:
     try:
         return ast.parse((root / relative).read_bytes(), relative)
     except SyntaxError as exc:
@@ -77,7 +77,7 @@ def select_named(project: Project, specs: list[str]) -> Selected:
         if not function:
             wanted[relative] = None
             continue
-        names = [f.qualname for f in list_functions(_read(project.root, relative))]
+        names = [f.qualname for f in list_functions(read_tree(project.root, relative))]
         matches = [n for n in names if n == function or n.startswith(function + ".")]
         if not matches:
             raise InputError(f"--functions {spec}: no function {function!r} in {relative}")
@@ -89,6 +89,19 @@ def select_named(project: Project, specs: list[str]) -> Selected:
     )
 
 
+def touched(tree: ast.Module, lines: set[int]) -> list[tuple[FunctionInfo, list[int]]]:
+    """The functions whose definition, decorators included, spans a changed line, each
+    with those lines."""
+    found = []
+    for info in list_functions(tree):
+        node = info.node
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        inside = sorted(n for n in lines if first <= n <= (node.end_lineno or node.lineno))
+        if inside:
+            found.append((info, inside))
+    return found
+
+
 def select_since(project: Project, rev: str) -> Selected:
     sha, changed = changed_lines(project.root, rev, untracked=True)
     sources = set(source_modules(project))
@@ -96,13 +109,8 @@ def select_since(project: Project, rev: str) -> Selected:
     for relative in sorted(changed):
         if relative not in sources:
             continue
-        lines = changed[relative]
-        chosen = []
-        for info in list_functions(_read(project.root, relative)):
-            node = info.node
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            if any(first <= n <= (node.end_lineno or node.lineno) for n in lines):
-                chosen.append(info.qualname)
+        tree = read_tree(project.root, relative)
+        chosen = [info.qualname for info, _ in touched(tree, changed[relative])]
         if chosen:
             targets.append(Target(relative, module_name(relative), chosen))
     return Selected("since", targets, base=sha)

@@ -51,8 +51,14 @@ class CoverageMeasurement:
                 for p in self.project.source_packages
             ]
             if not probe.get_option("run:omit"):
+                # A test path that holds a source package (humanize's `testpaths = src
+                # tests`, for its doctests) is not omitted: that would omit the package.
+                root = self.project.root
+                packages = [root / p for p in self.project.source_packages]
                 settings["omit"] = [
-                    f"{self.project.root / t}/*" for t in self.project.test_paths if t != "."
+                    f"{root / t}/*"
+                    for t in self.project.test_paths
+                    if t != "." and not any(root / t in (p, *p.parents) for p in packages)
                 ]
         return settings
 

@@ -66,6 +66,7 @@ class MutateOptions:
     pytest_args: list[str] = field(default_factory=list)
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
+    lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
 
 
 def _executed_lines(report: BaselineReport) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
@@ -124,7 +125,7 @@ def run_mutate(
             f"--operators: unknown operator {unknown[0]!r} (known: {', '.join(OPERATORS)})"
         )
     run_dir = state.prepare(state_dir, started_at)
-    changed = None
+    changed = options.lines
     if options.since is not None:
         from assay.discover.changes import changed_lines
 

@@ -58,17 +58,24 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
         transient=True,
     )
     task = bar.add_task("collecting", total=None, bad="")
-    bad = 0
+    bad = valid = detected = 0
 
     def on_event(event: dict[str, Any]) -> None:
-        nonlocal bad
+        nonlocal bad, valid, detected
         kind = event["e"]
-        if kind == "mutants":
+        if kind == "stage":  # `assay verify` moving on to its next measurement
+            bar.reset(task, description=event["name"], total=None)
+            bad = 0
+        elif kind == "mutants":
             bar.reset(task, description="mutants", total=event["total"])
             bad = 0
         elif kind == "mutant":
             bad += event["status"] == "Survived"
-            bar.update(task, advance=1, bad=f"[yellow]{bad} survived" if bad else "")
+            valid += event["status"] in ("Killed", "Timeout", "Survived", "NoCoverage")
+            detected += event["status"] in ("Killed", "Timeout")
+            score = f"{100 * detected / valid:.1f}% of those run detected" if valid else ""
+            survived = f", [yellow]{bad} survived" if bad else ""
+            bar.update(task, advance=1, bad=score + survived)
         elif kind == "collected":
             bar.update(task, description="running", total=len(event["items"]))
         elif (kind == "report" and event["category"] in BAD_OUTCOMES) or kind == "killed":

@@ -10,12 +10,18 @@ from assay.model import (
     FlakyReport,
     InspectReport,
     MutateReport,
+    VerifyReport,
     to_dict,
 )
 
 
 def render(
-    report: BaselineReport | InspectReport | MutateReport | EdgesReport | FlakyReport,
+    report: BaselineReport
+    | InspectReport
+    | MutateReport
+    | EdgesReport
+    | FlakyReport
+    | VerifyReport,
 ) -> str:
     """Top-level keys indented, then one test (or category, file, module) per line.
 

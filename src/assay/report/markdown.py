@@ -21,6 +21,7 @@ def render(report: BaselineReport) -> str:
         _header(report),
         _summary(report),
         _coverage(report),
+        _mutation(report),
         _failures(report),
         _hangs_and_crashes(report),
         _collection_errors(report),
@@ -33,6 +34,21 @@ def render(report: BaselineReport) -> str:
         _success_metrics(report),
     ]
     return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+
+
+def _mutation(report: BaselineReport) -> str:
+    """`--mutation`: the mutate report as a section (its headings one level down)."""
+    if report.mutation is None:
+        return ""
+    from assay.report import mutate_markdown
+
+    lines = []
+    fenced = False
+    for line in mutate_markdown.render(report.mutation).splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        lines.append("#" + line if line.startswith("#") and not fenced else line)
+    return "\n".join(lines)
 
 
 def pytest_summary(counts: Counts) -> str:

@@ -1,0 +1,50 @@
+"""What `assay verify` prints when it is done: the decision, the score's table, the
+findings by severity."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from assay.model import VerifyReport
+from assay.score.gate import label
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def summary(report: VerifyReport, console: Console | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    colour = "green" if report.decision == "PASS" else "red"
+    console.print(
+        f"[bold]assay verify[/bold] {report.project.name}: [bold {colour}]{report.decision}"
+        f"[/bold {colour}] score {report.score:g}/100 (pass at {report.pass_score:g}); "
+        f"{len(report.changed.files)} files, {len(report.changed.functions)} functions "
+        f"changed; {len(report.tests.nodeids)} tests selected"
+    )
+    table = Table(show_edge=False)
+    for column in ("dimension", "score", "weight", "contribution"):
+        table.add_column(column, justify="left" if column == "dimension" else "right")
+    for name, d in report.dimensions.items():
+        table.add_row(
+            label(name),
+            "n/a" if d.score is None else f"{d.score:g}",
+            f"{d.effective_weight:g} %",
+            f"{d.contribution:g}",
+        )
+    for penalty in report.penalties:
+        if penalty.applied:
+            table.add_row(f"penalty {penalty.name}", "", "", f"-{penalty.points:g}")
+    console.print(table)
+    for reason in report.blocked_by:
+        console.print(f"[red]blocked by[/red] {reason}")
+    for finding in report.findings:
+        console.print(f"{finding.severity:8} {finding.id}: {finding.title}")
+    projected = report.projection
+    console.print(
+        f"projected after remediation: {projected.score:g}/100 ({projected.decision}), "
+        "a projection, not a measurement"
+    )

@@ -1,0 +1,1 @@
+"""Scoring: the verify gate's weights, penalties and blocking criteria (gate.py)."""

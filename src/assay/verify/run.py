@@ -1,0 +1,290 @@
+"""`assay verify`: the pipeline from a change set to PASS or BLOCK.
+
+1. The change set (changes.py): files, functions and lines, from git or from --files.
+2. The whole suite at HEAD, supervised, with coverage and per-test contexts: failures,
+   coverage of the changed lines (measure/diff.py), and the tests that reach the change
+   (selection.py).
+3. Failures compared with the base (base.py): new ones block, known ones are named.
+4. The selected tests measured: their assertions and mocks (inspect), their stability
+   (reruns in seeded shuffles, `assay flaky`), the edge cases of the changed functions
+   (`assay edges`, only the selected tests run) and the mutants on the changed lines
+   (`assay mutate`, only the selected tests run).
+5. Dimensions and findings (dimensions.py, findings.py), the score and the gate
+   (score/gate.py), the projection after remediation, the report and the store.
+
+Every stage's run is kept in the history store under its own id, listed in the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assay import __version__, state
+from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command, run_baseline
+from assay.config import VerifyConfig, load_config
+from assay.discover import find_project, find_python
+from assay.edges.run import measure_edges
+from assay.errors import InputError
+from assay.flaky import FlakyOptions, run_flaky
+from assay.flaky.command import targets, without_test_paths
+from assay.flaky.orders import SEED_LIMIT
+from assay.measure.diff import diff_coverage
+from assay.model import EdgesReport, FlakyReport, MutateReport, Projection, VerifyReport
+from assay.mutation.run import MutateOptions, run_mutate
+from assay.runner.supervisor import Event
+from assay.score.gate import Fix, Inputs, apply, evaluate
+from assay.static import InspectOptions, run_inspect
+from assay.store import history
+from assay.verify import base as base_compare
+from assay.verify import changes as change_set
+from assay.verify import dimensions, findings
+from assay.verify.selection import select_tests
+
+
+@dataclass
+class VerifyOptions:
+    path: Path
+    base: str | None = None  # git revision; with no --files either: HEAD (uncommitted edits)
+    files: list[Path] = field(default_factory=list)
+    untracked: bool = False
+    seed: int | None = None  # the reruns' orders; default: derived from HEAD's sha
+    python: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    state_dir: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def run_verify(
+    options: VerifyOptions, on_event: Callable[[Event], None] | None = None
+) -> VerifyReport:
+    t0 = time.monotonic()
+    started_at = datetime.now(UTC)
+    if options.base is not None and options.files:
+        raise InputError("--base and --files name the change differently: give one of them")
+    project = find_project(options.path)
+    base_options = BaselineOptions(
+        project.root,
+        options.python,
+        options.workers,
+        options.timeout,
+        coverage=True,
+        contexts=True,
+        state_dir=options.state_dir,
+        pytest_args=options.pytest_args,
+    )
+    config = effective_config(base_options, load_config(project.pyproject))
+    python = find_python(project.root, config.python)
+    base_options.python = python
+    verify_config = config.verify
+    if options.seed is not None and not 0 <= options.seed < SEED_LIMIT:
+        raise InputError(f"--seed must be between 0 and {SEED_LIMIT - 1}")
+    head = head_sha(project.root)
+    base_sha: str | None = None
+    if options.files:
+        changes = change_set.from_files(project, options.files)
+    else:
+        base_sha, changes = change_set.from_base(project, options.base or "HEAD", options.untracked)
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    runs: dict[str, str] = {}
+    warnings: list[str] = []
+
+    def stage(name: str) -> None:
+        if on_event is not None:
+            on_event({"e": "stage", "name": name})
+
+    # 2. The suite at HEAD.
+    stage("suite at HEAD")
+    head_run = run_baseline(base_options, on_event)
+    runs["suite"] = head_run.run_id
+    with contextlib.closing(history.connect(state_dir / "history.db")) as conn:
+        selected = select_tests(conn, project.root, head_run, changes)
+    if selected.how == "all":
+        warnings.append("no per-test coverage contexts: every test counts as selected")
+    diff = (
+        diff_coverage(head_run.coverage, changes.lines)
+        if head_run.coverage is not None and changes.lines
+        else None
+    )
+
+    # 3. Failures against the base.
+    failed = base_compare.head_failures(head_run)
+    if base_sha is not None and failed:
+        stage("failures at the base")
+        try:
+            failed, base_run = base_compare.compare_with_base(
+                project, base_sha, failed, base_options, on_event
+            )
+        except InputError as exc:
+            warnings.append(f"failures not compared with the base: {exc}")
+            base_run = None
+        if base_run is not None:
+            runs["base"] = base_run
+
+    # 4. The selected tests, measured.
+    extra = without_test_paths(options.pytest_args, project.root)
+    selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)
+    inspect = run_inspect(InspectOptions(project.root, options.state_dir))
+    flaky: FlakyReport | None = None
+    if selected.nodeids:
+        stage("reruns")
+        seed = options.seed if options.seed is not None else _seed(head)
+        flaky = run_flaky(
+            FlakyOptions(
+                project.root,
+                runs=verify_config.flaky_runs,
+                seed=seed,
+                python=python,
+                workers=options.workers,
+                timeout=options.timeout,
+                state_dir=options.state_dir,
+                pytest_args=selection_args,
+            ),
+            on_event,
+        )
+        runs["flaky"] = flaky.run_id
+    edges: EdgesReport | None = None
+    if changes.functions:
+        stage("edge cases")
+        edges = measure_edges(
+            project.root,
+            [(f.file, f.qualname) for f in changes.functions],
+            python=python,
+            workers=options.workers,
+            timeout=options.timeout,
+            state_dir=options.state_dir,
+            pytest_args=selection_args,
+            on_event=on_event,
+        )
+        runs["edges"] = edges.run_id
+        warnings += [f"edges: {w}" for w in edges.warnings]
+    mutate: MutateReport | None = None
+    if changes.source_files:
+        stage("mutants")
+        mutate = run_mutate(
+            MutateOptions(
+                project.root,
+                paths=[project.root / f for f in changes.source_files],
+                lines={f: set(lines) for f, lines in changes.lines.items()},
+                python=python,
+                workers=options.workers,
+                timeout=options.timeout,
+                state_dir=options.state_dir,
+                pytest_args=selection_args,
+            ),
+            on_event,
+        )
+        runs["mutate"] = mutate.run_id
+        warnings += [f"mutate: {w}" for w in mutate.warnings]
+
+    # 5. Dimensions, findings, the gate.
+    skeleton_for = findings.skeleton_builder(project.root)
+    tests = dimensions.inspected(inspect, selected.nodeids)
+    blocking = verify_config.blocking
+    measured = {
+        "assertions": dimensions.assertions(tests),
+        "mocks": dimensions.mocks(tests),
+        "flakiness": dimensions.flakiness(flaky, selected.nodeids),
+        "edge_cases": dimensions.edge_cases(edges, blocking["edge_cases"], skeleton_for),
+        "mutation": dimensions.mutation(mutate, edges, blocking["mutation"], skeleton_for),
+    }
+    found = [f for _, fs in measured.values() for f in fs]
+    gains: dict[str, dict[str, float]] = {}
+    for f in found:
+        if f.module is not None:
+            for name, gain in f.fix.gains.items():
+                module_gains = gains.setdefault(f.module, {})
+                module_gains[name] = module_gains.get(name, 0.0) + gain
+    command = plain_command(project.root, python, [])
+    found += findings.failures(failed, selected.nodeids, changes, command)
+    found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
+    found += findings.uncovered(diff, selected)
+    found = findings.ordered(found)
+    selected_set = set(selected.nodeids)
+    flaky_count = (
+        sum(f.finding.id.startswith("flaky:") for f in found) if flaky is not None else None
+    )
+    inputs = Inputs(
+        measures={name: m for name, (m, _) in measured.items() if m is not None},
+        criteria={
+            "failing_tests": float(
+                sum(findings.concerns_the_change(f, selected_set, changes) for f in failed)
+            ),
+            "new_failures": float(sum(f.new for f in failed)) if base_sha is not None else None,
+            "flaky_tests": float(flaky_count) if flaky_count is not None else None,
+            "diff_line_coverage": diff.line_percent if diff is not None else None,
+            "diff_branch_coverage": diff.branch_percent if diff is not None else None,
+        },
+        penalties={
+            "no_integration_test": [
+                f.finding.id.split(":", 1)[1]
+                for f in found
+                if f.finding.id.startswith("integration:")
+            ]
+        },
+    )
+    verdict = evaluate(inputs, verify_config)
+    for f in found:
+        f.finding.projected_score = evaluate(apply(inputs, [f.fix]), verify_config).score
+    projection = _projection(inputs, [f.fix for f in found], verify_config)
+    report = VerifyReport(
+        project=project.info(python),
+        decision=verdict.decision,
+        score=verdict.score,
+        pass_score=verify_config.pass_score,
+        arithmetic=verdict.arithmetic,
+        dimensions=verdict.dimensions,
+        penalties=verdict.penalties,
+        blocking=verdict.blocking,
+        blocked_by=verdict.blocked_by,
+        findings=[f.finding for f in found],
+        projection=projection,
+        changed=changes,
+        base=base_sha,
+        head=head,
+        tests=selected,
+        diff_coverage=diff,
+        failures=failed,
+        runs=runs,
+        started_at=started_at.isoformat(timespec="seconds"),
+        duration_s=round(time.monotonic() - t0, 3),
+        assay_version=__version__,
+        exit_code=0 if verdict.decision == "PASS" else 1,
+        warnings=warnings,
+    )
+    report.run_id = state.prepare(state_dir, started_at).name
+    summary = {"decision": report.decision, "score": report.score}
+    with contextlib.closing(history.connect(state_dir / "history.db")) as conn, conn:
+        history.insert_run(conn, report.run_id, "verify", report, head, report.exit_code, summary)
+    return report
+
+
+def _seed(head: str | None) -> int:
+    """The same commit reruns in the same orders (a reproducible gate); another commit
+    explores others."""
+    return zlib.crc32((head or "").encode()) % SEED_LIMIT
+
+
+def _projection(inputs: Inputs, fixes: list[Fix], config: VerifyConfig) -> Projection:
+    projected = evaluate(apply(inputs, fixes), config)
+    return Projection(
+        score=projected.score,
+        decision=projected.decision,
+        dimensions={name: d.score for name, d in projected.dimensions.items()},
+        arithmetic=projected.arithmetic,
+        assumptions=[
+            "a projection, not a measurement: every finding is assumed fixed",
+            "each fix turns exactly the items its finding names into good ones (a surviving "
+            "mutant detected, an unmet edge case met, a shallow assertion made specific, a "
+            "mocked test run on real objects, a flaky test made deterministic, a failing "
+            "test passing, an uncovered line run) and changes nothing else",
+            "tests added for a module no test reached are not scored for assertions or mocks "
+            "until they exist",
+        ],
+    )
