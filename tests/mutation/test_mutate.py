@@ -127,7 +127,12 @@ def test_totals_add_up(first_run: tuple[Path, dict[str, Any]]) -> None:
     assert totals["score"] == round(100 * detected / valid, 2)
 
 
-def _disk_verdict(project: Path, mutant: dict[str, Any], tmp_path: Path) -> str:
+def _disk_verdict(
+    project: Path,
+    mutant: dict[str, Any],
+    tmp_path: Path,
+    deselect: str = "tests/test_rules.py::test_known_bug",
+) -> str:
     """The mutant written to a copy of the project, and the whole suite run by plain pytest."""
     copy = tmp_path / f"disk-{mutant['id']}"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".assay"))
@@ -140,7 +145,7 @@ def _disk_verdict(project: Path, mutant: dict[str, Any], tmp_path: Path) -> str:
     path.write_text(text[:start] + mutant["replacement"] + text[end:])
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-         "--deselect", "tests/test_rules.py::test_known_bug"],
+         "--deselect", deselect],
         cwd=copy, capture_output=True, text=True, env=clean_env(), timeout=120,
     )  # fmt: skip
     return "Survived" if proc.returncode == 0 else "Killed"
@@ -155,6 +160,33 @@ def test_verdicts_match_plain_pytest_on_disk(
     assert len(chosen) >= 10
     for mutant in chosen:
         assert _disk_verdict(project, mutant, tmp_path) == mutant["status"], mutant["diff"]
+
+
+def test_mutants_sharing_a_child_get_the_verdicts_of_fresh_ones(tmp_path: Path) -> None:
+    """Cheap mutants run several to a child, each swap undone before the next. This
+    fixture's tests leave state behind: a table built on first use into a module global
+    (a later mutant of its builder would find it built, and survive: the state guard
+    sees the global change and starts the next mutant in a fresh child), a counter in a
+    closure, which the guard cannot see (its test passes once per process: a later
+    mutant would be "killed" by it, until its test is run again on the restored code and
+    fails too, and a fresh child decides), and an lru_cache (emptied again between
+    mutants). Every verdict must be plain pytest's on the mutant written to disk."""
+    project = tmp_path / "mutation_state"
+    shutil.copytree(FIXTURES / "mutation_state", project)
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    built = [m for m in by(report, "_build", "constant") if m["original"] == "1000"]
+    assert [m["status"] for m in built] == ["Killed"]
+    width = [m for m in report["mutants"] if m["function"] == "label" and m["line"] == 19]
+    assert len(width) >= 2
+    assert {m["status"] for m in width} == {"Survived"}
+    cached = [m for m in by(report, "rate", "constant") if m["original"] == "100"]
+    assert [m["status"] for m in cached] == ["Killed"]
+    decided = [m for m in report["mutants"] if m["status"] in ("Killed", "Survived")]
+    assert len(decided) >= 15
+    for mutant in decided:
+        verdict = _disk_verdict(project, mutant, tmp_path, deselect="none")
+        assert verdict == mutant["status"], mutant["diff"]
 
 
 def test_import_path_runs_its_tests_in_the_order_its_probe_passed(tmp_path: Path) -> None:

@@ -23,12 +23,14 @@ Results go out as JSON lines on an inherited descriptor; the mutants as a JSON f
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import mmap
 import os
 import select
 import signal
+import struct
 import sys
 import time
 import types
@@ -43,11 +45,18 @@ _settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
 os.environ.pop("ASSAY_MUTATOR", None)
 _out = os.fdopen(_settings["results_fd"], "w", buffering=1) if _settings else None
 
-# In a mutant child: where to report the killing test, and whether to stop at a failure.
+# In a mutant child: where it reports verdicts, one line per job of its batch.
 _child_pipe: int | None = None
-_progress: list[Any] = []  # (shared memory, slot): where it counts the tests it started
+_progress: list[Any] = []  # (shared memory, slot): its job, tests started, when the job began
 _failed: list[str] = []
-_ran = [0]  # tests started in this child, the killing one included
+# Positions in _failed of failures by a warning about an exception nobody could catch (a
+# finalizer's, a thread's): garbage an earlier job left can raise it in a later job's test.
+_late: set[int] = set()
+_ran = [0]  # tests started in this job, the killing one included
+_job = [0, 0.0]  # the job's index in the batch, and when it began (perf_counter)
+_exit_at_failure = [True]  # a failure ends the child at once: no report, no teardown
+_SLOT = struct.Struct("<iidd")  # job index, tests started (-1: confirming a kill), start, CPU
+_INT = struct.Struct("<i")
 
 
 def _emit(**data: Any) -> None:
@@ -124,17 +133,35 @@ def pytest_collectreport(report: Any) -> None:
         _failed_test(f"collection of {report.nodeid or 'the suite'}")
 
 
-def pytest_runtest_makereport(item: Any, call: Any) -> None:
+_LATE_WARNINGS = tuple(
+    getattr(pytest, name)
+    for name in ("PytestUnraisableExceptionWarning", "PytestUnhandledThreadExceptionWarning")
+    if hasattr(pytest, name)  # pytest >= 6.2
+)
+
+
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     """A failure, seen before pytest builds its report: formatting the traceback would
     cost ~20 ms per killed mutant. (unittest's tryfirst implementation has already moved
-    its exception into `call.excinfo` when this runs.)"""
+    its exception into `call.excinfo` when this runs.) A child that goes on after the
+    failure gets a report without a traceback, so the test's teardown still runs."""
     if not _settings or call.excinfo is None:
-        return
+        return None
     from _pytest.outcomes import Skipped, XFailed
 
     if call.excinfo.errisinstance((Skipped, XFailed)):
-        return  # not this mutant's doing
+        return None  # not this mutant's doing
+    if call.excinfo.errisinstance(_LATE_WARNINGS):
+        _late.add(len(_failed))
     _failed_test(item.nodeid)
+    if _child_pipe is None:
+        return None
+    from _pytest.reports import TestReport
+
+    return TestReport(
+        item.nodeid, item.location, {}, "failed", "failed under the mutant", call.when, (),
+        call.duration, call.start, call.stop,
+    )  # fmt: skip
 
 
 def pytest_runtest_logreport(report: Any) -> None:
@@ -145,7 +172,7 @@ def pytest_runtest_logreport(report: Any) -> None:
 
 def _failed_test(nodeid: str) -> None:
     _failed.append(nodeid)
-    if _child_pipe is not None:
+    if _child_pipe is not None and _exit_at_failure[0]:
         _child_exit(1, f"{_ran[0]} {nodeid}")
     if _settings.get("mode") == "import":
         _finish("killed", nodeid)
@@ -157,9 +184,20 @@ def _finish(status: str, killed_by: str | None) -> None:
     os._exit(0)
 
 
-def _child_exit(code: int, message: str) -> None:
+def _say(code: int, message: str) -> None:
+    """One job's verdict, a line: its index, a code (0 survived, 1 killed, 3 the swap
+    could not apply, 4 the harness failed, 5 the kill is not confirmed: run it again in a
+    fresh child, 6 the child stops here), its seconds and the message. One write, shorter
+    than PIPE_BUF, so a line is never torn."""
     if _child_pipe is not None:
-        os.write(_child_pipe, message.encode("utf-8", "replace")[:4000])
+        elapsed = time.perf_counter() - _job[1]
+        text = " ".join(message.split()).encode("utf-8", "replace")[:3500]
+        line = f"{_job[0]} {code} {elapsed:.6f} {text.decode('utf-8', 'ignore')}\n"
+        os.write(_child_pipe, line.encode("utf-8", "replace"))
+
+
+def _child_exit(code: int, message: str) -> None:
+    _say(code, message)
     os._exit(code)
 
 
@@ -264,26 +302,50 @@ def _run_import(order: list[Any]) -> None:
 # -- the fork server ------------------------------------------------------------------------
 
 
-# A unit of work for a child: (id, what the child runs, time limits, the clean durations
-# of the tests it may run, in order). The limits are cumulative, one per test (by the end
-# of its k-th test a child must have used at most limits[k-1] seconds), or a single one
-# for the whole job. An import job's is None until the probe has measured the unmutated
-# suite (see `run_imports`).
-_Job = tuple[str, Any, list[float] | None, list[float]]
+@dataclass
+class _Job:
+    """A unit of work for a child. `work` is a mutant (the fork path: swap its code, run
+    `items`) or a body to call (the import path). The limits are cumulative, one per test
+    (by the end of its k-th test a job must have used at most limits[k-1] seconds), or a
+    single one for the whole job; an import job's is None until the probe has measured
+    the unmutated suite (see `run_imports`). `costs`: the clean durations of its tests."""
+
+    id: str
+    work: Any
+    items: list[Any]
+    limits: list[float] | None
+    costs: list[float]
+
+    def batchable(self) -> bool:
+        return isinstance(self.work, dict) and sum(self.costs) <= BATCH_JOB_COST
+
+
+# Fork-path mutants run several to a child, each code swap undone before the next: a
+# fork, its copy-on-write faults and its exit cost ~10 ms, a killed mutant's tests ~1 ms.
+# A batch is bounded by what its jobs would cost if all survived (most are killed by
+# their first test), so a worker is never left with a long batch as the queue runs out.
+BATCH_JOB_COST = 1.0  # seconds of clean test time, all its tests: above, a job runs alone
+BATCH_COST = 1.0  # a batch's total
+BATCH_MAX = 32
+# A job starved of CPU by a busy machine (the import path runs beside the fork path, so
+# up to twice the workers compete for the cores) gets the CPU time it is owed, up to this
+# many times its limit in wall time; at 2x, toolz had an import-path survivor time out.
+STARVED = 4
 
 
 @dataclass
 class _Child:
-    """A running child: its process, result pipe, job, progress slot and time limits."""
+    """A running child: its process, result pipe, batch of jobs and progress slot."""
 
     pid: int
     pipe: int
-    job_id: str
+    batch: list[_Job]
     started: float
     deadline: float
-    costs: list[float]
-    limits: list[float]
     slot: int
+    reported: int = 0  # jobs whose verdict has come
+    buffer: bytes = b""
+    stopped: bool = False  # it said it stops before the end of its batch
     asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
     look_at: float = 0.0  # when to look at its state next
 
@@ -301,9 +363,13 @@ class _Server:
         self.capman = capman
         self.import_budget: float | None = None
         self.probe_failed = False
-        # Each running child counts the tests it has started in its slot here, so a
-        # hang in an early test is stopped at that test's limit, not the whole budget's.
-        self.progress = mmap.mmap(-1, 4 * 2 * self.workers)
+        # Each running child says in its slot here which job it is on, since when, and
+        # how many of the job's tests it has started: a hang in an early test is stopped
+        # at that test's limit, not the whole budget's.
+        self.progress = mmap.mmap(-1, _SLOT.size * 2 * self.workers)
+        self.guard: Any = None  # the project state a batch child checks between mutants
+        self.torn = True  # in a child: every teardown so far has succeeded
+        self.by_nodeid: dict[str, Any] = {}
         self.prctl: Any = None
         try:
             import ctypes
@@ -318,17 +384,22 @@ class _Server:
         files = {os.path.realpath(f) for f in self.plan["files"]}
         self.by_key: dict[tuple[str, str, int], set[Any]] = {}
         self.by_code: dict[int, list[Any]] = {}
+        self.caches: list[Any] = []  # functools.lru_cache wrappers
+        lru_cache = type(functools.lru_cache(maxsize=None)(len))
+        real: dict[str, str | None] = {f: f for f in files}  # a function's file, resolved
         gc.collect()
         for obj in gc.get_objects():
             if type(obj) is not types.FunctionType:
+                if type(obj) is lru_cache:
+                    self.caches.append(obj)
                 continue
             code = obj.__code__
-            filename = code.co_filename
-            if filename not in files:
-                real = os.path.realpath(filename)
-                if real not in files:
-                    continue
-                filename = real
+            filename = real.get(code.co_filename, "")
+            if filename == "":
+                resolved = os.path.realpath(code.co_filename)
+                filename = real[code.co_filename] = resolved if resolved in files else None
+            if filename is None:
+                continue
             self.by_key.setdefault((filename, code.co_name, code.co_firstlineno), set()).add(code)
             self.by_code.setdefault(id(code), []).append(obj)
         gc.freeze()  # children then share these pages instead of copying them on first touch
@@ -337,8 +408,8 @@ class _Server:
 
     def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
-        if slot is not None:
-            self.progress[4 * slot : 4 * slot + 4] = bytes(4)
+        if slot is not None:  # until the child starts its first job: counted from now
+            _SLOT.pack_into(self.progress, _SLOT.size * slot, 0, 0, time.monotonic(), 0.0)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -346,6 +417,7 @@ class _Server:
             global _child_pipe
             os.close(read)
             _child_pipe = write
+            _job[1] = time.perf_counter()
             if slot is not None:
                 _progress[:] = [self.progress, slot]
             try:
@@ -369,16 +441,125 @@ class _Server:
         return pid, read
 
     def run_tests(self, items: list[Any]) -> None:
+        """The import path's job: every test, exiting at the first failure."""
         from _pytest.runner import runtestprotocol
 
         for index, item in enumerate(items):
+            _count_test(index + 1)
             nextitem = items[index + 1] if index + 1 < len(items) else None
-            _ran[0] = index + 1
-            if _progress:
-                memory, slot = _progress
-                memory[4 * slot : 4 * slot + 4] = _ran[0].to_bytes(4, "little")
             runtestprotocol(item, nextitem=nextitem, log=False)
         _child_exit(0, "ok")
+
+    def run_batch(self, batch: list[_Job]) -> None:
+        """A child's jobs, in turn. A job's verdict is final when the child began with it
+        (a fresh child is in the server's state); for a later one, the state the earlier
+        jobs left must not be what decided it: the guard must find the project's state
+        unmoved after each job, and a kill is kept only if its test passes again once
+        the code is restored. Otherwise the child stops and its jobs from there go to a
+        fresh child."""
+        for k, job in enumerate(batch):
+            last = k == len(batch) - 1
+            _job[:] = [k, time.perf_counter()]
+            _exit_at_failure[0] = k == 0 and last
+            if _progress:
+                memory, slot = _progress
+                _SLOT.pack_into(
+                    memory, _SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
+                )
+            if not isinstance(job.work, dict):
+                job.work()  # an import job: it ends the child
+                return
+            _reseed()
+            undo: list[tuple[Any, str, Any]] = []
+            try:
+                self.apply(job.work, undo)
+            except Exception as exc:
+                _restore(undo)
+                _say(3, f"{type(exc).__name__}: {exc}")
+                continue
+            killed = self.run_job(job.items)
+            _restore(undo)
+            if killed is None:
+                _say(0, "ok")
+            elif k == 0:
+                _say(1, f"{killed[0]} {killed[1]}")  # final: the child began with it
+                if not last and not self.confirm(killed[1]):
+                    os._exit(0)  # the failure left state behind: the rest start afresh
+            elif not killed[2] and self.confirm(killed[1]):
+                _say(1, f"{killed[0]} {killed[1]}")
+            else:
+                _say(5, f"{killed[1]} fails without the mutant after earlier jobs")
+                os._exit(0)
+            if last:
+                break
+            reason = self.between()
+            if reason is not None:
+                _job[0] = k + 1
+                _say(6, reason)
+                break
+        os._exit(0)
+
+    def run_job(self, items: list[Any]) -> tuple[int, str, bool] | None:
+        """A fork-path job's tests, stopping at the first failure: (tests run, the
+        failing test, whether a finalizer's or thread's warning failed it), or None when
+        all passed. Everything set up is torn down."""
+        from _pytest.runner import runtestprotocol
+
+        before = len(_failed)
+        for index, item in enumerate(items):
+            _count_test(index + 1)
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            runtestprotocol(item, nextitem=nextitem, log=False)
+            item._report_sections.clear()  # captured output: a fresh child starts with none
+            if len(_failed) > before:
+                if nextitem is not None:
+                    self.teardown_all()
+                return index + 1, _failed[before], before in _late
+        return None
+
+    def teardown_all(self) -> None:
+        try:
+            self.session._setupstate.teardown_exact(None)
+        except BaseException:
+            self.torn = False  # a finalizer failed: what it left is unknown
+
+    def confirm(self, nodeid: str) -> bool:
+        """The killing test, run again on the restored code in the state the job left:
+        it must pass, or the state (not the mutant) may have killed it."""
+        from _pytest.runner import runtestprotocol
+
+        item = self.by_nodeid.get(nodeid)
+        if item is None:
+            return False
+        if _progress:
+            memory, slot = _progress
+            _INT.pack_into(memory, _SLOT.size * slot + 4, -1)
+        before = len(_failed)
+        _reseed()
+        runtestprotocol(item, nextitem=None, log=False)
+        return len(_failed) == before
+
+    def between(self) -> str | None:
+        """Between two jobs: collect what the last one left in reference cycles (its
+        finalizers' warnings must not land in the next job's tests, as they could not in
+        a fresh child) and check the project's state; a reason to stop, or None. Only
+        the young generations: a full collection costs more than a mutant (~1.4 ms), and
+        the rare cycle that grew old is caught another way (see `_late`)."""
+        import warnings
+
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda unraisable: None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gc.collect(1)
+        finally:
+            sys.unraisablehook = hook
+        if not self.torn:
+            return "a fixture's teardown failed"
+        self.guard.restore()
+        changed: str | None = self.guard.changed()
+        return changed
 
     def timing(self) -> dict[int, float]:
         """Run every needed test once, untraced, in mutant order: durations and flips."""
@@ -468,13 +649,14 @@ class _Server:
         gc.collect()
         gc.freeze()
 
-    def apply(self, mutant: dict[str, Any]) -> None:
-        """Swap the mutated code into every live function compiled from the original."""
+    def apply(self, mutant: dict[str, Any], undo: list[tuple[Any, str, Any]]) -> None:
+        """Swap the mutated code into every live function compiled from the original;
+        `undo` collects (object, attribute, original value) for each assignment made."""
         import __future__
 
         filename = os.path.realpath(mutant["file"])
         if mutant.get("default"):
-            self.set_default(filename, mutant["default"])
+            self.set_default(filename, mutant["default"], undo)
             return
         flags = 0
         for feature in mutant["future"]:
@@ -495,12 +677,15 @@ class _Server:
                     continue
                 if old_code.co_freevars != new_code.co_freevars:
                     raise ValueError("the mutant changes the function's free variables")
+                undo.append((function, "__code__", old_code))
                 function.__code__ = new_code
                 swapped += 1
         if not swapped:
             raise LookupError("no live function object to swap")
 
-    def set_default(self, filename: str, default: dict[str, Any]) -> None:
+    def set_default(
+        self, filename: str, default: dict[str, Any], undo: list[tuple[Any, str, Any]]
+    ) -> None:
         """A literal default is evaluated once, at `def`: setting it on the live function
         is what re-running the mutated `def` would do."""
         import ast
@@ -515,6 +700,8 @@ class _Server:
         if not functions:
             raise LookupError(f"no live function {name} (line {first})")
         for function in functions:
+            undo.append((function, "__defaults__", function.__defaults__))
+            undo.append((function, "__kwdefaults__", function.__kwdefaults__))
             if default["kind"] == "pos":
                 values = list(function.__defaults__ or ())
                 values[int(default["slot"])] = value
@@ -526,10 +713,18 @@ class _Server:
                 }
 
     def run(self) -> None:
-        """Fork mode: time the tests, then one child per mutant with its code swapped."""
+        """Fork mode: time the tests, then the mutants, cheap ones several to a child."""
+        from assay_state import StateGuard  # type: ignore[import-not-found]
+
         self.index_functions()
         durations = self.timing()
         _emit(event="ready", timed=sorted(durations.items()))
+        self.guard = StateGuard(str(self.session.config.rootpath))
+        for wrapper in self.caches:
+            self.guard.add_cache(wrapper)
+        self.by_nodeid = {item.nodeid: item for item in self.order if item is not None}
+        gc.collect()
+        gc.freeze()
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
         per_test = float(self.plan["timeout_per_test"])
@@ -539,21 +734,12 @@ class _Server:
             if not tests:
                 _emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
                 continue
-            items = [self.order[i] for i in tests]
-
-            def body(m: dict[str, Any] = mutant, its: list[Any] = items) -> None:
-                try:
-                    self.apply(m)
-                except Exception as exc:
-                    _child_exit(3, f"{type(exc).__name__}: {exc}")
-                self.run_tests(its)
-
             costs = [durations[i] for i in tests]
             limits, spent = [], 0.0
             for k, cost in enumerate(costs, 1):
                 spent += cost
                 limits.append(factor * spent + per_test * k + constant)
-            jobs.append((mutant["id"], body, limits, costs))
+            jobs.append(_Job(mutant["id"], mutant, [self.order[i] for i in tests], limits, costs))
         self.execute(jobs)
         _emit(event="done")
 
@@ -566,18 +752,16 @@ class _Server:
         discards their verdicts."""
         tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
         _compile_once(self.session.config, self.plan.get("sources", []), tests)
-        probe: _Job = (
-            "probe-0", self.collect_and_run("", "", self.plan["order"]),
-            [self.plan["probe_deadline"]], [],
-        )  # fmt: skip
+        body = self.collect_and_run("", "", self.plan["order"])
+        probe = _Job("probe-0", body, [], [self.plan["probe_deadline"]], [])
         self.execute([probe, *self.import_jobs(self.plan)], _pipe[0] if _pipe else None)
         _emit(event="done")
 
     def import_jobs(self, plan: dict[str, Any]) -> list[_Job]:
         _settings["known_errors"] = plan["known_errors"]  # known after the clean run
         return [
-            (job["id"], self.collect_and_run(job["file"], job["source"], job["order"]), None,
-             job["costs"])
+            _Job(job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
+                 [], None, job["costs"])
             for job in plan["jobs"]
         ]  # fmt: skip
 
@@ -599,13 +783,33 @@ class _Server:
 
         return body
 
+    def take(self, queue: list[_Job]) -> list[_Job]:
+        """The next child's batch from the queue's end: the next job, and after it, if it
+        is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
+        the same tests), fewer as the queue runs out so the workers end together."""
+        batch = [queue.pop()]
+        if not batch[0].batchable():
+            return batch
+        size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
+        cost = sum(batch[0].costs)
+        while queue and len(batch) < size and queue[-1].batchable():
+            cost += sum(queue[-1].costs)
+            if cost > BATCH_COST:
+                break
+            batch.append(queue.pop())
+        return batch
+
     def execute(self, jobs: list[_Job], more: _PlanPipe | None = None) -> dict[str, dict[str, Any]]:
-        """Run each job's body in a child, `workers` at a time, each under its limits;
-        emit every verdict as it comes, and return them. `more`: a pipe whose lines name
-        further batches of import jobs, taken as they come until it closes."""
+        """Run the jobs in children, `workers` at a time, each job under its limits; emit
+        every verdict as it comes, and return them. A job a child could not decide (it
+        hung, crashed or had its kill unconfirmed after earlier jobs, or the child
+        stopped early) goes back to the queue's front, to begin a fresh child; only a
+        fresh child's first job ends as a Timeout or a crash. `more`: a pipe whose lines
+        name further batches of import jobs, taken as they come until it closes."""
         results: dict[str, dict[str, Any]] = {}
         queue = list(reversed(jobs))
-        running: dict[int, _Child] = {}
+        running: dict[int, _Child] = {}  # by pidfd
+        pipes: dict[int, _Child] = {}
         slots = list(range(2 * self.workers))
         poller = select.poll()
         if more is not None and more.open:
@@ -619,29 +823,35 @@ class _Server:
             # test that sleeps) uses no CPU: it does not count against the workers, so
             # the cores stay busy; at most twice the workers are alive.
             while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
-                job_id, body, limits, costs = queue.pop()
-                if limits is None:  # an import job: its budget, or the probe's ceiling
-                    limits = [self.import_budget or float(self.plan["probe_deadline"])]
+                batch = self.take(queue)
+                if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
+                    batch[0].limits = [self.import_budget or float(self.plan["probe_deadline"])]
                 slot = slots.pop()
                 started = time.monotonic()
-                pid, pipe = self.fork(body, slot)
+                pid, pipe = self.fork(lambda b=batch: self.run_batch(b), slot)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
-                deadline = started + limits[0]
-                child = _Child(pid, pipe, job_id, started, deadline, costs, limits, slot)
+                poller.register(pipe, select.POLLIN)
+                limits = batch[0].limits
+                child = _Child(pid, pipe, batch, started, started + limits[0], slot)
                 child.look_at = started + _LOOK
-                running[fd] = child
+                running[fd] = pipes[pipe] = child
             now = time.monotonic()
             if running:
                 nearest = min(min(c.deadline, c.look_at) for c in running.values())
                 events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
             else:
                 events = poller.poll()  # nothing running: wait for the next batch
-            done = {fd for fd, _ in events}
-            if more is not None and more.fd in done:
-                more.fill()
-                if not more.open:
-                    poller.unregister(more.fd)
+            done = set()
+            for fd, _ in events:
+                if more is not None and fd == more.fd:
+                    more.fill()
+                    if not more.open:
+                        poller.unregister(more.fd)
+                elif fd in pipes:
+                    self.read_verdicts(pipes[fd], results, queue, running, block=False)
+                else:
+                    done.add(fd)
             now = time.monotonic()
             for fd, child in list(running.items()):
                 if fd not in done and now >= child.look_at:
@@ -649,47 +859,141 @@ class _Server:
                     child.look_at = now + _LOOK
                 if fd in done:
                     _, status = os.waitpid(child.pid, 0)
-                    message = _read_all(child.pipe)
-                    took = now - child.started
-                    result = self.report(child.job_id, status, message, took, child.costs)
-                    results[child.job_id] = result
-                    if child.job_id.startswith("probe-"):
-                        self.settle(result, queue, running)
+                    self.read_verdicts(child, results, queue, running, block=True)
+                    self.ended(child, status, now, results, queue)
                 elif now >= child.deadline:
-                    started_tests = max(1, self.tests_started(child.slot))
-                    budget = child.limits[min(started_tests, len(child.limits)) - 1]
-                    if now < child.started + budget:  # on to a later test: its limit
-                        child.deadline = child.started + budget
+                    if not self.overdue(child, now):
                         continue
-                    used = _cpu_seconds(child.pid, runnable=True)
-                    if used is not None and used < budget and now - child.started < 2 * budget:
-                        # Runnable but starved by a busy machine: it gets the CPU time it
-                        # is owed, up to twice its limit in wall time. (A child blocked
-                        # in a wait that never ends is not runnable: no extension.)
-                        child.deadline = min(child.started + 2 * budget, now + budget - used)
-                        continue
+                    computing = _proc_state(child.pid) == b"R"
                     os.killpg(child.pid, signal.SIGKILL)
                     os.waitpid(child.pid, 0)
-                    _read_all(child.pipe)
-                    results[child.job_id] = {
-                        "id": child.job_id,
-                        "status": "timeout",
-                        "tests_run": None,
-                        "duration": round(now - child.started, 6),
-                        "cost": sum(child.costs[:started_tests]),  # through the hung test
-                    }
-                    _emit(**results[child.job_id])
+                    self.read_verdicts(child, results, queue, running, block=True)
+                    self.timed_out(child, now, computing, results, queue)
                 else:
                     continue
                 poller.unregister(fd)
+                poller.unregister(child.pipe)
                 os.close(fd)
                 os.close(child.pipe)
+                del pipes[child.pipe]
                 slots.append(child.slot)
                 del running[fd]
         return results
 
-    def tests_started(self, slot: int) -> int:
-        return int.from_bytes(self.progress[4 * slot : 4 * slot + 4], "little")
+    def slot(self, child: _Child) -> tuple[int, int, float, float]:
+        job, tests, started, cpu = _SLOT.unpack_from(self.progress, _SLOT.size * child.slot)
+        return job, tests, started, cpu
+
+    def overdue(self, child: _Child, now: float) -> bool:
+        """At a child's deadline: is its current job over its limit (for the tests it has
+        started, or for the whole job while it confirms a kill)? Otherwise the deadline
+        moves. A runnable job starved by a busy machine gets the CPU time it is owed,
+        up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
+        not runnable: no extension)."""
+        index, tests, started, cpu_then = self.slot(child)
+        limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
+        budget = limits[-1] if tests < 0 else limits[min(max(tests, 1), len(limits)) - 1]
+        if now < started + budget:
+            child.deadline = started + budget
+            return False
+        used = _cpu_seconds(child.pid, runnable=True)
+        cap = STARVED * budget
+        if used is not None and used - cpu_then < budget and now - started < cap:
+            child.deadline = min(started + cap, now + budget - (used - cpu_then))
+            return False
+        return True
+
+    def read_verdicts(
+        self,
+        child: _Child,
+        results: dict[str, dict[str, Any]],
+        queue: list[_Job],
+        running: dict[int, _Child],
+        block: bool,
+    ) -> None:
+        """The verdict lines a child has written: each job's result is emitted as it
+        comes. `block`: the child is gone, read to the end."""
+        child.buffer += _read_all(child.pipe) if block else os.read(child.pipe, 65536)
+        *lines, child.buffer = child.buffer.split(b"\n")
+        for raw in lines:
+            index_s, code_s, elapsed_s, *rest = raw.decode("utf-8", "replace").split(" ", 3)
+            message = rest[0] if rest else ""
+            index, code, elapsed = int(index_s), int(code_s), float(elapsed_s)
+            if os.environ.get("ASSAY_BATCHLOG"):
+                with open(os.environ["ASSAY_BATCHLOG"], "a") as log:
+                    log.write(f"{len(child.batch)} {index} {code} {elapsed:.4f} {message[:150]}\n")
+            if code in (5, 6) or (code == 4 and index > 0):
+                child.stopped = True  # not decided after earlier jobs / it stops before this job
+                continue
+            job = child.batch[index]
+            result = self.report(job, code, message, elapsed)
+            results[job.id] = result
+            child.reported = index + 1
+            if job.id.startswith("probe-"):
+                self.settle(result, queue, running)
+
+    def ended(
+        self,
+        child: _Child,
+        status: int,
+        now: float,
+        results: dict[str, dict[str, Any]],
+        queue: list[_Job],
+    ) -> None:
+        """A child has exited. A job it began without reporting it: after earlier jobs,
+        or when the child said it stops, it goes back to the queue; a fresh child's first
+        job was ended by its test (a signal, or a test that exited the process)."""
+        index = child.reported
+        if index >= len(child.batch):
+            return
+        if index > 0 or child.stopped:
+            queue.extend(reversed(child.batch[index:]))
+            return
+        job = child.batch[0]
+        result: dict[str, Any] = {"id": job.id, "duration": round(now - child.started, 6)}
+        if os.WIFSIGNALED(status):
+            signame = signal.Signals(os.WTERMSIG(status)).name
+            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
+        else:
+            by = f"the process exited with code {os.WEXITSTATUS(status)} during a test"
+            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(job.costs))
+        _emit(**result)
+        results[job.id] = result
+        queue.extend(reversed(child.batch[1:]))
+
+    def timed_out(
+        self,
+        child: _Child,
+        now: float,
+        computing: bool,
+        results: dict[str, dict[str, Any]],
+        queue: list[_Job],
+    ) -> None:
+        """A child killed at its deadline: its job is a Timeout if the child began with
+        it, or if it was computing (a loop the guard's checked state did not make); a
+        job blocked in a wait after earlier jobs (a lock or a condition they left behind
+        is state the guard cannot see) goes back to the queue, to be timed in a fresh
+        child. The jobs after it go back to the queue too."""
+        index = child.reported
+        if index >= len(child.batch):
+            return
+        current, tests, started, _ = self.slot(child)
+        confirming = current != index or tests < 0  # the code was restored: not the mutant's
+        if child.stopped or confirming or (index > 0 and not computing):
+            queue.extend(reversed(child.batch[index:]))
+            return
+        job = child.batch[index]
+        tests = max(1, tests)
+        result = {
+            "id": job.id,
+            "status": "timeout",
+            "tests_run": None,
+            "duration": round(now - started, 6),
+            "cost": sum(job.costs[:tests]),  # through the hung test
+        }
+        _emit(**result)
+        results[job.id] = result
+        queue.extend(reversed(child.batch[index + 1 :]))
 
     def settle(self, probe: dict[str, Any], queue: list[_Job], running: dict[int, _Child]) -> None:
         """The probe's result. Passed: its time sets the import jobs' budget, running ones
@@ -704,32 +1008,24 @@ class _Server:
         factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
         self.import_budget = factor * probe["duration"] + constant
         for child in running.values():
-            if not child.job_id.startswith("probe-"):
-                child.limits = [self.import_budget]
+            job = child.batch[0]
+            if not job.id.startswith("probe-"):
+                job.limits = [self.import_budget]
                 child.deadline = child.started + self.import_budget
 
-    def report(
-        self, job_id: str, status: int, message: str, took: float, costs: list[float]
-    ) -> dict[str, Any]:
-        n = len(costs)
-        result: dict[str, Any] = {"id": job_id, "duration": round(took, 6)}
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        if code is None:
-            signame = signal.Signals(os.WTERMSIG(status)).name
-            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
-        elif code == 0 and message == "ok":
-            result.update(status="survived", tests_run=n, cost=sum(costs))
+    def report(self, job: _Job, code: int, message: str, took: float) -> dict[str, Any]:
+        n = len(job.costs)
+        result: dict[str, Any] = {"id": job.id, "duration": round(took, 6)}
+        if code == 0 and message == "ok":
+            result.update(status="survived", tests_run=n, cost=sum(job.costs))
         elif code == 1:
             ran, _, nodeid = message.partition(" ")
             k = int(ran) if ran.isdigit() else n
-            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(costs[:k]))
+            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(job.costs[:k]))
         elif code == 3:
             result.update(status="unsupported", reason=message)
-        elif code == 4:  # the child's own harness failed
+        else:  # the child's own harness failed
             result.update(status="error", reason=message)
-        else:  # a test ended the process (os._exit)
-            by = f"the process exited with code {code} during a test"
-            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(costs))
         _emit(**result)
         return result
 
@@ -826,6 +1122,19 @@ def _reseed() -> None:
         numpy_random.seed(0)
 
 
+def _count_test(n: int) -> None:
+    _ran[0] = n
+    if _progress:
+        memory, slot = _progress
+        _INT.pack_into(memory, _SLOT.size * slot + 4, n)
+
+
+def _restore(undo: list[tuple[Any, str, Any]]) -> None:
+    for obj, attribute, value in reversed(undo):
+        setattr(obj, attribute, value)
+    undo.clear()
+
+
 def _find_code(code: Any, name: str, first: int) -> Any:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
@@ -852,7 +1161,7 @@ def _pair(old: Any, new: Any) -> list[tuple[Any, Any]]:
     return pairs
 
 
-def _read_all(fd: int) -> str:
+def _read_all(fd: int) -> bytes:
     chunks = []
     while True:
         try:
@@ -862,4 +1171,4 @@ def _read_all(fd: int) -> str:
         if not chunk:
             break
         chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks)
