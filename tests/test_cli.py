@@ -48,6 +48,7 @@ def test_malformed_toml(tmp_path):
         ("[[tool.assay.failure_categories]]\nname = 'x'\nmessage = '('\n", "bad regex"),
         ("[tool.assay.mutate]\ntimeout_factor = 0.5\n", "timeout_factor"),
         ("[tool.assay.mutate]\nfactor = 2\n", "unknown key 'factor'"),
+        ('[tool.assay.mutate]\nbatch = "yes"\n', "mutate.batch must be true or false"),
     ],
 )
 def test_invalid_options_are_named(fixture_project, table, needle):

@@ -55,6 +55,9 @@ class Config:
     # margin for a busy machine: 0.25 s is 2x the worst overhead seen under load.
     mutate_timeout_factor: float = 1.25
     mutate_timeout_constant: float = 0.25
+    # Several mutants to a forked child, each code swap undone before the next (false: a
+    # fresh child for every mutant, as `--rerun` always does).
+    mutate_batch: bool = True
     verify: VerifyConfig = field(default_factory=lambda: VerifyConfig())
 
 
@@ -207,10 +210,13 @@ def _mutate(config: Config, value: Any) -> None:
     if not isinstance(value, dict):
         raise InputError("[tool.assay.mutate] must be a table")
     for key, v in value.items():
+        if key == "batch":
+            config.mutate_batch = _boolean("mutate.batch", v)
+            continue
         if key not in ("timeout_factor", "timeout_constant"):
             raise InputError(
-                f"[tool.assay.mutate] unknown key {key!r} (known keys: timeout_constant, "
-                "timeout_factor)"
+                f"[tool.assay.mutate] unknown key {key!r} (known keys: batch, "
+                "timeout_constant, timeout_factor)"
             )
         minimum = 1.0 if key == "timeout_factor" else 0.0
         setattr(config, f"mutate_{key}", _number(f"mutate.{key}", v, minimum))

@@ -112,6 +112,7 @@ class ForkPlan:
     timeout_constant: float
     timing_deadline: float
     files: list[str] = field(default_factory=list)
+    batch: bool = True  # several mutants to a child (see the plugin's `run_batch`)
 
 
 @dataclass
@@ -273,6 +274,7 @@ def run_fork_server(
             "needed": sorted({i for job in pending.values() for i in job.tests}),
             "mutants": [vars(job) for job in pending.values()],
             "files": plan.files,
+            "batch": plan.batch,
             "timeout_factor": plan.timeout_factor,
             "timeout_constant": plan.timeout_constant,
             "timeout_per_test": PER_TEST_ALLOWANCE,

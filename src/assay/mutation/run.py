@@ -251,6 +251,7 @@ def run_mutate(
                     timeout_constant=config.mutate_timeout_constant,
                     timing_deadline=3 * sum(durations[t] for t in order) + 30,
                     files=sorted({str(p.source.path) for p in to_fork}),
+                    batch=config.mutate_batch,
                 )
 
                 def on_result(result: dict[str, Any]) -> None:

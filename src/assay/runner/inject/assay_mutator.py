@@ -661,27 +661,37 @@ class _Server:
         flags = 0
         for feature in mutant["future"]:
             flags |= getattr(__future__, feature).compiler_flag
-        unit = compile(mutant["unit"], filename, "exec", flags=flags, dont_inherit=True)
         name, first = mutant["chain"][0]
         old_codes = self.by_key.get((filename, name, first), set())
         if not old_codes:
             raise LookupError(f"no live function {name} (line {first})")
-        new = _find_code(unit, name, first)
-        if new is None:
-            raise LookupError(f"{name} (line {first}) not in the compiled unit")
-        pairs = [pair for old in old_codes for pair in _pair(old, new)]
+        unit = compile(mutant["unit"], filename, "exec", flags=flags, dont_inherit=True)
+        pairs = self.pairs(unit, old_codes, name, first)
+        lost = {
+            (new.co_name, new.co_firstlineno): set(old.co_freevars) - set(new.co_freevars)
+            for old, new in pairs
+            if old.co_freevars != new.co_freevars
+        }
+        if lost:  # e.g. `return super().x` -> `return None` no longer needs `__class__`
+            unit = _keep_free_variables(mutant["unit"], filename, flags, lost)
+            pairs = self.pairs(unit, old_codes, name, first)
+        if any(old.co_freevars != new.co_freevars for old, new in pairs):
+            raise ValueError("the mutant changes the function's free variables")
         swapped = 0
         for old_code, new_code in pairs:
             for function in self.by_code.get(id(old_code), ()):
-                if function.__code__ is not old_code:
-                    continue
-                if old_code.co_freevars != new_code.co_freevars:
-                    raise ValueError("the mutant changes the function's free variables")
-                undo.append((function, "__code__", old_code))
-                function.__code__ = new_code
-                swapped += 1
+                if function.__code__ is old_code:
+                    undo.append((function, "__code__", old_code))
+                    function.__code__ = new_code
+                    swapped += 1
         if not swapped:
             raise LookupError("no live function object to swap")
+
+    def pairs(self, unit: Any, old_codes: set[Any], name: str, first: int) -> list[Any]:
+        new = _find_code(unit, name, first)
+        if new is None:
+            raise LookupError(f"{name} (line {first}) not in the compiled unit")
+        return [pair for old in old_codes for pair in _pair(old, new)]
 
     def set_default(
         self, filename: str, default: dict[str, Any], undo: list[tuple[Any, str, Any]]
@@ -788,7 +798,7 @@ class _Server:
         is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
         the same tests), fewer as the queue runs out so the workers end together."""
         batch = [queue.pop()]
-        if not batch[0].batchable():
+        if not batch[0].batchable() or not self.plan.get("batch", True):
             return batch
         size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
         cost = sum(batch[0].costs)
@@ -1144,6 +1154,28 @@ def _find_code(code: Any, name: str, first: int) -> Any:
             if found is not None:
                 return found
     return None
+
+
+def _keep_free_variables(
+    text: str, filename: str, flags: int, lost: dict[tuple[str, int], set[str]]
+) -> Any:
+    """The unit compiled again with `if 0: (name, ...)` at the end of each function
+    that lost free variables: a code object's free variables must match for its swap,
+    and a reference the compiler drops as dead code still makes a free variable."""
+    import ast
+
+    tree = ast.parse(text, filename)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        names = lost.get((node.name, line))
+        if names:
+            refs = ast.Tuple([ast.Name(n, ast.Load()) for n in sorted(names)], ast.Load())
+            dead = ast.If(ast.Constant(0), [ast.Expr(refs)], [])
+            node.body.append(ast.copy_location(dead, node.body[-1]))
+            ast.fix_missing_locations(node)
+    return compile(tree, filename, "exec", flags=flags, dont_inherit=True)
 
 
 def _pair(old: Any, new: Any) -> list[tuple[Any, Any]]:
