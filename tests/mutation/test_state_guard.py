@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,17 @@ def test_process_state(
         assert guard.changed() == "sys.path changed"
     finally:
         sys.path.remove("/nonexistent-assay-guard")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert guard.changed() == "a thread a test started is still running"
+    finally:
+        stop.set()
+        thread.join()
+    signal.setitimer(signal.ITIMER_REAL, 60)
+    try:
+        assert guard.changed() == "an alarm a test set is still pending"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    assert guard.changed() is None

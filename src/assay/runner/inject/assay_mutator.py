@@ -5,14 +5,16 @@ Standard library and pytest only (it runs in the project's interpreter). Two mod
 `fork` — a fork server. pytest imports the project and collects the tests once; then,
 instead of pytest's run loop, this process forks a timing child that runs every needed
 test once, untraced, in the order mutants will use (their clean durations set the
-mutants' time budgets, and a test that fails here is excluded), and then forks one child
-per mutant. The child swaps `__code__` on every live function object compiled from the
-mutated function (found once, before forking, from the garbage collector's view of the
-heap: wrappers, staticmethods and functions stored in defaults included), runs only the
-tests that reached the mutated line through pytest's own runtest protocol on the items
-already collected, in the order given (fastest first), and exits at the first failure
-without building a report. The server reaps children through pidfds and kills one at its deadline.
-
+mutants' time budgets, and a test that fails here is excluded), and then forks children
+for the mutants. A child swaps `__code__` on every live function object compiled from
+the mutated function (found once, before forking, from the garbage collector's view of
+the heap: wrappers, staticmethods and functions stored in defaults included), runs only
+the tests that reached the mutated line through pytest's own runtest protocol on the
+items already collected, in the order given (fastest first), and stops at the first
+failure without building a report. It then undoes the swap and takes the next mutant of
+its batch (see `run_batch`: a fork and its exit cost ten times a killed mutant's tests),
+as long as the project's state is the one it was forked with (assay_state.py). The server
+reads verdicts as they come, reaps children through pidfds and kills one at its deadline.
 `import` — one mutant in a fresh process: a meta-path finder serves the mutated text of
 one module, for mutants the code swap cannot reach (module level, class bodies, the
 defaults of top-level functions). Slower, always correct.

@@ -12,26 +12,30 @@ as a change: the globals of every module imported from the project's tree (test 
 and conftests too); one level down, the contents of containers, class attributes and the
 attributes of project-class instances held there; the project's `lru_cache`s (those
 empty in the server are simply emptied again); project modules newly imported; the
-working directory, the environment and `sys.path`. State held elsewhere (closures,
-deeper object graphs, other libraries) is not seen: that is why a kill reached after
-an earlier mutant is confirmed by its test passing on the unmutated code (see the plugin).
+working directory, the environment, `sys.path`, the recursion limit, live threads and a
+pending alarm. State held elsewhere (closures, deeper object graphs, other libraries) is
+not seen: that is why a kill reached after an earlier mutant is confirmed by its test
+passing on the unmutated code (see the plugin).
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import signal
 import sys
+import threading
 import types
 from operator import is_
 from typing import Any
 
 _CONTAINERS = (dict, list, set, collections.deque)
 _LARGE = 5000  # containers bigger than this are compared by size only
-# Written by the machinery, not by the code under test, and the same each time:
-# pytest's warning capture resets the registries; copyreg caches a class's slot names;
-# unittest gives each class a new list of teardown errors at its class cleanup.
-_IGNORED = frozenset({"__warningregistry__", "__slotnames__", "tearDown_exceptions"})
+# Written by the machinery, not by the code under test: pytest's warning capture resets
+# the registries; copyreg caches a class's slot names; unittest gives each class a new
+# list of teardown errors at its class cleanup; doctest's display hook sets `builtins._`
+# to each example's value (seen through a module's `__builtins__`).
+_IGNORED = frozenset({"__warningregistry__", "__slotnames__", "tearDown_exceptions", "_"})
 
 
 def _snapshot(obj: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | int]:
@@ -81,6 +85,8 @@ class StateGuard:
         self.cwd = os.getcwd()
         self.environ = _environ()
         self.path = list(sys.path)
+        self.threads = threading.active_count()
+        self.recursion_limit = sys.getrecursionlimit()
 
     def in_project(self, filename: str | None) -> bool:
         if not filename:
@@ -158,6 +164,12 @@ class StateGuard:
             return "the environment changed"
         if sys.path != self.path:
             return "sys.path changed"
+        if threading.active_count() != self.threads:
+            return "a thread a test started is still running"
+        if hasattr(signal, "getitimer") and signal.getitimer(signal.ITIMER_REAL)[0]:
+            return "an alarm a test set is still pending"
+        if sys.getrecursionlimit() != self.recursion_limit:
+            return "the recursion limit changed"
         return None
 
 
