@@ -42,6 +42,9 @@ class BaselineOptions:
     # Folders put first on the workers' PYTHONPATH: the verify gate runs a base revision's
     # tests with its own sources ahead of an editable install of the working tree.
     import_paths: list[Path] = field(default_factory=list)
+    # False: coverage is combined (and per-test lines recorded) but not summarised per
+    # module; the report's `coverage` is then None. `assay mutate` needs only the lines.
+    coverage_summary: bool = True
 
 
 def effective_config(options: BaselineOptions, config: Config) -> Config:
@@ -108,9 +111,12 @@ def run_baseline(
         )
     categories = assign(items, config.categories)
     tests, counts, subtests = collector.results(categories)
-    coverage = (
-        measurement.report(config.coverage_bands, config.coverage_goals) if measurement else None
-    )
+    coverage = None
+    if measurement is not None and options.coverage_summary:
+        coverage = measurement.report(config.coverage_bands, config.coverage_goals)
+        measured = coverage is not None
+    else:
+        measured = measurement is not None and measurement.combine() is not None
     summaries = []
     for name in dict.fromkeys(categories[t.nodeid] for t in tests):
         members = [t for t in tests if t.category == name]
@@ -162,7 +168,7 @@ def run_baseline(
         failure_categories=failure_categories,
         run_id=run_dir.name,
     )
-    test_lines = measurement.test_lines() if measurement and coverage and config.contexts else None
+    test_lines = measurement.test_lines() if measurement and measured and config.contexts else None
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
         history.record_baseline(store, report.run_id, report, head_sha(project.root), test_lines)
     return report

@@ -26,8 +26,12 @@ def prepare(state_dir: Path, started_at: datetime) -> Path:
         runs.mkdir(exist_ok=True)
         for old in sorted(p for p in runs.iterdir() if p.is_dir())[:-KEEP_RUNS]:
             shutil.rmtree(old, ignore_errors=True)
-        run_dir = runs / started_at.strftime("%Y%m%dT%H%M%S.%fZ")
-        run_dir.mkdir()
+        folder = run_dir(state_dir, started_at.strftime("%Y%m%dT%H%M%S.%fZ"))
+        folder.mkdir()
     except OSError as exc:
         raise InputError(f"cannot write assay's state folder {state_dir}: {exc.strerror}") from None
-    return run_dir
+    return folder
+
+
+def run_dir(state_dir: Path, run_id: str) -> Path:
+    return state_dir / "runs" / run_id

@@ -30,7 +30,6 @@ from assay.discover.project import Project
 from assay.errors import InputError
 from assay.model import (
     BAD_OUTCOMES,
-    BaselineReport,
     ExcludedTest,
     MutateReport,
     MutationCost,
@@ -69,14 +68,18 @@ class MutateOptions:
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
 
 
-def _executed_lines(report: BaselineReport) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
-    """Lines run at all in the clean run, and lines run outside any test (at import or
-    collection: module level, class bodies, decorators applied to test classes)."""
+def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """Lines run at all in the clean run (its folder: `clean_dir`), and lines run outside
+    any test (at import or collection: module level, class bodies, decorators applied
+    to test classes)."""
     import coverage
 
-    if report.coverage is None:
+    from assay.measure.coverage import data_file
+
+    path = data_file(clean_dir)
+    if not path.exists():
         return {}, {}
-    data = coverage.CoverageData(basename=report.coverage.data_file)
+    data = coverage.CoverageData(basename=str(path))
     data.read()
     ran: dict[str, set[int]] = {}
     at_import: dict[str, set[int]] = {}
@@ -146,7 +149,7 @@ def run_mutate(
         clean = run_baseline(
             BaselineOptions(
                 project.root, python, config.workers, config.timeout, True, True,
-                state_dir, options.pytest_args,
+                state_dir, options.pytest_args, coverage_summary=False,
             ),
             on_clean_event,
         )  # fmt: skip
@@ -172,7 +175,7 @@ def run_mutate(
             mutant_store.ensure(store)
             rels = sorted({p.mutant.file for p in planned})
             line_tests = history.line_tests(store, clean.run_id, rels)
-            executed, at_import = _executed_lines(clean)
+            executed, at_import = _executed_lines(state.run_dir(state_dir, clean.run_id))
             if not executed:
                 warnings.append(
                     "the clean run measured no coverage of the project's code: no test reaches "
