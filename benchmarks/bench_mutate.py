@@ -35,6 +35,12 @@ COMPARABLE = [
 ]  # fmt: skip
 
 
+# What a mutmut user has to write for it to run, appended to the copy's pyproject.toml:
+# parse's pytest `addopts` turns on `--cov`, which breaks mutmut's in-process runs (every
+# survivor comes out a timeout without it).
+MUTMUT_CONFIG = {"parse": '[tool.mutmut]\npytest_add_cli_args = ["--no-cov"]\n'}
+
+
 def mutmut_venv(name: str) -> Path:
     venv = WORK / "mutmut-venvs" / name
     python = venv / "bin" / "python"
@@ -54,6 +60,9 @@ def run_mutmut(name: str, source: Path) -> dict[str, Any]:
     copy = WORK / "mutmut-runs" / name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".assay", "__pycache__"))
+    if name in MUTMUT_CONFIG:
+        pyproject = copy / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + "\n" + MUTMUT_CONFIG[name])
     git = ["git", "-C", str(copy), "-c", "user.email=b@b", "-c", "user.name=bench"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)

@@ -15,6 +15,7 @@ failure without building a report. It then undoes the swap and takes the next mu
 its batch (see `run_batch`: a fork and its exit cost ten times a killed mutant's tests),
 as long as the project's state is the one it was forked with (assay_state.py). The server
 reads verdicts as they come, reaps children through pidfds and kills one at its deadline.
+
 `import` — one mutant in a fresh process: a meta-path finder serves the mutated text of
 one module, for mutants the code swap cannot reach (module level, class bodies, the
 defaults of top-level functions). Slower, always correct.
@@ -931,9 +932,6 @@ class _Server:
             index_s, code_s, elapsed_s, *rest = raw.decode("utf-8", "replace").split(" ", 3)
             message = rest[0] if rest else ""
             index, code, elapsed = int(index_s), int(code_s), float(elapsed_s)
-            if os.environ.get("ASSAY_BATCHLOG"):
-                with open(os.environ["ASSAY_BATCHLOG"], "a") as log:
-                    log.write(f"{len(child.batch)} {index} {code} {elapsed:.4f} {message[:150]}\n")
             if code in (5, 6) or (code == 4 and index > 0):
                 child.stopped = True  # not decided after earlier jobs / it stops before this job
                 continue
