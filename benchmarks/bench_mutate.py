@@ -35,10 +35,22 @@ COMPARABLE = [
 ]  # fmt: skip
 
 
-# What a mutmut user has to write for it to run, appended to the copy's pyproject.toml:
-# parse's pytest `addopts` turns on `--cov`, which breaks mutmut's in-process runs (every
-# survivor comes out a timeout without it).
-MUTMUT_CONFIG = {"parse": '[tool.mutmut]\npytest_add_cli_args = ["--no-cov"]\n'}
+# What a mutmut user has to write for it to run, appended to the copy's pyproject.toml.
+# parse: its pytest `addopts` turns on `--cov`; a passing run then spends ~26 s writing
+# the report of mutmut's mutated file, so every survivor comes out a timeout.
+# toolz: its tests live in the package (mutmut would mutate them); its namespace tests
+# see the names mutmut adds to `__init__.py` and `curried/`; and it is not installed in
+# mutmut's venv (its version and `tlz` come from the sdist's egg-info and `tlz` folder).
+# sqlparse: a test runs `python -m sqlparse.cli` from inside `mutants/`, where mutmut
+# cannot guess its source folder.
+MUTMUT_CONFIG = {
+    "parse": '[tool.mutmut]\npytest_add_cli_args = ["--no-cov"]\n',
+    "toolz": (
+        '[tool.mutmut]\ndo_not_mutate = ["*/tests/*", "toolz/__init__.py", "toolz/curried/*"]\n'
+        'also_copy = ["tlz", "toolz.egg-info"]\n'
+    ),
+    "sqlparse": '[tool.mutmut]\nsource_paths = ["sqlparse"]\n',
+}
 
 
 def mutmut_venv(name: str) -> Path:
