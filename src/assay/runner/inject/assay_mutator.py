@@ -25,7 +25,6 @@ Results go out as JSON lines on an inherited descriptor; the mutants as a JSON f
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import json
@@ -33,15 +32,14 @@ import mmap
 import os
 import select
 import signal
-import struct
 import sys
 import time
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from assay_pool import INT, SLOT, Job, Pool  # type: ignore[import-not-found]
 
 _ENV = os.environ.get("ASSAY_MUTATOR")
 _settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
@@ -58,8 +56,6 @@ _late: set[int] = set()
 _ran = [0]  # tests started in this job, the killing one included
 _job = [0, 0.0]  # the job's index in the batch, and when it began (perf_counter)
 _exit_at_failure = [True]  # a failure ends the child at once: no report, no teardown
-_SLOT = struct.Struct("<iidd")  # job index, tests started (-1: confirming a kill), start, CPU
-_INT = struct.Struct("<i")
 
 
 def _emit(**data: Any) -> None:
@@ -305,55 +301,7 @@ def _run_import(order: list[Any]) -> None:
 # -- the fork server ------------------------------------------------------------------------
 
 
-@dataclass
-class _Job:
-    """A unit of work for a child. `work` is a mutant (the fork path: swap its code, run
-    `items`) or a body to call (the import path). The limits are cumulative, one per test
-    (by the end of its k-th test a job must have used at most limits[k-1] seconds), or a
-    single one for the whole job; an import job's is None until the probe has measured
-    the unmutated suite (see `run_imports`). `costs`: the clean durations of its tests."""
-
-    id: str
-    work: Any
-    items: list[Any]
-    limits: list[float] | None
-    costs: list[float]
-
-    def batchable(self) -> bool:
-        return isinstance(self.work, dict) and sum(self.costs) <= BATCH_JOB_COST
-
-
-# Fork-path mutants run several to a child, each code swap undone before the next: a
-# fork, its copy-on-write faults and its exit cost ~10 ms, a killed mutant's tests ~1 ms.
-# A batch is bounded by what its jobs would cost if all survived (most are killed by
-# their first test), so a worker is never left with a long batch as the queue runs out.
-BATCH_JOB_COST = 1.0  # seconds of clean test time, all its tests: above, a job runs alone
-BATCH_COST = 1.0  # a batch's total
-BATCH_MAX = 32
-# A job starved of CPU by a busy machine (the import path runs beside the fork path, so
-# up to twice the workers compete for the cores) gets the CPU time it is owed, up to this
-# many times its limit in wall time; at 2x, toolz had an import-path survivor time out.
-STARVED = 4
-
-
-@dataclass
-class _Child:
-    """A running child: its process, result pipe, batch of jobs and progress slot."""
-
-    pid: int
-    pipe: int
-    batch: list[_Job]
-    started: float
-    deadline: float
-    slot: int
-    reported: int = 0  # jobs whose verdict has come
-    buffer: bytes = b""
-    stopped: bool = False  # it said it stops before the end of its batch
-    asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
-    look_at: float = 0.0  # when to look at its state next
-
-
-class _Server:
+class _Server(Pool):  # type: ignore[misc]
     def __init__(self, session: Any, plan: dict[str, Any], order: list[Any]) -> None:
         self.session = session
         self.plan = plan
@@ -369,7 +317,7 @@ class _Server:
         # Each running child says in its slot here which job it is on, since when, and
         # how many of the job's tests it has started: a hang in an early test is stopped
         # at that test's limit, not the whole budget's.
-        self.progress = mmap.mmap(-1, _SLOT.size * 2 * self.workers)
+        self.progress = mmap.mmap(-1, SLOT.size * 2 * self.workers)
         self.guard: Any = None  # the project state a batch child checks between mutants
         self.torn = True  # in a child: every teardown so far has succeeded
         self.by_nodeid: dict[str, Any] = {}
@@ -412,7 +360,7 @@ class _Server:
     def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
         if slot is not None:  # until the child starts its first job: counted from now
-            _SLOT.pack_into(self.progress, _SLOT.size * slot, 0, 0, time.monotonic(), 0.0)
+            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, time.monotonic(), 0.0)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -453,7 +401,7 @@ class _Server:
             runtestprotocol(item, nextitem=nextitem, log=False)
         _child_exit(0, "ok")
 
-    def run_batch(self, batch: list[_Job]) -> None:
+    def run_batch(self, batch: list[Job]) -> None:
         """A child's jobs, in turn. A job's verdict is final when the child began with it
         (a fresh child is in the server's state); for a later one, the state the earlier
         jobs left must not be what decided it: the guard must find the project's state
@@ -466,8 +414,8 @@ class _Server:
             _exit_at_failure[0] = k == 0 and last
             if _progress:
                 memory, slot = _progress
-                _SLOT.pack_into(
-                    memory, _SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
+                SLOT.pack_into(
+                    memory, SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
                 )
             if not isinstance(job.work, dict):
                 job.work()  # an import job: it ends the child
@@ -536,7 +484,7 @@ class _Server:
             return False
         if _progress:
             memory, slot = _progress
-            _INT.pack_into(memory, _SLOT.size * slot + 4, -1)
+            INT.pack_into(memory, SLOT.size * slot + 4, -1)
         before = len(_failed)
         _reseed()
         runtestprotocol(item, nextitem=None, log=False)
@@ -741,7 +689,7 @@ class _Server:
         factor = float(self.plan["timeout_factor"])
         constant = float(self.plan["timeout_constant"])
         per_test = float(self.plan["timeout_per_test"])
-        jobs: list[_Job] = []
+        jobs: list[Job] = []
         for mutant in self.plan["mutants"]:
             tests = [i for i in mutant["tests"] if i in durations]
             if not tests:
@@ -752,7 +700,7 @@ class _Server:
             for k, cost in enumerate(costs, 1):
                 spent += cost
                 limits.append(factor * spent + per_test * k + constant)
-            jobs.append(_Job(mutant["id"], mutant, [self.order[i] for i in tests], limits, costs))
+            jobs.append(Job(mutant["id"], mutant, [self.order[i] for i in tests], limits, costs))
         self.execute(jobs)
         _emit(event="done")
 
@@ -766,17 +714,23 @@ class _Server:
         tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
         _compile_once(self.session.config, self.plan.get("sources", []), tests)
         body = self.collect_and_run("", "", self.plan["order"])
-        probe = _Job("probe-0", body, [], [self.plan["probe_deadline"]], [])
+        probe = Job("probe-0", body, [], [self.plan["probe_deadline"]], [])
         self.execute([probe, *self.import_jobs(self.plan)], _pipe[0] if _pipe else None)
         _emit(event="done")
 
-    def import_jobs(self, plan: dict[str, Any]) -> list[_Job]:
+    def import_jobs(self, plan: dict[str, Any]) -> list[Job]:
         _settings["known_errors"] = plan["known_errors"]  # known after the clean run
         return [
-            _Job(job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
+            Job(job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
                  [], None, job["costs"])
             for job in plan["jobs"]
         ]  # fmt: skip
+
+    def more_jobs(self, plan_path: str) -> list[Job]:
+        return self.import_jobs(_read_plan(plan_path))
+
+    def emit(self, **data: Any) -> None:
+        _emit(**data)
 
     def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Any:
         def body() -> None:
@@ -795,278 +749,6 @@ class _Server:
             self.run_tests([by_id[n] for n in nodeids if n in by_id])
 
         return body
-
-    def take(self, queue: list[_Job]) -> list[_Job]:
-        """The next child's batch from the queue's end: the next job, and after it, if it
-        is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
-        the same tests), fewer as the queue runs out so the workers end together."""
-        batch = [queue.pop()]
-        if not batch[0].batchable() or not self.plan.get("batch", True):
-            return batch
-        size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
-        cost = sum(batch[0].costs)
-        while queue and len(batch) < size and queue[-1].batchable():
-            cost += sum(queue[-1].costs)
-            if cost > BATCH_COST:
-                break
-            batch.append(queue.pop())
-        return batch
-
-    def execute(self, jobs: list[_Job], more: _PlanPipe | None = None) -> dict[str, dict[str, Any]]:
-        """Run the jobs in children, `workers` at a time, each job under its limits; emit
-        every verdict as it comes, and return them. A job a child could not decide (it
-        hung, crashed or had its kill unconfirmed after earlier jobs, or the child
-        stopped early) goes back to the queue's front, to begin a fresh child; only a
-        fresh child's first job ends as a Timeout or a crash. `more`: a pipe whose lines
-        name further batches of import jobs, taken as they come until it closes."""
-        results: dict[str, dict[str, Any]] = {}
-        queue = list(reversed(jobs))
-        running: dict[int, _Child] = {}  # by pidfd
-        pipes: dict[int, _Child] = {}
-        slots = list(range(2 * self.workers))
-        poller = select.poll()
-        if more is not None and more.open:
-            poller.register(more.fd, select.POLLIN)
-        while queue or running or (more is not None and more.open):
-            if more is not None:
-                while (line := more.ready()) is not None:
-                    if not self.probe_failed:
-                        queue[:0] = reversed(self.import_jobs(_read_plan(line)))
-            # A child blocked for a while (a deadlocked mutant waiting for its limit, a
-            # test that sleeps) uses no CPU: it does not count against the workers, so
-            # the cores stay busy; at most twice the workers are alive.
-            while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
-                batch = self.take(queue)
-                if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
-                    batch[0].limits = [self.import_budget or float(self.plan["probe_deadline"])]
-                slot = slots.pop()
-                started = time.monotonic()
-                pid, pipe = self.fork(lambda b=batch: self.run_batch(b), slot)
-                fd = os.pidfd_open(pid)
-                poller.register(fd, select.POLLIN)
-                poller.register(pipe, select.POLLIN)
-                limits = batch[0].limits
-                child = _Child(pid, pipe, batch, started, started + limits[0], slot)
-                child.look_at = started + _LOOK
-                running[fd] = pipes[pipe] = child
-            now = time.monotonic()
-            if running:
-                nearest = min(min(c.deadline, c.look_at) for c in running.values())
-                events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
-            else:
-                events = poller.poll()  # nothing running: wait for the next batch
-            done = set()
-            for fd, _ in events:
-                if more is not None and fd == more.fd:
-                    more.fill()
-                    if not more.open:
-                        poller.unregister(more.fd)
-                elif fd in pipes:
-                    self.read_verdicts(pipes[fd], results, queue, running, block=False)
-                else:
-                    done.add(fd)
-            now = time.monotonic()
-            for fd, child in list(running.items()):
-                if fd not in done and now >= child.look_at:
-                    child.asleep = _proc_state(child.pid) not in (b"R", None)
-                    child.look_at = now + _LOOK
-                if fd in done:
-                    _, status = os.waitpid(child.pid, 0)
-                    self.read_verdicts(child, results, queue, running, block=True)
-                    self.ended(child, status, now, results, queue)
-                elif now >= child.deadline:
-                    if not self.overdue(child, now):
-                        continue
-                    computing = _proc_state(child.pid) == b"R"
-                    os.killpg(child.pid, signal.SIGKILL)
-                    os.waitpid(child.pid, 0)
-                    self.read_verdicts(child, results, queue, running, block=True)
-                    self.timed_out(child, now, computing, results, queue)
-                else:
-                    continue
-                poller.unregister(fd)
-                poller.unregister(child.pipe)
-                os.close(fd)
-                os.close(child.pipe)
-                del pipes[child.pipe]
-                slots.append(child.slot)
-                del running[fd]
-        return results
-
-    def slot(self, child: _Child) -> tuple[int, int, float, float]:
-        job, tests, started, cpu = _SLOT.unpack_from(self.progress, _SLOT.size * child.slot)
-        return job, tests, started, cpu
-
-    def overdue(self, child: _Child, now: float) -> bool:
-        """At a child's deadline: is its current job over its limit (for the tests it has
-        started, or for the whole job while it confirms a kill)? Otherwise the deadline
-        moves. A runnable job starved by a busy machine gets the CPU time it is owed,
-        up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
-        not runnable: no extension)."""
-        index, tests, started, cpu_then = self.slot(child)
-        limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
-        budget = limits[-1] if tests < 0 else limits[min(max(tests, 1), len(limits)) - 1]
-        if now < started + budget:
-            child.deadline = started + budget
-            return False
-        used = _cpu_seconds(child.pid, runnable=True)
-        cap = STARVED * budget
-        if used is not None and used - cpu_then < budget and now - started < cap:
-            child.deadline = min(started + cap, now + budget - (used - cpu_then))
-            return False
-        return True
-
-    def read_verdicts(
-        self,
-        child: _Child,
-        results: dict[str, dict[str, Any]],
-        queue: list[_Job],
-        running: dict[int, _Child],
-        block: bool,
-    ) -> None:
-        """The verdict lines a child has written: each job's result is emitted as it
-        comes. `block`: the child is gone, read to the end."""
-        child.buffer += _read_all(child.pipe) if block else os.read(child.pipe, 65536)
-        *lines, child.buffer = child.buffer.split(b"\n")
-        for raw in lines:
-            index_s, code_s, elapsed_s, *rest = raw.decode("utf-8", "replace").split(" ", 3)
-            message = rest[0] if rest else ""
-            index, code, elapsed = int(index_s), int(code_s), float(elapsed_s)
-            if code in (5, 6) or (code == 4 and index > 0):
-                child.stopped = True  # not decided after earlier jobs / it stops before this job
-                continue
-            job = child.batch[index]
-            result = self.report(job, code, message, elapsed)
-            results[job.id] = result
-            child.reported = index + 1
-            if job.id.startswith("probe-"):
-                self.settle(result, queue, running)
-
-    def ended(
-        self,
-        child: _Child,
-        status: int,
-        now: float,
-        results: dict[str, dict[str, Any]],
-        queue: list[_Job],
-    ) -> None:
-        """A child has exited. A job it began without reporting it: after earlier jobs,
-        or when the child said it stops, it goes back to the queue; a fresh child's first
-        job was ended by its test (a signal, or a test that exited the process)."""
-        index = child.reported
-        if index >= len(child.batch):
-            return
-        if index > 0 or child.stopped:
-            queue.extend(reversed(child.batch[index:]))
-            return
-        job = child.batch[0]
-        result: dict[str, Any] = {"id": job.id, "duration": round(now - child.started, 6)}
-        if os.WIFSIGNALED(status):
-            signame = signal.Signals(os.WTERMSIG(status)).name
-            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
-        else:
-            by = f"the process exited with code {os.WEXITSTATUS(status)} during a test"
-            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(job.costs))
-        _emit(**result)
-        results[job.id] = result
-        queue.extend(reversed(child.batch[1:]))
-
-    def timed_out(
-        self,
-        child: _Child,
-        now: float,
-        computing: bool,
-        results: dict[str, dict[str, Any]],
-        queue: list[_Job],
-    ) -> None:
-        """A child killed at its deadline: its job is a Timeout if the child began with
-        it, or if it was computing (a loop the guard's checked state did not make); a
-        job blocked in a wait after earlier jobs (a lock or a condition they left behind
-        is state the guard cannot see) goes back to the queue, to be timed in a fresh
-        child. The jobs after it go back to the queue too."""
-        index = child.reported
-        if index >= len(child.batch):
-            return
-        current, tests, started, _ = self.slot(child)
-        confirming = current != index or tests < 0  # the code was restored: not the mutant's
-        if child.stopped or confirming or (index > 0 and not computing):
-            queue.extend(reversed(child.batch[index:]))
-            return
-        job = child.batch[index]
-        tests = max(1, tests)
-        result = {
-            "id": job.id,
-            "status": "timeout",
-            "tests_run": None,
-            "duration": round(now - started, 6),
-            "cost": sum(job.costs[:tests]),  # through the hung test
-        }
-        _emit(**result)
-        results[job.id] = result
-        queue.extend(reversed(child.batch[index + 1 :]))
-
-    def settle(self, probe: dict[str, Any], queue: list[_Job], running: dict[int, _Child]) -> None:
-        """The probe's result. Passed: its time sets the import jobs' budget, running ones
-        included. Failed: no verdict can count (assay discards them): stop."""
-        if probe["status"] != "survived":
-            self.probe_failed = True
-            queue.clear()
-            for child in running.values():
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.pid, signal.SIGKILL)
-            return
-        factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
-        self.import_budget = factor * probe["duration"] + constant
-        for child in running.values():
-            job = child.batch[0]
-            if not job.id.startswith("probe-"):
-                job.limits = [self.import_budget]
-                child.deadline = child.started + self.import_budget
-
-    def report(self, job: _Job, code: int, message: str, took: float) -> dict[str, Any]:
-        n = len(job.costs)
-        result: dict[str, Any] = {"id": job.id, "duration": round(took, 6)}
-        if code == 0 and message == "ok":
-            result.update(status="survived", tests_run=n, cost=sum(job.costs))
-        elif code == 1:
-            ran, _, nodeid = message.partition(" ")
-            k = int(ran) if ran.isdigit() else n
-            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(job.costs[:k]))
-        elif code == 3:
-            result.update(status="unsupported", reason=message)
-        else:  # the child's own harness failed
-            result.update(status="error", reason=message)
-        _emit(**result)
-        return result
-
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-_LOOK = 0.05  # how often the server looks whether a child is blocked
-
-
-def _stat(pid: int) -> list[bytes] | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _proc_state(pid: int) -> bytes | None:
-    """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
-    fields = _stat(pid)
-    return fields[0] if fields else None
-
-
-def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
-    """CPU time a process has used (user + system), from /proc; None where unreadable,
-    or, with `runnable`, when the process is not running or waiting for a CPU."""
-    fields = _stat(pid)
-    if fields is None or (runnable and fields[0] != b"R"):
-        return None
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _compile_once(config: Any, sources: list[str], tests: list[str]) -> None:
@@ -1136,7 +818,7 @@ def _count_test(n: int) -> None:
     _ran[0] = n
     if _progress:
         memory, slot = _progress
-        _INT.pack_into(memory, _SLOT.size * slot + 4, n)
+        INT.pack_into(memory, SLOT.size * slot + 4, n)
 
 
 def _restore(undo: list[tuple[Any, str, Any]]) -> None:
@@ -1191,16 +873,3 @@ def _pair(old: Any, new: Any) -> list[tuple[Any, Any]]:
             if match is not None:
                 pairs.extend(_pair(const, match))
     return pairs
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -1,0 +1,380 @@
+"""Jobs run in forked children, `workers` at a time, each under its time limits.
+
+Part of assay's mutation plugin (assay_mutator.py), standard library only. The fork
+server and the import server hand a `Pool` their jobs; a child takes a batch of them
+(several cheap fork-path mutants, or one job) and writes a verdict line for each. The
+pool reads the lines as they come, watches each child's progress slot in shared memory
+for its deadline, reaps children through pidfds, and puts a job a child could not decide
+back at the queue's front, for a fresh child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# A child's progress slot: job index, tests started (-1: confirming a kill), job start,
+# the child's CPU time at the job's start.
+SLOT = struct.Struct("<iidd")
+INT = struct.Struct("<i")
+
+
+@dataclass
+class Job:
+    """A unit of work for a child. `work` is a mutant (the fork path: swap its code, run
+    `items`) or a body to call (the import path). The limits are cumulative, one per test
+    (by the end of its k-th test a job must have used at most limits[k-1] seconds), or a
+    single one for the whole job; an import job's is None until the probe has measured
+    the unmutated suite (see `run_imports`). `costs`: the clean durations of its tests."""
+
+    id: str
+    work: Any
+    items: list[Any]
+    limits: list[float] | None
+    costs: list[float]
+
+    def batchable(self) -> bool:
+        return isinstance(self.work, dict) and sum(self.costs) <= BATCH_JOB_COST
+
+
+# Fork-path mutants run several to a child, each code swap undone before the next: a
+# fork, its copy-on-write faults and its exit cost ~10 ms, a killed mutant's tests ~1 ms.
+# A batch is bounded by what its jobs would cost if all survived (most are killed by
+# their first test), so a worker is never left with a long batch as the queue runs out.
+BATCH_JOB_COST = 1.0  # seconds of clean test time, all its tests: above, a job runs alone
+BATCH_COST = 1.0  # a batch's total
+BATCH_MAX = 32
+# A job starved of CPU by a busy machine (the import path runs beside the fork path, so
+# up to twice the workers compete for the cores) gets the CPU time it is owed, up to this
+# many times its limit in wall time; at 2x, toolz had an import-path survivor time out.
+STARVED = 4
+
+
+@dataclass
+class Child:
+    """A running child: its process, result pipe, batch of jobs and progress slot."""
+
+    pid: int
+    pipe: int
+    batch: list[Job]
+    started: float
+    deadline: float
+    slot: int
+    reported: int = 0  # jobs whose verdict has come
+    buffer: bytes = b""
+    stopped: bool = False  # it said it stops before the end of its batch
+    asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
+    look_at: float = 0.0  # when to look at its state next
+
+
+class Pool:
+    """The scheduling half of the fork server; the server supplies the rest."""
+
+    workers: int
+    plan: dict[str, Any]
+    progress: Any  # shared memory: 2 x workers slots
+    import_budget: float | None
+    probe_failed: bool
+
+    def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def run_batch(self, batch: list[Job]) -> None:
+        raise NotImplementedError
+
+    def more_jobs(self, plan_path: str) -> list[Job]:
+        raise NotImplementedError
+
+    def emit(self, **data: Any) -> None:
+        raise NotImplementedError
+
+    def take(self, queue: list[Job]) -> list[Job]:
+        """The next child's batch from the queue's end: the next job, and after it, if it
+        is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
+        the same tests), fewer as the queue runs out so the workers end together."""
+        batch = [queue.pop()]
+        if not batch[0].batchable() or not self.plan.get("batch", True):
+            return batch
+        size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
+        cost = sum(batch[0].costs)
+        while queue and len(batch) < size and queue[-1].batchable():
+            cost += sum(queue[-1].costs)
+            if cost > BATCH_COST:
+                break
+            batch.append(queue.pop())
+        return batch
+
+    def execute(self, jobs: list[Job], more: Any = None) -> dict[str, dict[str, Any]]:
+        """Run the jobs in children, `workers` at a time, each job under its limits; emit
+        every verdict as it comes, and return them. A job a child could not decide (it
+        hung, crashed or had its kill unconfirmed after earlier jobs, or the child
+        stopped early) goes back to the queue's front, to begin a fresh child; only a
+        fresh child's first job ends as a Timeout or a crash. `more`: a pipe whose lines
+        name further batches of import jobs, taken as they come until it closes."""
+        results: dict[str, dict[str, Any]] = {}
+        queue = list(reversed(jobs))
+        running: dict[int, Child] = {}  # by pidfd
+        pipes: dict[int, Child] = {}
+        slots = list(range(2 * self.workers))
+        poller = select.poll()
+        if more is not None and more.open:
+            poller.register(more.fd, select.POLLIN)
+        while queue or running or (more is not None and more.open):
+            if more is not None:
+                while (line := more.ready()) is not None:
+                    if not self.probe_failed:
+                        queue[:0] = reversed(self.more_jobs(line))
+            # A child blocked for a while (a deadlocked mutant waiting for its limit, a
+            # test that sleeps) uses no CPU: it does not count against the workers, so
+            # the cores stay busy; at most twice the workers are alive.
+            while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
+                batch = self.take(queue)
+                if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
+                    batch[0].limits = [self.import_budget or float(self.plan["probe_deadline"])]
+                slot = slots.pop()
+                started = time.monotonic()
+                pid, pipe = self.fork(lambda b=batch: self.run_batch(b), slot)
+                fd = os.pidfd_open(pid)
+                poller.register(fd, select.POLLIN)
+                poller.register(pipe, select.POLLIN)
+                limits = batch[0].limits
+                child = Child(pid, pipe, batch, started, started + limits[0], slot)
+                child.look_at = started + _LOOK
+                running[fd] = pipes[pipe] = child
+            now = time.monotonic()
+            if running:
+                nearest = min(min(c.deadline, c.look_at) for c in running.values())
+                events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
+            else:
+                events = poller.poll()  # nothing running: wait for the next batch
+            done = set()
+            for fd, _ in events:
+                if more is not None and fd == more.fd:
+                    more.fill()
+                    if not more.open:
+                        poller.unregister(more.fd)
+                elif fd in pipes:
+                    self.read_verdicts(pipes[fd], results, queue, running, block=False)
+                else:
+                    done.add(fd)
+            now = time.monotonic()
+            for fd, child in list(running.items()):
+                if fd not in done and now >= child.look_at:
+                    child.asleep = _proc_state(child.pid) not in (b"R", None)
+                    child.look_at = now + _LOOK
+                if fd in done:
+                    _, status = os.waitpid(child.pid, 0)
+                    self.read_verdicts(child, results, queue, running, block=True)
+                    self.ended(child, status, now, results, queue)
+                elif now >= child.deadline:
+                    if not self.overdue(child, now):
+                        continue
+                    computing = _proc_state(child.pid) == b"R"
+                    os.killpg(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+                    self.read_verdicts(child, results, queue, running, block=True)
+                    self.timed_out(child, now, computing, results, queue)
+                else:
+                    continue
+                poller.unregister(fd)
+                poller.unregister(child.pipe)
+                os.close(fd)
+                os.close(child.pipe)
+                del pipes[child.pipe]
+                slots.append(child.slot)
+                del running[fd]
+        return results
+
+    def slot(self, child: Child) -> tuple[int, int, float, float]:
+        job, tests, started, cpu = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
+        return job, tests, started, cpu
+
+    def overdue(self, child: Child, now: float) -> bool:
+        """At a child's deadline: is its current job over its limit (for the tests it has
+        started, or for the whole job while it confirms a kill)? Otherwise the deadline
+        moves. A runnable job starved by a busy machine gets the CPU time it is owed,
+        up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
+        not runnable: no extension)."""
+        index, tests, started, cpu_then = self.slot(child)
+        limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
+        budget = limits[-1] if tests < 0 else limits[min(max(tests, 1), len(limits)) - 1]
+        if now < started + budget:
+            child.deadline = started + budget
+            return False
+        used = _cpu_seconds(child.pid, runnable=True)
+        cap = STARVED * budget
+        if used is not None and used - cpu_then < budget and now - started < cap:
+            child.deadline = min(started + cap, now + budget - (used - cpu_then))
+            return False
+        return True
+
+    def read_verdicts(
+        self,
+        child: Child,
+        results: dict[str, dict[str, Any]],
+        queue: list[Job],
+        running: dict[int, Child],
+        block: bool,
+    ) -> None:
+        """The verdict lines a child has written: each job's result is emitted as it
+        comes. `block`: the child is gone, read to the end."""
+        child.buffer += _read_all(child.pipe) if block else os.read(child.pipe, 65536)
+        *lines, child.buffer = child.buffer.split(b"\n")
+        for raw in lines:
+            index_s, code_s, elapsed_s, *rest = raw.decode("utf-8", "replace").split(" ", 3)
+            message = rest[0] if rest else ""
+            index, code, elapsed = int(index_s), int(code_s), float(elapsed_s)
+            if code in (5, 6) or (code == 4 and index > 0):
+                child.stopped = True  # not decided after earlier jobs / it stops before this job
+                continue
+            job = child.batch[index]
+            result = self.report(job, code, message, elapsed)
+            results[job.id] = result
+            child.reported = index + 1
+            if job.id.startswith("probe-"):
+                self.settle(result, queue, running)
+
+    def ended(
+        self,
+        child: Child,
+        status: int,
+        now: float,
+        results: dict[str, dict[str, Any]],
+        queue: list[Job],
+    ) -> None:
+        """A child has exited. A job it began without reporting it: after earlier jobs,
+        or when the child said it stops, it goes back to the queue; a fresh child's first
+        job was ended by its test (a signal, or a test that exited the process)."""
+        index = child.reported
+        if index >= len(child.batch):
+            return
+        if index > 0 or child.stopped:
+            queue.extend(reversed(child.batch[index:]))
+            return
+        job = child.batch[0]
+        result: dict[str, Any] = {"id": job.id, "duration": round(now - child.started, 6)}
+        if os.WIFSIGNALED(status):
+            signame = signal.Signals(os.WTERMSIG(status)).name
+            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
+        else:
+            by = f"the process exited with code {os.WEXITSTATUS(status)} during a test"
+            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(job.costs))
+        self.emit(**result)
+        results[job.id] = result
+        queue.extend(reversed(child.batch[1:]))
+
+    def timed_out(
+        self,
+        child: Child,
+        now: float,
+        computing: bool,
+        results: dict[str, dict[str, Any]],
+        queue: list[Job],
+    ) -> None:
+        """A child killed at its deadline: its job is a Timeout if the child began with
+        it, or if it was computing (a loop the guard's checked state did not make); a
+        job blocked in a wait after earlier jobs (a lock or a condition they left behind
+        is state the guard cannot see) goes back to the queue, to be timed in a fresh
+        child. The jobs after it go back to the queue too."""
+        index = child.reported
+        if index >= len(child.batch):
+            return
+        current, tests, started, _ = self.slot(child)
+        confirming = current != index or tests < 0  # the code was restored: not the mutant's
+        if child.stopped or confirming or (index > 0 and not computing):
+            queue.extend(reversed(child.batch[index:]))
+            return
+        job = child.batch[index]
+        tests = max(1, tests)
+        result = {
+            "id": job.id,
+            "status": "timeout",
+            "tests_run": None,
+            "duration": round(now - started, 6),
+            "cost": sum(job.costs[:tests]),  # through the hung test
+        }
+        self.emit(**result)
+        results[job.id] = result
+        queue.extend(reversed(child.batch[index + 1 :]))
+
+    def settle(self, probe: dict[str, Any], queue: list[Job], running: dict[int, Child]) -> None:
+        """The probe's result. Passed: its time sets the import jobs' budget, running ones
+        included. Failed: no verdict can count (assay discards them): stop."""
+        if probe["status"] != "survived":
+            self.probe_failed = True
+            queue.clear()
+            for child in running.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+            return
+        factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
+        self.import_budget = factor * probe["duration"] + constant
+        for child in running.values():
+            job = child.batch[0]
+            if not job.id.startswith("probe-"):
+                job.limits = [self.import_budget]
+                child.deadline = child.started + self.import_budget
+
+    def report(self, job: Job, code: int, message: str, took: float) -> dict[str, Any]:
+        n = len(job.costs)
+        result: dict[str, Any] = {"id": job.id, "duration": round(took, 6)}
+        if code == 0 and message == "ok":
+            result.update(status="survived", tests_run=n, cost=sum(job.costs))
+        elif code == 1:
+            ran, _, nodeid = message.partition(" ")
+            k = int(ran) if ran.isdigit() else n
+            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(job.costs[:k]))
+        elif code == 3:
+            result.update(status="unsupported", reason=message)
+        else:  # the child's own harness failed
+            result.update(status="error", reason=message)
+        self.emit(**result)
+        return result
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+_LOOK = 0.05  # how often the server looks whether a child is blocked
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _proc_state(pid: int) -> bytes | None:
+    """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
+def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
+    """CPU time a process has used (user + system), from /proc; None where unreadable,
+    or, with `runnable`, when the process is not running or waiting for a CPU."""
+    fields = _stat(pid)
+    if fields is None or (runnable and fields[0] != b"R"):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
