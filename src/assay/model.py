@@ -74,6 +74,10 @@ class Failure:
     exc_type: str  # e.g. "TypeError", "AssertionError", "Timeout", "Crash"
     message: str  # str(exception): the full message, first line is what triage uses
     frames: list[Frame] = field(default_factory=list)  # outermost first, innermost last
+    # Text that may hold a child process's traceback: the exception's own stderr/output
+    # (subprocess.CalledProcessError) and what pytest captured on stderr/stdout in the
+    # failing phase, each cut to its last 20,000 characters.
+    output: str = ""
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Subtest:
     description: str
     outcome: str
     message: str = ""
+    failure: Failure | None = None  # a failed subtest's exception, triaged like a test's
 
 
 @dataclass
@@ -95,6 +100,14 @@ class TestResult:
     failure: Failure | None = None
     markers: list[str] = field(default_factory=list)
     subtests: list[Subtest] = field(default_factory=list)
+    # outcome "timeout": "slow" (it kept the CPU busy to the deadline) or "hang" (blocked,
+    # no CPU time); cpu_s: CPU seconds its processes used, when the supervisor measured it.
+    timeout_kind: str | None = None
+    cpu_s: float | None = None
+    # A failed test rerun alone in a fresh worker after the run: "fails alone", "passes
+    # alone", "timing-sensitive" (fails under coverage tracing, passes without) or
+    # "not rerun: <why>"; None when no isolation check ran.
+    isolation: str | None = None
 
 
 @dataclass
@@ -173,6 +186,7 @@ class FailureCategory:
     priority: int  # 1 = fix first
     clusters: list[FailureCluster] = field(default_factory=list)
     reproduce: str = ""  # a pytest command that runs exactly these tests
+    subtests: int = 0  # of `tests`, the failed subtests ("<parent node id> <description>")
 
 
 @dataclass
