@@ -87,7 +87,7 @@ def run_baseline(
         run_dir=run_dir,
         pytest_args=config.pytest_args,
         workers=config.workers,
-        timeout=config.timeout,
+        limits=config.limits(),
         dependencies=project.dependencies,
         coverage=measurement.worker_settings() if measurement else None,
         inject_paths=options.import_paths,
@@ -149,6 +149,8 @@ def run_baseline(
         run=RunInfo(
             workers=config.workers,
             timeout_s=config.timeout,
+            idle_timeout_s=config.idle_timeout,
+            max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
             command=plain_command(project.root, python, config.pytest_args),
             worker_restarts=outcome.worker_restarts,

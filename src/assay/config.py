@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.errors import InputError
+from assay.runner.deadlines import Limits
 from assay.runner.markexpr import MarkerExpression
 
 
@@ -34,7 +35,12 @@ class UserFailureCategory:
 
 @dataclass
 class Config:
-    timeout: float = 60.0
+    # How long a test may run (runner/deadlines.py): by default until its processes use
+    # no CPU for `idle_timeout` seconds (blocked) or it reaches `max_test_duration`;
+    # `timeout` is a hard wall-clock limit, off unless set (plain pytest has none).
+    timeout: float | None = None
+    idle_timeout: float = 60.0
+    max_test_duration: float = 900.0
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     python: str | None = None
     categories: list[CategoryRule] = field(default_factory=list)
@@ -59,6 +65,9 @@ class Config:
     # fresh child for every mutant, as `--rerun` always does).
     mutate_batch: bool = True
     verify: VerifyConfig = field(default_factory=lambda: VerifyConfig())
+
+    def limits(self) -> Limits:
+        return Limits(self.timeout, self.idle_timeout, self.max_test_duration)
 
 
 # The verify gate's criteria that block when the value is below the threshold; the others
@@ -264,6 +273,8 @@ def _set(name: str, convert: Any) -> Any:
 
 _FIELDS: dict[str, Any] = {
     "timeout": _set("timeout", lambda k, v: _number(k, v, 0.1)),
+    "idle_timeout": _set("idle_timeout", lambda k, v: _number(k, v, 0.1)),
+    "max_test_duration": _set("max_test_duration", lambda k, v: _number(k, v, 0.1)),
     "workers": _set("workers", lambda k, v: _integer(k, v, 1)),
     "python": _set("python", lambda k, v: _string(k, v)),
     "coverage": _set("coverage", _boolean),

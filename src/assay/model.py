@@ -153,11 +153,13 @@ class RunInfo:
     """How the run was made, so it can be reproduced."""
 
     workers: int
-    timeout_s: float
+    timeout_s: float | None  # the hard per-test limit (--timeout); None: none
     pytest_args: list[str]
     command: str  # the equivalent plain pytest command
     worker_restarts: int = 0
     warnings: list[str] = field(default_factory=list)
+    idle_timeout_s: float = 60.0  # a test using no CPU for this long was stopped as a hang
+    max_test_duration_s: float = 900.0  # a test still running at this age was stopped
 
 
 @dataclass

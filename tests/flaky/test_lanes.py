@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from assay.runner.deadlines import Limits
 from assay.runner.supervisor import Lane, RunRequest, run_suite
 
 POLLUTER = "tests/test_a_polluter.py::test_registers_plugin"
@@ -19,7 +20,7 @@ def run_lanes(project, lanes, **extra):
         run_dir=project.parent / "run",
         pytest_args=[],
         workers=2,
-        timeout=extra.pop("timeout", 30.0),
+        limits=Limits(timeout=extra.pop("timeout", 30.0)),
         lanes=lanes,
         **extra,
     )

@@ -193,7 +193,7 @@ def _measure(
             run_dir=run_dir,
             pytest_args=["-p", "assay_edges", *config.pytest_args],
             workers=config.workers,
-            timeout=config.timeout,
+            limits=config.limits(),
             dependencies=project.dependencies,
             inject_paths=[INJECT_DIR],
             env={"ASSAY_EDGES": json.dumps(settings)},
@@ -258,6 +258,8 @@ def _measure(
         run=RunInfo(
             workers=config.workers,
             timeout_s=config.timeout,
+            idle_timeout_s=config.idle_timeout,
+            max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
             command=plain_command(project.root, python, config.pytest_args),
             worker_restarts=restarts,

@@ -15,6 +15,7 @@ from pathlib import Path
 from assay.flaky import command
 from assay.flaky.budget import Budget
 from assay.model import BAD_OUTCOMES, CollectionError, TestResult
+from assay.runner.deadlines import Limits
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Event, Lane, RunRequest, run_suite
 
@@ -74,7 +75,7 @@ class Executor:
         python: str,
         run_dir: Path,
         workers: int,
-        timeout: float,
+        limits: Limits,
         pytest_args: list[str],
         budget: Budget,
         on_event: Callable[[Event], None] | None = None,
@@ -83,7 +84,7 @@ class Executor:
         self.python = python
         self.run_dir = run_dir
         self.workers = workers
-        self.timeout = timeout
+        self.limits = limits
         self.pytest_args = pytest_args
         self.probe_args = command.without_test_paths(pytest_args, root)
         self.budget = budget
@@ -131,7 +132,7 @@ class Executor:
             run_dir=self.run_dir / f"{self.batches:03d}-{label}",
             pytest_args=self.pytest_args,
             workers=min(self.workers, len(specs)),
-            timeout=self.timeout,
+            limits=self.limits,
             lanes=[Lane(nodeids=s.nodeids, order=s.order, pytest_args=self.args(s)) for s in specs],
             stop_at=self.budget.deadline,
         )

@@ -81,7 +81,7 @@ def run_flaky(
         python=python,
         run_dir=run_dir,
         workers=config.workers,
-        timeout=config.timeout,
+        limits=config.limits(),
         pytest_args=config.pytest_args,
         budget=budget,
         on_event=on_event,
@@ -144,6 +144,8 @@ def run_flaky(
         run=RunInfo(
             workers=config.workers,
             timeout_s=config.timeout,
+            idle_timeout_s=config.idle_timeout,
+            max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
             command=command.reproduce(project.root, python, executor.args(specs[0])),
             worker_restarts=executor.worker_restarts,

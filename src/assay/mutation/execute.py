@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import InputError
-from assay.runner.supervisor import INJECT_DIR, _die_with_parent
+from assay.runner import processes
+from assay.runner.supervisor import INJECT_DIR
 
 Result = dict[str, Any]
 MAX_SERVER_STARTS = 3
@@ -84,10 +85,11 @@ class Harness:
                     stderr=subprocess.STDOUT,
                     pass_fds=fds,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=processes.die_with_parent,
                 )
             except OSError as exc:
                 raise InputError(f"cannot start {self.python}: {exc}") from None
+        processes.started(proc.pid)
         os.close(write)
         return proc, read
 

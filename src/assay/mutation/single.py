@@ -103,7 +103,8 @@ def _execute(
     harness = Harness(root, python, config.pytest_args, run_dir)
     run = Verdicts(None, config.workers, None)
     run.by_id[planned.mutant.id] = planned
-    durations = dict.fromkeys(tests, config.timeout / 10)  # only bounds the timing run
+    # Only bounds the timing run: a tenth of the hard limit, or of the idle limit.
+    durations = dict.fromkeys(tests, (config.timeout or config.idle_timeout) / 10)
     to_import = [planned] if path == "import" else []
     if path == "fork":
         job = ForkJob(

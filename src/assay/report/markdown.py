@@ -10,7 +10,7 @@ import posixpath
 import shlex
 from collections import Counter, defaultdict
 
-from assay.model import BAD_OUTCOMES, OUTCOMES, BaselineReport, Counts, TestResult
+from assay.model import BAD_OUTCOMES, OUTCOMES, BaselineReport, Counts, RunInfo, TestResult
 from assay.report.md import fence, plural, table
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
@@ -107,7 +107,7 @@ def _summary(report: BaselineReport) -> str:
         f"**Exit code**: {report.exit_code} "
         + ("(every test passed)" if report.exit_code == 0 else "(something failed: see below)"),
         f"**Run time**: {report.duration_s:.2f}s with {report.run.workers} workers, "
-        f"per-test timeout {report.run.timeout_s:g}s",
+        f"{limits_text(report.run)}",
         f"**Result**: {pytest_summary(report.counts)}",
     ]
     sub = report.subtests
@@ -283,9 +283,21 @@ def _coverage_goals(report: BaselineReport) -> str:
     )
 
 
+def limits_text(run: RunInfo) -> str:
+    """How long a test could run, in words."""
+    if run.timeout_s is not None:
+        return f"per-test timeout {run.timeout_s:g}s"
+    return (
+        f"no per-test timeout: a test was stopped only after {run.idle_timeout_s:g}s without "
+        f"using the CPU (blocked), or at {run.max_test_duration_s:g}s"
+    )
+
+
 def _commands(report: BaselineReport) -> str:
     root = report.project.root
-    assay = ["assay", "baseline", root, "--timeout", f"{report.run.timeout_s:g}"]
+    assay = ["assay", "baseline", root]
+    if report.run.timeout_s is not None:
+        assay += ["--timeout", f"{report.run.timeout_s:g}"]
     if report.run.pytest_args:
         assay += ["--pytest-args", shlex.join(report.run.pytest_args)]
     lines = [

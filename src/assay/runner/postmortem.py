@@ -14,6 +14,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from assay.runner.deadlines import Limits, Stop
+
 Event = dict[str, Any]
 
 _RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
@@ -25,23 +27,27 @@ def death_event(
     nodeid: str,
     worker: int,
     returncode: int,
-    killed_for_time: bool,
+    stop: Stop | None,
+    limits: Limits,
     duration: float,
-    timeout: float,
     files: tuple[Path, Path],
     root: Path,
 ) -> Event:
     """The `killed` event for the test a worker was running when it ended.
 
-    `files` are the worker's stack file and log. A worker the supervisor killed for time
-    is a timeout, with the stack faulthandler wrote on the dump signal; any other end is
-    a crash, with what faulthandler printed when the process died.
+    `files` are the worker's stack file and log. A test the supervisor stopped (`stop`)
+    is a timeout, with the stack faulthandler wrote on the dump signal, whether it was
+    still computing ("slow") or blocked ("hang"), and its CPU time; any other end is a
+    crash, with what faulthandler printed when the process died.
     """
     stack_path, log_path = files
-    if killed_for_time:
+    kind: str | None = None
+    cpu_s: float | None = None
+    if stop is not None:
         stack = _read(stack_path)
         outcome, exc_type = "timeout", "Timeout"
-        message = f"exceeded the {timeout:g}s timeout; stopped after {duration:.1f}s"
+        message = stop.message(limits)
+        kind, cpu_s = stop.kind, stop.cpu_s
         text = _trim_stack(stack) or "no Python stack: the process did not respond and was killed"
     else:
         stack = _fatal_error_text(_read(log_path))
@@ -61,7 +67,40 @@ def death_event(
         "message": message,
         "longrepr": text,
         "duration": duration,
+        "kind": kind,
+        "cpu_s": cpu_s,
         "failure": {"when": "run", "exc_type": exc_type, "message": message, "frames": frames},
+    }
+
+
+def collection_crash_event(
+    *,
+    path: str,
+    returncode: int,
+    killed_for_time: bool,
+    collect_timeout: float,
+    files: tuple[Path, Path],
+    root: Path,
+) -> Event:
+    """A worker that died (or hung) while importing a test file or a folder's conftest.py:
+    a collection error of that path, with what faulthandler wrote."""
+    stack_path, log_path = files
+    if killed_for_time:
+        message = f"collecting it did not finish within {collect_timeout:g}s"
+        stack = _read(stack_path)
+    else:
+        message = f"the worker died while collecting it: {describe_exit(returncode)}"
+        stack = _fatal_error_text(_read(log_path))
+    frames = _parse_faulthandler(stack, str(root))
+    text = _trim_stack(stack) or (
+        f"{message}; faulthandler printed nothing (os._exit, or a SIGKILL). Worker log: {log_path}"
+    )
+    return {
+        "e": "collect-crash",
+        "path": path,
+        "message": message,
+        "longrepr": text,
+        "failure": {"when": "collect", "exc_type": "Crash", "message": message, "frames": frames},
     }
 
 

@@ -45,13 +45,19 @@ class ResultCollector:
         self.collection_errors: list[CollectionError] = []
         self.environment = Environment()
         self.started: set[str] = set()
+        # Tests whose own covered lines were lost: killed before the worker saved them.
+        self.coverage_lost: list[str] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event["e"]
         if kind == "collected":
             for item in event["items"]:
                 self.items[item["nodeid"]] = _Item(item["nodeid"], item["file"], item["markers"])
-            self.collection_errors = [_collection_error(e) for e in event["errors"]]
+            # A file that killed a worker while collecting was reported before this.
+            crashed = [
+                e for e in self.collection_errors if e.failure and e.failure.exc_type == "Crash"
+            ]
+            self.collection_errors = [*crashed, *(_collection_error(e) for e in event["errors"])]
             self.environment = Environment(**event["environment"])
         elif kind == "start":
             self.started.add(event["nodeid"])
@@ -59,6 +65,10 @@ class ResultCollector:
             self.items[event["nodeid"]].reports.append(event)
         elif kind == "killed" and event["nodeid"] in self.items:
             self.items[event["nodeid"]].killed = event
+            if event.get("coverage_lost"):
+                self.coverage_lost.append(event["nodeid"])
+        elif kind == "collect-crash":
+            self.collection_errors.append(_collection_error(event))
 
     def results(self, categories: dict[str, str]) -> tuple[list[TestResult], Counts, SubtestCounts]:
         counts = Counts()
@@ -112,6 +122,8 @@ def _result(item: _Item, category: str) -> TestResult:
         result.message = killed["message"]
         result.longrepr = killed["longrepr"]
         result.failure = _failure(killed.get("failure"))
+        result.timeout_kind = killed.get("kind")
+        result.cpu_s = killed.get("cpu_s")
         return result
     by_category = {r["category"]: r for r in reversed(main) if r["category"] in _PRECEDENCE}
     for outcome in _PRECEDENCE:

@@ -9,6 +9,17 @@ code, so it always stays responsive: a worker whose test outlives its deadline i
 a worker that dies is reported against the test it was running, and a new worker takes
 the rest.
 
+A worker's end is decided by its process, never by its pipe: a test that forks a child
+which lingers keeps the pipe open long after the worker exited (plain pytest finishes in
+1.3 s; assay used to wait forever). When a worker ends, everything it started is stopped
+(processes.py), and a janitor does the same if assay itself is killed.
+
+How long a test may run is deadlines.py's business: by default until it stops making
+progress (no CPU time for a while) or reaches a generous cap, or to a hard `--timeout`.
+A worker that dies while collecting has the file it was importing reported as a
+collection error (with the signal and faulthandler's stack) and left out of the
+replacement's collection, so the rest of the suite runs.
+
 Events are plain dicts (`{"e": kind, ...}`) passed to `on_event` in the order they happen
 and appended to `events.jsonl` in the run folder, flushed per line.
 
@@ -27,8 +38,8 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +47,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from assay.errors import InputError
-from assay.runner import postmortem
+from assay.runner import postmortem, processes
+from assay.runner.deadlines import Clock, Limits, Stop
 
 INJECT_DIR = Path(__file__).parent / "inject"
 # The worker's faulthandler dumps all stacks on this signal (a real-time one where there
@@ -45,6 +57,8 @@ DUMP_SIGNAL = int(getattr(signal, "SIGRTMIN", signal.SIGUSR2)) + (
     5 if hasattr(signal, "SIGRTMIN") else 0
 )
 DUMP_WAIT_S = 1.0  # after the dump signal, how long to wait for the stack before killing
+# With coverage on, the worker also saves what the stopped test ran when the signal
+# reaches Python (a blocked test: at once; a C loop that holds the GIL: never).
 DUMP_POLL_S = 0.02
 # Workers in a row that die before finishing a single test: past this, something other
 # than the tests is broken (a plugin, the interpreter) and restarting would go on forever.
@@ -74,7 +88,7 @@ class RunRequest:
     run_dir: Path
     pytest_args: list[str]
     workers: int
-    timeout: float
+    limits: Limits = field(default_factory=Limits)
     collect_timeout: float = 300.0
     dependencies: list[str] = field(default_factory=list)
     coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
@@ -84,6 +98,9 @@ class RunRequest:
     env: dict[str, str] = field(default_factory=dict)
     lanes: list[Lane] | None = None  # run these lanes instead of sharing out the collection
     stop_at: float | None = None  # time.monotonic() at which everything still running stops
+    # Where tools the tests use keep their caches (hypothesis's example database,
+    # pytest-benchmark's storage) instead of the project's folder; default: the run folder.
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -126,29 +143,40 @@ class _Worker:
     ) -> None:
         self.number = number
         self.proc = proc
-        self.events_fd = events
+        self.events_fd: int | None = events
+        self.pidfd: int | None = None
         self.commands = commands
         self.stack_path = stack_path
         self.log_path = log_path
         self.buffer = b""
         self.started = time.monotonic()
         self.current: str | None = None
-        self.current_since = 0.0
+        self.clock: Clock | None = None
         self.assigned: deque[str] = deque()
         self.collected = False
+        # Files and folders being collected (node id, path), outermost first.
+        self.collecting: list[tuple[str, str]] = []
         self.finished_tests = 0
         self.killed_by_supervisor = False
         self.dump_requested_at: float | None = None  # when the deadline passed
+        self.stop: Stop | None = None  # why the supervisor stops the current test
+        self.coverage_saved = False  # the stopped test's lines were saved before the kill
         self.lane: int | None = None
         self.collected_ids: list[str] = []
         self.aborted = False
+        self.superseded = False  # killed to collect again without a file that kills workers
 
     def send(self, command: dict[str, Any]) -> None:
         try:
             self.commands.write(json.dumps(command) + "\n")
             self.commands.flush()
         except BrokenPipeError:
-            pass  # it died; its exit is handled when its event pipe closes
+            pass  # it died; its exit is handled when its process ends
+
+    def close_commands(self) -> None:
+        """Close our end of its command pipe; a flush that fails on a dead reader is moot."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.commands.close()
 
 
 class Supervisor:
@@ -165,6 +193,12 @@ class Supervisor:
         self.startup_failure: str | None = None
         self.aborted = False
         self.stopped = False
+        # Files whose collection killed a worker: reported once, left out from then on.
+        self.skip_collect: list[str] = []
+        # Every process a worker starts carries this tag (processes.py).
+        self.tag = uuid.uuid4().hex[:16]
+        self.janitor: processes.Janitor | None = None
+        self.subreaper = False
         # Lanes: those waiting for a worker, and what is left of each one started.
         self.lanes_waiting: deque[int] = deque(range(len(request.lanes or [])))
         self.lane_left: dict[int, deque[str]] = {}
@@ -192,14 +226,16 @@ class Supervisor:
         run_dir = self.request.run_dir
         stack_path = run_dir / f"worker-{number}.stack"
         log_path = run_dir / f"worker-{number}.log"
+        limits = self.request.limits
         settings: dict[str, Any] = {
             "events_fd": events_w,
             "commands_fd": commands_r,
             "stack_file": str(stack_path),
             "root": str(self.request.root),
             "dump_signal": DUMP_SIGNAL,
-            "timeout": self.request.timeout,
+            "backstop": 2 * (limits.timeout if limits.timeout is not None else limits.cap) + 10,
             "dependencies": self.request.dependencies,
+            "skip_collect": self.skip_collect,
         }
         if self.request.coverage is not None:
             data_file = f"{self.request.coverage['data_file']}.w{number}"
@@ -214,8 +250,14 @@ class Supervisor:
             )
             if p
         )
+        cache = self.request.cache_dir or run_dir / "cache"
+        # Tools that keep caches in the working directory keep them in assay's folder
+        # instead; a project's own setting of the same variable wins.
+        env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache / "hypothesis"))
+        settings["benchmark_storage"] = str(cache / "benchmarks")
         env.update(self.request.env)
         env["ASSAY_WORKER"] = json.dumps(settings)
+        env[processes.TAG_VARIABLE] = f"{self.tag}:{number}:"
         # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
         # module's cache, stdlib included, and make each run recompile everything.)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -234,26 +276,46 @@ class Supervisor:
                     stderr=subprocess.STDOUT,
                     pass_fds=(events_w, commands_r),
                     start_new_session=True,  # so a kill also ends what the test spawned
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=processes.die_with_parent,
                 )
             except OSError as exc:
+                os.close(events_r)
+                os.close(commands_w)
                 raise InputError(f"cannot start {self.request.python}: {exc}") from None
-        os.close(events_w)
-        os.close(commands_r)
+            finally:
+                os.close(events_w)
+                os.close(commands_r)
+        processes.started(proc.pid)
         os.set_blocking(events_r, False)
         worker = _Worker(number, proc, events_r, os.fdopen(commands_w, "w"), stack_path, log_path)
         worker.lane = lane
         self.workers[number] = worker
-        self.selector.register(events_r, selectors.EVENT_READ, worker)
+        self.selector.register(events_r, selectors.EVENT_READ, (worker, "events"))
+        with contextlib.suppress(AttributeError, OSError):  # Linux 5.3+: its end, exactly
+            worker.pidfd = os.pidfd_open(proc.pid)
+            self.selector.register(worker.pidfd, selectors.EVENT_READ, (worker, "exit"))
 
     def kill(self, worker: _Worker) -> None:
         worker.killed_by_supervisor = True
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(worker.proc.pid, signal.SIGKILL)
+
+    def kill_descendants(self, worker: _Worker) -> None:
+        """Everything the worker started: its group, its tagged processes, and orphans of
+        it handed to assay (a daemon that dropped its environment)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        processes.kill_all(processes.tagged(f"{self.tag}:{worker.number}:"))
+        if self.subreaper:
+            live_tags = [f"{self.tag}:{w.number}:" for w in self.workers.values()]
+            in_use = {p for tag in live_tags for p in processes.tagged(tag)}
+            processes.kill_all([p for p in processes.orphans() if p not in in_use])
 
     # -- the loop -----------------------------------------------------------------------
 
     def run(self) -> RunOutcome:
+        self.subreaper = processes.set_subreaper(True)
+        self.janitor = processes.Janitor(self.tag)
         try:
             if self.request.lanes is not None:
                 self.spawn_lanes()
@@ -266,6 +328,13 @@ class Supervisor:
             for worker in list(self.workers.values()):
                 self.kill(worker)
                 worker.proc.wait()
+                self.release(worker)
+            processes.kill_all(processes.tagged(f"{self.tag}:"))
+            if self.subreaper:
+                processes.kill_all(processes.orphans())
+                processes.set_subreaper(False)
+            self.janitor.close()
+            self.selector.close()
             self.log.close()
         if self.request.lanes is not None:
             # A lane that could not start is that lane's failure, not the whole run's:
@@ -306,44 +375,86 @@ class Supervisor:
         deadline = min((self.deadline(w) for w in self.workers.values()), default=now + 1.0)
         if stop_at is not None and not self.stopped:
             deadline = min(deadline, stop_at)
+        if any(w.pidfd is None for w in self.workers.values()):
+            deadline = min(deadline, now + 0.2)  # no pidfd: poll for its end
         wait = min(max(0.0, deadline - now), DUMP_POLL_S if dumping else 1.0)
         for key, _ in self.selector.select(timeout=wait):
-            worker: _Worker = key.data
-            try:
-                chunk = os.read(worker.events_fd, 1 << 16)
-            except BlockingIOError:
-                continue
-            if chunk:
-                self.feed(worker, chunk)
-            else:
+            worker, what = key.data
+            if worker.number not in self.workers:
+                continue  # ended earlier in this batch
+            if what == "exit":
+                self.drain(worker)
+                self.exited(worker)
+            elif not self.read(worker) and worker.pidfd is None:
+                self.exited(worker)
+        for worker in list(self.workers.values()):
+            if worker.pidfd is None and worker.events_fd is None and worker.proc.poll() is not None:
                 self.exited(worker)
         now = time.monotonic()
-        for worker in list(self.workers.values()):
-            if worker.killed_by_supervisor:
-                continue
-            if worker.dump_requested_at is not None or now >= self.deadline(worker):
-                self.overdue(worker, now)
+        due = [
+            w
+            for w in self.workers.values()
+            if not w.killed_by_supervisor
+            and (w.dump_requested_at is not None or now >= self.deadline(w))
+        ]
+        if any(w.clock is not None and w.dump_requested_at is None for w in due):
+            table = processes.process_table()
+            for worker in due:
+                if worker.clock is not None and worker.dump_requested_at is None:
+                    worker.clock.add(now, processes.tree_cpu(worker.proc.pid, table),
+                                     self.request.limits)  # fmt: skip
+        for worker in due:
+            self.overdue(worker, now)
+
+    def read(self, worker: _Worker, until_empty: bool = False) -> bool:
+        """Read what is in its event pipe; False at end of file (the pipe is closed then),
+        and with `until_empty`, also when nothing is waiting in it."""
+        if worker.events_fd is None:
+            return False
+        try:
+            chunk = os.read(worker.events_fd, 1 << 16)
+        except BlockingIOError:
+            return not until_empty
+        if chunk:
+            self.feed(worker, chunk)
+            return True
+        self.selector.unregister(worker.events_fd)
+        os.close(worker.events_fd)
+        worker.events_fd = None
+        return False
+
+    def drain(self, worker: _Worker) -> None:
+        """Everything it wrote before it ended (a lingering child may keep the pipe open,
+        so this stops at an empty pipe, not only at end of file)."""
+        while self.read(worker, until_empty=True):
+            pass
 
     def deadline(self, worker: _Worker) -> float:
-        """When the worker's current test (or its collection) runs out of time."""
+        """When the worker's current test (or its collection) must be looked at next."""
         if worker.dump_requested_at is not None:
             return float("inf")  # polled every DUMP_POLL_S instead
-        if worker.current is not None:
-            return worker.current_since + self.request.timeout
+        if worker.clock is not None:
+            return worker.clock.deadline(self.request.limits)
         if not worker.collected:
             return worker.started + self.request.collect_timeout
         return float("inf")
 
     def overdue(self, worker: _Worker, now: float) -> None:
-        """Past its deadline: ask for the Python stacks first, kill once they are written."""
+        """Past a deadline: sampled (still fine), or asked for its Python stacks, then killed
+        once they are written (and, with coverage, its lines saved, or after DUMP_WAIT_S)."""
         if worker.dump_requested_at is None:
+            if worker.clock is not None:
+                worker.stop = worker.clock.check(now, self.request.limits)
+                if worker.stop is None:
+                    return  # a sample, nothing more
             worker.dump_requested_at = now
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.proc.pid, DUMP_SIGNAL)
             return
         # Written at the next poll: the handler has had DUMP_POLL_S to finish all threads.
         written = worker.stack_path.exists() and worker.stack_path.stat().st_size > 0
-        if written or now >= worker.dump_requested_at + DUMP_WAIT_S:
+        saved = worker.coverage_saved or self.request.coverage is None or worker.clock is None
+        if (written and saved) or now >= worker.dump_requested_at + DUMP_WAIT_S:
             self.kill(worker)
 
     def feed(self, worker: _Worker, chunk: bytes) -> None:
@@ -355,12 +466,22 @@ class Supervisor:
 
     def handle(self, worker: _Worker, event: Event, line: bytes | None = None) -> None:
         kind = event["e"]
+        if kind == "collect-start":
+            worker.collecting.append((event["nodeid"], event["path"]))
+            return
+        if kind == "collect-end":
+            worker.collecting = [c for c in worker.collecting if c[0] != event["nodeid"]]
+            return
+        if kind == "coverage-saved":
+            worker.coverage_saved = True
+            return
         event["worker"] = worker.number
         if worker.lane is not None:
             event["lane"] = worker.lane
             line = None  # logged with its lane
         if kind == "collected":
             worker.collected = True
+            worker.collecting.clear()
             self.collected(worker, event, line)
             return
         if kind == "want":
@@ -368,9 +489,11 @@ class Supervisor:
             return
         if kind == "start":
             worker.current = event["nodeid"]
-            worker.current_since = time.monotonic()
+            now = time.monotonic()
+            worker.clock = Clock.start(now, event.get("cpu"), self.request.limits)
         elif kind == "finish":
             worker.current = None
+            worker.clock = None
             worker.finished_tests += 1
             self.fruitless = 0
             if worker.assigned and worker.assigned[0] == event["nodeid"]:
@@ -442,15 +565,61 @@ class Supervisor:
         worker.assigned.extend(chunk)
         worker.send({"run": chunk})
 
+    def release(self, worker: _Worker) -> None:
+        """Close what assay holds of an ended worker and stop everything it started."""
+        for fd in (worker.events_fd, worker.pidfd):
+            if fd is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(fd)
+                os.close(fd)
+        worker.events_fd = worker.pidfd = None
+        worker.close_commands()
+        self.workers.pop(worker.number, None)
+        self.kill_descendants(worker)
+
+    def ended(self, worker: _Worker) -> int:
+        """Its exit status, once its remaining events are read and its processes stopped."""
+        returncode = worker.proc.wait()
+        self.release(worker)
+        return returncode
+
+    def collection_crash(self, worker: _Worker, returncode: int) -> bool:
+        """A worker that died importing a test file (or a folder's conftest.py): that file
+        becomes a collection error and is left out of the replacement's collection."""
+        if worker.collected or not worker.collecting or self.stopped:
+            return False
+        path = worker.collecting[-1][1]
+        first = path not in self.skip_collect
+        if first:
+            self.skip_collect.append(path)
+            # The others still collecting would die on it too: start them again without it.
+            for other in self.workers.values():
+                if not other.collected and other.lane is None:
+                    other.superseded = True
+                    self.kill(other)
+        if first or worker.lane is not None:  # each lane has its own results
+            event = postmortem.collection_crash_event(
+                path=path,
+                returncode=returncode,
+                killed_for_time=worker.killed_by_supervisor,
+                collect_timeout=self.request.collect_timeout,
+                files=(worker.stack_path, worker.log_path),
+                root=self.request.root,
+            )
+            if worker.lane is not None:
+                event["lane"] = worker.lane
+            self.emit(event)
+        return True
+
     def exited(self, worker: _Worker) -> None:
         if worker.lane is not None:
             self.exited_lane(worker, worker.lane)
             return
-        self.selector.unregister(worker.events_fd)
-        os.close(worker.events_fd)
-        worker.commands.close()
-        returncode = worker.proc.wait()
-        del self.workers[worker.number]
+        returncode = self.ended(worker)
+        if worker.superseded:
+            self.spawn()
+            return
+        crashed_collecting = self.collection_crash(worker, returncode)
         if worker.current is not None and not self.stopped:
             self.report_death(worker, returncode)
             _discard(worker.assigned, worker.current)
@@ -460,7 +629,7 @@ class Supervisor:
                 "between tests; "
                 f"log: {worker.log_path}"
             )
-        if not worker.collected:
+        if not worker.collected and not crashed_collecting:
             self.startup_failure = postmortem.startup_failure(
                 returncode=returncode,
                 killed_for_time=worker.killed_by_supervisor,
@@ -469,11 +638,16 @@ class Supervisor:
                 python=self.request.python,
                 collect_timeout=self.request.collect_timeout,
             )
-        if worker.finished_tests == 0:
+        if worker.finished_tests == 0 and not crashed_collecting:
             self.fruitless += 1
         # What it was given but never started goes back to the front of the queue.
         self.queue.extendleft(reversed(worker.assigned))
-        if not self.queue or self.aborted or self.stopped or self.known is None:
+        if self.aborted or self.stopped:
+            return
+        if crashed_collecting and self.known is None:
+            self.spawn()  # collect again without the file that killed it
+            return
+        if not self.queue or self.known is None:
             return
         if self.fruitless >= MAX_FRUITLESS_RESTARTS:
             for nodeid in self.queue:
@@ -485,22 +659,22 @@ class Supervisor:
 
     def exited_lane(self, worker: _Worker, lane: int) -> None:
         """Like `exited`, for a lane: its rest goes on in a new worker, or the next lane starts."""
-        self.selector.unregister(worker.events_fd)
-        os.close(worker.events_fd)
-        worker.commands.close()
-        returncode = worker.proc.wait()
-        del self.workers[worker.number]
+        returncode = self.ended(worker)
         if self.stopped:
             self.outcome.unfinished_lanes.append(lane)
             return
+        crashed_collecting = self.collection_crash(worker, returncode)
         if worker.current is not None:
             self.report_death(worker, returncode)
             _discard(worker.assigned, worker.current)
         left = self.lane_left.get(lane)
         if left is not None and not worker.aborted:
             left.extendleft(reversed(worker.assigned))
-        if worker.finished_tests == 0:
+        if worker.finished_tests == 0 and not crashed_collecting:
             self.fruitless += 1
+        if crashed_collecting:
+            self.spawn(lane)  # the same lane, collected without that file
+            return
         if not worker.collected:
             failure = postmortem.startup_failure(
                 returncode=returncode,
@@ -527,28 +701,26 @@ class Supervisor:
 
     def report_death(self, worker: _Worker, returncode: int) -> None:
         assert worker.current is not None
+        clock = worker.clock
+        elapsed = time.monotonic() - (clock.started if clock is not None else worker.started)
+        stop = worker.stop if worker.killed_by_supervisor else None
         event = postmortem.death_event(
             nodeid=worker.current,
             worker=worker.number,
             returncode=returncode,
-            killed_for_time=worker.killed_by_supervisor,
-            duration=time.monotonic() - worker.current_since,
-            timeout=self.request.timeout,
+            stop=stop,
+            limits=self.request.limits,
+            duration=elapsed,
             files=(worker.stack_path, worker.log_path),
             root=self.request.root,
         )
+        if self.request.coverage is not None:
+            # Lines of earlier tests were saved as each ended; this test's own lines were
+            # saved only if the worker got to do it before it was killed.
+            event["coverage_lost"] = not worker.coverage_saved
         if worker.lane is not None:
             event["lane"] = worker.lane
         self.emit(event)
-
-
-def _die_with_parent() -> None:
-    """In the worker, before exec: on Linux, get SIGKILL when the supervisor dies."""
-    if sys.platform == "linux":
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def run_suite(request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:

@@ -13,7 +13,15 @@ Then the supervisor kills this worker, replaces it, and carries on with the othe
 (A faulthandler timer armed per test would do the same from inside, but it starts and
 joins a thread for every test: 50 µs each, a tenth of a small suite's run time.) Only as a
 backstop, for a worker whose supervisor died, a faulthandler exit timer is kept armed
-well beyond the supervisor's deadline, re-armed at most every quarter timeout.
+well beyond the supervisor's deadline, re-armed at most every quarter of it.
+
+Coverage survives a kill: the lines each test ran are saved to the worker's data file as
+the test ends (coverage.py's collector flush, a few SQLite rows: its data file has no
+journal and no fsync), so a worker killed later loses only the running test's lines. On
+the dump signal they are saved too, from a Python handler chained after faulthandler's:
+it runs when the blocked main thread returns to the interpreter (a wait, a read, a sleep),
+never in a C loop holding the GIL; the supervisor is told, and otherwise reports that
+test's own lines as lost.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import faulthandler
 import json
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -36,9 +45,9 @@ _commands = os.fdopen(_settings["commands_fd"], "r") if _settings else None
 _stack_file: Any = open(_settings["stack_file"], "w") if _settings else None  # noqa: SIM115
 _ROOT = _settings.get("root", "")
 _cov: Any = None
+_PID = os.getpid()  # a test's forked child runs this code too: it must not save or report
+_saving = False  # a save is under way: the dump handler must not start another one
 os.environ.pop("ASSAY_WORKER", None)
-if _settings:
-    faulthandler.register(_settings["dump_signal"], file=_stack_file, all_threads=True)
 
 
 def _emit(kind: str, **data: Any) -> None:
@@ -70,6 +79,40 @@ def _start_coverage() -> None:
 
 
 _start_coverage()
+
+
+def _save_coverage() -> bool:
+    """Write what the running process measured since the last save to its data file."""
+    global _saving
+    if _cov is None or _saving or os.getpid() != _PID:
+        return False
+    collector = getattr(_cov, "_collector", None)
+    flush = getattr(collector, "flush_data", None) or getattr(collector, "save_data", None)
+    if flush is None:
+        return False
+    _saving = True
+    try:
+        flush()
+    finally:
+        _saving = False
+    return True
+
+
+def _on_dump_signal(signum: int, frame: Any) -> None:
+    """After faulthandler has written the stacks: save the stopped test's lines."""
+    try:
+        if _save_coverage():
+            _emit("coverage-saved")
+    except Exception:  # the supervisor then reports this test's lines as lost
+        pass
+
+
+if _settings:
+    if _cov is not None:
+        signal.signal(_settings["dump_signal"], _on_dump_signal)
+    faulthandler.register(
+        _settings["dump_signal"], file=_stack_file, all_threads=True, chain=_cov is not None
+    )
 
 
 def _relpath(path: str) -> str:
@@ -151,6 +194,40 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
 
 
 _collect_errors: list[dict[str, Any]] = []
+_SKIP = set(_settings.get("skip_collect", ()))
+_COLLECTORS = tuple(c for c in (getattr(pytest, n, None) for n in ("File", "Directory")) if c)
+
+
+def pytest_collectstart(collector: Any) -> None:
+    # Which file (or folder, for its conftest.py) is being imported, so a worker that
+    # dies here is blamed on it.
+    if _settings and isinstance(collector, _COLLECTORS):
+        path = _relpath(str(getattr(collector, "path", "")))
+        _emit("collect-start", nodeid=collector.nodeid, path=path)
+
+
+def pytest_collectreport(report: Any) -> None:
+    if _settings and "::" not in report.nodeid:
+        _emit("collect-end", nodeid=report.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path: Any, parent: Any) -> Any:
+    collected = yield
+    # A file whose import killed an earlier worker is left out (reported once, by the
+    # supervisor). --ignore would not do: pytest does not apply it to paths on the
+    # command line.
+    if _SKIP and _relpath(str(file_path)) in _SKIP:
+        return []
+    return collected
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_directory(path: Any, parent: Any) -> Any:
+    collected = yield
+    if _SKIP and _relpath(str(path)) in _SKIP:
+        return None
+    return collected
 
 
 @pytest.hookimpl(wrapper=True)
@@ -243,9 +320,9 @@ _backstop_armed_at = float("-inf")
 def _keep_backstop_armed() -> None:
     global _backstop_armed_at
     now = time.monotonic()
-    timeout = _settings["timeout"]
-    if now - _backstop_armed_at > timeout / 4:
-        faulthandler.dump_traceback_later(2 * timeout + 10, exit=True, file=_stack_file)
+    backstop = _settings["backstop"]
+    if now - _backstop_armed_at > backstop / 8:
+        faulthandler.dump_traceback_later(backstop, exit=True, file=_stack_file)
         _backstop_armed_at = now
 
 
@@ -253,37 +330,47 @@ def _keep_backstop_armed() -> None:
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     if not _settings:
         return (yield)
-    _emit("start", nodeid=item.nodeid)
+    times = os.times()  # CPU so far, reaped children included (what /proc/<pid>/stat sums)
+    _emit("start", nodeid=item.nodeid, cpu=times[0] + times[1] + times[2] + times[3])
     _keep_backstop_armed()
     try:
         return (yield)
     finally:
-        _emit("finish", nodeid=item.nodeid)
+        if os.getpid() == _PID:
+            _save_coverage()
+            _emit("finish", nodeid=item.nodeid)
+
+
+def _switch_context(context: str) -> None:
+    """Per-test contexts (coverage.py saves what was measured at every switch)."""
+    global _saving
+    if _cov is not None and _settings["coverage"].get("contexts") and os.getpid() == _PID:
+        _saving = True
+        try:
+            _cov.switch_context(context)
+        finally:
+            _saving = False
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: Any) -> Any:
-    if _cov is not None and _settings["coverage"].get("contexts"):
-        _cov.switch_context(f"{item.nodeid}|setup")
+    _switch_context(f"{item.nodeid}|setup")
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: Any) -> Any:
-    if _cov is not None and _settings["coverage"].get("contexts"):
-        _cov.switch_context(f"{item.nodeid}|run")
+    _switch_context(f"{item.nodeid}|run")
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
-    if _cov is not None and _settings["coverage"].get("contexts"):
-        _cov.switch_context(f"{item.nodeid}|teardown")
+    _switch_context(f"{item.nodeid}|teardown")
     try:
         return (yield)
     finally:
-        if _cov is not None and _settings["coverage"].get("contexts"):
-            _cov.switch_context("")
+        _switch_context("")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -349,6 +436,9 @@ def pytest_configure(config: Any) -> None:
         # pytest-benchmark: run each benchmarked function once, as it does under xdist;
         # an audit needs the test's verdict, not its timing. --benchmark-enable overrides.
         config.option.benchmark_disable = True
+    if _settings and getattr(config.option, "benchmark_storage", "") == "file://./.benchmarks":
+        # Its storage folder (created at start-up) goes to assay's folder, not the project.
+        config.option.benchmark_storage = "file://" + _settings["benchmark_storage"]
 
 
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
