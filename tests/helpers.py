@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +70,13 @@ def plain_pytest(
         "--continue-on-collection-errors",
         *args,
     ]
-    quiet = subprocess.run(base, cwd=project, capture_output=True, text=True, env=clean_env())
-    last = [line for line in quiet.stdout.splitlines() if line.startswith("=")][-1]
+    quiet = _output(base, project)
+    last = [line for line in quiet.splitlines() if line.startswith("=")][-1]
     counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
     for number, word in _SUMMARY_ITEM.findall(last):
         counts["error" if word.startswith("error") else word] += int(number)
-    verbose = subprocess.run(
-        [*base, "-v"], cwd=project, capture_output=True, text=True, env=clean_env()
-    )
     outcomes: dict[str, str] = {}
-    for line in verbose.stdout.splitlines():
+    for line in _output([*base, "-v"], project).splitlines():
         match = _VERBOSE_LINE.match(line)
         if match:
             new = _WORDS[match["word"]]
@@ -86,6 +84,15 @@ def plain_pytest(
             if old is None or _WORST.index(new) < _WORST.index(old):
                 outcomes[match["nodeid"]] = new
     return counts, outcomes
+
+
+def _output(command: list[str], cwd: Path) -> str:
+    """What a command printed, through a file: a process a test left behind may hold a
+    pipe open long after pytest itself finished."""
+    with tempfile.TemporaryFile("w+") as out:
+        subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=clean_env())
+        out.seek(0)
+        return out.read()
 
 
 def tree_snapshot(root: Path) -> dict[str, bytes]:

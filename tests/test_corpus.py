@@ -12,13 +12,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import coverage
 import pytest
 
 from tests.helpers import clean_env, plain_pytest
 
 CORPUS = Path(os.environ.get("ASSAY_CORPUS_DIR", Path.home() / ".cache" / "assay-corpus"))
 CONF = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "projects.conf"
-PROJECTS = {"toolz": "1.2.0", "cachetools": "8.0.0", "sqlparse": "0.6.1", "parse": "1.22.4"}
+PROJECTS = {
+    "toolz": "1.2.0",
+    "cachetools": "8.0.0",
+    "sqlparse": "0.6.1",
+    "parse": "1.22.4",
+    "humanize": "4.17.0",
+    "python-dateutil": "4.0.0",
+}
+
+
+def source_paths(name: str) -> list[str]:
+    for line in CONF.read_text().splitlines():
+        if line.startswith(f"{name}|"):
+            return line.split("|")[3].split()
+    raise LookupError(name)
 
 
 def corpus_args(name: str) -> list[str]:
@@ -37,6 +52,7 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
         pytest.skip("corpus not set up (../shared/corpus/setup.sh)")
     args = corpus_args(name)
     out = tmp_path / "report.json"
+    before = sorted(p.name for p in src.iterdir())
     subprocess.run(
         [sys.executable, "-m", "assay", "baseline", str(src), "--python", str(python),
          "--state-dir", str(tmp_path / "state"), "--json", str(out),
@@ -44,6 +60,8 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
         env=clean_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
     report = json.loads(out.read_text())
+    # Nothing written into the project: no .hypothesis, no .benchmarks, no .coverage.
+    assert sorted(p.name for p in src.iterdir()) == before
     counts, outcomes = plain_pytest(src, *args, python=str(python))
     ours = {k: report["counts"][k] for k in counts}
     ours["error"] += len(report["collection_errors"])
@@ -51,3 +69,44 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
     assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
     # parse's addopts turn on pytest-cov: assay must measure coverage itself, undisturbed.
     assert report["coverage"] is not None and report["coverage"]["modules"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_coverage_equals_coverage_py_on_real_projects(name, tmp_path):
+    """Per module, assay's coverage equals `coverage run` + `coverage json` on the same
+    suite, to 0.1 point (no test of the corpus is stopped by the default limits)."""
+    src = CORPUS / "src" / f"{name}-{PROJECTS[name]}"
+    python = CORPUS / "venvs" / name / "bin" / "python"
+    if not (src.is_dir() and python.exists() and CONF.exists()):
+        pytest.skip("corpus not set up (../shared/corpus/setup.sh)")
+    args = corpus_args(name)
+    out = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-m", "assay", "baseline", str(src), "--python", str(python),
+         "--state-dir", str(tmp_path / "state"), "--json", str(out),
+         "--pytest-args", shlex.join(args)],
+        env=clean_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    ours = {m["path"]: m for m in json.loads(out.read_text())["coverage"]["modules"]}
+    # coverage.py from assay's environment, for projects whose own has none.
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "coverage").symlink_to(Path(coverage.__file__).parent)
+    data = tmp_path / "plain.coverage"
+    env = {**clean_env(), "PYTHONPATH": str(shim)}
+    sources = [f"--source={s}" for s in source_paths(name)]
+    subprocess.run(
+        [str(python), "-m", "coverage", "run", "--branch", *sources, f"--data-file={data}",
+         "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:cov", "-q", *args],
+        cwd=src, env=env, capture_output=True, check=False,
+    )  # fmt: skip
+    report = tmp_path / "plain.json"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "json", f"--data-file={data}", "-o", str(report)],
+        cwd=src, env=clean_env(), capture_output=True, check=True,
+    )  # fmt: skip
+    theirs = json.loads(report.read_text())["files"]
+    for path, module in ours.items():
+        summary = theirs[path]["summary"]
+        assert abs(module["percent_covered"] - summary["percent_covered"]) < 0.1, path

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from assay.measure.coverage import status
-from tests.helpers import baseline_json, clean_env
+from tests.helpers import baseline_json, clean_env, run_assay
 
 
 def coverage_json(project, data_file):
@@ -111,3 +111,82 @@ def test_a_test_path_holding_the_package_is_not_omitted(fixture_project, tmp_pat
     theirs = coverage_json(project, data)["files"]["src/fmt/__init__.py"]
     assert module["missing_lines"] == theirs["missing_lines"] == [11]
     assert module["covered_lines"] == theirs["summary"]["covered_lines"]
+
+
+def test_coverage_survives_killed_workers(fixture_project):
+    """A test stopped at its limit and a test that segfaults each take their worker down.
+    What the workers measured before is kept: the figures equal coverage.py's on the same
+    suite with those two tests deselected, plus the lines the stopped test ran (saved on
+    the supervisor's signal); the crashed test's own lines are listed as lost."""
+    project = fixture_project("coverage_kill")
+    report, _ = baseline_json(project, "-j", "1")
+    cov = report["coverage"]
+    assert report["run"]["worker_restarts"] == 2
+    assert cov["lost_tests"] == ["tests/test_work.py::test_crashes"]
+    deselected = project.parent / "deselected"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", "--source=src",
+         f"--data-file={deselected}", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--deselect", "tests/test_work.py::test_blocks",
+         "--deselect", "tests/test_work.py::test_crashes"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = coverage_json(project, deselected)["files"]["src/covkill/work.py"]
+    ours = next(m for m in cov["modules"] if m["path"] == "src/covkill/work.py")
+    work = (project / "src/covkill/work.py").read_text().splitlines()
+    before_the_wait = [
+        work.index(line) + 1 for line in work if "prepared = " in line or ".wait()" in line
+    ]
+    assert ours["missing_lines"] == sorted(set(theirs["missing_lines"]) - set(before_the_wait))
+    assert ours["covered_lines"] == theirs["summary"]["covered_lines"] + len(before_the_wait)
+    # Without the lines the stopped test ran, the figure is coverage.py's own.
+    statements = theirs["summary"]["num_statements"]
+    ours_without = 100 * (ours["covered_lines"] - len(before_the_wait)) / statements
+    their_lines = 100 * theirs["summary"]["covered_lines"] / statements
+    assert abs(ours_without - their_lines) < 0.1
+
+
+def test_with_no_package_the_project_folder_is_measured(fixture_project, tmp_path):
+    """No src/, no top-level package: baseline measures what `coverage run --source=.`
+    would (tests left out), and says so; edges and mutate work on the same modules."""
+    project = fixture_project("loose_source")
+    report, _ = baseline_json(project)
+    cov = report["coverage"]
+    assert report["project"]["source_packages"] == ["."]
+    assert cov["source"] == ["."]
+    assert cov["source_reason"].startswith("no package found")
+    data = project.parent / "plain-coverage"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", "--source=.", "--omit=tests/*",
+         f"--data-file={data}", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = coverage_json(project, data)["files"]
+    assert [m["path"] for m in cov["modules"]] == sorted(theirs) == ["lib/shapes.py"]
+    assert cov["modules"][0]["missing_lines"] == theirs["lib/shapes.py"]["missing_lines"]
+    assert not any("assay" in m["path"] for m in cov["modules"])
+    edges_out, mutate_out = tmp_path / "edges.json", tmp_path / "mutate.json"
+    run_assay("edges", project, "--json", edges_out)
+    functions = json.loads(edges_out.read_text())["functions"]
+    assert sorted(f["qualname"] for f in functions) == ["area", "perimeter"]
+    run_assay("mutate", project, "--json", mutate_out)
+    mutants = json.loads(mutate_out.read_text())["mutants"]
+    assert mutants and {m["file"] for m in mutants} == {"lib/shapes.py"}
+
+
+def test_a_module_coverage_cannot_parse_is_listed_not_counted(fixture_project, tmp_path):
+    project = fixture_project("unparsable")
+    report, proc = baseline_json(project)
+    cov = report["coverage"]
+    assert [m["path"] for m in cov["modules"]] == ["src/tidy/__init__.py", "src/tidy/ok.py"]
+    (unparsed,) = cov["unparsed"]
+    assert unparsed["path"] == "src/tidy/py2.py"
+    assert unparsed["reason"].startswith("SyntaxError: Missing parentheses in call to 'print'")
+    assert "CoverageWarning" not in proc.stderr
+    edges_out = tmp_path / "edges.json"
+    run_assay("edges", project, "--json", edges_out)
+    excluded = json.loads(edges_out.read_text())["selection"]["excluded"]
+    assert excluded == [
+        "tidy.py2: not measured, it does not parse (src/tidy/py2.py:4: Missing parentheses "
+        "in call to 'print'. Did you mean print(...)?)"
+    ]

@@ -162,3 +162,28 @@ def test_environment_is_reported(fixture_project):
     assert env["python_version"] == platform.python_version()
     assert env["pytest_version"] == pytest_module.__version__
     assert report["schema"] == "assay.baseline/1"
+
+
+def test_a_crash_while_collecting_is_that_files_collection_error(fixture_project):
+    """A test module that segfaults or calls os._exit when imported kills the worker that
+    collects it: that file is a collection error (with the signal or exit code and what
+    faulthandler printed), the rest of the suite runs, and the exit code is 1."""
+    report, proc = baseline_json(fixture_project("collect_crash"), "--no-coverage")
+    assert proc.returncode == 1, proc.stderr
+    errors = {e["path"]: e for e in report["collection_errors"]}
+    assert set(errors) == {
+        "tests/test_b_segfaults_on_import.py",
+        "tests/test_c_exits_on_import.py",
+    }
+    segfault = errors["tests/test_b_segfaults_on_import.py"]
+    assert segfault["message"] == "Crash: the worker died while collecting it: signal SIGSEGV"
+    assert "Fatal Python error: Segmentation fault" in segfault["longrepr"]
+    frames = [(f["path"], f["lineno"]) for f in segfault["failure"]["frames"]]
+    assert ("tests/test_b_segfaults_on_import.py", 8) in frames  # LOOKUP = ...
+    exited = errors["tests/test_c_exits_on_import.py"]
+    assert exited["message"] == "Crash: the worker died while collecting it: exit code 7"
+    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == {
+        "tests/test_a_fine.py::test_fine": "passed",
+        "tests/test_a_fine.py::test_also_fine": "passed",
+        "tests/test_d_after.py::test_after_the_crashes": "passed",
+    }

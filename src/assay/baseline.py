@@ -25,6 +25,7 @@ from assay.discover import find_project, find_python
 from assay.errors import InputError
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
 from assay.runner.categories import TestItem, assign, category_paths
+from assay.runner.isolation import IsolationSettings, check_isolation
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Event, RunRequest, run_suite
 
@@ -45,6 +46,10 @@ class BaselineOptions:
     # False: coverage is combined (and per-test lines recorded) but not summarised per
     # module; the report's `coverage` is then None. `assay mutate` needs only the lines.
     coverage_summary: bool = True
+    # Rerun failed tests alone afterwards (runner/isolation.py), as [tool.assay]
+    # isolation_check allows: the `baseline` command's own run does, the runs other
+    # commands make for their own purposes do not.
+    isolation: bool = False
 
 
 def effective_config(options: BaselineOptions, config: Config) -> Config:
@@ -111,9 +116,15 @@ def run_baseline(
         )
     categories = assign(items, config.categories)
     tests, counts, subtests = collector.results(categories)
+    isolation_s: float | None = None
+    if options.isolation and config.isolation_check:
+        settings = IsolationSettings(config.isolation_max_tests, config.isolation_budget)
+        isolation_s = check_isolation(tests, request, duration, settings, on_event)
     coverage = None
     if measurement is not None and options.coverage_summary:
-        coverage = measurement.report(config.coverage_bands, config.coverage_goals)
+        coverage = measurement.report(
+            config.coverage_bands, config.coverage_goals, collector.coverage_lost
+        )
         measured = coverage is not None
     else:
         measured = measurement is not None and measurement.combine() is not None
@@ -155,6 +166,7 @@ def run_baseline(
             command=plain_command(project.root, python, config.pytest_args),
             worker_restarts=outcome.worker_restarts,
             warnings=outcome.warnings,
+            isolation_s=round(isolation_s, 3) if isolation_s is not None else None,
         ),
         environment=collector.environment,
         counts=counts,

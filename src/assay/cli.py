@@ -97,6 +97,11 @@ _WORKERS = "Worker processes (default: number of cores)."
 @click.option(
     "--mutation", is_flag=True, help="Also run `assay mutate` and add its section to the report."
 )
+@click.option(
+    "--no-isolation-check",
+    is_flag=True,
+    help="Do not rerun the failed tests alone after the suite (see [tool.assay] isolation_*).",
+)
 @_outputs("assay.baseline/1")
 def baseline(
     path: Path,
@@ -107,6 +112,7 @@ def baseline(
     coverage: bool | None,
     contexts: bool | None,
     mutation: bool,
+    no_isolation_check: bool,
     markdown_path: Path | None,
     json_path: Path | None,
     state_dir: Path | None,
@@ -121,7 +127,15 @@ def baseline(
     from assay.report import console
 
     options = BaselineOptions(
-        path, python, workers, timeout, coverage, contexts, state_dir, pytest_args
+        path,
+        python=python,
+        workers=workers,
+        timeout=timeout,
+        coverage=coverage,
+        contexts=contexts,
+        state_dir=state_dir,
+        pytest_args=pytest_args,
+        isolation=not no_isolation_check,
     )
     with console.progress() as on_event:
         report = run_baseline(options, on_event)

@@ -41,6 +41,11 @@ class Config:
     timeout: float | None = None
     idle_timeout: float = 60.0
     max_test_duration: float = 900.0
+    # `assay baseline`: failed tests rerun alone afterwards (runner/isolation.py), at most
+    # this many, within this share of the suite's time (at least 10 s).
+    isolation_check: bool = True
+    isolation_max_tests: int = 200
+    isolation_budget: float = 0.1
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     python: str | None = None
     categories: list[CategoryRule] = field(default_factory=list)
@@ -274,6 +279,9 @@ def _set(name: str, convert: Any) -> Any:
 _FIELDS: dict[str, Any] = {
     "timeout": _set("timeout", lambda k, v: _number(k, v, 0.1)),
     "idle_timeout": _set("idle_timeout", lambda k, v: _number(k, v, 0.1)),
+    "isolation_check": _set("isolation_check", _boolean),
+    "isolation_max_tests": _set("isolation_max_tests", lambda k, v: _integer(k, v, 0)),
+    "isolation_budget": _set("isolation_budget", lambda k, v: _number(k, v, 0)),
     "max_test_duration": _set("max_test_duration", lambda k, v: _number(k, v, 0.1)),
     "workers": _set("workers", lambda k, v: _integer(k, v, 1)),
     "python": _set("python", lambda k, v: _string(k, v)),

@@ -144,8 +144,9 @@ class ProjectInfo:
     root: str
     name: str
     test_paths: list[str]
-    source_packages: list[str]
+    source_packages: list[str]  # ["."]: no package found, the project folder is measured
     python: str
+    source_reason: str = ""  # how the source packages were found, in words
 
 
 @dataclass
@@ -160,6 +161,8 @@ class RunInfo:
     warnings: list[str] = field(default_factory=list)
     idle_timeout_s: float = 60.0  # a test using no CPU for this long was stopped as a hang
     max_test_duration_s: float = 900.0  # a test still running at this age was stopped
+    # The failed tests' reruns alone after the suite (None: not done): their cost, seconds.
+    isolation_s: float | None = None
 
 
 @dataclass
@@ -215,6 +218,20 @@ class CoverageReport:
     coverage_version: str
     contexts: bool  # per-test contexts were recorded (in data_file)
     data_file: str
+    source: list[str] = field(default_factory=list)  # what was measured (coverage.py source)
+    source_reason: str = ""  # why that source, in words
+    # Measured files coverage.py could not parse: listed with the reason, never counted.
+    unparsed: list[UnparsedModule] = field(default_factory=list)
+    # Tests stopped or crashed before the lines they ran could be saved: those lines are
+    # not counted (every earlier test's lines were saved as it ended).
+    lost_tests: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what coverage.py warned about
+
+
+@dataclass
+class UnparsedModule:
+    path: str
+    reason: str
 
 
 @dataclass

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from assay.errors import InputError
-from assay.flaky import command, orders
+from assay.flaky import orders
 from assay.flaky.bisect import ddmin
 from assay.flaky.budget import parse_duration
 from assay.flaky.classify import ALONE_RUNS, CONFIRM_RUNS, Observation, Suspect
 from assay.flaky.lanes import LaneResult, LaneSpec
 from assay.model import TestResult as Result
+from assay.runner import targets
 
 T = "tests/test_t.py::test_t"
 
@@ -34,14 +35,14 @@ def test_probe_arguments_drop_the_configured_test_paths(tmp_path: Path):
     (tmp_path / "README.rst").write_text("")
     (tmp_path / "tests" / "x.py").write_text("")
     args = ["tests", "src", "README.rst", "-m", "not slow", "--ignore", "tests", "-q"]
-    assert command.without_test_paths(args, tmp_path) == [
+    assert targets.without_test_paths(args, tmp_path) == [
         "-m",
         "not slow",
         "--ignore",
         "tests",
         "-q",
     ]
-    assert command.without_test_paths(["--cov", "src", "tests/x.py::t"], tmp_path) == [
+    assert targets.without_test_paths(["--cov", "src", "tests/x.py::t"], tmp_path) == [
         "--cov",
         "src",
     ]
@@ -49,10 +50,10 @@ def test_probe_arguments_drop_the_configured_test_paths(tmp_path: Path):
 
 def test_targets():
     ids = ["a.py::t1", "a.py::t2", "b.py::C::t[x]"]
-    assert command.targets(ids) == ids
-    assert command.targets(["a.py::t[x::y]", "b.py::t"]) == ["a.py", "b.py"]
-    many = [f"a.py::t{i}" for i in range(command.MAX_NODEID_TARGETS + 1)] + ["b.py::t"]
-    assert command.targets(many) == ["a.py", "b.py"]
+    assert targets.targets(ids) == ids
+    assert targets.targets(["a.py::t[x::y]", "b.py::t"]) == ["a.py", "b.py"]
+    many = [f"a.py::t{i}" for i in range(targets.MAX_NODEID_TARGETS + 1)] + ["b.py::t"]
+    assert targets.targets(many) == ["a.py", "b.py"]
 
 
 def drive(tests, effect):

@@ -7,6 +7,7 @@ reads, in pytest's order of precedence, so that assay's idea of "the suite" is p
 from __future__ import annotations
 
 import configparser
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,11 @@ class Project:
     root: Path
     name: str
     test_paths: list[str]  # relative to root; what pytest's testpaths say, else found dirs
-    source_packages: list[str]  # relative to root: package dirs or single-module files
+    source_packages: list[str]  # relative to root: package dirs or single-module files;
+    # ["."]: no package was found, the project folder itself is the source
     pyproject: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)  # declared distribution names
+    source_reason: str = ""  # how the source was found, in words (reports print it)
 
     def info(self, python: str) -> ProjectInfo:
         """What every report says about the project it ran on."""
@@ -53,6 +56,7 @@ class Project:
             test_paths=self.test_paths,
             source_packages=self.source_packages,
             python=python,
+            source_reason=self.source_reason,
         )
 
 
@@ -71,13 +75,15 @@ def find_project(path: Path) -> Project:
 def _load(root: Path) -> Project:
     pyproject = _read_toml(root / "pyproject.toml")
     name = str(pyproject.get("project", {}).get("name") or _setup_cfg_name(root) or root.name)
+    packages, reason = _source_packages(root, pyproject)
     return Project(
         root=root,
         name=name,
         test_paths=_test_paths(root, pyproject),
-        source_packages=_source_packages(root),
+        source_packages=packages,
         pyproject=pyproject,
         dependencies=_declared_dependencies(root, pyproject),
+        source_reason=reason,
     )
 
 
@@ -147,17 +153,20 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
     return inside or ["."]
 
 
-def _source_packages(root: Path) -> list[str]:
-    """Packages under test: src layout first, then top-level packages, then top-level modules."""
-    src = root / "src"
-    if src.is_dir():
-        pkgs = sorted(
-            str(p.relative_to(root))
-            for p in src.iterdir()
-            if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.is_file())
-        )
-        if pkgs:
-            return pkgs
+PROJECT_FOLDER = "."
+
+
+def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], str]:
+    """Packages under test and how they were found: the folders the packaging
+    configuration names, the src layout, top-level packages, top-level modules; else the
+    project folder itself, as `coverage run --source=.` would measure it."""
+    for folder in _package_folders(root, pyproject):
+        found = _packages_in(root, root / folder)
+        if found:
+            return found, f"packages in {folder}/, as the packaging configuration says"
+    found = _packages_in(root, root / "src")
+    if found:
+        return found, "packages in src/"
     pkgs = sorted(
         p.name
         for p in root.iterdir()
@@ -167,13 +176,56 @@ def _source_packages(root: Path) -> list[str]:
         and (p / "__init__.py").exists()
     )
     if pkgs:
-        return pkgs
-    return sorted(
+        return pkgs, "top-level packages"
+    modules = sorted(
         p.name
         for p in root.glob("*.py")
         if p.name not in ("setup.py", "conftest.py", "noxfile.py", "tasks.py")
         and not p.name.startswith("test")
     )
+    if modules:
+        return modules, "top-level modules"
+    return [PROJECT_FOLDER], (
+        "no package found (no src/, no top-level package or module, no package folder in "
+        "the packaging configuration): the project folder, tests, virtualenvs and .assay "
+        "left out, as `coverage run --source=.` would measure it"
+    )
+
+
+def _packages_in(root: Path, folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        str(p.relative_to(root))
+        for p in folder.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.is_file())
+    )
+
+
+def _package_folders(root: Path, pyproject: dict[str, Any]) -> list[str]:
+    """Folders other than the root that setuptools is told to find packages in."""
+    setuptools = pyproject.get("tool", {}).get("setuptools", {})
+    folders: list[str] = []
+    if isinstance(setuptools, dict):
+        find = setuptools.get("packages", {})
+        if isinstance(find, dict):
+            where = (
+                find.get("find", {}).get("where", []) if isinstance(find.get("find"), dict) else []
+            )
+            folders += [w for w in _as_list(where)]
+        package_dir = setuptools.get("package-dir", {})
+        if isinstance(package_dir, dict) and isinstance(package_dir.get(""), str):
+            folders.append(package_dir[""])
+    parser = _ini(root / "setup.cfg")
+    if parser is not None:
+        if parser.has_option("options.packages.find", "where"):
+            folders += parser.get("options.packages.find", "where").split()
+        if parser.has_option("options", "package_dir"):
+            for line in parser.get("options", "package_dir").splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "" and value.strip():
+                    folders.append(value.strip())
+    return [f.strip("/") for f in dict.fromkeys(folders) if f.strip("/ ") not in ("", ".", "src")]
 
 
 def _setup_cfg_name(root: Path) -> str | None:
@@ -243,11 +295,18 @@ def source_modules(project: Project) -> list[str]:
     found: set[str] = set()
     for package in project.source_packages:
         path = root / package
-        candidates = [path] if path.is_file() else sorted(path.rglob("*.py"))
+        candidates = [path] if path.is_file() else _python_files(path)
         for file in candidates:
             relative = file.relative_to(root)
             name = file.name
-            if any(part in _TEST_DIRS or part.startswith(".") for part in relative.parts[:-1]):
+            folders = relative.parts[:-1]
+            if any(part in _TEST_DIRS or part.startswith(".") for part in folders):
+                continue
+            if package == PROJECT_FOLDER and (
+                any(part in NOT_SOURCE_DIRS for part in folders)
+                or _in_virtualenv(root, folders)
+                or name in ("setup.py", "noxfile.py")
+            ):
                 continue
             if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
                 continue
@@ -255,3 +314,27 @@ def source_modules(project: Project) -> list[str]:
                 continue
             found.add(relative.as_posix())
     return sorted(found)
+
+
+def _python_files(folder: Path) -> list[Path]:
+    """Python files under `folder`, not descending into hidden folders, virtualenvs or
+    build output (a project folder may hold a .venv of thousands of files)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in NOT_SOURCE_DIRS - {"tests", "test", "testing"}
+            and d != "__pycache__"
+            and not (here / d / "pyvenv.cfg").is_file()
+        )
+        found += [here / f for f in sorted(filenames) if f.endswith(".py")]
+    return found
+
+
+def _in_virtualenv(root: Path, folders: tuple[str, ...]) -> bool:
+    return any(
+        (root.joinpath(*folders[: i + 1]) / "pyvenv.cfg").is_file() for i in range(len(folders))
+    )

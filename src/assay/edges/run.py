@@ -134,7 +134,10 @@ def _prepare(project: Project, selected: Selected) -> tuple[list[_Prepared], lis
             raw = path.read_bytes()
             instrumented = sites_ast.instrument(raw, str(path), target.functions, index)
         except SyntaxError as exc:
-            raise InputError(f"{target.file}:{exc.lineno}: syntax error: {exc.msg}") from None
+            # As coverage and mutate do: a module that does not parse is listed, with why.
+            excluded.append(f"{target.module}: not measured, it does not parse "
+                            f"({target.file}:{exc.lineno}: {exc.msg})")  # fmt: skip
+            continue
         except OSError as exc:
             raise InputError(f"cannot read {target.file}: {exc.strerror}") from None
         text = raw.decode("utf-8", "replace")

@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
-from assay.flaky import command
 from assay.flaky.bisect import ddmin
 from assay.flaky.lanes import LaneResult, LaneSpec
 from assay.model import FlakyVerdict
+from assay.runner import targets
 
 ALONE_RUNS = 5  # per seed: a fair coin shows both faces in 5 tosses 15 times in 16
 CONFIRM_RUNS = 3
@@ -93,12 +93,12 @@ class Suspect:
     def probe(self, before: list[str], seed: int) -> LaneSpec:
         """`before`, then this test, in one fresh process with `seed`."""
         tests = [*before, self.nodeid]
-        return LaneSpec(seed=seed, nodeids=tests, collect=command.targets(tests))
+        return LaneSpec(seed=seed, nodeids=tests, collect=targets.targets(tests))
 
     def exact(self, before: list[str], seed: int) -> LaneSpec:
         """Like `probe`, always naming the node ids: the reproduce command itself."""
         tests = [*before, self.nodeid]
-        return LaneSpec(seed=seed, nodeids=tests, collect=command.node_targets(tests))
+        return LaneSpec(seed=seed, nodeids=tests, collect=targets.node_targets(tests))
 
     def bad(self, result: LaneResult) -> bool | None:
         outcome = result.bad(self.nodeid)

@@ -15,6 +15,7 @@ from pathlib import Path
 from assay.flaky import command
 from assay.flaky.budget import Budget
 from assay.model import BAD_OUTCOMES, CollectionError, TestResult
+from assay.runner import targets
 from assay.runner.deadlines import Limits
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Event, Lane, RunRequest, run_suite
@@ -86,7 +87,7 @@ class Executor:
         self.workers = workers
         self.limits = limits
         self.pytest_args = pytest_args
-        self.probe_args = command.without_test_paths(pytest_args, root)
+        self.probe_args = targets.without_test_paths(pytest_args, root)
         self.budget = budget
         self.on_event = on_event
         self.batches = 0

@@ -9,6 +9,13 @@ no source, the discovered packages are measured and test folders inside them are
 With contexts on, each line is tagged `<nodeid>|setup`, `|run` or `|teardown`, switched from
 pytest's hooks, so code run by fixtures is attributed to the test that needed it (coverage's
 own `dynamic_context = test_function` only sees the test function's frame).
+
+Workers save what they measured as each test ends, so a worker killed at a timeout or a
+crash loses only the lines of the test it was running (and not even those when it got to
+save them on the supervisor's signal); those tests are listed in the report, and so is
+every file coverage.py could not parse, never silently counted as 100 %. With no package
+found, the project folder is measured as `coverage run --source=.` would, and the report
+says so; assay's own files are never measured.
 """
 
 from __future__ import annotations
@@ -17,14 +24,20 @@ import configparser
 import contextlib
 import json
 import os
+import re
 import tomllib
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import coverage
 
-from assay.discover.project import Project
-from assay.model import CoverageReport, ModuleCoverage
+from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project
+from assay.model import CoverageReport, ModuleCoverage, UnparsedModule
+
+_INJECTED = str(Path(__file__).resolve().parents[1] / "runner" / "inject")
+_UNPARSED = re.compile(r"Couldn't parse (?:Python file )?'(?P<path>[^']+)'(?::\s*(?P<why>.*))?")
 
 
 class CoverageMeasurement:
@@ -35,6 +48,7 @@ class CoverageMeasurement:
         self.data_file = data_file(run_dir)
         self.contexts = contexts
         self.config_file = _coverage_config_file(project.root)
+        self.warnings: list[str] = []
 
     def worker_settings(self) -> dict[str, Any]:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -45,22 +59,33 @@ class CoverageMeasurement:
             "fallback_path": str(_fallback_path(self.dir.parent)),
         }
         probe = self._coverage(data_file=None)
+        root = self.project.root
+        omit = [f"{_INJECTED}/*", f"{self.dir.parent}/*"]  # never assay's own files
         if not (probe.get_option("run:source") or probe.get_option("run:include")):
-            settings["source"] = [
-                str(self.project.root / p) if not p.endswith(".py") else p[:-3].replace("/", ".")
-                for p in self.project.source_packages
-            ]
+            settings["source"] = self.source()
             if not probe.get_option("run:omit"):
                 # A test path that holds a source package (humanize's `testpaths = src
                 # tests`, for its doctests) is not omitted: that would omit the package.
-                root = self.project.root
                 packages = [root / p for p in self.project.source_packages]
-                settings["omit"] = [
+                omit += [
                     f"{root / t}/*"
                     for t in self.project.test_paths
                     if t != "." and not any(root / t in (p, *p.parents) for p in packages)
                 ]
+                if self.project.source_packages == [PROJECT_FOLDER]:
+                    omit += _project_folder_omit(root)
+        configured = probe.get_option("run:omit")
+        settings["omit"] = [*(configured if isinstance(configured, list) else []), *omit]
         return settings
+
+    def source(self) -> list[str]:
+        """coverage.py's `source`: package folders, or module names for single files."""
+        return [
+            str((self.project.root / p).resolve())
+            if not p.endswith(".py")
+            else p[:-3].replace("/", ".")
+            for p in self.project.source_packages
+        ]
 
     def _coverage(self, data_file: str | None) -> coverage.Coverage:
         return coverage.Coverage(
@@ -72,37 +97,46 @@ class CoverageMeasurement:
     def combine(self) -> coverage.Coverage | None:
         """Combine every data file the workers wrote into `data_file` (a project's
         `parallel = true` adds suffixes to the names we gave them, so the folder is read,
-        not a list); None when they wrote none."""
+        not a list); None when they wrote none. A file coverage.py cannot read (a worker
+        killed while writing) is skipped with a warning, kept in `self.warnings`."""
         data_paths = [str(p) for p in self.dir.glob(".coverage*")] if self.dir.is_dir() else []
         if not data_paths:
             return None
         cov = self._coverage(str(self.data_file))
+        with self._in_root(), _caught(self.warnings):
+            cov.combine(data_paths, keep=False)
+            cov.save()
+        return cov
+
+    @contextlib.contextmanager
+    def _in_root(self) -> Iterator[None]:
+        """coverage.py resolves and reports paths relative to the working directory."""
         cwd = os.getcwd()
         os.chdir(self.project.root)
         try:
-            cov.combine(data_paths, keep=False)
-            cov.save()
+            yield
         finally:
             os.chdir(cwd)
-        return cov
 
-    def report(self, bands: dict[str, float], goals: dict[str, float]) -> CoverageReport | None:
+    def report(
+        self, bands: dict[str, float], goals: dict[str, float], lost_tests: Sequence[str] = ()
+    ) -> CoverageReport | None:
         """The combined data, summarised per module: coverage.py's JSON report (it
         analyses every measured source file, ~50 ms each)."""
         cov = self.combine()
         if cov is None:
             return None
-        cwd = os.getcwd()
-        os.chdir(self.project.root)  # coverage.py reports paths relative to the cwd
-        try:
+        caught: list[str] = []
+        with self._in_root():
             json_path = self.dir.parent / "coverage.json"
             try:
-                cov.json_report(outfile=str(json_path), ignore_errors=True)
+                with _caught(caught):
+                    cov.json_report(outfile=str(json_path), ignore_errors=True)
             except coverage.exceptions.NoDataError:
                 return None
             data = json.loads(json_path.read_text())
-        finally:
-            os.chdir(cwd)
+        unparsed = [u for w in caught if (u := self._unparsed(w)) is not None]
+        self.warnings += [w for w in caught if not _UNPARSED.match(w)]
         modules = [
             _module(path, entry["summary"], entry.get("missing_lines", []), bands)
             for path, entry in sorted(data["files"].items())
@@ -120,7 +154,28 @@ class CoverageMeasurement:
             coverage_version=coverage.__version__,
             contexts=self.contexts,
             data_file=str(self.data_file),
+            source=[_relative(p, self.project.root) for p in self.source()],
+            source_reason=self.project.source_reason,
+            unparsed=unparsed,
+            lost_tests=sorted(lost_tests),
+            warnings=list(dict.fromkeys(self.warnings)),
         )
+
+    def _unparsed(self, warning: str) -> UnparsedModule | None:
+        """A file coverage.py skipped, and why: Python's own error when it compiles."""
+        match = _UNPARSED.match(warning)
+        if match is None:
+            return None
+        path = Path(match["path"])
+        full = path if path.is_absolute() else self.project.root / path
+        reason = (match["why"] or "").split(" (couldnt-parse)")[0]
+        try:
+            compile(full.read_bytes(), str(full), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        except OSError as exc:
+            reason = f"cannot read it: {exc.strerror}"
+        return UnparsedModule(_relative(str(full), self.project.root), reason or "not Python")
 
     def test_lines(self) -> dict[tuple[str, str, str], list[int]]:
         """(nodeid, phase, path) -> lines, read from the combined data's contexts."""
@@ -139,6 +194,32 @@ class CoverageMeasurement:
         for lines in result.values():
             lines.sort()
         return result
+
+
+@contextlib.contextmanager
+def _caught(into: list[str]) -> Iterator[None]:
+    """coverage.py's warnings, as text for the report instead of lines on stderr."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", coverage.exceptions.CoverageWarning)
+        yield
+    into += [
+        str(w.message) for w in seen if issubclass(w.category, coverage.exceptions.CoverageWarning)
+    ]
+
+
+def _relative(path: str, root: Path) -> str:
+    relative = os.path.relpath(path, root)
+    return path if relative.startswith("..") else relative
+
+
+def _project_folder_omit(root: Path) -> list[str]:
+    """With the project folder as the source: its test, documentation and build folders,
+    virtualenvs and hidden folders (.assay, .tox, .venv) are not the code under test."""
+    omit = [f"{root}/.*/*", f"{root}/*/site-packages/*"]
+    omit += [f"{root}/{d}/*" for d in sorted(NOT_SOURCE_DIRS)]
+    omit += [f"{p.parent}/*" for p in root.glob("*/pyvenv.cfg")]
+    omit += [f"{root}/setup.py", f"{root}/conftest.py", f"{root}/*/conftest.py"]
+    return omit
 
 
 def data_file(run_dir: Path) -> Path:

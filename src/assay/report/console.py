@@ -134,8 +134,21 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         branch = f"{totals.branch_percent:.1f}%" if totals.branch_percent is not None else "n/a"
         console.print(
             f"Coverage: {totals.percent_covered:.1f}% (lines {totals.line_percent:.1f}%, "
-            f"branches {branch}) over {len(report.coverage.modules)} modules"
+            f"branches {branch}) over {len(report.coverage.modules)} modules",
+            markup=False,
         )
+        if report.project.source_packages == ["."]:
+            console.print(f"  source: {report.coverage.source_reason}", markup=False)
+        if report.coverage.lost_tests:
+            console.print(
+                f"  not counted: the lines of {len(report.coverage.lost_tests)} test(s) that "
+                "took their worker down before they were saved (listed in the reports)",
+                markup=False,
+            )
+        for module in report.coverage.unparsed:
+            console.print(
+                f"  not measured: {module.path}: coverage.py could not parse it", markup=False
+            )
     if report.failure_categories:
         failures = Table(title="Failures by root cause", title_justify="left")
         for column in ("#", "Rule", "Tests", "Root cause"):

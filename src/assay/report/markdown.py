@@ -9,9 +9,19 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections import Counter, defaultdict
+from pathlib import Path
 
-from assay.model import BAD_OUTCOMES, OUTCOMES, BaselineReport, Counts, RunInfo, TestResult
+from assay.model import (
+    BAD_OUTCOMES,
+    OUTCOMES,
+    BaselineReport,
+    Counts,
+    CoverageReport,
+    RunInfo,
+    TestResult,
+)
 from assay.report.md import fence, plural, table
+from assay.runner import isolation
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
 
@@ -176,8 +186,31 @@ def _coverage(report: BaselineReport) -> str:
             rows,
         )
         + f"\n\nMeasured with coverage.py {cov.coverage_version} in the same run (branch "
-        'coverage on; "Coverage" is coverage.py\'s own figure over lines and branches).' + contexts
+        'coverage on; "Coverage" is coverage.py\'s own figure over lines and branches).'
+        + contexts
+        + coverage_caveats(cov)
     )
+
+
+def coverage_caveats(cov: CoverageReport) -> str:
+    """What was measured and why, and what the figures leave out."""
+    lines = []
+    if cov.source:
+        source = ", ".join(f"`{s}`" for s in cov.source)
+        lines.append(f"- **Source measured**: {source} ({cov.source_reason or 'as configured'})")
+    if cov.lost_tests:
+        lines.append(
+            f"- **Not counted**: the lines run by {plural(len(cov.lost_tests), 'test')} that "
+            "took their worker down before they could be saved (every earlier test's lines "
+            "were saved as it ended): " + ", ".join(f"`{t}`" for t in cov.lost_tests)
+        )
+    for module in cov.unparsed:
+        lines.append(
+            f"- **Not measured**: `{module.path}`: coverage.py could not parse it "
+            f"({module.reason}); it is not in the figures"
+        )
+    lines += [f"- coverage.py warned: {w}" for w in cov.warnings]
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _failures(report: BaselineReport) -> str:
@@ -207,11 +240,42 @@ def _failures(report: BaselineReport) -> str:
             section += ["", "**Pattern**:", "", fence(patterns)]
         if cat.evidence:
             section += ["", "**Evidence**:", ""] + [f"- {e}" for e in cat.evidence]
+        section += isolation_lines(report, cat.tests)
         section += ["", f"**Action required**: {cat.action}"]
         if cat.reproduce:
             section += ["", "**Reproduce**:", "", fence(cat.reproduce, "bash")]
         out.append("\n".join(section))
     return "\n\n".join(out)
+
+
+def isolation_lines(report: BaselineReport, nodeids: list[str]) -> list[str]:
+    """What the failed tests did when rerun alone in a fresh process after the suite."""
+    marks = {t.nodeid: t.isolation for t in report.tests if t.isolation}
+    tested = [n for n in nodeids if n in marks]
+    if not tested:
+        return []
+    lines = ["", "**Run alone after the suite** (a fresh process each, no coverage tracing):", ""]
+    lines += [f"- `{n}`: {marks[n]}" for n in tested[:10]]
+    if len(tested) > 10:
+        lines.append(f"- ... and {len(tested) - 10} more")
+    passing = [n for n in tested if marks[n] == isolation.PASSES]
+    if passing:
+        lines += [
+            "",
+            f"{plural(len(passing), 'test')} passed alone: the failure comes from the tests "
+            "that ran before it, or from chance, not from the code alone. This tells which "
+            "(the polluting test, or a seed that reproduces it):",
+            "",
+            fence(isolation.flaky_command(Path(report.project.root), passing), "bash"),
+        ]
+    if any(marks[n] == isolation.TIMING for n in tested):
+        lines += [
+            "",
+            "`timing-sensitive`: it fails under coverage tracing and passes without it (a "
+            "sub-second assertion, a hypothesis deadline): the failure is the measurement's, "
+            "not the code's.",
+        ]
+    return lines
 
 
 def _hangs_and_crashes(report: BaselineReport) -> str:

@@ -8,9 +8,13 @@ CPU time over `idle` seconds (blocked in a wait, a read, a lock) — or when it 
 generous absolute `cap`. `timeout` (`--timeout S`) is a hard wall-clock limit for users
 who want one.
 
-The supervisor samples a running test's CPU time (its worker and every process of the
+The supervisor samples a running test's processes (its worker and every process of the
 worker's tree, see processes.py) only once the test has run for a while, so a suite of
-fast tests costs nothing here. The worker reports its own CPU time when a test starts.
+fast tests costs nothing here. What decides is the test's *demand*: time on a CPU plus
+time ready to run and waiting for one. On a loaded machine a computing test may get a
+third of a core, which CPU time alone would take for half-blocked; it is never waiting
+on anything but the scheduler, and a blocked test demands nothing. The CPU time itself is
+what the report prints; the worker reports its own when a test starts.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-# Over `idle` seconds, less CPU than this share of them is "no progress": a blocked test
+from assay.runner.processes import TreeTime
+
+# Over `idle` seconds, demand below this share of them is "no progress": a blocked test
 # with a polling thread still uses a little.
-IDLE_CPU_SHARE = 0.05
-# At a hard limit, a test that used at least this share of the recent wall time on the
-# CPU was computing ("slow"); below it, it was waiting ("hang").
+IDLE_SHARE = 0.05
+# At a limit, a test whose demand was at least this share of the recent wall time was
+# computing ("slow"); below it, it was waiting ("hang").
 BUSY_SHARE = 0.5
 
 
@@ -72,27 +78,24 @@ class Stop:
 
 @dataclass
 class Clock:
-    """One running test: when it started and its CPU samples (time, CPU seconds)."""
+    """One running test: when it started, its CPU time then, and its samples."""
 
     started: float
     cpu_start: float | None
     next_sample: float
-    samples: deque[tuple[float, float]] = field(default_factory=deque)
+    samples: deque[tuple[float, TreeTime]] = field(default_factory=deque)
 
     @classmethod
     def start(cls, now: float, cpu: float | None, limits: Limits) -> Clock:
-        clock = cls(now, cpu, now + limits.sample_every())
-        if cpu is not None:
-            clock.samples.append((now, cpu))
-        return clock
+        return cls(now, cpu, now + limits.sample_every())
 
-    def add(self, now: float, cpu: float | None, limits: Limits) -> None:
+    def add(self, now: float, used: TreeTime | None, limits: Limits) -> None:
         self.next_sample = now + limits.sample_every()
-        if cpu is None:
+        if used is None:
             return
-        self.samples.append((now, cpu))
+        self.samples.append((now, used))
         # Keep what the idle window and the busy check can still need.
-        horizon = now - limits.idle - 2 * limits.sample_every()
+        horizon = now - max(limits.idle, (now - self.started) / 5) - 2 * limits.sample_every()
         while len(self.samples) > 2 and self.samples[1][0] <= horizon:
             self.samples.popleft()
 
@@ -105,29 +108,31 @@ class Clock:
         """A Stop when the test must end now (call after sampling)."""
         elapsed = now - self.started
         if limits.timeout is not None and elapsed >= limits.timeout:
-            return Stop("timeout", self._kind(now, limits), elapsed, self._used())
+            return Stop("timeout", self._kind(limits), elapsed, self._cpu())
         if elapsed >= limits.cap:
-            return Stop("cap", self._kind(now, limits), elapsed, self._used())
+            return Stop("cap", self._kind(limits), elapsed, self._cpu())
         if self.samples and elapsed >= limits.idle:
-            last_t, last_cpu = self.samples[-1]
-            before = [s for s in self.samples if s[0] <= last_t - limits.idle]
-            if before and last_cpu - before[-1][1] < IDLE_CPU_SHARE * limits.idle:
-                return Stop("idle", "hang", elapsed, self._used())
+            last_t, last = self.samples[-1]
+            before = [u for t, u in self.samples if t <= last_t - limits.idle]
+            if before and last.demand_s - before[-1].demand_s < IDLE_SHARE * limits.idle:
+                return Stop("idle", "hang", elapsed, self._cpu())
         return None
 
-    def _used(self) -> float | None:
+    def _cpu(self) -> float | None:
+        """CPU seconds since the test started (None when not known)."""
         if self.cpu_start is None or not self.samples:
             return None
-        return max(0.0, self.samples[-1][1] - self.cpu_start)
+        return round(max(0.0, self.samples[-1][1].cpu_s - self.cpu_start), 2)
 
-    def _kind(self, now: float, limits: Limits) -> str | None:
+    def _kind(self, limits: Limits) -> str | None:
         """Computing or waiting over the recent past (at least a fifth of its run)."""
         if len(self.samples) < 2:
             return None
-        last_t, last_cpu = self.samples[-1]
+        last_t, last = self.samples[-1]
         window = max(limits.sample_every(), (last_t - self.started) / 5)
         earlier = [s for s in self.samples if s[0] <= last_t - window] or [self.samples[0]]
-        t0, cpu0 = earlier[-1]
+        t0, first = earlier[-1]
         if last_t <= t0:
-            return "hang"
-        return "slow" if (last_cpu - cpu0) / (last_t - t0) >= BUSY_SHARE else "hang"
+            return None
+        busy = (last.demand_s - first.demand_s) / (last_t - t0)
+        return "slow" if busy >= BUSY_SHARE else "hang"

@@ -88,12 +88,48 @@ def descendants(root: int, table: dict[int, ProcessInfo]) -> set[int]:
     return found
 
 
-def tree_cpu(root: int, table: dict[int, ProcessInfo]) -> float | None:
-    """CPU seconds used by `root` and every live process of its tree (None: root gone)."""
+@dataclass(frozen=True)
+class TreeTime:
+    """What a worker's process tree has used so far, in seconds."""
+
+    cpu_s: float  # on the CPU (user + system), reaped children included
+    demand_s: float  # on the CPU or ready to run and waiting for one: a busy test on a
+    # loaded machine gets little CPU but is never *blocked*, so this is what tells a
+    # computing test from a waiting one (the scheduler's run-queue wait, schedstat)
+
+
+def tree_time(root: int, table: dict[int, ProcessInfo]) -> TreeTime | None:
+    """CPU and demand of `root` and every live process of its tree (None: root gone)."""
     info = table.get(root)
     if info is None:
         return None
-    return info.cpu_s + sum(table[p].cpu_s for p in descendants(root, table) if p in table)
+    members = [root, *(p for p in descendants(root, table) if p in table)]
+    cpu = sum(table[p].cpu_s for p in members)
+    waited = 0.0
+    for pid in members:
+        queued = _run_queue_wait(pid)
+        if queued is None:  # no schedstat: demand is CPU time alone
+            return TreeTime(cpu, cpu)
+        waited += queued
+    return TreeTime(cpu, cpu + waited)
+
+
+def _run_queue_wait(pid: int) -> float | None:
+    """Seconds the process's threads spent runnable but waiting for a CPU."""
+    total = 0.0
+    try:
+        tasks = os.listdir(f"{_PROC}/{pid}/task")
+    except OSError:
+        return 0.0  # gone meanwhile
+    for task in tasks:
+        try:
+            with open(f"{_PROC}/{pid}/task/{task}/schedstat", "rb") as f:
+                total += int(f.read().split()[1]) / 1e9
+        except FileNotFoundError:
+            continue
+        except (OSError, IndexError, ValueError):
+            return None
+    return total
 
 
 def tagged(tag: str) -> list[int]:

@@ -401,8 +401,8 @@ class Supervisor:
             table = processes.process_table()
             for worker in due:
                 if worker.clock is not None and worker.dump_requested_at is None:
-                    worker.clock.add(now, processes.tree_cpu(worker.proc.pid, table),
-                                     self.request.limits)  # fmt: skip
+                    used = processes.tree_time(worker.proc.pid, table)
+                    worker.clock.add(now, used, self.request.limits)
         for worker in due:
             self.overdue(worker, now)
 

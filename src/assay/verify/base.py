@@ -21,9 +21,9 @@ from pathlib import Path
 from assay.baseline import BaselineOptions, run_baseline
 from assay.discover.project import Project
 from assay.errors import InputError
-from assay.flaky.command import without_test_paths
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure
 from assay.runner.supervisor import Event
+from assay.runner.targets import without_test_paths
 
 
 def head_failures(report: BaselineReport) -> list[ChangeFailure]:

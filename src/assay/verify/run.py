@@ -32,12 +32,12 @@ from assay.discover import find_project, find_python
 from assay.edges.run import measure_edges
 from assay.errors import InputError
 from assay.flaky import FlakyOptions, run_flaky
-from assay.flaky.command import targets, without_test_paths
 from assay.flaky.orders import SEED_LIMIT
 from assay.measure.diff import diff_coverage
 from assay.model import EdgesReport, FlakyReport, MutateReport, Projection, VerifyReport
 from assay.mutation.run import MutateOptions, run_mutate
 from assay.runner.supervisor import Event
+from assay.runner.targets import targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
 from assay.static import InspectOptions, run_inspect
 from assay.store import history
