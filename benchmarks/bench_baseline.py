@@ -1,13 +1,14 @@
 """Time `assay baseline` against plain pytest, pytest-xdist and pytest-cov on corpus projects.
 
-    .venv/bin/python benchmarks/bench_baseline.py [--repeat 3] [NAME ...]
+    .venv/bin/python benchmarks/bench_baseline.py [--repeat 3] [--coverage] [--old REV] [NAME ...]
 
 Needs the corpus set up (../shared/corpus/setup.sh). For each project a benchmark venv is
 made under benchmarks/.work/ with pytest-xdist and pytest-cov pinned, plus a .pth file that
 puts the corpus venv's site-packages (the project and its test dependencies) on its path;
 every command below then runs under that one interpreter, so the comparison is fair. Runs
 are interleaved per repetition and the median wall time is reported, with each tool's
-counts so that a fast wrong answer is visible.
+counts so that a fast wrong answer is visible. `--old REV` also times `assay baseline` as
+it was at REV (from a `git worktree`, with coverage), in the same interleaved runs.
 """
 
 from __future__ import annotations
@@ -85,10 +86,36 @@ def main() -> None:
     parser.add_argument("names", nargs="*", default=DEFAULT)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--coverage", action="store_true", help="also time the coverage runs")
+    parser.add_argument("--old", help="also time assay baseline at this revision")
     options = parser.parse_args()
     conf = projects()
     assay = [sys.executable, "-m", "assay"]
     rows = []
+    old_tree = Path(tempfile.mkdtemp(prefix="bench-old-")) / "tree" if options.old else None
+    if old_tree is not None:
+        subprocess.run(["git", "-C", str(HERE.parent), "worktree", "add", "-q", "--detach",
+                        str(old_tree), options.old], check=True)  # fmt: skip
+    try:
+        _bench(options, conf, assay, rows, old_tree)
+    finally:
+        if old_tree is not None:
+            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force",
+                            str(old_tree)], check=False)  # fmt: skip
+    print()
+    print("| project | command | median wall (s) | runs (s) | counts |")
+    print("|---|---|--:|---|---|")
+    for name, label, median, runs, count in rows:
+        each = ", ".join(f"{r:.2f}" for r in runs)
+        print(f"| {name} | `{label}` | {median:.2f} | {each} | {count} |")
+
+
+def _bench(
+    options: argparse.Namespace,
+    conf: dict[str, dict[str, str]],
+    assay: list[str],
+    rows: list[tuple[str, str, float, list[float], str]],
+    old_tree: Path | None,
+) -> None:
     for name in options.names:
         info = conf[name]
         src = CORPUS / "src" / f"{name}-{info['version']}"
@@ -124,11 +151,16 @@ def main() -> None:
             commands["pytest -n 2 --cov --cov-branch"] = [*base, "-n", "2", *cov]
             commands["assay baseline (coverage)"] = assay_base
             commands["assay baseline --contexts"] = [*assay_base, "--contexts"]
+        if old_tree is not None:
+            commands[f"assay@{options.old} baseline (coverage)"] = assay_base
         times: dict[str, list[float]] = {k: [] for k in commands}
         counts: dict[str, str] = {}
         for _ in range(options.repeat):
             for label, cmd in commands.items():
-                seconds, output = timed(cmd, src, env)
+                run_env = env
+                if "@" in label and old_tree is not None:
+                    run_env = {**env, "PYTHONPATH": str(old_tree / "src")}
+                seconds, output = timed(cmd, src, run_env)
                 times[label].append(seconds)
                 if label.startswith("assay"):
                     counts[label] = assay_counts(report, output)
@@ -140,12 +172,6 @@ def main() -> None:
                 f"{name:16} {label:34} {statistics.median(times[label]):7.2f}s  {counts[label]}",
                 flush=True,
             )
-    print()
-    print("| project | command | median wall (s) | runs (s) | counts |")
-    print("|---|---|--:|---|---|")
-    for name, label, median, runs, count in rows:
-        each = ", ".join(f"{r:.2f}" for r in runs)
-        print(f"| {name} | `{label}` | {median:.2f} | {each} | {count} |")
 
 
 if __name__ == "__main__":
