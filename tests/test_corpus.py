@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.helpers import clean_env, plain_pytest
 
 CORPUS = Path(os.environ.get("ASSAY_CORPUS_DIR", Path.home() / ".cache" / "assay-corpus"))
 CONF = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "projects.conf"
+TOOL_CACHES = (".hypothesis", ".benchmarks", ".coverage")
 PROJECTS = {
     "toolz": "1.2.0",
     "cachetools": "8.0.0",
@@ -52,6 +54,8 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
         pytest.skip("corpus not set up (../shared/corpus/setup.sh)")
     args = corpus_args(name)
     out = tmp_path / "report.json"
+    for cache in TOOL_CACHES:  # left by earlier plain runs: caches, safe to drop
+        shutil.rmtree(src / cache, ignore_errors=True)
     before = sorted(p.name for p in src.iterdir())
     subprocess.run(
         [sys.executable, "-m", "assay", "baseline", str(src), "--python", str(python),
@@ -62,6 +66,7 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
     report = json.loads(out.read_text())
     # Nothing written into the project: no .hypothesis, no .benchmarks, no .coverage.
     assert sorted(p.name for p in src.iterdir()) == before
+    assert not any((src / cache).exists() for cache in TOOL_CACHES)
     counts, outcomes = plain_pytest(src, *args, python=str(python))
     ours = {k: report["counts"][k] for k in counts}
     ours["error"] += len(report["collection_errors"])

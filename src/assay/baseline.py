@@ -50,6 +50,10 @@ class BaselineOptions:
     # isolation_check allows: the `baseline` command's own run does, the runs other
     # commands make for their own purposes do not.
     isolation: bool = False
+    # How the run is kept in the history store: its kind, and its commit when the folder
+    # run is not the repository's checkout (verify's export of the base revision).
+    record_as: str = "baseline"
+    commit: str | None = None
 
 
 def effective_config(options: BaselineOptions, config: Config) -> Config:
@@ -184,7 +188,10 @@ def run_baseline(
     )
     test_lines = measurement.test_lines() if measurement and measured and config.contexts else None
     with contextlib.closing(history.connect(state_dir / "history.db")) as store:
-        history.record_baseline(store, report.run_id, report, head_sha(project.root), test_lines)
+        commit = options.commit or head_sha(project.root)
+        history.record_baseline(
+            store, report.run_id, report, commit, test_lines, kind=options.record_as
+        )
     return report
 
 

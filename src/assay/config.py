@@ -94,13 +94,14 @@ class VerifyConfig:
         }
     )
     penalties: dict[str, float] = field(default_factory=lambda: {"no_integration_test": 15.0})
-    # criterion -> threshold; None: reported, never blocks. A failing test blocks by
-    # default: a gate never says PASS when something failed.
+    # criterion -> threshold; None: reported, never blocks. A new failure (reproducible,
+    # not failing this way at the base) blocks by default; a failure the base already
+    # had is reported with its root cause, and blocks only when failing_tests is set.
     blocking: dict[str, float | None] = field(
         default_factory=lambda: {
             "edge_cases": 30.0,
             "mutation": 40.0,
-            "failing_tests": 0.0,
+            "failing_tests": None,
             "new_failures": 0.0,
             "flaky_tests": None,
             "diff_line_coverage": None,
@@ -109,6 +110,7 @@ class VerifyConfig:
     )
     pass_score: float = 60.0
     flaky_runs: int = 5  # the seed's five runs
+    reruns: int = 3  # a candidate new failure runs this many more times at HEAD
 
 
 def load_config(pyproject: dict[str, Any]) -> Config:
@@ -260,10 +262,12 @@ def _verify(config: Config, value: Any) -> None:
             verify.pass_score = _number(where, v, 0)
         elif key == "flaky_runs":
             verify.flaky_runs = _integer(where, v, 1)
+        elif key == "reruns":
+            verify.reruns = _integer(where, v, 1)
         else:
             raise InputError(
                 f"[tool.assay.verify] unknown key {key!r} (known keys: blocking, flaky_runs, "
-                "pass_score, penalties, weights)"
+                "pass_score, penalties, reruns, weights)"
             )
     if not sum(verify.weights.values()):
         raise InputError("[tool.assay] verify.weights must not all be 0")

@@ -751,12 +751,25 @@ class DiffCoverage:
 
 @dataclass
 class ChangeFailure:
-    nodeid: str
+    nodeid: str  # the test (a subtest's parent)
     outcome: str  # at HEAD: failed | error | timeout | crashed
     message: str
     signature: str | None
     at_base: str  # passed | same-failure | other-failure | absent | not-run
-    new: bool  # fails now and did not fail this way at the base
+    new: bool  # fails now, did not fail this way at the base, and fails in every rerun
+    subtest: str | None = None  # a failed subtest's description
+    # What the reruns at HEAD showed (verify/reruns.py): each rerun in words; "flaky" when
+    # some passed (never counted new), with `assay flaky`'s verdict kind and its command.
+    reruns: list[str] = field(default_factory=list)
+    flaky: str | None = None  # victim | brittle | non-order-dependent | unclassified
+    reproduce: str = ""
+    cause: str = ""  # the triage category it belongs to, in words
+    tie: str = ""  # how it is tied to the change: "broken by the change to ..."
+
+    @property
+    def id(self) -> str:
+        """The test, or "<parent node id> <subtest description>"."""
+        return f"{self.nodeid} {self.subtest}" if self.subtest else self.nodeid
 
 
 @dataclass
@@ -835,3 +848,6 @@ class VerifyReport:
     warnings: list[str] = field(default_factory=list)
     run_id: str = ""
     schema: str = VERIFY_SCHEMA
+    # Tests ("<test> <subtest>" for a subtest) failing at the base and passing at HEAD.
+    fixed: list[str] = field(default_factory=list)
+    reruns_s: float | None = None  # what rerunning the candidate new failures cost

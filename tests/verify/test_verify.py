@@ -223,21 +223,37 @@ def test_a_change_that_breaks_an_existing_test_blocks_as_a_new_failure(tmp_path:
     [failure] = report["failures"]
     assert failure["nodeid"] == broken
     assert (failure["at_base"], failure["new"]) == ("passed", True)
-    assert finding(report, f"failing-test:{broken}")["severity"] == "CRITICAL"
+    # Reproducible: it failed in every rerun, alone and after the tests that preceded it.
+    assert len(failure["reruns"]) == 3
+    assert all(r.startswith("failed (") for r in failure["reruns"]), failure["reruns"]
+    [new] = [f for f in report["findings"] if f["id"].startswith("new-failure:")]
+    assert new["severity"] == "CRITICAL" and new["title"].startswith("1 test broken by the change")
     assert report["blocking"]["new_failures"] == {
         "value": 1, "threshold": 0, "rule": "at most", "violated": True
     }  # fmt: skip
     assert "base" in report["runs"]
 
-    # The same failure against a base that already had it: known, not new; still blocking.
+    # The same failure against a base that already had it: known, not new, not blocking
+    # by default...
     units = root / "src/amp/units.py"
     units.write_text(units.read_text().replace("return", "# still broken\n    return"))
     again, _ = verify(root, "--base", "HEAD")
     [known] = again["failures"]
     assert (known["at_base"], known["new"]) == ("same-failure", False)
     assert again["blocking"]["new_failures"]["violated"] is False
-    assert again["blocking"]["failing_tests"]["violated"] is True
-    assert finding(again, f"failing-test:{broken}")["severity"] == "HIGH"
+    assert again["blocking"]["failing_tests"] == {
+        "value": 1, "threshold": None, "rule": "at most", "violated": False
+    }  # fmt: skip
+    [old] = [f for f in again["findings"] if f["id"].startswith("known-failure:")]
+    assert old["severity"] == "HIGH" and "(known)" in old["title"]
+    # ... and blocking when configured to.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.assay.verify]\nblocking = { failing_tests = 0 }\n"
+    )
+    strict, _ = verify(root, "--base", "HEAD")
+    assert strict["blocking"]["failing_tests"]["violated"] is True
+    assert strict["decision"] == "BLOCK"
 
 
 def test_files_mode_and_configured_model(tmp_path: Path) -> None:
@@ -249,7 +265,7 @@ def test_files_mode_and_configured_model(tmp_path: Path) -> None:
     )
     report, proc = verify(root, "--files", "src/amp/readings.py")
     assert report["base"] is None and report["changed"]["mode"] == "files"
-    assert report["blocking"]["new_failures"]["value"] is None
+    assert report["blocking"]["new_failures"]["value"] == 0
     assert report["blocking"]["edge_cases"]["threshold"] is None
     assert report["dimensions"]["mocks"]["effective_weight"] == 0
     assert report["pass_score"] == 99

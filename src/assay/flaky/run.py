@@ -118,7 +118,7 @@ def run_flaky(
         for nodeid, seen in observations.items()
         if any(o.bad for o in seen)
     }
-    conclusions, cut_short = _investigate(
+    conclusions, cut_short = investigate(
         {n: s.investigate() for n, s in sorted(suspects.items())}, executor
     )
 
@@ -205,7 +205,7 @@ def _observations(runs: list[LaneResult], selected: list[str]) -> dict[str, list
     return seen
 
 
-def _investigate(
+def investigate(
     investigations: dict[str, Investigation], executor: Executor
 ) -> tuple[dict[str, Conclusion], list[str]]:
     """Drive every investigation, a round of lanes at a time; those the budget cut short."""

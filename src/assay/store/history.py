@@ -122,7 +122,10 @@ def record_baseline(
     report: BaselineReport,
     head_sha: str | None,
     test_lines: TestLines | None = None,
+    kind: str = "baseline",
 ) -> None:
+    """One suite run: `kind` is "baseline" for the user's, "verify-base" for the run a
+    verify makes on the base revision."""
     signature_of = {
         nodeid: cluster.signature
         for category in report.failure_categories
@@ -130,9 +133,7 @@ def record_baseline(
         for nodeid in cluster.tests
     }
     with conn:  # one transaction: all of the run or nothing
-        insert_run(
-            conn, run_id, "baseline", report, head_sha, report.exit_code, to_dict(report.counts)
-        )
+        insert_run(conn, run_id, kind, report, head_sha, report.exit_code, to_dict(report.counts))
         conn.executemany(
             "insert into tests values (?, ?, ?, ?, ?)",
             (

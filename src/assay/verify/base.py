@@ -1,39 +1,54 @@
-"""Did these failures exist before the change? The failing tests run again at the base.
+"""The base revision: did these failures exist before the change, and what did it fix?
 
 The base revision is exported with `git archive` into assay's state folder (the user's
-checkout, index and worktree list are left alone), and the test files of the failing
-tests run there under the same interpreter, the export's source folders first on the
-path so that an editable install of the working tree does not stand in for them. Each
-HEAD failure is then: `absent` (the test did not exist), `passed`, `same-failure` (the
-same signature: a known failure) or `other-failure`. Only `same-failure` is not new.
+checkout, index and worktree list are left alone), and runs there under the same
+interpreter, the export's source folders first on the path so that an editable install of
+the working tree does not stand in for them. It runs the test files of every test failing
+at HEAD, selected or not (a test broken while binding arguments never enters the changed
+function, so coverage never selects it), and the selected tests (to credit the tests a fix
+repairs). The run is kept in the history store as `verify-base`, with the base's commit,
+so the report's run ids resolve; the export is deleted afterwards, and one left by a
+verify that was killed is deleted by the next.
+
+Each HEAD failure is then: `absent` (the test did not exist), `passed`, `same-failure`
+(the same signature: a known failure) or `other-failure`; each test or subtest failing at
+the base and passing at HEAD is fixed by the change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from assay.baseline import BaselineOptions, run_baseline
 from assay.discover.project import Project
 from assay.errors import InputError
-from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure
+from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, TestResult
 from assay.runner.supervisor import Event
-from assay.runner.targets import without_test_paths
+from assay.runner.targets import targets, without_test_paths
+
+_PREFIX = "verify-base-"
 
 
 def head_failures(report: BaselineReport) -> list[ChangeFailure]:
-    """What failed at HEAD: tests, and files that could not be collected."""
-    signatures = _signatures(report)
-    found = [
-        ChangeFailure(t.nodeid, t.outcome, t.message, signatures.get(t.nodeid), "not-run", False)
-        for t in report.tests
-        if t.outcome in BAD_OUTCOMES
-    ]
+    """What failed at HEAD: tests, failed subtests, and files that could not be collected."""
+    signatures = signatures_of(report)
+    found = []
+    for test in report.tests:
+        if test.outcome in BAD_OUTCOMES:
+            found.append(_failure(test.nodeid, None, test.outcome, test.message, signatures))
+        for sub in test.subtests:
+            if sub.outcome == "failed":
+                found.append(
+                    _failure(test.nodeid, sub.description, "failed", sub.message, signatures)
+                )
     found += [
         ChangeFailure(e.path, "error", e.message, None, "not-run", False)
         for e in report.collection_errors
@@ -41,62 +56,99 @@ def head_failures(report: BaselineReport) -> list[ChangeFailure]:
     return found
 
 
-def compare_with_base(
+def _failure(
+    nodeid: str, subtest: str | None, outcome: str, message: str, signatures: dict[str, str]
+) -> ChangeFailure:
+    failure = ChangeFailure(nodeid, outcome, message, None, "not-run", False, subtest=subtest)
+    failure.signature = signatures.get(failure.id)
+    return failure
+
+
+def run_at_base(
     project: Project,
     base_sha: str,
     failures: list[ChangeFailure],
+    selected: list[str],
     options: BaselineOptions,
     on_event: Callable[[Event], None] | None = None,
-) -> tuple[list[ChangeFailure], str | None]:
-    """The failures with `at_base` and `new` filled in, and the base run's id."""
-    if not failures:
-        return failures, None
+) -> BaselineReport | None:
+    """The base's run of the failing tests' files and the selected tests (None: nothing
+    of them exists at the base)."""
     files = sorted({f.nodeid.split("::", 1)[0] for f in failures})
-    state_dir = options.state_dir or project.root / ".assay"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="verify-base-", dir=state_dir))
-    try:
-        root = _export(project.root, base_sha, work / "tree")
+    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    with _export(project.root, base_sha, state_dir) as root:
         present = [f for f in files if (root / f).is_file()]
-        if present:
-            report = run_baseline(
-                BaselineOptions(
-                    root,
-                    options.python,
-                    options.workers,
-                    options.timeout,
-                    coverage=False,
-                    contexts=False,
-                    state_dir=work / "state",
-                    pytest_args=[*without_test_paths(options.pytest_args, project.root), *present],
-                    import_paths=_source_roots(project, root),
-                ),
-                on_event,
-            )
-            outcomes = {t.nodeid: t.outcome for t in report.tests}
-            signatures = _signatures(report)
-            uncollectable = {e.path for e in report.collection_errors}
-            run_id: str | None = report.run_id
-        else:
-            outcomes, signatures, uncollectable, run_id = {}, {}, set(), None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        wanted = [t for t in selected if (root / t.split("::", 1)[0]).is_file()]
+        chosen = list(dict.fromkeys([*present, *targets(wanted)])) if wanted else present
+        if not chosen:
+            return None
+        return run_baseline(
+            BaselineOptions(
+                root,
+                python=options.python,
+                workers=options.workers,
+                timeout=options.timeout,
+                coverage=False,
+                contexts=False,
+                state_dir=state_dir,
+                pytest_args=[*without_test_paths(options.pytest_args, project.root), *chosen],
+                import_paths=_source_roots(project, root),
+                record_as="verify-base",
+                commit=base_sha,
+            ),
+            on_event,
+        )
+
+
+def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:
+    """Fill in `at_base` (and `new`, before the reruns confirm it) for HEAD's failures."""
+    tests = {t.nodeid: t for t in base.tests} if base is not None else {}
+    signatures = signatures_of(base) if base is not None else {}
+    uncollectable = {e.path for e in base.collection_errors} if base is not None else set()
     for failure in failures:
+        test = tests.get(failure.nodeid)
         if failure.nodeid in uncollectable:
             failure.at_base = "same-failure"
-        elif failure.nodeid not in outcomes:
+        elif test is None:
             failure.at_base = "absent"
-        elif outcomes[failure.nodeid] not in BAD_OUTCOMES:
+        elif not _bad(test, failure.subtest):
             failure.at_base = "passed"
-        elif signatures.get(failure.nodeid) == failure.signature:
+        elif signatures.get(failure.id) == failure.signature:
             failure.at_base = "same-failure"
         else:
             failure.at_base = "other-failure"
         failure.new = failure.at_base != "same-failure"
-    return failures, run_id
 
 
-def _signatures(report: BaselineReport) -> dict[str, str]:
+def fixed(head: BaselineReport, base: BaselineReport | None) -> list[str]:
+    """Tests and subtests failing at the base and passing at HEAD."""
+    if base is None:
+        return []
+    at_head = {t.nodeid: t for t in head.tests}
+    found = []
+    for test in base.tests:
+        now = at_head.get(test.nodeid)
+        if now is None:
+            continue
+        if test.outcome in BAD_OUTCOMES and now.outcome not in BAD_OUTCOMES:
+            found.append(test.nodeid)
+        passing_now = {s.description for s in now.subtests if s.outcome == "passed"}
+        found += [
+            f"{test.nodeid} {s.description}"
+            for s in test.subtests
+            if s.outcome == "failed" and s.description in passing_now
+        ]
+    return found
+
+
+def _bad(test: TestResult, subtest: str | None) -> bool:
+    if subtest is not None:
+        return any(s.description == subtest and s.outcome == "failed" for s in test.subtests)
+    return test.outcome in BAD_OUTCOMES
+
+
+def signatures_of(report: BaselineReport) -> dict[str, str]:
+    """Failure (test or "<test> <subtest>") -> its triage signature."""
     return {
         nodeid: cluster.signature
         for category in report.failure_categories
@@ -105,9 +157,46 @@ def _signatures(report: BaselineReport) -> dict[str, str]:
     }
 
 
-def _export(root: Path, sha: str, target: Path) -> Path:
-    """The project folder as it was at `sha`, written under `target`."""
+@contextlib.contextmanager
+def _export(root: Path, sha: str, state_dir: Path) -> Iterator[Path]:
+    """The project folder as it was at `sha`, in a folder of the state dir removed after
+    (and by the next verify, if this one is killed before it can)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(state_dir)
+    work = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=state_dir))
+    (work / "pid").write_text(str(os.getpid()))
+    try:
+        yield _extract(root, sha, work / "tree")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def remove_stale(state_dir: Path) -> list[Path]:
+    """Base exports whose verify is no longer running."""
+    removed = []
+    for folder in state_dir.glob(f"{_PREFIX}*"):
+        try:
+            owner = int((folder / "pid").read_text())
+        except (OSError, ValueError):
+            owner = 0
+        if owner and _alive(owner):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _extract(root: Path, sha: str, target: Path) -> Path:
     def git(*args: str) -> bytes:
         proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=300)
         if proc.returncode != 0:

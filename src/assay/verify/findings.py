@@ -8,16 +8,18 @@ from pathlib import Path
 from assay.edges.inject.assay_edges_ast import list_functions
 from assay.edges.select import module_name, read_tree
 from assay.model import (
+    BaselineReport,
     ChangeFailure,
     ChangeSet,
     DiffCoverage,
+    FailureCategory,
     Finding,
     InspectReport,
     SelectedTests,
 )
 from assay.score.gate import Fix
 from assay.verify import skeleton
-from assay.verify.dimensions import Found
+from assay.verify.dimensions import LIMIT, Found
 
 SEVERITY_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 
@@ -41,46 +43,128 @@ def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: Cha
     return failure.nodeid in selected or failure.nodeid in changes.test_files
 
 
-def failures(
-    found: list[ChangeFailure], selected: list[str], changes: ChangeSet, command: str
-) -> list[Found]:
-    """A new failure anywhere in the suite, and any failure that concerns the change."""
-    chosen = set(selected)
+def explain(failed: list[ChangeFailure], head: BaselineReport) -> None:
+    """Each failure's root cause, from the HEAD run's triage."""
+    category_of = {
+        nodeid: category
+        for category in head.failure_categories
+        for nodeid in category.tests
+    }
+    for failure in failed:
+        category = category_of.get(failure.id) or category_of.get(failure.nodeid)
+        if category is not None:
+            failure.cause = f"{category.title}: {category.root_cause}"
+
+
+def failures(found: list[ChangeFailure], head: BaselineReport, command: str) -> list[Found]:
+    """New failures (CRITICAL) and known ones (HIGH), one finding per root cause; a
+    candidate that passed when rerun is flaky (HIGH), never "broken by the change"."""
+    category_of = {
+        nodeid: category for category in head.failure_categories for nodeid in category.tests
+    }
+    groups: dict[tuple[str, str], list[ChangeFailure]] = {}
     result = []
     for failure in found:
-        is_selected = concerns_the_change(failure, chosen, changes)
-        if not failure.new and not is_selected:
+        if failure.flaky is not None:
+            result.append(_flaky(failure))
             continue
-        where = {
-            "absent": "the test did not exist at the base",
-            "passed": "it passed at the base",
-            "same-failure": "it failed the same way at the base (a known failure)",
-            "other-failure": "it failed differently at the base",
-            "not-run": "not compared with a base",
-        }[failure.at_base]
-        criteria = {}
-        if is_selected:
-            criteria["failing_tests"] = -1.0
-        if failure.new:
-            criteria["new_failures"] = -1.0
-        result.append(
-            Found(
-                finding=_finding(
-                    f"failing-test:{failure.nodeid}",
-                    "CRITICAL" if failure.new else "HIGH",
-                    f"{failure.nodeid} {failure.outcome} at HEAD"
-                    + (" (new)" if failure.new else ""),
-                    [f"{failure.outcome}: {failure.message}", where],
-                    "The change broke it: fix the code, or the test if the new behaviour "
-                    f"is intended. Reproduce: {command} {failure.nodeid}"
-                    if failure.new
-                    else f"Fix it before merging: a gate cannot pass on a failing test. "
-                    f"Reproduce: {command} {failure.nodeid}",
-                ),
-                fix=Fix(criteria=criteria),
-            )
-        )
+        category = category_of.get(failure.id) or category_of.get(failure.nodeid)
+        key = category.signatures[0] if category is not None and category.signatures else ""
+        groups.setdefault(("new" if failure.new else "known", key), []).append(failure)
+    for (kind, key), members in sorted(groups.items()):
+        first = members[0]
+        category = category_of.get(first.id) or category_of.get(first.nodeid)
+        result.append(_grouped(kind, key, members, category, command))
     return result
+
+
+def _grouped(
+    kind: str,
+    key: str,
+    members: list[ChangeFailure],
+    category: FailureCategory | None,
+    command: str,
+) -> Found:
+    tests = [m for m in members if m.subtest is None]
+    subtests = [m for m in members if m.subtest is not None]
+    counted = _count(len(tests), len(subtests))
+    cause = category.title if category is not None else "no root cause recognised"
+    ties = list(dict.fromkeys(m.tie for m in members if m.tie))
+    evidence = [*ties]
+    for failure in members[:LIMIT]:
+        line = f"{failure.id}: {failure.outcome}: {failure.message}".strip()
+        where = _AT_BASE[failure.at_base]
+        reran = f"; rerun: {', '.join(failure.reruns)}" if failure.reruns else ""
+        evidence.append(f"{line} ({where}{reran})")
+    if len(members) > LIMIT:
+        evidence.append(f"... and {len(members) - LIMIT} more")
+    if category is not None:
+        evidence.append(f"root cause: {category.root_cause}")
+    ids = " ".join(dict.fromkeys(m.nodeid for m in members[:20]))
+    if kind == "new":
+        return Found(
+            finding=_finding(
+                f"new-failure:{key or members[0].id}",
+                "CRITICAL",
+                f"{counted} broken by the change: {cause}",
+                evidence,
+                "The change broke them, and they fail every time they are rerun: "
+                + (category.action if category is not None else "fix the code, or the tests "
+                   "if the new behaviour is intended.")
+                + f" Reproduce: {command} {ids}",
+            ),
+            fix=Fix(criteria={"new_failures": -len(members), "failing_tests": -len(members)}),
+        )  # fmt: skip
+    return Found(
+        finding=_finding(
+            f"known-failure:{key or members[0].id}",
+            "HIGH",
+            f"{counted} failing as at the base (known): {cause}",
+            evidence,
+            "Not caused by this change; fix it on its own: "
+            + (category.action if category is not None else "read the failure.")
+            + f" Reproduce: {command} {ids}",
+        ),
+        fix=Fix(criteria={"failing_tests": -len(members)}),
+    )
+
+
+def _flaky(failure: ChangeFailure) -> Found:
+    return Found(
+        finding=_finding(
+            f"flaky:{failure.id}",
+            "HIGH",
+            f"{failure.id} failed at HEAD, then passed when rerun: flaky ({failure.flaky}), "
+            "not broken by the change",
+            [
+                f"at HEAD: {failure.outcome}: {failure.message}",
+                f"rerun: {', '.join(failure.reruns)}",
+                *([f"reproduce: {failure.reproduce}"] if failure.reproduce else []),
+                *([f"root cause if it fails: {failure.cause}"] if failure.cause else []),
+            ],
+            "Make it deterministic (`assay flaky` on it says why it flips); it does not "
+            "count as a failure of this change.",
+        ),
+        fix=Fix(criteria={"flaky_tests": -1, "failing_tests": -1}),
+    )
+
+
+def _count(tests: int, subtests: int) -> str:
+    parts = []
+    if tests:
+        parts.append(f"{tests} test{'s' if tests != 1 else ''}")
+    if subtests:
+        parts.append(f"{subtests} subtest{'s' if subtests != 1 else ''}")
+    return " and ".join(parts) or "0 tests"
+
+
+_AT_BASE = {
+    "absent": "the test did not exist at the base",
+    "passed": "it passed at the base",
+    "same-failure": "it failed the same way at the base",
+    "other-failure": "it failed differently at the base",
+    "not-run": "not compared with a base",
+}
 
 
 def missing_tests(

@@ -27,14 +27,22 @@ from pathlib import Path
 
 from assay import __version__, state
 from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command, run_baseline
-from assay.config import VerifyConfig, load_config
+from assay.config import Config, VerifyConfig, load_config
 from assay.discover import find_project, find_python
 from assay.edges.run import measure_edges
 from assay.errors import InputError
 from assay.flaky import FlakyOptions, run_flaky
 from assay.flaky.orders import SEED_LIMIT
 from assay.measure.diff import diff_coverage
-from assay.model import EdgesReport, FlakyReport, MutateReport, Projection, VerifyReport
+from assay.model import (
+    BaselineReport,
+    ChangeFailure,
+    EdgesReport,
+    FlakyReport,
+    MutateReport,
+    Projection,
+    VerifyReport,
+)
 from assay.mutation.run import MutateOptions, run_mutate
 from assay.runner.supervisor import Event
 from assay.runner.targets import targets, without_test_paths
@@ -43,7 +51,7 @@ from assay.static import InspectOptions, run_inspect
 from assay.store import history
 from assay.verify import base as base_compare
 from assay.verify import changes as change_set
-from assay.verify import dimensions, findings
+from assay.verify import dimensions, findings, reruns
 from assay.verify.selection import select_tests
 
 
@@ -113,20 +121,29 @@ def run_verify(
         else None
     )
 
-    # 3. Failures against the base.
+    # 3. Failures against the base, what the change fixed, and the reruns that decide
+    # whether a failure is new.
     failed = base_compare.head_failures(head_run)
-    if base_sha is not None and failed:
-        stage("failures at the base")
+    base_run: BaselineReport | None = None
+    if base_sha is not None and (failed or selected.nodeids):
+        stage("the base revision")
         try:
-            failed, base_run = base_compare.compare_with_base(
-                project, base_sha, failed, base_options, on_event
+            base_run = base_compare.run_at_base(
+                project, base_sha, failed, selected.nodeids, base_options, on_event
             )
         except InputError as exc:
             warnings.append(f"failures not compared with the base: {exc}")
-            base_run = None
-        if base_run is not None:
-            runs["base"] = base_run
-
+        else:
+            base_compare.compare(failed, base_run)
+            if base_run is not None:
+                runs["base"] = base_run.run_id
+    elif failed:  # --files: no base to compare with; a failure of the change's tests counts
+        for failure in failed:
+            failure.new = findings.concerns_the_change(failure, set(selected.nodeids), changes)
+    fixed = base_compare.fixed(head_run, base_run)
+    seed = options.seed if options.seed is not None else _seed(head)
+    reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
+    findings.explain(failed, head_run)
     # 4. The selected tests, measured.
     extra = without_test_paths(options.pytest_args, project.root)
     selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)
@@ -134,7 +151,6 @@ def run_verify(
     flaky: FlakyReport | None = None
     if selected.nodeids:
         stage("reruns")
-        seed = options.seed if options.seed is not None else _seed(head)
         flaky = run_flaky(
             FlakyOptions(
                 project.root,
@@ -202,21 +218,17 @@ def run_verify(
                 module_gains = gains.setdefault(f.module, {})
                 module_gains[name] = module_gains.get(name, 0.0) + gain
     command = plain_command(project.root, python, [])
-    found += findings.failures(failed, selected.nodeids, changes, command)
+    found += findings.failures(failed, head_run, command)
     found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
-    selected_set = set(selected.nodeids)
-    flaky_count = (
-        sum(f.finding.id.startswith("flaky:") for f in found) if flaky is not None else None
-    )
+    flaky_ids = {f.finding.id for f in found if f.finding.id.startswith("flaky:")}
+    flaky_count = len(flaky_ids) if flaky is not None or flaky_ids else None
     inputs = Inputs(
         measures={name: m for name, (m, _) in measured.items() if m is not None},
         criteria={
-            "failing_tests": float(
-                sum(findings.concerns_the_change(f, selected_set, changes) for f in failed)
-            ),
-            "new_failures": float(sum(f.new for f in failed)) if base_sha is not None else None,
+            "failing_tests": float(len(failed)),
+            "new_failures": float(sum(f.new for f in failed)),
             "flaky_tests": float(flaky_count) if flaky_count is not None else None,
             "diff_line_coverage": diff.line_percent if diff is not None else None,
             "diff_branch_coverage": diff.branch_percent if diff is not None else None,
@@ -251,6 +263,8 @@ def run_verify(
         tests=selected,
         diff_coverage=diff,
         failures=failed,
+        fixed=fixed,
+        reruns_s=reruns_s,
         runs=runs,
         started_at=started_at.isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - t0, 3),
@@ -263,6 +277,59 @@ def run_verify(
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn, conn:
         history.insert_run(conn, report.run_id, "verify", report, head, report.exit_code, summary)
     return report
+
+
+def _confirm(
+    failed: list[ChangeFailure],
+    head_run: BaselineReport,
+    root: Path,
+    python: str,
+    config: Config,
+    seed: int,
+    state_dir: Path,
+    on_event: Callable[[Event], None] | None,
+) -> float | None:
+    """Rerun the candidate new failures (verify/reruns.py); a candidate that passes in some
+    rerun is flaky, not new. Returns what the reruns cost (None: nothing to rerun)."""
+    candidates = [f for f in failed if f.new and f.nodeid in {t.nodeid for t in head_run.tests}]
+    if not candidates:
+        return None
+    t0 = time.monotonic()
+    run_dir = state.run_dir(state_dir, head_run.run_id)
+    settings = reruns.RerunSettings(
+        root=root,
+        python=python,
+        run_dir=run_dir / "reruns",
+        workers=config.workers,
+        pytest_args=config.pytest_args,
+        limits=config.limits(),
+        seed=seed,
+        count=config.verify.reruns,
+        budget_s=max(60.0, 2 * head_run.duration_s),
+    )
+    found = reruns.rerun(
+        candidates,
+        {t.nodeid: t for t in head_run.tests},
+        reruns.neighbourhoods(run_dir / "events.jsonl"),
+        settings,
+        on_event,
+    )
+    for failure in candidates:
+        seen = found[failure.nodeid]
+        failure.reruns = seen.outcomes
+        if seen.reproducible:
+            continue
+        failure.new = False
+        if seen.flaky is not None:
+            failure.flaky = seen.flaky.kind
+            failure.reproduce = seen.flaky.reproduce
+        elif seen.failed:
+            failure.flaky = "unclassified"
+            failure.reproduce = seen.unclassified
+        else:
+            failure.flaky = "unclassified"
+            failure.reproduce = "its reruns did not run (the reruns' budget ran out)"
+    return round(time.monotonic() - t0, 3)
 
 
 def _seed(head: str | None) -> int:
