@@ -773,6 +773,12 @@ class ChangeFailure:
 
 
 @dataclass
+class FixedTest:
+    nodeid: str
+    subtest: str | None = None  # a subtest's description
+
+
+@dataclass
 class Dimension:
     score: float | None  # 0-100; None when there was nothing to measure (weight moved)
     weight: float  # as configured, percent
@@ -848,6 +854,5 @@ class VerifyReport:
     warnings: list[str] = field(default_factory=list)
     run_id: str = ""
     schema: str = VERIFY_SCHEMA
-    # Tests ("<test> <subtest>" for a subtest) failing at the base and passing at HEAD.
-    fixed: list[str] = field(default_factory=list)
+    fixed: list[FixedTest] = field(default_factory=list)  # failing at the base, passing now
     reruns_s: float | None = None  # what rerunning the candidate new failures cost

@@ -39,6 +39,16 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
         if penalty.applied:
             table.add_row(f"penalty {penalty.name}", "", "", f"-{penalty.points:g}")
     console.print(table)
+    new = sum(f.new for f in report.failures)
+    flaky = sum(f.flaky is not None for f in report.failures)
+    known = len(report.failures) - new - flaky
+    if report.failures or report.fixed:
+        cost = f" (reruns: {report.reruns_s:g} s)" if report.reruns_s is not None else ""
+        console.print(
+            f"failing at HEAD: {new} new, {known} not new, {flaky} flaky when rerun{cost}; "
+            f"fixed by this change: {len(report.fixed)}",
+            markup=False,
+        )
     for reason in report.blocked_by:
         console.print(f"[red]blocked by[/red] {reason}")
     for finding in report.findings:

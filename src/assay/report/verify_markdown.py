@@ -9,7 +9,14 @@ breakdown's arithmetic adds up, and the projection says it is one.
 
 from __future__ import annotations
 
-from assay.model import SEVERITIES, Dimension, Finding, VerifyReport
+from assay.model import (
+    SEVERITIES,
+    ChangeFailure,
+    Dimension,
+    Finding,
+    FixedTest,
+    VerifyReport,
+)
 from assay.report.md import fence, plural, table
 from assay.score.gate import label
 
@@ -105,13 +112,49 @@ def _dimension(report: VerifyReport, name: str, d: Dimension) -> str:
 
 
 def _failures(report: VerifyReport) -> str:
+    parts = []
     if not report.failures:
-        return "## Failing tests\n\nNone: every test passed at HEAD."
-    rows = [
-        [f"`{f.nodeid}`", f.outcome, f.at_base, "yes" if f.new else "no", f.message[:120]]
-        for f in report.failures
-    ]
-    return "## Failing tests\n\n" + table(["Test", "At HEAD", "At base", "New", "Message"], rows)
+        parts.append("## Failing tests\n\nNone: every test passed at HEAD.")
+    else:
+        rows = [
+            [f"`{f.id}`", f.outcome, f.at_base, _verdict(f), "; ".join(f.reruns) or "-",
+             f.message[:120]]
+            for f in report.failures
+        ]  # fmt: skip
+        cost = f" (the reruns took {report.reruns_s:g} s)" if report.reruns_s is not None else ""
+        parts.append(
+            "## Failing tests\n\nA failure is new only when it did not fail this way at the "
+            "base and fails in every rerun at HEAD, alone and after the tests that preceded "
+            f"it{cost}; one that passes when rerun is flaky.\n\n"
+            + table(["Test", "At HEAD", "At base", "Verdict", "Reruns", "Message"], rows)
+        )
+    if report.fixed:
+        listed = "\n".join(
+            f"- `{t.nodeid}`" + (f" subtest `{t.subtest}`" if t.subtest else "")
+            for t in report.fixed[:50]
+        )
+        more = f"\n- ... and {len(report.fixed) - 50} more" if len(report.fixed) > 50 else ""
+        parts.append(
+            f"## Fixed by this change\n\n{_fixed_count(report.fixed)} failed at the base "
+            f"and pass at HEAD:\n\n{listed}{more}"
+        )
+    return "\n\n".join(parts)
+
+
+def _verdict(failure: ChangeFailure) -> str:
+    if failure.flaky is not None:
+        return f"flaky ({failure.flaky})"
+    if failure.new:
+        return "**new**"
+    return "known" if failure.at_base == "same-failure" else "not new"
+
+
+def _fixed_count(fixed: list[FixedTest]) -> str:
+    subtests = sum(1 for t in fixed if t.subtest is not None)
+    tests = len(fixed) - subtests
+    words = [f"{tests} test{'s' if tests != 1 else ''}"] if tests else []
+    words += [f"{subtests} subtest{'s' if subtests != 1 else ''}"] if subtests else []
+    return " and ".join(words)
 
 
 def _coverage(report: VerifyReport) -> str:

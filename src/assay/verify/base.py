@@ -30,7 +30,7 @@ from pathlib import Path
 from assay.baseline import BaselineOptions, run_baseline
 from assay.discover.project import Project
 from assay.errors import InputError
-from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, TestResult
+from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.runner.supervisor import Event
 from assay.runner.targets import targets, without_test_paths
 
@@ -120,7 +120,7 @@ def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:
         failure.new = failure.at_base != "same-failure"
 
 
-def fixed(head: BaselineReport, base: BaselineReport | None) -> list[str]:
+def fixed(head: BaselineReport, base: BaselineReport | None) -> list[FixedTest]:
     """Tests and subtests failing at the base and passing at HEAD."""
     if base is None:
         return []
@@ -131,10 +131,10 @@ def fixed(head: BaselineReport, base: BaselineReport | None) -> list[str]:
         if now is None:
             continue
         if test.outcome in BAD_OUTCOMES and now.outcome not in BAD_OUTCOMES:
-            found.append(test.nodeid)
+            found.append(FixedTest(test.nodeid))
         passing_now = {s.description for s in now.subtests if s.outcome == "passed"}
         found += [
-            f"{test.nodeid} {s.description}"
+            FixedTest(test.nodeid, s.description)
             for s in test.subtests
             if s.outcome == "failed" and s.description in passing_now
         ]

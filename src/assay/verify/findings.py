@@ -46,9 +46,7 @@ def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: Cha
 def explain(failed: list[ChangeFailure], head: BaselineReport) -> None:
     """Each failure's root cause, from the HEAD run's triage."""
     category_of = {
-        nodeid: category
-        for category in head.failure_categories
-        for nodeid in category.tests
+        nodeid: category for category in head.failure_categories for nodeid in category.tests
     }
     for failure in failed:
         category = category_of.get(failure.id) or category_of.get(failure.nodeid)
