@@ -23,7 +23,7 @@ from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
-from assay.triage.rules.base import capped, first_message_line, shorten, tests_word
+from assay.triage.rules.base import capped, first_message_line, shorten, tests_word, unique
 from assay.triage.source import SourceIndex
 from assay.triage.user import CompiledCategory, UserCategory, compile_category, first_match
 
@@ -48,6 +48,7 @@ def triage(
         index=SourceIndex(root, source_packages),
         git=GitInfo(root),
         installed=InstalledModules(root, interpreter_paths),
+        incidents=incidents,
     )
     name_functions(incidents, ctx.index.function_name_at)
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
@@ -133,18 +134,45 @@ def _custom_finding(compiled: CompiledCategory, clusters: list[Cluster]) -> Find
     )
 
 
+def _child_evidence(clusters: list[Cluster]) -> list[str]:
+    """How the tests that ran the failing code in a child process failed themselves."""
+    by_type: dict[str, list[Incident]] = {}
+    for incident in sorted((i for c in clusters for i in c.incidents), key=lambda i: i.nodeid):
+        if incident.via is not None:
+            by_type.setdefault(incident.via.exc_type, []).append(incident)
+    lines = []
+    for exc_type, incidents in by_type.items():
+        first = incidents[0]
+        assert first.via is not None
+        sites = unique(
+            [f"{v.frame.path}:{v.frame.lineno}" for i in incidents if (v := i.via) and v.frame]
+        )
+        more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
+        lines.append(
+            f"in a child process: {tests_word(len(incidents))} ({first.nodeid}{more}) failed "
+            f"with {exc_type} (e.g. {shorten(first.via.message, 100)})"
+            + (f" where they ran it ({', '.join(sites[:3])})" if sites else "")
+            + "; the child's own traceback is what is triaged here"
+        )
+    return lines
+
+
 def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> FailureCategory:
     ordered = sorted(clusters, key=lambda c: (-len(c.incidents), c.key))
     tests = sorted({nodeid for c in ordered for nodeid in c.nodeids()})
+    subtests = {i.nodeid for c in ordered for i in c.incidents if i.parent}
+    # A subtest cannot be selected on its own: its parent test runs it.
+    targets = sorted({i.test_nodeid for c in ordered for i in c.incidents})
     return FailureCategory(
         rule=rule_id,
         title=finding.title,
         root_cause=finding.root_cause,
         action=finding.action,
-        evidence=finding.evidence,
+        evidence=[*finding.evidence, *_child_evidence(ordered)],
         tests=tests,
         signatures=[c.key for c in ordered],
         priority=0,
         clusters=[c.to_model() for c in ordered],
-        reproduce=reproduce_command(tests),
+        reproduce=reproduce_command(targets),
+        subtests=len(subtests),
     )
