@@ -30,7 +30,6 @@ from assay.triage.rules.base import (
     all_incidents,
     capped,
     count_subject,
-    count_text,
     first_message_line,
     plural,
     shorten,
@@ -182,14 +181,12 @@ class EnvironmentRule(Rule):
         evidence += _machine_facts(environment.kind)
         files = unique([i.test_file for i in incidents])
         return Finding(
-            title=(
-                f"Environment: {environment.title} ({count_text(incidents)} in "
-                f"{plural(len(files), 'file')})"
-            ),
+            title=f"Environment: depends on {environment.title}",
             root_cause=(
-                f"{count_subject(incidents, 'fails', 'fail')} on {environment.title}, not on the "
-                f"code: each failure's own evidence names the {environment.kind} (below), so on "
-                "a machine that provides what they assume they may well pass."
+                f"{count_subject(incidents, 'fails', 'fail')} (in {plural(len(files), 'file')}) "
+                f"on results that depend on {environment.title} (below): the same code can pass "
+                "where the environment is the one the tests were written against, and the "
+                "failures do not by themselves point at a change in the code."
             ),
             action=environment.action + ".",
             evidence=evidence,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from dataclasses import dataclass
 
 from assay.triage.astinfo import call_name
@@ -35,6 +36,7 @@ from assay.triage.rules.base import (
     tests_word,
     unique,
 )
+from assay.triage.source import SourceIndex
 
 _MOCK = r"(\w*Mock)"  # unnamed: some patterns name the mock class twice
 
@@ -159,6 +161,9 @@ _PATH_CALLS = frozenset(
     }
 )
 _MAX_ORIGINS = 6
+_ORIGINS: weakref.WeakKeyDictionary[SourceIndex, dict[tuple[str, str], list[MockOrigin]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def classify_misuse(line: str) -> tuple[Misuse, str] | None:
@@ -183,9 +188,18 @@ def _tmp_path_example(argument: str, mock: str) -> str:
     return "pass `tmp_path` (or a path under it)"
 
 
+def _origins(ctx: Context, incident: Incident) -> list[MockOrigin]:
+    """find_mock_origins, once per incident and triage run (two evidence lines need it)."""
+    cache = _ORIGINS.setdefault(ctx.index, {})
+    key = (incident.nodeid, incident.when)
+    if key not in cache:
+        cache[key] = find_mock_origins(ctx.index, incident)
+    return cache[key]
+
+
 def _best_origin(ctx: Context, incident: Incident) -> MockOrigin | None:
     """The likeliest origin of the mock that failed (best match with the failing line)."""
-    origins = find_mock_origins(ctx.index, incident)
+    origins = _origins(ctx, incident)
     if not origins:
         return None
     frame = incident.innermost_project_frame()
@@ -199,7 +213,7 @@ def _origin_lines(ctx: Context, incidents: list[Incident]) -> list[str]:
     others: dict[str, int] = {}
     missing: list[str] = []
     for incident in incidents:
-        origins = find_mock_origins(ctx.index, incident)
+        origins = _origins(ctx, incident)
         if not origins:
             missing.append(incident.nodeid)
             continue
@@ -252,20 +266,6 @@ class Operation:
 
 
 _ITERATING = frozenset({"list", "tuple", "set", "sorted", "sum", "max", "min", "enumerate", "zip"})
-
-
-def _nodes_on_line(ctx: Context, path: str, lineno: int) -> list[ast.AST]:
-    tree = ctx.index.tree(path)
-    if tree is None:
-        return []
-    found: list[ast.AST] = []
-    for node in ast.walk(tree):
-        where = node.iter if isinstance(node, ast.comprehension) else node
-        if isinstance(node, ast.expr | ast.comprehension | ast.For) and getattr(
-            where, "lineno", 0
-        ) <= lineno <= (getattr(where, "end_lineno", 0) or 0):
-            found.append(node)
-    return found
 
 
 def _operand(kind: str, nodes: list[ast.AST]) -> tuple[ast.expr, bool] | None:
@@ -321,7 +321,7 @@ def describe_operation(
     frame = incident.innermost_project_frame()
     if frame is None or misuse.kind not in ("subscript", "len", "iterate"):
         return None
-    nodes = _nodes_on_line(ctx, frame.path, frame.lineno)
+    nodes = ctx.index.nodes_at(frame.path, frame.lineno)
     found = _operand(misuse.kind, nodes)
     if found is None:
         return None

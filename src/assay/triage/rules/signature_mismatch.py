@@ -135,6 +135,23 @@ def _keyword_source(ctx: Context, resolution: Resolution, arg: str) -> str:
     return ""
 
 
+def _closest_for(arg: str, callee: Callee, history: ParamHistory) -> tuple[str | None, str]:
+    """The real parameter that stands for `arg` in `callee`, and the evidence hint saying so.
+
+    The def's history knows a rename that shares no letters (`width` -> `cols`); only
+    without it does a similarity guess name the closest parameter.
+    """
+    real = [p.lstrip("*") for p in callee.params]
+    rename = history.rename
+    if rename is not None and rename.new in real:
+        where = rename.commit.sha or "the working tree"
+        return rename.new, (
+            f"; closest real parameter: '{rename.new}' (renamed from '{arg}' in {where})"
+        )
+    near = closest(arg, real)
+    return near, (f"; closest real parameter: '{near}'" if near else "")
+
+
 @dataclass
 class _FunctionReport:
     """Evidence and fixes for the calls to one function."""
@@ -268,7 +285,6 @@ class SignatureMismatchRule(Rule):
             ]
         )
         lines += excluded[:3]
-        real_sets = [callee.params] if callee is not None else [c.params for c in candidates]
         actions: list[str] = []
         by_kind: Counter[tuple[str, tuple[str, ...]]] = Counter()
         for mismatch, _ in items:
@@ -277,38 +293,42 @@ class SignatureMismatchRule(Rule):
             affected = count_text([i for m, i in items if (m.kind, m.args) == (kind, args)])
             if kind == "unexpected":
                 arg = args[0]
-                best: list[str] = []
-                for params in real_sets:
-                    real = [p.lstrip("*") for p in params]
-                    renamed = history.rename
-                    if renamed is not None and renamed.new in real:
-                        best.append(renamed.new)
-                    elif (near := closest(arg, real)) is not None:
-                        best.append(near)
-                best = unique(best)
-                hint = ""
-                if best:
-                    hint = "; closest real parameter: " + " or ".join(f"'{b}'" for b in best)
-                rename = history.rename
-                if rename is not None and rename.new in best:
-                    hint += f" (renamed from '{arg}' in {rename.commit.sha or 'the working tree'})"
-                    cause = (
-                        f"the parameter '{arg}' of {func}() was renamed to '{rename.new}' in "
-                        f"{rename.commit.describe()}"
+                if callee is not None:
+                    best, hint = _closest_for(arg, callee, history)
+                    lines.append(
+                        f"offending argument: unexpected keyword '{arg}' ({affected}){hint}"
                     )
-                elif rename is not None:
-                    cause = (
-                        f"the parameter '{arg}' of {func}() was removed in "
-                        f"{rename.commit.describe()}"
-                    )
-                lines.append(f"offending argument: unexpected keyword '{arg}' ({affected}){hint}")
-                if best:
+                    rename = history.rename
+                    if rename is not None and rename.new == best:
+                        cause = (
+                            f"the parameter '{arg}' of {func}() was renamed to '{rename.new}' in "
+                            f"{rename.commit.describe()}"
+                        )
+                    elif rename is not None:
+                        cause = (
+                            f"the parameter '{arg}' of {func}() was removed in "
+                            f"{rename.commit.describe()}"
+                        )
                     actions.append(
-                        f"rename {arg}= to {' or '.join(b + '=' for b in best)} in calls to "
-                        f"{func}()"
+                        f"rename {arg}= to {best}= in calls to {func}()"
+                        if best
+                        else f"drop {arg}= from calls to {func}() (no such parameter)"
                     )
-                else:
-                    actions.append(f"drop {arg}= from calls to {func}() (no such parameter)")
+                    continue
+                lines.append(f"offending argument: unexpected keyword '{arg}' ({affected})")
+                fixes = []
+                for candidate in candidates:
+                    best, hint = _closest_for(
+                        arg, candidate, parameter_history(ctx.git, candidate, arg)
+                    )
+                    lines.append(
+                        f"if the callee is {candidate.where}{hint or ': no close parameter'}"
+                    )
+                    fixes.append(
+                        f"if it is {candidate.path}'s, "
+                        + (f"rename {arg}= to {best}=" if best else f"drop {arg}=")
+                    )
+                actions.append(f"in calls to {func}(): " + "; ".join(fixes))
             elif kind == "missing":
                 quoted = ", ".join(f"'{a}'" for a in args)
                 lines.append(f"missing required argument(s) {quoted} ({affected})")
