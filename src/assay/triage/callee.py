@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from assay.model import Frame
 from assay.triage.astinfo import FunctionInfo, call_name
-from assay.triage.incidents import Incident, is_test_file
+from assay.triage.incidents import Incident
 from assay.triage.source import SourceIndex
 
 _MAX_FOLLOW = 6  # re-export hops followed from the caller's module
@@ -166,12 +166,6 @@ class Resolution:
     candidates: list[Callee] = field(default_factory=list)  # still possible when not chosen
     excluded: list[tuple[Callee, str]] = field(default_factory=list)  # contradicted, and why
     caller_in_project: bool = True
-
-    @property
-    def library_caller(self) -> bool:
-        """The failing call is in the project's own code, not in a test module."""
-        caller = self.caller
-        return caller is not None and self.caller_in_project and not is_test_file(caller.path)
 
 
 class CalleeResolver:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from assay.triage.callee import Callee, CalleeResolver, Mismatch, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident
+from assay.triage.incidents import Incident, is_test_file
 from assay.triage.param_history import ParamHistory, parameter_history
 from assay.triage.rules.base import (
     Context,
@@ -125,8 +125,7 @@ def _keyword_source(ctx: Context, resolution: Resolution, arg: str) -> str:
                 if isinstance(key, ast.Constant) and key.value == arg:
                     line = node.lineno
             elif isinstance(node, ast.Call) and node.lineno != caller.lineno:
-                if any(k.arg == arg for k in node.keywords):
-                    line = node.lineno
+                line = next((k.lineno for k in node.keywords if k.arg == arg), 0)
             elif isinstance(node, ast.Constant) and node.value == f"--{arg}":
                 line = node.lineno
             if line:
@@ -160,7 +159,8 @@ class _FunctionReport:
     actions: list[str]
     cause: str  # what changed, in words ("" when nothing is known)
     commit: str  # the commit that last changed the signature, described; "" when unknown
-    library: list[str]  # "pkg/cli.py:20 (through **params)": the project's own old calls
+    library: list[str]  # "pkg/cli.py:20 (through **kwargs)": the package's own old calls
+    scripts: list[str]  # the same in the project's other code (tools/, scripts)
     candidates: list[Callee]  # when undecided: the definitions still possible
 
 
@@ -194,6 +194,7 @@ class SignatureMismatchRule(Rule):
         causes: list[str] = []
         changed: list[str] = []
         library: list[str] = []
+        scripts: list[str] = []
         candidates: list[Callee] = []
         for func in order:
             report = self._function_evidence(ctx, func, by_func[func])
@@ -204,6 +205,7 @@ class SignatureMismatchRule(Rule):
             if report.commit:
                 changed.append(report.commit)
             library += report.library
+            scripts += report.scripts
             candidates += report.candidates
         incidents = [i for f in order for _, i in by_func[f]]
         names = ", ".join(f"{f}()" for f in order)
@@ -218,6 +220,8 @@ class SignatureMismatchRule(Rule):
                 cause += (
                     f"; the library's own code still calls it the old way at {', '.join(library)}"
                 )
+            if scripts:
+                cause += f"; so does the project's code at {', '.join(scripts)}"
             cause += f"; {count_subject(incidents, 'fails', 'fail')} on these calls"
         elif key[0] == "ambiguous":
             paths = unique([c.path for c in candidates])
@@ -351,12 +355,14 @@ class SignatureMismatchRule(Rule):
                 quoted = ", ".join(f"'{a}'" for a in args)
                 lines.append(f"positional-only parameters passed by keyword: {quoted} ({affected})")
                 actions.append(f"pass {quoted} positionally in calls to {func}()")
-        site_lines, library = self._sites(ctx, func, items, resolutions, unexpected)
+        site_lines, library, scripts = self._sites(ctx, func, items, resolutions, unexpected)
         lines += site_lines
+        new_name = history.rename.new if history.rename is not None else None
+        change = f", passing {new_name} instead of {unexpected}" if new_name else ""
+        if scripts:
+            actions.insert(0, f"update the project's own code at {', '.join(scripts)}{change}")
         if library:
             calls = "calls" if len(library) > 1 else "call"
-            new_name = history.rename.new if history.rename is not None else None
-            change = f", passing {new_name} instead of {unexpected}" if new_name else ""
             actions.insert(
                 0,
                 f"first fix the library's own {calls} at {', '.join(library)}{change} (a user "
@@ -367,7 +373,7 @@ class SignatureMismatchRule(Rule):
                 f"or accept '{unexpected}' as a deprecated alias of '{history.rename.new}' in "
                 f"{callee.path}"
             )
-        return _FunctionReport(lines, actions, cause, commit_text, library, candidates)
+        return _FunctionReport(lines, actions, cause, commit_text, library, scripts, candidates)
 
     def _sites(
         self,
@@ -376,8 +382,14 @@ class SignatureMismatchRule(Rule):
         items: list[tuple[Mismatch, Incident]],
         resolutions: list[Resolution],
         arg: str | None,
-    ) -> tuple[list[str], list[str]]:
-        """Call-site lines (tests first, the library's own callers called out) and the latter."""
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Call-site lines, the project's own callers first, and those callers' places.
+
+        A caller in the source packages is the library calling the old name (its users hit
+        it too); one elsewhere in the project but not in a test (tools/, scripts) is the
+        project's own code; a frame in a file that is not Python is code run out of it
+        (a README example), whose line numbers are not the file's.
+        """
         by_site: dict[str, list[Incident]] = {}
         texts: dict[str, tuple[Resolution, str]] = {}
         for (_, incident), resolution in zip(items, resolutions, strict=True):
@@ -387,9 +399,11 @@ class SignatureMismatchRule(Rule):
             site = f"{caller.path}:{caller.lineno}"
             by_site.setdefault(site, []).append(incident)
             texts.setdefault(site, (resolution, resolution.call_text))
+        sources = set(ctx.index.source_files())
         tests: list[str] = []
-        library_lines: list[str] = []
+        own_lines: list[str] = []
         library: list[str] = []
+        scripts: list[str] = []
         for site, incidents in by_site.items():
             resolution, text = texts[site]
             caller = resolution.caller
@@ -397,7 +411,11 @@ class SignatureMismatchRule(Rule):
             shown = f": `{shorten(text or ctx.index.line(caller.path, caller.lineno), 140)}`"
             if not resolution.caller_in_project:
                 tests.append(f"called from installed code at {site} in {caller.function}")
-            elif resolution.library_caller:
+            elif not caller.path.endswith(".py"):
+                tests.append(f"called from code run out of {caller.path} ({count_text(incidents)})")
+            elif is_test_file(caller.path):
+                tests.append(f"called at {site}{shown}")
+            else:
                 indirect = "**" in text
                 origin = _keyword_source(ctx, resolution, arg) if arg and indirect else ""
                 how = f" ({arg}= comes from {origin})" if origin else ""
@@ -405,11 +423,11 @@ class SignatureMismatchRule(Rule):
                 reached = count_text(incidents) + (
                     f", {children} of them in a child process" if children else ""
                 )
-                library_lines.append(
-                    f"the library itself calls {func}() the old way at {site} in "
-                    f"{caller.function}{shown}{how}; reached by {reached}"
+                who = "the library itself" if caller.path in sources else "the project's own code"
+                own_lines.append(
+                    f"{who} calls {func}() the old way at {site} in {caller.function}{shown}"
+                    f"{how}; reached by {reached}"
                 )
-                library.append(site + (" (through **kwargs)" if indirect else ""))
-            else:
-                tests.append(f"called at {site}{shown}")
-        return library_lines + capped(unique(tests), 3, "more call sites"), library
+                where = site + (" (through **kwargs)" if indirect else "")
+                (library if caller.path in sources else scripts).append(where)
+        return own_lines + capped(unique(tests), 3, "more call sites"), library, scripts
