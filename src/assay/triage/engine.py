@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assay.model import CollectionError, FailureCategory, TestResult
-from assay.triage.clusters import Cluster, build_clusters
+from assay.triage.clusters import Cluster, build_clusters, signature_of
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
 from assay.triage.rules.base import capped, first_message_line, shorten, tests_word, unique
+from assay.triage.signature import first_line
 from assay.triage.source import SourceIndex
 from assay.triage.user import CompiledCategory, UserCategory, compile_category, first_match
 
@@ -144,14 +145,16 @@ def _child_evidence(clusters: list[Cluster]) -> list[str]:
     for exc_type, incidents in by_type.items():
         first = incidents[0]
         assert first.via is not None
-        sites = unique(
-            [f"{v.frame.path}:{v.frame.lineno}" for i in incidents if (v := i.via) and v.frame]
-        )
+        own = [i.via for i in incidents if i.via is not None]
+        frames = [f for v in own if (f := v.innermost_project_frame()) is not None]
+        sites = unique([f"{f.path}:{f.lineno}" for f in frames])
+        keys = unique([signature_of(v).key for v in own])
         more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
         lines.append(
             f"in a child process: {tests_word(len(incidents))} ({first.nodeid}{more}) failed "
-            f"with {exc_type} (e.g. {shorten(first.via.message, 100)})"
+            f"with {exc_type} (e.g. {shorten(first_line(first.via.message), 100)})"
             + (f" where they ran it ({', '.join(sites[:3])})" if sites else "")
+            + f" (their own signature{'s' if len(keys) > 1 else ''}: {', '.join(keys[:3])})"
             + "; the child's own traceback is what is triaged here"
         )
     return lines

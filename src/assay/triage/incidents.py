@@ -18,6 +18,7 @@ its subtests did ("contains 3 failed subtests") is not one more cause.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,15 +49,6 @@ _TB_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<msg>.*))?$")
 _SUBTESTS_ONLY = re.compile(r"^contains \d+ failed subtests?$")
 
 
-@dataclass(frozen=True)
-class Via:
-    """The test's own failure when the incident is a child process's traceback."""
-
-    exc_type: str
-    message: str  # its first line
-    frame: Frame | None  # where the test ran the child (its innermost project frame)
-
-
 @dataclass
 class Incident:
     """A failing test (or collection error) with its exception unwrapped."""
@@ -72,7 +64,7 @@ class Incident:
     is_collection: bool = False
     project_frames: list[Frame] = field(default_factory=list)
     parent: str = ""  # a subtest's parent node id ("" for a test)
-    via: Via | None = None  # the test's own failure, when this is a child's traceback
+    via: Incident | None = None  # the test's own failure, when this is a child's traceback
     timeout_kind: str | None = None  # a timeout's "slow" | "hang" (None: not measured)
     cpu_s: float | None = None
     duration_s: float = 0.0
@@ -293,9 +285,7 @@ def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -
         return incident
     exc_type, message, frames = child
     frames = [frame_filter.relativise(f) for f in frames]
-    incident.via = Via(
-        incident.exc_type, first_line(incident.message), incident.innermost_project_frame()
-    )
+    incident.via = dataclasses.replace(incident)
     incident.exc_type = _short_type(exc_type)
     incident.message = message
     incident.frames = frames
