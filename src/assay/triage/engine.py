@@ -23,7 +23,14 @@ from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
-from assay.triage.rules.base import capped, first_message_line, shorten, tests_word, unique
+from assay.triage.rules.base import (
+    capped,
+    count_subject,
+    count_text,
+    first_message_line,
+    shorten,
+    unique,
+)
 from assay.triage.signature import first_line
 from assay.triage.source import SourceIndex
 from assay.triage.user import CompiledCategory, UserCategory, compile_category, first_match
@@ -122,14 +129,15 @@ def _custom_finding(compiled: CompiledCategory, clusters: list[Cluster]) -> Find
         evidence.append(f"trace matches /{category.trace}/")
     examples = [
         f"[{c.key}] {c.signature.exc_type}: {shorten(first_message_line(c.first), 140)} "
-        f"({tests_word(len(c.incidents))})"
+        f"({count_text(c.incidents)})"
         for c in clusters
     ]
     evidence += capped(examples, 5, "more signatures")
-    total = sum(len(c.incidents) for c in clusters)
+    members = [i for c in clusters for i in c.incidents]
     return Finding(
         title=category.name,
-        root_cause=f"{tests_word(total)} match the user category '{category.name}'.",
+        root_cause=f"{count_subject(members, 'matches', 'match')} the user category "
+        f"'{category.name}'.",
         action=category.action or "No action configured for this category.",
         evidence=evidence,
     )
@@ -151,7 +159,7 @@ def _child_evidence(clusters: list[Cluster]) -> list[str]:
         keys = unique([signature_of(v).key for v in own])
         more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
         lines.append(
-            f"in a child process: {tests_word(len(incidents))} ({first.nodeid}{more}) failed "
+            f"in a child process: {count_text(incidents)} ({first.nodeid}{more}) failed "
             f"with {exc_type} (e.g. {shorten(first_line(first.via.message), 100)})"
             + (f" where they ran it ({', '.join(sites[:3])})" if sites else "")
             + f" (their own signature{'s' if len(keys) > 1 else ''}: {', '.join(keys[:3])})"

@@ -26,13 +26,13 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
     count_text,
     first_message_line,
     frame_text,
     plural,
     qualified_function,
     shorten,
-    subject,
     tests_word,
     unique,
 )
@@ -412,7 +412,7 @@ class MockAsPathRule(Rule):
         return Finding(
             title=f"Mock passed as a path in {where}",
             root_cause=(
-                f"{subject(len(incidents), 'passes', 'pass')} a {mock} where {where} needs a real "
+                f"{count_subject(incidents, 'passes', 'pass')} a {mock} where {where} needs a real "
                 f"filesystem path ({target})."
             ),
             action=(
