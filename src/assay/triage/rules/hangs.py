@@ -387,7 +387,8 @@ class TimeoutRule(_StoppedRule):
             title=f"Slow tests: computing in {where}",
             root_cause=(
                 f"{count_subject(incidents, 'runs', 'run')} out of time while computing in "
-                f"{where}{cpu}: the CPU was busy to the deadline, so this is work, not a wait"
+                f"{where}{cpu}: its processes were computing (or waiting for a CPU on a busy "
+                "machine) until the deadline, not blocked, so this is work, not a wait"
                 + (f"; {shared}" if shared else "")
                 + "."
             ),
