@@ -158,12 +158,18 @@ def _child_evidence(clusters: list[Cluster]) -> list[str]:
         sites = unique([f"{f.path}:{f.lineno}" for f in frames])
         keys = unique([signature_of(v).key for v in own])
         more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
+        child = exc_type in ("CalledProcessError", "TimeoutExpired") or any(
+            f.path.endswith("subprocess.py") for v in own for f in v.frames
+        )
         lines.append(
-            f"in a child process: {count_text(incidents)} ({first.nodeid}{more}) failed "
+            f"{'in a child process' if child else 'a traceback in their output'}: "
+            f"{count_text(incidents)} ({first.nodeid}{more}) failed "
             f"with {exc_type} (e.g. {shorten(first_line(first.via.message), 100)})"
             + (f" where they ran it ({', '.join(sites[:3])})" if sites else "")
             + f" (their own signature{'s' if len(keys) > 1 else ''}: {', '.join(keys[:3])})"
-            + "; the child's own traceback is what is triaged here"
+            + "; "
+            + ("the child's own" if child else "the printed")
+            + " traceback is what is triaged here"
         )
     return lines
 
