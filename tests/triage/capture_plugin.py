@@ -7,6 +7,10 @@ plain pytest in a subprocess, so triage is tested on real exceptions: the except
 collection error it records both the exception pytest wrapped (`__cause__` of its
 CollectError) and the CollectError itself, as a runner might report either.
 
+A failure's `output` and each subtest's report are recorded as the runner's worker plugin
+records them (its own helpers do the reading): the exception's stderr/output and pytest's
+captured stderr/stdout, and every SubtestReport as a `Subtest` with its `Failure`.
+
 Environment: ASSAY_CAPTURE_OUT (the JSON file to write).
 """
 
@@ -19,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from assay.model import CollectionError, Failure, Frame, TestResult, to_dict
+from assay.model import CollectionError, Failure, Frame, Subtest, TestResult, to_dict
+from assay.runner.inject.assay_worker import _captured_output, _exception_output
 
 _results: dict[str, dict[str, Any]] = {}
 _failures: dict[str, Failure] = {}
@@ -44,21 +49,43 @@ def _frames(excinfo: pytest.ExceptionInfo[BaseException]) -> list[Frame]:
 
 
 def _failure(when: str, excinfo: pytest.ExceptionInfo[BaseException]) -> Failure:
-    return Failure(when, excinfo.typename, str(excinfo.value), _frames(excinfo))
+    output = _exception_output(excinfo.value)
+    return Failure(when, excinfo.typename, str(excinfo.value), _frames(excinfo), output)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if call.excinfo is not None and report.failed and item.nodeid not in _failures:
-        _failures[item.nodeid] = _failure(call.when, call.excinfo)
+    if call.excinfo is not None and report.failed:
+        # Kept on the report: a SubtestReport is copied from it, this attribute included.
+        report._capture_failure = to_dict(_failure(call.when, call.excinfo))
     return report
+
+
+def _with_output(data: dict[str, Any], report: pytest.TestReport) -> Failure:
+    frames = [Frame(**f) for f in data["frames"]]
+    output = "\n".join(t for t in (data["output"], _captured_output(report)) if t)
+    return Failure(data["when"], data["exc_type"], data["message"], frames, output)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     entry = _results.setdefault(
-        report.nodeid, {"outcome": None, "duration": 0.0, "longrepr": "", "message": ""}
+        report.nodeid,
+        {"outcome": None, "duration": 0.0, "longrepr": "", "message": "", "subtests": []},
     )
+    captured = getattr(report, "_capture_failure", None)
+    if type(report).__name__ == "SubtestReport":
+        crash = getattr(report.longrepr, "reprcrash", None)
+        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+        message = crash.message if crash is not None else ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        failure = _with_output(captured, report) if report.failed and captured else None
+        description = report._sub_test_description()  # type: ignore[attr-defined]
+        entry["subtests"].append(Subtest(description, outcome, message, failure))
+        return
+    if report.failed and captured is not None and report.nodeid not in _failures:
+        _failures[report.nodeid] = _with_output(captured, report)
     entry["duration"] += report.duration
     xfail = hasattr(report, "wasxfail")
     if report.when == "setup" and not report.passed:
@@ -129,6 +156,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     message=entry["message"],
                     longrepr=entry["longrepr"],
                     failure=_failures.get(nodeid),
+                    subtests=entry["subtests"],
                 )
             )
         )

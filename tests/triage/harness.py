@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assay.model import CollectionError, Failure, Frame, TestResult
+from assay.model import CollectionError, Failure, Frame, Subtest, TestResult
 
 HERE = Path(__file__).resolve().parent
 SEED_FIXTURE = HERE.parent / "fixtures" / "seed_failures"
+ROOT_CAUSES = HERE.parent / "fixtures" / "root_causes"
+RENAME = "render: rename width to cols, the word the CLI uses"
 SOURCE_PACKAGES = ["training"]
 
 
@@ -61,7 +64,8 @@ def _failure(data: dict[str, Any] | None) -> Failure | None:
 
 def _test_result(data: dict[str, Any]) -> TestResult:
     failure = _failure(data.pop("failure"))
-    return TestResult(failure=failure, **data)
+    subtests = [Subtest(failure=_failure(s.pop("failure")), **s) for s in data.pop("subtests", [])]
+    return TestResult(failure=failure, subtests=subtests, **data)
 
 
 def _collection_error(data: dict[str, Any]) -> CollectionError:
@@ -69,11 +73,21 @@ def _collection_error(data: dict[str, Any]) -> CollectionError:
     return CollectionError(failure=failure, **data)
 
 
-def run_with_capture(project: Path) -> Captured:
+def run_with_capture(project: Path, *args: str) -> Captured:
     """Run plain pytest on `project` with the capture plugin; the recorded results."""
     out = project.parent / f"{project.name}-capture.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "capture_plugin", "-p", "no:cacheprovider", "-q"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "capture_plugin",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *args,
+        ],
         cwd=project,
         env=clean_env(PYTHONPATH=str(HERE), ASSAY_CAPTURE_OUT=str(out)),
         capture_output=True,
@@ -209,3 +223,97 @@ def record_crash(project: Path) -> TestResult:
         message=message,
         failure=Failure("call", "Crash", message, frames),
     )
+
+
+def record_deadline(project: Path, nodeid: str, seconds: float, kind: str | None) -> TestResult:
+    """Run one test until `seconds` pass, then dump its stack and stop it (deadline_plugin).
+
+    The result is what the supervisor reports for a timeout: the stack at the deadline, the
+    wall time, and the CPU time the test's process used during the test (measured with
+    getrusage, minus what pytest had used before the test started). `kind` is set as the
+    supervisor would set it ("slow" for a test that computes, "hang" for one that waits;
+    None for a run that did not measure CPU time).
+    """
+    for attempt in range(3):
+        # On a loaded machine the sampled stack can miss the code under test (the process
+        # barely ran): sample again with a longer deadline, as a slower supervisor would.
+        result = _record_deadline(project, nodeid, seconds * 2**attempt, kind)
+        frames = result.failure.frames if result.failure else []
+        if any(f.path == result.file for f in frames) and frames[-1].path != result.file:
+            break
+    return result
+
+
+def _record_deadline(project: Path, nodeid: str, seconds: float, kind: str | None) -> TestResult:
+    out = project.parent / f"deadline-{abs(hash(nodeid))}.txt"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", nodeid, "-p", "deadline_plugin", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=clean_env(
+            PYTHONPATH=str(HERE), ASSAY_DEADLINE_S=str(seconds), ASSAY_DEADLINE_OUT=str(out)
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dump = out.read_text()
+    assert "most recent call first" in dump, f"no stack was dumped:\n{proc.stdout}\n{dump}"
+    start = float(dump.splitlines()[0].split(":", 1)[1])
+    used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) - start
+    frames: list[Frame] = []
+    for block in dump.split("\n\n"):
+        block_frames = [
+            Frame(_relative(m["path"], project), int(m["line"]), m["func"])
+            for line in block.splitlines()
+            if (m := _FAULT_FRAME.match(line))
+        ]
+        if any(f.path == nodeid.split("::", 1)[0] for f in block_frames):
+            frames = list(reversed(block_frames))  # faulthandler prints most recent first
+            break
+    message = f"Timeout: stopped after {seconds:g} s"
+    return TestResult(
+        nodeid=nodeid,
+        outcome="timeout",
+        duration_s=seconds,
+        category="unit",
+        file=nodeid.split("::", 1)[0],
+        message=message,
+        failure=Failure("run", "Timeout", message, frames),
+        timeout_kind=kind,
+        cpu_s=round(max(used, 0.0), 3),
+    )
+
+
+def git(repo: Path, *args: str, date: str = "2026-03-02T10:00:00+00:00") -> str:
+    """Run git in `repo` as Dana Dev at a fixed date (no user or system configuration)."""
+    env = {
+        "GIT_AUTHOR_NAME": "Dana Dev",
+        "GIT_AUTHOR_EMAIL": "dana@example.com",
+        "GIT_COMMITTER_NAME": "Dana Dev",
+        "GIT_COMMITTER_EMAIL": "dana@example.com",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(repo.parent),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def with_rename_history(repo: Path) -> Path:
+    """A copy of root_causes with a history: `render(rows, width=...)`, then the rename."""
+    core = repo / "tabula" / "core.py"
+    current = core.read_text()
+    core.write_text(current.replace("cols", "width"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "tabula 0.2")
+    core.write_text(current)
+    git(repo, "commit", "-q", "-am", RENAME, date="2026-03-09T09:30:00+00:00")
+    return repo

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from assay.model import FailureCategory
 from assay.triage import triage
 from assay.triage.gitinfo import GitInfo
-from tests.triage.harness import SEED_FIXTURE, SOURCE_PACKAGES, Captured, copy_project
+from tests.triage.harness import SEED_FIXTURE, SOURCE_PACKAGES, Captured, copy_project, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -19,21 +18,7 @@ RENAME_SUMMARY = "Rename KD loss parameters, move kl_divergence_loss to losses"
 
 
 def _git(repo: Path, *args: str, date: str = "2025-11-01T10:00:00+00:00") -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Dana Dev",
-        "GIT_AUTHOR_EMAIL": "dana@example.com",
-        "GIT_COMMITTER_NAME": "Dana Dev",
-        "GIT_COMMITTER_EMAIL": "dana@example.com",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(repo.parent),
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-    }
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
-    )
-    return proc.stdout.strip()
+    return git(repo, *args, date=date)
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 from assay.model import CollectionError, FailureCategory, Frame
 from assay.triage import triage
-from assay.triage.incidents import FrameFilter, collect_incidents, name_functions
+from assay.triage.incidents import (
+    FrameFilter,
+    child_traceback,
+    collect_incidents,
+    name_functions,
+)
 from assay.triage.source import SourceIndex
 from tests.triage.expected import EXPECTED_RULES
 from tests.triage.harness import SOURCE_PACKAGES, Captured
@@ -107,3 +114,27 @@ def test_collection_frames_that_stop_in_pytest_use_the_printed_traceback(
     assert not any(not f.path.startswith("/") for f in wrapped.failure.frames)
     expected = triage([], [real], seed_project, SOURCE_PACKAGES)
     assert triage([], [mixed], seed_project, SOURCE_PACKAGES) == expected
+
+
+def test_child_traceback_is_the_last_one_printed(tmp_path: Path) -> None:
+    """A real chained traceback: the exception that propagated is the last block."""
+    script = tmp_path / "child.py"
+    script.write_text(
+        "def load(name):\n"
+        "    return {}[name]\n"
+        "\n"
+        "\n"
+        "try:\n"
+        "    load('width')\n"
+        "except KeyError as error:\n"
+        "    raise ValueError('no width configured\\nsee --help') from error\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    parsed = child_traceback("some log line\n" + proc.stderr)
+    assert parsed is not None
+    exc_type, message, frames = parsed
+    assert (exc_type, message) == ("ValueError", "no width configured\nsee --help")
+    assert [(Path(f.path).name, f.lineno, f.function) for f in frames] == [
+        ("child.py", 8, "<module>")
+    ]
+    assert child_traceback("no traceback here\n") is None

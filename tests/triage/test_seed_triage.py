@@ -180,15 +180,24 @@ def test_fixture_errors(seed_categories: list[FailureCategory]) -> None:
     assert "rename the parameter to 'mock_tokenizer'" in missing.action
 
 
-def test_assertions_grouped_by_test_module(seed_categories: list[FailureCategory]) -> None:
-    text_utils = _only(seed_categories, "assertion", "tests/test_text_utils.py")
-    assert len(text_utils.tests) == 2
-    assert all(c.template == "assert <expr>" for c in text_utils.clusters)
+def test_assertions_one_category_per_signature(seed_categories: list[FailureCategory]) -> None:
+    """Two tests that fail in one module are two causes until evidence joins them."""
+    text_utils = [
+        c for c in seed_categories if c.rule == "assertion" and "test_text_utils" in c.title
+    ]
+    assert sorted(c.title for c in text_utils) == [
+        "Assertion failure in test_slugify_strips_punctuation (tests/test_text_utils.py)",
+        "Assertion failure in test_truncate_adds_ellipsis (tests/test_text_utils.py)",
+    ]
+    truncate = next(c for c in text_utils if "truncate" in c.title)
+    assert truncate.tests == ["tests/test_text_utils.py::test_truncate_adds_ellipsis"]
+    assert [c.template for c in truncate.clusters] == ["assert <expr>"]
     assert _has(
-        text_utils,
+        truncate,
         "tests/test_text_utils.py:9 in test_truncate_adds_ellipsis",
         "assert 'hello wo' == 'hello...'",
     )
+    assert "the code now behaves differently" not in truncate.root_cause
     json_repair = _only(seed_categories, "assertion", "tests/test_json_repair.py")
     assert json_repair.clusters[0].template == "Expected JSON repair detection"
     assert _has(json_repair, "Expected JSON repair detection / assert []")

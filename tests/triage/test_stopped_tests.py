@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -43,21 +44,44 @@ def test_recorded_stacks_are_real(stopped: tuple[Path, list[model.TestResult]]) 
     ]
 
 
-def test_timeout_is_grouped_by_the_project_frame(categories: list[FailureCategory]) -> None:
+def test_timeout_without_cpu_time_is_not_called_a_hang(categories: list[FailureCategory]) -> None:
+    """A run that did not measure CPU time knows the test stopped, not whether it waited."""
     timeout = next(c for c in categories if c.rule == "timeout")
     assert timeout.title == "Timeouts in wait_for_logits (training/teacher_client.py)"
-    assert timeout.clusters[0].frame == "training/teacher_client.py::wait_for_logits"
+    # the signature's frame is the test itself: its sampled stack may differ from run to run
+    assert timeout.clusters[0].frame == "tests/test_teacher_client.py::test_waits_for_teacher"
     assert (
-        "hung at training/teacher_client.py:11 in wait_for_logits: "
+        "stopped at training/teacher_client.py:11 in wait_for_logits: "
         "`return responses.get(timeout=timeout)`" in timeout.evidence
     )
     # the blocking call: queue.get, down to the lock the thread waits on
     assert any(
-        e.startswith("blocked in queue.py:") and "in get →" in e and "waiter.acquire()" in e
+        e.startswith("in queue.py:") and "in get →" in e and "waiter.acquire()" in e
         for e in timeout.evidence
     )
-    assert "blocked in get()" in timeout.root_cause
+    assert "stops at its deadline" in timeout.root_cause
+    assert "in get()" in timeout.root_cause
+    assert "hang" not in timeout.root_cause and "is blocked" not in timeout.root_cause
+    assert "whether it was blocked or computing is not known" in timeout.root_cause
     assert "timeout" in timeout.action
+
+
+def test_measured_hang_names_what_it_waits_for(
+    stopped: tuple[Path, list[model.TestResult]],
+) -> None:
+    project, (hang, _) = stopped
+    measured = dataclasses.replace(hang, timeout_kind="hang", cpu_s=0.0)
+    category = triage([measured], [], project, SOURCE_PACKAGES)[0]
+    assert category.title == "Hangs in wait_for_logits (training/teacher_client.py)"
+    assert category.root_cause == (
+        "1 test is blocked at training/teacher_client.py:11 in wait_for_logits "
+        "(`return responses.get(timeout=timeout)`), waiting in get(), waiting for an item from "
+        "a queue that nothing puts into."
+    )
+    assert "put the item the code expects" in category.action
+    assert "tests/test_teacher_client.py::test_waits_for_teacher: 0.0 s of CPU in 0.5 s (0 %)" in (
+        category.evidence
+    )
 
 
 def test_crash_is_grouped_by_the_project_frame(categories: list[FailureCategory]) -> None:

@@ -23,6 +23,7 @@ from assay.model import (
     InspectReport,
     MutateReport,
 )
+from assay.report.md import tests_and_subtests
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -154,7 +155,10 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         for column in ("#", "Rule", "Tests", "Root cause"):
             failures.add_column(column)
         for cause in report.failure_categories:
-            failures.add_row(str(cause.priority), cause.rule, str(len(cause.tests)), cause.title)
+            tests = str(len(cause.tests))
+            if cause.subtests:
+                tests = tests_and_subtests(len(cause.tests), cause.subtests)
+            failures.add_row(str(cause.priority), cause.rule, tests, cause.title)
         console.print(failures)
     for test in report.tests:
         if test.outcome in ("timeout", "crashed"):

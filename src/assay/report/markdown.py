@@ -20,7 +20,7 @@ from assay.model import (
     RunInfo,
     TestResult,
 )
-from assay.report.md import fence, plural, table
+from assay.report.md import fence, plural, table, tests_and_subtests
 from assay.runner import isolation
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
@@ -124,7 +124,10 @@ def _summary(report: BaselineReport) -> str:
     if sub.passed or sub.failed or sub.skipped or sub.xfailed:
         lines.append(
             f"**Subtests**: {sub.passed} passed, {sub.failed} failed, {sub.skipped} skipped "
-            "(failed subtests are in the failed count, as pytest counts them)"
+            "(failed subtests are in the failed count, as pytest counts them; skipped ones are "
+            "in the skipped count only when pytest's own line has them: pytest 9 leaves passed "
+            "and skipped subtests out of its summary at its default verbosity, and counts them "
+            "with -q or -v)"
         )
     if report.collection_errors:
         lines.append(f"**Collection errors**: {len(report.collection_errors)} files (below)")
@@ -217,17 +220,20 @@ def _failures(report: BaselineReport) -> str:
     if not report.failure_categories:
         return ""
     out = ["## Failures by Category"]
+    known = {t.nodeid for t in report.tests}
     for i, cat in enumerate(report.failure_categories, 1):
         by_file = Counter(t.split("::", 1)[0] for t in cat.tests)
+        # a subtest ("<node id> <description>") is not a test pytest reported on its own
+        subtests = Counter(t.split("::", 1)[0] for t in cat.tests if "::" in t and t not in known)
         affected = "\n".join(
-            f"- `{f}`: {n} {'test' if n == 1 else 'tests'}"
+            f"- `{f}`: {tests_and_subtests(n, subtests[f])}"
             for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
         )
         patterns = "\n".join(
             f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
         )
         section = [
-            f"### {i}. {cat.title} ({len(cat.tests)} {'test' if len(cat.tests) == 1 else 'tests'})",
+            f"### {i}. {cat.title} ({tests_and_subtests(len(cat.tests), cat.subtests)})",
             "",
             f"**Rule**: `{cat.rule}`  ",
             f"**Root cause**: {cat.root_cause}",
@@ -319,7 +325,8 @@ def _next_steps(report: BaselineReport) -> str:
     steps = []
     for cat in report.failure_categories:
         steps.append(
-            f"{cat.priority}. {cat.action} ({plural(len(cat.tests), 'test')}: {cat.title})"
+            f"{cat.priority}. {cat.action} ({tests_and_subtests(len(cat.tests), cat.subtests)}: "
+            f"{cat.title})"
         )
     cov = report.coverage
     if cov is not None:
@@ -430,7 +437,8 @@ def _describe(tests: list[TestResult]) -> str:
 
 def _checklist(report: BaselineReport) -> str:
     items = [
-        f"- [ ] {c.action} ({plural(len(c.tests), 'test')})" for c in report.failure_categories
+        f"- [ ] {c.action} ({tests_and_subtests(len(c.tests), c.subtests)})"
+        for c in report.failure_categories
     ]
     items += [f"- [ ] Make `{e.path}` collectable: {e.message}" for e in report.collection_errors]
     if not items:

@@ -19,3 +19,11 @@ def fence(text: str, lang: str = "") -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def tests_and_subtests(count: int, subtests: int) -> str:
+    """ "5 tests and 3 subtests": a failure category's `tests`, of which `subtests` are subtests."""
+    tests = count - subtests
+    if subtests and tests:
+        return f"{plural(tests, 'test')} and {plural(subtests, 'subtest')}"
+    return plural(subtests, "subtest") if subtests else plural(tests, "test")

@@ -107,13 +107,7 @@ def _result(item: _Item, category: str) -> TestResult:
         category=category,
         file=item.file,
         markers=item.markers,
-        subtests=[
-            Subtest(
-                r["subtest"], _subtest_outcome(r), r["message"] if r["outcome"] != "passed" else ""
-            )
-            for r in item.reports
-            if "subtest" in r
-        ],
+        subtests=[_subtest(r) for r in item.reports if "subtest" in r],
     )
     if item.killed is not None:
         killed = item.killed
@@ -139,6 +133,16 @@ def _result(item: _Item, category: str) -> TestResult:
     return result
 
 
+def _subtest(report: dict[str, Any]) -> Subtest:
+    outcome = _subtest_outcome(report)
+    return Subtest(
+        report["subtest"],
+        outcome,
+        report["message"] if report["outcome"] != "passed" else "",
+        _failure(report.get("failure")) if outcome == "failed" else None,
+    )
+
+
 def _subtest_outcome(report: dict[str, Any]) -> str:
     if report.get("wasxfail") is not None and report["outcome"] == "skipped":
         return "xfailed"
@@ -153,6 +157,7 @@ def _failure(data: dict[str, Any] | None) -> Failure | None:
         exc_type=data["exc_type"],
         message=data["message"],
         frames=[Frame(f["path"], f["lineno"], f["function"]) for f in data.get("frames", [])],
+        output=data.get("output", ""),
     )
 
 

@@ -26,6 +26,8 @@ def signature_of(incident: Incident) -> Signature:
     frame_text = f"{frame.path}::{frame.function}" if frame is not None else ""
     if not frame_in_key(incident.exc_type, template):
         frame_text = ""
+    elif incident.outcome == "timeout":
+        frame_text = incident.family  # a sampled stack differs from case to case
     type_part = incident.exc_type
     if incident.when in _QUALIFIED_PHASES:
         type_part = f"{type_part}@{incident.when}"

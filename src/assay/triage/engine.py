@@ -17,13 +17,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assay.model import CollectionError, FailureCategory, TestResult
-from assay.triage.clusters import Cluster, build_clusters
+from assay.triage.clusters import Cluster, build_clusters, signature_of
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
-from assay.triage.rules.base import capped, first_message_line, shorten, tests_word
+from assay.triage.rules.base import (
+    capped,
+    count_subject,
+    count_text,
+    first_message_line,
+    shorten,
+    unique,
+)
+from assay.triage.signature import first_line
 from assay.triage.source import SourceIndex
 from assay.triage.user import CompiledCategory, UserCategory, compile_category, first_match
 
@@ -48,6 +56,7 @@ def triage(
         index=SourceIndex(root, source_packages),
         git=GitInfo(root),
         installed=InstalledModules(root, interpreter_paths),
+        incidents=incidents,
     )
     name_functions(incidents, ctx.index.function_name_at)
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
@@ -120,31 +129,67 @@ def _custom_finding(compiled: CompiledCategory, clusters: list[Cluster]) -> Find
         evidence.append(f"trace matches /{category.trace}/")
     examples = [
         f"[{c.key}] {c.signature.exc_type}: {shorten(first_message_line(c.first), 140)} "
-        f"({tests_word(len(c.incidents))})"
+        f"({count_text(c.incidents)})"
         for c in clusters
     ]
     evidence += capped(examples, 5, "more signatures")
-    total = sum(len(c.incidents) for c in clusters)
+    members = [i for c in clusters for i in c.incidents]
     return Finding(
         title=category.name,
-        root_cause=f"{tests_word(total)} match the user category '{category.name}'.",
+        root_cause=f"{count_subject(members, 'matches', 'match')} the user category "
+        f"'{category.name}'.",
         action=category.action or "No action configured for this category.",
         evidence=evidence,
     )
 
 
+def _child_evidence(clusters: list[Cluster]) -> list[str]:
+    """How the tests that ran the failing code in a child process failed themselves."""
+    by_type: dict[str, list[Incident]] = {}
+    for incident in sorted((i for c in clusters for i in c.incidents), key=lambda i: i.nodeid):
+        if incident.via is not None:
+            by_type.setdefault(incident.via.exc_type, []).append(incident)
+    lines = []
+    for exc_type, incidents in by_type.items():
+        first = incidents[0]
+        assert first.via is not None
+        own = [i.via for i in incidents if i.via is not None]
+        frames = [f for v in own if (f := v.innermost_project_frame()) is not None]
+        sites = unique([f"{f.path}:{f.lineno}" for f in frames])
+        keys = unique([signature_of(v).key for v in own])
+        more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
+        child = exc_type in ("CalledProcessError", "TimeoutExpired") or any(
+            f.path.endswith("subprocess.py") for v in own for f in v.frames
+        )
+        lines.append(
+            f"{'in a child process' if child else 'a traceback in their output'}: "
+            f"{count_text(incidents)} ({first.nodeid}{more}) failed "
+            f"with {exc_type} (e.g. {shorten(first_line(first.via.message), 100)})"
+            + (f" where they ran it ({', '.join(sites[:3])})" if sites else "")
+            + f" (their own signature{'s' if len(keys) > 1 else ''}: {', '.join(keys[:3])})"
+            + "; "
+            + ("the child's own" if child else "the printed")
+            + " traceback is what is triaged here"
+        )
+    return lines
+
+
 def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> FailureCategory:
     ordered = sorted(clusters, key=lambda c: (-len(c.incidents), c.key))
     tests = sorted({nodeid for c in ordered for nodeid in c.nodeids()})
+    subtests = {i.nodeid for c in ordered for i in c.incidents if i.parent}
+    # A subtest cannot be selected on its own: its parent test runs it.
+    targets = sorted({i.test_nodeid for c in ordered for i in c.incidents})
     return FailureCategory(
         rule=rule_id,
         title=finding.title,
         root_cause=finding.root_cause,
         action=finding.action,
-        evidence=finding.evidence,
+        evidence=[*finding.evidence, *_child_evidence(ordered)],
         tests=tests,
         signatures=[c.key for c in ordered],
         priority=0,
         clusters=[c.to_model() for c in ordered],
-        reproduce=reproduce_command(tests),
+        reproduce=reproduce_command(targets),
+        subtests=len(subtests),
     )

@@ -32,6 +32,15 @@ class Commit:
         return f"{self.sha} ({self.date}, {self.author}): {self.summary}"
 
 
+@dataclass(frozen=True)
+class LineChange:
+    """One commit's change to a range of lines: the range's text before and after it."""
+
+    commit: Commit
+    old: str
+    new: str
+
+
 def _is_sha(text: str) -> bool:
     return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
 
@@ -129,6 +138,54 @@ class GitInfo:
             fields.get("author", ""),
             fields.get("summary", ""),
         )
+
+    def range_history(self, path: str, start: int, end: int) -> list[LineChange]:
+        """The commits that changed lines start..end of `path` at HEAD, newest first.
+
+        `git log -L` follows the range back through history and shows each commit's diff
+        of it: the old text is what the `-` and context lines say, the new text the `+` and
+        context lines. Capped at 20 commits.
+        """
+        if not self.available or path.startswith("/") or end < start:
+            return []
+        out = self._run(
+            "log",
+            f"-L{start},{end}:{path}",
+            "-n",
+            "20",
+            "--date=short",
+            "--format=%x1e%H%x00%ad%x00%an%x00%s",
+        )
+        changes: list[LineChange] = []
+        for chunk in (out or "").split("\x1e")[1:]:
+            head, _, diff = chunk.partition("\n")
+            parts = head.split("\x00")
+            if len(parts) != 4:
+                continue
+            old: list[str] = []
+            new: list[str] = []
+            in_hunk = False
+            for line in diff.splitlines():
+                if line.startswith("@@"):
+                    in_hunk = True
+                elif not in_hunk:
+                    continue
+                elif line.startswith("-"):
+                    old.append(line[1:])
+                elif line.startswith("+"):
+                    new.append(line[1:])
+                elif line.startswith(" "):
+                    old.append(line[1:])
+                    new.append(line[1:])
+            commit = Commit(parts[0][:10], parts[1], parts[2], parts[3])
+            changes.append(LineChange(commit, "\n".join(old), "\n".join(new)))
+        return changes
+
+    def show(self, path: str, rev: str = "HEAD") -> str | None:
+        """The text of `path` at `rev` (None when it did not exist there)."""
+        if not self.available or path.startswith("/"):
+            return None
+        return self._run("show", f"{rev}:./{path}")
 
     def last_change_of_text(self, text: str, path: str) -> Commit | None:
         """The newest commit that added or removed `text` in `path` (`git log -S`)."""

@@ -6,16 +6,26 @@ always in the most useful form: pytest wraps import errors at collection time in
 exception at all, and odd reports have no `failure`. This module turns all of them into an
 `Incident` with the real exception type, message and frames, and decides which frames are
 the project's.
+
+Two kinds of failure hide their real exception elsewhere. A test that runs the project in a
+child process fails with `CalledProcessError` (or an assertion on the return code) while
+the child's own traceback sits in the captured output: the incident is the child's
+exception, with the test's own kept as `via`, so a CLI test lands with the in-process tests
+that share its cause. And each failed subtest (unittest `subTest`, pytest's `subtests`) is
+an incident of its own, "<parent node id> <description>"; a parent that failed only because
+its subtests did ("contains 3 failed subtests") is not one more cause.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.model import BAD_OUTCOMES, CollectionError, Frame, TestResult
+from assay.model import BAD_OUTCOMES, CollectionError, Frame, Subtest, TestResult
+from assay.triage.signature import first_line
 
 # Directory names that hold installed code, never the project's own.
 _VENV_PARTS = frozenset(
@@ -32,6 +42,11 @@ _TB_LINE = re.compile(
 )
 _WRAPPED_IMPORT = "ImportError while importing test module"
 _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
+# Python's own traceback print-out (traceback.print_exception, an uncaught exception).
+_TB_HEAD = "Traceback (most recent call last):"
+_TB_FILE = re.compile(r'^\s+File "(?P<path>[^"]+)", line (?P<lineno>\d+), in (?P<func>\S+)\s*$')
+_TB_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<msg>.*))?$")
+_SUBTESTS_ONLY = re.compile(r"^contains \d+ failed subtests?$")
 
 
 @dataclass
@@ -48,20 +63,35 @@ class Incident:
     test_file: str  # the file that holds the test, relative to the root
     is_collection: bool = False
     project_frames: list[Frame] = field(default_factory=list)
+    parent: str = ""  # a subtest's parent node id ("" for a test)
+    via: Incident | None = None  # the test's own failure, when this is a child's traceback
+    timeout_kind: str | None = None  # a timeout's "slow" | "hang" (None: not measured)
+    cpu_s: float | None = None
+    duration_s: float = 0.0
+
+    @property
+    def test_nodeid(self) -> str:
+        """The node id pytest knows: the parent's for a subtest."""
+        return self.parent or self.nodeid
 
     @property
     def test_function(self) -> str:
         """The test's function name: the last node id part without parameters."""
         if self.is_collection:
             return ""
-        last = self.nodeid.split("::")[-1]
+        last = self.test_nodeid.split("::")[-1]
         return last.split("[", 1)[0]
 
     @property
     def test_class(self) -> str:
         """The innermost class of the node id ("" for module-level tests)."""
-        parts = self.nodeid.split("::")[1:-1]
+        parts = self.test_nodeid.split("::")[1:-1]
         return parts[-1] if parts else ""
+
+    @property
+    def family(self) -> str:
+        """The test function the incident belongs to: its node id without parameters."""
+        return self.test_nodeid.split("[", 1)[0]
 
     def innermost_project_frame(self) -> Frame | None:
         return self.project_frames[-1] if self.project_frames else None
@@ -183,6 +213,37 @@ def _unwrap(
     return inner[0], inner[1], tb_frames or frames
 
 
+def child_traceback(output: str) -> tuple[str, str, list[Frame]] | None:
+    """(type, message, frames) of the last Python traceback printed in `output`.
+
+    A child process that dies of an uncaught exception prints it last; with chained
+    exceptions the last block is the one that propagated. None when no traceback (with
+    its exception line) is there.
+    """
+    start = output.rfind(_TB_HEAD)
+    if start < 0:
+        return None
+    frames: list[Frame] = []
+    lines = output[start + len(_TB_HEAD) :].splitlines()
+    for index, line in enumerate(lines):
+        match = _TB_FILE.match(line)
+        if match:
+            frames.append(Frame(match["path"], int(match["lineno"]), match["func"]))
+            continue
+        if not line.strip() or line[:1].isspace():
+            continue  # the quoted source line, the ^^^^ markers
+        exc = _TB_EXC.match(line.strip())
+        if exc is None or not frames:
+            return None
+        message = [exc["msg"] or ""]
+        for follow in lines[index + 1 :]:
+            if not follow.strip():
+                break
+            message.append(follow.rstrip())
+        return exc["type"], "\n".join(message), frames
+    return None
+
+
 def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     """The incident of one test with a bad outcome."""
     test_file = test.file or test.nodeid.split("::", 1)[0]
@@ -199,7 +260,7 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
         frames = _traceback_frames(test.longrepr)
         # pytest's "error" outcome is a setup/teardown failure; setup is by far the common one
         when = {"timeout": "run", "crashed": "run", "error": "setup"}.get(test.outcome, "call")
-    return _make(
+    incident = _make(
         test.nodeid,
         test.outcome,
         when,
@@ -211,6 +272,58 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
         False,
         frame_filter,
     )
+    incident.timeout_kind = test.timeout_kind
+    incident.cpu_s = test.cpu_s
+    incident.duration_s = test.duration_s
+    return _through_child(incident, failure.output if failure else "", frame_filter)
+
+
+def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -> Incident:
+    """The incident re-read from the child traceback in its output, when there is one."""
+    child = child_traceback(output) if output else None
+    if child is None:
+        return incident
+    exc_type, message, frames = child
+    frames = [frame_filter.relativise(f) for f in frames]
+    incident.via = dataclasses.replace(incident)
+    incident.exc_type = _short_type(exc_type)
+    incident.message = message
+    incident.frames = frames
+    incident.project_frames = [f for f in frames if frame_filter.is_project(f)]
+    return incident
+
+
+def from_subtest(test: TestResult, subtest: Subtest, frame_filter: FrameFilter) -> Incident:
+    """The incident of one failed subtest, named "<parent node id> <description>"."""
+    failure = subtest.failure
+    if failure is not None:
+        exc_type, message, frames = failure.exc_type, failure.message, list(failure.frames)
+    else:
+        parsed = _parse_summary(subtest.message)
+        exc_type, message = parsed if parsed else ("AssertionError", subtest.message)
+        frames = []
+    incident = _make(
+        f"{test.nodeid} {subtest.description}",
+        "failed",
+        "call",
+        exc_type,
+        message,
+        frames,
+        "",
+        test.file or test.nodeid.split("::", 1)[0],
+        False,
+        frame_filter,
+    )
+    incident.parent = test.nodeid
+    return _through_child(incident, failure.output if failure else "", frame_filter)
+
+
+def _failed_only_through_subtests(test: TestResult) -> bool:
+    """pytest fails a parent whose subtests failed with no exception of its own."""
+    if not any(s.outcome == "failed" for s in test.subtests) or test.outcome != "failed":
+        return False
+    said = first_line(test.message) or first_line(test.longrepr)
+    return test.failure is None and bool(_SUBTESTS_ONLY.match(said))
 
 
 def from_collection_error(error: CollectionError, frame_filter: FrameFilter) -> Incident:
@@ -277,6 +390,14 @@ def collect_incidents(
 ) -> list[Incident]:
     """Incidents for every test with a bad outcome and every collection error, in input order."""
     frame_filter = FrameFilter(root)
-    incidents = [from_test(t, frame_filter) for t in tests if t.outcome in BAD_OUTCOMES]
+    incidents: list[Incident] = []
+    for test in tests:
+        if test.outcome in BAD_OUTCOMES and not _failed_only_through_subtests(test):
+            incidents.append(from_test(test, frame_filter))
+        incidents.extend(
+            from_subtest(test, subtest, frame_filter)
+            for subtest in test.subtests
+            if subtest.outcome == "failed"
+        )
     incidents.extend(from_collection_error(e, frame_filter) for e in collection_errors)
     return incidents

@@ -159,7 +159,53 @@ def _failure(excinfo: Any, when: str) -> dict[str, Any]:
         "exc_type": excinfo.typename,
         "message": message,
         "frames": _frames(excinfo),
+        "output": _exception_output(value),
     }
+
+
+_OUTPUT_MAX = 20_000
+
+
+def _tail(text: Any) -> str:
+    """Text (bytes decoded) cut to its last `_OUTPUT_MAX` characters: a traceback ends there."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        return ""
+    return text[-_OUTPUT_MAX:]
+
+
+def _exception_output(value: BaseException) -> str:
+    """What a failed child process wrote, as the exception carries it.
+
+    subprocess.CalledProcessError (and TimeoutExpired) keep the child's captured `stderr`
+    and `output` (`stdout` is the same object); the child's traceback is in there, and
+    triage reads it to file the failure under the child's own error.
+    """
+    parts: list[str] = []
+    seen: list[int] = []
+    for name in ("stderr", "output", "stdout"):
+        try:
+            text = getattr(value, name, None)
+        except Exception:  # a property that raises is simply no output
+            continue
+        if text and id(text) not in seen:
+            seen.append(id(text))
+            parts.append(_tail(text))
+    return "\n".join(p for p in parts if p)
+
+
+def _captured_output(report: Any) -> str:
+    """pytest's captured stderr and stdout of a failing report, each cut to its tail."""
+    parts = []
+    for name in ("capstderr", "capstdout"):
+        try:
+            text = getattr(report, name)
+        except Exception:  # sections pytest could not read are no output
+            continue
+        if text:
+            parts.append(_tail(text))
+    return "\n".join(parts)
 
 
 def _environment(dependencies: list[str]) -> dict[str, Any]:
@@ -413,6 +459,12 @@ def pytest_runtest_logreport(report: Any) -> None:
         "longrepr": report.longreprtext if report.failed else "",
         "failure": getattr(report, "_assay_failure", None),
     }
+    if report.failed and data["failure"] is not None:
+        # A subtest's report is a copy made from the makereport one: it carries the
+        # failure too, with its own captured sections.
+        captured = _captured_output(report)
+        own = data["failure"].get("output", "")
+        data["failure"] = {**data["failure"], "output": "\n".join(t for t in (own, captured) if t)}
     if hasattr(report, "wasxfail"):
         data["wasxfail"] = report.wasxfail
     if type(report).__name__ == "SubtestReport":

@@ -2,8 +2,9 @@
 
 Order matters where causes overlap: a supervisor verdict (timeout, crash) beats whatever
 exception was in flight; a fixture failing in setup is a fixture problem whatever it raised;
-an import failure is one whatever the phase; the specific TypeError/AttributeError rules come
-before `assertion`, and `unclassified` takes what is left.
+an import failure is one whatever the phase; a failure whose evidence names the machine's
+environment is that before it is anything else; the specific TypeError/AttributeError rules
+come before `assertion`, and `unclassified` takes what is left.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from assay.triage.rules.assertion import AssertionRule
 from assay.triage.rules.attributes import InterfaceDriftRule, MissingAttributeRule
 from assay.triage.rules.base import Context, Finding, GroupKey, Rule
+from assay.triage.rules.environment import EnvironmentRule
 from assay.triage.rules.fixtures import FixtureErrorRule
 from assay.triage.rules.hangs import CrashRule, TimeoutRule
 from assay.triage.rules.imports import ImportErrorRule
@@ -23,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     CrashRule(),
     FixtureErrorRule(),
     ImportErrorRule(),
+    EnvironmentRule(),
     SignatureMismatchRule(),
     MockAsPathRule(),
     MockMisuseRule(),

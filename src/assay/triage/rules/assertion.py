@@ -1,10 +1,13 @@
 """`assertion`: the test ran and its expectation did not hold.
 
-Assertion text is the test's own expression and values, so assertion failures are grouped
-by test module (one category per module, one cluster per signature inside it): the unit a
-developer opens to decide "the code regressed" or "the expectation is stale". `pytest.raises`
-and `pytest.warns` that saw nothing (`Failed: DID NOT RAISE`) are expectations too. The
-evidence is each failing assertion line with the values pytest reported.
+Two assertion failures that share a test module share nothing else: on a real suite a
+category "Assertion failures in <file>" put an order-dependent victim and a test with a
+random failure under one cause. So each signature (the expectation's template and the
+function it failed in) is its own category: the parametrised cases of one test failing the
+same way are one, and a helper's assert reached from several tests is one, because there
+the evidence joins them. `pytest.raises` and `pytest.warns` that saw nothing (`Failed: DID
+NOT RAISE`) are expectations too. The evidence is each failing assertion line with the
+values pytest reported.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
     shorten,
-    tests_word,
+    unique,
 )
 
 _MAX_LINES = 10
@@ -51,11 +55,10 @@ class AssertionRule(Rule):
         first = cluster.first
         if first.is_collection or first.when in ("setup", "teardown") or not _is_expectation(first):
             return None
-        return (first.test_file,)
+        return (cluster.key,)
 
     def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
         incidents = all_incidents(clusters)
-        test_file = key[0]
         evidence: list[str] = []
         outside: list[str] = []
         for incident in incidents:
@@ -68,25 +71,35 @@ class AssertionRule(Rule):
                 f"{frame.path}:{frame.lineno} in {frame.function}: `{shorten(source, 90)}` → "
                 f"{shorten(_report(incident), 110)}"
             )
-            if frame.path != test_file:
+            if frame.path != incident.test_file:
                 outside.append(frame.path)
-        evidence = capped(evidence, _MAX_LINES, "more assertions")
+        evidence = capped(unique(evidence), _MAX_LINES, "more assertions")
         raised_in = sorted(set(outside))
         if raised_in:
             evidence.append(
                 f"raised by asserts outside the test module: {', '.join(raised_in[:3])}"
             )
-        n = tests_word(len(incidents))
+        first = incidents[0]
+        families = unique([i.family for i in incidents])
+        files = unique([i.test_file for i in incidents])
+        frame = first.innermost_project_frame()
+        if len(families) == 1:
+            what = f"{first.test_function} ({first.test_file})"
+            cases = len({i.nodeid for i in incidents})
+            title = f"Assertion failure in {what}" + (f", {cases} cases" if cases > 1 else "")
+        else:
+            where = f"{frame.path}::{frame.function}" if frame else ", ".join(files[:2])
+            title = f"Assertion failures in {where} ({len(families)} tests reach it)"
         return Finding(
-            title=f"Assertion failures in {test_file}",
+            title=title,
             root_cause=(
-                f"{n} in {test_file} ran to an expectation that did not hold: the code now "
-                "behaves differently from what the tests expect."
+                f"{count_subject(incidents, 'runs', 'run')} to an expectation that did not hold "
+                f"({'; '.join(files[:3])}): either the code behaves differently from what the "
+                "test states, or the test's expectation is stale."
             ),
             action=(
-                "For each assertion, decide which side is right: fix the code when the test "
-                "states the intended behaviour, update the expected value when the behaviour "
-                "changed on purpose."
+                "Decide which side is right: fix the code when the test states the intended "
+                "behaviour, update the expected value when the behaviour changed on purpose."
             ),
             evidence=evidence,
         )

@@ -25,12 +25,12 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
+    count_text,
     first_message_line,
     frame_text,
     sentence,
     shorten,
-    subject,
-    tests_word,
     unique,
 )
 
@@ -127,7 +127,7 @@ class InterfaceDriftRule(Rule):
         return Finding(
             title=f"Interface drift: {names} ({key[0]})",
             root_cause=sentence(
-                f"{subject(len(incidents), 'uses', 'use')} attributes that {names} no longer "
+                f"{count_subject(incidents, 'uses', 'use')} attributes that {names} no longer "
                 f"{'has' if len(by_class) == 1 else 'have'} ({key[0]}): the interface changed "
                 "and the tests were not updated"
             ),
@@ -169,11 +169,11 @@ class InterfaceDriftRule(Rule):
         if best:
             path, lineno = attrs[best]
             lines.append(
-                f"'{attr}' is not an attribute of {cls.name} ({tests_word(len(members))}); "
+                f"'{attr}' is not an attribute of {cls.name} ({count_text(members)}); "
                 f"closest: '{best}' ({path}:{lineno})"
             )
         else:
-            lines.append(f"'{attr}' is not an attribute of {cls.name} ({tests_word(len(members))})")
+            lines.append(f"'{attr}' is not an attribute of {cls.name} ({count_text(members)})")
         commit = ctx.git.last_change_of_text(f"def {attr}(", cls.path)
         if commit is not None:
             lines.append(f"'def {attr}(' was last added or removed in {commit.describe()}")
@@ -230,7 +230,7 @@ class MissingAttributeRule(Rule):
         return Finding(
             title=f"Missing attribute: module '{module}' has no {attrs}",
             root_cause=sentence(
-                f"{subject(len(incidents), 'accesses or patches', 'access or patch')} {attrs} on "
+                f"{count_subject(incidents, 'accesses or patches', 'access or patch')} {attrs} on "
                 f"'{module}', which does not define it"
             ),
             action=sentence("; ".join(actions)),
@@ -267,7 +267,7 @@ class MissingAttributeRule(Rule):
             else:
                 best = closest(attr, sorted(info.top_level) if info else [])
             lines.append(
-                f"{module_file} defines no top-level '{attr}' ({tests_word(len(members))})"
+                f"{module_file} defines no top-level '{attr}' ({count_text(members)})"
                 + (f"; closest there: '{best}'" if best else "")
             )
             lines += import_lines

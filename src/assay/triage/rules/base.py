@@ -9,7 +9,7 @@ git history) is computed in `build`, once per category.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.model import Frame
@@ -33,6 +33,7 @@ class Context:
     index: SourceIndex
     git: GitInfo
     installed: InstalledModules
+    incidents: list[Incident] = field(default_factory=list)  # the whole run's, for links
 
 
 @dataclass
@@ -113,6 +114,21 @@ def all_incidents(clusters: list[Cluster]) -> list[Incident]:
 
 def tests_word(n: int) -> str:
     return plural(n, "test")
+
+
+def count_text(incidents: list[Incident]) -> str:
+    """ "3 tests", "98 subtests" or "2 tests and 98 subtests": what failed, as pytest names it."""
+    subtests = len({i.nodeid for i in incidents if i.parent})
+    tests = len({i.nodeid for i in incidents if not i.parent})
+    if subtests and tests:
+        return f"{tests_word(tests)} and {plural(subtests, 'subtest')}"
+    return plural(subtests, "subtest") if subtests else tests_word(tests)
+
+
+def count_subject(incidents: list[Incident], singular: str, plural_form: str) -> str:
+    """`subject` for a mix of tests and subtests ("2 tests and 98 subtests call")."""
+    n = len({i.nodeid for i in incidents})
+    return f"{count_text(incidents)} {agree(n, singular, plural_form)}"
 
 
 def sentence(text: str) -> str:

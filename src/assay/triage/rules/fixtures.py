@@ -22,12 +22,12 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
+    count_text,
     first_message_line,
     frame_text,
     sentence,
     shorten,
-    subject,
-    tests_word,
     unique,
 )
 
@@ -159,7 +159,7 @@ class FixtureErrorRule(Rule):
         return Finding(
             title=f"Fixture '{name}' not found",
             root_cause=(
-                f"{subject(len(incidents), 'requests', 'request')} a fixture '{name}' that no "
+                f"{count_subject(incidents, 'requests', 'request')} a fixture '{name}' that no "
                 "conftest.py, test module or plugin defines (a misspelling or a removed fixture)."
             ),
             action=f"In the test signature, {fix}, or define a fixture '{name}'.",
@@ -194,7 +194,7 @@ class FixtureErrorRule(Rule):
                     f"fixture line {frame_path}:{frame_line}: `{shorten(frame_source, 100)}`"
                 )
         evidence.append(
-            f"phase: {phase}; {tests_word(len(incidents))} using it "
+            f"phase: {phase}; {count_text(incidents)} using it "
             + ("never ran their bodies" if phase == "setup" else "failed while tearing down")
         )
         label = f"fixture '{name}'" if fixture is not None else (name or "test setup")
@@ -206,7 +206,7 @@ class FixtureErrorRule(Rule):
                 f"; the environment variable {env} is not set: set it where the suite runs, or "
                 f"have the fixture provide it (monkeypatch.setenv('{env}', str(tmp_path)))"
             )
-        action += f". The {tests_word(len(incidents))} are not failing on their own."
+        action += f". The {count_text(incidents)} are not failing on their own."
         when = "before its body runs" if phase == "setup" else "after its body ran"
         return Finding(
             title=sentence(f"{label} fails in {phase}").rstrip("."),

@@ -21,10 +21,10 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
     first_message_line,
     frame_text,
     sentence,
-    subject,
     unique,
 )
 
@@ -76,7 +76,7 @@ class ImportErrorRule(Rule):
             return self._cannot_import(kind, key[1], incidents, ctx)
         return Finding(
             title=f"Import error: {key[1]}",
-            root_cause=f"{subject(len(incidents), 'fails', 'fail')} to import: {key[1]}",
+            root_cause=f"{count_subject(incidents, 'fails', 'fail')} to import: {key[1]}",
             action="Fix the import named in the evidence (the module's own error is shown).",
             evidence=_import_sites(ctx, incidents)
             + unique([f"{i.exc_type}: {first_message_line(i)}" for i in incidents])[:3],
@@ -119,7 +119,7 @@ class ImportErrorRule(Rule):
         return Finding(
             title=f"Missing package '{top}'",
             root_cause=(
-                f"{subject(len(incidents), 'imports', 'import')} '{top}', which is not installed: "
+                f"{count_subject(incidents, 'imports', 'import')} '{top}', which is not installed: "
                 "a missing dependency, not a code defect."
             ),
             action=action,
@@ -136,7 +136,7 @@ class ImportErrorRule(Rule):
         return Finding(
             title=f"Module '{module}' moved or removed",
             root_cause=(
-                f"{subject(len(incidents), 'imports', 'import')} project module '{module}', "
+                f"{count_subject(incidents, 'imports', 'import')} project module '{module}', "
                 "which no longer exists under that name."
             ),
             action=f"Update the imports of '{module}' to {target}.",
@@ -159,7 +159,7 @@ class ImportErrorRule(Rule):
             return Finding(
                 title=f"Circular import of '{module}'",
                 root_cause=(
-                    f"{subject(len(incidents), 'imports', 'import')} from '{module}' while it is "
+                    f"{count_subject(incidents, 'imports', 'import')} from '{module}' while it is "
                     "still being initialised: two modules import each other at import time."
                 ),
                 action=(
@@ -203,7 +203,7 @@ class ImportErrorRule(Rule):
         return Finding(
             title=f"Cannot import {', '.join(repr(n) for n in names)} from '{module}'",
             root_cause=(
-                f"{subject(len(incidents), 'imports', 'import')} names that '{module}' no longer "
+                f"{count_subject(incidents, 'imports', 'import')} names that '{module}' no longer "
                 "defines: the symbol moved or was removed."
             ),
             action=sentence("; ".join(moves)),

@@ -10,7 +10,9 @@ mock was used, as one misconfigured mock usually breaks one consumer.
 
 from __future__ import annotations
 
+import ast
 import re
+import weakref
 from dataclasses import dataclass
 
 from assay.triage.astinfo import call_name
@@ -24,15 +26,17 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
+    count_text,
     first_message_line,
     frame_text,
     plural,
     qualified_function,
     shorten,
-    subject,
     tests_word,
     unique,
 )
+from assay.triage.source import SourceIndex
 
 _MOCK = r"(\w*Mock)"  # unnamed: some patterns name the mock class twice
 
@@ -157,6 +161,9 @@ _PATH_CALLS = frozenset(
     }
 )
 _MAX_ORIGINS = 6
+_ORIGINS: weakref.WeakKeyDictionary[SourceIndex, dict[tuple[str, str], list[MockOrigin]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def classify_misuse(line: str) -> tuple[Misuse, str] | None:
@@ -181,13 +188,32 @@ def _tmp_path_example(argument: str, mock: str) -> str:
     return "pass `tmp_path` (or a path under it)"
 
 
+def _origins(ctx: Context, incident: Incident) -> list[MockOrigin]:
+    """find_mock_origins, once per incident and triage run (two evidence lines need it)."""
+    cache = _ORIGINS.setdefault(ctx.index, {})
+    key = (incident.nodeid, incident.when)
+    if key not in cache:
+        cache[key] = find_mock_origins(ctx.index, incident)
+    return cache[key]
+
+
+def _best_origin(ctx: Context, incident: Incident) -> MockOrigin | None:
+    """The likeliest origin of the mock that failed (best match with the failing line)."""
+    origins = _origins(ctx, incident)
+    if not origins:
+        return None
+    frame = incident.innermost_project_frame()
+    context = [ctx.index.line(frame.path, frame.lineno)] if frame is not None else []
+    return rank_origins(origins, context)[0]
+
+
 def _origin_lines(ctx: Context, incidents: list[Incident]) -> list[str]:
     """The likeliest origin of the mock in each test, counted across tests."""
     counts: dict[str, int] = {}
     others: dict[str, int] = {}
     missing: list[str] = []
     for incident in incidents:
-        origins = find_mock_origins(ctx.index, incident)
+        origins = _origins(ctx, incident)
         if not origins:
             missing.append(incident.nodeid)
             continue
@@ -231,6 +257,131 @@ def _used_at(ctx: Context, incidents: list[Incident], what: str) -> list[str]:
     return capped(unique(lines), 4, "more failing lines")
 
 
+@dataclass(frozen=True)
+class Operation:
+    """What the failing line did to the mock, and the one change that makes it work."""
+
+    done: str  # "slices `table.rows[:1]`"
+    fix: str  # "set `table.rows` to a real list"
+
+
+_ITERATING = frozenset({"list", "tuple", "set", "sorted", "sum", "max", "min", "enumerate", "zip"})
+
+
+def _operand(kind: str, nodes: list[ast.AST]) -> tuple[ast.expr, bool] | None:
+    """The expression the operation was applied to (and, for a subscript, whether sliced).
+
+    For iteration the outermost loop comes first (it is evaluated first) and iterables the
+    line builds itself (a generator, a list display) are never the mock.
+    """
+    built = (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.List, ast.Tuple)
+    if kind == "iterate":
+        loops = [n.iter for n in nodes if isinstance(n, ast.comprehension | ast.For)]
+        calls = [
+            n.args[0]
+            for n in nodes
+            if isinstance(n, ast.Call) and call_name(n.func) in _ITERATING and n.args
+        ]
+        found = [e for e in (*loops, *calls) if not isinstance(e, built)]
+        return (found[0], False) if found else None
+    for node in nodes:
+        if kind == "subscript" and isinstance(node, ast.Subscript):
+            return node.value, isinstance(node.slice, ast.Slice)
+        is_len = isinstance(node, ast.Call) and call_name(node.func) == "len"
+        if kind == "len" and is_len and isinstance(node, ast.Call) and node.args:
+            return node.args[0], False
+    return None
+
+
+def _assigned_from(ctx: Context, frame_path: str, lineno: int, name: str) -> ast.expr | None:
+    """What a local name was assigned from earlier in the same function (`encoded = f(x)`)."""
+    owner = ctx.index.function_at(frame_path, lineno)
+    if owner is None:
+        return None
+    found: ast.expr | None = None
+    for node in ast.walk(owner.node):
+        if isinstance(node, ast.Assign) and node.lineno < lineno:
+            targets = [t for t in node.targets if isinstance(t, ast.Name) and t.id == name]
+            if targets:
+                found = node.value
+    return found
+
+
+def _data(kind: str, sliced: bool, key: ast.expr | None) -> str:
+    keyed = isinstance(key, ast.Constant) and isinstance(key.value, str)
+    if kind == "subscript" and not sliced and keyed and isinstance(key, ast.Constant):
+        return f"a real dict with the key {key.value!r}"
+    return "a real list"
+
+
+def describe_operation(
+    ctx: Context, incident: Incident, misuse: Misuse, origin: MockOrigin | None
+) -> Operation | None:
+    """`slices table.rows[:1]` / set `table.rows` to a real list, read from the failing line."""
+    frame = incident.innermost_project_frame()
+    if frame is None or misuse.kind not in ("subscript", "len", "iterate"):
+        return None
+    nodes = ctx.index.nodes_at(frame.path, frame.lineno)
+    found = _operand(misuse.kind, nodes)
+    if found is None:
+        return None
+    target, sliced = found
+    key = next((n.slice for n in nodes if isinstance(n, ast.Subscript) and n.value is target), None)
+    text = ctx.index.segment(frame.path, target)
+    verb = {
+        "subscript": "slices" if sliced else "indexes",
+        "len": "measures (len())",
+        "iterate": "iterates over",
+    }[misuse.kind]
+    done = f"{verb} `{text}[{ast.unparse(key)}]`" if key is not None else f"{verb} `{text}`"
+    data = _data(misuse.kind, sliced, key)
+    source = target
+    if isinstance(target, ast.Name):
+        assigned = _assigned_from(ctx, frame.path, frame.lineno, target.id)
+        if isinstance(assigned, ast.Call):
+            source = assigned
+            done += f", what `{shorten(ctx.index.segment(frame.path, assigned), 60)}` returned"
+    name = origin.name.split(" <- ", 1)[0].rsplit(": ", 1)[-1] if origin else ""
+    name = name if name.isidentifier() else ""
+    if isinstance(source, ast.Call):
+        called = ctx.index.segment(frame.path, source.func)
+        parts = call_name(source.func).split(".")
+        if origin is not None and origin.kind.startswith("patch"):
+            patched = origin.name.rsplit("patch('", 1)[-1].rstrip("')")
+            if patched.rsplit(".", 1)[-1] == parts[-1]:
+                return Operation(
+                    done,
+                    f"give the patch of {patched} a real return value, {data}, instead of "
+                    "`return_value=Mock()`",
+                )
+            return Operation(
+                done,
+                f"make `{called}(...)` return {data}: the patch of {patched} hands the code a "
+                "Mock, and what a Mock returns when called is another Mock "
+                "(`Mock(return_value=...)`)",
+            )
+        how = ""
+        if name in parts:
+            chain = ".".join(parts[parts.index(name) :])
+            how = f" (`{chain}.return_value = ...`)"
+        return Operation(done, f"make `{called}(...)` return {data}{how}")
+    on_mock = isinstance(source, ast.Name) or (
+        isinstance(source, ast.Attribute) and source.attr == name
+    )
+    if not on_mock and isinstance(source, ast.Attribute):
+        owner = name or ctx.index.segment(frame.path, source.value)
+        return Operation(done, f"set `{owner}.{source.attr}` to {data}")
+    shown = name or text
+    if isinstance(source, ast.Name):
+        return Operation(done, f"pass {data} as `{text}` instead of the Mock")
+    dunder = {"len": "__len__", "iterate": "__iter__", "subscript": "__getitem__"}[misuse.kind]
+    return Operation(
+        done,
+        f"make `{shown}` a MagicMock and set `{shown}.{dunder}.return_value` (the code "
+        f"{verb.split(' (')[0]} the mock object itself)",
+    )
+
+
 class MockAsPathRule(Rule):
     id = "mock-as-path"
 
@@ -261,7 +412,7 @@ class MockAsPathRule(Rule):
         return Finding(
             title=f"Mock passed as a path in {where}",
             root_cause=(
-                f"{subject(len(incidents), 'passes', 'pass')} a {mock} where {where} needs a real "
+                f"{count_subject(incidents, 'passes', 'pass')} a {mock} where {where} needs a real "
                 f"filesystem path ({target})."
             ),
             action=(
@@ -312,9 +463,22 @@ class MockMisuseRule(Rule):
         for _, (misuse, mock, members) in sorted(
             kinds.items(), key=lambda kv: (-len(kv[1][2]), kv[0])
         ):
-            evidence += _used_at(ctx, members, misuse.done.format(mock=mock))
-            fixes.append(misuse.fix)
-            dones.append(f"{misuse.done.format(mock=mock)} ({tests_word(len(members))})")
+            what = misuse.done.format(mock=mock)
+            described = False
+            lines: list[str] = []
+            for member in members:
+                operation = describe_operation(ctx, member, misuse, _best_origin(ctx, member))
+                frame = member.innermost_project_frame()
+                if operation is not None:
+                    described = True
+                    fixes.append(operation.fix)
+                if frame is not None:
+                    done = f": it {operation.done}" if operation is not None else ""
+                    lines.append(f"{frame_text(ctx, frame)} — {what}{done}")
+            if not described:
+                fixes.append(misuse.fix)
+            evidence += capped(unique(lines), 4, "more failing lines")
+            dones.append(f"{misuse.done.format(mock=mock)} ({count_text(members)})")
         evidence += _origin_lines(ctx, incidents)
         where = key[0] or "test code"
         functions = unique(
@@ -332,7 +496,8 @@ class MockMisuseRule(Rule):
                 f"the code {'; '.join(dones)}."
             ),
             action=(
-                f"At the mock's origin, {'; or '.join(unique(fixes))}. Prefer "
+                f"At the mock's origin, {'; '.join(unique(fixes))}. A MagicMock would not raise "
+                "here but would hand the code another mock instead of data; prefer "
                 "`create_autospec(RealClass)` or `Mock(spec=RealClass)` so the mock has the real "
                 "interface and misuse fails where the mock is made."
             ),

@@ -2,22 +2,29 @@
 
 These TypeErrors are raised while binding arguments, before the callee runs, so the
 traceback ends at the caller; the callee is only named in the message (by qualname since
-Python 3.10). The rule finds that definition with the AST (methods via `Class.method`,
-dataclass `__init__`s via their fields), shows its real parameters next to the offending
-argument and the closest real parameter, quotes the call as written in the test, and, in a
-git repository, names the commit that last changed the `def` line.
+Python 3.10). callee.py resolves it from the calling frame's own module (the call on that
+line, its imports, re-exports), and keeps only definitions the message fits: one that has
+the rejected keyword is not the callee. The evidence shows the definition, its real
+parameters, how it was identified and which same-named definitions were ruled out; the
+closest real parameter comes from the def's history (param_history.py: the commit that
+renamed it) before any similarity guess; a failing call in the project's own code (a CLI
+module passing `**params`) is called out as the library calling the old name. When the
+evidence leaves two definitions, both are shown and neither is picked.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import weakref
+from collections import Counter
 from dataclasses import dataclass
 
-from assay.triage.astinfo import call_name
+from assay.triage.callee import Callee, CalleeResolver, Mismatch, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident
+from assay.triage.incidents import Incident, is_test_file
+from assay.triage.param_history import ParamHistory, parameter_history
 from assay.triage.rules.base import (
     Context,
     Finding,
@@ -25,13 +32,14 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
+    count_text,
     first_message_line,
-    plural,
     sentence,
     shorten,
-    subject,
     unique,
 )
+from assay.triage.source import SourceIndex
 
 _FUNC = r"(?P<func>[\w.<>]+)\(\)"
 _PATTERNS = (
@@ -54,13 +62,7 @@ _PATTERNS = (
     ),
 )
 _QUOTED_NAME = re.compile(r"'([^']+)'")
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    func: str  # qualname as the message gives it
-    kind: str  # unexpected | missing | too-many | multiple | positional-only
-    args: tuple[str, ...]  # the argument names involved (or the "N but M" text)
+_RESOLVERS: weakref.WeakKeyDictionary[SourceIndex, CalleeResolver] = weakref.WeakKeyDictionary()
 
 
 def parse_mismatch(line: str) -> Mismatch | None:
@@ -77,89 +79,76 @@ def parse_mismatch(line: str) -> Mismatch | None:
     return None
 
 
-@dataclass(frozen=True)
-class Callee:
-    qualname: str
-    path: str
-    lineno: int
-    definition: str  # the def line as source defines it now (one line)
-    params: tuple[str, ...]
-    accepts_any_keyword: bool
-    end_lineno: int = 0  # last line of the signature (0: same as lineno)
+def resolver(ctx: Context) -> CalleeResolver:
+    """One resolver per triage run (its caches live as long as the run's source index)."""
+    found = _RESOLVERS.get(ctx.index)
+    if found is None:
+        found = _RESOLVERS[ctx.index] = CalleeResolver(ctx.index)
+    return found
 
 
-def _imported_files(ctx: Context, test_file: str) -> list[str]:
-    """Project files the test module imports from: the likeliest home of the callee."""
-    module = ctx.index.module(test_file)
-    if module is None:
-        return []
-    files: list[str] = []
-    for imp in module.imports:
-        if imp.module.startswith("."):
-            continue
-        candidates = [imp.module, *(f"{imp.module}.{n}" for n in imp.names)]
-        for dotted in candidates:
-            path = ctx.index.module_file(dotted)
-            if path is not None and path not in files:
-                files.append(path)
-    return files
+def _mismatches(incidents: list[Incident]) -> list[tuple[Mismatch, Incident]]:
+    found = []
+    for incident in incidents:
+        mismatch = parse_mismatch(first_message_line(incident))
+        if mismatch is not None:
+            found.append((mismatch, incident))
+    return found
 
 
-def resolve_callee(ctx: Context, qualname: str, test_file: str) -> Callee | None:
-    """The current definition of the function the message names, from the AST."""
-    prefer = _imported_files(ctx, test_file)
-    for fn in ctx.index.functions(qualname, prefer)[:1]:
-        return Callee(
-            qualname,
-            fn.path,
-            fn.lineno,
-            fn.signature_text(),
-            tuple(fn.params()),
-            fn.accepts_any_keyword(),
-            fn.signature_end,
-        )
-    class_name = qualname.removesuffix(".__init__")
-    for cls in ctx.index.classes(class_name, prefer)[:1]:
-        if cls.is_dataclass():
-            fields = cls.dataclass_fields()
-            field_lines = [s.lineno for s in cls.node.body if isinstance(s, ast.AnnAssign)]
-            return Callee(
-                qualname,
-                cls.path,
-                cls.lineno,
-                f"@dataclass class {cls.name}: fields {', '.join(fields) or '(none)'}",
-                tuple(fields),
-                False,
-                max(field_lines, default=cls.lineno),
-            )
-        if "__init__" not in cls.methods:
-            return Callee(
-                qualname,
-                cls.path,
-                cls.lineno,
-                f"class {cls.name} (no __init__ of its own)",
-                (),
-                False,
-            )
-    return None
-
-
-def _call_site(ctx: Context, incident: Incident, callee_name: str) -> str | None:
-    """`path:line: `call text`` of the failing call, located via the innermost project frame."""
-    frame = incident.innermost_project_frame()
-    if frame is None:
+def _decided(resolutions: list[Resolution]) -> Callee | None:
+    """The definition most of the failing calls were resolved to, if any was."""
+    chosen = Counter(r.chosen for r in resolutions if r.chosen is not None)
+    if not chosen:
         return None
-    match: ast.Call | None = None
-    for call in ctx.index.calls_at(frame.path, frame.lineno):
-        if call_name(call.func).rsplit(".", 1)[-1] == callee_name:
-            match = call
-            break
-    text = (
-        ctx.index.segment(frame.path, match)
-        if match is not None
-        else ctx.index.line(frame.path, frame.lineno)
-    )
-    return f"called at {frame.path}:{frame.lineno}: `{shorten(text, 140)}`"
+    return sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0].path, kv[0].lineno))[0][0]
+
+
+def _keyword_source(ctx: Context, resolution: Resolution, arg: str) -> str:
+    """Where an indirect call's keyword is spelt: `params = {"width": ...}`, `--width`."""
+    caller = resolution.caller
+    if caller is None:
+        return ""
+    owner = ctx.index.function_at(caller.path, caller.lineno)
+    tree = ctx.index.tree(caller.path)
+    scopes: list[ast.AST] = [s for s in (owner.node if owner else None, tree) if s is not None]
+    for scope in scopes:
+        for node in ast.walk(scope):
+            line = 0
+            if isinstance(node, ast.Dict):
+                line = next(
+                    (k.lineno for k in node.keys if isinstance(k, ast.Constant) and k.value == arg),
+                    0,
+                )
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+                key = node.slice
+                if isinstance(key, ast.Constant) and key.value == arg:
+                    line = node.lineno
+            elif isinstance(node, ast.Call) and node.lineno != caller.lineno:
+                line = next((k.lineno for k in node.keywords if k.arg == arg), 0)
+            elif isinstance(node, ast.Constant) and node.value == f"--{arg}":
+                line = node.lineno
+            if line:
+                text = ctx.index.line(caller.path, line)
+                return f"{caller.path}:{line}: `{shorten(text, 100)}`"
+    return ""
+
+
+def _closest_for(arg: str, callee: Callee, history: ParamHistory) -> tuple[str | None, str]:
+    """The real parameter that stands for `arg` in `callee`, and the evidence hint saying so.
+
+    The def's history knows a rename that shares no letters (`width` -> `cols`); only
+    without it does a similarity guess name the closest parameter.
+    """
+    real = [p.lstrip("*") for p in callee.params]
+    rename = history.rename
+    if rename is not None and rename.new in real:
+        where = rename.commit.sha or "the working tree"
+        return rename.new, (
+            f"; closest real parameter: '{rename.new}' (renamed from '{arg}' in {where})"
+        )
+    near = closest(arg, real)
+    return near, (f"; closest real parameter: '{near}'" if near else "")
 
 
 @dataclass
@@ -168,8 +157,11 @@ class _FunctionReport:
 
     lines: list[str]
     actions: list[str]
+    cause: str  # what changed, in words ("" when nothing is known)
     commit: str  # the commit that last changed the signature, described; "" when unknown
-    renamed: bool  # some offending keyword has a close real parameter (a rename)
+    library: list[str]  # "pkg/cli.py:20 (through **kwargs)": the package's own old calls
+    scripts: list[str]  # the same in the project's other code (tools/, scripts)
+    candidates: list[Callee]  # when undecided: the definitions still possible
 
 
 class SignatureMismatchRule(Rule):
@@ -179,123 +171,263 @@ class SignatureMismatchRule(Rule):
         first = cluster.first
         if first.exc_type != "TypeError":
             return None
-        mismatch = parse_mismatch(first_message_line(first))
-        if mismatch is None:
+        found = _mismatches(cluster.incidents)
+        if not found or parse_mismatch(first_message_line(first)) is None:
             return None
-        callee = resolve_callee(ctx, mismatch.func, first.test_file)
-        return ("file", callee.path) if callee else ("unresolved", mismatch.func)
+        resolutions = [resolver(ctx).resolve(i, m) for m, i in found]
+        callee = _decided(resolutions)
+        if callee is not None:
+            return ("file", callee.path)
+        func = found[0][0].func
+        candidates = resolutions[0].candidates
+        if len(candidates) > 1:
+            return ("ambiguous", func, *sorted(c.where for c in candidates))
+        return ("unresolved", func)
 
     def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
         by_func: dict[str, list[tuple[Mismatch, Incident]]] = {}
-        for incident in all_incidents(clusters):
-            mismatch = parse_mismatch(first_message_line(incident))
-            if mismatch is not None:
-                by_func.setdefault(mismatch.func, []).append((mismatch, incident))
+        for mismatch, incident in _mismatches(all_incidents(clusters)):
+            by_func.setdefault(mismatch.func, []).append((mismatch, incident))
         order = sorted(by_func, key=lambda f: (-len(by_func[f]), f))
         evidence: list[str] = []
         actions: list[str] = []
+        causes: list[str] = []
         changed: list[str] = []
-        renamed = False
+        library: list[str] = []
+        scripts: list[str] = []
+        candidates: list[Callee] = []
         for func in order:
-            items = by_func[func]
-            callee = resolve_callee(ctx, func, items[0][1].test_file)
-            report = self._function_evidence(ctx, func, callee, items)
+            report = self._function_evidence(ctx, func, by_func[func])
             evidence += report.lines
             actions += report.actions
-            renamed = renamed or report.renamed
+            if report.cause:
+                causes.append(report.cause)
             if report.commit:
                 changed.append(report.commit)
+            library += report.library
+            scripts += report.scripts
+            candidates += report.candidates
+        incidents = [i for f in order for _, i in by_func[f]]
         names = ", ".join(f"{f}()" for f in order)
-        total = len({i.nodeid for f in order for _, i in by_func[f]})
         if key[0] == "file":
             where = f"defined in {key[1]}"
+            cause = "; ".join(causes) or (
+                f"the current definitions in {key[1]} do not accept the arguments given"
+            )
+            if changed and not any(c in cause for c in changed):
+                cause += f" (signature last changed in {changed[0]})"
+            if library:
+                cause += (
+                    f"; the library's own code still calls it the old way at {', '.join(library)}"
+                )
+            if scripts:
+                cause += f"; so does the project's code at {', '.join(scripts)}"
+            cause += f"; {count_subject(incidents, 'fails', 'fail')} on these calls"
+        elif key[0] == "ambiguous":
+            paths = unique([c.path for c in candidates])
+            where = f"{len(candidates)} candidate definitions: {', '.join(paths)}"
             cause = (
-                f"{subject(total, 'calls', 'call')} {names} with arguments the current definitions "
-                f"in {key[1]} do not accept: the signatures changed and the tests were not updated"
+                f"{count_subject(incidents, 'calls', 'call')} {names} with arguments it does not "
+                f"accept; {len(candidates)} definitions of that name fit the error and the "
+                "failing frames do not say which one was called"
             )
         else:
             where = "not found in the project source"
             cause = (
-                f"{subject(total, 'calls', 'call')} {names} with arguments it does not accept; its "
-                "definition was not found in the project (an installed package or generated code)"
+                f"{count_subject(incidents, 'calls', 'call')} {names} with arguments it does not "
+                "accept; no definition in the project fits the error (an installed package or "
+                "generated code)"
             )
-        if changed:
-            cause += f" (signature last changed in {changed[0]})"
-        if renamed and key[0] == "file":
-            actions.append(f"or accept the old names as deprecated aliases in {key[1]}")
         return Finding(
             title=f"Signature mismatch: calls to {names} ({where})",
             root_cause=sentence(cause),
-            action=sentence("; ".join(actions)),
+            action=sentence("; ".join(unique(actions))),
             evidence=evidence,
         )
 
     def _function_evidence(
-        self,
-        ctx: Context,
-        func: str,
-        callee: Callee | None,
-        items: list[tuple[Mismatch, Incident]],
+        self, ctx: Context, func: str, items: list[tuple[Mismatch, Incident]]
     ) -> _FunctionReport:
+        resolutions = [resolver(ctx).resolve(i, m) for m, i in items]
+        callee = _decided(resolutions)
         lines: list[str] = []
-        renamed = False
         commit_text = ""
-        short = func.rsplit(".", 1)[-1]
-        callee_name = func.rsplit(".", 2)[-2] if short == "__init__" and "." in func else short
+        cause = ""
+        candidates: list[Callee] = []
+        history = ParamHistory(None, None)
+        unexpected = next((m.args[0] for m, _ in items if m.kind == "unexpected"), None)
         if callee is not None:
             lines.append(f"{callee.path}:{callee.lineno} {shorten(callee.definition, 200)}")
             lines.append(f"real parameters of {func}(): {', '.join(callee.params) or '(none)'}")
+            how = next((r.how for r in resolutions if r.chosen == callee and r.how), "")
+            if how:
+                lines.append(f"identified by {how}")
+            history = parameter_history(ctx.git, callee, unexpected)
             end = max(callee.lineno, callee.end_lineno)
-            commit = ctx.git.blame_lines(callee.path, callee.lineno, end)
-            if commit is not None:
-                commit_text = commit.describe()
+            if history.last_change is not None:
+                commit_text = history.last_change.describe()
                 span = f"line {end}" if end == callee.lineno else f"lines {callee.lineno}-{end}"
                 lines.append(f"the signature ({callee.path} {span}) last changed in {commit_text}")
         else:
-            lines.append(f"{func}() is not defined in the project source (searched by qualname)")
-        real = [p.lstrip("*") for p in (callee.params if callee else ())]
+            candidates = resolutions[0].candidates
+            if len(candidates) > 1:
+                lines.append(
+                    f"{func}() has {len(candidates)} definitions that fit the error, and the "
+                    "failing frames do not say which one was called: "
+                    + "; ".join(f"{c.where} `{shorten(c.definition, 120)}`" for c in candidates)
+                )
+            else:
+                lines.append(
+                    f"{func}() is not defined in the project source in a form that fits the error "
+                    "(searched by qualname)"
+                )
+        excluded = unique(
+            [
+                f"not {c.where} `{shorten(c.definition, 120)}`: {why}"
+                for r in resolutions
+                for c, why in r.excluded
+            ]
+        )
+        lines += excluded[:3]
         actions: list[str] = []
-        by_kind: dict[tuple[str, tuple[str, ...]], int] = {}
+        by_kind: Counter[tuple[str, tuple[str, ...]]] = Counter()
         for mismatch, _ in items:
-            key = (mismatch.kind, mismatch.args)
-            by_kind[key] = by_kind.get(key, 0) + 1
-        for (kind, args), count in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0])):
-            tests = plural(count, "test")
+            by_kind[(mismatch.kind, mismatch.args)] += 1
+        for kind, args in sorted(by_kind, key=lambda k: (-by_kind[k], k)):
+            affected = count_text([i for m, i in items if (m.kind, m.args) == (kind, args)])
             if kind == "unexpected":
                 arg = args[0]
-                best = closest(arg, real) if real else None
-                hint = f"; closest real parameter: '{best}'" if best else ""
-                lines.append(f"offending argument: unexpected keyword '{arg}' ({tests}){hint}")
-                if best:
-                    actions.append(f"rename {arg}= to {best}= in calls to {func}()")
-                    renamed = True
-                else:
-                    actions.append(f"drop {arg}= from calls to {func}() (no such parameter)")
-                if callee is not None and callee.accepts_any_keyword:
+                if callee is not None:
+                    best, hint = _closest_for(arg, callee, history)
                     lines.append(
-                        f"note: {func}() takes **kwargs, so the error came from a wrapper or "
-                        "from a call it forwards to"
+                        f"offending argument: unexpected keyword '{arg}' ({affected}){hint}"
                     )
+                    rename = history.rename
+                    if rename is not None and rename.new == best:
+                        cause = (
+                            f"the parameter '{arg}' of {func}() was renamed to '{rename.new}' in "
+                            f"{rename.commit.describe()}"
+                        )
+                    elif rename is not None:
+                        cause = (
+                            f"the parameter '{arg}' of {func}() was removed in "
+                            f"{rename.commit.describe()}"
+                        )
+                    actions.append(
+                        f"rename {arg}= to {best}= in calls to {func}()"
+                        if best
+                        else f"drop {arg}= from calls to {func}() (no such parameter)"
+                    )
+                    continue
+                lines.append(f"offending argument: unexpected keyword '{arg}' ({affected})")
+                fixes = []
+                for candidate in candidates:
+                    best, hint = _closest_for(
+                        arg, candidate, parameter_history(ctx.git, candidate, arg)
+                    )
+                    lines.append(
+                        f"if the callee is {candidate.where}{hint or ': no close parameter'}"
+                    )
+                    fixes.append(
+                        f"if it is {candidate.path}'s, "
+                        + (f"rename {arg}= to {best}=" if best else f"drop {arg}=")
+                    )
+                actions.append(f"in calls to {func}(): " + "; ".join(fixes))
             elif kind == "missing":
                 quoted = ", ".join(f"'{a}'" for a in args)
-                lines.append(f"missing required argument(s) {quoted} ({tests})")
+                lines.append(f"missing required argument(s) {quoted} ({affected})")
                 actions.append(f"pass {quoted} in calls to {func}() or give it a default")
             elif kind == "too-many":
-                lines.append(f"too many positional arguments: {func}() takes {args[0]} ({tests})")
+                lines.append(
+                    f"too many positional arguments: {func}() takes {args[0]} ({affected})"
+                )
                 actions.append(
                     f"match the positional arguments of calls to {func}() to its current "
                     "parameters (pass the extra values by keyword)"
                 )
             elif kind == "multiple":
                 lines.append(
-                    f"'{args[0]}' is given both positionally and by keyword ({tests}): a "
+                    f"'{args[0]}' is given both positionally and by keyword ({affected}): a "
                     "parameter was inserted or reordered before it"
                 )
                 actions.append(f"pass the arguments of {func}() before '{args[0]}' by keyword")
             else:
                 quoted = ", ".join(f"'{a}'" for a in args)
-                lines.append(f"positional-only parameters passed by keyword: {quoted} ({tests})")
+                lines.append(f"positional-only parameters passed by keyword: {quoted} ({affected})")
                 actions.append(f"pass {quoted} positionally in calls to {func}()")
-        sites = unique([s for _, i in items if (s := _call_site(ctx, i, callee_name)) is not None])
-        lines += capped(sites, 3, "more call sites")
-        return _FunctionReport(lines, actions, commit_text, renamed)
+        site_lines, library, scripts = self._sites(ctx, func, items, resolutions, unexpected)
+        lines += site_lines
+        new_name = history.rename.new if history.rename is not None else None
+        change = f", passing {new_name} instead of {unexpected}" if new_name else ""
+        if scripts:
+            actions.insert(0, f"update the project's own code at {', '.join(scripts)}{change}")
+        if library:
+            calls = "calls" if len(library) > 1 else "call"
+            actions.insert(
+                0,
+                f"first fix the library's own {calls} at {', '.join(library)}{change} (a user "
+                "of the library hits it too)",
+            )
+        if callee is not None and history.rename is not None and history.rename.new:
+            actions.append(
+                f"or accept '{unexpected}' as a deprecated alias of '{history.rename.new}' in "
+                f"{callee.path}"
+            )
+        return _FunctionReport(lines, actions, cause, commit_text, library, scripts, candidates)
+
+    def _sites(
+        self,
+        ctx: Context,
+        func: str,
+        items: list[tuple[Mismatch, Incident]],
+        resolutions: list[Resolution],
+        arg: str | None,
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Call-site lines, the project's own callers first, and those callers' places.
+
+        A caller in the source packages is the library calling the old name (its users hit
+        it too); one elsewhere in the project but not in a test (tools/, scripts) is the
+        project's own code; a frame in a file that is not Python is code run out of it
+        (a README example), whose line numbers are not the file's.
+        """
+        by_site: dict[str, list[Incident]] = {}
+        texts: dict[str, tuple[Resolution, str]] = {}
+        for (_, incident), resolution in zip(items, resolutions, strict=True):
+            caller = resolution.caller
+            if caller is None:
+                continue
+            site = f"{caller.path}:{caller.lineno}"
+            by_site.setdefault(site, []).append(incident)
+            texts.setdefault(site, (resolution, resolution.call_text))
+        sources = set(ctx.index.source_files())
+        tests: list[str] = []
+        own_lines: list[str] = []
+        library: list[str] = []
+        scripts: list[str] = []
+        for site, incidents in by_site.items():
+            resolution, text = texts[site]
+            caller = resolution.caller
+            assert caller is not None
+            shown = f": `{shorten(text or ctx.index.line(caller.path, caller.lineno), 140)}`"
+            if not resolution.caller_in_project:
+                tests.append(f"called from installed code at {site} in {caller.function}")
+            elif not caller.path.endswith(".py"):
+                tests.append(f"called from code run out of {caller.path} ({count_text(incidents)})")
+            elif is_test_file(caller.path):
+                tests.append(f"called at {site}{shown}")
+            else:
+                indirect = "**" in text
+                origin = _keyword_source(ctx, resolution, arg) if arg and indirect else ""
+                how = f" ({arg}= comes from {origin})" if origin else ""
+                children = sum(1 for i in incidents if i.via is not None)
+                reached = count_text(incidents) + (
+                    f", {children} of them in a child process" if children else ""
+                )
+                who = "the library itself" if caller.path in sources else "the project's own code"
+                own_lines.append(
+                    f"{who} calls {func}() the old way at {site} in {caller.function}{shown}"
+                    f"{how}; reached by {reached}"
+                )
+                where = site + (" (through **kwargs)" if indirect else "")
+                (library if caller.path in sources else scripts).append(where)
+        return own_lines + capped(unique(tests), 3, "more call sites"), library, scripts

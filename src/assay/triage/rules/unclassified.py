@@ -15,10 +15,10 @@ from assay.triage.rules.base import (
     Rule,
     all_incidents,
     capped,
+    count_subject,
     first_message_line,
     frame_text,
     shorten,
-    subject,
     unique,
 )
 from assay.triage.signature import SIGNATURE_VERSION
@@ -52,7 +52,7 @@ class UnclassifiedRule(Rule):
         return Finding(
             title=shorten(heading, 120),
             root_cause=(
-                f"{subject(len(incidents), 'fails', 'fail')} with {signature.exc_type}{where}; "
+                f"{count_subject(incidents, 'fails', 'fail')} with {signature.exc_type}{where}; "
                 "no built-in "
                 "rule recognises this failure."
             ),

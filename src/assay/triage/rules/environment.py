@@ -1,0 +1,193 @@
+"""`environment`: a failure that reflects what this machine provides, not what the code does.
+
+python-dateutil's suite fails three tests on a machine whose system time-zone data is built
+with "backzone" and whose local zone is UTC: two messages quote `/usr/share/zoneinfo/...`,
+the third test reads `time.tzname`. Filed as assertions in three test modules, each read
+"the code now behaves differently"; it does not. A failure is an environment failure when
+its own evidence names the environment: the message quotes system time-zone data or a
+locale error, a program the test runs is not installed (FileNotFoundError raised by
+subprocess), or the failing test reads the machine's local time zone or locale itself.
+Failures whose environment signature agrees form one category across files, with the
+facts about this machine that matter (the system tzdata version, the local zone).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.triage.astinfo import call_name
+from assay.triage.clusters import Cluster
+from assay.triage.incidents import Incident
+from assay.triage.rules.base import (
+    Context,
+    Finding,
+    GroupKey,
+    Rule,
+    all_incidents,
+    capped,
+    count_subject,
+    first_message_line,
+    plural,
+    shorten,
+    unique,
+)
+from assay.triage.signature import first_line
+
+
+@dataclass(frozen=True)
+class Environment:
+    kind: str  # the key: "time-zone data" | "locale" | "program"
+    title: str
+    action: str
+
+
+_TZ = Environment(
+    "time-zone data",
+    "this machine's time-zone data",
+    "Run these tests where the time-zone data they were written against is installed, or make "
+    "them independent of it (skip when the data differs, or read zones from the `tzdata` "
+    "package); they do not point at a change in the code",
+)
+_LOCALE = Environment(
+    "locale",
+    "this machine's locale",
+    "Generate or install the locale the tests need (locale-gen, LC_ALL in the test "
+    "environment), or skip them when it is unavailable",
+)
+_PROGRAM = Environment(
+    "program",
+    "programs this machine does not have",
+    "Install the missing program where the tests run, or skip these tests when it is absent "
+    "(`shutil.which`)",
+)
+_BY_KIND = {e.kind: e for e in (_TZ, _LOCALE, _PROGRAM)}
+_TZ_TEXT = re.compile(
+    r"(?:/usr/share/zoneinfo|/usr/lib/zoneinfo|/etc/localtime|ZoneInfoNotFoundError|"
+    r"UnknownTimeZoneError|No time zone found with key)[^\s'\")]*"
+)
+_LOCALE_TEXT = re.compile(r"unsupported locale setting|locale\.Error|No such locale")
+_MISSING_PROGRAM = re.compile(r"No such file or directory: '(?P<program>[^'/]+)'")
+# Attribute reads that make a test depend on this machine's zone or locale.
+_TZ_READS = frozenset({"time.tzname", "time.timezone", "time.altzone", "time.daylight"})
+_LOCALE_READS = frozenset(
+    {"locale.getlocale", "locale.setlocale", "locale.getpreferredencoding", "locale.localeconv"}
+)
+
+
+def _reads(ctx: Context, incident: Incident) -> tuple[Environment, str] | None:
+    """An environment value the failing test reads itself (`time.tzname`), with its line."""
+    test = ctx.index.test_function(incident.test_file, incident.test_class, incident.test_function)
+    if test is None:
+        return None
+    info = ctx.index.module(test.path)
+    aliases = {"time": "time", "locale": "locale"}
+    for imp in info.imports if info is not None else []:
+        if imp.module in aliases and not imp.names:
+            aliases[imp.bound[0]] = imp.module
+    for node in ast.walk(test.node):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            module = aliases.get(node.value.id)
+            if module is None:
+                continue
+            dotted = f"{module}.{node.attr}"
+            found = _TZ if dotted in _TZ_READS else _LOCALE if dotted in _LOCALE_READS else None
+            if found is not None:
+                text = ast.unparse(node)
+                what = "local time zone" if found is _TZ else "locale"
+                return found, (
+                    f"the test reads the machine's {what} (`{text}` at {test.path}:{node.lineno})"
+                )
+        elif isinstance(node, ast.Subscript) and call_name(node.value).endswith("environ"):
+            key = node.slice
+            if isinstance(key, ast.Constant) and key.value == "TZ":
+                return _TZ, f"the test reads $TZ at {test.path}:{node.lineno}"
+    return None
+
+
+def environment_of(ctx: Context, incident: Incident) -> tuple[Environment, str] | None:
+    """The environment a failure's own evidence names, and that evidence in words."""
+    if incident.is_collection or incident.when in ("setup", "teardown"):
+        return None
+    text = incident.message
+    match = _TZ_TEXT.search(text)
+    if match:
+        return _TZ, f"its failure quotes {match.group(0)}"
+    if _LOCALE_TEXT.search(text):
+        return _LOCALE, f"its failure is a locale error: {shorten(first_line(text), 100)}"
+    missing = _MISSING_PROGRAM.search(text)
+    if (
+        missing
+        and incident.exc_type == "FileNotFoundError"
+        and any(f.path.endswith("subprocess.py") for f in incident.frames[-3:])
+    ):
+        return _PROGRAM, f"the program '{missing['program']}' it runs is not installed"
+    if incident.exc_type == "AssertionError":
+        return _reads(ctx, incident)
+    return None
+
+
+def _machine_facts(kind: str) -> list[str]:
+    """What this machine has, for the kind of environment the failures point at."""
+    facts: list[str] = []
+    if kind == "time-zone data":
+        for base in ("/usr/share/zoneinfo", "/usr/lib/zoneinfo"):
+            zi = Path(base) / "tzdata.zi"
+            try:
+                version = zi.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+            except (OSError, IndexError):
+                continue
+            facts.append(f"system time-zone data: {base} ({version.lstrip('# ').strip()})")
+            break
+        try:
+            local = os.readlink("/etc/localtime")
+        except OSError:
+            local = ""
+        if local:
+            facts.append(f"local time zone: {local.split('zoneinfo/', 1)[-1]} (/etc/localtime)")
+        if os.environ.get("TZ"):
+            facts.append(f"TZ={os.environ['TZ']}")
+    elif kind == "locale":
+        for name in ("LC_ALL", "LANG"):
+            if os.environ.get(name):
+                facts.append(f"{name}={os.environ[name]}")
+    return facts
+
+
+class EnvironmentRule(Rule):
+    id = "environment"
+
+    def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
+        found = environment_of(ctx, cluster.first)
+        return (found[0].kind,) if found is not None else None
+
+    def build(self, key: GroupKey, clusters: list[Cluster], ctx: Context) -> Finding:
+        incidents = all_incidents(clusters)
+        environment = _BY_KIND[key[0]]
+        evidence: list[str] = []
+        for incident in incidents:
+            found = environment_of(ctx, incident)
+            reason = found[1] if found is not None else "same signature as the others"
+            frame = incident.innermost_project_frame()
+            where = f"{frame.path}:{frame.lineno} in {frame.function}" if frame else ""
+            evidence.append(
+                f"{incident.nodeid}: {reason}; failed at {where}: "
+                f"{shorten(first_message_line(incident), 100)}"
+            )
+        evidence = capped(evidence, 8, "more tests")
+        evidence += _machine_facts(environment.kind)
+        files = unique([i.test_file for i in incidents])
+        return Finding(
+            title=f"Environment: depends on {environment.title}",
+            root_cause=(
+                f"{count_subject(incidents, 'fails', 'fail')} (in {plural(len(files), 'file')}) "
+                f"on results that depend on {environment.title} (below): the same code can pass "
+                "where the environment is the one the tests were written against, and the "
+                "failures do not by themselves point at a change in the code."
+            ),
+            action=environment.action + ".",
+            evidence=evidence,
+        )
