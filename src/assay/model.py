@@ -178,6 +178,16 @@ class FailureCluster:
 
 
 @dataclass
+class Location:
+    """A span of project code a finding points at."""
+
+    path: str  # relative to the project root
+    line: int
+    end_line: int | None = None  # None: the one line
+    what: str = ""  # what is there, in words ("the signature of render()", "where it failed")
+
+
+@dataclass
 class FailureCategory:
     """Clusters that share one root cause, with the evidence and the fix."""
 
@@ -192,6 +202,9 @@ class FailureCategory:
     clusters: list[FailureCluster] = field(default_factory=list)
     reproduce: str = ""  # a pytest command that runs exactly these tests
     subtests: int = 0  # of `tests`, the failed subtests ("<parent node id> <description>")
+    # The code the root cause points at (a callee's signature), else where the failures
+    # were raised, innermost project frame first: what a change can be tied to.
+    locations: list[Location] = field(default_factory=list)
 
 
 @dataclass

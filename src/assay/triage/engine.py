@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assay.model import CollectionError, FailureCategory, TestResult
+from assay.model import CollectionError, FailureCategory, Location, TestResult
 from assay.triage.clusters import Cluster, build_clusters, signature_of
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident, collect_incidents, name_functions
@@ -192,4 +192,18 @@ def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> Failur
         clusters=[c.to_model() for c in ordered],
         reproduce=reproduce_command(targets),
         subtests=len(subtests),
+        locations=finding.locations or _raised_at(ordered),
     )
+
+
+def _raised_at(clusters: list[Cluster], limit: int = 10) -> list[Location]:
+    """Where the failures were raised: each incident's innermost project frame."""
+    found: dict[tuple[str, int], Location] = {}
+    for cluster in clusters:
+        for incident in cluster.incidents:
+            frame = incident.innermost_project_frame()
+            if frame is not None and frame.lineno > 0:
+                found.setdefault((frame.path, frame.lineno), Location(
+                    frame.path, frame.lineno, what=f"where it failed, in {frame.function}"
+                ))  # fmt: skip
+    return list(found.values())[:limit]

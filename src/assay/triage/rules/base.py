@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.model import Frame
+from assay.model import Frame, Location
 from assay.triage.clusters import Cluster
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident
@@ -44,6 +44,9 @@ class Finding:
     root_cause: str
     action: str
     evidence: list[str]
+    # The code the root cause points at; none: the engine uses where the failures were
+    # raised (their innermost project frames).
+    locations: list[Location] = field(default_factory=list)
 
 
 class Rule(ABC):

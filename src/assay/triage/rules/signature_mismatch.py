@@ -20,6 +20,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
+from assay.model import Location
 from assay.triage.callee import Callee, CalleeResolver, Mismatch, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
@@ -162,6 +163,7 @@ class _FunctionReport:
     library: list[str]  # "pkg/cli.py:20 (through **kwargs)": the package's own old calls
     scripts: list[str]  # the same in the project's other code (tools/, scripts)
     candidates: list[Callee]  # when undecided: the definitions still possible
+    locations: list[Location]  # the signature the calls no longer fit
 
 
 class SignatureMismatchRule(Rule):
@@ -196,8 +198,10 @@ class SignatureMismatchRule(Rule):
         library: list[str] = []
         scripts: list[str] = []
         candidates: list[Callee] = []
+        locations: list[Location] = []
         for func in order:
             report = self._function_evidence(ctx, func, by_func[func])
+            locations += report.locations
             evidence += report.lines
             actions += report.actions
             if report.cause:
@@ -243,6 +247,7 @@ class SignatureMismatchRule(Rule):
             root_cause=sentence(cause),
             action=sentence("; ".join(unique(actions))),
             evidence=evidence,
+            locations=locations,
         )
 
     def _function_evidence(
@@ -373,7 +378,14 @@ class SignatureMismatchRule(Rule):
                 f"or accept '{unexpected}' as a deprecated alias of '{history.rename.new}' in "
                 f"{callee.path}"
             )
-        return _FunctionReport(lines, actions, cause, commit_text, library, scripts, candidates)
+        locations = []
+        if callee is not None:
+            end = max(callee.lineno, callee.end_lineno)
+            what = f"the signature of {func}()"
+            locations.append(Location(callee.path, callee.lineno, end, what))
+        return _FunctionReport(
+            lines, actions, cause, commit_text, library, scripts, candidates, locations
+        )
 
     def _sites(
         self,
