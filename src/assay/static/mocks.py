@@ -71,7 +71,8 @@ class MockFinder:
     # -- mocks ---------------------------------------------------------------------------
     def mocks(self, test: TestDef, where: Where) -> list[MockUse]:
         found: list[MockUse] = []
-        decorated = [(test.file, d) for klass in test.classes for d in klass.decorator_list]
+        class_file = test.cls.file if test.cls is not None else test.file
+        decorated = [(class_file, d) for klass in test.classes for d in klass.decorator_list]
         decorated += [(test.def_file, d) for d in test.node.decorator_list]
         for file, deco in decorated:
             if isinstance(deco, ast.Call):

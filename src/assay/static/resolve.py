@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import builtins
 import os
-import re
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,12 +21,6 @@ from pathlib import Path
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
-
-
-def _mutated(name: str, source: str) -> bool:
-    """`NAME.append(...)` and friends anywhere in the file: the list is not what it says."""
-    pattern = rf"\b{re.escape(name)}\s*\.\s*(append|extend|insert|pop|remove|clear)\b"
-    return re.search(pattern, source) is not None
 
 
 _MAX_DEPTH = 12
@@ -50,6 +43,7 @@ class ParsedFile:
     tree: ast.Module | None
     error: SyntaxError | None
     _lines: list[bytes] | None = None
+    unreadable: str | None = None  # why Python cannot read it as source (encoding), if so
 
     def segment(self, node: ast.AST, limit: int = 200) -> str:
         """The node's source on one line (whitespace collapsed), cut at `limit` characters.
@@ -239,13 +233,16 @@ def walk_local(body: list[ast.stmt]) -> list[ast.AST]:
     return walk(body, skip_scopes=True)
 
 
-def read_source(path: Path) -> str:
-    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would."""
+def read_source(path: Path) -> tuple[str, str | None]:
+    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would,
+    and why the interpreter could not read it (None when it can). The text of an unreadable
+    file is decoded with replacement so its definitions can still be named."""
     try:
         with tokenize.open(path) as f:
-            return f.read()
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return path.read_bytes().decode("utf-8", "replace")
+            return f.read(), None
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return path.read_bytes().decode("utf-8", "replace"), reason
 
 
 class Resolver:
@@ -263,7 +260,6 @@ class Resolver:
         self._found: dict[str, Def | None] = {}
         self._basedirs: dict[str, str] = {}
         self._known: dict[str, str] = {}
-        self._constants: dict[str, dict[str, ast.expr]] = {}
         bases = [""]
         if (root / "src").is_dir():
             bases.append("src")
@@ -290,9 +286,9 @@ class Resolver:
         if path not in self._files:
             parsed: ParsedFile | None = None
             try:
-                source = read_source(self.root / path)
+                source, unreadable = read_source(self.root / path)
             except OSError:
-                source = None
+                source, unreadable = None, None
             if source is not None:
                 try:
                     parsed = ParsedFile(path, source, ast.parse(source, filename=path), None)
@@ -300,6 +296,7 @@ class Resolver:
                     parsed = ParsedFile(path, source, None, exc)
                 except ValueError as exc:  # null bytes
                     parsed = ParsedFile(path, source, None, SyntaxError(str(exc)))
+                parsed.unreadable = unreadable
             self._files[path] = parsed
         return self._files[path]
 
@@ -316,6 +313,10 @@ class Resolver:
         if {"tests", "test"} & set(folders) or name == "conftest.py":
             return False
         return not (name.startswith("test_") or name.endswith("_test.py"))
+
+    def exists(self, rel: str) -> bool:
+        """Whether a project file exists (cached)."""
+        return self._exists(rel)
 
     def _exists(self, rel: str) -> bool:
         if rel not in self._isfile:
@@ -430,30 +431,6 @@ class Resolver:
                 stack.append(iter([*stmt.body, *handlers, *stmt.orelse, *stmt.finalbody]))
         return scope
 
-    def constant(self, path: str, name: str) -> ast.expr | None:
-        """The value of a module-level name assigned exactly once and never mutated in place
-        (`CASES = [...]` used as parametrize argvalues)."""
-        if path not in self._constants:
-            tree = self.tree(path)
-            assigned: dict[str, list[ast.expr | None]] = {}
-            for stmt in tree.body if tree is not None else []:
-                if isinstance(stmt, ast.Assign):
-                    for target in stmt.targets:
-                        if isinstance(target, ast.Name):
-                            assigned.setdefault(target.id, []).append(stmt.value)
-                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    assigned.setdefault(stmt.target.id, []).append(stmt.value)
-                elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                    assigned.setdefault(stmt.target.id, []).append(None)
-            parsed = self._files.get(path)
-            source = parsed.source if parsed is not None else ""
-            self._constants[path] = {
-                n: v[0]
-                for n, v in assigned.items()
-                if len(v) == 1 and v[0] is not None and not _mutated(n, source)
-            }
-        return self._constants[path].get(name)
-
     # -- names ---------------------------------------------------------------------------
     def qualify(self, path: str, expr: ast.expr, local: LocalScope | None = None) -> str | None:
         """The dotted name an expression refers to through the imports (`pytest.raises`,
@@ -542,27 +519,40 @@ class Resolver:
         return Def(sub, f"{owner.qualname}.{name}", "module") if sub else None
 
     def _class_member(self, owner: Def, node: ast.ClassDef, name: str, depth: int) -> Def | None:
-        for stmt in node.body:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == name:
-                return Def(owner.file, f"{owner.qualname}.{name}", "def", stmt)
-            if isinstance(stmt, ast.ClassDef) and stmt.name == name:
-                return Def(owner.file, f"{owner.qualname}.{name}", "class", stmt)
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in stmt.targets
-            ):
-                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and stmt.target.id == name
-                and stmt.value is not None
-            ):
-                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
+        entry = self.class_names(node).get(name)
+        if entry is not None:
+            kind, value = entry
+            return Def(owner.file, f"{owner.qualname}.{name}", kind, value)
         for base in self.bases(owner, depth):
             found = self.member(base, name, depth + 1)
             if found is not None:
                 return found
         return None
+
+    def class_names(self, node: ast.ClassDef) -> dict[str, tuple[str, ast.AST]]:
+        """What a class body binds: name -> (def | class | assign, node), the last binding
+        winning as in the class namespace. Built once per class: a scan of the body per
+        lookup made a class of 6,000 test methods quadratic."""
+        index: dict[str, tuple[str, ast.AST]] | None = getattr(node, "_assay_names", None)
+        if index is None:
+            index = {}
+            for stmt in node.body:
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    index[stmt.name] = ("def", stmt)
+                elif isinstance(stmt, ast.ClassDef):
+                    index[stmt.name] = ("class", stmt)
+                elif isinstance(stmt, ast.Assign):
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Name):
+                            index[target.id] = ("assign", stmt.value)
+                elif (
+                    isinstance(stmt, ast.AnnAssign)
+                    and isinstance(stmt.target, ast.Name)
+                    and stmt.value is not None
+                ):
+                    index[stmt.target.id] = ("assign", stmt.value)
+            node._assay_names = index  # type: ignore[attr-defined]
+        return index
 
     def bases(self, cls: Def, depth: int = 0) -> list[Def]:
         """The project classes a class derives from (resolved through its file's imports)."""
