@@ -682,6 +682,8 @@ def _non_empty_literal(expr: ast.expr, resolver: Resolver, where: Where, depth: 
     things (toolz's `generate_compose_test_cases()`, and `..._left_...()` built from it)."""
     if depth > 4:
         return False
+    if isinstance(expr, ast.Name) and where.local is not None and where.local.lookup(expr.id):
+        return False  # a local variable, not the module-level name
     if literal_length(expr, resolver, where.file):
         return True
     if isinstance(expr, ast.GeneratorExp | ast.ListComp):

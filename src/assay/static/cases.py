@@ -51,7 +51,8 @@ def literal_length(
     module, as that module leaves them (flow.py); `+` and `*` of those, `range()` of
     integer constants (`pickle.HIGHEST_PROTOCOL` too), `list()`/`tuple()`/`sorted()`/
     `reversed()` of a literal, `itertools.product` of literals and a one-generator
-    comprehension over one of these. Anything else: None.
+    comprehension over these
+    (nested loops multiply). Anything else: None.
     """
     if depth > 8:
         return None
@@ -92,11 +93,20 @@ def literal_length(
                 return right * factor if isinstance(factor, int) else None
         return None
     if isinstance(expr, ast.ListComp | ast.GeneratorExp | ast.SetComp):
-        if len(expr.generators) != 1 or expr.generators[0].ifs:
-            return None
-        if isinstance(expr, ast.SetComp):
-            return None  # duplicates would collapse
-        return literal_length(expr.generators[0].iter, resolver, file, depth + 1, line)
+        if isinstance(expr, ast.SetComp) or any(g.ifs for g in expr.generators):
+            return None  # a set's duplicates collapse; a filter drops some
+        # Nested loops multiply, when no inner iterable depends on an outer variable.
+        bound: set[str] = set()
+        total = 1
+        for generator in expr.generators:
+            if any(isinstance(n, ast.Name) and n.id in bound for n in ast.walk(generator.iter)):
+                return None
+            count = literal_length(generator.iter, resolver, file, depth + 1, line)
+            if count is None:
+                return None
+            total *= count
+            bound.update(n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name))
+        return total
     if isinstance(expr, ast.Call):
         name = resolver.qualify(file, expr.func)
         if name == "builtins.range" and not expr.keywords:

@@ -23,6 +23,7 @@ import pickle
 import platform
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.IsNot: operator.is_not,
 }
 _MUTATORS = ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse")
+_MUTATION = re.compile(rf"\b(\w+)\s*\.\s*(?:{'|'.join(_MUTATORS)})\b")
+_GLOBAL = re.compile(r"\bglobal[ \t]+([\w \t,]+)")
 
 
 @dataclass(frozen=True)
@@ -395,13 +398,13 @@ class Flow:
                 for node in ast.walk(stmt):
                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
                         bind(node.id, stmt.lineno, None)
-        # In-place changes anywhere else (inside a function, a loop): not readable.
+        # In-place changes anywhere else (inside a function, a loop): not readable. One pass
+        # over the source for every name (a pass per name was quadratic in a module's size).
         source = parsed.source
+        changed = Counter(m[1] for m in _MUTATION.finditer(source))
+        declared = {n for m in _GLOBAL.finditer(source) for n in re.findall(r"\w+", m[1])}
         for name in list(versions):
-            pattern = rf"\b{re.escape(name)}\s*\.\s*({'|'.join(_MUTATORS)})\b"
-            if len(re.findall(pattern, source)) > handled.get(name, 0) or re.search(
-                rf"\bglobal\b[^\n]*\b{re.escape(name)}\b", source
-            ):
+            if changed.get(name, 0) > handled.get(name, 0) or name in declared:
                 versions[name] = [(0, None)]
         return versions
 

@@ -179,10 +179,13 @@ class LocalScope:
 
 
 def local_nodes(function: FunctionNode) -> list[ast.AST]:
-    """`walk_local(function.body)`, computed once per function (kept on the node)."""
+    """`walk_local(function.body)`, computed once per function (kept on the node); the
+    same list as `body_nodes` when nothing is nested in the function."""
     cached: list[ast.AST] | None = getattr(function, "_assay_local", None)
     if cached is None:
-        cached = walk_local(function.body)
+        every = body_nodes(function)
+        nested = any(isinstance(n, _SCOPES) for n in every)
+        cached = walk_local(function.body) if nested else every
         function._assay_local = cached  # type: ignore[union-attr]
     return cached
 
@@ -198,6 +201,13 @@ def body_nodes(function: FunctionNode) -> list[ast.AST]:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Fields that never hold a node worth visiting: `ctx` (a Load/Store singleton under every
+# name) was a fifth of all the nodes walked; the others are strings and numbers.
+_NOT_CHILDREN = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "kind", "type_comment", "level", "module",
+     "conversion", "is_async", "simple"}
+)  # fmt: skip
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
@@ -211,13 +221,17 @@ def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
     stack: list[ast.AST] = list(reversed(roots))
     append, pop, push = found.append, stack.pop, stack.append
     node_type = ast.AST
+    fields = _CHILD_FIELDS
     while stack:
         node = pop()
         append(node)
         if skip_scopes and isinstance(node, _SCOPES):
             continue
         children: list[ast.AST] = []
-        for name in node._fields:
+        names = fields.get(type(node))
+        if names is None:
+            names = fields[type(node)] = tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+        for name in names:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 children.extend(v for v in value if isinstance(v, node_type))
