@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(os.environ.get("ASSAY_CORPUS_DIR", Path.home() / ".cache" / "assay-corpus"))
 # shared/ sits beside the repository (../shared); a worktree is one folder deeper
@@ -82,12 +83,12 @@ def base_nodeid(item: str) -> str:
     return head if sep and "::" in head else item
 
 
-def pytest_items(project: Project, root: Path) -> tuple[Counter[str], list[str]]:
+def pytest_items(python: Path | str, root: Path) -> tuple[Counter[str], list[str]]:
     """Items per base node id, and the files pytest could not collect."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     proc = subprocess.run(
-        [str(project.python), "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+        [str(python), "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
          "--continue-on-collection-errors"],
         cwd=root, capture_output=True, text=True, env=env, timeout=900,
     )  # fmt: skip
@@ -99,26 +100,27 @@ def pytest_items(project: Project, root: Path) -> tuple[Counter[str], list[str]]
         elif match := _ERROR.match(line):
             errors.append(match[1])
     if not counts and proc.returncode not in (0, 5):
-        sys.exit(f"{project.name}: pytest --collect-only failed:\n{proc.stdout}\n{proc.stderr}")
+        sys.exit(f"{root}: pytest --collect-only failed:\n{proc.stdout}\n{proc.stderr}")
     return counts, sorted(set(errors))
 
 
-def inspect_report(root: Path, out: Path) -> dict[str, object]:
+def inspect_report(root: Path, out: Path) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "assay", "inspect", str(root), "--json", str(out)],
         capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=900,
     )  # fmt: skip
     if proc.returncode != 0:
         sys.exit(f"assay inspect failed on {root}: {proc.stderr}")
-    report: dict[str, object] = json.loads(out.read_text())
+    report: dict[str, Any] = json.loads(out.read_text())
     return report
 
 
-def _reasons(report: dict[str, object]) -> tuple[dict[str, str], dict[str, str]]:
-    """The report's stated reasons: by node id, and by file (for the file's tests)."""
+def _reasons(report: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The report's stated reasons: by node id, and by file (findings about the whole file
+    and its tests, which name no test)."""
     by_test: dict[str, str] = {}
     by_file: dict[str, str] = {}
-    for entry in report["files"]:  # type: ignore[attr-defined]
+    for entry in report["files"]:
         for finding in entry["findings"]:
             text = f"{finding['kind']}: {finding['message']}"
             for nodeid in finding.get("tests", []):
@@ -129,6 +131,7 @@ def _reasons(report: dict[str, object]) -> tuple[dict[str, str], dict[str, str]]
 
 
 def compare(project: Project, keep: Path | None = None) -> Comparison:
+    """Both collections of a copy of the project."""
     base = keep or Path(tempfile.mkdtemp(prefix="assay-parity-"))
     root = base / project.src.name
     try:
@@ -138,26 +141,33 @@ def compare(project: Project, keep: Path | None = None) -> Comparison:
         t0 = time.perf_counter()
         report = inspect_report(root, base / f"{project.name}.json")
         seconds = time.perf_counter() - t0
-        collected, errors = pytest_items(project, root)
+        collected, errors = pytest_items(project.python, root)
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
+    comparison = differences(project.name, collected, report)
+    comparison.pytest_errors = errors
+    comparison.seconds = seconds
+    return comparison
+
+
+def differences(name: str, collected: Counter[str], report: dict[str, Any]) -> Comparison:
+    """Every node id whose item count differs, with the reason the report states."""
     ours: Counter[str] = Counter()
-    for test in report["tests"]:  # type: ignore[attr-defined]
+    for test in report["tests"]:
         ours[test["nodeid"]] += test["cases"]
     doctests = report.get("doctests", [])
-    for item in doctests:  # type: ignore[attr-defined]
+    for item in doctests:
         ours[item["nodeid"]] += 1
     by_test, by_file = _reasons(report)
     comparison = Comparison(
-        project.name,
+        name,
         pytest_items=sum(collected.values()),
         inspect_items=sum(ours.values()),
         pytest_ids=len(collected),
         inspect_ids=len(ours),
-        doctests=len(doctests),  # type: ignore[arg-type]
-        pytest_errors=errors,
-        seconds=seconds,
+        doctests=len(doctests),
+        pytest_errors=[],
     )
     for nodeid in sorted(set(collected) | set(ours)):
         if collected[nodeid] != ours[nodeid]:
@@ -234,7 +244,7 @@ def main() -> None:
                     for c in comparisons
                 ],
                 indent=1,
-            )  # fmt: skip
+            )
         )
     unexplained = sum(len(c.unexplained) for c in comparisons)
     print(f"\n{unexplained} unexplained differences in {len(comparisons)} projects")

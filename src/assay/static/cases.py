@@ -42,7 +42,12 @@ _SAME_LENGTH = frozenset(
 
 
 def literal_length(
-    expr: ast.expr, resolver: Resolver, file: str, depth: int = 0, line: int | None = None
+    expr: ast.expr,
+    resolver: Resolver,
+    file: str,
+    depth: int = 0,
+    line: int | None = None,
+    live: bool = False,
 ) -> int | None:
     """How many items an argvalues expression yields, when the code says it exactly.
 
@@ -72,7 +77,7 @@ def literal_length(
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str | bytes):
         return len(expr.value)
     if isinstance(expr, ast.Name | ast.Attribute):
-        found = _bound(resolver, file, expr, line)
+        found = _bound(resolver, file, expr, line, live and depth == 0)
         if found is None:
             return None
         value_file, parts = found
@@ -129,12 +134,12 @@ def literal_length(
 
 
 def _bound(
-    resolver: Resolver, file: str, expr: ast.Name | ast.Attribute, line: int | None
+    resolver: Resolver, file: str, expr: ast.Name | ast.Attribute, line: int | None, live: bool
 ) -> tuple[str, list[ast.expr]] | None:
     """(file, parts) of a module-level name (or `module.NAME` of a project module)."""
     flow = flow_of(resolver)
     if isinstance(expr, ast.Name):
-        return flow.value(file, expr.id, line)
+        return flow.value(file, expr.id, line, live)
     dotted = resolver.qualify(file, expr)
     definition = resolver.find(dotted) if dotted else None
     if definition is None or definition.kind != "assign":

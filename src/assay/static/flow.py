@@ -118,7 +118,7 @@ class Flow:
     def __init__(self, resolver: Resolver, interpreter: Interpreter) -> None:
         self.resolver = resolver
         self.interpreter = interpreter
-        self._versions: dict[str, dict[str, list[tuple[int, list[ast.expr] | None]]]] = {}
+        self._versions: dict[str, dict[str, list[tuple[int, _Object | None]]]] = {}
         self._active: set[tuple[str, str]] = set()
 
     # -- statements ----------------------------------------------------------------------
@@ -300,12 +300,15 @@ class Flow:
 
     # -- values --------------------------------------------------------------------------
     def value(
-        self, file: str, name: str, line: int | None = None
+        self, file: str, name: str, line: int | None = None, live: bool = False
     ) -> tuple[str, list[ast.expr]] | None:
         """What a module-level name holds just before `line` (at the end of the module when
         None), as (file, parts): the parts' lengths add up to the value's (`X = [...]`,
-        then `X += [...]` or `X.append(...)` at module level). A name imported from another
-        project module is read there, at its end. None when any binding is not readable."""
+        then `X += [...]` or `X.append(...)` at module level). With `live`, the object the
+        name holds at `line` as the module leaves it: a list that a parametrize mark keeps
+        and that `X += [...]` later extends in place is collected extended. A name
+        imported from another project module is read there, at its end. None when any
+        binding is not readable."""
         key = (file, name)
         if key in self._active:
             return None
@@ -318,11 +321,18 @@ class Flow:
                     return None
                 other = definition.qualname.rsplit(".", 1)[-1]
                 return self.value(definition.file, other) if definition.file != file else None
-            parts: list[ast.expr] | None = None
-            for at, value in versions:
+            bound: _Object | None = None
+            for at, obj in versions:
                 if line is not None and at >= line:
                     break
-                parts = value
+                bound = obj
+            if bound is None:
+                return None
+            parts: list[ast.expr] | None = None
+            for at, state in bound.history:
+                if not live and line is not None and at >= line:
+                    break
+                parts = state
             return (file, parts) if parts is not None else None
         finally:
             self._active.discard(key)
@@ -335,40 +345,54 @@ class Flow:
         definition = self.resolver.find(entry[2])
         return definition if definition is not None and definition.kind == "assign" else None
 
-    def _file_versions(self, file: str) -> dict[str, list[tuple[int, list[ast.expr] | None]]]:
+    def _file_versions(self, file: str) -> dict[str, list[tuple[int, _Object | None]]]:
+        """Each module-level name's bindings in order, (line, object): objects, not values,
+        because `X += [...]` and `X.append()` change a list in place for every name and
+        mark that holds it, while they rebind a tuple."""
         if file in self._versions:
             return self._versions[file]
-        versions: dict[str, list[tuple[int, list[ast.expr] | None]]] = {}
+        versions: dict[str, list[tuple[int, _Object | None]]] = {}
         self._versions[file] = versions  # a guard that reads this file's names sees none yet
         parsed = self.resolver.parse(file)
         if parsed is None or parsed.tree is None:
             return versions
         handled: dict[str, int] = {}
 
-        def bind(name: str, line: int, parts: list[ast.expr] | None) -> None:
-            versions.setdefault(name, []).append((line, parts))
+        def bind(name: str, line: int, obj: _Object | None) -> None:
+            versions.setdefault(name, []).append((line, obj))
 
-        def current(name: str) -> list[ast.expr] | None:
+        def current(name: str) -> _Object | None:
             found = versions.get(name)
             return found[-1][1] if found else None
 
         for item in self.statements(file, parsed.tree.body):
             stmt = item.stmt
             unknown = item.guard is not None
-            if isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
+            if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                value = stmt.value
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if value is None:
+                    continue
+                for target in targets:
+                    single = isinstance(target, ast.Name) and not unknown
+                    obj: _Object | None = None
+                    if single and isinstance(value, ast.Name) and value.id in versions:
+                        obj = current(value.id)  # an alias of the same object
+                    elif single:
+                        obj = _Object([(stmt.lineno, [value])], _is_list(value))
                     for node in ast.walk(target):
                         if isinstance(node, ast.Name):
-                            single = isinstance(target, ast.Name) and not unknown
-                            bind(node.id, stmt.lineno, [stmt.value] if single else None)
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                if stmt.value is not None:
-                    bind(stmt.target.id, stmt.lineno, None if unknown else [stmt.value])
+                            bind(node.id, stmt.lineno, obj)
             elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 name = stmt.target.id
                 before = current(name)
-                added = isinstance(stmt.op, ast.Add) and before is not None and not unknown
-                bind(name, stmt.lineno, [*before, stmt.value] if added and before else None)
+                state = before.history[-1][1] if before is not None else None
+                if not isinstance(stmt.op, ast.Add) or state is None or unknown:
+                    bind(name, stmt.lineno, None)
+                elif before is not None and before.mutable:
+                    before.history.append((stmt.lineno, [*state, stmt.value]))
+                else:
+                    bind(name, stmt.lineno, _Object([(stmt.lineno, [*state, stmt.value])], False))
             elif (
                 isinstance(stmt, ast.Expr)
                 and isinstance(stmt.value, ast.Call)
@@ -380,14 +404,17 @@ class Flow:
                 name = call.func.value.id  # type: ignore[attr-defined]
                 handled[name] = handled.get(name, 0) + 1
                 before = current(name)
+                if before is None:
+                    continue
+                state = before.history[-1][1]
                 grown: list[ast.expr] | None = None
-                if before is not None and not unknown and len(call.args) == 1:
+                if state is not None and not unknown and len(call.args) == 1:
                     attr = call.func.attr  # type: ignore[attr-defined]
                     if attr == "append":
-                        grown = [*before, ast.List(elts=[call.args[0]], ctx=ast.Load())]
+                        grown = [*state, ast.List(elts=[call.args[0]], ctx=ast.Load())]
                     elif attr == "extend":
-                        grown = [*before, call.args[0]]
-                bind(name, stmt.lineno, grown)
+                        grown = [*state, call.args[0]]
+                before.history.append((stmt.lineno, grown))
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 bind(stmt.name, stmt.lineno, None)
             elif isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -405,8 +432,26 @@ class Flow:
         declared = {n for m in _GLOBAL.finditer(source) for n in re.findall(r"\w+", m[1])}
         for name in list(versions):
             if changed.get(name, 0) > handled.get(name, 0) or name in declared:
+                for _, obj in versions[name]:
+                    if obj is not None:
+                        obj.history[:] = [(0, None)]
                 versions[name] = [(0, None)]
         return versions
+
+
+@dataclass
+class _Object:
+    """A value a module-level name holds, with its states as module-level code changes it
+    in place: (line, parts) — parts whose lengths add up to its length, None unreadable."""
+
+    history: list[tuple[int, list[ast.expr] | None]]
+    mutable: bool  # a list: `+=` extends it in place
+
+
+def _is_list(value: ast.expr) -> bool:
+    return isinstance(value, ast.List | ast.ListComp) or (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "list"
+    )
 
 
 def flow_of(resolver: Resolver) -> Flow:

@@ -251,12 +251,25 @@ def read_source(path: Path) -> tuple[str, str | None]:
     """A Python file's text in the encoding it declares (PEP 263), as the interpreter would,
     and why the interpreter could not read it (None when it can). The text of an unreadable
     file is decoded with replacement so its definitions can still be named."""
+    data = path.read_bytes()
     try:
-        with tokenize.open(path) as f:
-            return f.read(), None
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return path.read_bytes().decode("utf-8", "replace"), reason
+        encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
+    except SyntaxError as exc:  # a cookie naming an unknown encoding, a BOM against it
+        if not str(exc).startswith("invalid or missing encoding declaration"):
+            return data.decode("utf-8", "replace"), str(exc).split(" for ", 1)[0]
+        encoding = "utf-8"  # no usable declaration: the first lines are not UTF-8
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        declared = "declared" if encoding != "utf-8" else "default"
+        reason = (
+            f"line {line} is not {encoding}, its {declared} encoding (byte 0x{data[exc.start]:02x})"
+        )
+        return data.decode(encoding, "replace"), reason
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
 class Resolver:

@@ -796,7 +796,7 @@ class TestFinder:
             parametrized.update(parametrize_argnames(mark))
             values = argvalues(mark)
             count = (
-                literal_length(values, self.resolver, file, line=mark.lineno)
+                literal_length(values, self.resolver, file, line=mark.lineno, live=True)
                 if values is not None
                 else None
             )
@@ -871,7 +871,6 @@ class TestFinder:
                             "generated-cases",
                             f"pytest_generate_tests{where} (line {stmt.lineno}) may add cases; "
                             "they are not counted",
-                            tests=[t.nodeid for t in result.tests],
                         )
                     )
 
