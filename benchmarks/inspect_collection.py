@@ -8,7 +8,8 @@ number of items for the same node id. Each difference is matched to the reason t
 report states for it (a finding that names the test, or its file); a difference without a
 stated reason is printed as UNEXPLAINED, and the exit code is then 1.
 
-    .venv/bin/python benchmarks/inspect_collection.py [NAME ...] [--extra DIR] [--json FILE]
+    .venv/bin/python benchmarks/inspect_collection.py [NAME ...] [--extra DIR [--setup]]
+        [--json FILE]
 
 Projects: the benchmark corpus (`../shared/corpus.md`, in $ASSAY_CORPUS_DIR, default
 ~/.cache/assay-corpus), and the extra projects of EXTRA below (sdists from PyPI unpacked
@@ -202,8 +203,47 @@ def extra_projects(directory: Path) -> list[Project]:
     return found
 
 
-# name, version, the packages its tests need besides pytest (installed with the project)
-EXTRA: list[tuple[str, str, list[str]]] = []
+# Real projects beyond the corpus, each for a pattern of issue 18 it has: name, version (the
+# PyPI sdist), the packages its tests need besides pytest (installed with the project).
+EXTRA: list[tuple[str, str, list[str]]] = [
+    # hypothesis @given throughout; conftest's collect_ignore extended under version ifs
+    ("attrs", "26.1.0", ["hypothesis", "pympler", "cloudpickle"]),
+    # hypothesis property tests
+    ("idna", "3.20", ["hypothesis"]),
+    # module-level `if` guards around imports and tests; unittest classes in the package
+    ("simplejson", "4.3.0", []),
+    ("six", "1.17.0", []),
+    ("pytz", "2026.6", []),
+    ("more_itertools", "11.2.1", []),
+    ("pyparsing", "3.3.3", ["hypothesis", "railroad-diagrams", "jinja2"]),
+    ("msgpack", "1.2.4", []),
+]
+
+
+def setup_extra(directory: Path, names: list[str]) -> None:
+    """Download, unpack and install the extra projects (pip, from PyPI's sdists)."""
+    for name, version, needs in EXTRA:
+        if names and name not in names:
+            continue
+        src = directory / "src" / f"{name}-{version}"
+        venv = directory / "venvs" / name
+        if not src.is_dir():
+            sdists = directory / "sdists"
+            sdists.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
+                 ":all:", "-d", str(sdists), f"{name}=={version}"],
+                check=True,
+            )  # fmt: skip
+            archive = next(sdists.glob(f"{name.replace('-', '_')}-{version}.tar.gz"), None)
+            archive = archive or next(sdists.glob(f"{name}-{version}.tar.gz"))
+            (directory / "src").mkdir(exist_ok=True)
+            shutil.unpack_archive(archive, directory / "src")
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+            subprocess.run([*pip, "pytest", *needs], check=True)
+            subprocess.run([*pip, "--no-deps", str(src)], check=True)
 
 
 def print_comparison(c: Comparison) -> None:
@@ -225,7 +265,14 @@ def main() -> None:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--extra", type=Path, help="folder of the extra projects")
     parser.add_argument("--json", type=Path, help="write the comparisons here")
+    parser.add_argument(
+        "--setup", action="store_true", help="first download and install the extra projects"
+    )
     args = parser.parse_args()
+    if args.setup:
+        if not args.extra:
+            sys.exit("--setup needs --extra DIR")
+        setup_extra(args.extra, args.names)
     projects = corpus_projects() + (extra_projects(args.extra) if args.extra else [])
     if args.names:
         projects = [p for p in projects if p.name in args.names]

@@ -236,6 +236,9 @@ class AssertionFinder:
         return SPECIFIC
 
     def _is_type_call(self, where: Where, expr: ast.expr) -> bool:
+        """`type(x)`, or its spelling `x.__class__` (sqlparse's `idt.__class__ == C`)."""
+        if isinstance(expr, ast.Attribute) and expr.attr == "__class__":
+            return True
         return (
             isinstance(expr, ast.Call)
             and self.resolver.qualify(where.file, expr.func, where.local) == "builtins.type"
