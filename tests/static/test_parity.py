@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from assay.model import to_dict
+from assay.report import inspect_markdown
 from benchmarks.inspect_collection import Comparison, differences, pytest_items
 from tests.helpers import FIXTURES
 from tests.static.snippets import inspect
@@ -32,7 +33,9 @@ def _compare(tmp_path: Path) -> tuple[Comparison, dict[str, Any], Counter[str]]:
     shutil.copytree(FIXTURES / "collection_parity", root)
     if not HAS_HYPOTHESIS:
         (root / "tests" / "test_given.py").unlink()
-    report = to_dict(inspect(root))
+    model = inspect(root)
+    (tmp_path / "report.md").write_text(inspect_markdown.render(model))
+    report = to_dict(model)
     collected, errors = pytest_items(sys.executable, root)
     comparison = differences("collection_parity", collected, report)
     comparison.pytest_errors = errors
@@ -40,10 +43,13 @@ def _compare(tmp_path: Path) -> tuple[Comparison, dict[str, Any], Counter[str]]:
 
 
 @pytest.fixture(scope="module")
-def compared(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Comparison, dict[str, Any], Counter[str]]:
-    return _compare(tmp_path_factory.mktemp("parity"))
+def compared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("parity")
+
+
+@pytest.fixture(scope="module")
+def compared(compared_dir: Path) -> tuple[Comparison, dict[str, Any], Counter[str]]:
+    return _compare(compared_dir)
 
 
 def test_every_difference_is_stated(
@@ -73,6 +79,8 @@ def test_patterns_counted_as_pytest_does(
         "tests/test_reuse.py::TestAlias::test_plain": 3,
         "tests/test_reuse.py::test_function": 1,
         "tests/test_reuse.py::TestOwn::test_more": 1,
+        "tests/test_base.py::Unittest::runTest": 1,
+        "tests/test_base.py::TestAttributes::test_attribute": 1,
         # guards decided for this interpreter
         "tests/test_guards.py::test_cpython_only": 1,
         "tests/test_guards.py::test_new_python": 1,
@@ -153,3 +161,15 @@ def test_given_is_one_item_without_fixture_params(
         "tests/test_given.py::TestGiven::test_method": 1,
     }
     assert {k: ours[k] for k in expected} == expected == {k: collected[k] for k in expected}
+
+
+def test_markdown_says_so(
+    compared: tuple[Comparison, dict[str, Any], Counter[str]], compared_dir: Path
+) -> None:
+    markdown = (compared_dir / "report.md").read_text()
+    assert "❌ `tests/test_latin1.py` — Python cannot read it as source" in markdown
+    assert "❌ `tests/sub_b/test_dup.py` — imported as `test_dup`" in markdown
+    assert "## Doctests: 6 items" in markdown
+    assert "- `src/pkg/mod.py`: 4" in markdown
+    assert "; 6 doctest items" in markdown.split("\n", 5)[4]
+    assert "(conditional-tests): 1 test(s) defined under `if os.environ.get(" in markdown

@@ -381,7 +381,7 @@ class Flow:
                     elif single:
                         obj = _Object([(stmt.lineno, [value])], _is_list(value))
                     for node in ast.walk(target):
-                        if isinstance(node, ast.Name):
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                             bind(node.id, stmt.lineno, obj)
             elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 name = stmt.target.id
@@ -460,4 +460,5 @@ def flow_of(resolver: Resolver) -> Flow:
     if found is None:
         found = Flow(resolver, Interpreter.for_project(resolver.root))
         resolver._assay_flow = found  # type: ignore[attr-defined]
+        resolver.decide = found.condition
     return found

@@ -15,7 +15,7 @@ import ast
 import builtins
 import os
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -287,6 +287,8 @@ class Resolver:
         self._found: dict[str, Def | None] = {}
         self._basedirs: dict[str, str] = {}
         self._known: dict[str, str] = {}
+        # Decides a class-level `if` (flow.py's Flow.condition), None: both branches.
+        self.decide: Callable[[str, ast.expr], bool | None] | None = None
         bases = [""]
         if (root / "src").is_dir():
             bases.append("src")
@@ -546,7 +548,7 @@ class Resolver:
         return Def(sub, f"{owner.qualname}.{name}", "module") if sub else None
 
     def _class_member(self, owner: Def, node: ast.ClassDef, name: str, depth: int) -> Def | None:
-        entry = self.class_names(node).get(name)
+        entry = self.class_names(node, owner.file).get(name)
         if entry is not None:
             kind, value = entry
             return Def(owner.file, f"{owner.qualname}.{name}", kind, value)
@@ -556,30 +558,61 @@ class Resolver:
                 return found
         return None
 
-    def class_names(self, node: ast.ClassDef) -> dict[str, tuple[str, ast.AST]]:
+    def class_names(self, node: ast.ClassDef, file: str) -> dict[str, tuple[str, ast.AST]]:
         """What a class body binds: name -> (def | class | assign, node), the last binding
-        winning as in the class namespace. Built once per class: a scan of the body per
-        lookup made a class of 6,000 test methods quadratic."""
+        winning as in the class namespace; an `if` in the body is taken as `decide` says
+        (flow.py sets it; both branches when undecided, the guard kept in `class_guards`)
+        and a `try` by its body. Built once per class: a scan of the body per lookup made a
+        class of 6,000 test methods quadratic."""
         index: dict[str, tuple[str, ast.AST]] | None = getattr(node, "_assay_names", None)
-        if index is None:
-            index = {}
-            for stmt in node.body:
+        if index is not None:
+            return index
+        index = {}
+        guards: dict[str, ast.expr] = {}
+        stack: list[tuple[list[ast.stmt], ast.expr | None]] = [(node.body, None)]
+        while stack:
+            body, guard = stack.pop()
+            for stmt in body:
+                if isinstance(stmt, ast.If):
+                    taken = self.decide(file, stmt.test) if self.decide is not None else None
+                    if taken is None:
+                        stack.append(([*stmt.body, *stmt.orelse], guard or stmt.test))
+                    else:
+                        stack.append((stmt.body if taken else stmt.orelse, guard))
+                    continue
+                if isinstance(stmt, ast.Try | ast.TryStar):
+                    stack.append(([*stmt.body, *stmt.orelse, *stmt.finalbody], guard))
+                    continue
+                names: list[tuple[str, tuple[str, ast.AST]]] = []
                 if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                    index[stmt.name] = ("def", stmt)
+                    names = [(stmt.name, ("def", stmt))]
                 elif isinstance(stmt, ast.ClassDef):
-                    index[stmt.name] = ("class", stmt)
+                    names = [(stmt.name, ("class", stmt))]
                 elif isinstance(stmt, ast.Assign):
-                    for target in stmt.targets:
-                        if isinstance(target, ast.Name):
-                            index[target.id] = ("assign", stmt.value)
+                    names = [
+                        (t.id, ("assign", stmt.value))
+                        for t in stmt.targets
+                        if isinstance(t, ast.Name)
+                    ]
                 elif (
                     isinstance(stmt, ast.AnnAssign)
                     and isinstance(stmt.target, ast.Name)
                     and stmt.value is not None
                 ):
-                    index[stmt.target.id] = ("assign", stmt.value)
-            node._assay_names = index  # type: ignore[attr-defined]
+                    names = [(stmt.target.id, ("assign", stmt.value))]
+                for name, entry in names:
+                    index[name] = entry
+                    if guard is not None:
+                        guards[name] = guard
+        node._assay_names = index  # type: ignore[attr-defined]
+        node._assay_guards = guards  # type: ignore[attr-defined]
         return index
+
+    def class_guards(self, node: ast.ClassDef, file: str) -> dict[str, ast.expr]:
+        """Members of a class body defined under an `if` that could not be decided."""
+        self.class_names(node, file)
+        guards: dict[str, ast.expr] = getattr(node, "_assay_guards", {})
+        return guards
 
     def bases(self, cls: Def, depth: int = 0) -> list[Def]:
         """The project classes a class derives from (resolved through its file's imports)."""

@@ -130,6 +130,7 @@ class TestFinder:
         self._methods_cache: dict[int, dict[str, tuple[str, FunctionNode]]] = {}
         self._class_fixtures: dict[int, dict[str, Fixture]] = {}
         self._visible: dict[tuple[int, str], dict[str, Fixture]] = {}
+        self.class_guarded: list[tuple[ast.expr, str]] = []  # (undecided if, node id)
 
     # -- files ---------------------------------------------------------------------------
     def test_files(self) -> list[str]:
@@ -370,6 +371,7 @@ class TestFinder:
         if skipped:
             return result
         guarded: dict[int, tuple[ast.expr, list[str]]] = {}
+        self.class_guarded = []
         for name, binding in namespace.items():
             tests: list[TestDef] = []
             if binding.kind == "def" and isinstance(binding.node, FunctionNode):
@@ -388,6 +390,9 @@ class TestFinder:
             if binding.guard is not None and tests:
                 entry = guarded.setdefault(id(binding.guard), (binding.guard, []))
                 entry[1].extend(t.nodeid for t in tests)
+        for guard, nodeid in self.class_guarded:
+            entry = guarded.setdefault(id(guard), (guard, []))
+            entry[1].append(nodeid)
         for guard, ids in guarded.values():
             result.findings.append(
                 FileFinding(
@@ -441,7 +446,8 @@ class TestFinder:
                 alias_of = namespace.get(value.id) if isinstance(value, ast.Name) else None
                 for target in targets:
                     for node in ast.walk(target):
-                        if isinstance(node, ast.Name):
+                        # `X.attr = ...` and `X[k] = ...` bind nothing: only stored names
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                             namespace[node.id] = (
                                 _Binding(alias_of.kind, alias_of.file, alias_of.node, guard)
                                 if alias_of is not None and isinstance(target, ast.Name)
@@ -569,6 +575,18 @@ class TestFinder:
             )
             test.setups = setups
             tests.append(test)
+            guard = self._member_guard(cls, method_name)
+            if guard is not None:
+                self.class_guarded.append((guard, test.nodeid))
+        if unittest and not tests and "runTest" in methods:
+            # unittest's own rule, which pytest follows: a TestCase with no test* method
+            # runs its runTest (pyparsing's Test01_PyparsingTestInit)
+            def_file, method = methods["runTest"]
+            test = self._test(
+                path, def_file, method, cls, chain, module_marks, "runTest", names, class_marks
+            )
+            test.setups = setups
+            tests.append(test)
         if not unittest:
             for stmt in node.body:
                 if isinstance(stmt, ast.ClassDef):
@@ -595,7 +613,7 @@ class TestFinder:
             stack.extend(self.resolver.bases(current))
         for klass in order:
             assert isinstance(klass.node, ast.ClassDef)
-            for member, (kind, value) in self.resolver.class_names(klass.node).items():
+            for member, (kind, value) in self.resolver.class_names(klass.node, klass.file).items():
                 if member in methods:
                     continue
                 if kind == "def" and isinstance(value, FunctionNode):
@@ -608,6 +626,19 @@ class TestFinder:
         result = {k: v for k, v in methods.items() if v[1] is not _HIDDEN}
         self._methods_cache[key] = result
         return result
+
+    def _member_guard(self, cls: Def, name: str) -> ast.expr | None:
+        """The undecided class-level `if` a method is defined under, in the class (or the
+        base) that defines it."""
+        stack, seen = [cls], 0
+        while stack and seen < 50:
+            klass = stack.pop(0)
+            seen += 1
+            assert isinstance(klass.node, ast.ClassDef)
+            if name in self.resolver.class_names(klass.node, klass.file):
+                return self.resolver.class_guards(klass.node, klass.file).get(name)
+            stack.extend(self.resolver.bases(klass))
+        return None
 
     def is_testcase(self, cls: Def) -> bool:
         return any(
