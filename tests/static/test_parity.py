@@ -107,6 +107,7 @@ def test_patterns_counted_as_pytest_does(
         "tests/test_module_skip.py::test_never",
         "tests/test_latin1.py::test_café",
         "tests/sub_b/test_dup.py::test_b",
+        "tests/test_misplaced.py::test_never",
     ]
     assert [k for k in absent if k in ours or k in collected] == []
     assert [d["nodeid"] for d in report["doctests"]] == [
@@ -123,7 +124,11 @@ def test_what_pytest_cannot_collect_is_a_finding(
     compared: tuple[Comparison, dict[str, Any], Counter[str]],
 ) -> None:
     comparison, report, _ = compared
-    assert comparison.pytest_errors == ["tests/sub_b/test_dup.py", "tests/test_latin1.py"]
+    assert comparison.pytest_errors == [
+        "tests/sub_b/test_dup.py",
+        "tests/test_latin1.py",
+        "tests/test_misplaced.py",
+    ]
     files = {f["path"]: f for f in report["files"]}
     [latin] = files["tests/test_latin1.py"]["findings"]
     assert (latin["kind"], files["tests/test_latin1.py"]["tests"]) == ("syntax-error", 0)
@@ -131,6 +136,9 @@ def test_what_pytest_cannot_collect_is_a_finding(
         "Python cannot read it as source (line 1 is not utf-8, its default encoding "
         "(byte 0xe9)): pytest cannot collect it; no test analysed"
     )
+    [misplaced] = files["tests/test_misplaced.py"]["findings"]
+    assert (misplaced["kind"], misplaced["line"]) == ("syntax-error", 8)
+    assert misplaced["message"] == "'return' outside function (line 8): no test analysed"
     [dup] = files["tests/sub_b/test_dup.py"]["findings"]
     assert dup["kind"] == "import-error"
     assert dup["message"].startswith("imported as `test_dup`, the name of tests/sub_a/test_dup.py")

@@ -353,6 +353,13 @@ class TestFinder:
                 FileFinding(line, "syntax-error", f"{message} (line {line}): no test analysed")
             )
             return result
+        misplaced = _outside_function(parsed.tree)
+        if misplaced is not None:
+            line, message = misplaced
+            result.findings.append(
+                FileFinding(line, "syntax-error", f"{message} (line {line}): no test analysed")
+            )
+            return result
         if path in self.import_errors:
             other = self.import_errors[path]
             result.findings.append(
@@ -956,6 +963,36 @@ def _argnames(node: FunctionNode, method: bool) -> list[str]:
         a for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is None
     ]
     return [a.arg for a in [*required, *kwonly]]
+
+
+def _outside_function(tree: ast.Module) -> tuple[int, str] | None:
+    """A statement the compiler rejects though the parser accepts it — `return`, `yield`
+    or `await` outside a function, `break`/`continue` outside a loop — in module or class
+    code (function bodies are not entered, so this stays cheap): pytest reports the
+    file as a collection error."""
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in tree.body]
+    while stack:
+        node, in_loop = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Return):
+            return node.lineno, "'return' outside function"
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return node.lineno, "'yield' outside function"
+        if isinstance(node, ast.Await):
+            return node.lineno, "'await' outside function"
+        if isinstance(node, ast.Break | ast.Continue) and not in_loop:
+            word = "break" if isinstance(node, ast.Break) else "continue"
+            return node.lineno, f"'{word}' outside loop"
+        if isinstance(node, ast.ClassDef):
+            stack += [(child, False) for child in ast.iter_child_nodes(node)]
+            continue
+        loop = isinstance(node, ast.For | ast.AsyncFor | ast.While)
+        for name, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            inner = in_loop or (loop and name == "body")
+            stack += [(c, inner) for c in children if isinstance(c, ast.AST)]
+    return None
 
 
 def _class_pytestmark(node: ast.ClassDef) -> list[ast.expr]:
