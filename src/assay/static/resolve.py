@@ -227,18 +227,19 @@ def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
         append(node)
         if skip_scopes and isinstance(node, _SCOPES):
             continue
-        children: list[ast.AST] = []
         names = fields.get(type(node))
-        if names is None:
-            names = fields[type(node)] = tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+        if names is None:  # the fields that can hold nodes, last first (pushed reversed)
+            names = fields[type(node)] = tuple(
+                f for f in reversed(node._fields) if f not in _NOT_CHILDREN
+            )
         for name in names:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                children.extend(v for v in value if isinstance(v, node_type))
+            if type(value) is list:
+                for child in reversed(value):
+                    if isinstance(child, node_type):
+                        push(child)
             elif isinstance(value, node_type):
-                children.append(value)
-        for child in reversed(children):
-            push(child)
+                push(value)
     return found
 
 
