@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import configparser
 import operator
+import os
 import pickle
 import platform
 import re
@@ -69,8 +70,6 @@ class Interpreter:
 
     @classmethod
     def for_project(cls, root: Path) -> Interpreter:
-        import os
-
         running = cls(
             tuple(sys.version_info[:3]),
             sys.implementation.name,

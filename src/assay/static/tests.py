@@ -156,7 +156,14 @@ class TestFinder:
         self._import_clashes(found)
         return found
 
-    def _walk(self, directory: Path, found: list[str], doctests: list[str]) -> None:
+    def _walk(
+        self, directory: Path, found: list[str], doctests: list[str], seen: set[str] | None = None
+    ) -> None:
+        seen = set() if seen is None else seen
+        real = os.path.realpath(directory)
+        if real in seen:  # a symlink back up the tree
+            return
+        seen.add(real)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
@@ -165,7 +172,7 @@ class TestFinder:
             rel = self._rel(Path(entry.path))
             if entry.is_dir(follow_symlinks=True):
                 if not self._ignored(rel, is_dir=True):
-                    self._walk(Path(entry.path), found, doctests)
+                    self._walk(Path(entry.path), found, doctests, seen)
                 continue
             if not entry.is_file() or self._ignored(rel, is_dir=False):
                 continue
@@ -450,6 +457,8 @@ class TestFinder:
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 value = stmt.value
+                if value is None:  # `name: int` alone binds nothing
+                    continue
                 alias_of = namespace.get(value.id) if isinstance(value, ast.Name) else None
                 for target in targets:
                     for node in ast.walk(target):
