@@ -361,9 +361,10 @@ class FileFinding:
     """Something about a test file that is not a test: a syntax error, an inexact count."""
 
     line: int
-    kind: str  # syntax-error | conftest-error | cases-not-literal | generated-cases |
-    # empty-parameter-set
+    kind: str  # syntax-error | import-error | conftest-error | cases-not-literal |
+    # generated-cases | empty-parameter-set | conditional-tests | collection-option
     message: str
+    tests: list[str] = field(default_factory=list)  # node ids whose count it concerns
 
 
 @dataclass
@@ -412,6 +413,16 @@ class InspectProject:
 
 
 @dataclass
+class DoctestItem:
+    """A doctest pytest collects (its config turns doctests on): counted, not analysed."""
+
+    nodeid: str  # `src/pkg/mod.py::pkg.mod.func`, `README.rst::README.rst`
+    file: str
+    line: int  # of the docstring's owner (0 for a text file)
+    examples: int  # `>>>` examples in it
+
+
+@dataclass
 class InspectReport:
     project: InspectProject
     assertion_roulette: int  # the threshold used (more message-less assertions than this)
@@ -423,6 +434,7 @@ class InspectReport:
     duration_s: float
     assay_version: str
     schema: str = INSPECT_SCHEMA
+    doctests: list[DoctestItem] = field(default_factory=list)
 
 
 # -- assay mutate ----------------------------------------------------------------------------

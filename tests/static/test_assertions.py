@@ -28,6 +28,7 @@ from tests.static.snippets import kinds, one_test
         ("assert isinstance(x, int)", "shallow"),
         ("assert type(x) == int", "shallow"),
         ("assert type(x) is int", "shallow"),
+        ("assert x.__class__ == int", "shallow"),
         ("assert len(s) > 0", "shallow"),
         ("assert len(s) >= 1", "shallow"),
         ("assert len(s) != 0", "shallow"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from benchmarks.inspect_collection import pytest_items
 from tests.static.snippets import inspect, make_project
 
 
@@ -174,3 +176,50 @@ def test_generated_cases_are_reported(tmp_path: Path) -> None:
     [finding] = report.files[0].findings
     assert finding.kind == "generated-cases"
     assert "tests/conftest.py" in finding.message
+
+
+def test_addopts_ignore_and_deselect_as_pytest(tmp_path: Path) -> None:
+    """`--ignore`, `--ignore-glob` and `--deselect` in addopts remove what pytest removes;
+    `-k` cannot be decided and is said."""
+    config = (
+        'addopts = "--ignore=tests/test_old.py --ignore-glob=*_wip.py '
+        "--deselect tests/test_snippet.py::test_b --deselect tests/test_snippet.py::test_c[2] "
+        '-k not_a_word_in_any_name_or_nothing_would_match"\n'
+    )
+    code = """
+    import pytest
+
+    def test_a():
+        assert 1 == 1
+
+    def test_b():
+        assert 1 == 1
+
+    @pytest.mark.parametrize("n", [1, 2, 3])
+    def test_c(n):
+        assert n
+    """
+    extra = {
+        "tests/test_old.py": "def test_old():\n    assert 1 == 1\n",
+        "tests/test_new_wip.py": "def test_wip():\n    assert 1 == 1\n",
+    }
+    root = make_project(tmp_path, code, pyproject=config, extra=extra)
+    report = inspect(root)
+    assert nodeids(root) == {"tests/test_snippet.py::test_a": 1, "tests/test_snippet.py::test_c": 2}
+    messages = [f.message for f in report.files[0].findings]
+    assert messages == [
+        "addopts selects with `-k not_a_word_in_any_name_or_nothing_would_match`: the tests "
+        "it deselects are counted",
+        "addopts has `--deselect tests/test_snippet.py::test_b`: not counted",
+        "addopts has `--deselect tests/test_snippet.py::test_c[2]`: that case is not counted",
+    ]
+    # pytest, without the -k (which would deselect everything), collects the same
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(" -k not_a_word_in_any_name_or_nothing_would_match", "")
+    )
+    collected, errors = pytest_items(sys.executable, root)
+    assert (dict(collected), errors) == (
+        {"tests/test_snippet.py::test_a": 1, "tests/test_snippet.py::test_c": 2},
+        [],
+    )

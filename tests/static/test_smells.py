@@ -56,7 +56,15 @@ from tests.static.snippets import inspect, make_project, one_test, smells
         ("assert len(s) == 1\nassert len(s) == 1", "", ["duplicate-assert"]),
         ("assert x == 1\nx = 1\nassert x == 1", "", []),
         ("assert x == 1\nassert len(s) == 1\nassert x == 1", "", []),  # len() ran between
-        ("assert x == 1\nassert s == 'a'\nassert x == 1", "", ["duplicate-assert"]),
+        # another assertion ran in between: not "nothing ran in between"
+        ("assert x == 1\nassert s == 'a'\nassert x == 1", "", []),
+        (
+            "self = unittest.TestCase()\nself.assertRaises(KeyError, {}.popitem)\n"
+            "self.assertRaises(KeyError, {}.popitem)",
+            "",
+            [],
+        ),  # the callable form calls its argument each time
+        ("assert x == 1\nassert x == 1\nassert x == 1", "", ["duplicate-assert"] * 2),
         (
             "assert mod.compute(x) == 2\nassert mod.compute(x) == 2",
             "",

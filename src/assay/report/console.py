@@ -190,7 +190,8 @@ def inspect_summary(report: InspectReport, console: Console | None = None) -> No
     console.print(
         f"[bold]assay inspect[/bold] {report.project.name} ({report.project.root}): "
         f"{len(report.tests)} tests ({cases} cases) in {len(report.files)} files, "
-        f"{report.duration_s:.1f}s"
+        + (f"{len(report.doctests)} doctest items, " if report.doctests else "")
+        + f"{report.duration_s:.1f}s"
     )
     table = Table(title="Tests by file", title_justify="left")
     for column in (
@@ -248,6 +249,8 @@ def inspect_summary(report: InspectReport, console: Console | None = None) -> No
         for finding in f.findings:
             if finding.kind == "syntax-error":
                 console.print(f"[red]SYNTAX ERROR[/red] {f.path}: {finding.message}")
+            elif finding.kind == "import-error":
+                console.print(f"[red]CANNOT IMPORT[/red] {f.path}: {finding.message}")
 
 
 def _worst(files: list[InspectedFile], limit: int) -> list[InspectedFile]:
@@ -257,11 +260,11 @@ def _worst(files: list[InspectedFile], limit: int) -> list[InspectedFile]:
 
 
 def _file_cells(f: InspectedFile) -> list[str]:
-    error = any(x.kind == "syntax-error" for x in f.findings)
+    error = any(x.kind in ("syntax-error", "import-error") for x in f.findings)
     ratio = "n/a" if f.mock_ratio is None else f"{100 * f.mock_ratio:.0f}%"
     smells = sum(f.smells.values())
     return [
-        f"[red]{f.path} (syntax error)[/]" if error else f.path,
+        f"[red]{f.path} (cannot be collected)[/]" if error else f.path,
         str(f.tests),
         str(f.assertions.specific),
         str(f.assertions.shallow),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 EXAMPLES = 5  # examples per assertion kind
 MAX_LISTED = 50  # tests/modules listed per section before "... and N more"
+_UNCOLLECTABLE = ("syntax-error", "import-error")  # pytest cannot import the file
 _STATUS_ICON = {"EXCELLENT": "✅", "GOOD": "✅", "ACCEPTABLE": "✅", "EXCESSIVE": "❌", "n/a": "➖"}
 _SMELL_WORDS = {
     "no-assertion": "asserts nothing",
@@ -36,6 +37,7 @@ def render(report: InspectReport) -> str:
     parts = [
         _header(report),
         _files_found(report),
+        _doctests(report),
         _assertions(report),
         _mocks(report),
         _smells(report),
@@ -58,19 +60,20 @@ def _totals(report: InspectReport) -> tuple[int, int, int, int]:
 
 def _header(report: InspectReport) -> str:
     cases = sum(t.cases for t in report.tests)
+    doctests = f"; {plural(len(report.doctests), 'doctest item')}" if report.doctests else ""
     return f"""# Test Inspection Report: {report.project.name}
 
 **Date**: {report.started_at}
 **Tool**: assay {report.assay_version} (`assay inspect`, static: nothing was imported or run)
 **Scope**: {len(report.tests)} tests ({cases} cases) in {len(report.files)} test files, \
-{len(report.modules)} source modules"""
+{len(report.modules)} source modules{doctests}"""
 
 
 def _files_found(report: InspectReport) -> str:
     lines = ["## Test Files Found", ""]
     for f in report.files:
         total = f.assertions.specific + f.assertions.shallow + f.assertions.other
-        broken = [x for x in f.findings if x.kind == "syntax-error"]
+        broken = [x for x in f.findings if x.kind in _UNCOLLECTABLE]
         if broken:
             lines.append(f"❌ `{f.path}` — {broken[0].message}")
         elif not f.tests:
@@ -87,6 +90,27 @@ def _files_found(report: InspectReport) -> str:
         f"**Total**: {plural(len(report.tests), 'test')}, {plural(total, 'assertion')} "
         f"({avg:.1f} avg per test)",
     ]
+    return "\n".join(lines)
+
+
+def _doctests(report: InspectReport) -> str:
+    """The doctest items the project's config turns on: counted, not analysed."""
+    if not report.doctests:
+        return ""
+    per_file: Counter[str] = Counter(d.file for d in report.doctests)
+    examples = sum(d.examples for d in report.doctests)
+    lines = [
+        f"## Doctests: {plural(len(report.doctests), 'item')}",
+        "",
+        "pytest collects these because the project's configuration turns doctests on "
+        "(`--doctest-modules`, `--doctest-glob`): one item per docstring or text file with "
+        f"examples, {plural(examples, 'example')} in all. They are counted, and their "
+        "examples are not analysed: a doctest's expected output is its assertion.",
+        "",
+    ]
+    lines += [f"- `{path}`: {n}" for path, n in list(per_file.items())[:MAX_LISTED]]
+    if len(per_file) > MAX_LISTED:
+        lines.append(f"- ... and {len(per_file) - MAX_LISTED} more files (see the JSON report)")
     return "\n".join(lines)
 
 
@@ -277,8 +301,16 @@ def _notes(report: InspectReport) -> str:
         f"- `{f.path}`{':' + str(x.line) if x.line else ''} ({x.kind}): {x.message}"
         for f in report.files
         for x in f.findings
-        if x.kind != "syntax-error"
+        if x.kind not in _UNCOLLECTABLE
     ]
     if not notes:
         return ""
-    return "\n".join(["## Notes on the Counts", "", *notes[:MAX_LISTED]])
+    more = [f"- ... and {len(notes) - MAX_LISTED} more (see the JSON report)"]
+    return "\n".join(
+        [
+            "## Notes on the Counts",
+            "",
+            *notes[:MAX_LISTED],
+            *(more if len(notes) > MAX_LISTED else []),
+        ]
+    )

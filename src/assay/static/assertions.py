@@ -236,6 +236,9 @@ class AssertionFinder:
         return SPECIFIC
 
     def _is_type_call(self, where: Where, expr: ast.expr) -> bool:
+        """`type(x)`, or its spelling `x.__class__` (sqlparse's `idt.__class__ == C`)."""
+        if isinstance(expr, ast.Attribute) and expr.attr == "__class__":
+            return True
         return (
             isinstance(expr, ast.Call)
             and self.resolver.qualify(where.file, expr.func, where.local) == "builtins.type"
@@ -682,6 +685,8 @@ def _non_empty_literal(expr: ast.expr, resolver: Resolver, where: Where, depth: 
     things (toolz's `generate_compose_test_cases()`, and `..._left_...()` built from it)."""
     if depth > 4:
         return False
+    if isinstance(expr, ast.Name) and where.local is not None and where.local.lookup(expr.id):
+        return False  # a local variable, not the module-level name
     if literal_length(expr, resolver, where.file):
         return True
     if isinstance(expr, ast.GeneratorExp | ast.ListComp):

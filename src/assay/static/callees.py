@@ -51,7 +51,7 @@ def callees(
                 return [Target(where.file, owner.defs[expr.id], owner, where.cls, "")]
             if expr.id in owner.imports:
                 return _from_definition(
-                    resolver, where, resolver.qualify(where.file, expr, where.local)
+                    resolver, where, resolver.qualify(where.file, expr, where.local), depth
                 )
             found: list[Target] = []
             for value in owner.values.get(expr.id, []):
@@ -69,7 +69,9 @@ def callees(
                     return None
                 found += inner
             return found
-        return _from_definition(resolver, where, resolver.qualify(where.file, expr, where.local))
+        return _from_definition(
+            resolver, where, resolver.qualify(where.file, expr, where.local), depth
+        )
     if isinstance(expr, ast.Attribute):
         base = expr.value
         holder: Def | None = None
@@ -89,17 +91,21 @@ def callees(
             if member is None:
                 return None
             return _targets(resolver, member, where.cls if holder is where.cls else holder, depth)
-        return _from_definition(resolver, where, resolver.qualify(where.file, expr, where.local))
+        return _from_definition(
+            resolver, where, resolver.qualify(where.file, expr, where.local), depth
+        )
     return None
 
 
-def _from_definition(resolver: Resolver, where: Where, dotted: str | None) -> list[Target] | None:
+def _from_definition(
+    resolver: Resolver, where: Where, dotted: str | None, depth: int
+) -> list[Target] | None:
     if not dotted:
         return None
     found = resolver.find(dotted)
     if found is None:
         return None
-    return _targets(resolver, found, None, 0)
+    return _targets(resolver, found, None, depth)  # the depth goes on: `a = b` ... `b = a`
 
 
 def _targets(resolver: Resolver, found: Def, cls: Def | None, depth: int) -> list[Target] | None:

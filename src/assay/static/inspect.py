@@ -33,6 +33,7 @@ from assay.model import (
 )
 from assay.runner.categories import TestItem, assign
 from assay.static.assertions import AssertionFinder
+from assay.static.doctests import doctest_items
 from assay.static.mocks import MockFinder
 from assay.static.modules import (
     contexts_map,
@@ -41,6 +42,7 @@ from assay.static.modules import (
     lazy_imports,
     module_testing,
 )
+from assay.static.options import CollectOptions, collect_options
 from assay.static.predicates import Predicates
 from assay.static.resolve import LocalScope, Resolver, Where
 from assay.static.smells import SmellFinder
@@ -102,20 +104,26 @@ def _run(options: InspectOptions) -> InspectReport:
     pythonpath = ini.get("pythonpath")
     extra = pythonpath.split() if isinstance(pythonpath, str) else list(pythonpath or [])
     resolver = Resolver(project.root, project.source_packages, [str(p) for p in extra])
-    finder = TestFinder(resolver, project.test_paths, ini)
+    collect = collect_options(project.root, ini)
+    finder = TestFinder(resolver, collect)
     paths = finder.test_files()
-    if not paths:
+    if not paths and not finder.doctest_files:
         patterns = " ".join(finder.file_patterns)
         raise InputError(
             f"{project.root}: no test files ({patterns}) under the test paths "
-            f"({', '.join(project.test_paths)})"
+            f"({', '.join(collect.roots)})"
         )
     for path in paths:
         resolver.add_search_path(resolver.basedir(path))
         for conftest in finder.conftests(path):
             resolver.add_search_path(resolver.basedir(conftest))
     collected = [finder.collect(path) for path in paths]
-    if not any(f.tests or f.findings for f in collected):
+    doctests = [
+        d for path in finder.doctest_files for d in doctest_items(resolver, finder.flow, path)
+    ]
+    for test_file in collected:
+        test_file.findings += _collection_findings(finder, collect, test_file)
+    if not any(f.tests or f.findings for f in collected) and not doctests:
         raise InputError(f"{project.root}: no tests found in {len(paths)} test files")
 
     # The packages' modules, minus tests that live inside them (toolz/tests).
@@ -138,7 +146,7 @@ def _run(options: InspectOptions) -> InspectReport:
             exercised.setdefault(source, set()).add(test_file.path)
         for test in test_file.tests:
             test.fixtures = finder.resolve_fixtures(test)
-            test.cases = finder.count_cases(test, test_file.findings)
+            test.cases = max(1, finder.count_cases(test, test_file.findings) - test.deselected)
             where = Where(test.def_file, LocalScope.of(test.node), test.cls)
             mock_finder.infer_types(test, where)
             found = assertion_finder.function(where, test.node.body)
@@ -193,7 +201,7 @@ def _run(options: InspectOptions) -> InspectReport:
         project=InspectProject(
             root=str(project.root),
             name=project.name,
-            test_paths=project.test_paths,
+            test_paths=collect.roots,
             source_packages=project.source_packages,
         ),
         assertion_roulette=roulette,
@@ -204,7 +212,48 @@ def _run(options: InspectOptions) -> InspectReport:
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - t0, 3),
         assay_version=__version__,
+        doctests=doctests,
     )
+
+
+def _collection_findings(
+    finder: TestFinder, collect: CollectOptions, test_file: TestFile
+) -> list[FileFinding]:
+    """What the configuration does to this file's tests that inspect cannot decide:
+    conftest hooks and computed collect_ignore entries, `-k`/`-m` in addopts; `--deselect`
+    entries are applied (the tests removed) and said."""
+    found = [
+        f for c in finder.conftests(test_file.path) for f in finder.collection_findings.get(c, [])
+    ]
+    ids = [t.nodeid for t in test_file.tests]
+    for option in collect.undecided:
+        found.append(
+            FileFinding(
+                0,
+                "collection-option",
+                f"addopts selects with `{option}`: the tests it deselects are counted",
+                tests=ids,
+            )
+        )
+    for prefix in collect.deselect:
+        removed = [
+            t for t in test_file.tests if t.nodeid == prefix or t.nodeid.startswith(prefix + "::")
+        ]
+        partial = [t for t in test_file.tests if prefix.startswith(t.nodeid + "[")]
+        if removed:
+            test_file.tests = [t for t in test_file.tests if t not in removed]
+        for test in partial:
+            test.deselected += 1
+        if removed or partial:
+            found.append(
+                FileFinding(
+                    0,
+                    "collection-option",
+                    f"addopts has `--deselect {prefix}`: "
+                    + ("not counted" if removed else "that case is not counted"),
+                )
+            )
+    return found
 
 
 def _unique(findings: list[FileFinding]) -> list[FileFinding]:

@@ -67,11 +67,14 @@ class MockFinder:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self._fixture_cache: dict[int, list[MockUse]] = {}
+        self._setup_cache: dict[tuple[int, int], list[MockUse]] = {}
+        self._setup_real: dict[tuple[int, int], dict[str, str]] = {}
 
     # -- mocks ---------------------------------------------------------------------------
     def mocks(self, test: TestDef, where: Where) -> list[MockUse]:
         found: list[MockUse] = []
-        decorated = [(test.file, d) for klass in test.classes for d in klass.decorator_list]
+        class_file = test.cls.file if test.cls is not None else test.file
+        decorated = [(class_file, d) for klass in test.classes for d in klass.decorator_list]
         decorated += [(test.def_file, d) for d in test.node.decorator_list]
         for file, deco in decorated:
             if isinstance(deco, ast.Call):
@@ -80,7 +83,12 @@ class MockFinder:
                     found += self._patch(Where(file), deco, kind)
         found += self.scan(where, test.node)
         for file, setup in test.setups:
-            found += self.scan(Where(file, LocalScope.of(setup), test.cls, where.types), setup)
+            # the same setUp for every test of a class: scanned once per class
+            key = (id(setup), id(test.cls.node) if test.cls is not None else 0)
+            if key not in self._setup_cache:
+                setup_where = Where(file, LocalScope.of(setup), test.cls, where.types)
+                self._setup_cache[key] = self.scan(setup_where, setup)
+            found += self._setup_cache[key]
         for fixture in test.fixtures:
             found += self._fixture(fixture, test)
         return found
@@ -281,22 +289,35 @@ class MockFinder:
         found: dict[str, str] = {}
         scopes: list[tuple[Where, FunctionNode]] = [(where, test.node)]
         for file, setup in test.setups:
-            scopes.append((Where(file, LocalScope.of(setup), test.cls, where.types), setup))
+            key = (id(setup), id(test.cls.node) if test.cls is not None else 0)
+            if key not in self._setup_real:  # once per class, as for mocks
+                setup_where = Where(file, LocalScope.of(setup), test.cls, where.types)
+                self._setup_real[key] = self._calls(setup_where, setup, set())
+            for qualname, source in self._setup_real[key].items():
+                if qualname not in patched:
+                    found.setdefault(qualname, source)
         for fixture in test.fixtures:
             scopes.append(
                 (Where(fixture.file, LocalScope.of(fixture.node), test.cls), fixture.node)
             )
         for scope, function in scopes:
-            for node in body_nodes(function):
-                if not isinstance(node, ast.Call):
-                    continue
-                for target in callees(self.resolver, scope, node.func) or []:
-                    if (
-                        target.qualname
-                        and self.resolver.is_source(target.file)
-                        and target.qualname not in patched
-                    ):
-                        found.setdefault(target.qualname, target.file)
+            for qualname, source in self._calls(scope, function, patched).items():
+                found.setdefault(qualname, source)
+        return found
+
+    def _calls(self, scope: Where, function: FunctionNode, patched: set[str]) -> dict[str, str]:
+        """Project functions and classes a function body calls: qualname -> file."""
+        found: dict[str, str] = {}
+        for node in body_nodes(function):
+            if not isinstance(node, ast.Call):
+                continue
+            for target in callees(self.resolver, scope, node.func) or []:
+                if (
+                    target.qualname
+                    and self.resolver.is_source(target.file)
+                    and target.qualname not in patched
+                ):
+                    found.setdefault(target.qualname, target.file)
         return found
 
     def infer_types(self, test: TestDef, where: Where) -> None:

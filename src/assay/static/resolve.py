@@ -14,20 +14,13 @@ from __future__ import annotations
 import ast
 import builtins
 import os
-import re
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
-
-
-def _mutated(name: str, source: str) -> bool:
-    """`NAME.append(...)` and friends anywhere in the file: the list is not what it says."""
-    pattern = rf"\b{re.escape(name)}\s*\.\s*(append|extend|insert|pop|remove|clear)\b"
-    return re.search(pattern, source) is not None
 
 
 _MAX_DEPTH = 12
@@ -50,6 +43,7 @@ class ParsedFile:
     tree: ast.Module | None
     error: SyntaxError | None
     _lines: list[bytes] | None = None
+    unreadable: str | None = None  # why Python cannot read it as source (encoding), if so
 
     def segment(self, node: ast.AST, limit: int = 200) -> str:
         """The node's source on one line (whitespace collapsed), cut at `limit` characters.
@@ -185,10 +179,13 @@ class LocalScope:
 
 
 def local_nodes(function: FunctionNode) -> list[ast.AST]:
-    """`walk_local(function.body)`, computed once per function (kept on the node)."""
+    """`walk_local(function.body)`, computed once per function (kept on the node); the
+    same list as `body_nodes` when nothing is nested in the function."""
     cached: list[ast.AST] | None = getattr(function, "_assay_local", None)
     if cached is None:
-        cached = walk_local(function.body)
+        every = body_nodes(function)
+        nested = any(isinstance(n, _SCOPES) for n in every)
+        cached = walk_local(function.body) if nested else every
         function._assay_local = cached  # type: ignore[union-attr]
     return cached
 
@@ -204,6 +201,13 @@ def body_nodes(function: FunctionNode) -> list[ast.AST]:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Fields that never hold a node worth visiting: `ctx` (a Load/Store singleton under every
+# name) was a fifth of all the nodes walked; the others are strings and numbers.
+_NOT_CHILDREN = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "kind", "type_comment", "level", "module",
+     "conversion", "is_async", "simple"}
+)  # fmt: skip
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
@@ -217,20 +221,25 @@ def walk(roots: Sequence[ast.AST], skip_scopes: bool = False) -> list[ast.AST]:
     stack: list[ast.AST] = list(reversed(roots))
     append, pop, push = found.append, stack.pop, stack.append
     node_type = ast.AST
+    fields = _CHILD_FIELDS
     while stack:
         node = pop()
         append(node)
         if skip_scopes and isinstance(node, _SCOPES):
             continue
-        children: list[ast.AST] = []
-        for name in node._fields:
+        names = fields.get(type(node))
+        if names is None:  # the fields that can hold nodes, last first (pushed reversed)
+            names = fields[type(node)] = tuple(
+                f for f in reversed(node._fields) if f not in _NOT_CHILDREN
+            )
+        for name in names:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                children.extend(v for v in value if isinstance(v, node_type))
+            if type(value) is list:
+                for child in reversed(value):
+                    if isinstance(child, node_type):
+                        push(child)
             elif isinstance(value, node_type):
-                children.append(value)
-        for child in reversed(children):
-            push(child)
+                push(value)
     return found
 
 
@@ -239,13 +248,29 @@ def walk_local(body: list[ast.stmt]) -> list[ast.AST]:
     return walk(body, skip_scopes=True)
 
 
-def read_source(path: Path) -> str:
-    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would."""
+def read_source(path: Path) -> tuple[str, str | None]:
+    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would,
+    and why the interpreter could not read it (None when it can). The text of an unreadable
+    file is decoded with replacement so its definitions can still be named."""
+    data = path.read_bytes()
     try:
-        with tokenize.open(path) as f:
-            return f.read()
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return path.read_bytes().decode("utf-8", "replace")
+        encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
+    except SyntaxError as exc:  # a cookie naming an unknown encoding, a BOM against it
+        if not str(exc).startswith("invalid or missing encoding declaration"):
+            return data.decode("utf-8", "replace"), str(exc).split(" for ", 1)[0]
+        encoding = "utf-8"  # no usable declaration: the first lines are not UTF-8
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        declared = "declared" if encoding != "utf-8" else "default"
+        reason = (
+            f"line {line} is not {encoding}, its {declared} encoding (byte 0x{data[exc.start]:02x})"
+        )
+        return data.decode(encoding, "replace"), reason
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
 class Resolver:
@@ -263,7 +288,8 @@ class Resolver:
         self._found: dict[str, Def | None] = {}
         self._basedirs: dict[str, str] = {}
         self._known: dict[str, str] = {}
-        self._constants: dict[str, dict[str, ast.expr]] = {}
+        # Decides a class-level `if` (flow.py's Flow.condition), None: both branches.
+        self.decide: Callable[[str, ast.expr], bool | None] | None = None
         bases = [""]
         if (root / "src").is_dir():
             bases.append("src")
@@ -290,9 +316,9 @@ class Resolver:
         if path not in self._files:
             parsed: ParsedFile | None = None
             try:
-                source = read_source(self.root / path)
+                source, unreadable = read_source(self.root / path)
             except OSError:
-                source = None
+                source, unreadable = None, None
             if source is not None:
                 try:
                     parsed = ParsedFile(path, source, ast.parse(source, filename=path), None)
@@ -300,6 +326,7 @@ class Resolver:
                     parsed = ParsedFile(path, source, None, exc)
                 except ValueError as exc:  # null bytes
                     parsed = ParsedFile(path, source, None, SyntaxError(str(exc)))
+                parsed.unreadable = unreadable
             self._files[path] = parsed
         return self._files[path]
 
@@ -316,6 +343,10 @@ class Resolver:
         if {"tests", "test"} & set(folders) or name == "conftest.py":
             return False
         return not (name.startswith("test_") or name.endswith("_test.py"))
+
+    def exists(self, rel: str) -> bool:
+        """Whether a project file exists (cached)."""
+        return self._exists(rel)
 
     def _exists(self, rel: str) -> bool:
         if rel not in self._isfile:
@@ -430,30 +461,6 @@ class Resolver:
                 stack.append(iter([*stmt.body, *handlers, *stmt.orelse, *stmt.finalbody]))
         return scope
 
-    def constant(self, path: str, name: str) -> ast.expr | None:
-        """The value of a module-level name assigned exactly once and never mutated in place
-        (`CASES = [...]` used as parametrize argvalues)."""
-        if path not in self._constants:
-            tree = self.tree(path)
-            assigned: dict[str, list[ast.expr | None]] = {}
-            for stmt in tree.body if tree is not None else []:
-                if isinstance(stmt, ast.Assign):
-                    for target in stmt.targets:
-                        if isinstance(target, ast.Name):
-                            assigned.setdefault(target.id, []).append(stmt.value)
-                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    assigned.setdefault(stmt.target.id, []).append(stmt.value)
-                elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                    assigned.setdefault(stmt.target.id, []).append(None)
-            parsed = self._files.get(path)
-            source = parsed.source if parsed is not None else ""
-            self._constants[path] = {
-                n: v[0]
-                for n, v in assigned.items()
-                if len(v) == 1 and v[0] is not None and not _mutated(n, source)
-            }
-        return self._constants[path].get(name)
-
     # -- names ---------------------------------------------------------------------------
     def qualify(self, path: str, expr: ast.expr, local: LocalScope | None = None) -> str | None:
         """The dotted name an expression refers to through the imports (`pytest.raises`,
@@ -542,27 +549,71 @@ class Resolver:
         return Def(sub, f"{owner.qualname}.{name}", "module") if sub else None
 
     def _class_member(self, owner: Def, node: ast.ClassDef, name: str, depth: int) -> Def | None:
-        for stmt in node.body:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == name:
-                return Def(owner.file, f"{owner.qualname}.{name}", "def", stmt)
-            if isinstance(stmt, ast.ClassDef) and stmt.name == name:
-                return Def(owner.file, f"{owner.qualname}.{name}", "class", stmt)
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in stmt.targets
-            ):
-                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and stmt.target.id == name
-                and stmt.value is not None
-            ):
-                return Def(owner.file, f"{owner.qualname}.{name}", "assign", stmt.value)
+        entry = self.class_names(node, owner.file).get(name)
+        if entry is not None:
+            kind, value = entry
+            return Def(owner.file, f"{owner.qualname}.{name}", kind, value)
         for base in self.bases(owner, depth):
             found = self.member(base, name, depth + 1)
             if found is not None:
                 return found
         return None
+
+    def class_names(self, node: ast.ClassDef, file: str) -> dict[str, tuple[str, ast.AST]]:
+        """What a class body binds: name -> (def | class | assign, node), the last binding
+        winning as in the class namespace; an `if` in the body is taken as `decide` says
+        (flow.py sets it; both branches when undecided, the guard kept in `class_guards`)
+        and a `try` by its body. Built once per class: a scan of the body per lookup made a
+        class of 6,000 test methods quadratic."""
+        index: dict[str, tuple[str, ast.AST]] | None = getattr(node, "_assay_names", None)
+        if index is not None:
+            return index
+        index = {}
+        guards: dict[str, ast.expr] = {}
+        stack: list[tuple[list[ast.stmt], ast.expr | None]] = [(node.body, None)]
+        while stack:
+            body, guard = stack.pop()
+            for stmt in body:
+                if isinstance(stmt, ast.If):
+                    taken = self.decide(file, stmt.test) if self.decide is not None else None
+                    if taken is None:
+                        stack.append(([*stmt.body, *stmt.orelse], guard or stmt.test))
+                    else:
+                        stack.append((stmt.body if taken else stmt.orelse, guard))
+                    continue
+                if isinstance(stmt, ast.Try | ast.TryStar):
+                    stack.append(([*stmt.body, *stmt.orelse, *stmt.finalbody], guard))
+                    continue
+                names: list[tuple[str, tuple[str, ast.AST]]] = []
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    names = [(stmt.name, ("def", stmt))]
+                elif isinstance(stmt, ast.ClassDef):
+                    names = [(stmt.name, ("class", stmt))]
+                elif isinstance(stmt, ast.Assign):
+                    names = [
+                        (t.id, ("assign", stmt.value))
+                        for t in stmt.targets
+                        if isinstance(t, ast.Name)
+                    ]
+                elif (
+                    isinstance(stmt, ast.AnnAssign)
+                    and isinstance(stmt.target, ast.Name)
+                    and stmt.value is not None
+                ):
+                    names = [(stmt.target.id, ("assign", stmt.value))]
+                for name, entry in names:
+                    index[name] = entry
+                    if guard is not None:
+                        guards[name] = guard
+        node._assay_names = index  # type: ignore[attr-defined]
+        node._assay_guards = guards  # type: ignore[attr-defined]
+        return index
+
+    def class_guards(self, node: ast.ClassDef, file: str) -> dict[str, ast.expr]:
+        """Members of a class body defined under an `if` that could not be decided."""
+        self.class_names(node, file)
+        guards: dict[str, ast.expr] = getattr(node, "_assay_guards", {})
+        return guards
 
     def bases(self, cls: Def, depth: int = 0) -> list[Def]:
         """The project classes a class derives from (resolved through its file's imports)."""

@@ -17,10 +17,11 @@ fires only on the pattern it names.
   two paths apart on purpose).
 - `assertion-roulette`: more assertions without a message than the threshold (default 5)
   written in the test itself; pytest.raises-style checks take no message and do not count.
-- `duplicate-assert`: the same assertion twice in a row, with nothing between them but
-  assertions that call nothing, and nothing in it that could change state (only `len`,
-  `isinstance`-style calls, no indexing). An assertion repeated after the code under test
-  (or even a `len()`) ran again is a new check, not a duplicate.
+- `duplicate-assert`: the same assertion twice in a row — adjacent statements of one
+  block, nothing between them — with nothing in it that could change state (only `len`,
+  `isinstance`-style calls, no indexing, not the callable form of `assertRaises` /
+  `pytest.raises`, which calls its argument). An assertion repeated after anything else
+  ran, another assertion included, is not reported.
 - `broad-raises`: `pytest.raises(Exception)` / `BaseException` without `match`, or
   `assertRaises(Exception)`.
 - `mocks-project-code`: a patch whose target is the project's own code (mocks.py).
@@ -227,30 +228,25 @@ class SmellFinder:
         blocks = [body]  # every statement list, visited without a recursive closure
         while blocks:
             block = blocks.pop()
-            seen: dict[str, int] = {}
+            previous: tuple[str, int] | None = None  # the statement just before, if pure
             for stmt in block:
                 is_assertion = isinstance(stmt, ast.Assert) or (
                     isinstance(stmt, ast.Expr) and id(stmt.value) in asserting
                 )
                 if is_assertion and self._pure(where, stmt):
                     key = ast.dump(stmt)
-                    if key in seen:
+                    if previous is not None and previous[0] == key:
                         found.append(
                             Smell(
                                 "duplicate-assert",
                                 stmt.lineno,
-                                f"{text(stmt)} (same as line {seen[key]}, nothing ran in between)",
+                                f"{text(stmt)} (same as line {previous[1]}, nothing ran in "
+                                "between)",
                             )
                         )
-                    elif _calls_inside(stmt):
-                        # `len(cache)` between two equal checks runs `__len__`: cachetools
-                        # re-checks a lock counter around it on purpose. Only what ran
-                        # nothing at all in between makes a repeat redundant.
-                        seen = {key: stmt.lineno}
-                    else:
-                        seen[key] = stmt.lineno
+                    previous = (key, stmt.lineno)
                     continue
-                seen = {}
+                previous = None
                 if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                     continue
                 for field_name in ("body", "orelse", "finalbody"):
@@ -263,8 +259,14 @@ class SmellFinder:
 
     def _pure(self, where: Where, stmt: ast.stmt) -> bool:
         """Only looks: every call in it (but the assertion itself) is len()-like, and it
-        indexes nothing (`cache[3]` runs `__getitem__`, which may insert)."""
+        indexes nothing (`cache[3]` runs `__getitem__`, which may insert). The callable
+        form of a raises-check (`assertRaises(KeyError, cache.popitem)`) calls its
+        argument: it runs code."""
         outer = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(outer, ast.Call) and len(outer.args) >= 2:
+            name = _call_attr(outer.func)
+            if name in _CALLING_ASSERTS:
+                return False
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call) and node is not outer:
                 if self.resolver.qualify(where.file, node.func, where.local) not in _PURE:
@@ -312,10 +314,15 @@ class SmellFinder:
         return found
 
 
-def _calls_inside(stmt: ast.stmt) -> bool:
-    """Any call in an assertion statement besides the asserting call itself."""
-    outer = stmt.value if isinstance(stmt, ast.Expr) else None
-    return any(isinstance(n, ast.Call) and n is not outer for n in ast.walk(stmt))
+_CALLING_ASSERTS = frozenset(
+    {"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex", "raises", "warns"}
+)
+
+
+def _call_attr(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _roulette_counts(item: Found) -> bool:
