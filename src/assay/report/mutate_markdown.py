@@ -7,7 +7,7 @@ so a reviewer can write the test that kills it; `assay mutate --show ID` repeats
 from __future__ import annotations
 
 from assay.model import Mutant, MutateReport, MutationTotals
-from assay.report.md import fence, plural, table
+from assay.report.md import code, fence, plural, prose, table, text, visible
 
 _LISTED = 200  # survivors and uncovered mutants listed in full; the JSON has them all
 
@@ -37,10 +37,14 @@ _HEADERS = [
 
 
 def _mutant(m: Mutant) -> str:
-    where = f"`{m.file}:{m.line}`" + (f" in `{m.function}`" if m.function else " (module level)")
-    lines = [f"- **{m.id}** {where}, `{m.operator}`, reached by {plural(m.tests, 'test')}"]
+    where = code(f"{m.file}:{m.line}") + (
+        f" in {code(m.function)}" if m.function else " (module level)"
+    )
+    lines = [
+        f"- **{text(m.id)}** {where}, {code(m.operator)}, reached by {plural(m.tests, 'test')}"
+    ]
     if m.reason:
-        lines.append(f"  ({m.reason})")
+        lines.append(f"  ({prose(m.reason)})")
     lines.append("")
     lines.extend("  " + line for line in fence(m.diff, "diff").splitlines())
     return "\n".join(lines)
@@ -50,15 +54,15 @@ def render(report: MutateReport) -> str:
     t = report.totals
     cost = report.cost
     out = [
-        f"# Mutation testing: {report.project.name}",
+        f"# Mutation testing: {text(report.project.name)}",
         "",
         f"Run `{report.run_id}`, {report.started_at}, assay {report.assay_version}. "
         f"Tests chosen by the per-test coverage of clean run `{report.clean_run}`.",
     ]
     if report.since:
-        out.append(f"Only lines changed since `{report.since}` (git merge-base).")
+        out.append(f"Only lines changed since {code(report.since)} (git merge-base).")
     if report.paths:
-        out.append("Only " + ", ".join(f"`{p}`" for p in report.paths) + ".")
+        out.append("Only " + ", ".join(code(p) for p in report.paths) + ".")
     out += [
         "",
         "## Summary",
@@ -74,7 +78,7 @@ def render(report: MutateReport) -> str:
         "",
         "## By file",
         "",
-        table(["File", *_HEADERS[1:]], [_row(f"`{name}`", v) for name, v in report.files.items()]),
+        table(["File", *_HEADERS[1:]], [_row(code(name), v) for name, v in report.files.items()]),
         "",
         "## By operator",
         "",
@@ -100,7 +104,7 @@ def render(report: MutateReport) -> str:
             "nothing about a mutant:"
         )
         out.append("")
-        out += [f"- `{e.nodeid}`: {e.reason}" for e in report.excluded_tests]
+        out += [f"- {code(e.nodeid)}: {prose(e.reason)}" for e in report.excluded_tests]
     else:
         out.append("None: every test passed in the clean run and in the mutation worker.")
     out += [
@@ -127,5 +131,5 @@ def render(report: MutateReport) -> str:
         f"{report.timeout_factor} × its tests' clean time + {report.timeout_constant} s.",
     ]
     if report.warnings:
-        out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
-    return "\n".join(out) + "\n"
+        out += ["", "## Warnings", ""] + [f"- {prose(w)}" for w in report.warnings]
+    return visible("\n".join(out) + "\n")
