@@ -132,8 +132,8 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple
     reports = {}
     for command, args in commands.items():
         out = root.parent / f"{command}.md"
-        proc = run_assay(command, root, "--markdown", out, *args, cwd=root)
-        assert out.exists(), (command, proc.stderr)
+        proc = run_assay(command, root, "--markdown", out, *args)
+        assert out.exists(), (command, proc.returncode, proc.stdout, proc.stderr)
         reports[command] = (out.read_text(encoding="utf-8"), proc.stdout + proc.stderr)
     return reports
 
