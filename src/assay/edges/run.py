@@ -259,7 +259,12 @@ def _measure(
             workers=config.workers,
             timeout_s=config.timeout,
             pytest_args=config.pytest_args,
-            command=plain_command(project.root, python, config.pytest_args),
+            command=plain_command(
+                project.root,
+                python,
+                config.pytest_args,
+                [t.nodeid for t in tests if t.outcome == "timeout"],
+            ),
             worker_restarts=restarts,
             warnings=outcome_warnings,
         ),

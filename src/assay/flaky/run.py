@@ -110,8 +110,10 @@ def run_flaky(
     # 2. Suspects, and 3. their investigations.
     observations = _observations(runs, selected)
 
+    hung = sorted({n for r in runs for n, t in r.results.items() if t.outcome == "timeout"})
+
     def reproduce(spec: LaneSpec) -> str:
-        return command.reproduce(project.root, python, executor.args(spec))
+        return command.reproduce(project.root, python, executor.args(spec), hung)
 
     suspects = {
         nodeid: Suspect(nodeid, seen, reproduce)
@@ -145,7 +147,7 @@ def run_flaky(
             workers=config.workers,
             timeout_s=config.timeout,
             pytest_args=config.pytest_args,
-            command=command.reproduce(project.root, python, executor.args(specs[0])),
+            command=reproduce(specs[0]),
             worker_restarts=executor.worker_restarts,
             warnings=executor.warnings,
         ),

@@ -305,6 +305,14 @@ def _commands(report: BaselineReport) -> str:
             "bash",
         ),
     ]
+    hung = sum(t.outcome == "timeout" for t in report.tests)
+    if hung:
+        lines += [
+            "",
+            f"The plain pytest command deselects the {plural(hung, 'test')} that hung here "
+            "(`--deselect`), so it cannot hang; each failure category's Reproduce command "
+            "runs its own under `timeout`.",
+        ]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ The steps are deliberately separate so each is testable and deterministic:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,8 +38,13 @@ def triage(
     source_packages: list[str],
     user_categories: Sequence[UserCategory] = (),
     interpreter_paths: Sequence[str] | None = None,
+    *,
+    python: str = sys.executable,
 ) -> list[FailureCategory]:
-    """Group the run's failures by root cause, with evidence and the fix, most tests first."""
+    """Group the run's failures by root cause, with evidence and the fix, most tests first.
+
+    `python`: the interpreter the tests ran under, for the reproduce commands (by default
+    the one running assay, find_python's own fallback)."""
     root = Path(root)
     incidents = collect_incidents(tests, collection_errors, root)
     if not incidents:
@@ -76,8 +82,10 @@ def triage(
         categories.append(_category(rule.id, _build(rule, key, clusters, ctx), clusters))
 
     categories.sort(key=lambda c: (-len(c.tests), _RANK.get(c.rule, len(_RANK)), c.title, c.tests))
+    hung = [t.nodeid for t in tests if t.outcome == "timeout"]
     for priority, category in enumerate(categories, start=1):
         category.priority = priority
+        category.reproduce = reproduce_command(category.tests, root, python, hung)
     return categories
 
 
@@ -146,5 +154,4 @@ def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> Failur
         signatures=[c.key for c in ordered],
         priority=0,
         clusters=[c.to_model() for c in ordered],
-        reproduce=reproduce_command(tests),
     )

@@ -164,7 +164,7 @@ def flakiness(
         evidence = [
             f"{v.kind}: failed {v.failures} of {v.runs} runs (seed {v.seed})",
             *(f"message: {m}" for m in v.messages[:3]),
-            f"reproduce: {v.reproduce}",
+            f"reproduce: `{v.reproduce}`",
         ]
         found.append(
             Found(

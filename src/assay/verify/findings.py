@@ -3,6 +3,7 @@ modules, changed lines no test runs; and the skeleton builder every finding uses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from assay.edges.inject.assay_edges_ast import list_functions
@@ -42,9 +43,13 @@ def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: Cha
 
 
 def failures(
-    found: list[ChangeFailure], selected: list[str], changes: ChangeSet, command: str
+    found: list[ChangeFailure],
+    selected: list[str],
+    changes: ChangeSet,
+    reproduce: Callable[[str], str],
 ) -> list[Found]:
-    """A new failure anywhere in the suite, and any failure that concerns the change."""
+    """A new failure anywhere in the suite, and any failure that concerns the change;
+    `reproduce` gives the command that runs one test (reproduce_command's)."""
     chosen = set(selected)
     result = []
     for failure in found:
@@ -72,10 +77,10 @@ def failures(
                     + (" (new)" if failure.new else ""),
                     [f"{failure.outcome}: {failure.message}", where],
                     "The change broke it: fix the code, or the test if the new behaviour "
-                    f"is intended. Reproduce: {command} {failure.nodeid}"
+                    f"is intended. Reproduce: `{reproduce(failure.nodeid)}`"
                     if failure.new
                     else f"Fix it before merging: a gate cannot pass on a failing test. "
-                    f"Reproduce: {command} {failure.nodeid}",
+                    f"Reproduce: `{reproduce(failure.nodeid)}`",
                 ),
                 fix=Fix(criteria=criteria),
             )

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
-from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command, run_baseline
+from assay.baseline import BaselineOptions, effective_config, head_sha, run_baseline
 from assay.config import VerifyConfig, load_config
 from assay.discover import find_project, find_python
 from assay.edges.run import measure_edges
@@ -41,6 +41,7 @@ from assay.runner.supervisor import Event
 from assay.score.gate import Fix, Inputs, apply, evaluate
 from assay.static import InspectOptions, run_inspect
 from assay.store import history
+from assay.triage.reproduce import reproduce_command
 from assay.verify import base as base_compare
 from assay.verify import changes as change_set
 from assay.verify import dimensions, findings
@@ -201,8 +202,12 @@ def run_verify(
             for name, gain in f.fix.gains.items():
                 module_gains = gains.setdefault(f.module, {})
                 module_gains[name] = module_gains.get(name, 0.0) + gain
-    command = plain_command(project.root, python, [])
-    found += findings.failures(failed, selected.nodeids, changes, command)
+    hung = [t.nodeid for t in head_run.tests if t.outcome == "timeout"]
+
+    def reproduce(nodeid: str) -> str:
+        return reproduce_command([nodeid], project.root, python, hung)
+
+    found += findings.failures(failed, selected.nodeids, changes, reproduce)
     found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
