@@ -234,3 +234,28 @@ def test_edges_functions_several_values_end_to_end(fixture_project):
         "src/edgedemo/numbers.py",
         "src/edgedemo/amp.py",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("pyproject.toml", b'[project]\nname = "caf\xe9"\n'),
+        ("setup.cfg", b"[metadata]\ndescription = caf\xe9\n"),
+        ("tox.ini", b"[tox]\n# caf\xe9\n"),
+        ("pytest.ini", b"[pytest]\n# caf\xe9\n"),
+        (".coveragerc", b"[run]\n# caf\xe9\nbranch = true\n"),
+    ],
+)
+def test_a_config_file_that_is_not_utf8_is_named(fixture_project, name: str, content: bytes):
+    """Issue 15: a Latin-1 pyproject.toml or setup.cfg was exit 3, "a bug in assay"."""
+    project = fixture_project("outcomes")
+    (project / name).write_bytes(content)
+    proc = run_assay("baseline", project)
+    assert_one_line_error(proc, f"{project / name}: not UTF-8 text (byte 0xe9 at offset ")
+
+
+def test_a_malformed_coveragerc_is_named(fixture_project):
+    project = fixture_project("outcomes")
+    (project / ".coveragerc").write_text("[run]\nbranch = maybe\n")
+    proc = run_assay("baseline", project)
+    assert_one_line_error(proc, f"{project / '.coveragerc'}", "Not a boolean: maybe")
