@@ -10,6 +10,7 @@ from assay.model import Mutant, MutateReport, MutationTotals
 from assay.report.md import code, fence, plural, prose, table, text, visible
 
 _LISTED = 200  # survivors and uncovered mutants listed in full; the JSON has them all
+_EXCLUDED_NAMED = 5  # excluded tests named per mutant
 
 
 def _score(value: float | None) -> str:
@@ -40,14 +41,26 @@ def _mutant(m: Mutant) -> str:
     where = code(f"{m.file}:{m.line}") + (
         f" in {code(m.function)}" if m.function else " (module level)"
     )
-    lines = [
-        f"- **{text(m.id)}** {where}, {code(m.operator)}, reached by {plural(m.tests, 'test')}"
-    ]
+    lines = [f"- **{text(m.id)}** {where}, {code(m.operator)}, {reached_by(m)}"]
     if m.reason:
         lines.append(f"  ({prose(m.reason)})")
     lines.append("")
     lines.extend("  " + line for line in fence(m.diff, "diff").splitlines())
     return "\n".join(lines)
+
+
+def reached_by(m: Mutant) -> str:
+    """Which tests reached the mutant; a mutant reached only by tests left out of kill
+    decisions is not one "reached by 0 tests" (issue 15: that read as dead code)."""
+    excluded = m.excluded_reach
+    names = ", ".join(code(t) for t in excluded[:_EXCLUDED_NAMED])
+    if len(excluded) > _EXCLUDED_NAMED:
+        names += f" and {len(excluded) - _EXCLUDED_NAMED} more"
+    # NoCoverage with tests: each of them failed under the mutation worker.
+    if excluded and (m.tests == 0 or m.status == "NoCoverage"):
+        return f"reached only by tests excluded from kill decisions: {names}"
+    reached = f"reached by {plural(m.tests, 'test')}"
+    return reached + (f" (and by excluded {names})" if excluded else "")
 
 
 def render(report: MutateReport) -> str:
@@ -86,7 +99,7 @@ def render(report: MutateReport) -> str:
     ]
     for status, title in (
         ("Survived", "Surviving mutants (no test noticed the change)"),
-        ("NoCoverage", "Mutants no test reaches"),
+        ("NoCoverage", "Mutants no test reaches (or only tests excluded from kill decisions)"),
         ("Timeout", "Timeouts (detected: the mutant made a test run past its budget)"),
         ("RuntimeError", "Mutants that could not be run"),
     ):

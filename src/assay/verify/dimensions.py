@@ -316,6 +316,8 @@ def mutation(
         evidence = [
             f"{m.file}:{m.line} [{m.operator}] {_one_line(m.diff)}: "
             + (f"survived the {m.tests} test(s) that ran it" if m.status == "Survived" else
+               "reached only by tests excluded from kill decisions: "
+               + ", ".join(m.excluded_reach[:5]) if m.excluded_reach else
                "no test runs it")
             for m in missed
         ]  # fmt: skip
