@@ -182,6 +182,7 @@ def run_mutate(
                     "any mutant (is the package importable from the tests?)"
                 )
             left_out = {e.nodeid for e in excluded}
+            reached_by: dict[str, set[str]] = {}  # mutant id -> tests whose coverage reached it
             file_of = {t.nodeid: t.nodeid.split("::")[0] for t in clean.tests}
             digests = TestDigests(project.root, file_of)
             run = Verdicts(store, config.workers, on_event)
@@ -194,6 +195,7 @@ def run_mutate(
                 reached = set().union(*(by_line.get(line, set()) for line in p.lines))
                 tests = sorted((t for t in reached if t in position), key=position.__getitem__)
                 m.excluded_reach = sorted(reached & left_out)
+                reached_by[m.id] = reached
                 real = os.path.realpath(p.source.path)
                 if m.path == "import":
                     if tests or p.lines & executed.get(real, set()):
@@ -282,9 +284,7 @@ def run_mutate(
 
             excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
             for p in planned:  # tests the mutation worker left out after the clean run
-                p.mutant.excluded_reach += [
-                    t for t in covering[p.mutant.id] if t in server_excluded
-                ]
+                p.mutant.excluded_reach += sorted(reached_by[p.mutant.id] & set(server_excluded))
             mutants = [p.mutant for p in planned]
             totals = MutationTotals()
             files_totals: dict[str, MutationTotals] = {}
