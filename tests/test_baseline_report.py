@@ -49,7 +49,7 @@ def test_seed_failures_land_in_their_rules_with_the_report_sections(fixture_proj
                     "## Quick Fix Checklist", "## Success Metrics"):  # fmt: skip
         assert section in markdown
     assert "`signature-mismatch`" in markdown
-    assert "python -m pytest tests/test_distill_kd.py::" in markdown
+    assert " -m pytest -p no:cacheprovider tests/test_distill_kd.py::" in markdown
 
 
 def test_user_failure_categories_from_config_come_first(fixture_project):

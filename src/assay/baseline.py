@@ -10,8 +10,6 @@ overlap the workers' start-up instead of delaying it (on a small suite that is ~
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,6 +22,7 @@ from assay.config import Config, load_config
 from assay.discover import find_project, find_python
 from assay.errors import InputError
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
+from assay.pytest_command import pytest_command
 from assay.runner.categories import TestItem, assign, category_paths
 from assay.runner.isolation import IsolationSettings, check_isolation
 from assay.runner.results import ResultCollector
@@ -157,6 +156,7 @@ def run_baseline(
         project.source_packages,
         [UserCategory(c.name, c.message, c.trace, c.action) for c in config.failure_categories],
         interpreter_paths=collector.environment.sys_path or None,
+        python=python,
     )
     bad = counts.bad + len(collector.collection_errors)
     report = BaselineReport(
@@ -167,7 +167,12 @@ def run_baseline(
             idle_timeout_s=config.idle_timeout,
             max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
-            command=plain_command(project.root, python, config.pytest_args),
+            command=plain_command(
+                project.root,
+                python,
+                config.pytest_args,
+                [t.nodeid for t in tests if t.outcome == "timeout"],
+            ),
             worker_restarts=outcome.worker_restarts,
             warnings=outcome.warnings,
             isolation_s=round(isolation_s, 3) if isolation_s is not None else None,
@@ -205,6 +210,6 @@ def head_sha(root: Path) -> str | None:
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
-def plain_command(root: Path, python: str, args: list[str]) -> str:
-    py = os.path.relpath(python, root) if python.startswith(str(root) + os.sep) else python
-    return f"cd {shlex.quote(str(root))} && {shlex.join([py, '-m', 'pytest', *args])}"
+def plain_command(root: Path, python: str, args: list[str], hung: list[str] | None = None) -> str:
+    """The run as one plain pytest command, the tests that hung in it deselected."""
+    return pytest_command(root, python, args, hung=hung or ())

@@ -24,7 +24,77 @@ from assay.errors import InputError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """A command whose repeatable options also take several values after one flag.
+
+    `--files a.py b.py` is read as `--files a.py --files b.py`, the way the README and
+    `--help` write it (`--files FILE ...`): every word after such an option, up to the
+    next option or `--`, is one of its values. Click options take a fixed number of
+    values, so the words are spread over repeated flags before click parses them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _spread(args, self.params))
+
+
+def _spread(args: list[str], params: list[click.Parameter]) -> list[str]:
+    options = [p for p in params if isinstance(p, click.Option)]
+    several = {name for p in options if p.multiple for name in p.opts}
+    valued = {name for p in options if not p.is_flag and not p.count for name in p.opts}
+    spread: list[str] = []
+    current = None  # the multi-value option whose values are being read
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            spread += args[i:]
+            break
+        if arg.startswith("-") and arg != "-":
+            name, equals, _ = arg.partition("=")
+            current = name if name in several else None
+            spread.append(arg)
+            if name in valued and not equals and i + 1 < len(args):
+                spread.append(args[i + 1])  # its value, even one that starts with "-"
+                i += 1
+        elif current is not None:
+            spread += [current, arg]
+        else:
+            spread.append(arg)
+        i += 1
+    return spread
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+# The option a file given as PATH was probably meant for, per command.
+_FILE_OPTION = {
+    "verify": "--files",
+    "mutate": "--paths",
+    "edges": "--functions",
+    "baseline": "--pytest-args",
+    "flaky": "--pytest-args",
+}
+
+
+def _project_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """PATH names the project (or a folder in it); a file there is a misplaced option
+    value, which would otherwise silently stand for the whole project."""
+    if not value.is_file():
+        return value
+    option = _FILE_OPTION.get(ctx.info_name or "")
+    hint = f" (did you mean {option} {shlex.quote(str(value))}?)" if option else ""
+    raise InputError(f"PATH {value}: a file, not a project folder{hint}")
+
+
+_PATH = click.argument(
+    "path", default=".", type=click.Path(path_type=Path), callback=_project_folder
+)
+_SEVERAL = "Several may follow one flag, up to the next option (PATH goes first)."
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assay")
 def cli() -> None:
     """Audit a Python project's test suite and report what it really does."""
@@ -84,7 +154,7 @@ _WORKERS = "Worker processes (default: number of cores)."
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @_runs_tests(_WORKERS)
 @click.option(
     "--coverage/--no-coverage", default=None, help="Measure line and branch coverage (default on)."
@@ -164,7 +234,7 @@ def baseline(
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @_outputs("assay.inspect/1")
 @click.option(
     "--assertion-roulette",
@@ -196,13 +266,14 @@ def inspect(
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @click.option(
     "--paths",
     "only",
     multiple=True,
+    metavar="FILE ...",
     type=click.Path(path_type=Path),
-    help="Mutate only these source files or folders (repeatable).",
+    help=f"Mutate only these source files or folders. {_SEVERAL}",
 )
 @click.option("--since", help="Mutate only lines changed since this git revision (merge-base).")
 @click.option("--show", "show_id", metavar="ID", help="Print one mutant's diff, status and killer.")
@@ -286,14 +357,14 @@ def mutate(
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @click.option(
     "--functions",
     "functions",
     multiple=True,
-    metavar="MODULE[:NAME]",
+    metavar="MODULE[:NAME] ...",
     help="Measure these: a module (dotted or a path), module:function, module:Class "
-    "(its methods) or module:Class.method. Repeatable.",
+    f"(its methods) or module:Class.method. {_SEVERAL}",
 )
 @click.option(
     "--since", metavar="REV", help="Measure the functions changed since REV's merge base."
@@ -338,7 +409,7 @@ def edges(
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @click.option(
     "--runs",
     type=int,
@@ -396,14 +467,15 @@ def flaky(
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@_PATH
 @click.option("--base", metavar="REF", help="The change is the diff from `git merge-base REF "
               "HEAD` to the working tree (default: HEAD, the uncommitted edits).")  # fmt: skip
 @click.option(
     "--files",
     multiple=True,
+    metavar="FILE ...",
     type=click.Path(path_type=Path),
-    help="The change is these files, whole (no base to compare failures with). Repeatable.",
+    help=f"The change is these files, whole (no base to compare failures with). {_SEVERAL}",
 )
 @click.option("--untracked", is_flag=True, help="Count untracked files as changed.")
 @click.option("--seed", type=int, help="Seed of the reruns' orders (default: from HEAD's sha).")

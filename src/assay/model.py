@@ -465,6 +465,9 @@ class Mutant:
     duration_s: float = 0.0
     cached: bool = False  # verdict reused from an earlier run (nothing it depends on changed)
     reason: str | None = None  # for RuntimeError: why it could not be run
+    # Tests that reached the mutated line but are left out of kill decisions (they did not
+    # pass in the clean run, or failed under the mutation worker): not in `tests`.
+    excluded_reach: list[str] = field(default_factory=list)
 
 
 @dataclass

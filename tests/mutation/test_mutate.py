@@ -106,6 +106,29 @@ def test_red_suite_is_mutated_and_the_failing_test_listed(
     assert "test_known_bug" in markdown and "## Surviving mutants" in markdown
 
 
+def test_reached_only_by_excluded_tests_is_said_and_listed(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    """Issue 15: a function reached only by a test that failed in the clean run was
+    reported as "reached by 0 tests", as if no test ever ran it."""
+    project, report = first_run
+    halves = [m for m in report["mutants"] if m["function"] == "halve"]
+    assert halves and {m["status"] for m in halves} == {"NoCoverage"}
+    for m in halves:
+        assert m["tests"] == 0 and m["excluded_reach"] == ["tests/test_rules.py::test_known_bug"]
+    unused = [m for m in report["mutants"] if m["file"] == "calc/unused.py"]
+    assert all(m["excluded_reach"] == [] for m in unused)
+    entries = [
+        line for line in (project.parent / "m.md").read_text().splitlines() if "in `halve`" in line
+    ]
+    assert len(entries) == len(halves)
+    for line in entries:
+        assert line.endswith(
+            "reached only by tests excluded from kill decisions: "
+            "`tests/test_rules.py::test_known_bug`"
+        )
+
+
 def test_never_mutated(first_run: tuple[Path, dict[str, Any]]) -> None:
     _, report = first_run
     lines = {m["line"] for m in report["mutants"] if m["operator"] != "body"}

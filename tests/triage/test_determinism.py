@@ -78,12 +78,15 @@ def test_no_failures_no_categories(seed_run: Captured, seed_project: Path) -> No
 
 
 def test_reproduce_lists_node_ids_then_files() -> None:
+    root, python = "/p r", "/p r/.venv/bin/python"
     few = ["tests/test_a.py::test_x[1 2]", "tests/test_a.py::test_y"]
-    assert reproduce_command(few) == (
-        "python -m pytest 'tests/test_a.py::test_x[1 2]' tests/test_a.py::test_y"
+    assert reproduce_command(few, root, python) == (
+        "cd '/p r' && .venv/bin/python -m pytest -p no:cacheprovider "
+        "'tests/test_a.py::test_x[1 2]' tests/test_a.py::test_y"
     )
     many = [f"tests/test_{i % 3}.py::test_{i}" for i in range(MAX_NODEIDS + 1)]
-    assert reproduce_command(many) == (
-        "python -m pytest tests/test_0.py tests/test_1.py tests/test_2.py"
+    assert reproduce_command(many, root, "/usr/bin/python3") == (
+        "cd '/p r' && /usr/bin/python3 -m pytest -p no:cacheprovider "
+        "tests/test_0.py tests/test_1.py tests/test_2.py"
     )
-    assert reproduce_command([]) == ""
+    assert reproduce_command([], root, python) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ def test_import_errors(seed_categories: list[FailureCategory]) -> None:
     assert _has(missing, "imported at tests/test_export_coreml.py:1: `import coremltools`")
     assert _has(missing, "not declared in pyproject.toml")
     assert "importorskip('coremltools')" in missing.action
-    assert missing.reproduce == "python -m pytest tests/test_export_coreml.py"
+    assert missing.reproduce.endswith(" -m pytest -p no:cacheprovider tests/test_export_coreml.py")
 
 
 def test_fixture_errors(seed_categories: list[FailureCategory]) -> None:
@@ -222,10 +223,12 @@ def test_categories_are_ordered_by_tests_affected(seed_categories: list[FailureC
 
 
 def test_reproduce_commands_run_exactly_the_category(
-    seed_categories: list[FailureCategory],
+    seed_categories: list[FailureCategory], seed_project: Path
 ) -> None:
     for category in seed_categories:
-        assert category.reproduce.startswith("python -m pytest ")
+        assert category.reproduce.startswith(
+            f"cd {seed_project} && {sys.executable} -m pytest -p no:cacheprovider "
+        )
         for nodeid in category.tests:
             assert nodeid in category.reproduce
 

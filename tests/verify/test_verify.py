@@ -308,3 +308,17 @@ def test_untracked_files_count_only_when_asked(tmp_path: Path) -> None:
     assert report["changed"]["base_ref"] == "HEAD"
     assert [f["qualname"] for f in report["changed"]["functions"]] == ["discounted"]
     assert report["decision"] == "BLOCK"
+
+
+def test_several_files_after_one_flag_from_a_subfolder(tmp_path: Path) -> None:
+    """Issue 15: from inside the project, `--files a.py b.py` took b.py for PATH and gated
+    a.py only. Both are the change now, found from the sub-folder they were typed in."""
+    root = make_repo(tmp_path / "repo", None)
+    out = tmp_path / "verify.json"
+    proc = run_assay(
+        "verify", "--files", "units.py", "readings.py", "--json", out, cwd=root / "src" / "amp"
+    )
+    assert out.exists(), proc.stderr
+    changed = json.loads(out.read_text())["changed"]
+    assert changed["mode"] == "files"
+    assert changed["source_files"] == ["src/amp/readings.py", "src/amp/units.py"]

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from assay.discover.paths import in_project
 from assay.errors import InputError
 
 VENV_DIRS = (".venv", "venv", ".env", "env")
@@ -17,9 +18,7 @@ VENV_DIRS = (".venv", "venv", ".env", "env")
 
 def find_python(root: Path, explicit: str | None) -> str:
     if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
+        path = in_project(root, explicit)
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise InputError(f"--python {explicit}: not an executable file")
         return str(path)

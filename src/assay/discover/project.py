@@ -95,6 +95,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
 
 
 def _ini(path: Path) -> configparser.ConfigParser | None:
@@ -105,7 +107,19 @@ def _ini(path: Path) -> configparser.ConfigParser | None:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
         raise InputError(f"{path}: malformed configuration: {exc}".splitlines()[0]) from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     return parser
+
+
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
+    """A configuration file in another encoding: bad input, named, not a crash of assay's.
+    TOML must be UTF-8, and pytest and coverage.py read their ini files as UTF-8 too."""
+    byte = exc.object[exc.start]
+    return InputError(
+        f"{path}: not UTF-8 text (byte 0x{byte:02x} at offset {exc.start}); "
+        "configuration files are read as UTF-8: save it in that encoding"
+    )
 
 
 def pytest_ini_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:

@@ -264,7 +264,12 @@ def _measure(
             idle_timeout_s=config.idle_timeout,
             max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
-            command=plain_command(project.root, python, config.pytest_args),
+            command=plain_command(
+                project.root,
+                python,
+                config.pytest_args,
+                [t.nodeid for t in tests if t.outcome == "timeout"],
+            ),
             worker_restarts=restarts,
             warnings=outcome_warnings,
         ),

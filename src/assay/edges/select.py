@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.discover.changes import changed_lines
+from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
 from assay.edges.inject.assay_edges_ast import FunctionInfo, list_functions
 from assay.errors import InputError
@@ -69,7 +70,7 @@ def select_named(project: Project, specs: list[str]) -> Selected:
         module, _, function = spec.partition(":")
         relative = by_module.get(module)
         if relative is None and module.endswith(".py"):
-            path = (project.root / module).resolve()
+            path = in_project(project.root, module).resolve()
             if path.is_file() and path.is_relative_to(project.root):
                 relative = path.relative_to(project.root).as_posix()
         if relative is None:

@@ -9,10 +9,10 @@ command, which is the same arguments, will do in the user's shell.
 
 from __future__ import annotations
 
-import os
-import shlex
+from collections.abc import Iterable
 from pathlib import Path
 
+from assay.pytest_command import pytest_command
 from assay.runner.supervisor import INJECT_DIR
 
 
@@ -20,10 +20,6 @@ def seed_args(seed: int) -> list[str]:
     return ["-p", "no:randomly", "-p", "assay_seed", f"--assay-seed={seed}"]
 
 
-def reproduce(root: Path, python: str, args: list[str]) -> str:
+def reproduce(root: Path, python: str, args: list[str], hung: Iterable[str] = ()) -> str:
     """The shell command that runs pytest with `args` as assay's worker did (its plugin path)."""
-    py = os.path.relpath(python, root) if python.startswith(str(root) + os.sep) else python
-    return (
-        f"cd {shlex.quote(str(root))} && PYTHONPATH={shlex.quote(str(INJECT_DIR))} "
-        + shlex.join([py, "-m", "pytest", *args])
-    )
+    return pytest_command(root, python, args, hung=hung, env={"PYTHONPATH": str(INJECT_DIR)})

@@ -110,8 +110,10 @@ def run_flaky(
     # 2. Suspects, and 3. their investigations.
     observations = _observations(runs, selected)
 
+    hung = sorted({n for r in runs for n, t in r.results.items() if t.outcome == "timeout"})
+
     def reproduce(spec: LaneSpec) -> str:
-        return command.reproduce(project.root, python, executor.args(spec))
+        return command.reproduce(project.root, python, executor.args(spec), hung)
 
     suspects = {
         nodeid: Suspect(nodeid, seen, reproduce)
@@ -147,7 +149,7 @@ def run_flaky(
             idle_timeout_s=config.idle_timeout,
             max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
-            command=command.reproduce(project.root, python, executor.args(specs[0])),
+            command=reproduce(specs[0]),
             worker_restarts=executor.worker_restarts,
             warnings=executor.warnings,
         ),

@@ -33,7 +33,8 @@ from typing import Any
 
 import coverage
 
-from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project
+from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project, not_utf8
+from assay.errors import InputError
 from assay.model import CoverageReport, ModuleCoverage, UnparsedModule
 
 _INJECTED = str(Path(__file__).resolve().parents[1] / "runner" / "inject")
@@ -88,11 +89,14 @@ class CoverageMeasurement:
         ]
 
     def _coverage(self, data_file: str | None) -> coverage.Coverage:
-        return coverage.Coverage(
-            data_file=data_file,
-            config_file=str(self.config_file) if self.config_file else False,
-            branch=True,
-        )
+        try:
+            return coverage.Coverage(
+                data_file=data_file,
+                config_file=str(self.config_file) if self.config_file else False,
+                branch=True,
+            )
+        except coverage.exceptions.ConfigError as exc:  # a malformed .coveragerc
+            raise InputError(str(exc).splitlines()[0]) from None
 
     def combine(self) -> coverage.Coverage | None:
         """Combine every data file the workers wrote into `data_file` (a project's
@@ -261,6 +265,10 @@ def _coverage_config_file(root: Path) -> Path | None:
     """The file coverage.py itself would read its settings from, in its own order."""
     rc = root / ".coveragerc"
     if rc.is_file():
+        try:
+            rc.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise not_utf8(rc, exc) from None
         return rc
     for name in ("setup.cfg", "tox.ini"):
         path = root / name
@@ -270,6 +278,8 @@ def _coverage_config_file(root: Path) -> Path | None:
                 parser.read(path, encoding="utf-8")
             except configparser.Error:
                 continue
+            except UnicodeDecodeError as exc:
+                raise not_utf8(path, exc) from None
             if any(s.startswith("coverage:") for s in parser.sections()):
                 return path
     pyproject = root / "pyproject.toml"
@@ -278,6 +288,8 @@ def _coverage_config_file(root: Path) -> Path | None:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, OSError):
             return None
+        except UnicodeDecodeError as exc:
+            raise not_utf8(pyproject, exc) from None
         if "coverage" in data.get("tool", {}):
             return pyproject
     return None

@@ -181,6 +181,8 @@ def run_mutate(
                     "the clean run measured no coverage of the project's code: no test reaches "
                     "any mutant (is the package importable from the tests?)"
                 )
+            left_out = {e.nodeid for e in excluded}
+            reached_by: dict[str, set[str]] = {}  # mutant id -> tests whose coverage reached it
             file_of = {t.nodeid: t.nodeid.split("::")[0] for t in clean.tests}
             digests = TestDigests(project.root, file_of)
             run = Verdicts(store, config.workers, on_event)
@@ -192,6 +194,8 @@ def run_mutate(
                 by_line = line_tests.get(m.file, {})
                 reached = set().union(*(by_line.get(line, set()) for line in p.lines))
                 tests = sorted((t for t in reached if t in position), key=position.__getitem__)
+                m.excluded_reach = sorted(reached & left_out)
+                reached_by[m.id] = reached
                 real = os.path.realpath(p.source.path)
                 if m.path == "import":
                     if tests or p.lines & executed.get(real, set()):
@@ -279,6 +283,8 @@ def run_mutate(
             t_done = time.monotonic()
 
             excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
+            for p in planned:  # tests the mutation worker left out after the clean run
+                p.mutant.excluded_reach += sorted(reached_by[p.mutant.id] & set(server_excluded))
             mutants = [p.mutant for p in planned]
             totals = MutationTotals()
             files_totals: dict[str, MutationTotals] = {}

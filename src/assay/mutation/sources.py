@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
 from assay.errors import InputError
 
@@ -21,18 +22,21 @@ def source_files(project: Project, only: list[Path]) -> list[Path]:
     if only:
         files = []
         for path in only:
-            full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-            if not full.exists():
-                full = (root / path).resolve()
+            full = in_project(root, path).resolve()
             if not full.exists():
                 raise InputError(f"--paths: {path} does not exist")
+            if not full.is_relative_to(root):
+                raise InputError(
+                    f"--paths {path}: outside the project {root} (several values follow one "
+                    "--paths: give PATH before it)"
+                )
             if full.is_dir():
                 files.extend(sorted(full.rglob("*.py")))
             elif full.suffix == ".py":
                 files.append(full)
             else:
                 raise InputError(f"--paths: {path} is not a Python file or directory")
-        return [f for f in files if f.is_relative_to(root)]
+        return files
     return [root / relative for relative in source_modules(project)]
 
 

@@ -2,7 +2,8 @@
 
 The progress bar only appears on an interactive terminal outside CI; logs stay clean.
 rich is imported inside the functions so that, outside a terminal, it loads only after
-the test workers have started.
+the test workers have started. Whatever comes from the project or its tests goes through
+`plain`: rich would obey its `[markup]` and pass its escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -23,12 +24,27 @@ from assay.model import (
     InspectReport,
     MutateReport,
 )
-from assay.report.md import tests_and_subtests
+from assay.report.md import tests_and_subtests, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "timeout", "crashed")
+
+
+def plain(value: object) -> str:
+    """Text from the project or its tests, printed as it is: control characters shown
+    (`␛[31m`, never an escape sequence), `[...]` not taken for rich markup."""
+    from rich.markup import escape
+
+    return escape(visible(str(value)))
+
+
+def make_console() -> Console:
+    """The summaries' console: no highlighting, no `:emoji:` codes, 120 columns in logs."""
+    from rich.console import Console
+
+    return Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
 
 
 def interactive() -> bool:
@@ -89,16 +105,16 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
 
 
 def summary(report: BaselineReport, console: Console | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     counts = report.counts
     # Only the outcomes that occurred, so the table fits a terminal.
     columns = [o for o in COLUMNS if o in ("passed", "failed") or getattr(counts, o)]
     console.print(
-        f"[bold]assay baseline[/bold] {report.project.name} ({report.project.root}): "
-        f"{len(report.tests)} tests in {report.duration_s:.1f}s, {report.run.workers} workers"
+        f"[bold]assay baseline[/bold] {plain(report.project.name)} ({plain(report.project.root)}): "
+        f"{len(report.tests)} tests in {report.duration_s:.1f}s, {report.run.workers} workers",
+        soft_wrap=True,  # a long project path is not broken across lines
     )
     table = Table(title="Tests by category", title_justify="left")
     table.add_column("Category")
@@ -108,7 +124,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
     table.add_column("Time (s)", justify="right")
     for category in report.categories:
         table.add_row(
-            category.name,
+            plain(category.name),
             str(category.tests),
             *_cells(category.counts, columns),
             f"{category.duration_s:.2f}",
@@ -139,7 +155,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
             markup=False,
         )
         if report.project.source_packages == ["."]:
-            console.print(f"  source: {report.coverage.source_reason}", markup=False)
+            console.print(f"  source: {plain(report.coverage.source_reason)}")
         if report.coverage.lost_tests:
             console.print(
                 f"  not counted: the lines of {len(report.coverage.lost_tests)} test(s) that "
@@ -147,9 +163,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
                 markup=False,
             )
         for module in report.coverage.unparsed:
-            console.print(
-                f"  not measured: {module.path}: coverage.py could not parse it", markup=False
-            )
+            console.print(f"  not measured: {plain(module.path)}: coverage.py could not parse it")
     if report.failure_categories:
         failures = Table(title="Failures by root cause", title_justify="left")
         for column in ("#", "Rule", "Tests", "Root cause"):
@@ -158,15 +172,17 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
             tests = str(len(cause.tests))
             if cause.subtests:
                 tests = tests_and_subtests(len(cause.tests), cause.subtests)
-            failures.add_row(str(cause.priority), cause.rule, tests, cause.title)
+            failures.add_row(str(cause.priority), cause.rule, tests, plain(cause.title))
         console.print(failures)
     for test in report.tests:
         if test.outcome in ("timeout", "crashed"):
-            console.print(f"[red]{test.outcome.upper()}[/red] {test.nodeid}: {test.message}")
+            console.print(
+                f"[red]{test.outcome.upper()}[/red] {plain(test.nodeid)}: {plain(test.message)}"
+            )
     for error in report.collection_errors:
-        console.print(f"[red]COLLECTION ERROR[/red] {error.path}: {error.message}")
+        console.print(f"[red]COLLECTION ERROR[/red] {plain(error.path)}: {plain(error.message)}")
     for warning in report.run.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {plain(warning)}")
     verdict = "[green]PASS" if report.exit_code == 0 else "[red]FAIL"
     console.print(f"{verdict}[/] exit code {report.exit_code}")
 
@@ -182,16 +198,16 @@ def _cells(counts: Counts, columns: list[str]) -> list[str]:
 
 def inspect_summary(report: InspectReport, console: Console | None = None) -> None:
     """A short table per test file, the totals, and what is missing."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     cases = sum(t.cases for t in report.tests)
     console.print(
-        f"[bold]assay inspect[/bold] {report.project.name} ({report.project.root}): "
+        f"[bold]assay inspect[/bold] {plain(report.project.name)} ({plain(report.project.root)}): "
         f"{len(report.tests)} tests ({cases} cases) in {len(report.files)} files, "
         + (f"{len(report.doctests)} doctest items, " if report.doctests else "")
-        + f"{report.duration_s:.1f}s"
+        + f"{report.duration_s:.1f}s",
+        soft_wrap=True,  # a long project path is not broken across lines
     )
     table = Table(title="Tests by file", title_justify="left")
     for column in (
@@ -240,7 +256,7 @@ def inspect_summary(report: InspectReport, console: Console | None = None) -> No
     console.print(
         f"Source modules: {len(report.modules)}, with no test: {len(untested)}"
         + (
-            f" ({', '.join(untested[:5])}{', ...' if len(untested) > 5 else ''})"
+            f" ({plain(', '.join(untested[:5]))}{', ...' if len(untested) > 5 else ''})"
             if untested
             else ""
         )
@@ -248,9 +264,9 @@ def inspect_summary(report: InspectReport, console: Console | None = None) -> No
     for f in report.files:
         for finding in f.findings:
             if finding.kind == "syntax-error":
-                console.print(f"[red]SYNTAX ERROR[/red] {f.path}: {finding.message}")
+                console.print(f"[red]SYNTAX ERROR[/red] {plain(f.path)}: {plain(finding.message)}")
             elif finding.kind == "import-error":
-                console.print(f"[red]CANNOT IMPORT[/red] {f.path}: {finding.message}")
+                console.print(f"[red]CANNOT IMPORT[/red] {plain(f.path)}: {plain(finding.message)}")
 
 
 def _worst(files: list[InspectedFile], limit: int) -> list[InspectedFile]:
@@ -264,7 +280,7 @@ def _file_cells(f: InspectedFile) -> list[str]:
     ratio = "n/a" if f.mock_ratio is None else f"{100 * f.mock_ratio:.0f}%"
     smells = sum(f.smells.values())
     return [
-        f"[red]{f.path} (cannot be collected)[/]" if error else f.path,
+        f"[red]{plain(f.path)} (cannot be collected)[/]" if error else plain(f.path),
         str(f.tests),
         str(f.assertions.specific),
         str(f.assertions.shallow),
@@ -276,19 +292,18 @@ def _file_cells(f: InspectedFile) -> list[str]:
 
 
 def mutate_summary(report: MutateReport, console: Console | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     t = report.totals
     console.print(
-        f"[bold]assay mutate[/bold] {report.project.name}: {t.mutants} mutants in "
+        f"[bold]assay mutate[/bold] {plain(report.project.name)}: {t.mutants} mutants in "
         f"{report.duration_s:.1f}s ({report.cost.cached} reused), {report.workers} workers"
     )
     table = Table(title="Mutants by file", title_justify="left")
     for column in ("File", "Mutants", "Killed", "Survived", "Timeout", "No coverage", "Score"):
         table.add_column(column, justify="left" if column == "File" else "right")
-    for name, v in [*report.files.items(), ("[bold]all", t)]:
+    for name, v in [*((plain(f), v) for f, v in report.files.items()), ("[bold]all", t)]:
         score = f"{v.score:.1f}%" if v.score is not None else "n/a"
         table.add_row(
             name, str(v.mutants), str(v.killed), str(v.survived), str(v.timeout),
@@ -297,12 +312,12 @@ def mutate_summary(report: MutateReport, console: Console | None = None) -> None
     console.print(table)
     survivors = [m for m in report.mutants if m.status == "Survived"]
     for m in survivors[:10]:
-        console.print(f"[yellow]SURVIVED[/yellow] {m.id} {m.file}:{m.line} {m.operator}")
+        console.print(f"[yellow]SURVIVED[/yellow] {m.id} {plain(m.file)}:{m.line} {m.operator}")
     if len(survivors) > 10:
         console.print(f"… {len(survivors) - 10} more survivors in the reports")
     if report.excluded_tests:
         console.print(f"{len(report.excluded_tests)} tests left out of kill decisions")
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {plain(warning)}")
     score = f"{t.score:.1f}%" if t.score is not None else "n/a"
     console.print(f"Mutation score {score}; `assay mutate --show ID` shows one mutant")

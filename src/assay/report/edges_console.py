@@ -3,10 +3,10 @@ the first unmet obligations in words (all of them are in the Markdown and JSON r
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from assay.model import EDGE_KINDS, EdgesReport
+from assay.report.console import make_console, plain
 from assay.report.markdown import pytest_summary
 
 if TYPE_CHECKING:
@@ -21,16 +21,15 @@ def _pct(value: float | None) -> str:
 
 
 def summary(report: EdgesReport, console: Console | None = None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     totals = report.totals
     console.print(
-        f"[bold]assay edges[/bold] {report.project.name} ({report.project.root}): "
+        f"[bold]assay edges[/bold] {plain(report.project.name)} ({plain(report.project.root)}): "
         f"{len(report.functions)} functions in {len(report.modules)} modules; "
-        f"tests: {pytest_summary(report.counts)} in {report.duration_s:.1f}s"
+        f"tests: {pytest_summary(report.counts)} in {report.duration_s:.1f}s",
+        soft_wrap=True,  # a long project path is not broken across lines
     )
     kinds = Table(title="Edge-case obligations", title_justify="left")
     for column in ("Kind", "Met", "Total", "Coverage"):
@@ -55,8 +54,8 @@ def summary(report: EdgesReport, console: Console | None = None) -> None:
             )
         for f in weakest:
             table.add_row(
-                escape(f.qualname),
-                f"{f.file}:{f.line}",
+                plain(f.qualname),
+                plain(f"{f.file}:{f.line}"),
                 str(f.coverage.total - f.coverage.met),
                 _pct(f.coverage.percent),
             )
@@ -64,13 +63,13 @@ def summary(report: EdgesReport, console: Console | None = None) -> None:
     missing = [(f, o) for f in report.functions for o in f.obligations if not o.met]
     for f, o in missing[:SHOW_MISSING]:
         hint = f" — e.g. {o.suggestion.call}" if o.suggestion is not None else ""
-        console.print(f"[red]✗[/red] {escape(f.qualname)}: {escape(o.text + hint)}")
+        console.print(f"[red]✗[/red] {plain(f.qualname)}: {plain(o.text + hint)}")
     if len(missing) > SHOW_MISSING:
         console.print(f"... {len(missing) - SHOW_MISSING} more in the reports (--markdown, --json)")
     for test in report.failed_tests:
         console.print(
-            f"[yellow]test {test.outcome}:[/yellow] {escape(test.nodeid)}: {escape(test.message)}"
+            f"[yellow]test {test.outcome}:[/yellow] {plain(test.nodeid)}: {plain(test.message)}"
         )
     for warning in [*report.warnings, *report.run.warnings]:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        console.print(f"[yellow]warning:[/yellow] {plain(warning)}")
     console.print(f"Edge-case coverage {_pct(totals.percent)} ({totals.met}/{totals.total})")

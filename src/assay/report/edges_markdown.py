@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from assay.model import EDGE_KINDS, EdgeCoverage, EdgeFunction, EdgesReport
 from assay.report.markdown import pytest_summary
-from assay.report.md import plural, table
+from assay.report.md import code, plural, prose, table, text, visible
 
 KIND_TITLES = {
     "condition": "Condition outcomes (each condition True and False)",
@@ -30,9 +30,12 @@ def _selection(report: EdgesReport) -> str:
     modules = plural(len(report.modules), "module")
     if selection.mode == "since":
         base = (selection.base or "")[:10]
-        return f"{functions} in {modules} changed since `{selection.since}` (merge base {base})"
+        return (
+            f"{functions} in {modules} changed since {code(selection.since or '')} "
+            f"(merge base {base})"
+        )
     if selection.mode == "functions":
-        return f"{functions} in {modules} (`--functions {' '.join(selection.requested)}`)"
+        return f"{functions} in {modules} ({code('--functions ' + ' '.join(selection.requested))})"
     return f"every function of the source packages: {functions} in {modules}"
 
 
@@ -49,7 +52,7 @@ def _kind_table(totals: EdgeCoverage) -> str:
 def _heading(function: EdgeFunction) -> str:
     cov = function.coverage
     return (
-        f"**`{function.qualname}`** (`{function.file}:{function.line}`, "
+        f"**{code(function.qualname)}** ({code(f'{function.file}:{function.line}')}, "
         f"{_pct(cov.percent)} — {cov.met}/{cov.total})"
     )
 
@@ -66,14 +69,14 @@ def _lists(report: EdgesReport) -> str:
             covered += ["", _heading(function)]
             for o in met:
                 n_covered += 1
-                covered.append(f"{n_covered}. ✅ {o.text}")
+                covered.append(f"{n_covered}. ✅ {prose(o.text)}")
         if unmet:
             missing += ["", _heading(function)]
             for o in unmet:
                 n_missing += 1
-                line = f"{n_missing}. ❌ {o.text}"
+                line = f"{n_missing}. ❌ {prose(o.text)}"
                 if o.suggestion is not None:
-                    line += f" — e.g. `{o.suggestion.call}`"
+                    line += f" — e.g. {code(o.suggestion.call)}"
                 missing.append(line)
     parts = []
     if n_missing:
@@ -88,9 +91,10 @@ def _exclusions(report: EdgesReport) -> str:
     for function in report.functions:
         for e in function.exclusions:
             lines.append(
-                f"- `{function.file}:{e.line}` {e.text} in `{function.qualname}`: {e.reason}"
+                f"- {code(f'{function.file}:{e.line}')} {prose(e.text)} in "
+                f"{code(function.qualname)}: {prose(e.reason)}"
             )
-    lines += [f"- `{entry}`" for entry in report.selection.excluded]
+    lines += [f"- {code(entry)}" for entry in report.selection.excluded]
     if not lines:
         return ""
     return "#### Not counted\n\n" + "\n".join(lines)
@@ -104,15 +108,17 @@ def _run(report: EdgesReport) -> str:
         f"- The suite ran once with those functions instrumented: "
         f"{pytest_summary(report.counts)} in {report.duration_s:.1f} s "
         f"(run `{report.run_id}`, {report.run.workers} workers).",
-        f"- Plain pytest equivalent of the run: `{report.run.command}`",
+        f"- Plain pytest equivalent of the run: {code(report.run.command)}",
     ]
     if report.failed_tests:
         lines.append(
             f"- {plural(len(report.failed_tests), 'test')} did not pass; what they exercised "
             "still counts:"
         )
-        lines += [f"  - `{t.nodeid}`: {t.outcome} — {t.message}" for t in report.failed_tests]
-    lines += [f"- Warning: {w}" for w in [*report.warnings, *report.run.warnings]]
+        lines += [
+            f"  - {code(t.nodeid)}: {t.outcome} — {text(t.message)}" for t in report.failed_tests
+        ]
+    lines += [f"- Warning: {prose(w)}" for w in [*report.warnings, *report.run.warnings]]
     return "\n".join(lines)
 
 
@@ -123,7 +129,7 @@ def section(report: EdgesReport) -> str:
         ["Module", "Functions", "Met", "Total", "Coverage"],
         [
             [
-                f"`{m.file}`",
+                code(m.file),
                 str(m.functions),
                 str(m.coverage.met),
                 str(m.coverage.total),
@@ -145,5 +151,5 @@ def section(report: EdgesReport) -> str:
 
 
 def render(report: EdgesReport) -> str:
-    header = f"# Edge-Case Coverage — {report.project.name}\n\n**Date**: {report.started_at}"
-    return "\n\n".join([header, section(report), _run(report)]) + "\n"
+    header = f"# Edge-Case Coverage — {text(report.project.name)}\n\n**Date**: {report.started_at}"
+    return visible("\n\n".join([header, section(report), _run(report)]) + "\n")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from assay.model import FlakyReport
-from assay.report.console import interactive
+from assay.report.console import interactive, make_console, plain
 from assay.report.flaky_markdown import kinds_text
 
 if TYPE_CHECKING:
@@ -51,15 +50,15 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
 
 
 def summary(report: FlakyReport, console: Console | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     complete = sum(1 for r in report.run_details if r.complete)
     console.print(
-        f"[bold]assay flaky[/bold] {report.project.name} ({report.project.root}): "
+        f"[bold]assay flaky[/bold] {plain(report.project.name)} ({plain(report.project.root)}): "
         f"{report.tests} tests, {complete} of {report.runs} runs (seed {report.seed}), "
-        f"{report.duration_s:.1f}s on {report.run.workers} workers"
+        f"{report.duration_s:.1f}s on {report.run.workers} workers",
+        soft_wrap=True,  # a long project path is not broken across lines
     )
     if report.cost_ratio is not None:
         console.print(
@@ -76,24 +75,24 @@ def summary(report: FlakyReport, console: Console | None = None) -> None:
             table.add_column(column)
         for v in report.flaky:
             table.add_row(
-                v.nodeid,
+                plain(v.nodeid),
                 v.kind,
-                "\n".join(v.related) or "-",
+                "\n".join(map(plain, v.related)) or "-",
                 f"{v.failures}/{v.runs}",
                 "yes" if v.confirmed else "no",
             )
         console.print(table)
         for v in report.flaky:
-            console.print(f"[bold]{v.nodeid}[/bold] reproduce:", soft_wrap=True)
-            console.print(f"  {v.reproduce}", soft_wrap=True, markup=False)
+            console.print(f"[bold]{plain(v.nodeid)}[/bold] reproduce:", soft_wrap=True)
+            console.print(f"  {plain(v.reproduce)}", soft_wrap=True)
     if report.failing:
         console.print(
             f"{len(report.failing)} tests failed in every run and alone: failures, not flaky"
         )
     for note in report.not_done:
-        console.print(f"[yellow]not done:[/yellow] {note}", markup=True)
+        console.print(f"[yellow]not done:[/yellow] {plain(note)}")
     for warning in report.run.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {plain(warning)}")
     if report.flaky or report.unclassified:
         console.print(f"[red]FLAKY[/] exit code {report.exit_code}")
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from assay.model import FLAKY_KINDS, FlakyReport, FlakyVerdict
-from assay.report.md import fence, plural, table
+from assay.report.md import code, fence, plural, prose, table, text, visible
 
 _RELATED = {"victim": "Polluter", "brittle": "State-setter"}
 
@@ -26,7 +26,7 @@ def render(report: FlakyReport) -> str:
         _not_done(report),
         _warnings(report),
     ]
-    return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+    return visible("\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
 
 
 def kinds_text(report: FlakyReport) -> str:
@@ -40,7 +40,7 @@ def _header(report: FlakyReport) -> str:
         if report.flaky
         else "No flaky test found"
     )
-    return f"""# Flakiness Report: {report.project.name}
+    return f"""# Flakiness Report: {text(report.project.name)}
 
 **Date**: {report.started_at}
 **Tool**: assay {report.assay_version} (`assay flaky`, run `{report.run_id}`)
@@ -83,9 +83,9 @@ def _verdicts(report: FlakyReport) -> str:
         return ""
     rows = [
         [
-            f"`{v.nodeid}`",
+            code(v.nodeid),
             v.kind,
-            ", ".join(f"`{r}`" for r in v.related) or "-",
+            ", ".join(code(r) for r in v.related) or "-",
             f"{v.failures}/{v.runs}",
             f"{100 * v.rate:.0f}%",
             "yes" if v.confirmed else "no",
@@ -101,16 +101,14 @@ def _verdicts(report: FlakyReport) -> str:
 
 
 def _verdict(v: FlakyVerdict) -> str:
-    lines = [f"#### `{v.nodeid}` ({v.kind})", ""]
+    lines = [f"#### {code(v.nodeid)} ({v.kind})", ""]
     if v.related:
-        lines.append(f"- **{_RELATED[v.kind]}**: " + ", ".join(f"`{r}`" for r in v.related))
+        lines.append(f"- **{_RELATED[v.kind]}**: " + ", ".join(code(r) for r in v.related))
     lines.append(
         f"- **Failed**: {v.failures} of {v.runs} runs; alone {v.alone_failures} of {v.alone_runs}"
     )
-    for message in v.messages:
-        quoted = message.replace("`", "'")
-        lines.append(f"- **Message**: `{quoted}`")
-    lines.extend(f"- {e}" for e in v.evidence)
+    lines.extend(f"- **Message**: {code(message)}" for message in v.messages)
+    lines.extend(f"- {prose(e)}" for e in v.evidence)
     lines.extend(["", "Reproduce (fails):", "", fence(v.reproduce, "bash")])
     return "\n".join(lines)
 
@@ -122,7 +120,7 @@ def _failing(report: FlakyReport) -> str:
     lines = [
         "### Failing in every run and alone (not flaky)",
         "",
-        *(f"- `{n}`" for n in shown),
+        *(f"- {code(n)}" for n in shown),
     ]
     if len(report.failing) > len(shown):
         lines.append(f"- ... and {len(report.failing) - len(shown)} more (JSON report)")
@@ -166,11 +164,14 @@ def _cost(report: FlakyReport) -> str:
 def _not_done(report: FlakyReport) -> str:
     if not report.not_done:
         return ""
-    return "### Not done\n\n" + "\n".join(f"- {n}" for n in report.not_done)
+    return "### Not done\n\n" + "\n".join(f"- {prose(n)}" for n in report.not_done)
 
 
 def _warnings(report: FlakyReport) -> str:
-    notes = [*report.run.warnings, *(f"{e.path}: {e.message}" for e in report.collection_errors)]
+    notes = [
+        *(prose(w) for w in report.run.warnings),
+        *(f"{code(e.path)}: {text(e.message)}" for e in report.collection_errors),
+    ]
     if not notes:
         return ""
     return "### Warnings\n\n" + "\n".join(f"- {n}" for n in notes)

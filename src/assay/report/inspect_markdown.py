@@ -11,7 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from assay.model import SMELL_IDS, InspectedTest, InspectReport
-from assay.report.md import fence, plural, table
+from assay.report.md import code, fence, plural, prose, table, text, visible
 
 if TYPE_CHECKING:
     pass
@@ -44,7 +44,7 @@ def render(report: InspectReport) -> str:
         _missing(report),
         _notes(report),
     ]
-    return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+    return visible("\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
 
 
 def _pct(part: int | float, whole: int | float) -> str:
@@ -61,7 +61,7 @@ def _totals(report: InspectReport) -> tuple[int, int, int, int]:
 def _header(report: InspectReport) -> str:
     cases = sum(t.cases for t in report.tests)
     doctests = f"; {plural(len(report.doctests), 'doctest item')}" if report.doctests else ""
-    return f"""# Test Inspection Report: {report.project.name}
+    return f"""# Test Inspection Report: {text(report.project.name)}
 
 **Date**: {report.started_at}
 **Tool**: assay {report.assay_version} (`assay inspect`, static: nothing was imported or run)
@@ -75,14 +75,14 @@ def _files_found(report: InspectReport) -> str:
         total = f.assertions.specific + f.assertions.shallow + f.assertions.other
         broken = [x for x in f.findings if x.kind in _UNCOLLECTABLE]
         if broken:
-            lines.append(f"❌ `{f.path}` — {broken[0].message}")
+            lines.append(f"❌ {code(f.path)} — {prose(broken[0].message)}")
         elif not f.tests:
-            lines.append(f"➖ `{f.path}` (no tests)")
+            lines.append(f"➖ {code(f.path)} (no tests)")
         else:
             cases = f", {f.cases} cases" if f.cases != f.tests else ""
             icon = "✅" if total else "⚠️"
             counted = f"{plural(f.tests, 'test')}{cases}, {plural(total, 'assertion')}"
-            lines.append(f"{icon} `{f.path}` ({counted})")
+            lines.append(f"{icon} {code(f.path)} ({counted})")
     _, _, _, total = _totals(report)
     avg = total / len(report.tests) if report.tests else 0.0
     lines += [
@@ -148,7 +148,7 @@ def _assertions(report: InspectReport) -> str:
     silent = [t for t in report.tests if any(s.id == "no-assertion" for s in t.smells)]
     if silent:
         lines += ["", f"### Tests Without Assertions ({len(silent)})"]
-        lines += [f"- `{t.nodeid}` ({t.file}:{t.line})" for t in silent[:MAX_LISTED]]
+        lines += [f"- {code(t.nodeid)} ({text(f'{t.file}:{t.line}')})" for t in silent[:MAX_LISTED]]
         if len(silent) > MAX_LISTED:
             lines.append(f"- ... and {len(silent) - MAX_LISTED} more (see the JSON report)")
     return "\n".join(lines)
@@ -191,7 +191,7 @@ def _mocks(report: InspectReport) -> str:
         detail = "no mocking" if not f.mocks else f"{plural(f.mocks, 'mock')}"
         lines += [
             "",
-            f"**{f.path}**",
+            f"**{text(f.path)}**",
             f"- Mock-to-real ratio: **{ratio}** "
             f"({detail}, {plural(f.real, 'real project object')})",
             f"- **Status**: {_STATUS_ICON[f.mock_status]} {f.mock_status}",
@@ -209,7 +209,10 @@ def _mocks(report: InspectReport) -> str:
     project = [(t, s) for t in report.tests for s in t.smells if s.id == "mocks-project-code"]
     if project:
         lines += ["", f"### Patches of the Project's Own Code ({len(project)})"]
-        lines += [f"- {t.file}:{s.line} `{t.nodeid}`: {s.text}" for t, s in project[:MAX_LISTED]]
+        lines += [
+            f"- {text(f'{t.file}:{s.line}')} {code(t.nodeid)}: {prose(s.text)}"
+            for t, s in project[:MAX_LISTED]
+        ]
     return "\n".join(lines)
 
 
@@ -226,13 +229,13 @@ def _smells(report: InspectReport) -> str:
     rows = []
     for smell_id in SMELL_IDS:
         if counts[smell_id]:
-            test, line, text = first[smell_id]
+            test, line, example = first[smell_id]
             rows.append(
                 [
-                    f"`{smell_id}`",
+                    code(smell_id),
                     _SMELL_WORDS[smell_id],
                     str(counts[smell_id]),
-                    f"{test.file}:{line} — {text}",
+                    f"{text(test.file)}:{line} — {prose(example)}",
                 ]
             )
     return "\n".join(
@@ -260,19 +263,19 @@ def _missing(report: InspectReport) -> str:
         )
         lines.append("")
     if untested:
-        lines += [f"{i}. ❌ `{m.path}`" for i, m in enumerate(untested[:MAX_LISTED], 1)]
+        lines += [f"{i}. ❌ {code(m.path)}" for i, m in enumerate(untested[:MAX_LISTED], 1)]
         if len(untested) > MAX_LISTED:
             lines.append(f"... and {len(untested) - MAX_LISTED} more")
     else:
         lines.append("Every source module is exercised by at least one test file.")
     if empty:
-        names = ", ".join(f"`{m.path}`" for m in empty[:10])
+        names = ", ".join(code(m.path) for m in empty[:10])
         lines += ["", f"Left out: {plural(len(empty), 'module')} that define nothing ({names})."]
     if any(m.integration is not None for m in report.modules):
         no_integration = [m for m in report.modules if m.integration is False and m.defines]
         lines += ["", f"### Modules With No Integration Test ({len(no_integration)})"]
         if no_integration:
-            lines += [f"- ❌ `{m.path}`" for m in no_integration[:MAX_LISTED]]
+            lines += [f"- ❌ {code(m.path)}" for m in no_integration[:MAX_LISTED]]
             if len(no_integration) > MAX_LISTED:
                 lines.append(f"- ... and {len(no_integration) - MAX_LISTED} more")
         else:
@@ -284,8 +287,8 @@ def _missing(report: InspectReport) -> str:
     )
     rows = [
         [
-            f"`{m.path}`",
-            ", ".join(f"`{t.file}` ({'+'.join(t.via)})" for t in m.tested_by[:6])
+            code(m.path),
+            ", ".join(f"{code(t.file)} ({text('+'.join(t.via))})" for t in m.tested_by[:6])
             + (f", ... {len(m.tested_by) - 6} more" if len(m.tested_by) > 6 else "")
             or "—",
         ]
@@ -298,7 +301,7 @@ def _missing(report: InspectReport) -> str:
 
 def _notes(report: InspectReport) -> str:
     notes = [
-        f"- `{f.path}`{':' + str(x.line) if x.line else ''} ({x.kind}): {x.message}"
+        f"- {code(f.path + (f':{x.line}' if x.line else ''))} ({x.kind}): {prose(x.message)}"
         for f in report.files
         for x in f.findings
         if x.kind not in _UNCOLLECTABLE

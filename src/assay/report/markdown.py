@@ -20,7 +20,7 @@ from assay.model import (
     RunInfo,
     TestResult,
 )
-from assay.report.md import fence, plural, table, tests_and_subtests
+from assay.report.md import code, fence, plural, prose, table, tests_and_subtests, text, visible
 from assay.runner import isolation
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
@@ -43,7 +43,7 @@ def render(report: BaselineReport) -> str:
         _checklist(report),
         _success_metrics(report),
     ]
-    return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+    return visible("\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
 
 
 def _mutation(report: BaselineReport) -> str:
@@ -53,11 +53,14 @@ def _mutation(report: BaselineReport) -> str:
     from assay.report import mutate_markdown
 
     lines = []
-    fenced = False
+    fence_marker = ""  # the backticks that opened the code block we are in
     for line in mutate_markdown.render(report.mutation).splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        lines.append("#" + line if line.startswith("#") and not fenced else line)
+        stripped = line.strip()
+        if not fence_marker and stripped.startswith("```"):
+            fence_marker = stripped[: len(stripped) - len(stripped.lstrip("`"))]
+        elif fence_marker and stripped == fence_marker:
+            fence_marker = ""
+        lines.append("#" + line if line.startswith("#") and not fence_marker else line)
     return "\n".join(lines)
 
 
@@ -82,7 +85,7 @@ def _counts_cells(counts: Counts) -> list[str]:
 
 def _header(report: BaselineReport) -> str:
     verdict = "All tests pass" if report.exit_code == 0 else "Failures present"
-    return f"""# Test Baseline Report: {report.project.name}
+    return f"""# Test Baseline Report: {text(report.project.name)}
 
 **Date**: {report.started_at}
 **Tool**: assay {report.assay_version} (`assay baseline`)
@@ -92,7 +95,7 @@ def _header(report: BaselineReport) -> str:
 def _summary(report: BaselineReport) -> str:
     rows = [
         [
-            f"**{c.name}**",
+            f"**{text(c.name)}**",
             str(c.tests),
             *_counts_cells(c.counts),
             f"{c.duration_s:.2f}s",
@@ -133,7 +136,7 @@ def _summary(report: BaselineReport) -> str:
         lines.append(f"**Collection errors**: {len(report.collection_errors)} files (below)")
     if report.run.worker_restarts:
         lines.append(f"**Worker restarts**: {report.run.worker_restarts} (after hangs or crashes)")
-    lines += [f"**Warning**: {w}" for w in report.run.warnings]
+    lines += [f"**Warning**: {prose(w)}" for w in report.run.warnings]
     return "\n".join(lines)
 
 
@@ -143,7 +146,7 @@ def _coverage(report: BaselineReport) -> str:
         return ""
     rows = [
         [
-            f"`{m.path}`",
+            code(m.path),
             str(m.statements),
             str(len(m.missing_lines)),
             str(m.branches),
@@ -170,7 +173,9 @@ def _coverage(report: BaselineReport) -> str:
         ]
     )
     contexts = (
-        f" Per-test contexts (fixtures included) are in `{cov.data_file}`." if cov.contexts else ""
+        f" Per-test contexts (fixtures included) are in {code(cov.data_file)}."
+        if cov.contexts
+        else ""
     )
     return (
         "## Coverage by Module\n\n"
@@ -199,20 +204,21 @@ def coverage_caveats(cov: CoverageReport) -> str:
     """What was measured and why, and what the figures leave out."""
     lines = []
     if cov.source:
-        source = ", ".join(f"`{s}`" for s in cov.source)
-        lines.append(f"- **Source measured**: {source} ({cov.source_reason or 'as configured'})")
+        source = ", ".join(code(s) for s in cov.source)
+        reason = prose(cov.source_reason or "as configured")
+        lines.append(f"- **Source measured**: {source} ({reason})")
     if cov.lost_tests:
         lines.append(
             f"- **Not counted**: the lines run by {plural(len(cov.lost_tests), 'test')} that "
             "took their worker down before they could be saved (every earlier test's lines "
-            "were saved as it ended): " + ", ".join(f"`{t}`" for t in cov.lost_tests)
+            "were saved as it ended): " + ", ".join(code(t) for t in cov.lost_tests)
         )
     for module in cov.unparsed:
         lines.append(
-            f"- **Not measured**: `{module.path}`: coverage.py could not parse it "
-            f"({module.reason}); it is not in the figures"
+            f"- **Not measured**: {code(module.path)}: coverage.py could not parse it "
+            f"({text(module.reason)}); it is not in the figures"
         )
-    lines += [f"- coverage.py warned: {w}" for w in cov.warnings]
+    lines += [f"- coverage.py warned: {text(w)}" for w in cov.warnings]
     return "\n\n" + "\n".join(lines) if lines else ""
 
 
@@ -226,17 +232,17 @@ def _failures(report: BaselineReport) -> str:
         # a subtest ("<node id> <description>") is not a test pytest reported on its own
         subtests = Counter(t.split("::", 1)[0] for t in cat.tests if "::" in t and t not in known)
         affected = "\n".join(
-            f"- `{f}`: {tests_and_subtests(n, subtests[f])}"
+            f"- {code(f)}: {tests_and_subtests(n, subtests[f])}"
             for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
         )
         patterns = "\n".join(
             f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
         )
         section = [
-            f"### {i}. {cat.title} ({tests_and_subtests(len(cat.tests), cat.subtests)})",
+            f"### {i}. {prose(cat.title)} ({tests_and_subtests(len(cat.tests), cat.subtests)})",
             "",
-            f"**Rule**: `{cat.rule}`  ",
-            f"**Root cause**: {cat.root_cause}",
+            f"**Rule**: {code(cat.rule)}  ",
+            f"**Root cause**: {prose(cat.root_cause)}",
             "",
             "**Affected tests**:",
             "",
@@ -245,9 +251,9 @@ def _failures(report: BaselineReport) -> str:
         if patterns:
             section += ["", "**Pattern**:", "", fence(patterns)]
         if cat.evidence:
-            section += ["", "**Evidence**:", ""] + [f"- {e}" for e in cat.evidence]
+            section += ["", "**Evidence**:", ""] + [f"- {prose(e)}" for e in cat.evidence]
         section += isolation_lines(report, cat.tests)
-        section += ["", f"**Action required**: {cat.action}"]
+        section += ["", f"**Action required**: {prose(cat.action)}"]
         if cat.reproduce:
             section += ["", "**Reproduce**:", "", fence(cat.reproduce, "bash")]
         out.append("\n".join(section))
@@ -261,7 +267,7 @@ def isolation_lines(report: BaselineReport, nodeids: list[str]) -> list[str]:
     if not tested:
         return []
     lines = ["", "**Run alone after the suite** (a fresh process each, no coverage tracing):", ""]
-    lines += [f"- `{n}`: {marks[n]}" for n in tested[:10]]
+    lines += [f"- {code(n)}: {text(marks[n])}" for n in tested[:10]]
     if len(tested) > 10:
         lines.append(f"- ... and {len(tested) - 10} more")
     passing = [n for n in tested if marks[n] == isolation.PASSES]
@@ -294,8 +300,8 @@ def _hangs_and_crashes(report: BaselineReport) -> str:
         for test in tests:
             where = _innermost_project_frame(test)
             out.append(
-                f"### `{test.nodeid}`\n\n{test.message}"
-                + (f"; at `{where}`" if where else "")
+                f"### {code(test.nodeid)}\n\n{text(test.message)}"
+                + (f"; at {code(where)}" if where else "")
                 + "\n\n"
                 + fence(test.longrepr)
             )
@@ -314,7 +320,7 @@ def _innermost_project_frame(test: TestResult) -> str:
 def _collection_errors(report: BaselineReport) -> str:
     if not report.collection_errors:
         return ""
-    rows = [[f"`{e.path}`", e.message] for e in report.collection_errors]
+    rows = [[code(e.path), text(e.message)] for e in report.collection_errors]
     return (
         "## Collection Errors\n\nThese files could not be collected; the tests in them did not "
         "run. Everything else did.\n\n" + table(["File", "Error"], rows)
@@ -325,14 +331,14 @@ def _next_steps(report: BaselineReport) -> str:
     steps = []
     for cat in report.failure_categories:
         steps.append(
-            f"{cat.priority}. {cat.action} ({tests_and_subtests(len(cat.tests), cat.subtests)}: "
-            f"{cat.title})"
+            f"{cat.priority}. {prose(cat.action)} "
+            f"({tests_and_subtests(len(cat.tests), cat.subtests)}: {prose(cat.title)})"
         )
     cov = report.coverage
     if cov is not None:
         low = [m for m in cov.modules if m.status in ("Critical", "Low")]
         if low:
-            names = ", ".join(f"`{m.path}` ({m.percent_covered:.0f}%)" for m in low[:8])
+            names = ", ".join(f"{code(m.path)} ({m.percent_covered:.0f}%)" for m in low[:8])
             steps.append(f"{len(steps) + 1}. Add tests for the least covered modules: {names}")
     if not steps:
         return ""
@@ -382,6 +388,14 @@ def _commands(report: BaselineReport) -> str:
             "bash",
         ),
     ]
+    hung = sum(t.outcome == "timeout" for t in report.tests)
+    if hung:
+        lines += [
+            "",
+            f"The plain pytest command deselects the {plural(hung, 'test')} that hung here "
+            "(`--deselect`), so it cannot hang; each failure category's Reproduce command "
+            "runs its own under `timeout`.",
+        ]
     return "\n".join(lines)
 
 
@@ -390,17 +404,20 @@ def _environment(report: BaselineReport) -> str:
     lines = [
         "## Environment Summary",
         "",
-        f"- **Python**: {env.python_version} ({env.implementation}) at `{env.executable}`",
-        f"- **Virtual environment**: `{env.virtualenv}`"
+        f"- **Python**: {text(env.python_version)} ({text(env.implementation)}) at "
+        f"{code(env.executable)}",
+        f"- **Virtual environment**: {code(env.virtualenv)}"
         if env.virtualenv
         else "- **Virtual environment**: none (system interpreter)",
-        f"- **pytest**: {env.pytest_version}",
-        f"- **Platform**: {env.platform}",
+        f"- **pytest**: {text(env.pytest_version)}",
+        f"- **Platform**: {text(env.platform)}",
     ]
     if env.dependencies:
         lines.append("- **Declared dependencies**:")
         lines += [
-            f"  - {name} {version}" if version else f"  - {name}: **not installed**"
+            f"  - {text(name)} {text(version)}"
+            if version
+            else f"  - {text(name)}: **not installed**"
             for name, version in env.dependencies.items()
         ]
     return "\n".join(lines)
@@ -437,10 +454,13 @@ def _describe(tests: list[TestResult]) -> str:
 
 def _checklist(report: BaselineReport) -> str:
     items = [
-        f"- [ ] {c.action} ({tests_and_subtests(len(c.tests), c.subtests)})"
+        f"- [ ] {prose(c.action)} ({tests_and_subtests(len(c.tests), c.subtests)})"
         for c in report.failure_categories
     ]
-    items += [f"- [ ] Make `{e.path}` collectable: {e.message}" for e in report.collection_errors]
+    items += [
+        f"- [ ] Make {code(e.path)} collectable: {text(e.message)}"
+        for e in report.collection_errors
+    ]
     if not items:
         return ""
     return "## Quick Fix Checklist\n\n" + "\n".join(items)

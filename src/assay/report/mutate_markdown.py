@@ -7,9 +7,10 @@ so a reviewer can write the test that kills it; `assay mutate --show ID` repeats
 from __future__ import annotations
 
 from assay.model import Mutant, MutateReport, MutationTotals
-from assay.report.md import fence, plural, table
+from assay.report.md import code, fence, plural, prose, table, text, visible
 
 _LISTED = 200  # survivors and uncovered mutants listed in full; the JSON has them all
+_EXCLUDED_NAMED = 5  # excluded tests named per mutant
 
 
 def _score(value: float | None) -> str:
@@ -37,28 +38,44 @@ _HEADERS = [
 
 
 def _mutant(m: Mutant) -> str:
-    where = f"`{m.file}:{m.line}`" + (f" in `{m.function}`" if m.function else " (module level)")
-    lines = [f"- **{m.id}** {where}, `{m.operator}`, reached by {plural(m.tests, 'test')}"]
+    where = code(f"{m.file}:{m.line}") + (
+        f" in {code(m.function)}" if m.function else " (module level)"
+    )
+    lines = [f"- **{text(m.id)}** {where}, {code(m.operator)}, {reached_by(m)}"]
     if m.reason:
-        lines.append(f"  ({m.reason})")
+        lines.append(f"  ({prose(m.reason)})")
     lines.append("")
     lines.extend("  " + line for line in fence(m.diff, "diff").splitlines())
     return "\n".join(lines)
+
+
+def reached_by(m: Mutant) -> str:
+    """Which tests reached the mutant; a mutant reached only by tests left out of kill
+    decisions is not one "reached by 0 tests" (issue 15: that read as dead code)."""
+    excluded = m.excluded_reach
+    names = ", ".join(code(t) for t in excluded[:_EXCLUDED_NAMED])
+    if len(excluded) > _EXCLUDED_NAMED:
+        names += f" and {len(excluded) - _EXCLUDED_NAMED} more"
+    # NoCoverage with tests: each of them failed under the mutation worker.
+    if excluded and (m.tests == 0 or m.status == "NoCoverage"):
+        return f"reached only by tests excluded from kill decisions: {names}"
+    reached = f"reached by {plural(m.tests, 'test')}"
+    return reached + (f" (and by excluded {names})" if excluded else "")
 
 
 def render(report: MutateReport) -> str:
     t = report.totals
     cost = report.cost
     out = [
-        f"# Mutation testing: {report.project.name}",
+        f"# Mutation testing: {text(report.project.name)}",
         "",
         f"Run `{report.run_id}`, {report.started_at}, assay {report.assay_version}. "
         f"Tests chosen by the per-test coverage of clean run `{report.clean_run}`.",
     ]
     if report.since:
-        out.append(f"Only lines changed since `{report.since}` (git merge-base).")
+        out.append(f"Only lines changed since {code(report.since)} (git merge-base).")
     if report.paths:
-        out.append("Only " + ", ".join(f"`{p}`" for p in report.paths) + ".")
+        out.append("Only " + ", ".join(code(p) for p in report.paths) + ".")
     out += [
         "",
         "## Summary",
@@ -74,7 +91,7 @@ def render(report: MutateReport) -> str:
         "",
         "## By file",
         "",
-        table(["File", *_HEADERS[1:]], [_row(f"`{name}`", v) for name, v in report.files.items()]),
+        table(["File", *_HEADERS[1:]], [_row(code(name), v) for name, v in report.files.items()]),
         "",
         "## By operator",
         "",
@@ -82,7 +99,7 @@ def render(report: MutateReport) -> str:
     ]
     for status, title in (
         ("Survived", "Surviving mutants (no test noticed the change)"),
-        ("NoCoverage", "Mutants no test reaches"),
+        ("NoCoverage", "Mutants no test reaches (or only tests excluded from kill decisions)"),
         ("Timeout", "Timeouts (detected: the mutant made a test run past its budget)"),
         ("RuntimeError", "Mutants that could not be run"),
     ):
@@ -100,7 +117,7 @@ def render(report: MutateReport) -> str:
             "nothing about a mutant:"
         )
         out.append("")
-        out += [f"- `{e.nodeid}`: {e.reason}" for e in report.excluded_tests]
+        out += [f"- {code(e.nodeid)}: {prose(e.reason)}" for e in report.excluded_tests]
     else:
         out.append("None: every test passed in the clean run and in the mutation worker.")
     out += [
@@ -127,5 +144,5 @@ def render(report: MutateReport) -> str:
         f"{report.timeout_factor} × its tests' clean time + {report.timeout_constant} s.",
     ]
     if report.warnings:
-        out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
-    return "\n".join(out) + "\n"
+        out += ["", "## Warnings", ""] + [f"- {prose(w)}" for w in report.warnings]
+    return visible("\n".join(out) + "\n")

@@ -3,10 +3,10 @@ findings by severity."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from assay.model import VerifyReport
+from assay.report.console import make_console, plain
 from assay.score.gate import label
 
 if TYPE_CHECKING:
@@ -14,13 +14,12 @@ if TYPE_CHECKING:
 
 
 def summary(report: VerifyReport, console: Console | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = console or make_console()
     colour = "green" if report.decision == "PASS" else "red"
     console.print(
-        f"[bold]assay verify[/bold] {report.project.name}: [bold {colour}]{report.decision}"
+        f"[bold]assay verify[/bold] {plain(report.project.name)}: [bold {colour}]{report.decision}"
         f"[/bold {colour}] score {report.score:g}/100 (pass at {report.pass_score:g}); "
         f"{len(report.changed.files)} files, {len(report.changed.functions)} functions "
         f"changed; {len(report.tests.nodeids)} tests selected"
@@ -50,9 +49,9 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
             markup=False,
         )
     for reason in report.blocked_by:
-        console.print(f"[red]blocked by[/red] {reason}")
+        console.print(f"[red]blocked by[/red] {plain(reason)}")
     for finding in report.findings:
-        console.print(f"{finding.severity:8} {finding.id}: {finding.title}")
+        console.print(f"{finding.severity:8} {plain(finding.id)}: {plain(finding.title)}")
     projected = report.projection
     console.print(
         f"projected after remediation: {projected.score:g}/100 ({projected.decision}), "

@@ -17,7 +17,7 @@ from assay.model import (
     FixedTest,
     VerifyReport,
 )
-from assay.report.md import fence, plural, table
+from assay.report.md import code, fence, plural, prose, table, text, visible
 from assay.score.gate import label
 
 
@@ -36,7 +36,7 @@ def render(report: VerifyReport) -> str:
         _conclusion(report),
         _runs(report),
     ]
-    return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
+    return visible("\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
 
 
 def _pct(value: float | None) -> str:
@@ -45,24 +45,24 @@ def _pct(value: float | None) -> str:
 
 def _header(report: VerifyReport) -> str:
     change = (
-        f"`{report.changed.base_ref}` (merge base `{(report.base or '')[:12]}`) to the working "
-        f"tree at `{(report.head or 'no commit')[:12]}`"
+        f"{code(report.changed.base_ref or '')} (merge base {code((report.base or '')[:12])}) to "
+        f"the working tree at {code((report.head or 'no commit')[:12])}"
         if report.changed.mode == "base"
         else "the files named with --files"
     )
     lines = [
-        f"# Test quality verification: {report.project.name}",
+        f"# Test quality verification: {text(report.project.name)}",
         "",
         f"## Quality score: {report.score:g}/100 ({report.decision})",
         "",
         f"**Recommendation: {report.decision}**"
-        + (f" (blocked by: {'; '.join(report.blocked_by)})" if report.blocked_by else ""),
+        + (f" (blocked by: {prose('; '.join(report.blocked_by))})" if report.blocked_by else ""),
         "",
         f"Change: {change}. PASS needs a score of at least {report.pass_score:g} and no "
         "blocking criterion violated.",
     ]
     if report.warnings:
-        lines += ["", *(f"- warning: {w}" for w in report.warnings)]
+        lines += ["", *(f"- warning: {prose(w)}" for w in report.warnings)]
     return "\n".join(lines)
 
 
@@ -79,7 +79,7 @@ def _changed(report: VerifyReport) -> str:
         )
         functions = ", ".join(f.qualname for f in changes.functions if f.file == file)
         lines = changes.lines.get(file)
-        rows.append([f"`{file}`", kind, str(len(lines)) if lines else "", functions])
+        rows.append([code(file), kind, str(len(lines)) if lines else "", text(functions)])
     return "## Modified files\n\n" + table(["File", "Kind", "Changed lines", "Functions"], rows)
 
 
@@ -92,7 +92,7 @@ def _tests(report: VerifyReport) -> str:
         else "every test (no per-test coverage contexts were recorded)"
     )
     lines = [f"## Tests selected: {len(tests.nodeids)}", "", f"Selected: {how}.", ""]
-    lines += [f"- `{n}`" for n in tests.nodeids[:50]]
+    lines += [f"- {code(n)}" for n in tests.nodeids[:50]]
     if len(tests.nodeids) > 50:
         lines.append(f"- ... and {len(tests.nodeids) - 50} more")
     return "\n".join(lines)
@@ -100,14 +100,14 @@ def _tests(report: VerifyReport) -> str:
 
 def _dimension(report: VerifyReport, name: str, d: Dimension) -> str:
     score = "n/a" if d.score is None else f"{d.score:g}/100"
-    lines = [f"## {label(name)}: {score}", "", f"Measured: {d.measured}."]
+    lines = [f"## {label(name)}: {score}", "", f"Measured: {prose(d.measured)}."]
     if d.evidence:
-        lines += ["", *(f"- {e}" for e in d.evidence[:30])]
+        lines += ["", *(f"- {prose(e)}" for e in d.evidence[:30])]
         if len(d.evidence) > 30:
             lines.append(f"- ... and {len(d.evidence) - 30} more")
     ids = [f.id for f in report.findings if f.dimension == name]
     if ids:
-        lines += ["", "Findings: " + ", ".join(f"`{i}`" for i in ids)]
+        lines += ["", "Findings: " + ", ".join(code(i) for i in ids)]
     return "\n".join(lines)
 
 
@@ -117,8 +117,8 @@ def _failures(report: VerifyReport) -> str:
         parts.append("## Failing tests\n\nNone: every test passed at HEAD.")
     else:
         rows = [
-            [f"`{f.id}`", f.outcome, f.at_base, _verdict(f), "; ".join(f.reruns) or "-",
-             f.message[:120]]
+            [code(f.id), f.outcome, f.at_base, _verdict(f), text("; ".join(f.reruns) or "-"),
+             text(f.message[:120])]
             for f in report.failures
         ]  # fmt: skip
         cost = f" (the reruns took {report.reruns_s:g} s)" if report.reruns_s is not None else ""
@@ -130,7 +130,7 @@ def _failures(report: VerifyReport) -> str:
         )
     if report.fixed:
         listed = "\n".join(
-            f"- `{t.nodeid}`" + (f" subtest `{t.subtest}`" if t.subtest else "")
+            f"- {code(t.nodeid)}" + (f" subtest {code(t.subtest)}" if t.subtest else "")
             for t in report.fixed[:50]
         )
         more = f"\n- ... and {len(report.fixed) - 50} more" if len(report.fixed) > 50 else ""
@@ -169,7 +169,9 @@ def _coverage(report: VerifyReport) -> str:
         f"- Branches: {diff.covered_branches} of {diff.branches} branches leaving a changed "
         f"line were taken ({_pct(diff.branch_percent)})",
     ]
-    lines += [f"- never run: `{file}` lines {lines_}" for file, lines_ in _missing_lines(report)]
+    lines += [
+        f"- never run: {code(file)} lines {lines_}" for file, lines_ in _missing_lines(report)
+    ]
     return "\n".join(lines)
 
 
@@ -185,7 +187,7 @@ def _missing(report: VerifyReport) -> str:
     if not missing:
         return "## Missing tests\n\nEvery changed module is run by a selected test."
     lines = ["## Missing tests", ""]
-    lines += [f"- **{f.severity}** `{f.id}`: {f.title}" for f in missing]
+    lines += [f"- **{f.severity}** {code(f.id)}: {prose(f.title)}" for f in missing]
     return "\n".join(lines)
 
 
@@ -201,7 +203,7 @@ def _breakdown(report: VerifyReport) -> str:
         for name, d in report.dimensions.items()
     ]
     applied = [p for p in report.penalties if p.applied]
-    rows += [[f"Penalty: {p.name}", "", "", "", f"−{p.points:g}"] for p in applied]
+    rows += [[f"Penalty: {text(p.name)}", "", "", "", f"−{p.points:g}"] for p in applied]
     rows.append(["**TOTAL**", f"**{report.score:g}**", "", "100 %", f"**{report.score:g}**"])
     lines = [
         "## Overall quality breakdown",
@@ -213,7 +215,10 @@ def _breakdown(report: VerifyReport) -> str:
         fence("\n".join(report.arithmetic)),
     ]
     unapplied = [p for p in report.penalties if not p.applied]
-    lines += ["", *(f"- penalty {p.name} ({p.points:g}): {p.reason}" for p in unapplied)]
+    lines += [
+        "",
+        *(f"- penalty {text(p.name)} ({p.points:g}): {prose(p.reason)}" for p in unapplied),
+    ]
     return "\n".join(lines)
 
 
@@ -232,9 +237,9 @@ def _findings(report: VerifyReport) -> str:
 
 
 def _finding(number: int, finding: Finding, score: float) -> list[str]:
-    lines = [f"{number}. **{finding.severity}** `{finding.id}`: {finding.title}", ""]
-    lines += [f"   - {e}" for e in finding.evidence]
-    lines += ["", f"   Remediation: {finding.remediation}"]
+    lines = [f"{number}. **{finding.severity}** {code(finding.id)}: {prose(finding.title)}", ""]
+    lines += [f"   - {prose(e)}" for e in finding.evidence]
+    lines += ["", f"   Remediation: {prose(finding.remediation)}"]
     if finding.projected_score is not None and finding.projected_score != score:
         lines.append(f"   Fixing only this: score {score:g} → {finding.projected_score:g}.")
     if finding.skeleton:
@@ -265,7 +270,7 @@ def _projection(report: VerifyReport) -> str:
         "",
         "Assumptions:",
         "",
-        *(f"- {a}" for a in p.assumptions),
+        *(f"- {prose(a)}" for a in p.assumptions),
         "",
         fence("\n".join(p.arithmetic)),
     ]
@@ -296,7 +301,7 @@ def _conclusion(report: VerifyReport) -> str:
 
 
 def _runs(report: VerifyReport) -> str:
-    rows = [[stage, f"`{run}`"] for stage, run in report.runs.items()]
+    rows = [[stage, code(run)] for stage, run in report.runs.items()]
     return (
         "## Runs\n\nEvery figure comes from these runs, kept in the history store:\n\n"
         + table(["Stage", "Run id"], rows)

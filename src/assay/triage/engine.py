@@ -13,6 +13,7 @@ The steps are deliberately separate so each is testable and deterministic:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from assay.triage.clusters import Cluster, build_clusters, signature_of
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident, collect_incidents, name_functions
 from assay.triage.installed import InstalledModules
-from assay.triage.reproduce import reproduce_command
 from assay.triage.rules import RULE_IDS, RULES, Context, Finding, GroupKey, Rule
 from assay.triage.rules.base import (
     capped,
@@ -45,8 +45,13 @@ def triage(
     source_packages: list[str],
     user_categories: Sequence[UserCategory] = (),
     interpreter_paths: Sequence[str] | None = None,
+    *,
+    python: str = sys.executable,
 ) -> list[FailureCategory]:
-    """Group the run's failures by root cause, with evidence and the fix, most tests first."""
+    """Group the run's failures by root cause, with evidence and the fix, most tests first.
+
+    `python`: the interpreter the tests ran under, for the reproduce commands (by default
+    the one running assay, find_python's own fallback)."""
     root = Path(root)
     incidents = collect_incidents(tests, collection_errors, root)
     if not incidents:
@@ -57,6 +62,8 @@ def triage(
         git=GitInfo(root),
         installed=InstalledModules(root, interpreter_paths),
         incidents=incidents,
+        python=python,
+        hung=[t.nodeid for t in tests if t.outcome == "timeout"],
     )
     name_functions(incidents, ctx.index.function_name_at)
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
@@ -85,8 +92,12 @@ def triage(
         categories.append(_category(rule.id, _build(rule, key, clusters, ctx), clusters))
 
     categories.sort(key=lambda c: (-len(c.tests), _RANK.get(c.rule, len(_RANK)), c.title, c.tests))
+    parent_of = {i.nodeid: i.test_nodeid for i in incidents}
     for priority, category in enumerate(categories, start=1):
         category.priority = priority
+        # A subtest cannot be selected on its own: its parent test runs it.
+        parents = sorted({parent_of.get(t, t) for t in category.tests})
+        category.reproduce = ctx.reproduce(parents)
     return categories
 
 
@@ -178,8 +189,6 @@ def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> Failur
     ordered = sorted(clusters, key=lambda c: (-len(c.incidents), c.key))
     tests = sorted({nodeid for c in ordered for nodeid in c.nodeids()})
     subtests = {i.nodeid for c in ordered for i in c.incidents if i.parent}
-    # A subtest cannot be selected on its own: its parent test runs it.
-    targets = sorted({i.test_nodeid for c in ordered for i in c.incidents})
     return FailureCategory(
         rule=rule_id,
         title=finding.title,
@@ -190,7 +199,6 @@ def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> Failur
         signatures=[c.key for c in ordered],
         priority=0,
         clusters=[c.to_model() for c in ordered],
-        reproduce=reproduce_command(targets),
         subtests=len(subtests),
         locations=finding.locations or _raised_at(ordered),
     )

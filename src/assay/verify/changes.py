@@ -12,6 +12,7 @@ import fnmatch
 from pathlib import Path, PurePosixPath
 
 from assay.discover.changes import changed_lines
+from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
 from assay.edges.select import module_name, read_tree, touched
 from assay.errors import InputError
@@ -29,11 +30,16 @@ def from_base(project: Project, ref: str, untracked: bool) -> tuple[str, ChangeS
 def from_files(project: Project, files: list[Path]) -> ChangeSet:
     changed: dict[str, set[int]] = {}
     for given in files:
-        path = (given if given.is_absolute() else Path.cwd() / given).resolve()
-        if not path.is_relative_to(project.root):
-            raise InputError(f"--files {given}: outside the project {project.root}")
-        if not path.is_file():
+        path = in_project(project.root, given).resolve()
+        if not path.exists():
             raise InputError(f"--files {given}: no such file")
+        if not path.is_relative_to(project.root):
+            raise InputError(
+                f"--files {given}: outside the project {project.root} (several files follow "
+                "one --files: give PATH before it)"
+            )
+        if not path.is_file():
+            raise InputError(f"--files {given}: a folder, not a file")
         count = len(path.read_bytes().splitlines())
         changed[path.relative_to(project.root).as_posix()] = set(range(1, count + 1))
     return _change_set(project, "files", None, False, changed)

@@ -164,7 +164,7 @@ def flakiness(
         evidence = [
             f"{v.kind}: failed {v.failures} of {v.runs} runs (seed {v.seed})",
             *(f"message: {m}" for m in v.messages[:3]),
-            f"reproduce: {v.reproduce}",
+            f"reproduce: `{v.reproduce}`",
         ]
         found.append(
             Found(
@@ -316,6 +316,8 @@ def mutation(
         evidence = [
             f"{m.file}:{m.line} [{m.operator}] {_one_line(m.diff)}: "
             + (f"survived the {m.tests} test(s) that ran it" if m.status == "Survived" else
+               "reached only by tests excluded from kill decisions: "
+               + ", ".join(m.excluded_reach[:5]) if m.excluded_reach else
                "no test runs it")
             for m in missed
         ]  # fmt: skip

@@ -3,6 +3,7 @@ modules, changed lines no test runs; and the skeleton builder every finding uses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from assay.edges.inject.assay_edges_ast import list_functions
@@ -54,9 +55,14 @@ def explain(failed: list[ChangeFailure], head: BaselineReport) -> None:
             failure.cause = f"{category.title}: {category.root_cause}"
 
 
-def failures(found: list[ChangeFailure], head: BaselineReport, command: str) -> list[Found]:
+def failures(
+    found: list[ChangeFailure],
+    head: BaselineReport,
+    reproduce: Callable[[list[str]], str],
+) -> list[Found]:
     """New failures (CRITICAL) and known ones (HIGH), one finding per root cause; a
-    candidate that passed when rerun is flaky (HIGH), never "broken by the change"."""
+    candidate that passed when rerun is flaky (HIGH), never "broken by the change".
+    `reproduce` gives the command that runs some tests (reproduce_command's)."""
     category_of = {
         nodeid: category for category in head.failure_categories for nodeid in category.tests
     }
@@ -72,7 +78,7 @@ def failures(found: list[ChangeFailure], head: BaselineReport, command: str) -> 
     for (kind, key), members in sorted(groups.items()):
         first = members[0]
         category = category_of.get(first.id) or category_of.get(first.nodeid)
-        result.append(_grouped(kind, key, members, category, command))
+        result.append(_grouped(kind, key, members, category, reproduce))
     return result
 
 
@@ -81,7 +87,7 @@ def _grouped(
     key: str,
     members: list[ChangeFailure],
     category: FailureCategory | None,
-    command: str,
+    reproduce: Callable[[list[str]], str],
 ) -> Found:
     tests = [m for m in members if m.subtest is None]
     subtests = [m for m in members if m.subtest is not None]
@@ -98,7 +104,7 @@ def _grouped(
         evidence.append(f"... and {len(members) - LIMIT} more")
     if category is not None:
         evidence.append(f"root cause: {category.root_cause}")
-    ids = " ".join(dict.fromkeys(m.nodeid for m in members[:20]))
+    command = reproduce(list(dict.fromkeys(m.nodeid for m in members)))
     if kind == "new":
         return Found(
             finding=_finding(
@@ -109,7 +115,7 @@ def _grouped(
                 "The change broke them, and they fail every time they are rerun: "
                 + (category.action if category is not None else "fix the code, or the tests "
                    "if the new behaviour is intended.")
-                + f" Reproduce: {command} {ids}",
+                + f" Reproduce: `{command}`",
             ),
             fix=Fix(criteria={"new_failures": -len(members), "failing_tests": -len(members)}),
         )  # fmt: skip
@@ -121,7 +127,7 @@ def _grouped(
             evidence,
             "Not caused by this change; fix it on its own: "
             + (category.action if category is not None else "read the failure.")
-            + f" Reproduce: {command} {ids}",
+            + f" Reproduce: `{command}`",
         ),
         fix=Fix(criteria={"failing_tests": -len(members)}),
     )

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
-from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command, run_baseline
+from assay.baseline import BaselineOptions, effective_config, head_sha, run_baseline
 from assay.config import Config, VerifyConfig, load_config
 from assay.discover import find_project, find_python
 from assay.edges.run import measure_edges
@@ -49,6 +49,7 @@ from assay.runner.targets import targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
 from assay.static import InspectOptions, run_inspect
 from assay.store import history
+from assay.triage.reproduce import reproduce_command
 from assay.verify import base as base_compare
 from assay.verify import changes as change_set
 from assay.verify import dimensions, findings, reruns
@@ -217,8 +218,12 @@ def run_verify(
             for name, gain in f.fix.gains.items():
                 module_gains = gains.setdefault(f.module, {})
                 module_gains[name] = module_gains.get(name, 0.0) + gain
-    command = plain_command(project.root, python, [])
-    found += findings.failures(failed, head_run, command)
+    hung = [t.nodeid for t in head_run.tests if t.outcome == "timeout"]
+
+    def reproduce(nodeids: list[str]) -> str:
+        return reproduce_command(nodeids, project.root, python, hung)
+
+    found += findings.failures(failed, head_run, reproduce)
     found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)

@@ -17,6 +17,7 @@ from assay.triage.clusters import Cluster
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident
 from assay.triage.installed import InstalledModules
+from assay.triage.reproduce import reproduce_command
 from assay.triage.signature import first_line
 from assay.triage.source import SourceIndex
 
@@ -34,6 +35,12 @@ class Context:
     git: GitInfo
     installed: InstalledModules
     incidents: list[Incident] = field(default_factory=list)  # the whole run's, for links
+    python: str = "python"  # the tests' interpreter, for the commands a finding gives
+    hung: list[str] = field(default_factory=list)  # tests that hung: commands bound them
+
+    def reproduce(self, nodeids: list[str]) -> str:
+        """The command that runs these tests from anywhere (reproduce_command's)."""
+        return reproduce_command(nodeids, self.root, self.python, self.hung)
 
 
 @dataclass

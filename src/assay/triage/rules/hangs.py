@@ -24,7 +24,6 @@ from assay.model import Frame
 from assay.triage.astinfo import call_name
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident, is_test_file
-from assay.triage.reproduce import reproduce_command
 from assay.triage.rules.base import (
     Context,
     Finding,
@@ -382,7 +381,7 @@ class TimeoutRule(_StoppedRule):
         where = f"{qualified_function(ctx, frame)} ({frame.path})" if frame else "the test code"
         total = sum(i.cpu_s or 0.0 for i in incidents)
         cpu = f" for {total:.1f} s of CPU" if total else ""
-        rerun = reproduce_command([first.test_nodeid])
+        rerun = ctx.reproduce([first.test_nodeid])
         return Finding(
             title=f"Slow tests: computing in {where}",
             root_cause=(
@@ -419,7 +418,7 @@ class CrashRule(_StoppedRule):
         first = incidents[0]
         frame = first.innermost_project_frame()
         n = len(incidents)
-        rerun = f"python -X faulthandler -m pytest {first.nodeid}"
+        rerun = ctx.reproduce([first.test_nodeid])  # pytest's faulthandler is on
         if frame is None and not any(i.frames for i in incidents):
             # faulthandler prints nothing when the process ends itself or is SIGKILLed.
             return Finding(
