@@ -93,9 +93,12 @@ def test_crash_is_grouped_by_the_project_frame(categories: list[FailureCategory]
     )
     assert any(e.startswith("died in ") and "string_at" in e for e in crash.evidence)
     assert "supervisor: Fatal Python error: Segmentation fault" in crash.evidence
+    # The command runs from anywhere with the tests' interpreter (pytest's faulthandler
+    # prints the native stack).
     assert (
-        "python -X faulthandler -m pytest tests/test_native.py::test_reads_header" in crash.action
+        "-m pytest -p no:cacheprovider tests/test_native.py::test_reads_header`" in crash.action
     )
+    assert crash.action.split("`")[1].startswith("cd ")
 
 
 def test_supervisor_verdicts_without_a_stack(stopped: tuple[Path, list[model.TestResult]]) -> None:
