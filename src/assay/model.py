@@ -789,7 +789,7 @@ class ChangeFailure:
     # What the reruns at HEAD showed (verify/reruns.py): each rerun in words; "flaky" when
     # some passed (never counted new), with `assay flaky`'s verdict kind and its command.
     reruns: list[str] = field(default_factory=list)
-    flaky: str | None = None  # victim | brittle | non-order-dependent | unclassified
+    flaky: str | None = None  # victim | brittle | non-order-dependent | slow | unclassified
     reproduce: str = ""
     cause: str = ""  # the triage category it belongs to, in words
     tie: str = ""  # how it is tied to the change: "broken by the change to ..."

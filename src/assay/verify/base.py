@@ -5,8 +5,8 @@ checkout, index and worktree list are left alone), and runs there under the same
 interpreter, the export's source folders first on the path so that an editable install of
 the working tree does not stand in for them. It runs the test files of every test failing
 at HEAD, selected or not (a test broken while binding arguments never enters the changed
-function, so coverage never selects it), and the selected tests (to credit the tests a fix
-repairs). The run is kept in the history store as `verify-base`, with the base's commit,
+function, so coverage never selects it), and those of the selected tests (to credit the
+tests a fix repairs). The run is kept in the history store as `verify-base`, with the base's commit,
 so the report's run ids resolve; the export is deleted afterwards, and one left by a
 verify that was killed is deleted by the next.
 
@@ -32,7 +32,7 @@ from assay.discover.project import Project
 from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.runner.supervisor import Event
-from assay.runner.targets import targets, without_test_paths
+from assay.runner.targets import without_test_paths
 
 _PREFIX = "verify-base-"
 
@@ -72,14 +72,14 @@ def run_at_base(
     options: BaselineOptions,
     on_event: Callable[[Event], None] | None = None,
 ) -> BaselineReport | None:
-    """The base's run of the failing tests' files and the selected tests (None: nothing
-    of them exists at the base)."""
-    files = sorted({f.nodeid.split("::", 1)[0] for f in failures})
+    """The base's run of the files of the failing tests and of the selected tests (None:
+    none of them exists at the base). Whole files: a test that runs the project in a child
+    process (a CLI test) is invisible to per-test coverage, and usually sits beside the
+    in-process tests coverage does select."""
+    files = sorted({f.nodeid.split("::", 1)[0] for f in failures} | set(_files(selected)))
     state_dir = (options.state_dir or project.root / ".assay").resolve()
     with _export(project.root, base_sha, state_dir) as root:
-        present = [f for f in files if (root / f).is_file()]
-        wanted = [t for t in selected if (root / t.split("::", 1)[0]).is_file()]
-        chosen = list(dict.fromkeys([*present, *targets(wanted)])) if wanted else present
+        chosen = [f for f in files if (root / f).is_file()]
         if not chosen:
             return None
         return run_baseline(
@@ -98,6 +98,10 @@ def run_at_base(
             ),
             on_event,
         )
+
+
+def _files(nodeids: list[str]) -> list[str]:
+    return list(dict.fromkeys(n.split("::", 1)[0] for n in nodeids))
 
 
 def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:

@@ -18,6 +18,7 @@ from assay.model import (
     InspectReport,
     SelectedTests,
 )
+from assay.report.md import tests_and_subtests
 from assay.score.gate import Fix
 from assay.verify import skeleton
 from assay.verify.dimensions import LIMIT, Found
@@ -44,15 +45,45 @@ def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: Cha
     return failure.nodeid in selected or failure.nodeid in changes.test_files
 
 
-def explain(failed: list[ChangeFailure], head: BaselineReport) -> None:
-    """Each failure's root cause, from the HEAD run's triage."""
+def explain(failed: list[ChangeFailure], head: BaselineReport, changes: ChangeSet) -> None:
+    """Each failure's root cause, from the HEAD run's triage, and whether that cause is in
+    the change: the code the category points at (a call's target signature, else where it
+    failed) overlaps a changed line or lies in a changed function."""
     category_of = {
         nodeid: category for category in head.failure_categories for nodeid in category.tests
     }
     for failure in failed:
         category = category_of.get(failure.id) or category_of.get(failure.nodeid)
-        if category is not None:
-            failure.cause = f"{category.title}: {category.root_cause}"
+        if category is None:
+            continue
+        failure.cause = f"{category.title}: {category.root_cause}"
+        failure.tie = _tie(category, changes)
+
+
+def _tie(category: FailureCategory, changes: ChangeSet) -> str:
+    for location in category.locations:
+        lines = set(changes.lines.get(location.path, []))
+        span = range(location.line, (location.end_line or location.line) + 1)
+        touched = sorted(lines.intersection(span))
+        function = next(
+            (
+                f
+                for f in changes.functions
+                if f.file == location.path and f.line <= location.line <= f.end_line
+            ),
+            None,
+        )
+        if not touched and function is None:
+            continue
+        line = touched[0] if touched else location.line
+        inside = f" in `{function.qualname}`" if function is not None else ""
+        what = f" ({location.what})" if location.what else ""
+        return (
+            f"broken by the change at {location.path}:{line}{inside}{what}: "
+            f"{tests_and_subtests(len(category.tests), category.subtests)} fail: "
+            f"{category.title}"
+        )
+    return ""
 
 
 def failures(

@@ -42,6 +42,7 @@ class Rerun:
     failed: list[bool] = field(default_factory=list)  # each rerun that ran: did it fail?
     flaky: FlakyVerdict | None = None
     unclassified: str = ""
+    slow: bool = False  # it timed out at HEAD and passed rerun without the hard limit
 
     @property
     def reproducible(self) -> bool:
@@ -116,7 +117,11 @@ def rerun(
         results = executor.run([spec for _, _, spec in batch], "reruns")
         for (test, how, _), result in zip(batch, results, strict=True):
             _record(found[test], test, how, result, candidates)
-    flipped = {t: r for t, r in found.items() if r.failed and not r.reproducible}
+    for test in timed_out:
+        found[test].slow = bool(found[test].failed) and not found[test].reproducible
+    flipped = {
+        t: r for t, r in found.items() if r.failed and not r.reproducible and not r.slow
+    }
     if flipped:
         _classify(flipped, head_tests, before, settings, budget, on_event)
     return found

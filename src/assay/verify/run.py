@@ -144,7 +144,7 @@ def run_verify(
     fixed = base_compare.fixed(head_run, base_run)
     seed = options.seed if options.seed is not None else _seed(head)
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
-    findings.explain(failed, head_run)
+    findings.explain(failed, head_run, changes)
     # 4. The selected tests, measured.
     extra = without_test_paths(options.pytest_args, project.root)
     selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)
@@ -325,7 +325,13 @@ def _confirm(
         if seen.reproducible:
             continue
         failure.new = False
-        if seen.flaky is not None:
+        if seen.slow:
+            failure.flaky = "slow"
+            failure.reproduce = (
+                "it passed when rerun with no hard limit: slow (a loaded machine, or the "
+                "limit is too short), not broken"
+            )
+        elif seen.flaky is not None:
             failure.flaky = seen.flaky.kind
             failure.reproduce = seen.flaky.reproduce
         elif seen.failed:
