@@ -42,6 +42,16 @@ def test_blocked_tests_stop_computing_ones_run_on(fixture_project):
     assert report["run"]["timeout_s"] is None
     assert (report["run"]["idle_timeout_s"], report["run"]["max_test_duration_s"]) == (1, 10)
     assert proc.returncode == 1
+    # Triage tells them apart: what a blocked test waits on, where a slow one computes.
+    titles = {c["title"] for c in report["failure_categories"] if c["rule"] == "timeout"}
+    assert titles == {
+        "Hangs in test_blocked_in_a_wait (tests/test_limits.py)",
+        "Hangs in test_blocked_in_a_read (tests/test_limits.py)",
+        "Slow tests: computing in burn (tests/test_limits.py)",
+    }
+    slow = next(c for c in report["failure_categories"] if c["title"].startswith("Slow"))
+    assert "not blocked, so this is work, not a wait" in slow["root_cause"]
+    assert "mock" not in slow["action"].lower()
 
 
 def test_a_hard_timeout_says_whether_the_test_was_computing(fixture_project):
