@@ -152,6 +152,11 @@ def _bench(
             commands["assay baseline (coverage)"] = assay_base
             commands["assay baseline --contexts"] = [*assay_base, "--contexts"]
         if old_tree is not None:
+            # The isolation check (failed tests rerun alone) is timed apart from the rest.
+            commands["assay baseline (coverage) --no-isolation-check"] = [
+                *assay_base,
+                "--no-isolation-check",
+            ]
             commands[f"assay@{options.old} baseline (coverage)"] = assay_base
         times: dict[str, list[float]] = {k: [] for k in commands}
         counts: dict[str, str] = {}

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assay.model import CollectionError, FailureCategory, Frame
+from assay.model import CollectionError, Failure, FailureCategory, Frame
+from assay.model import TestResult as Result
 from assay.triage import triage
 from assay.triage.incidents import (
     FrameFilter,
@@ -138,3 +139,24 @@ def test_child_traceback_is_the_last_one_printed(tmp_path: Path) -> None:
         ("child.py", 8, "<module>")
     ]
     assert child_traceback("no traceback here\n") is None
+
+
+def test_a_child_traceback_inside_the_message_is_read(tmp_path: Path) -> None:
+    """tabulate's CLI tests raise `OSError(stderr_bytes)`: the child's traceback is in the
+    message, as the repr of bytes. The incident is the child's exception, not OSError."""
+    script = tmp_path / "cli.py"
+    script.write_text("def render(rows, cols=80):\n    return rows\n\n\nrender([], width=3)\n")
+    stderr = subprocess.run([sys.executable, str(script)], capture_output=True).stderr
+    failed = Result(
+        nodeid="test/test_cli.py::test_script",
+        outcome="failed",
+        duration_s=0.1,
+        category="other",
+        file="test/test_cli.py",
+        message=f"OSError: {stderr!r}",
+        failure=Failure("call", "OSError", str(stderr), [Frame("test/test_cli.py", 3, "t")]),
+    )
+    (incident,) = collect_incidents([failed], [], tmp_path)
+    assert incident.exc_type == "TypeError"
+    assert incident.message.startswith("render() got an unexpected keyword argument 'width'")
+    assert incident.frames[-1].path == "cli.py" and incident.frames[-1].lineno == 5

@@ -18,6 +18,7 @@ its subtests did ("contains 3 failed subtests") is not one more cause.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from collections.abc import Callable
@@ -279,8 +280,15 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
 
 
 def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -> Incident:
-    """The incident re-read from the child traceback in its output, when there is one."""
+    """The incident re-read from the child traceback in its output, when there is one, or
+    in its own message: a test helper that raises with the child's stderr (tabulate's
+    `OSError(err)`) puts the traceback there, often as the repr of bytes, `\\n` escaped."""
     child = child_traceback(output) if output else None
+    if child is None and _TB_HEAD in incident.message:
+        message = incident.message
+        if "\n" not in message and "\\n" in message:
+            message = codecs.decode(message.encode("latin-1", "backslashreplace"), "unicode_escape")
+        child = child_traceback(message)
     if child is None:
         return incident
     exc_type, message, frames = child
