@@ -3,12 +3,11 @@
 The base revision is exported with `git archive` into assay's state folder (the user's
 checkout, index and worktree list are left alone), and runs there under the same
 interpreter, the export's source folders first on the path so that an editable install of
-the working tree does not stand in for them. It runs the test files of every test failing
-at HEAD, selected or not (a test broken while binding arguments never enters the changed
-function, so coverage never selects it), and those of the selected tests (to credit the
-tests a fix repairs). The run is kept in the history store as `verify-base`, with the base's commit,
-so the report's run ids resolve; the export is deleted afterwards, and one left by a
-verify that was killed is deleted by the next.
+the working tree does not stand in for them. It runs what HEAD ran, the whole selection:
+per-test coverage does not see every test a change breaks or fixes (see `run_at_base`).
+The run is kept in the history store as `verify-base`, with the base's commit, so the
+report's run ids resolve; the export is deleted afterwards, and one left by a verify that
+was killed is deleted by the next.
 
 Each HEAD failure is then: `absent` (the test did not exist), `passed`, `same-failure`
 (the same signature: a known failure) or `other-failure`; each test or subtest failing at
@@ -32,7 +31,6 @@ from assay.discover.project import Project
 from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.runner.supervisor import Event
-from assay.runner.targets import without_test_paths
 
 _PREFIX = "verify-base-"
 
@@ -67,41 +65,37 @@ def _failure(
 def run_at_base(
     project: Project,
     base_sha: str,
-    failures: list[ChangeFailure],
-    selected: list[str],
     options: BaselineOptions,
     on_event: Callable[[Event], None] | None = None,
 ) -> BaselineReport | None:
-    """The base's run of the files of the failing tests and of the selected tests (None:
-    none of them exists at the base). Whole files: a test that runs the project in a child
-    process (a CLI test) is invisible to per-test coverage, and usually sits beside the
-    in-process tests coverage does select."""
-    files = sorted({f.nodeid.split("::", 1)[0] for f in failures} | set(_files(selected)))
+    """The base's run of the whole selection HEAD ran (None: it holds no test). Not just
+    the tests coverage selected: a test broken while binding arguments never enters the
+    changed function, and one that runs the project in a child process (a CLI test) or
+    only inspects a signature never shows in per-test coverage, yet the change broke or
+    fixed them all."""
     state_dir = (options.state_dir or project.root / ".assay").resolve()
     with _export(project.root, base_sha, state_dir) as root:
-        chosen = [f for f in files if (root / f).is_file()]
-        if not chosen:
-            return None
-        return run_baseline(
-            BaselineOptions(
-                root,
-                python=options.python,
-                workers=options.workers,
-                timeout=options.timeout,
-                coverage=False,
-                contexts=False,
-                state_dir=state_dir,
-                pytest_args=[*without_test_paths(options.pytest_args, project.root), *chosen],
-                import_paths=_source_roots(project, root),
-                record_as="verify-base",
-                commit=base_sha,
-            ),
-            on_event,
-        )
-
-
-def _files(nodeids: list[str]) -> list[str]:
-    return list(dict.fromkeys(n.split("::", 1)[0] for n in nodeids))
+        try:
+            return run_baseline(
+                BaselineOptions(
+                    root,
+                    python=options.python,
+                    workers=options.workers,
+                    timeout=options.timeout,
+                    coverage=False,
+                    contexts=False,
+                    state_dir=state_dir,
+                    pytest_args=options.pytest_args,
+                    import_paths=_source_roots(project, root),
+                    record_as="verify-base",
+                    commit=base_sha,
+                ),
+                on_event,
+            )
+        except InputError as exc:
+            if "no tests collected" in str(exc):
+                return None
+            raise
 
 
 def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:

@@ -126,12 +126,10 @@ def run_verify(
     # whether a failure is new.
     failed = base_compare.head_failures(head_run)
     base_run: BaselineReport | None = None
-    if base_sha is not None and (failed or selected.nodeids):
+    if base_sha is not None:
         stage("the base revision")
         try:
-            base_run = base_compare.run_at_base(
-                project, base_sha, failed, selected.nodeids, base_options, on_event
-            )
+            base_run = base_compare.run_at_base(project, base_sha, base_options, on_event)
         except InputError as exc:
             warnings.append(f"failures not compared with the base: {exc}")
         else:
