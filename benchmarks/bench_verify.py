@@ -1,7 +1,7 @@
 """Cost of `assay verify` on a one-function change of corpus projects, against plain pytest
 running the whole suite once.
 
-    .venv/bin/python benchmarks/bench_verify.py [--repeat 3] [NAME ...]
+    .venv/bin/python benchmarks/bench_verify.py [--repeat 3] [--old REV] [NAME ...]
 
 Each project's pinned sdist (../shared/corpus) is copied into a fresh git repository and
 committed; then one line of one function is edited (a trailing comment on its first
@@ -10,6 +10,7 @@ the change) and `assay verify --base HEAD` runs, the copy first on PYTHONPATH (t
 has the sdist installed in editable mode), under the corpus venv's interpreter with
 a fresh state folder, so nothing is reused from an earlier run. Reported: median wall
 time of verify and of `python -m pytest -q` on the same tree, and what verify measured.
+`--old REV` also times `assay verify` as it was at REV (a `git worktree`), interleaved.
 """
 
 from __future__ import annotations
@@ -75,7 +76,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*", default=["cachetools", "toolz", "sqlparse"])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--old", help="also time assay verify at this revision")
     options = parser.parse_args()
+    old_src = None
+    if options.old:
+        old_tree = Path(tempfile.mkdtemp(prefix="bench-old-")) / "tree"
+        here = Path(__file__).resolve().parent.parent
+        subprocess.run(["git", "-C", str(here), "worktree", "add", "-q", "--detach",
+                        str(old_tree), options.old], check=True)  # fmt: skip
+        old_src = old_tree / "src"
     conf = projects()
     env = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     rows = []
@@ -84,6 +93,7 @@ def main() -> None:
         python = CORPUS / "venvs" / name / "bin" / "python"
         file, qualname = CHANGES[name]
         walls: list[float] = []
+        old_walls: list[float] = []
         plain: list[float] = []
         report: dict = {}
         for _ in range(options.repeat):
@@ -116,6 +126,12 @@ def main() -> None:
             if not out.exists():
                 raise SystemExit(f"{name}: verify failed:\n{proc.stdout}{proc.stderr}")
             report = json.loads(out.read_text())
+            if old_src is not None:
+                shutil.rmtree(tmp / "state")
+                old_env = {**env, "PYTHONPATH": f"{old_src}{os.pathsep}{env['PYTHONPATH']}"}
+                start = time.perf_counter()
+                subprocess.run(cmd, env=old_env, capture_output=True, text=True)
+                old_walls.append(time.perf_counter() - start)
             shutil.rmtree(tmp, ignore_errors=True)
         dims = report["dimensions"]
         rows.append(
@@ -133,7 +149,8 @@ def main() -> None:
                 ),
             )
         )
-        print(f"{name}: verify {statistics.median(walls):.1f} s", flush=True)
+        old = f", at {options.old}: {statistics.median(old_walls):.1f} s" if old_walls else ""
+        print(f"{name}: verify {statistics.median(walls):.1f} s{old}", flush=True)
     print()
     print(f"`{shlex.join(sys.argv)}`, median of {options.repeat}")
     print()
