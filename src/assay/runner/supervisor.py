@@ -649,11 +649,14 @@ class Supervisor:
             return
         if not self.queue or self.known is None:
             return
+        # A worker that finished cleanly was told there was nothing left; the tests a dead
+        # worker gave back go to its replacement, not to a new worker per clean exit.
+        clean = worker.current is None and returncode in (0, 1, 5) and worker.collected
         if self.fruitless >= MAX_FRUITLESS_RESTARTS:
             for nodeid in self.queue:
                 self.emit(postmortem.never_ran_event(nodeid, worker.log_path))
             self.queue.clear()
-        elif len(self.workers) < self.request.workers:
+        elif len(self.workers) < self.request.workers and not (clean and self.workers):
             self.outcome.worker_restarts += 1
             self.spawn()
 
