@@ -18,6 +18,7 @@ def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["CI"] = "1"  # no progress bar
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["COLUMNS"] = "1000"  # summaries never wrap: assertions on them hold at any width
     return env
 
 

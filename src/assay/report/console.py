@@ -41,10 +41,16 @@ def plain(value: object) -> str:
 
 
 def make_console() -> Console:
-    """The summaries' console: no highlighting, no `:emoji:` codes, 120 columns in logs."""
+    """The summaries' console: no highlighting, no `:emoji:` codes; in a log, `COLUMNS`
+    wide as rich and most CLIs honour it (120 when unset, not rich's 80: paths and node
+    ids wrap less)."""
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
+    width = None
+    if not sys.stdout.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else 120
+    return Console(highlight=False, emoji=False, width=width)
 
 
 def interactive() -> bool:

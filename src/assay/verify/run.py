@@ -18,6 +18,7 @@ Every stage's run is kept in the history store under its own id, listed in the r
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import zlib
 from collections.abc import Callable
@@ -308,7 +309,7 @@ def _confirm(
         limits=config.limits(),
         seed=seed,
         count=config.verify.reruns,
-        budget_s=max(60.0, 2 * head_run.duration_s),
+        budget_s=_reruns_budget(candidates, head_run, config),
     )
     found = reruns.rerun(
         candidates,
@@ -339,6 +340,19 @@ def _confirm(
             failure.flaky = "unclassified"
             failure.reproduce = "its reruns did not run (the reruns' budget ran out)"
     return round(time.monotonic() - t0, 3)
+
+
+def _reruns_budget(
+    candidates: list[ChangeFailure], head_run: BaselineReport, config: Config
+) -> float:
+    """Time the reruns may take: each is a fresh process that starts and collects, so
+    their count matters as much as the suite's time. A lane is reckoned at most the HEAD
+    run's time (capped at 30 s): on a loaded machine a budget of twice the suite alone ran
+    out before a small fixture's 20 reruns were done, and unconfirmed failures then count
+    as neither new nor flaky."""
+    lanes = len({c.nodeid for c in candidates}) * config.verify.reruns
+    per_worker = math.ceil(lanes / max(1, config.workers))
+    return max(60.0, 2 * head_run.duration_s, per_worker * min(head_run.duration_s, 30.0))
 
 
 def _seed(head: str | None) -> int:
