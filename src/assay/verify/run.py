@@ -348,8 +348,7 @@ def _reruns_budget(
     """Time the reruns may take: each is a fresh process that starts and collects, so
     their count matters as much as the suite's time. A lane is reckoned at most the HEAD
     run's time (capped at 30 s): on a loaded machine a budget of twice the suite alone ran
-    out before a small fixture's 20 reruns were done, and unconfirmed failures then count
-    as neither new nor flaky."""
+    out before a small fixture's 20 reruns were done, leaving failures unconfirmed."""
     lanes = len({c.nodeid for c in candidates}) * config.verify.reruns
     per_worker = math.ceil(lanes / max(1, config.workers))
     return max(60.0, 2 * head_run.duration_s, per_worker * min(head_run.duration_s, 30.0))
