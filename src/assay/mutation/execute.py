@@ -1,9 +1,10 @@
 """Running mutants: the fork server for code-swappable mutants, fresh processes for the rest.
 
-Both are pytest processes in the project's interpreter with `-p assay_mutator` (see that
-plugin for what happens inside). This module starts them, hands them their work as a JSON
-file, reads verdicts as they stream back, and replaces a server that dies: verdicts
-already read are kept, the rest are handed to the new server.
+Both are pytest processes in the project's interpreter with `-p assay_mutator`, the
+plugin in `mutation/inject/` (see its docstring for what happens inside). This module
+starts them, hands them their work as a JSON file, reads verdicts as they stream back,
+and replaces a server that dies: verdicts already read are kept, the rest are handed to
+the new server.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from typing import Any
 
 from assay.errors import InputError
 from assay.runner import processes
-from assay.runner.supervisor import INJECT_DIR
+
+# The plugin the servers load with `-p assay_mutator`, and the modules it imports: this
+# folder goes first on their PYTHONPATH (the project's environment needs only pytest).
+INJECT_DIR = Path(__file__).parent / "inject"
 
 Result = dict[str, Any]
 MAX_SERVER_STARTS = 3

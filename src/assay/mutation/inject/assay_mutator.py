@@ -13,7 +13,7 @@ the tests that reached the mutated line through pytest's own runtest protocol on
 items already collected, in the order given (fastest first), and stops at the first
 failure without building a report. It then undoes the swap and takes the next mutant of
 its batch (see `run_batch`: a fork and its exit cost ten times a killed mutant's tests),
-as long as the project's state is the one it was forked with (assay_state.py). The server
+as long as the project's state is the one it was forked with (assay_mutator_guard.py). The server
 reads verdicts as they come, reaps children through pidfds and kills one at its deadline.
 
 `import` — one mutant in a fresh process: a meta-path finder serves the mutated text of
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from assay_pool import INT, SLOT, Job, Pool  # type: ignore[import-not-found]
+from assay_mutator_pool import INT, SLOT, Job, Pool  # type: ignore[import-not-found]
 
 _ENV = os.environ.get("ASSAY_MUTATOR")
 _settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
@@ -675,7 +675,7 @@ class _Server(Pool):  # type: ignore[misc]
 
     def run(self) -> None:
         """Fork mode: time the tests, then the mutants, cheap ones several to a child."""
-        from assay_state import StateGuard  # type: ignore[import-not-found]
+        from assay_mutator_guard import StateGuard  # type: ignore[import-not-found]
 
         self.index_functions()
         durations = self.timing()
