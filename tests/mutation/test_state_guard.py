@@ -17,10 +17,7 @@ from typing import Any
 
 import pytest
 
-from assay.runner.supervisor import INJECT_DIR
-
-sys.path.insert(0, str(INJECT_DIR))
-from assay_state import StateGuard
+from assay.mutation.inject.assay_mutator_guard import StateGuard
 
 SOURCE = """
 import functools

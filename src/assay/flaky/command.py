@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assay.pytest_command import pytest_command
-from assay.runner.supervisor import INJECT_DIR
+
+# The reseeding plugin `-p assay_seed`: this folder goes on the workers' PYTHONPATH, and
+# on the reproduce command's.
+INJECT_DIR = Path(__file__).parent / "inject"
 
 
 def seed_args(seed: int) -> list[str]:
@@ -21,5 +24,6 @@ def seed_args(seed: int) -> list[str]:
 
 
 def reproduce(root: Path, python: str, args: list[str], hung: Iterable[str] = ()) -> str:
-    """The shell command that runs pytest with `args` as assay's worker did (its plugin path)."""
+    """The shell command that runs pytest with `args` as assay's worker did (with the
+    reseeding plugin's folder on PYTHONPATH: `args` name it with `-p assay_seed`)."""
     return pytest_command(root, python, args, hung=hung, env={"PYTHONPATH": str(INJECT_DIR)})

@@ -135,6 +135,7 @@ class Executor:
             workers=min(self.workers, len(specs)),
             limits=self.limits,
             lanes=[Lane(nodeids=s.nodeids, order=s.order, pytest_args=self.args(s)) for s in specs],
+            inject_paths=[command.INJECT_DIR],  # the reseeding plugin the lanes' arguments load
             stop_at=self.budget.deadline,
         )
         outcome = run_suite(request, consume)

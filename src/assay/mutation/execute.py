@@ -1,9 +1,10 @@
 """Running mutants: the fork server for code-swappable mutants, fresh processes for the rest.
 
-Both are pytest processes in the project's interpreter with `-p assay_mutator` (see that
-plugin for what happens inside). This module starts them, hands them their work as a JSON
-file, reads verdicts as they stream back, and replaces a server that dies: verdicts
-already read are kept, the rest are handed to the new server.
+Both are pytest processes in the project's interpreter with `-p assay_mutator`, the
+plugin in `mutation/inject/` (see its docstring for what happens inside). This module
+starts them, hands them their work as a JSON file, reads verdicts as they stream back,
+and replaces a server that dies: verdicts already read are kept, the rest are handed to
+the new server.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from typing import Any
 
 from assay.errors import InputError
 from assay.runner import processes
-from assay.runner.supervisor import INJECT_DIR
+
+# The plugin the servers load with `-p assay_mutator`, and the modules it imports: this
+# folder goes first on their PYTHONPATH (the project's environment needs only pytest).
+INJECT_DIR = Path(__file__).parent / "inject"
 
 Result = dict[str, Any]
 MAX_SERVER_STARTS = 3
@@ -114,7 +118,7 @@ class ForkPlan:
     timeout_constant: float
     timing_deadline: float
     files: list[str] = field(default_factory=list)
-    batch: bool = True  # several mutants to a child (see the plugin's `run_batch`)
+    batch: bool = True  # several mutants to a child (inject/assay_mutator_server.py's `run_batch`)
 
 
 @dataclass
@@ -129,7 +133,7 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float | None:
     """CPU time a process has used (user + system), from /proc; None where unreadable.
-    (The fork server's plugin has its own copy: it cannot import assay.)"""
+    (inject/assay_mutator_pool.py has its own copy: it cannot import assay.)"""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
@@ -331,9 +335,10 @@ def run_import_server(
     expected: set[str] | None = None,
 ) -> list[Result]:
     """Import-path mutants forked from one pytest process stopped before collection
-    (see the plugin); returns the probe's result. A job's verdict counts only once the
-    probe (the unmutated suite, run beside the jobs) has passed. A job the server could
-    not run comes back as `unsupported` (its module was imported before collection).
+    (`Server.run_imports` in inject/assay_mutator_server.py); returns the probe's
+    result. A job's verdict counts only once the probe (the unmutated suite, run beside
+    the jobs) has passed. A job the server could not run comes back as `unsupported`
+    (its module was imported before collection).
     `early`, a server that may already hold a first batch (then `plan` is the last
     batch, and `expected` every job id of both)."""
     path = harness.run_dir / ("imports-1.json" if expected else "imports.json")

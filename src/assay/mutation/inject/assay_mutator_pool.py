@@ -1,11 +1,12 @@
 """Jobs run in forked children, `workers` at a time, each under its time limits.
 
 Part of assay's mutation plugin (assay_mutator.py), standard library only. The fork
-server and the import server hand a `Pool` their jobs; a child takes a batch of them
-(several cheap fork-path mutants, or one job) and writes a verdict line for each. The
-pool reads the lines as they come, watches each child's progress slot in shared memory
-for its deadline, reaps children through pidfds, and puts a job a child could not decide
-back at the queue's front, for a fresh child.
+server and the import server (assay_mutator_server.py, whose `Server` is a `Pool`) hand
+it their jobs; a child takes a batch of them (several cheap fork-path mutants, or one
+job) and writes a verdict line for each. The pool reads the lines as they come, watches
+each child's progress slot in shared memory for its deadline, reaps children through
+pidfds, and puts a job a child could not decide back at the queue's front, for a fresh
+child.
 """
 
 from __future__ import annotations

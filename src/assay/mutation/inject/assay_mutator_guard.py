@@ -15,7 +15,7 @@ empty in the server are simply emptied again); project modules newly imported; t
 working directory, the environment, `sys.path`, the recursion limit, live threads and a
 pending alarm. State held elsewhere (closures, deeper object graphs, other libraries) is
 not seen: that is why a kill reached after an earlier mutant is confirmed by its test
-passing on the unmutated code (see the plugin).
+passing on the unmutated code (see `Server.run_batch` in assay_mutator_server.py).
 """
 
 from __future__ import annotations

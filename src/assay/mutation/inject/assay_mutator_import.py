@@ -1,0 +1,127 @@
+"""The import path: a module imported from its mutated text, for the mutants a code swap
+cannot reach (module level, class bodies, the defaults of top-level functions).
+
+Part of assay's mutation plugin (assay_mutator.py); standard library and pytest only. A
+meta-path finder first on `sys.meta_path` finds specs the normal way and, for the one
+mutated file, hands the import a loader that compiles the mutated text instead (nothing
+written to disk, no `.pyc` read). It is installed when the plugin is imported, before
+any conftest, in the `import` mode (one mutant in a fresh process: `run_import` runs its
+tests), or in each child of the import server before it collects (assay_mutator_server).
+
+`compile_once` is the import server's economy: the project's modules and the
+assertion-rewritten test modules are compiled once, before it forks, instead of once in
+every child.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assay.mutation.inject.assay_mutator_state import STATE, reseed
+else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
+    from assay_mutator_state import STATE, reseed
+
+
+class MutatedLoader:
+    def __init__(self, name: str, origin: str, source: str) -> None:
+        self.name, self.origin, self.source = name, origin, source
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        code = compile(self.source, self.origin, "exec", dont_inherit=True)
+        STATE.loaded = True
+        exec(code, module.__dict__)
+
+
+class MutatedFinder:
+    """Finds specs the normal way, and swaps the loader for the one mutated file."""
+
+    def __init__(self, origin: str, source: str) -> None:
+        self.origin, self.source = origin, source
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or not spec.origin:
+            return None
+        if os.path.realpath(spec.origin) != self.origin:
+            return None
+        spec.loader = MutatedLoader(name, spec.origin, self.source)  # type: ignore[assignment]
+        return spec
+
+
+def serve(file: str, source: str) -> None:
+    """From now on, an import of `file` executes `source` instead."""
+    sys.meta_path.insert(0, MutatedFinder(os.path.realpath(file), source))
+
+
+def run_import(order: list[Any]) -> None:
+    """The `import` mode's run, once pytest has collected under the finder: the tests in
+    order, through pytest's own protocol; the first failure ends the process with its
+    verdict (STATE.failed_test), and so does the end of the tests, as a survivor."""
+    from _pytest.runner import runtestprotocol
+
+    if STATE.settings.get("file") and not STATE.loaded:
+        STATE.finish("error", "the module was imported before assay could serve its mutant")
+    items = [i for i in order if i is not None]
+    reseed()
+    for index, item in enumerate(items):
+        runtestprotocol(
+            item, nextitem=items[index + 1] if index + 1 < len(items) else None, log=False
+        )
+    STATE.finish("survived", None)
+
+
+def compile_once(config: Any, sources: list[str], tests: list[str]) -> None:
+    """Compile, once in the import server, what every child it forks would compile again
+    as it collects: the project's modules (no bytecode is written in the user's tree, so
+    none is there to read) and the test modules, assertion-rewritten as pytest does.
+    Both compilers are memoized, keyed by file and source: a child gets the very code
+    object it would have compiled. A mutated module is compiled by its own loader."""
+    from _pytest.assertion import rewrite
+
+    loader = importlib.machinery.SourceFileLoader
+    to_code = loader.source_to_code
+    compiled: dict[tuple[str, bytes], Any] = {}
+
+    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, bytes):
+            return to_code(self, data, path, *args, **kwargs)
+        key = (str(path), data)
+        if key not in compiled:
+            compiled[key] = to_code(self, data, path)
+        return compiled[key]
+
+    rewrite_test = rewrite._rewrite_test
+    rewritten: dict[tuple[str, float, int], Any] = {}
+
+    def cached_rewrite(fn: Any, config: Any) -> Any:
+        stat = os.stat(fn)
+        key = (str(fn), stat.st_mtime, stat.st_size)
+        if key not in rewritten:
+            rewritten[key] = rewrite_test(fn, config)
+        return rewritten[key]
+
+    loader.source_to_code = source_to_code  # type: ignore[method-assign]
+    rewrite._rewrite_test = cached_rewrite
+    for path in sources:
+        try:
+            with open(path, "rb") as f:
+                source_to_code(loader("", path), f.read(), path)
+        except (OSError, SyntaxError, ValueError):
+            continue  # left to the child, which reports it as collection would
+    if not any(isinstance(f, rewrite.AssertionRewritingHook) for f in sys.meta_path):
+        return  # --assert=plain
+    for test in tests:
+        if not test.endswith(".py"):
+            continue
+        try:
+            cached_rewrite(Path(os.path.abspath(test)), config)
+        except (OSError, SyntaxError, ValueError):
+            continue

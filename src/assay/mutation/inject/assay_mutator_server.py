@@ -1,0 +1,468 @@
+"""The mutation servers: one pytest process that forks a child per batch of mutants.
+
+Part of assay's mutation plugin (assay_mutator.py); standard library and pytest only.
+`Server` is the half of the fork server that knows pytest and the project: it forks
+children (their own process group, dying with the server, output to /dev/null, random
+reseeded, pytest's capture restarted), and in a child runs jobs; the scheduling half —
+which child takes which jobs, deadlines, reaping, verdicts read back — is its base class,
+`Pool` (assay_mutator_pool).
+
+The fork mode (`run`): the server has imported the project and collected the tests. It
+finds the live functions of the mutated files once (assay_mutator_swap), forks a timing
+child that runs every needed test once, untraced, in the order mutants will use (their
+clean durations set the mutants' time budgets, and a test that fails here is excluded),
+then hands the mutants to the pool. A child swaps a mutant's code in, runs the tests
+that reached the mutated line through pytest's runtest protocol on the items already
+collected, fastest first, and stops at the first failure without building a report. It
+then undoes the swap and takes the next mutant of its batch (`run_batch`: a fork and its
+exit cost ten times a killed mutant's tests), as long as the project's state is the one
+it was forked with (assay_mutator_guard) and a kill after an earlier mutant is confirmed.
+
+The import-fork mode (`run_imports`): the server stops before collection; each child
+serves one module's mutated text (assay_mutator_import), then collects and runs its
+tests, as a fresh process would, without paying again for the interpreter, pytest and
+the conftests.
+
+A server's plan is a JSON file named in its settings, or, for a server started before
+its plan existed, a line on an inherited pipe (`PlanPipe`).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import mmap
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assay.mutation.inject.assay_mutator_guard import StateGuard
+    from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
+    from assay.mutation.inject.assay_mutator_pool import INT, SLOT, Job, Pool
+    from assay.mutation.inject.assay_mutator_state import STATE, reseed
+    from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
+else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
+    from assay_mutator_guard import StateGuard
+    from assay_mutator_import import MutatedFinder, compile_once
+    from assay_mutator_pool import INT, SLOT, Job, Pool
+    from assay_mutator_state import STATE, reseed
+    from assay_mutator_swap import LiveFunctions, restore
+
+
+class PlanPipe:
+    """Lines naming plan files, read from the inherited plan descriptor without
+    buffering beyond what has arrived (the import server polls it while it runs)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.open = True
+
+    def line(self) -> str | None:
+        """The next line, waiting for it; None at the end."""
+        while b"\n" not in self.buffer and self.open:
+            self.fill()
+        return self.ready()
+
+    def fill(self) -> None:
+        chunk = os.read(self.fd, 65536)
+        self.buffer += chunk
+        self.open = bool(chunk)
+
+    def ready(self) -> str | None:
+        """A complete line already read, if any."""
+        line, sep, rest = self.buffer.partition(b"\n")
+        if not sep:
+            return None
+        self.buffer = rest
+        return line.decode().strip() or None
+
+
+def load_plan() -> dict[str, Any] | None:
+    """The plan: a file named in the settings, or, for a server started before its plan
+    existed (it imports and collects while assay's clean run goes on), a file whose path
+    arrives as a line on an inherited pipe (the import server takes further batches of
+    jobs from it, a line each, until it closes); no line means there is nothing to do."""
+    path = STATE.settings.get("plan")
+    if path is None:
+        if STATE.plan_pipe is None:
+            STATE.plan_pipe = PlanPipe(STATE.settings["plan_fd"])
+        path = STATE.plan_pipe.line()
+        if path is None:
+            return None
+    return read_plan(path)
+
+
+def read_plan(path: str) -> dict[str, Any]:
+    with open(path) as f:
+        plan: dict[str, Any] = json.load(f)
+    return plan
+
+
+class Server(Pool):
+    def __init__(self, session: Any, plan: dict[str, Any], order: list[Any]) -> None:
+        self.session = session
+        self.plan = plan
+        self.order = order
+        self.workers = max(1, int(STATE.settings["workers"]))
+        capman = session.config.pluginmanager.getplugin("capturemanager")
+        self.capture_method = getattr(capman, "_method", "no") if capman else "no"
+        if capman is not None:
+            capman.stop_global_capturing()  # its files are shared with every child: stop it
+        self.capman = capman
+        self.import_budget: float | None = None
+        self.probe_failed = False
+        # Each running child says in its slot here which job it is on, since when, and
+        # how many of the job's tests it has started: a hang in an early test is stopped
+        # at that test's limit, not the whole budget's.
+        self.progress = mmap.mmap(-1, SLOT.size * 2 * self.workers)
+        self.live: LiveFunctions | None = None  # the fork mode's: found before forking
+        self.guard: StateGuard | None = None  # the project state a batch child checks
+        self.torn = True  # in a child: every teardown so far has succeeded
+        self.by_nodeid: dict[str, Any] = {}
+        self.prctl: Any = None
+        try:
+            import ctypes
+
+            self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            pass
+
+    # -- children --
+
+    def fork(self, body: Callable[[], None], slot: int | None = None) -> tuple[int, int]:
+        read, write = os.pipe()
+        if slot is not None:  # until the child starts its first job: counted from now
+            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, time.monotonic(), 0.0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            os.close(read)
+            STATE.child_pipe = write
+            STATE.job_started = time.perf_counter()
+            if slot is not None:
+                STATE.progress = (self.progress, slot)
+            try:
+                os.setpgid(0, 0)
+                if self.prctl is not None:
+                    self.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the server
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                reseed()
+                if self.capman is not None and self.capture_method != "no":
+                    from _pytest.capture import _get_multicapture
+
+                    self.capman._global_capturing = _get_multicapture("sys")
+                    self.capman._global_capturing.start_capturing()
+                body()
+            except BaseException as exc:
+                STATE.exit_child(4, f"{type(exc).__name__}: {exc}")
+            os._exit(0)
+        os.close(write)
+        return pid, read
+
+    def count_test(self, n: int) -> None:
+        """The job has started its n-th test (-1: it confirms a kill), here and in the
+        child's progress slot, where the pool reads which limit applies."""
+        STATE.ran = n
+        if STATE.progress is not None:
+            memory, slot = STATE.progress
+            INT.pack_into(memory, SLOT.size * slot + 4, n)
+
+    def run_tests(self, items: list[Any]) -> None:
+        """The import path's job: every test, exiting at the first failure."""
+        from _pytest.runner import runtestprotocol
+
+        for index, item in enumerate(items):
+            self.count_test(index + 1)
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            runtestprotocol(item, nextitem=nextitem, log=False)
+        STATE.exit_child(0, "ok")
+
+    def run_batch(self, batch: list[Job]) -> None:
+        """A child's jobs, in turn. A job's verdict is final when the child began with it
+        (a fresh child is in the server's state); for a later one, the state the earlier
+        jobs left must not be what decided it: the guard must find the project's state
+        unmoved after each job, and a kill is kept only if its test passes again once
+        the code is restored. Otherwise the child stops and its jobs from there go to a
+        fresh child."""
+        for k, job in enumerate(batch):
+            last = k == len(batch) - 1
+            STATE.job, STATE.job_started = k, time.perf_counter()
+            STATE.exit_at_failure = k == 0 and last
+            if STATE.progress is not None:
+                memory, slot = STATE.progress
+                SLOT.pack_into(
+                    memory, SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
+                )
+            if not isinstance(job.work, dict):
+                job.work()  # an import job: it ends the child
+                return
+            reseed()
+            undo: Undo = []
+            try:
+                assert self.live is not None  # the fork mode found them before forking
+                self.live.apply(job.work, undo)
+            except Exception as exc:
+                restore(undo)
+                STATE.say(3, f"{type(exc).__name__}: {exc}")
+                continue
+            killed = self.run_job(job.items)
+            restore(undo)
+            if killed is None:
+                STATE.say(0, "ok")
+            elif k == 0:
+                STATE.say(1, f"{killed[0]} {killed[1]}")  # final: the child began with it
+                if not last and not self.confirm(killed[1]):
+                    os._exit(0)  # the failure left state behind: the rest start afresh
+            elif not killed[2] and self.confirm(killed[1]):
+                STATE.say(1, f"{killed[0]} {killed[1]}")
+            else:
+                STATE.say(5, f"{killed[1]} fails without the mutant after earlier jobs")
+                os._exit(0)
+            if last:
+                break
+            reason = self.between()
+            if reason is not None:
+                STATE.job = k + 1
+                STATE.say(6, reason)
+                break
+        os._exit(0)
+
+    def run_job(self, items: list[Any]) -> tuple[int, str, bool] | None:
+        """A fork-path job's tests, stopping at the first failure: (tests run, the
+        failing test, whether a finalizer's or thread's warning failed it), or None when
+        all passed. Everything set up is torn down."""
+        from _pytest.runner import runtestprotocol
+
+        failed = STATE.failed
+        before = len(failed)
+        for index, item in enumerate(items):
+            self.count_test(index + 1)
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            runtestprotocol(item, nextitem=nextitem, log=False)
+            item._report_sections.clear()  # captured output: a fresh child starts with none
+            if len(failed) > before:
+                if nextitem is not None:
+                    self.teardown_all()
+                return index + 1, failed[before], before in STATE.late
+        return None
+
+    def teardown_all(self) -> None:
+        try:
+            self.session._setupstate.teardown_exact(None)
+        except BaseException:
+            self.torn = False  # a finalizer failed: what it left is unknown
+
+    def confirm(self, nodeid: str) -> bool:
+        """The killing test, run again on the restored code in the state the job left:
+        it must pass, or the state (not the mutant) may have killed it."""
+        from _pytest.runner import runtestprotocol
+
+        item = self.by_nodeid.get(nodeid)
+        if item is None:
+            return False
+        if STATE.progress is not None:
+            memory, slot = STATE.progress
+            INT.pack_into(memory, SLOT.size * slot + 4, -1)
+        before = len(STATE.failed)
+        reseed()
+        runtestprotocol(item, nextitem=None, log=False)
+        return len(STATE.failed) == before
+
+    def between(self) -> str | None:
+        """Between two jobs: collect what the last one left in reference cycles (its
+        finalizers' warnings must not land in the next job's tests, as they could not in
+        a fresh child) and check the project's state; a reason to stop, or None. Only
+        the young generations: a full collection costs more than a mutant (~1.4 ms), and
+        the rare cycle that grew old is caught another way (see `MutatorState.late`)."""
+        import warnings
+
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda unraisable: None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gc.collect(1)
+        finally:
+            sys.unraisablehook = hook
+        if not self.torn:
+            return "a fixture's teardown failed"
+        assert self.guard is not None  # set by `run` before the first fork
+        self.guard.restore()
+        return self.guard.changed()
+
+    # -- the fork mode --
+
+    def timing(self) -> dict[int, float]:
+        """Run every needed test once, untraced, in mutant order: durations and flips."""
+        needed = [i for i in self.plan["needed"] if self.order[i] is not None]
+        missing = [self.plan["order"][i] for i in self.plan["needed"] if self.order[i] is None]
+        for nodeid in missing:
+            STATE.emit(
+                event="excluded", nodeid=nodeid, reason="not collected by the mutation worker"
+            )
+        results_r, results_w = os.pipe()
+
+        def body() -> None:
+            from _pytest.runner import runtestprotocol
+
+            STATE.child_pipe = None  # failures are recorded here, not fatal
+            before_modules = set(sys.modules)
+            for pos, index in enumerate(needed):
+                item = self.order[index]
+                nextitem = self.order[needed[pos + 1]] if pos + 1 < len(needed) else None
+                before = len(STATE.failed)
+                t0 = time.perf_counter()
+                runtestprotocol(item, nextitem=nextitem, log=False)
+                elapsed = time.perf_counter() - t0
+                ok = len(STATE.failed) == before
+                os.write(results_w, f"{index} {int(ok)} {elapsed:.6f}\n".encode())
+            imported = sorted(set(sys.modules) - before_modules)
+            os.write(results_w, ("modules " + " ".join(imported) + "\n").encode())
+
+        pid, pipe = self.fork(body)
+        os.close(results_w)
+        durations: dict[int, float] = {}
+        buffer = b""
+        deadline = time.monotonic() + float(self.plan["timing_deadline"])
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([results_r], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(results_r, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+        os.waitpid(pid, 0)
+        os.close(pipe)
+        os.close(results_r)
+        lines = buffer.decode().splitlines()
+        if lines and lines[-1].startswith("modules"):
+            self.warm(lines.pop().split()[1:])
+        for line in lines:
+            index_s, ok, elapsed = line.split()
+            if ok == "1":
+                durations[int(index_s)] = float(elapsed)
+            else:
+                STATE.emit(
+                    event="excluded",
+                    nodeid=self.plan["order"][int(index_s)],
+                    reason="fails when run by the mutation worker (passed in the clean run)",
+                )
+        for index in needed:
+            if index not in durations and all(not line.startswith(f"{index} ") for line in lines):
+                STATE.emit(
+                    event="excluded",
+                    nodeid=self.plan["order"][index],
+                    reason="did not finish in the mutation worker's timing run",
+                )
+        return durations
+
+    def warm(self, imported: list[str]) -> None:
+        """Do once, before forking, what every child would otherwise redo: import the
+        standard-library modules the tests import lazily (`unittest.mock` cost cachetools'
+        children 25 ms each), and compute each item's report location (a cached property
+        pytest fills at its first report). Only the standard library: it starts no
+        threads and keeps no project state, so a child starts from the state a test that
+        imports it would see anyway."""
+        stdlib = getattr(sys, "stdlib_module_names", ())
+        for name in imported:
+            if name.split(".")[0] in stdlib and name not in sys.modules:
+                try:
+                    __import__(name)
+                except Exception:  # a module that fails here is left to the tests
+                    continue
+        for item in self.order:
+            if item is not None:
+                item.location  # noqa: B018 - fills the cached property
+        gc.collect()
+        gc.freeze()
+
+    def run(self) -> None:
+        """Fork mode: time the tests, then the mutants, cheap ones several to a child."""
+        self.live = LiveFunctions(self.plan["files"])
+        gc.freeze()  # children then share these pages instead of copying them on first touch
+        durations = self.timing()
+        STATE.emit(event="ready", timed=sorted(durations.items()))
+        self.guard = StateGuard(str(self.session.config.rootpath))
+        for wrapper in self.live.caches:
+            self.guard.add_cache(wrapper)
+        self.by_nodeid = {item.nodeid: item for item in self.order if item is not None}
+        gc.collect()
+        gc.freeze()
+        factor = float(self.plan["timeout_factor"])
+        constant = float(self.plan["timeout_constant"])
+        per_test = float(self.plan["timeout_per_test"])
+        jobs: list[Job] = []
+        for mutant in self.plan["mutants"]:
+            tests = [i for i in mutant["tests"] if i in durations]
+            if not tests:
+                STATE.emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
+                continue
+            costs = [durations[i] for i in tests]
+            limits, spent = [], 0.0
+            for k, cost in enumerate(costs, 1):
+                spent += cost
+                limits.append(factor * spent + per_test * k + constant)
+            jobs.append(Job(mutant["id"], mutant, [self.order[i] for i in tests], limits, costs))
+        self.execute(jobs)
+        STATE.emit(event="done")
+
+    # -- the import-fork mode --
+
+    def run_imports(self) -> None:
+        """Import-fork mode, before collection: each child serves one module's mutated
+        text, then collects and runs the tests, as a fresh process would. A probe without
+        a mutant goes first and the jobs beside it: it must pass, and its time sets their
+        budget (until then they run under its ceiling); if it fails, the jobs are stopped
+        and assay discards their verdicts."""
+        tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
+        compile_once(self.session.config, self.plan.get("sources", []), tests)
+        body = self.collect_and_run("", "", self.plan["order"])
+        probe = Job("probe-0", body, [], [self.plan["probe_deadline"]], [])
+        self.execute([probe, *self.import_jobs(self.plan)], STATE.plan_pipe)
+        STATE.emit(event="done")
+
+    def import_jobs(self, plan: dict[str, Any]) -> list[Job]:
+        STATE.known_errors = plan["known_errors"]  # known after the clean run
+        return [
+            Job(job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
+                 [], None, job["costs"])
+            for job in plan["jobs"]
+        ]  # fmt: skip
+
+    def more_jobs(self, plan_path: str) -> list[Job]:
+        return self.import_jobs(read_plan(plan_path))
+
+    def emit(self, **data: Any) -> None:
+        STATE.emit(**data)
+
+    def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Callable[[], None]:
+        def body() -> None:
+            if file:
+                target = os.path.realpath(file)
+                for module in list(sys.modules.values()):
+                    path = getattr(module, "__file__", None)
+                    if path and os.path.realpath(path) == target:
+                        STATE.exit_child(3, "imported before collection (by a conftest or plugin)")
+                sys.meta_path.insert(0, MutatedFinder(target, source))
+            STATE.collect_kills = True
+            self.session.perform_collect()
+            if file and not STATE.loaded:
+                STATE.exit_child(3, "the module was not imported through assay's hook")
+            by_id = {item.nodeid: item for item in self.session.items}
+            self.run_tests([by_id[n] for n in nodeids if n in by_id])
+
+        return body

@@ -1,0 +1,116 @@
+"""The mutation plugin's process state, in one object: `STATE`.
+
+Part of assay's mutation plugin (assay_mutator.py); standard library only, it runs in the
+project's interpreter. The plugin's parts — the pytest hooks (assay_mutator), the server
+(assay_mutator_server) and the importer (assay_mutator_import) — share what one pytest
+process knows: the settings assay passed in `ASSAY_MUTATOR` (read once, when the plugin
+is imported, and removed from the environment so no test sees them), the descriptor
+results go out on, and, in a forked mutant child, what it needs to stop at a failure
+and say so: its verdict pipe, its progress slot, the failures so far. A child inherits
+the server's object through fork and sets the child's fields on its own copy.
+
+Two line formats leave the plugin from here, and assay's side parses both: results as
+JSON lines on the results descriptor (`emit`), and a child's verdicts as one short line
+per job on its pipe to the server (`say`).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from assay.mutation.inject.assay_mutator_server import PlanPipe
+
+
+@dataclass
+class MutatorState:
+    """What the plugin's parts share in one process; see the module docstring."""
+
+    settings: dict[str, Any]  # ASSAY_MUTATOR: empty when pytest loaded the plugin without assay
+    out: IO[str] | None  # the results descriptor (JSON lines to assay)
+    known_errors: list[str]  # test files the clean run could not collect either
+    loaded: bool = False  # the importer has served the mutated module's text
+    collect_kills: bool = False  # an import-path child collects: a new collection error kills
+    plan_pipe: PlanPipe | None = None  # where a server started early reads its plan files
+    # In a mutant child:
+    child_pipe: int | None = None  # where its verdict lines go; None: failures are not fatal
+    progress: tuple[mmap.mmap, int] | None = None  # the server's shared memory, its slot
+    failed: list[str] = field(default_factory=list)  # node ids that failed, in order
+    # Positions in `failed` of failures by a warning about an exception nobody could catch
+    # (a finalizer's, a thread's): garbage an earlier job left can raise it in a later
+    # job's test.
+    late: set[int] = field(default_factory=set)
+    ran: int = 0  # tests started in this job, the killing one included
+    job: int = 0  # the job's index in the batch
+    job_started: float = 0.0  # when the job began (perf_counter)
+    exit_at_failure: bool = True  # a failure ends the child at once: no report, no teardown
+
+    @classmethod
+    def from_environment(cls) -> MutatorState:
+        text = os.environ.get("ASSAY_MUTATOR")
+        settings: dict[str, Any] = json.loads(text) if text else {}
+        os.environ.pop("ASSAY_MUTATOR", None)
+        out = os.fdopen(settings["results_fd"], "w", buffering=1) if settings else None
+        return cls(settings, out, list(settings.get("known_errors", ())))
+
+    @property
+    def mode(self) -> str | None:
+        """`fork`, `import` or `import-fork` (see assay_mutator); None without assay."""
+        mode: str | None = self.settings.get("mode")
+        return mode
+
+    def emit(self, **data: Any) -> None:
+        """One result or event, a JSON line to assay."""
+        if self.out is not None:
+            self.out.write(json.dumps(data) + "\n")
+            self.out.flush()
+
+    def say(self, code: int, message: str) -> None:
+        """One job's verdict, a line: its index, a code (0 survived, 1 killed, 3 the swap
+        could not apply, 4 the harness failed, 5 the kill is not confirmed: run it again in
+        a fresh child, 6 the child stops here), its seconds and the message. One write,
+        shorter than PIPE_BUF, so a line is never torn."""
+        if self.child_pipe is not None:
+            elapsed = time.perf_counter() - self.job_started
+            text = " ".join(message.split()).encode("utf-8", "replace")[:3500]
+            line = f"{self.job} {code} {elapsed:.6f} {text.decode('utf-8', 'ignore')}\n"
+            os.write(self.child_pipe, line.encode("utf-8", "replace"))
+
+    def exit_child(self, code: int, message: str) -> NoReturn:
+        self.say(code, message)
+        os._exit(code)
+
+    def finish(self, status: str, killed_by: str | None) -> NoReturn:
+        """The import mode's one verdict, and the process ends."""
+        self.emit(status=status, killed_by=killed_by, loaded=self.loaded)
+        sys.stdout.flush()
+        os._exit(0)
+
+    def failed_test(self, nodeid: str) -> None:
+        """A test (or a collection) failed: in a child that stops at a failure, the job
+        is killed and the child ends; in the import mode, the mutant is killed."""
+        self.failed.append(nodeid)
+        if self.child_pipe is not None and self.exit_at_failure:
+            self.exit_child(1, f"{self.ran} {nodeid}")
+        if self.mode == "import":
+            self.finish("killed", nodeid)
+
+
+def reseed() -> None:
+    """Every child starts from the same random state, so a mutant of code that draws
+    random numbers gets the same verdict in every run and on --rerun (measured: without
+    it, a cachetools RRCache mutant was Killed in one run and Survived in the next)."""
+    random.seed(0)
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed(0)
+
+
+STATE = MutatorState.from_environment()
