@@ -81,28 +81,72 @@ def _start_coverage() -> None:
 _start_coverage()
 
 
-def _hold_connection() -> Any:
+_held: Any = None  # coverage.py's SQLite connection to the data file, kept open
+
+
+def _hold_connection() -> None:
     """Keep the data file's SQLite connection open between saves.
 
     coverage.py connects, sets its pragmas and disconnects for every write; per test that
     is 0.4 ms, a third of a small suite's coverage cost. Held open (coverage.py nests its
-    own uses inside), a save is a flush and a commit: 0.12 ms. Best effort: with a
-    coverage.py whose internals differ, saves simply connect each time.
+    own uses inside), a save is a flush and a commit: 0.12 ms. Taken after the first
+    save: until then coverage.py replaces its connection when it creates the file's
+    tables, and one held earlier was closed under us. Best effort: with a coverage.py
+    whose internals differ, saves simply connect each time.
     """
+    global _held
+    if _held is not None:
+        return
     try:
         database = _cov._data._connect()
         database.__enter__()
-        return database
+        _held = database
     except Exception:
-        return None
+        pass
 
 
-_held = _hold_connection() if _cov is not None else None
+def _release_connection() -> None:
+    global _held
+    held, _held = _held, None
+    if held is not None:
+        try:
+            held.__exit__(None, None, None)
+        except Exception:  # coverage.py closed it itself; its final save reconnects
+            pass
 
 
 def _commit() -> None:
+    _hold_connection()
     if _held is not None and getattr(_held, "con", None) is not None:
         _held.con.commit()
+
+
+_written: dict[str, set[Any]] = {}  # per measured file: the arcs (or lines) saved so far
+
+
+def _drop_saved(collector: Any) -> bool:
+    """Take out of the collector what this worker has already written; False: nothing
+    new is left, and the save is skipped.
+
+    A save writes what was measured since the last one, and consecutive tests run much
+    the same code: writing it again is most of a save's cost (unpacking each arc in
+    Python, an `INSERT OR IGNORE` per arc). Set differences in C leave only the new arcs:
+    cachetools' 416 tests cost 15 % more CPU saved per test, 1 % with this. Not with
+    per-test contexts, where the same arc is a new row under each test's context.
+    """
+    data = getattr(collector, "data", None)
+    if not isinstance(data, dict) or _settings["coverage"].get("contexts"):
+        return True
+    new = False
+    for filename, measured in list(data.items()):
+        if isinstance(measured, set):
+            written = _written.setdefault(filename, set())
+            measured -= written
+            written |= measured
+            new = new or bool(measured)
+        else:
+            new = True
+    return new
 
 
 def _save_coverage() -> bool:
@@ -116,8 +160,9 @@ def _save_coverage() -> bool:
         return False
     _saving = True
     try:
-        flush()
-        _commit()
+        if _drop_saved(collector):
+            flush()
+            _commit()
     finally:
         _saving = False
     return True
@@ -522,8 +567,7 @@ def pytest_configure(config: Any) -> None:
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
     if _cov is not None:
         _cov.stop()
-        if _held is not None:
-            _held.__exit__(None, None, None)
+        _release_connection()
         _cov.save()
     if _settings:
         _emit("done", exitstatus=int(exitstatus))
