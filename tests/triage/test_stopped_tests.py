@@ -95,9 +95,7 @@ def test_crash_is_grouped_by_the_project_frame(categories: list[FailureCategory]
     assert "supervisor: Fatal Python error: Segmentation fault" in crash.evidence
     # The command runs from anywhere with the tests' interpreter (pytest's faulthandler
     # prints the native stack).
-    assert (
-        "-m pytest -p no:cacheprovider tests/test_native.py::test_reads_header`" in crash.action
-    )
+    assert "-m pytest -p no:cacheprovider tests/test_native.py::test_reads_header`" in crash.action
     assert crash.action.split("`")[1].startswith("cd ")
 
 

@@ -119,9 +119,7 @@ def rerun(
             _record(found[test], test, how, result, candidates)
     for test in timed_out:
         found[test].slow = bool(found[test].failed) and not found[test].reproducible
-    flipped = {
-        t: r for t, r in found.items() if r.failed and not r.reproducible and not r.slow
-    }
+    flipped = {t: r for t, r in found.items() if r.failed and not r.reproducible and not r.slow}
     if flipped:
         _classify(flipped, head_tests, before, settings, budget, on_event)
     return found
