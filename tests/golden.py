@@ -80,11 +80,7 @@ class _Normaliser:
         return _SECONDS.sub("<n> s", value)
 
     def value(self, value: Any, key: str = "") -> Any:
-        if (
-            key in self.varying
-            or key.endswith("_s")
-            or (key == "runs" and isinstance(value, dict))
-        ):
+        if key in self.varying or key.endswith("_s") or (key == "runs" and isinstance(value, dict)):
             return VARIES if value is not None else None
         if isinstance(value, dict):
             if {"path", "lineno", "function"} <= value.keys():  # a traceback frame
