@@ -11,8 +11,11 @@ import textwrap
 from typing import Any
 
 from assay.edges.inject import assay_edges_ast
-from assay.edges.run import INJECT_DIR
+from assay.edges.run import FUNCTIONS_DIR, INJECT_DIR
 
+# The worker's path (edges/run.py): the plugin's folder and the shared function listing's.
+if str(FUNCTIONS_DIR) not in sys.path:
+    sys.path.insert(0, str(FUNCTIONS_DIR))
 if str(INJECT_DIR) not in sys.path:
     sys.path.insert(0, str(INJECT_DIR))
 import assay_edges

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import golden
 from tests.helpers import FIXTURES, run_assay, tree_snapshot
 from tests.test_cli import assert_one_line_error
 
@@ -197,3 +198,7 @@ def test_bad_input(fixture_project, args, needle):
 
 def test_not_a_project(tmp_path):
     assert_one_line_error(run_assay("edges", tmp_path), "not a Python project")
+
+
+def test_json_report_matches_golden(measured):
+    golden.check("edges", measured["report"], measured["project"])

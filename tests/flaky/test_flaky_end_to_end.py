@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 from assay.store import history
+from tests import golden
 from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
 
 VICTIM = "tests/test_v_victim.py::test_no_plugins_registered"
@@ -186,3 +187,9 @@ def test_a_victim_found_in_one_run_in_pytests_order(fixture_project):
     )
     assert set(by_id(report)) == {VICTIM}  # the brittle test passed in the only run
     assert report["failing"] == [ALWAYS]
+
+
+def test_json_report_matches_golden(flaky_run):
+    # test_coin_flip fails at random: how often, and so its seeds and the runs' counts, vary.
+    varying = ("rate", "failures", "alone_failures", "seed", "reproduce", "evidence", "failed")
+    golden.check("flaky", flaky_run[1], flaky_run[0], varying)

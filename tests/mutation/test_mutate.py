@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests import golden
 from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
 
 
@@ -381,3 +382,7 @@ def test_baseline_with_mutation_carries_the_mutate_report(
     assert baseline["mutation"]["totals"] == report["totals"]  # the stored verdicts, reused
     text = md.read_text()
     assert "## Mutation testing: calc" in text and "### Surviving mutants" in text
+
+
+def test_json_report_matches_golden(first_run: tuple[Path, dict[str, Any]]) -> None:
+    golden.check("mutate", first_run[1], first_run[0])

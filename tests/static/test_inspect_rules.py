@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests import golden
 from tests.helpers import FIXTURES, clean_env, run_assay
 
 # nodeid -> (cases, specific, shallow, other, mock_targets, smells)
@@ -350,3 +351,7 @@ def test_nodeids_and_cases_equal_pytest_collection(
     assert set(ours) == set(collected)
     differ = {n: (ours[n], collected[n]) for n in ours if ours[n] != collected[n]}
     assert differ == {"tests/unit/test_cases.py::test_not_literal": (1, 2)}
+
+
+def test_json_report_matches_golden(project: Path, report: dict[str, Any]) -> None:
+    golden.check("inspect", report, project)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests import golden
 from tests.helpers import baseline_json, clean_env
 from tests.triage.harness import ROOT_CAUSES, copy_project, with_rename_history
 from tests.triage.test_root_causes import EXPECTED_RULES
@@ -126,3 +127,8 @@ def test_counts_equal_plain_pytest_with_subtests(
     row = next(line for line in markdown.read_text().splitlines() if "(pytest's count)" in line)
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[2:6] == [str(plain.get(k, 0)) for k in ("passed", "failed", "error", "skipped")]
+
+
+def test_json_report_matches_golden(project: Path, baseline: tuple[dict[str, Any], str]) -> None:
+    # A failed test's rerun alone may be cut by the isolation check's time budget.
+    golden.check("baseline", baseline[0], project, varying=("isolation",))

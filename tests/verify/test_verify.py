@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests import golden
 from tests.helpers import FIXTURES, run_assay
 
 VERIFY = FIXTURES / "verify"
@@ -322,3 +323,7 @@ def test_several_files_after_one_flag_from_a_subfolder(tmp_path: Path) -> None:
     changed = json.loads(out.read_text())["changed"]
     assert changed["mode"] == "files"
     assert changed["source_files"] == ["src/amp/readings.py", "src/amp/units.py"]
+
+
+def test_json_report_matches_golden(seed: tuple[Path, dict[str, Any], str]) -> None:
+    golden.check("verify", seed[1], seed[0])

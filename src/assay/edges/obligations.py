@@ -38,6 +38,8 @@ from assay.edges.suggest import (
     reassigned_names,
 )
 from assay.model import EDGE_KINDS, EdgeExclusion, EdgeFunction, Obligation, Suggestion
+from assay.pysource.inject.assay_functions import FunctionInfo
+from assay.pysource.text import SourceLines
 
 TAG = sites_ast.TAG
 
@@ -102,6 +104,7 @@ _EDGE_WORDS = {
     sites_ast.V_FLOAT_NEG: "a negative float",
     sites_ast.V_INF: "an infinite float",
 }
+EXCERPT = 80  # characters of source quoted in a sentence
 _ANNOTATION_KINDS = {
     "int": "int",
     "float": "float",
@@ -122,37 +125,6 @@ _ANNOTATION_KINDS = {
     "None": "none",
     "Optional": "none",
 }
-
-
-class ModuleSource:
-    """A module's text, for one-line excerpts and character columns."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.lines = text.splitlines()
-        self.raw = [line.encode("utf-8") for line in self.lines]  # ast columns are bytes
-
-    def segment(self, node: Any) -> str:
-        """The node's source (ast.get_source_segment re-splits the file at every call)."""
-        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-        start, end = node.col_offset, node.end_col_offset
-        if first >= len(self.raw) or last >= len(self.raw) or end is None:
-            return ""
-        if first == last:
-            parts = [self.raw[first][start:end]]
-        else:
-            parts = [self.raw[first][start:], *self.raw[first + 1 : last], self.raw[last][:end]]
-        return "\n".join(p.decode("utf-8", "replace") for p in parts)
-
-    def excerpt(self, node: ast.AST, limit: int = 80) -> str:
-        flat = " ".join(self.segment(node).split())
-        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-    def column(self, line: int, col_offset: int) -> int:
-        if 0 < line <= len(self.lines):
-            raw = self.lines[line - 1].encode("utf-8")[:col_offset]
-            return len(raw.decode("utf-8", "replace")) + 1
-        return col_offset + 1
 
 
 def _and_list(items: list[str]) -> str:
@@ -177,8 +149,8 @@ class FunctionBuilder:
         self,
         module: str,
         file: str,
-        source: ModuleSource,
-        info: sites_ast.FunctionInfo,
+        source: SourceLines,
+        info: FunctionInfo,
         sites: list[Site],
         base: int,
         observed: Observations,
@@ -322,7 +294,7 @@ class FunctionBuilder:
 
     def exclude(self, site: Site, reason: str) -> None:
         if site.kind in (sites_ast.CONDITION, sites_ast.DECISION, sites_ast.COMPARE):
-            text = f"`{self.source.excerpt(site.node)}`"
+            text = f"`{self.source.one_line(site.node, EXCERPT)}`"
         else:
             text = site.kind
         self.exclusions.append(
@@ -331,11 +303,14 @@ class FunctionBuilder:
 
     def subject(self, site: Site) -> tuple[str, str]:
         """(how the sentence starts, the condition's own name)"""
-        name = self.source.excerpt(site.node)
+        name = self.source.one_line(site.node, EXCERPT)
         decision = self.by_index.get(site.decision)
         if decision is None:
             return f"`{name}` (line {site.line})", name
-        return f"`{self.source.excerpt(decision.node)}` (line {decision.line}): `{name}`", name
+        return (
+            f"`{self.source.one_line(decision.node, EXCERPT)}` (line {decision.line}): `{name}`",
+            name,
+        )
 
     def outcomes(self, site: Site) -> tuple[set[str], set[str], set[str]]:
         """The tests that saw the condition True, False, and with its truth not taken.
@@ -409,8 +384,8 @@ class FunctionBuilder:
         if len(members) < 2:
             return
         vectors = self.vectors(site)
-        names = {p: self.source.excerpt(s.node) for p, s in members.items()}
-        head = f"`{self.source.excerpt(site.node)}` (line {site.line})"
+        names = {p: self.source.one_line(s.node, EXCERPT) for p, s in members.items()}
+        head = f"`{self.source.one_line(site.node, EXCERPT)}` (line {site.line})"
         for position, member in sorted(members.items()):
             name = names[position]
             pair = mcdc.independence_pair(site.shape, list(vectors), position)
@@ -473,8 +448,8 @@ class FunctionBuilder:
         if not numeric:
             return  # never compared numbers: not a numeric boundary
         integer = bool(ints) or _int_operand(left) or _int_operand(right)
-        text = f"`{self.source.excerpt(node)}` (line {site.line})"
-        lhs, rhs = self.source.excerpt(left, 40), self.source.excerpt(right, 40)
+        text = f"`{self.source.one_line(node, EXCERPT)}` (line {site.line})"
+        lhs, rhs = self.source.one_line(left, 40), self.source.one_line(right, 40)
         called = isinstance(left, ast.Name) and left.id in self.params
         verb = "called with" if called else "evaluated with"
         equal = self.tests(site, 1)
@@ -505,11 +480,11 @@ class FunctionBuilder:
     def exception(self, site: Site) -> None:
         node = site.node
         if site.kind == sites_ast.HANDLER:
-            kind = f"except {self.source.excerpt(node.type, 60)}" if node.type else "except"
+            kind = f"except {self.source.one_line(node.type, 60)}" if node.type else "except"
             done, never = "entered", "never entered"
             what = "entered"
         else:
-            kind = self.source.excerpt(node, 60)
+            kind = self.source.one_line(node, 60)
             done, never = "executed", "never executed"
             what = "executed"
         seen = self.tests(site)
@@ -656,14 +631,16 @@ def module_functions(
     observed: Observations,
     calls: dict[int, list[tuple[int, ...]]],
 ) -> list[EdgeFunction]:
-    source = ModuleSource(text)
+    source = SourceLines(text)
     by_function: dict[str, list[Site]] = defaultdict(list)
     for site in instrumented.sites:
         by_function[site.function].append(site)
     excluded: dict[str, list[EdgeExclusion]] = defaultdict(list)
     for function, line, col, reason, node in instrumented.exclusions:
         excluded[function].append(
-            EdgeExclusion(line, source.column(line, col), f"`{source.excerpt(node)}`", reason)
+            EdgeExclusion(
+                line, source.column(line, col), f"`{source.one_line(node, EXCERPT)}`", reason
+            )
         )
     result = []
     for qualname, info in instrumented.functions.items():

@@ -31,7 +31,6 @@ from assay.edges.observations import Observations, load
 from assay.edges.select import (
     Selected,
     Target,
-    module_name,
     select_all,
     select_named,
     select_since,
@@ -47,10 +46,14 @@ from assay.model import (
     FailedTest,
     RunInfo,
 )
+from assay.pysource.inject import assay_functions
+from assay.pysource.names import ModuleNames
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Event, RunRequest, run_suite
 
 INJECT_DIR = Path(__file__).parent / "inject"
+# The function listing the worker's rewrite shares with the parent (see its docstring).
+FUNCTIONS_DIR = Path(assay_functions.__file__).parent
 
 
 @dataclass
@@ -94,6 +97,7 @@ def measure_edges(
     """Edge-case coverage of the given functions: (file, qualname) pairs, the file
     relative to the project root or absolute. What `assay edges --functions` runs."""
     project = find_project(path)
+    names = ModuleNames(project.root, project.source_packages)
     grouped: dict[str, list[str]] = {}
     for file, qualname in functions:
         resolved = (project.root / file).resolve()
@@ -102,7 +106,7 @@ def measure_edges(
         grouped.setdefault(resolved.relative_to(project.root).as_posix(), []).append(qualname)
     selected = Selected(
         "functions",
-        [Target(f, module_name(f), sorted(set(q))) for f, q in sorted(grouped.items())],
+        [Target(f, names.module_name(f), sorted(set(q))) for f, q in sorted(grouped.items())],
     )
     options = EdgesOptions(
         path,
@@ -198,7 +202,7 @@ def _measure(
             workers=config.workers,
             limits=config.limits(),
             dependencies=project.dependencies,
-            inject_paths=[INJECT_DIR],
+            inject_paths=[INJECT_DIR, FUNCTIONS_DIR],
             env={"ASSAY_EDGES": json.dumps(settings)},
         )
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from assay.discover.changes import changed_lines
 from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
-from assay.edges.inject.assay_edges_ast import FunctionInfo, list_functions
 from assay.errors import InputError
+from assay.pysource.inject.assay_functions import FunctionInfo, list_functions
+from assay.pysource.names import ModuleNames
 
 
 @dataclass
@@ -35,15 +36,6 @@ class Selected:
     warnings: list[str] = field(default_factory=list)
 
 
-def module_name(relative: str) -> str:
-    parts = relative[:-3].split("/") if relative.endswith(".py") else relative.split("/")
-    if parts and parts[0] == "src":
-        parts = parts[1:]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
-
-
 def read_tree(root: Path, relative: str) -> ast.Module:
     try:
         return ast.parse((root / relative).read_bytes(), relative)
@@ -57,14 +49,16 @@ def select_all(project: Project) -> Selected:
     files = source_modules(project)
     if not files:
         raise InputError(f"{project.root}: no source modules found (packages: none)")
-    return Selected("all", [Target(f, module_name(f), None) for f in files])
+    names = ModuleNames(project.root, project.source_packages)
+    return Selected("all", [Target(f, names.module_name(f), None) for f in files])
 
 
 def select_named(project: Project, specs: list[str]) -> Selected:
     """`module`, `module:function`, `module:Class` (its methods), `module:Class.method`;
     a module is a dotted name or a path relative to the project root."""
     files = source_modules(project)
-    by_module = {module_name(f): f for f in files}
+    names = ModuleNames(project.root, project.source_packages)
+    by_module = {names.module_name(f): f for f in files}
     wanted: dict[str, list[str] | None] = {}
     for spec in specs:
         module, _, function = spec.partition(":")
@@ -78,15 +72,15 @@ def select_named(project: Project, specs: list[str]) -> Selected:
         if not function:
             wanted[relative] = None
             continue
-        names = [f.qualname for f in list_functions(read_tree(project.root, relative))]
-        matches = [n for n in names if n == function or n.startswith(function + ".")]
+        defined = [f.qualname for f in list_functions(read_tree(project.root, relative))]
+        matches = [n for n in defined if n == function or n.startswith(function + ".")]
         if not matches:
             raise InputError(f"--functions {spec}: no function {function!r} in {relative}")
         current = wanted.get(relative, [])
         if current is not None:
-            wanted[relative] = sorted({*current, *matches}, key=names.index)
+            wanted[relative] = sorted({*current, *matches}, key=defined.index)
     return Selected(
-        "functions", [Target(f, module_name(f), fs) for f, fs in sorted(wanted.items())]
+        "functions", [Target(f, names.module_name(f), fs) for f, fs in sorted(wanted.items())]
     )
 
 
@@ -106,6 +100,7 @@ def touched(tree: ast.Module, lines: set[int]) -> list[tuple[FunctionInfo, list[
 def select_since(project: Project, rev: str) -> Selected:
     sha, changed = changed_lines(project.root, rev, untracked=True)
     sources = set(source_modules(project))
+    names = ModuleNames(project.root, project.source_packages)
     targets = []
     for relative in sorted(changed):
         if relative not in sources:
@@ -113,5 +108,5 @@ def select_since(project: Project, rev: str) -> Selected:
         tree = read_tree(project.root, relative)
         chosen = [info.qualname for info, _ in touched(tree, changed[relative])]
         if chosen:
-            targets.append(Target(relative, module_name(relative), chosen))
+            targets.append(Target(relative, names.module_name(relative), chosen))
     return Selected("since", targets, base=sha)

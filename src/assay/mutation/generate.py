@@ -17,6 +17,7 @@ from assay.model import Mutant
 from assay.mutation.operators import Edit, find_edits, mutant_id
 from assay.mutation.source import SourceFile, apply_edit
 from assay.mutation.units import Unit, build_unit, code_name, first_line, function_ancestors
+from assay.pysource.inject.assay_functions import qualnames
 
 
 @dataclass
@@ -31,25 +32,6 @@ class Planned:
 
     def mutated_text(self) -> str:
         return apply_edit(self.source.text, self.edit.start, self.edit.end, self.edit.replacement)
-
-
-def qualnames(tree: ast.Module) -> dict[int, str]:
-    """id(function or lambda node) -> its `__qualname__`."""
-    names: dict[int, str] = {}
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                walk(child, f"{prefix}{child.name}.")
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                name = "<lambda>" if isinstance(child, ast.Lambda) else child.name
-                names[id(child)] = f"{prefix}{name}"
-                walk(child, f"{prefix}{name}.<locals>.")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
-    return names
 
 
 def future_features(tree: ast.Module) -> list[str]:

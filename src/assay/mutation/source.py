@@ -1,6 +1,7 @@
 """A source file as text and AST, with the position arithmetic mutants need.
 
-The AST gives UTF-8 byte columns; edits are made on text. Every mutant is a text edit of
+The AST gives UTF-8 byte columns; edits are made on text (lines split and columns
+converted by pysource/text.py, as every stage does). Every mutant is a text edit of
 one span, so its diff is exact and the worker compiles exactly what the diff shows.
 """
 
@@ -10,6 +11,8 @@ import ast
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from assay.pysource.text import char_column, split_lines
 
 
 @dataclass
@@ -22,7 +25,7 @@ class SourceFile:
     _starts: list[int] = field(init=False)  # character offset of each line's start
 
     def __post_init__(self) -> None:
-        self.lines = self.text.splitlines(keepends=True)
+        self.lines = split_lines(self.text, keepends=True)
         self._starts = []
         offset = 0
         for line in self.lines:
@@ -38,7 +41,7 @@ class SourceFile:
     def offset(self, line: int, col: int) -> int:
         """Character offset of an AST position (line 1-based, col in UTF-8 bytes)."""
         text = self.lines[line - 1] if line - 1 < len(self.lines) else ""
-        return self._starts[line - 1] + len(text.encode("utf-8")[:col].decode("utf-8", "replace"))
+        return self._starts[line - 1] + char_column(text, col)
 
     def start(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]

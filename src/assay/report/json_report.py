@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import json
 
-from assay.model import (
-    BaselineReport,
-    EdgesReport,
-    FlakyReport,
-    InspectReport,
-    MutateReport,
-    VerifyReport,
-    to_dict,
-)
+from assay.model import Report, to_dict
 
 
-def render(
-    report: BaselineReport
-    | InspectReport
-    | MutateReport
-    | EdgesReport
-    | FlakyReport
-    | VerifyReport,
-) -> str:
+def render(report: Report) -> str:
     """Top-level keys indented, then one test (or category, file, module) per line.
 
     One object per line keeps a 10,000-test report greppable and diffable, and lets the C

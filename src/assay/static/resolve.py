@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from assay.pysource.names import ModuleNames
+from assay.pysource.text import SourceLines, collapse
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
@@ -42,29 +44,15 @@ class ParsedFile:
     source: str
     tree: ast.Module | None
     error: SyntaxError | None
-    _lines: list[bytes] | None = None
     unreadable: str | None = None  # why Python cannot read it as source (encoding), if so
+    _lines: SourceLines | None = None
 
     def segment(self, node: ast.AST, limit: int = 200) -> str:
-        """The node's source on one line (whitespace collapsed), cut at `limit` characters.
-
-        `ast.get_source_segment` splits the whole file on every call; this keeps the lines.
-        """
+        """The node's source on one line (whitespace collapsed), cut at `limit` characters;
+        unparsed from the tree when the node has no position in the file."""
         if self._lines is None:
-            self._lines = [line.encode("utf-8") for line in self.source.splitlines()]
-        start, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", None)
-        col, end_col = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
-        if not start or end is None or end_col is None or end > len(self._lines):
-            text = ast.unparse(node)
-        elif start == end:
-            text = self._lines[start - 1][col:end_col].decode("utf-8", "replace")
-        else:
-            parts = [self._lines[start - 1][col:]]
-            parts += self._lines[start : end - 1]
-            parts.append(self._lines[end - 1][:end_col])
-            text = b"\n".join(parts).decode("utf-8", "replace")
-        text = " ".join(text.split())
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+            self._lines = SourceLines(self.source)
+        return collapse(self._lines.segment(node) or ast.unparse(node), limit)
 
 
 @dataclass
@@ -286,7 +274,7 @@ class Resolver:
         self._isfile: dict[str, bool] = {}
         self._module_files: dict[tuple[str, str], str | None] = {}
         self._found: dict[str, Def | None] = {}
-        self._basedirs: dict[str, str] = {}
+        self.names = ModuleNames(root, self.source_packages)
         self._known: dict[str, str] = {}
         # Decides a class-level `if` (flow.py's Flow.condition), None: both branches.
         self.decide: Callable[[str, ast.expr], bool | None] | None = None
@@ -354,24 +342,12 @@ class Resolver:
         return self._isfile[rel]
 
     def basedir(self, path: str) -> str:
-        """The folder Python would import `path` from: the first parent without __init__.py.
-
-        That is pytest's rootdir-relative ("prepend") rule for test files, and the usual
-        layout rule for packages (`src/pkg/mod.py` is `pkg.mod` from `src`).
-        """
-        directory = os.path.dirname(path)
-        if directory not in self._basedirs:
-            current = directory
-            while current and self._exists(f"{current}/__init__.py"):
-                current = os.path.dirname(current)
-            self._basedirs[directory] = current
-        return self._basedirs[directory]
+        """The folder pytest's prepend mode imports `path` from (pysource/names.py)."""
+        return self.names.basedir(path)
 
     def module_name(self, path: str) -> str:
-        base = self.basedir(path)
-        rel = path[len(base) + 1 :] if base else path
-        dotted = rel.removesuffix(".py").replace("/", ".")
-        return dotted.removesuffix(".__init__")
+        """The dotted name `path` is imported as (pysource/names.py has the rule)."""
+        return self.names.module_name(path)
 
     def module_file(self, dotted: str, from_file: str | None = None) -> str | None:
         """The project file of a dotted module name, searched as the interpreter would."""

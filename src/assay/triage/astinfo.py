@@ -1,7 +1,9 @@
 """What one parsed Python file defines: functions, classes, imports, fixtures.
 
 Plain facts from a single module's AST, collected in one pass; source.py indexes them
-across the project.
+across the project. Functions are the shared `FunctionInfo` (pysource), named in this same
+pass with the `__qualname__` rule of pysource's `qualnames` (one walk, not two: triage
+parses every file it looks at).
 """
 
 from __future__ import annotations
@@ -9,52 +11,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from assay.pysource.inject.assay_functions import FunctionInfo, FunctionNode
+
 _MOCK_FACTORIES = frozenset(
     {"Mock", "MagicMock", "NonCallableMock", "NonCallableMagicMock", "AsyncMock", "PropertyMock"}
 )
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-@dataclass
-class FunctionInfo:
-    path: str
-    qualname: str
-    node: FunctionNode
-
-    @property
-    def lineno(self) -> int:
-        """The `def` line itself (decorators are above it)."""
-        return self.node.lineno
-
-    @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
-    def signature_end(self) -> int:
-        """The last line of the signature (the line before the body, or the def line)."""
-        first_body = self.node.body[0].lineno if self.node.body else self.node.lineno
-        return max(self.node.lineno, first_body - 1)
-
-    def params(self) -> list[str]:
-        """Parameter names in definition order, `*args`/`**kwargs` with their stars."""
-        args = self.node.args
-        names = [a.arg for a in (*args.posonlyargs, *args.args)]
-        if args.vararg:
-            names.append("*" + args.vararg.arg)
-        names.extend(a.arg for a in args.kwonlyargs)
-        if args.kwarg:
-            names.append("**" + args.kwarg.arg)
-        return names
-
-    def accepts_any_keyword(self) -> bool:
-        return self.node.args.kwarg is not None
-
-    def signature_text(self) -> str:
-        prefix = "async def" if isinstance(self.node, ast.AsyncFunctionDef) else "def"
-        returns = f" -> {ast.unparse(self.node.returns)}" if self.node.returns else ""
-        return f"{prefix} {self.name}({ast.unparse(self.node.args)}){returns}"
 
 
 @dataclass
@@ -190,7 +151,13 @@ class Collector(ast.NodeVisitor):
 
     def _visit_function(self, node: FunctionNode) -> None:
         qualname = self._qualname(node.name)
-        self.info.functions.setdefault(qualname, FunctionInfo(self.info.path, qualname, node))
+        classes = 0
+        while classes < len(self.class_stack) and self.class_stack[-1 - classes] is not None:
+            classes += 1
+        owners = tuple(qualname.split(".")[-1 - classes : -1]) if classes else ()
+        self.info.functions.setdefault(
+            qualname, FunctionInfo(qualname, node, owners, self.info.path)
+        )
         if not self.stack:
             self.info.top_level.setdefault(node.name, (node.lineno, "def"))
         fixture = fixture_name(node)

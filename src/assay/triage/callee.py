@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 
 from assay.model import Frame
-from assay.triage.astinfo import FunctionInfo, call_name
+from assay.pysource.inject.assay_functions import FunctionInfo
+from assay.triage.astinfo import call_name
 from assay.triage.incidents import Incident
 from assay.triage.source import SourceIndex
 

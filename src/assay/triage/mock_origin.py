@@ -13,7 +13,8 @@ import ast
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from assay.triage.astinfo import ClassInfo, FunctionInfo, FunctionNode, call_name, is_mock_factory
+from assay.pysource.inject.assay_functions import FunctionInfo, FunctionNode
+from assay.triage.astinfo import ClassInfo, call_name, is_mock_factory
 from assay.triage.closest import words
 from assay.triage.incidents import Incident
 from assay.triage.source import SourceIndex

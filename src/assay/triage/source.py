@@ -15,13 +15,10 @@ import re
 from pathlib import Path
 from typing import TypeVar
 
-from assay.triage.astinfo import (
-    ClassInfo,
-    Collector,
-    FixtureInfo,
-    FunctionInfo,
-    ModuleInfo,
-)
+from assay.pysource.inject.assay_functions import FunctionInfo
+from assay.pysource.names import ModuleNames
+from assay.pysource.text import SourceLines, collapse
+from assay.triage.astinfo import ClassInfo, Collector, FixtureInfo, ModuleInfo
 
 _Def = TypeVar("_Def", FunctionInfo, ClassInfo)
 _PRUNE_DIRS = frozenset(
@@ -36,7 +33,8 @@ class SourceIndex:
     def __init__(self, root: Path, source_packages: list[str]) -> None:
         self.root = root
         self.source_packages = [p.strip("/").replace("\\", "/") for p in source_packages]
-        self._lines: dict[str, list[str]] = {}
+        self._lines: dict[str, SourceLines] = {}
+        self.names = ModuleNames(root, self.source_packages)
         self._trees: dict[str, ast.Module | None] = {}
         self._modules: dict[str, ModuleInfo | None] = {}
         self._source_files: list[str] | None = None
@@ -54,15 +52,19 @@ class SourceIndex:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.root / path
 
-    def lines(self, path: str) -> list[str]:
-        if path not in self._lines:
+    def _source(self, path: str) -> SourceLines:
+        found = self._lines.get(path)
+        if found is None:
             try:
                 text = self._abs(path).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 text = ""
-            # Python's own line breaks only (str.splitlines also splits on \f, \v, ...).
-            self._lines[path] = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return self._lines[path]
+            found = self._lines[path] = SourceLines(text)
+        return found
+
+    def lines(self, path: str) -> list[str]:
+        """The file's lines, split as Python splits them ([""] when it is unreadable)."""
+        return self._source(path).lines
 
     def text(self, path: str) -> str:
         if path not in self._texts:
@@ -162,13 +164,8 @@ class SourceIndex:
         return False
 
     def module_name(self, path: str) -> str:
-        """Dotted module name of a project file, relative to the best import base."""
-        best = path
-        for base in self._import_bases():
-            if base and path.startswith(base + "/"):
-                best = path[len(base) + 1 :]
-        dotted = best.removesuffix(".py").replace("/", ".")
-        return dotted.removesuffix(".__init__")
+        """Dotted module name of a project file (pysource/names.py has the rule)."""
+        return self.names.module_name(path)
 
     def project_modules(self) -> list[str]:
         """Dotted names of every project module (for "closest module" suggestions)."""
@@ -266,21 +263,8 @@ class SourceIndex:
         Sliced from the cached lines (`ast.get_source_segment` splits the whole file again
         on every call: most of triage's time on a 1,000-failure run). Offsets are UTF-8.
         """
-        text = self._slice(path, node) or ast.unparse(node)
-        text = " ".join(text.split())
+        text = collapse(self._source(path).segment(node) or ast.unparse(node))
         return re.sub(r" ([)\]}])", r"\1", re.sub(r"([(\[{]) ", r"\1", text))
-
-    def _slice(self, path: str, node: ast.AST) -> str:
-        start, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or 0
-        col, end_col = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
-        lines = self.lines(path)
-        if end_col is None or not 0 < start <= end <= len(lines):
-            return ""
-        chunk = [line.encode("utf-8") for line in lines[start - 1 : end]]
-        if len(chunk) == 1:
-            return chunk[0][col:end_col].decode("utf-8", errors="replace")
-        chunk[0], chunk[-1] = chunk[0][col:], chunk[-1][:end_col]
-        return b"\n".join(chunk).decode("utf-8", errors="replace")
 
     def nodes_at(self, path: str, lineno: int) -> list[ast.AST]:
         """Expressions, loops and comprehensions whose span covers `lineno`, outermost first."""

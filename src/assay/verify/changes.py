@@ -14,9 +14,10 @@ from pathlib import Path, PurePosixPath
 from assay.discover.changes import changed_lines
 from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
-from assay.edges.select import module_name, read_tree, touched
+from assay.edges.select import read_tree, touched
 from assay.errors import InputError
 from assay.model import ChangedFunction, ChangeSet
+from assay.pysource.names import ModuleNames
 
 _TEST_NAMES = ("test_*.py", "*_test.py", "conftest.py")
 
@@ -74,13 +75,14 @@ def _change_set(
         raise InputError(
             f"{project.root}: no source module or test file changed {what}: nothing to verify"
         )
+    names = ModuleNames(project.root, project.source_packages)
     functions = []
     for relative in source_files:
         for info, lines in touched(read_tree(project.root, relative), changed[relative]):
             functions.append(
                 ChangedFunction(
                     relative,
-                    module_name(relative),
+                    names.module_name(relative),
                     info.qualname,
                     info.node.lineno,
                     info.node.end_lineno or info.node.lineno,

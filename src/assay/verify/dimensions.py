@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from assay.edges.select import module_name
 from assay.model import (
     EdgeFunction,
     EdgesReport,
@@ -23,6 +22,7 @@ from assay.model import (
     MutateReport,
     Obligation,
 )
+from assay.pysource.names import ModuleNames
 from assay.score.gate import Fix, Measure
 from assay.verify import skeleton
 
@@ -289,6 +289,7 @@ def mutation(
     edges: EdgesReport | None,
     threshold: float | None,
     skeleton_for: skeleton.SkeletonFor,
+    names: ModuleNames,
 ) -> tuple[Measure | None, list[Found]]:
     if report is None:
         return None, []
@@ -310,7 +311,7 @@ def mutation(
         missed = [m for m in mutants if m.status not in _DETECTED]
         if not missed:
             continue
-        module = module_name(file)
+        module = names.module_name(file)
         subject = f"{module}.{function}" if function else module
         score = 100.0 * (len(mutants) - len(missed)) / len(mutants)
         evidence = [

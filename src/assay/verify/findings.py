@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from assay.edges.inject.assay_edges_ast import list_functions
-from assay.edges.select import module_name, read_tree
+from assay.edges.select import read_tree
 from assay.model import (
     BaselineReport,
     ChangeFailure,
@@ -18,6 +17,8 @@ from assay.model import (
     InspectReport,
     SelectedTests,
 )
+from assay.pysource.inject.assay_functions import list_functions
+from assay.pysource.names import ModuleNames
 from assay.report.md import tests_and_subtests
 from assay.score.gate import Fix
 from assay.verify import skeleton
@@ -208,6 +209,7 @@ def missing_tests(
     inspect: InspectReport,
     gains: dict[str, dict[str, float]],
     skeleton_for: skeleton.SkeletonFor,
+    names: ModuleNames,
 ) -> list[Found]:
     """Changed modules no test reaches (CRITICAL), and changed modules no integration test
     exercises when the suite has categories (HIGH, and the penalty)."""
@@ -216,7 +218,7 @@ def missing_tests(
         for file in changes.source_files:
             if selected.by_file.get(file):
                 continue
-            module = module_name(file)
+            module = names.module_name(file)
             functions = [f for f in changes.functions if f.file == file]
             skeletons = [
                 text
@@ -247,7 +249,7 @@ def missing_tests(
         info = modules.get(file)
         if info is None or info.integration is not False:
             continue
-        module = module_name(file)
+        module = names.module_name(file)
         result.append(
             Found(
                 finding=_finding(

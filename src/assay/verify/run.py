@@ -45,6 +45,7 @@ from assay.model import (
     VerifyReport,
 )
 from assay.mutation.run import MutateOptions, run_mutate
+from assay.pysource.names import ModuleNames
 from assay.runner.supervisor import Event
 from assay.runner.targets import targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
@@ -201,6 +202,7 @@ def run_verify(
 
     # 5. Dimensions, findings, the gate.
     skeleton_for = findings.skeleton_builder(project.root)
+    names = ModuleNames(project.root, project.source_packages)
     tests = dimensions.inspected(inspect, selected.nodeids)
     blocking = verify_config.blocking
     measured = {
@@ -208,7 +210,7 @@ def run_verify(
         "mocks": dimensions.mocks(tests),
         "flakiness": dimensions.flakiness(flaky, selected.nodeids),
         "edge_cases": dimensions.edge_cases(edges, blocking["edge_cases"], skeleton_for),
-        "mutation": dimensions.mutation(mutate, edges, blocking["mutation"], skeleton_for),
+        "mutation": dimensions.mutation(mutate, edges, blocking["mutation"], skeleton_for, names),
     }
     found = [f for _, fs in measured.values() for f in fs]
     gains: dict[str, dict[str, float]] = {}
@@ -223,7 +225,7 @@ def run_verify(
         return reproduce_command(nodeids, project.root, python, hung)
 
     found += findings.failures(failed, head_run, reproduce)
-    found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for)
+    found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for, names)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
     flaky_ids = {f.finding.id for f in found if f.finding.id.startswith("flaky:")}

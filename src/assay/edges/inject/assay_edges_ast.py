@@ -35,7 +35,9 @@ The rewrite changes no evaluation order, no short-circuit and no truth test:
 
 Line and column numbers are kept, so tracebacks, `inspect.getsource` and coverage line
 numbers are unchanged. Nested functions, lambdas and classes inside a selected function
-are instrumented as part of it; module-level and class-level code are left alone.
+are instrumented as part of it; module-level and class-level code are left alone. Which
+functions a module has comes from the listing every stage shares
+(pysource/inject/assay_functions.py), so `--functions` names what is rewritten.
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING or __package__:  # the parent: imported as assay.edges.inject.assay_edges_ast
+    from assay.pysource.inject.assay_functions import FunctionInfo, list_functions
+else:  # a worker: edges/run.py puts pysource/inject on its path; assay may not be installed
+    from assay_functions import FunctionInfo, list_functions
 
 # -- value codes: what a parameter's value was, as the recorder classifies it ----------
 
@@ -105,43 +112,6 @@ class Site:
     params: tuple[str, ...] = ()  # CALL: the parameters recorded, in order
     excluded: str = ""  # why this site carries no obligation ("" when it does)
     guard: tuple[int, bool] | None = None  # under a version guard: (its site, branch)
-
-
-@dataclass
-class FunctionInfo:
-    qualname: str
-    node: Any  # ast.FunctionDef | ast.AsyncFunctionDef
-    is_method: bool  # defined directly in a class body
-    class_names: tuple[str, ...] = ()
-
-
-def list_functions(tree: ast.Module) -> list[FunctionInfo]:
-    """The functions and methods a module defines at module and class level, in order.
-
-    Functions nested in functions belong to their enclosing function; definitions inside
-    module-level `if`/`try`/`with` blocks (version-dependent definitions) count.
-    """
-    found: list[FunctionInfo] = []
-
-    def walk(body: list[ast.stmt], classes: tuple[str, ...]) -> None:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = ".".join((*classes, node.name))
-                found.append(FunctionInfo(name, node, bool(classes), classes))
-            elif isinstance(node, ast.ClassDef):
-                walk(node.body, (*classes, node.name))
-            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith)) or (
-                type(node).__name__ == "TryStar"
-            ):
-                for attr in ("body", "orelse", "finalbody", "handlers"):
-                    for child in getattr(node, attr, []) or []:
-                        if isinstance(child, ast.ExceptHandler):
-                            walk(child.body, classes)
-                        else:
-                            walk([child], classes)
-
-    walk(tree.body, ())
-    return found
 
 
 def excluded_function(info: FunctionInfo, lines: list[str]) -> str:

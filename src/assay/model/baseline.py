@@ -1,0 +1,128 @@
+"""`assay.baseline/1`: the supervised run's report — outcomes per test and category,
+coverage, and failures grouped by root cause (assay.triage). Field names are the JSON
+contract (docs/schema.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from assay.model.core import (
+    CollectionError,
+    Counts,
+    Environment,
+    Location,
+    ProjectInfo,
+    RunInfo,
+    SubtestCounts,
+    TestResult,
+)
+
+if TYPE_CHECKING:
+    from assay.model.mutate import MutateReport
+
+
+BASELINE_SCHEMA = "assay.baseline/1"
+
+
+@dataclass
+class CategorySummary:
+    name: str
+    paths: list[str]
+    counts: Counts
+    duration_s: float
+    tests: int = 0
+
+
+@dataclass
+class FailureCluster:
+    """Failures with one signature: same exception type, normalised message and project frame."""
+
+    signature: str  # short hash, stable across runs for the same algorithm version
+    exc_type: str
+    template: str  # the normalised first line of the message
+    frame: str  # "path::function" of the innermost project frame, "" when none
+    tests: list[str]
+    example: str = ""  # one real (un-normalised) message of the cluster
+
+
+@dataclass
+class FailureCategory:
+    """Clusters that share one root cause, with the evidence and the fix."""
+
+    rule: str  # signature-mismatch | mock-misuse | mock-as-path | interface-drift | ...
+    title: str
+    root_cause: str
+    action: str
+    evidence: list[str]
+    tests: list[str]
+    signatures: list[str]
+    priority: int  # 1 = fix first
+    clusters: list[FailureCluster] = field(default_factory=list)
+    reproduce: str = ""  # a pytest command that runs exactly these tests
+    subtests: int = 0  # of `tests`, the failed subtests ("<parent node id> <description>")
+    # The code the root cause points at (a callee's signature), else where the failures
+    # were raised, innermost project frame first: what a change can be tied to.
+    locations: list[Location] = field(default_factory=list)
+
+
+@dataclass
+class ModuleCoverage:
+    path: str
+    statements: int
+    missing_lines: list[int]
+    branches: int
+    partial_branches: int
+    covered_lines: int
+    covered_branches: int
+    line_percent: float
+    branch_percent: float | None  # None when the module has no branches
+    percent_covered: float  # coverage.py's own figure (lines and branches together)
+    status: str  # Critical | Low | Fair | Good | Excellent
+
+
+@dataclass
+class CoverageReport:
+    totals: ModuleCoverage
+    modules: list[ModuleCoverage]
+    goals: dict[str, float]  # {"line": 80.0, "branch": 90.0}
+    gaps: dict[str, float]  # percentage points still missing to each goal (0 when met)
+    coverage_version: str
+    contexts: bool  # per-test contexts were recorded (in data_file)
+    data_file: str
+    source: list[str] = field(default_factory=list)  # what was measured (coverage.py source)
+    source_reason: str = ""  # why that source, in words
+    # Measured files coverage.py could not parse: listed with the reason, never counted.
+    unparsed: list[UnparsedModule] = field(default_factory=list)
+    # Tests stopped or crashed before the lines they ran could be saved: those lines are
+    # not counted (every earlier test's lines were saved as it ended).
+    lost_tests: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what coverage.py warned about
+
+
+@dataclass
+class UnparsedModule:
+    path: str
+    reason: str
+
+
+@dataclass
+class BaselineReport:
+    project: ProjectInfo
+    run: RunInfo
+    environment: Environment
+    counts: Counts
+    subtests: SubtestCounts
+    tests: list[TestResult]
+    categories: list[CategorySummary]
+    collection_errors: list[CollectionError]
+    started_at: str
+    duration_s: float
+    assay_version: str
+    exit_code: int
+    schema: str = BASELINE_SCHEMA
+    run_id: str = ""  # the run's key in the history store
+    coverage: CoverageReport | None = None
+    failure_categories: list[FailureCategory] = field(default_factory=list)
+    mutation: MutateReport | None = None  # `assay baseline --mutation`: the mutate report

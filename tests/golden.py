@@ -1,0 +1,124 @@
+"""Golden JSON reports: each command's report on a fixture project, compared key by key and
+in key order with the copy stored under tests/golden/.
+
+The reports' field names and order are the JSON contract (docs/schema.md), and the model
+that produces them is refactored (assay/model/): a golden test catches a key renamed,
+moved or dropped, a value rendered differently, a default changed. Each command's test
+reuses the report its test module already produces (a module-scoped fixture), so the
+golden tests add a comparison, not a run.
+
+What legitimately differs from run to run or machine to machine is replaced by a
+placeholder before the comparison: times and durations, run ids, dates, commit shas,
+worker counts, the environment block, absolute paths (the fixture's copy, assay's own
+files, the interpreter), object ids and addresses in pytest's texts, line numbers inside
+files that are not the project's. Everything else must be identical.
+
+    ASSAY_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q -k golden   # rewrite the copies
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+GOLDEN = Path(__file__).parent / "golden"
+ASSAY_SRC = Path(__file__).resolve().parents[1] / "src" / "assay"
+
+VARIES = "<varies>"
+# Keys whose value is a time, a duration, an id or a measurement of this machine.
+_VARYING_KEYS = frozenset(
+    {
+        "started_at",
+        "run_id",
+        "clean_run",
+        "contexts_run",
+        "environment",
+        "workers",
+        "cpu_s",
+        "cost_ratio",
+        "mutants_per_s",
+        "data_file",
+    }
+)
+_SHA = re.compile(r"\b[0-9a-f]{40}\b")
+_RUN_ID = re.compile(r"\b\d{8}T\d{6}\.\d+Z\b")
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]+\b")
+_OBJECT_ID = re.compile(r"id='\d+'")
+_SECONDS = re.compile(r"\b\d+(?:\.\d+)? ?s\b")
+_PID = re.compile(r"\bpid \d+\b")
+_SEED = re.compile(r"\bseed \d+\b")  # verify derives its seed from HEAD's sha
+
+
+class _Normaliser:
+    def __init__(self, root: Path, varying: frozenset[str]) -> None:
+        self.varying = _VARYING_KEYS | varying
+        real = sys.executable
+        self.paths = sorted(
+            {
+                (str(root.resolve()), "<root>"),
+                (str(root), "<root>"),
+                (str(root.parent.resolve()), "<tmp>"),
+                (str(root.parent), "<tmp>"),
+                (str(ASSAY_SRC), "<assay>"),
+                (real, "<python>"),
+                (str(Path(real).resolve()), "<python>"),
+                (sys.prefix, "<venv>"),
+            },
+            key=lambda pair: -len(pair[0]),
+        )
+
+    def text(self, value: str) -> str:
+        for path, placeholder in self.paths:
+            value = value.replace(path, placeholder)
+        value = _SHA.sub("<sha>", _RUN_ID.sub("<run>", value))
+        value = _OBJECT_ID.sub("id=<id>", _ADDRESS.sub("0x<addr>", value))
+        value = _SEED.sub("seed <n>", _PID.sub("pid <n>", value))
+        return _SECONDS.sub("<n> s", value)
+
+    def value(self, value: Any, key: str = "") -> Any:
+        if key in self.varying or key.endswith("_s") or (key == "runs" and isinstance(value, dict)):
+            return VARIES if value is not None else None
+        if isinstance(value, dict):
+            if {"path", "lineno", "function"} <= value.keys():  # a traceback frame
+                return self.frame(value)
+            return {k: self.value(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, key) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+    def frame(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A frame outside the project: its file and line belong to another version of
+        pytest or assay, so only the function is compared."""
+        path = self.text(frame["path"])
+        outside = path.startswith(("<assay>", "<venv>", "/")) or path.startswith("<frozen")
+        return {
+            k: (VARIES if outside and k in ("path", "lineno") else self.value(v, k))
+            for k, v in frame.items()
+        }
+
+
+def normalised(report: dict[str, Any], root: Path, varying: tuple[str, ...] = ()) -> str:
+    """The report with what varies replaced, as JSON text in the report's key order."""
+    values = _Normaliser(root, frozenset(varying)).value(report)
+    return json.dumps(values, indent=1, ensure_ascii=False) + "\n"
+
+
+def check(name: str, report: dict[str, Any], root: Path, varying: tuple[str, ...] = ()) -> None:
+    """Compare `report` (produced on the fixture copied to `root`) with tests/golden/NAME.json;
+    `varying`: keys whose values this fixture makes vary too (a random test's counts)."""
+    text = normalised(report, root, varying)
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("ASSAY_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    if text != expected:
+        actual = root.parent / f"{name}.actual.json"
+        actual.write_text(text, encoding="utf-8")
+        raise AssertionError(f"{name}: the JSON report differs: diff {path} {actual}")
