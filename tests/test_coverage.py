@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 from assay.measure.coverage import status
 from tests.helpers import baseline_json, clean_env, run_assay
@@ -43,6 +44,10 @@ def test_figures_equal_coverage_py(fixture_project):
     assert cov["modules"][0]["missing_lines"] == []  # every line of calc is run by some test
     assert cov["totals"]["branch_percent"] == 100.0
     assert cov["gaps"] == {"line": 0.0, "branch": 0.0}
+    # Saving per test must not break the worker's own end: each made its final save and
+    # said `done` (a connection held too early once ended every worker in a DataError).
+    events = (Path(cov["data_file"]).parent / "events.jsonl").read_text().splitlines()
+    assert sum(json.loads(line)["e"] == "done" for line in events) == report["run"]["workers"] == 2
 
 
 def test_contexts_include_fixture_code(fixture_project):

@@ -26,6 +26,7 @@ test's own lines as lost.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import json
 import os
@@ -109,10 +110,9 @@ def _release_connection() -> None:
     global _held
     held, _held = _held, None
     if held is not None:
-        try:
+        # An error here: coverage.py closed it itself, and its final save reconnects.
+        with contextlib.suppress(Exception):
             held.__exit__(None, None, None)
-        except Exception:  # coverage.py closed it itself; its final save reconnects
-            pass
 
 
 def _commit() -> None:
