@@ -8,7 +8,7 @@ copies are never written to.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +26,12 @@ def fixture_project(tmp_path: Path) -> Callable[[str], Path]:
         return dest
 
     return copy
+
+
+@pytest.fixture
+def own_corpus_tree(name: str) -> Iterator[None]:
+    """The corpus project `name` (the test's parameter) for this test alone."""
+    from tests.test_corpus import own_tree
+
+    with own_tree(name):
+        yield

@@ -5,12 +5,16 @@ Slow, and needs the corpus (../shared/corpus/setup.sh): run with `pytest -m slow
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import coverage
@@ -31,6 +35,17 @@ PROJECTS = {
 }
 
 
+@contextlib.contextmanager
+def own_tree(name: str) -> Iterator[None]:
+    """Hold one corpus project's source tree alone. Every run of a project happens in its
+    one tree (its venv's editable install points there), and under xdist the plain
+    `coverage run` of one test would leave `.hypothesis` in the middle of another's check
+    that assay leaves the tree as it found it."""
+    with open(Path(tempfile.gettempdir()) / f"assay-corpus-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def source_paths(name: str) -> list[str]:
     for line in CONF.read_text().splitlines():
         if line.startswith(f"{name}|"):
@@ -47,6 +62,7 @@ def corpus_args(name: str) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROJECTS))
+@pytest.mark.usefixtures("own_corpus_tree")
 def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
     src = CORPUS / "src" / f"{name}-{PROJECTS[name]}"
     python = CORPUS / "venvs" / name / "bin" / "python"
@@ -78,6 +94,7 @@ def test_counts_equal_plain_pytest_on_real_projects(name, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROJECTS))
+@pytest.mark.usefixtures("own_corpus_tree")
 def test_coverage_equals_coverage_py_on_real_projects(name, tmp_path):
     """Per module, assay's coverage equals `coverage run` + `coverage json` on the same
     suite, to 0.1 point (no test of the corpus is stopped by the default limits)."""

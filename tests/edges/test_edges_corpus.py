@@ -30,6 +30,7 @@ def assay_json(command: str, src, python, args, tmp_path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["cachetools", "toolz"])
+@pytest.mark.usefixtures("own_corpus_tree")
 def test_instrumentation_changes_no_test_outcome(name, tmp_path):
     src = CORPUS / "src" / f"{name}-{PROJECTS[name]}"
     python = CORPUS / "venvs" / name / "bin" / "python"

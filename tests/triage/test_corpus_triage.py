@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_env
-from tests.test_corpus import CORPUS
+from tests.test_corpus import CORPUS, own_tree
 
 NAME, VERSION = "python-dateutil", "4.0.0"
 ARGS = "tests"  # its pytest arguments in shared/corpus/projects.conf
@@ -30,12 +30,13 @@ def test_dateutil_failures_are_one_environment_cause(tmp_path: Path) -> None:
     if not (src.is_dir() and python.exists()):
         pytest.skip("corpus not set up (../shared/corpus/setup.sh)")
     out = tmp_path / "report.json"
-    subprocess.run(
-        [sys.executable, "-m", "assay", "baseline", str(src), "--python", str(python),
-         "--no-coverage", "--state-dir", str(tmp_path / "state"), "--json", str(out),
-         "--pytest-args", ARGS],
-        env=clean_env(), capture_output=True, text=True, check=False, timeout=900,
-    )  # fmt: skip
+    with own_tree(NAME):
+        subprocess.run(
+            [sys.executable, "-m", "assay", "baseline", str(src), "--python", str(python),
+             "--no-coverage", "--state-dir", str(tmp_path / "state"), "--json", str(out),
+             "--pytest-args", ARGS],
+            env=clean_env(), capture_output=True, text=True, check=False, timeout=900,
+        )  # fmt: skip
     report = json.loads(out.read_text())
     failed = sorted(t["nodeid"] for t in report["tests"] if t["outcome"] == "failed")
     if not failed:
