@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.protocol import TOTALS_FIELD, StrykerStatus
+
 BASELINE_SCHEMA = "assay.baseline/1"
 
 # Outcomes pytest itself can report, then the two only a supervisor can see.
@@ -441,7 +443,7 @@ class InspectReport:
 
 MUTATE_SCHEMA = "assay.mutate/1"
 # Stryker's mutant statuses (mutation-testing-report-schema), so its viewers read ours.
-MUTANT_STATUSES = ("Killed", "Survived", "Timeout", "NoCoverage", "RuntimeError")
+MUTANT_STATUSES = tuple(s.value for s in StrykerStatus)
 
 
 @dataclass
@@ -488,13 +490,7 @@ class MutationTotals:
     covered_score: float | None = None  # detected / (detected + survived), %
 
     def add(self, status: str) -> None:
-        field_name = {
-            "Killed": "killed",
-            "Survived": "survived",
-            "Timeout": "timeout",
-            "NoCoverage": "no_coverage",
-            "RuntimeError": "runtime_error",
-        }[status]
+        field_name = TOTALS_FIELD[StrykerStatus(status)]
         self.mutants += 1
         setattr(self, field_name, getattr(self, field_name) + 1)
         detected = self.killed + self.timeout

@@ -47,8 +47,9 @@ from assay.model import (
     FailedTest,
     RunInfo,
 )
+from assay.protocol import Event
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Event, RunRequest, run_suite
+from assay.runner.supervisor import RunRequest, run_suite
 
 INJECT_DIR = Path(__file__).parent / "inject"
 
