@@ -45,7 +45,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
 
 from assay import protocol as wire
 from assay.errors import InputError
@@ -138,7 +137,7 @@ class _Worker:
         number: int,
         proc: subprocess.Popen[bytes],
         events: int,
-        commands: IO[str],
+        commands: int,
         stack_path: Path,
         log_path: Path,
     ) -> None:
@@ -146,7 +145,7 @@ class _Worker:
         self.proc = proc
         self.events_fd: int | None = events
         self.pidfd: int | None = None
-        self.commands = commands
+        self.commands_fd: int | None = commands
         self.stack_path = stack_path
         self.log_path = log_path
         self.buffer = b""
@@ -168,16 +167,21 @@ class _Worker:
         self.superseded = False  # killed to collect again without a file that kills workers
 
     def send(self, command: wire.Command) -> None:
+        """Write the command line straight to the pipe. No buffered file: a write that
+        fails on a dead reader would stay in its buffer, and closing the file would try
+        it again and raise."""
+        data = (json.dumps(command.to_json()) + "\n").encode()
         try:
-            self.commands.write(json.dumps(command.to_json()) + "\n")
-            self.commands.flush()
+            while data and self.commands_fd is not None:
+                data = data[os.write(self.commands_fd, data) :]
         except BrokenPipeError:
             pass  # it died; its exit is handled when its process ends
 
     def close_commands(self) -> None:
-        """Close our end of its command pipe; a flush that fails on a dead reader is moot."""
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self.commands.close()
+        """Close our end of its command pipe (nothing is buffered: this cannot fail)."""
+        if self.commands_fd is not None:
+            os.close(self.commands_fd)
+            self.commands_fd = None
 
 
 class Supervisor:
@@ -294,7 +298,7 @@ class Supervisor:
                 os.close(commands_r)
         processes.started(proc.pid)
         os.set_blocking(events_r, False)
-        worker = _Worker(number, proc, events_r, os.fdopen(commands_w, "w"), stack_path, log_path)
+        worker = _Worker(number, proc, events_r, commands_w, stack_path, log_path)
         worker.lane = lane
         self.workers[number] = worker
         self.selector.register(events_r, selectors.EVENT_READ, (worker, "events"))
