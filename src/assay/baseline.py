@@ -18,15 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
+from assay import protocol as wire
 from assay.config import Config, load_config
 from assay.discover import find_project, find_python
 from assay.errors import InputError
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
+from assay.protocol import Event
 from assay.pytest_command import pytest_command
 from assay.runner.categories import TestItem, assign, category_paths
 from assay.runner.isolation import IsolationSettings, check_isolation
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Event, RunRequest, run_suite
+from assay.runner.supervisor import RunRequest, run_suite
 
 
 @dataclass
@@ -106,7 +108,7 @@ def run_baseline(
         collector(event)
         if on_event is not None:
             on_event(event)
-        if event["e"] == "collected":
+        if isinstance(event, wire.Collected):
             import assay.triage  # noqa: F401  (see the module docstring)
 
     t0 = time.monotonic()

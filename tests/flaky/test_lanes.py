@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from assay import protocol as wire
 from assay.runner.deadlines import Limits
 from assay.runner.supervisor import Lane, RunRequest, run_suite
 
@@ -29,15 +30,14 @@ def run_lanes(project, lanes, **extra):
 
 
 def outcomes(events, lane):
+    mine = [e for e in events if wire.lane_of(e) == lane]
     return {
-        e["nodeid"]: e["outcome"]
-        for e in events
-        if e.get("lane") == lane and e["e"] == "report" and e["when"] == "call"
-    } | {e["nodeid"]: e["outcome"] for e in events if e.get("lane") == lane and e["e"] == "killed"}
+        e.nodeid: e.outcome for e in mine if isinstance(e, wire.Report) and e.when == "call"
+    } | {e.nodeid: e.outcome for e in mine if isinstance(e, wire.Killed)}
 
 
 def starts(events, lane):
-    return [(e["nodeid"], e["worker"]) for e in events if e["e"] == "start" and e["lane"] == lane]
+    return [(e.nodeid, e.worker) for e in events if isinstance(e, wire.Start) and e.lane == lane]
 
 
 def test_each_lane_runs_its_order_in_its_own_process(fixture_project):
@@ -56,9 +56,9 @@ def test_each_lane_runs_its_order_in_its_own_process(fixture_project):
     assert outcomes(events, 1)[VICTIM] == "failed"  # its polluter ran first, same process
     workers = [{w for _, w in starts(events, lane)} for lane in range(3)]
     assert all(len(w) == 1 for w in workers) and len(set.union(*workers)) == 3
-    order = next(e["order"] for e in events if e["e"] == "lane" and e["lane"] == 2)
-    collected = next(e for e in events if e["e"] == "collected" and e["lane"] == 2)["items"]
-    assert order == [item["nodeid"] for item in reversed(collected)]
+    order = next(e.order for e in events if isinstance(e, wire.LaneOrder) and e.lane == 2)
+    collected = next(e for e in events if isinstance(e, wire.Collected) and e.lane == 2).items
+    assert order == [item.nodeid for item in reversed(collected)]
     assert [n for n, _ in starts(events, 2)] == order
 
 
@@ -92,8 +92,8 @@ def test_stop_at_ends_everything_without_blaming_a_test(fixture_project):
         stop_at=time.monotonic() + 1.5,
     )
     assert outcome.stopped and outcome.unfinished_lanes == [0, 1, 2]
-    assert not [e for e in events if e["e"] in ("killed", "finish")]
-    assert any(e["e"] == "stopped" for e in events)
+    assert not [e for e in events if isinstance(e, (wire.Killed, wire.Finish))]
+    assert any(isinstance(e, wire.Stopped) for e in events)
 
 
 def test_a_lane_that_cannot_start_is_that_lanes_failure(fixture_project):

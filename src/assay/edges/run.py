@@ -46,10 +46,11 @@ from assay.model import (
     FailedTest,
     RunInfo,
 )
+from assay.protocol import Event
 from assay.pysource.inject import assay_functions
 from assay.pysource.names import ModuleNames
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Event, RunRequest, run_suite
+from assay.runner.supervisor import RunRequest, run_suite
 
 INJECT_DIR = Path(__file__).parent / "inject"
 # The function listing the worker's rewrite shares with the parent (see its docstring).

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assay import protocol as wire
 from assay.flaky import command
 from assay.flaky.budget import Budget
 from assay.model import BAD_OUTCOMES, CollectionError, TestResult
+from assay.protocol import Event
 from assay.runner import targets
 from assay.runner.deadlines import Limits
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Event, Lane, RunRequest, run_suite
+from assay.runner.supervisor import Lane, RunRequest, run_suite
 
 
 @dataclass
@@ -106,23 +108,23 @@ class Executor:
             return results
         self.batches += 1
         if self.on_event is not None:
-            self.on_event({"e": "batch", "label": label, "lanes": len(specs)})
+            self.on_event(wire.Batch(label, len(specs)))
         collectors = [ResultCollector() for _ in specs]
         finished: list[set[str]] = [set() for _ in specs]
 
         def consume(event: Event) -> None:
-            lane = event.get("lane")
+            lane = wire.lane_of(event)
             if lane is None:
                 return
-            kind = event["e"]
-            if kind == "lane":
-                results[lane].order = event["order"]
-            elif kind == "start":
-                results[lane].ran.append((event["nodeid"], event["worker"]))
-            elif kind in ("finish", "killed"):
-                finished[lane].add(event["nodeid"])
-            elif kind == "collected":
-                results[lane].collected = [item["nodeid"] for item in event["items"]]
+            if isinstance(event, wire.LaneOrder):
+                results[lane].order = event.order
+            elif isinstance(event, wire.Start):
+                assert event.worker is not None  # the supervisor stamps what it passes on
+                results[lane].ran.append((event.nodeid, event.worker))
+            elif isinstance(event, (wire.Finish, wire.Killed)):
+                finished[lane].add(event.nodeid)
+            elif isinstance(event, wire.Collected):
+                results[lane].collected = [item.nodeid for item in event.items]
             collectors[lane](event)
             if self.on_event is not None:
                 self.on_event(event)

@@ -32,7 +32,7 @@ from assay.flaky.budget import Budget
 from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
 from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
 from assay.model import FlakyReport, FlakyRun, RunInfo
-from assay.runner.supervisor import Event
+from assay.protocol import Event
 
 DEFAULT_RUNS = 10
 

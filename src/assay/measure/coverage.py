@@ -36,8 +36,10 @@ import coverage
 from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project, not_utf8
 from assay.errors import InputError
 from assay.model import CoverageReport, ModuleCoverage, UnparsedModule
+from assay.protocol import CoverageSettings
 
 _INJECTED = str(Path(__file__).resolve().parents[1] / "runner" / "inject")
+_PROTOCOL = str(Path(__file__).resolve().parents[1] / "protocol.py")
 _UNPARSED = re.compile(r"Couldn't parse (?:Python file )?'(?P<path>[^']+)'(?::\s*(?P<why>.*))?")
 
 
@@ -51,19 +53,20 @@ class CoverageMeasurement:
         self.config_file = _coverage_config_file(project.root)
         self.warnings: list[str] = []
 
-    def worker_settings(self) -> dict[str, Any]:
+    def worker_settings(self) -> CoverageSettings:
         self.dir.mkdir(parents=True, exist_ok=True)
-        settings: dict[str, Any] = {
-            "data_file": str(self.dir / ".coverage"),
-            "config_file": str(self.config_file) if self.config_file else False,
-            "contexts": self.contexts,
-            "fallback_path": str(_fallback_path(self.dir.parent)),
-        }
+        settings = CoverageSettings(
+            data_file=str(self.dir / ".coverage"),
+            config_file=str(self.config_file) if self.config_file else False,
+            contexts=self.contexts,
+            fallback_path=str(_fallback_path(self.dir.parent)),
+        )
         probe = self._coverage(data_file=None)
         root = self.project.root
-        omit = [f"{_INJECTED}/*", f"{self.dir.parent}/*"]  # never assay's own files
+        # Never assay's own files (the workers load the protocol module too).
+        omit = [f"{_INJECTED}/*", _PROTOCOL, f"{self.dir.parent}/*"]
         if not (probe.get_option("run:source") or probe.get_option("run:include")):
-            settings["source"] = self.source()
+            settings.source = self.source()
             if not probe.get_option("run:omit"):
                 # A test path that holds a source package (humanize's `testpaths = src
                 # tests`, for its doctests) is not omitted: that would omit the package.
@@ -76,7 +79,7 @@ class CoverageMeasurement:
                 if self.project.source_packages == [PROJECT_FOLDER]:
                     omit += _project_folder_omit(root)
         configured = probe.get_option("run:omit")
-        settings["omit"] = [*(configured if isinstance(configured, list) else []), *omit]
+        settings.omit = [*(configured if isinstance(configured, list) else []), *omit]
         return settings
 
     def source(self) -> list[str]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assay.model.core import ProjectInfo
+from assay.protocol import TOTALS_FIELD, StrykerStatus
 
 MUTATE_SCHEMA = "assay.mutate/1"
 # Stryker's mutant statuses (mutation-testing-report-schema), so its viewers read ours.
-MUTANT_STATUSES = ("Killed", "Survived", "Timeout", "NoCoverage", "RuntimeError")
+MUTANT_STATUSES = tuple(s.value for s in StrykerStatus)
 
 
 @dataclass
@@ -58,13 +59,7 @@ class MutationTotals:
     covered_score: float | None = None  # detected / (detected + survived), %
 
     def add(self, status: str) -> None:
-        field_name = {
-            "Killed": "killed",
-            "Survived": "survived",
-            "Timeout": "timeout",
-            "NoCoverage": "no_coverage",
-            "RuntimeError": "runtime_error",
-        }[status]
+        field_name = TOTALS_FIELD[StrykerStatus(status)]
         self.mutants += 1
         setattr(self, field_name, getattr(self, field_name) + 1)
         detected = self.killed + self.timeout

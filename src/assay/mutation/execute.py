@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assay import protocol as wire
 from assay.errors import InputError
+from assay.protocol import MutantResult, Verdict
 from assay.runner import processes
 
 # The plugin the servers load with `-p assay_mutator`, and the modules it imports: this
 # folder goes first on their PYTHONPATH (the project's environment needs only pytest).
 INJECT_DIR = Path(__file__).parent / "inject"
 
-Result = dict[str, Any]
 MAX_SERVER_STARTS = 3
 # A test run in a fresh fork child costs more than its clean (warm) time: copy-on-write
 # faults and its scopes' setup again. Measured on cachetools: up to 4.6 ms of CPU per test
@@ -229,12 +230,12 @@ class EarlyServers:
         self.fork: EarlyServer | None = None
         self.imports: EarlyServer | None = None
 
-    def watch(self, event: dict[str, Any]) -> None:
+    def watch(self, event: wire.Event) -> None:
         """A clean-run event: start once every worker that ran has said `done`."""
-        worker = event.get("worker")
-        if isinstance(worker, int):
+        worker = wire.worker_of(event)
+        if worker is not None:
             self.seen.add(worker)
-            if event.get("e") == "done":
+            if isinstance(event, wire.Done):
                 self.done.add(worker)
                 if self.done >= self.seen:
                     self.start()
@@ -263,7 +264,7 @@ class _Watchdog:
 def run_fork_server(
     harness: Harness,
     plan: ForkPlan,
-    on_result: Callable[[Result], None],
+    on_result: Callable[[MutantResult], None],
     early: EarlyServer | None = None,
 ) -> ServerOutcome:
     """Run every job, restarting a server that dies; a job with no verdict after the last
@@ -298,17 +299,17 @@ def run_fork_server(
         watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan.timing_deadline)
         stall = max(60.0, 4 * plan.timing_deadline)
         done = False
-        for message in _lines(fd, watchdog.deadline, proc):
+        for line in _lines(fd, watchdog.deadline, proc):
             watchdog.at = time.monotonic() + stall
-            event = message.get("event")
-            if event == "excluded":
-                outcome.excluded[message["nodeid"]] = message["reason"]
-            elif event == "ready":
-                outcome.timed.update((plan.order[i], d) for i, d in message["timed"])
-            elif event == "done":
+            message = wire.server_message_from_json(line)
+            if isinstance(message, wire.Excluded):
+                outcome.excluded[message.nodeid] = message.reason
+            elif isinstance(message, wire.Ready):
+                outcome.timed.update((plan.order[i], d) for i, d in message.timed)
+            elif isinstance(message, wire.ServerDone):
                 done = True
-            elif event is None:
-                pending.pop(message["id"], None)
+            else:
+                pending.pop(message.id, None)
                 on_result(message)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
@@ -322,7 +323,7 @@ def run_fork_server(
             f"({len(pending)} mutants left): {' / '.join(tail) or 'no output'}"
         )
     for job in pending.values():
-        on_result({"id": job.id, "status": "error", "reason": "the mutation server kept dying"})
+        on_result(MutantResult(job.id, Verdict.ERROR, reason="the mutation server kept dying"))
     return outcome
 
 
@@ -330,10 +331,10 @@ def run_import_server(
     harness: Harness,
     plan: dict[str, Any],
     workers: int,
-    on_result: Callable[[Result], None],
+    on_result: Callable[[MutantResult], None],
     early: EarlyServer | None = None,
     expected: set[str] | None = None,
-) -> list[Result]:
+) -> list[MutantResult]:
     """Import-path mutants forked from one pytest process stopped before collection
     (`Server.run_imports` in inject/assay_mutator_server.py); returns the probe's
     result. A job's verdict counts only once the probe (the unmutated suite, run beside
@@ -352,22 +353,23 @@ def run_import_server(
             {"mode": "import-fork", "plan": str(path), "workers": workers}, log
         )
     watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
-    probes: list[Result] = []
-    held: list[Result] = []
+    probes: list[MutantResult] = []
+    held: list[MutantResult] = []
     pending = expected or {job["id"] for job in plan["jobs"]}
-    for message in _lines(fd, watchdog.deadline, proc):
+    for line in _lines(fd, watchdog.deadline, proc):
         watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
-        if message.get("event") == "done":
+        message = wire.server_message_from_json(line)
+        if not isinstance(message, MutantResult):
             continue
-        if str(message.get("id", "")).startswith("probe-"):
+        if message.id.startswith("probe-"):
             probes.append(message)
-            if message["status"] == "survived":
+            if message.status == Verdict.SURVIVED:
                 for result in held:
                     on_result(result)
                 held.clear()
-        elif message.get("id") in pending:
-            pending.discard(message["id"])
-            if probes and probes[0]["status"] == "survived":
+        elif message.id in pending:
+            pending.discard(message.id)
+            if probes and probes[0].status == Verdict.SURVIVED:
                 on_result(message)
             else:
                 held.append(message)
@@ -377,10 +379,10 @@ def run_import_server(
         _kill(proc)
     if not probes:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-        probes.append({"status": "error", "reason": " / ".join(tail) or "no output"})
-    elif probes[0]["status"] == "survived":
+        probes.append(MutantResult("probe", Verdict.ERROR, reason=" / ".join(tail) or "no output"))
+    elif probes[0].status == Verdict.SURVIVED:
         for job_id in pending:  # the server died before these: a fresh process each
-            on_result({"id": job_id, "status": "unsupported", "reason": "import server died"})
+            on_result(MutantResult(job_id, Verdict.UNSUPPORTED, reason="import server died"))
     return probes
 
 
@@ -397,7 +399,7 @@ def run_imports(
     jobs: list[ImportJob],
     workers: int,
     deadline_s: float,
-    on_result: Callable[[Result], None],
+    on_result: Callable[[MutantResult], None],
 ) -> None:
     """Run each job in its own fresh process, `workers` at a time (one selector, no
     threads: the processes are started with a pre-exec hook, unsafe beside threads)."""
@@ -441,28 +443,30 @@ def run_imports(
                     deadlines[fd] = min(started + cap, now + deadline_s - used)
                     continue
                 _kill(proc)
-                result = {"status": "timeout"}
+                result = {"status": Verdict.TIMEOUT.value}
             else:
                 continue
             selector.unregister(fd)
             os.close(fd)
             del active[fd], deadlines[fd]
             (harness.run_dir / f"import-{job.id}.json").unlink(missing_ok=True)
-            on_result({**result, "id": job.id, "duration": round(now - started, 6)})
+            line = {**result, "id": job.id, "duration": round(now - started, 6)}
+            on_result(MutantResult.from_json(line))
     selector.close()
 
 
-def _import_verdict(proc: subprocess.Popen[bytes], buffer: bytearray, log: Path) -> Result:
+def _import_verdict(proc: subprocess.Popen[bytes], buffer: bytearray, log: Path) -> wire.Json:
+    """The process's verdict line (a `MutantResult` but for its id and duration)."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
     if proc.poll() is None:
         _kill(proc)
     lines = [line for line in bytes(buffer).splitlines() if line.strip()]
     if lines:
-        result: Result = json.loads(lines[-1])
+        result: wire.Json = json.loads(lines[-1])
         return result
     tail = log.read_text(errors="replace").strip().splitlines()[-3:]
     return {
-        "status": "error",
+        "status": Verdict.ERROR.value,
         "reason": f"pytest exited with code {proc.returncode} and no verdict: {' / '.join(tail)}",
     }

@@ -22,6 +22,7 @@ from assay.mutation.execute import (
 )
 from assay.mutation.generate import Planned
 from assay.mutation.verdicts import Verdicts
+from assay.protocol import MutantResult, Verdict
 
 
 @dataclass
@@ -112,14 +113,14 @@ def run_import_path(
     fresh: list[Planned] = []
     job_tests = dict(head.tests) if head else {}
 
-    def on_result(result: dict[str, Any]) -> None:
-        if result["status"] == "unsupported":
-            fresh.append(run.by_id[result["id"]])
+    def on_result(result: MutantResult) -> None:
+        if result.status == Verdict.UNSUPPORTED:
+            fresh.append(run.by_id[result.id])
             return
-        tests = job_tests.get(result["id"])
-        if tests is not None and "cost" in result:  # with the untraced durations known now
-            k = result.get("tests_run")
-            result["cost"] = sum(
+        tests = job_tests.get(result.id)
+        if tests is not None and result.cost is not None:  # the untraced durations known now
+            k = result.tests_run
+            result.cost = sum(
                 durations.get(t, 0.0) for t in tests[: len(tests) if k is None else k]
             )
         run.verdict(result)
@@ -136,11 +137,11 @@ def run_import_path(
             head = None
         else:
             probes = run_import_server(harness, plan, parallel, on_result)
-        bad = next((r for r in probes if r["status"] != "survived"), None)
+        bad = next((r for r in probes if r.status != Verdict.SURVIVED), None)
         if bad is None:
             break
-        failing = bad.get("killed_by")
-        if bad["status"] != "killed" or failing not in probed:
+        failing = bad.killed_by
+        if bad.status != Verdict.KILLED or failing not in probed:
             break
         if failing in order:
             order.remove(failing)
@@ -149,7 +150,7 @@ def run_import_path(
     if bad is not None:
         for p in planned:
             reason = "the unmutated suite does not pass in a new pytest process"
-            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
+            run.verdict(MutantResult(p.mutant.id, Verdict.ERROR, reason=reason))
         return
     if fresh:
         _run_fresh(harness, fresh, order, config, run, deadline)
@@ -166,26 +167,27 @@ def _run_fresh(
     """Fresh processes, probes first (their slowest run sets the budget), then one per
     mutant, whose import hook is in place before any conftest runs."""
     parallel = min(config.workers, len(planned))
-    probe: list[dict[str, Any]] = []
+    probe: list[MutantResult] = []
     probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
     run_imports(harness, probes, parallel, deadline, probe.append)
-    if any(r["status"] != "survived" for r in probe):
+    if any(r.status != Verdict.SURVIVED for r in probe):
         for p in planned:
             reason = "the unmutated suite does not pass in a fresh pytest process"
-            run.verdict({"id": p.mutant.id, "status": "error", "reason": reason})
+            run.verdict(MutantResult(p.mutant.id, Verdict.ERROR, reason=reason))
         return
-    base_time = max(r["duration"] for r in probe)
+    base_time = max(r.duration for r in probe)
     jobs = [ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), order) for p in planned]
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
-    def on_result(result: dict[str, Any]) -> None:
-        job_tests = next(j.order for j in jobs if j.id == result["id"])
-        killer = result.get("killed_by")
+    def on_result(result: MutantResult) -> None:
+        job_tests = next(j.order for j in jobs if j.id == result.id)
+        killer = result.killed_by
         upto = job_tests.index(killer) + 1 if killer in job_tests else len(job_tests)
-        if result["status"] == "killed" and killer in job_tests:
-            result.setdefault("tests_run", upto)
-        elif result["status"] == "survived":
-            result.setdefault("tests_run", len(job_tests))
+        # A fresh process's verdict line never says how many tests ran.
+        if result.status == Verdict.KILLED and killer in job_tests:
+            result.tests_run = upto if result.tests_run is None else result.tests_run
+        elif result.status == Verdict.SURVIVED:
+            result.tests_run = len(job_tests) if result.tests_run is None else result.tests_run
         run.verdict(result)
 
     run_imports(harness, jobs, config.workers, budget, on_result)

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from assay import __version__, state
 from assay.baseline import BaselineOptions, effective_config, run_baseline
@@ -48,7 +47,7 @@ from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import Verdicts
-from assay.runner.supervisor import Event
+from assay.protocol import Event, MutantResult, MutantsPlanned, StrykerStatus
 from assay.store import history
 from assay.store import mutants as mutant_store
 
@@ -217,7 +216,7 @@ def run_mutate(
                 m = p.mutant
                 hit = cached.get(run.keys[m.id])
                 if not covering[m.id]:
-                    m.status = "NoCoverage"
+                    m.status = StrykerStatus.NO_COVERAGE.value
                 elif hit is not None:
                     m.status, m.killed_by, m.tests_run = (
                         hit["status"],
@@ -236,7 +235,7 @@ def run_mutate(
             if to_import:  # they and the probe run beside the fork phase
                 head = head_start(early_imports, harness, to_import, order, config, durations)
             if on_event is not None:
-                on_event({"e": "mutants", "total": len(to_fork) + len(to_import)})
+                on_event(MutantsPlanned(len(to_fork) + len(to_import)))
             if to_fork:
                 jobs = [
                     ForkJob(
@@ -261,7 +260,7 @@ def run_mutate(
                     batch=config.mutate_batch,
                 )
 
-                def on_result(result: dict[str, Any]) -> None:
+                def on_result(result: MutantResult) -> None:
                     back = run.verdict(result)
                     if back is not None:
                         to_import.append(back)

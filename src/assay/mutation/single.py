@@ -20,6 +20,7 @@ from assay.mutation.imports import run_import_path
 from assay.mutation.run import MutateOptions, mutate_config
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
+from assay.protocol import MutantResult, StrykerStatus
 from assay.store import history
 from assay.store import mutants as mutant_store
 
@@ -76,12 +77,12 @@ def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
         )
     tests: list[str] = data["covering"]
     if not tests:
-        planned.mutant.status = "NoCoverage"
+        planned.mutant.status = StrykerStatus.NO_COVERAGE.value
     else:
         _execute(planned, data["path"], tests, project.root, python, config, options)
     new = planned.mutant
     same = new.status == data["status"] and (
-        new.status != "Killed" or new.killed_by == data["killed_by"]
+        new.status != StrykerStatus.KILLED or new.killed_by == data["killed_by"]
     )
     before = data["status"] + (f" by {data['killed_by']}" if data.get("killed_by") else "")
     after = new.status + (f" by {new.killed_by}" if new.killed_by else "")
@@ -122,7 +123,7 @@ def _execute(
             files=[str(planned.source.path)],
         )  # fmt: skip
 
-        def on_result(result: dict[str, Any]) -> None:
+        def on_result(result: MutantResult) -> None:
             back = run.verdict(result)
             if back is not None:
                 to_import.append(back)

@@ -10,10 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from assay.mutation.generate import Planned
-from assay.runner.supervisor import Event
+from assay.protocol import STRYKER_STATUS, Event, MutantDone, MutantResult, StrykerStatus, Verdict
 from assay.store import mutants as mutant_store
-
-_STATUS = {"killed": "Killed", "survived": "Survived", "timeout": "Timeout"}
 
 
 class Verdicts:
@@ -32,38 +30,36 @@ class Verdicts:
         # in a fresh process, where objects built at import are built by the mutant too.
         self.at_import: set[str] = set()
 
-    def verdict(self, result: dict[str, Any]) -> Planned | None:
+    def verdict(self, result: MutantResult) -> Planned | None:
         """Apply one result; an unsupported or broken fork result is returned for the
         import path instead."""
-        planned = self.by_id[result["id"]]
+        planned = self.by_id[result.id]
         mutant = planned.mutant
-        status = result["status"]
-        if status in ("unsupported", "error") and mutant.path == "fork":
+        status = result.status
+        if status in (Verdict.UNSUPPORTED, Verdict.ERROR) and mutant.path == "fork":
             mutant.path = "import"
-            mutant.reason = f"the code swap could not apply it ({result.get('reason')})"
+            mutant.reason = f"the code swap could not apply it ({result.reason})"
             return planned
-        if status == "survived" and mutant.path == "fork" and mutant.id in self.at_import:
+        if status == Verdict.SURVIVED and mutant.path == "fork" and mutant.id in self.at_import:
             mutant.path = "import"
             mutant.reason = (
                 "survived the code swap; its code also runs at import, "
                 "so the verdict comes from a fresh process"
             )
             return planned
-        if status == "no_tests":
-            mutant.status = "NoCoverage"
+        mutant.status = STRYKER_STATUS[status].value
+        if status == Verdict.NO_TESTS:
             mutant.reason = "every test that reached it was excluded"
-        elif status == "error":
-            mutant.status = "RuntimeError"
-            mutant.reason = result.get("reason")
+        elif status == Verdict.ERROR:
+            mutant.reason = result.reason
         else:
-            mutant.status = _STATUS[status]
-            mutant.killed_by = result.get("killed_by")
-            mutant.tests_run = result.get("tests_run")
-        mutant.duration_s = round(float(result.get("duration", 0.0)), 4)
-        self.cost += float(result.get("cost", 0.0))
+            mutant.killed_by = result.killed_by
+            mutant.tests_run = result.tests_run
+        mutant.duration_s = round(result.duration, 4)
+        self.cost += result.cost or 0.0
         self.done += 1
-        if mutant.status != "RuntimeError" and mutant.id in self.keys:
+        if mutant.status != StrykerStatus.RUNTIME_ERROR and mutant.id in self.keys:
             mutant_store.record_verdict(self.store, self.keys[mutant.id], mutant)
         if self.on_event is not None:
-            self.on_event({"e": "mutant", "id": mutant.id, "status": mutant.status})
+            self.on_event(MutantDone(mutant.id, mutant.status))
         return None

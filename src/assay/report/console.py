@@ -13,8 +13,9 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from assay import protocol as wire
 from assay.model import (
     BAD_OUTCOMES,
     SMELL_IDS,
@@ -58,7 +59,7 @@ def interactive() -> bool:
 
 
 @contextmanager
-def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
+def progress() -> Iterator[Callable[[wire.Event], None]]:
     if not interactive():
         yield lambda event: None
         return
@@ -83,27 +84,28 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
     task = bar.add_task("collecting", total=None, bad="")
     bad = valid = detected = 0
 
-    def on_event(event: dict[str, Any]) -> None:
+    def on_event(event: wire.Event) -> None:
         nonlocal bad, valid, detected
-        kind = event["e"]
-        if kind == "stage":  # `assay verify` moving on to its next measurement
-            bar.reset(task, description=event["name"], total=None)
+        if isinstance(event, wire.Stage):  # `assay verify` moving on to its next measurement
+            bar.reset(task, description=event.name, total=None)
             bad = 0
-        elif kind == "mutants":
-            bar.reset(task, description="mutants", total=event["total"])
+        elif isinstance(event, wire.MutantsPlanned):
+            bar.reset(task, description="mutants", total=event.total)
             bad = 0
-        elif kind == "mutant":
-            bad += event["status"] == "Survived"
-            valid += event["status"] in ("Killed", "Timeout", "Survived", "NoCoverage")
-            detected += event["status"] in ("Killed", "Timeout")
+        elif isinstance(event, wire.MutantDone):
+            bad += event.status == wire.StrykerStatus.SURVIVED
+            valid += event.status in wire.VALID
+            detected += event.status in wire.DETECTED
             score = f"{100 * detected / valid:.1f}% of those run detected" if valid else ""
             survived = f", [yellow]{bad} survived" if bad else ""
             bar.update(task, advance=1, bad=score + survived)
-        elif kind == "collected":
-            bar.update(task, description="running", total=len(event["items"]))
-        elif (kind == "report" and event["category"] in BAD_OUTCOMES) or kind == "killed":
+        elif isinstance(event, wire.Collected):
+            bar.update(task, description="running", total=len(event.items))
+        elif (isinstance(event, wire.Report) and event.category in BAD_OUTCOMES) or isinstance(
+            event, wire.Killed
+        ):
             bad += 1
-        if kind in ("finish", "killed"):
+        if isinstance(event, (wire.Finish, wire.Killed)):
             bar.update(task, advance=1, bad=f"[red]{bad} failing" if bad else "")
 
     with bar:

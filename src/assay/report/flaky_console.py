@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from assay import protocol as wire
 from assay.model import FlakyReport
 from assay.report.console import interactive, make_console, plain
 from assay.report.flaky_markdown import kinds_text
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
+def progress() -> Iterator[Callable[[wire.Event], None]]:
     """Tests run so far in the current batch of runs (suite runs, then each analysis round)."""
     if not interactive():
         yield lambda event: None
@@ -34,15 +35,14 @@ def progress() -> Iterator[Callable[[dict[str, Any]], None]]:
     task = bar.add_task("starting", total=None)
     lanes: dict[int, int] = {}
 
-    def on_event(event: dict[str, Any]) -> None:
-        kind = event["e"]
-        if kind == "batch":
+    def on_event(event: wire.Event) -> None:
+        if isinstance(event, wire.Batch):
             lanes.clear()
-            bar.reset(task, description=event["label"], total=None)
-        elif kind == "lane":
-            lanes[event["lane"]] = len(event["order"])
+            bar.reset(task, description=event.label, total=None)
+        elif isinstance(event, wire.LaneOrder):
+            lanes[event.lane] = len(event.order)
             bar.update(task, total=sum(lanes.values()))
-        elif kind in ("finish", "killed"):
+        elif isinstance(event, (wire.Finish, wire.Killed)):
             bar.update(task, advance=1)
 
     with bar:

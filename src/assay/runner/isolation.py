@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from assay.model import BAD_OUTCOMES, TestResult
+from assay.protocol import CoverageSettings, Event, lane_of
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Event, Lane, RunRequest, run_suite
+from assay.runner.supervisor import Lane, RunRequest, run_suite
 from assay.runner.targets import node_targets, without_test_paths
 
 FAILS = "fails alone"
@@ -96,7 +96,7 @@ def check_isolation(
 def _alone(
     tests: list[TestResult],
     request: RunRequest,
-    coverage: dict[str, Any] | None,
+    coverage: CoverageSettings | None,
     stop_at: float,
     label: str,
     on_event: Callable[[Event], None] | None,
@@ -106,13 +106,13 @@ def _alone(
     run_dir = request.run_dir / label
     if coverage is not None:  # a throwaway data file: the reruns are not the suite's figures
         (run_dir / "coverage").mkdir(parents=True, exist_ok=True)
-        coverage = {**coverage, "data_file": str(run_dir / "coverage" / ".coverage")}
+        coverage = replace(coverage, data_file=str(run_dir / "coverage" / ".coverage"))
     lanes = [Lane(nodeids=[t.nodeid], pytest_args=[*base_args, *node_targets([t.nodeid])])
              for t in tests]  # fmt: skip
     collectors = [ResultCollector() for _ in tests]
 
     def consume(event: Event) -> None:
-        lane = event.get("lane")
+        lane = lane_of(event)
         if lane is not None:
             collectors[lane](event)
         if on_event is not None:

@@ -12,11 +12,9 @@ import os
 import re
 import signal
 from pathlib import Path
-from typing import Any
 
+from assay.protocol import CollectCrash, Failure, Frame, Killed
 from assay.runner.deadlines import Limits, Stop
-
-Event = dict[str, Any]
 
 _RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
 _FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
@@ -32,7 +30,7 @@ def death_event(
     duration: float,
     files: tuple[Path, Path],
     root: Path,
-) -> Event:
+) -> Killed:
     """The `killed` event for the test a worker was running when it ended.
 
     `files` are the worker's stack file and log. A test the supervisor stopped (`stop`)
@@ -59,18 +57,17 @@ def death_event(
             f"(SIGKILL, out of memory). Worker log: {log_path}"
         )
     frames = _parse_faulthandler(stack, str(root))
-    return {
-        "e": "killed",
-        "worker": worker,
-        "nodeid": nodeid,
-        "outcome": outcome,
-        "message": message,
-        "longrepr": text,
-        "duration": duration,
-        "kind": kind,
-        "cpu_s": cpu_s,
-        "failure": {"when": "run", "exc_type": exc_type, "message": message, "frames": frames},
-    }
+    return Killed(
+        nodeid=nodeid,
+        outcome=outcome,
+        message=message,
+        longrepr=text,
+        duration=duration,
+        failure=Failure("run", exc_type, message, frames),
+        worker=worker,
+        kind=kind,
+        cpu_s=cpu_s,
+    )
 
 
 def collection_crash_event(
@@ -81,7 +78,7 @@ def collection_crash_event(
     collect_timeout: float,
     files: tuple[Path, Path],
     root: Path,
-) -> Event:
+) -> CollectCrash:
     """A worker that died (or hung) while importing a test file or a folder's conftest.py:
     a collection error of that path, with what faulthandler wrote."""
     stack_path, log_path = files
@@ -95,26 +92,12 @@ def collection_crash_event(
     text = _trim_stack(stack) or (
         f"{message}; faulthandler printed nothing (os._exit, or a SIGKILL). Worker log: {log_path}"
     )
-    return {
-        "e": "collect-crash",
-        "path": path,
-        "message": message,
-        "longrepr": text,
-        "failure": {"when": "collect", "exc_type": "Crash", "message": message, "frames": frames},
-    }
+    return CollectCrash(path, message, text, Failure("collect", "Crash", message, frames))
 
 
-def never_ran_event(nodeid: str, log_path: Path) -> Event:
+def never_ran_event(nodeid: str, log_path: Path) -> Killed:
     message = "not run: workers kept dying before running any test"
-    return {
-        "e": "killed",
-        "nodeid": nodeid,
-        "outcome": "error",
-        "message": message,
-        "longrepr": f"{message}; see {log_path}",
-        "duration": 0.0,
-        "failure": None,
-    }
+    return Killed(nodeid, "error", message, f"{message}; see {log_path}", 0.0)
 
 
 def startup_failure(
@@ -130,7 +113,7 @@ def startup_failure(
     stack_path, log_path = files
     if killed_for_time:
         where = _parse_faulthandler(_read(stack_path), str(root))
-        at = f" (stuck at {where[-1]['path']}:{where[-1]['lineno']})" if where else ""
+        at = f" (stuck at {where[-1].path}:{where[-1].lineno})" if where else ""
         return f"collection did not finish within {collect_timeout:g}s{at}"
     log = _read(log_path).replace(str(root) + os.sep, "")
     if "No module named pytest" in log:
@@ -181,16 +164,16 @@ def _trim_stack(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _parse_faulthandler(text: str, root: str) -> list[dict[str, Any]]:
+def _parse_faulthandler(text: str, root: str) -> list[Frame]:
     """The first thread's frames, outermost first (faulthandler prints innermost first)."""
-    frames: list[dict[str, Any]] = []
+    frames: list[Frame] = []
     for line in text.splitlines():
         match = _FRAME.match(line)
         if match:
             path = match["path"]
             if path.startswith(root + os.sep):
                 path = path[len(root) + 1 :]
-            frames.append({"path": path, "lineno": int(match["line"]), "function": match["func"]})
+            frames.append(Frame(path, int(match["line"]), match["func"]))
         elif frames and not line.strip():
             break
     return list(reversed(frames))

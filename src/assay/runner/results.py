@@ -10,8 +10,8 @@ list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from assay import protocol as wire
 from assay.model import (
     PYTEST_OUTCOMES,
     CollectionError,
@@ -33,8 +33,8 @@ class _Item:
     nodeid: str
     file: str
     markers: list[str]
-    reports: list[dict[str, Any]] = field(default_factory=list)
-    killed: dict[str, Any] | None = None
+    reports: list[wire.Report] = field(default_factory=list)
+    killed: wire.Killed | None = None
 
 
 class ResultCollector:
@@ -48,26 +48,25 @@ class ResultCollector:
         # Tests whose own covered lines were lost: killed before the worker saved them.
         self.coverage_lost: list[str] = []
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["e"]
-        if kind == "collected":
-            for item in event["items"]:
-                self.items[item["nodeid"]] = _Item(item["nodeid"], item["file"], item["markers"])
+    def __call__(self, event: wire.Event) -> None:
+        if isinstance(event, wire.Collected):
+            for item in event.items:
+                self.items[item.nodeid] = _Item(item.nodeid, item.file, item.markers)
             # A file that killed a worker while collecting was reported before this.
             crashed = [
                 e for e in self.collection_errors if e.failure and e.failure.exc_type == "Crash"
             ]
-            self.collection_errors = [*crashed, *(_collection_error(e) for e in event["errors"])]
-            self.environment = Environment(**event["environment"])
-        elif kind == "start":
-            self.started.add(event["nodeid"])
-        elif kind == "report" and event["nodeid"] in self.items:
-            self.items[event["nodeid"]].reports.append(event)
-        elif kind == "killed" and event["nodeid"] in self.items:
-            self.items[event["nodeid"]].killed = event
-            if event.get("coverage_lost"):
-                self.coverage_lost.append(event["nodeid"])
-        elif kind == "collect-crash":
+            self.collection_errors = [*crashed, *(_collection_error(e) for e in event.errors)]
+            self.environment = Environment(**vars(event.environment))
+        elif isinstance(event, wire.Start):
+            self.started.add(event.nodeid)
+        elif isinstance(event, wire.Report) and event.nodeid in self.items:
+            self.items[event.nodeid].reports.append(event)
+        elif isinstance(event, wire.Killed) and event.nodeid in self.items:
+            self.items[event.nodeid].killed = event
+            if event.coverage_lost:
+                self.coverage_lost.append(event.nodeid)
+        elif isinstance(event, wire.CollectCrash):
             self.collection_errors.append(_collection_error(event))
 
     def results(self, categories: dict[str, str]) -> tuple[list[TestResult], Counts, SubtestCounts]:
@@ -86,12 +85,12 @@ class ResultCollector:
         return tests, counts, subtests
 
 
-def _tally(reports: list[dict[str, Any]], counts: Counts, subtests: SubtestCounts) -> None:
+def _tally(reports: list[wire.Report], counts: Counts, subtests: SubtestCounts) -> None:
     for report in reports:
-        category = report["category"]
+        category = report.category
         if category in PYTEST_OUTCOMES:
             counts.add(category)
-        if "subtest" in report:
+        if report.subtest is not None:
             # By the subtest's own outcome: at default verbosity pytest gives passed
             # subtests an empty category, but they ran and passed.
             name = _subtest_outcome(report)
@@ -99,76 +98,77 @@ def _tally(reports: list[dict[str, Any]], counts: Counts, subtests: SubtestCount
 
 
 def _result(item: _Item, category: str) -> TestResult:
-    main = [r for r in item.reports if "subtest" not in r]
+    main = [r for r in item.reports if r.subtest is None]
     result = TestResult(
         nodeid=item.nodeid,
         outcome="passed",
-        duration_s=round(sum(r["duration"] for r in main), 6),
+        duration_s=round(sum(r.duration for r in main), 6),
         category=category,
         file=item.file,
         markers=item.markers,
-        subtests=[_subtest(r) for r in item.reports if "subtest" in r],
+        subtests=[_subtest(r, r.subtest) for r in item.reports if r.subtest is not None],
     )
     if item.killed is not None:
         killed = item.killed
-        result.outcome = killed["outcome"]
-        result.duration_s = round(killed["duration"], 6)
-        result.message = killed["message"]
-        result.longrepr = killed["longrepr"]
-        result.failure = _failure(killed.get("failure"))
-        result.timeout_kind = killed.get("kind")
-        result.cpu_s = killed.get("cpu_s")
+        result.outcome = killed.outcome
+        result.duration_s = round(killed.duration, 6)
+        result.message = killed.message
+        result.longrepr = killed.longrepr
+        result.failure = _failure(killed.failure)
+        result.timeout_kind = killed.kind
+        result.cpu_s = killed.cpu_s
         return result
-    by_category = {r["category"]: r for r in reversed(main) if r["category"] in _PRECEDENCE}
+    by_category = {r.category: r for r in reversed(main) if r.category in _PRECEDENCE}
     for outcome in _PRECEDENCE:
         if outcome in by_category:
             deciding = by_category[outcome]
             result.outcome = outcome
-            result.message = _first_line(deciding.get("message", ""))
+            result.message = _first_line(deciding.message)
             if outcome == "xfailed" and not result.message:
-                result.message = str(deciding.get("wasxfail", ""))
-            result.longrepr = deciding.get("longrepr", "")
-            result.failure = _failure(deciding.get("failure"))
+                result.message = deciding.wasxfail or ""
+            result.longrepr = deciding.longrepr
+            result.failure = _failure(deciding.failure)
             break
     return result
 
 
-def _subtest(report: dict[str, Any]) -> Subtest:
+def _subtest(report: wire.Report, name: str) -> Subtest:
     outcome = _subtest_outcome(report)
     return Subtest(
-        report["subtest"],
+        name,
         outcome,
-        report["message"] if report["outcome"] != "passed" else "",
-        _failure(report.get("failure")) if outcome == "failed" else None,
+        report.message if report.outcome != "passed" else "",
+        _failure(report.failure) if outcome == "failed" else None,
     )
 
 
-def _subtest_outcome(report: dict[str, Any]) -> str:
-    if report.get("wasxfail") is not None and report["outcome"] == "skipped":
+def _subtest_outcome(report: wire.Report) -> str:
+    if report.wasxfail is not None and report.outcome == "skipped":
         return "xfailed"
-    return str(report["outcome"])
+    return report.outcome
 
 
-def _failure(data: dict[str, Any] | None) -> Failure | None:
-    if not data:
+def _failure(failure: wire.Failure | None) -> Failure | None:
+    """The report's failure from the wire's (the same fields: the model has no `None`
+    output, and its frames are its own type)."""
+    if failure is None:
         return None
     return Failure(
-        when=data["when"],
-        exc_type=data["exc_type"],
-        message=data["message"],
-        frames=[Frame(f["path"], f["lineno"], f["function"]) for f in data.get("frames", [])],
-        output=data.get("output", ""),
+        when=failure.when,
+        exc_type=failure.exc_type,
+        message=failure.message,
+        frames=[Frame(f.path, f.lineno, f.function) for f in failure.frames],
+        output=failure.output or "",
     )
 
 
-def _collection_error(data: dict[str, Any]) -> CollectionError:
-    longrepr = data.get("longrepr", "")
-    failure = _failure(data.get("failure"))  # the worker unwraps pytest's CollectError
+def _collection_error(error: wire.CollectError | wire.CollectCrash) -> CollectionError:
+    failure = _failure(error.failure)  # the worker unwraps pytest's CollectError
     if failure is not None:
         message = f"{failure.exc_type}: {_first_line(failure.message)}"
     else:
-        message = _first_line(longrepr)
-    return CollectionError(data["path"], message, longrepr, failure)
+        message = _first_line(error.longrepr)
+    return CollectionError(error.path, message, error.longrepr, failure)
 
 
 def _first_line(text: str) -> str:

@@ -20,7 +20,8 @@ A worker that dies while collecting has the file it was importing reported as a
 collection error (with the signal and faulthandler's stack) and left out of the
 replacement's collection, so the rest of the suite runs.
 
-Events are plain dicts (`{"e": kind, ...}`) passed to `on_event` in the order they happen
+Events are the typed objects of assay/protocol.py (each kind one class; on the wire and in
+the log, a JSON object tagged `"e": kind`), passed to `on_event` in the order they happen
 and appended to `events.jsonl` in the run folder, flushed per line.
 
 Lanes (`RunRequest.lanes`, used by `assay flaky`): instead of sharing one queue, each lane
@@ -42,11 +43,12 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
 
+from assay import protocol as wire
 from assay.errors import InputError
+from assay.protocol import Event
 from assay.runner import postmortem, processes
 from assay.runner.deadlines import Clock, Limits, Stop
 
@@ -63,8 +65,6 @@ DUMP_POLL_S = 0.02
 # Workers in a row that die before finishing a single test: past this, something other
 # than the tests is broken (a plugin, the interpreter) and restarting would go on forever.
 MAX_FRUITLESS_RESTARTS = 10
-
-Event = dict[str, Any]
 
 
 @dataclass
@@ -91,7 +91,7 @@ class RunRequest:
     limits: Limits = field(default_factory=Limits)
     collect_timeout: float = 300.0
     dependencies: list[str] = field(default_factory=list)
-    coverage: dict[str, Any] | None = None  # worker coverage settings, data_file gets a suffix
+    coverage: wire.CoverageSettings | None = None  # data_file gets a suffix per worker
     # Extra folders for the workers' PYTHONPATH (more injected plugins, named with `-p`
     # in pytest_args) and extra environment variables (their settings).
     inject_paths: list[Path] = field(default_factory=list)
@@ -137,7 +137,7 @@ class _Worker:
         number: int,
         proc: subprocess.Popen[bytes],
         events: int,
-        commands: IO[str],
+        commands: int,
         stack_path: Path,
         log_path: Path,
     ) -> None:
@@ -145,7 +145,7 @@ class _Worker:
         self.proc = proc
         self.events_fd: int | None = events
         self.pidfd: int | None = None
-        self.commands = commands
+        self.commands_fd: int | None = commands
         self.stack_path = stack_path
         self.log_path = log_path
         self.buffer = b""
@@ -166,17 +166,22 @@ class _Worker:
         self.aborted = False
         self.superseded = False  # killed to collect again without a file that kills workers
 
-    def send(self, command: dict[str, Any]) -> None:
+    def send(self, command: wire.Command) -> None:
+        """Write the command line straight to the pipe. No buffered file: a write that
+        fails on a dead reader would stay in its buffer, and closing the file would try
+        it again and raise."""
+        data = (json.dumps(command.to_json()) + "\n").encode()
         try:
-            self.commands.write(json.dumps(command) + "\n")
-            self.commands.flush()
+            while data and self.commands_fd is not None:
+                data = data[os.write(self.commands_fd, data) :]
         except BrokenPipeError:
             pass  # it died; its exit is handled when its process ends
 
     def close_commands(self) -> None:
-        """Close our end of its command pipe; a flush that fails on a dead reader is moot."""
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self.commands.close()
+        """Close our end of its command pipe (nothing is buffered: this cannot fail)."""
+        if self.commands_fd is not None:
+            os.close(self.commands_fd)
+            self.commands_fd = None
 
 
 class Supervisor:
@@ -211,7 +216,9 @@ class Supervisor:
 
     def emit(self, event: Event, line: bytes | None = None) -> None:
         """Log the event (the worker's own bytes when there are some) and pass it on."""
-        self.log.write(line if line is not None else json.dumps(event, default=str).encode())
+        self.log.write(
+            line if line is not None else json.dumps(event.to_json(), default=str).encode()
+        )
         self.log.write(b"\n")
         self.log.flush()
         self.on_event(event)
@@ -227,19 +234,24 @@ class Supervisor:
         stack_path = run_dir / f"worker-{number}.stack"
         log_path = run_dir / f"worker-{number}.log"
         limits = self.request.limits
-        settings: dict[str, Any] = {
-            "events_fd": events_w,
-            "commands_fd": commands_r,
-            "stack_file": str(stack_path),
-            "root": str(self.request.root),
-            "dump_signal": DUMP_SIGNAL,
-            "backstop": 2 * (limits.timeout if limits.timeout is not None else limits.cap) + 10,
-            "dependencies": self.request.dependencies,
-            "skip_collect": self.skip_collect,
-        }
-        if self.request.coverage is not None:
-            data_file = f"{self.request.coverage['data_file']}.w{number}"
-            settings["coverage"] = {**self.request.coverage, "data_file": data_file}
+        cache = self.request.cache_dir or run_dir / "cache"
+        coverage = self.request.coverage
+        settings = wire.WorkerSettings(
+            events_fd=events_w,
+            commands_fd=commands_r,
+            stack_file=str(stack_path),
+            root=str(self.request.root),
+            dump_signal=DUMP_SIGNAL,
+            backstop=2 * (limits.timeout if limits.timeout is not None else limits.cap) + 10,
+            benchmark_storage=str(cache / "benchmarks"),
+            dependencies=self.request.dependencies,
+            skip_collect=self.skip_collect,
+            coverage=(
+                replace(coverage, data_file=f"{coverage.data_file}.w{number}")
+                if coverage is not None
+                else None
+            ),
+        )
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
             p
@@ -250,13 +262,12 @@ class Supervisor:
             )
             if p
         )
-        cache = self.request.cache_dir or run_dir / "cache"
         # Tools that keep caches in the working directory keep them in assay's folder
-        # instead; a project's own setting of the same variable wins.
+        # instead (pytest-benchmark's: the settings' benchmark_storage); a project's own
+        # setting of the same variable wins.
         env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache / "hypothesis"))
-        settings["benchmark_storage"] = str(cache / "benchmarks")
         env.update(self.request.env)
-        env["ASSAY_WORKER"] = json.dumps(settings)
+        env["ASSAY_WORKER"] = json.dumps(settings.to_json())
         env[processes.TAG_VARIABLE] = f"{self.tag}:{number}:"
         # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
         # module's cache, stdlib included, and make each run recompile everything.)
@@ -287,7 +298,7 @@ class Supervisor:
                 os.close(commands_r)
         processes.started(proc.pid)
         os.set_blocking(events_r, False)
-        worker = _Worker(number, proc, events_r, os.fdopen(commands_w, "w"), stack_path, log_path)
+        worker = _Worker(number, proc, events_r, commands_w, stack_path, log_path)
         worker.lane = lane
         self.workers[number] = worker
         self.selector.register(events_r, selectors.EVENT_READ, (worker, "events"))
@@ -360,7 +371,7 @@ class Supervisor:
         self.stopped = True
         self.outcome.stopped = True
         self.queue.clear()
-        self.emit({"e": "stopped", "reason": "stop_at"})
+        self.emit(wire.Stopped())
         for worker in self.workers.values():
             self.kill(worker)
 
@@ -460,47 +471,48 @@ class Supervisor:
         *lines, worker.buffer = worker.buffer.split(b"\n")
         for line in lines:
             if line.strip():
-                self.handle(worker, json.loads(line), line)
+                self.handle(worker, wire.event_from_json(json.loads(line)), line)
 
     def handle(self, worker: _Worker, event: Event, line: bytes | None = None) -> None:
-        kind = event["e"]
-        if kind == "collect-start":
-            worker.collecting.append((event["nodeid"], event["path"]))
+        if isinstance(event, wire.CollectStart):
+            worker.collecting.append((event.nodeid, event.path))
             return
-        if kind == "collect-end":
-            worker.collecting = [c for c in worker.collecting if c[0] != event["nodeid"]]
+        if isinstance(event, wire.CollectEnd):
+            worker.collecting = [c for c in worker.collecting if c[0] != event.nodeid]
             return
-        if kind == "coverage-saved":
+        if isinstance(event, wire.CoverageSaved):
             worker.coverage_saved = True
             return
-        event["worker"] = worker.number
+        if not isinstance(event, wire.FromWorker):
+            raise ValueError(f"a worker sent the supervisor's own event {event.to_json()}")
+        event.worker = worker.number
         if worker.lane is not None:
-            event["lane"] = worker.lane
+            event.lane = worker.lane
             line = None  # logged with its lane
-        if kind == "collected":
+        if isinstance(event, wire.Collected):
             worker.collected = True
             worker.collecting.clear()
             self.collected(worker, event, line)
             return
-        if kind == "want":
+        if isinstance(event, wire.Want):
             self.dispatch(worker)
             return
-        if kind == "start":
-            worker.current = event["nodeid"]
+        if isinstance(event, wire.Start):
+            worker.current = event.nodeid
             now = time.monotonic()
-            worker.clock = Clock.start(now, event.get("cpu"), self.request.limits)
-        elif kind == "finish":
+            worker.clock = Clock.start(now, event.cpu, self.request.limits)
+        elif isinstance(event, wire.Finish):
             worker.current = None
             worker.clock = None
             worker.finished_tests += 1
             self.fruitless = 0
-            if worker.assigned and worker.assigned[0] == event["nodeid"]:
+            if worker.assigned and worker.assigned[0] == event.nodeid:
                 worker.assigned.popleft()
             else:
-                _discard(worker.assigned, event["nodeid"])
-        elif kind == "missing":
-            _discard(worker.assigned, event["nodeid"])
-        elif kind == "abort":
+                _discard(worker.assigned, event.nodeid)
+        elif isinstance(event, wire.Missing):
+            _discard(worker.assigned, event.nodeid)
+        elif isinstance(event, wire.Abort):
             if worker.lane is not None:  # ends this lane only
                 worker.aborted = True
                 self.lane_left.get(worker.lane, deque()).clear()
@@ -509,8 +521,8 @@ class Supervisor:
                 self.queue.clear()
         self.emit(event, line)
 
-    def collected(self, worker: _Worker, event: Event, line: bytes | None) -> None:
-        nodeids = [item["nodeid"] for item in event["items"]]
+    def collected(self, worker: _Worker, event: wire.Collected, line: bytes | None) -> None:
+        nodeids = [item.nodeid for item in event.items]
         if worker.lane is not None:
             worker.collected_ids = nodeids
             if self.known is None:
@@ -534,14 +546,14 @@ class Supervisor:
             self.dispatch_lane(worker, worker.lane)
             return
         if not self.queue:
-            worker.send({"stop": True})
+            worker.send(wire.StopCommand())
             return
         # Large chunks early (few round trips), small ones at the end (balance).
         live = sum(1 for w in self.workers.values() if w.collected)
         size = max(min(16, len(self.queue)), len(self.queue) // (2 * max(1, live)))
         chunk = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
         worker.assigned.extend(chunk)
-        worker.send({"run": chunk})
+        worker.send(wire.RunTests(chunk))
 
     def dispatch_lane(self, worker: _Worker, lane: int) -> None:
         left = self.lane_left.get(lane)
@@ -555,13 +567,13 @@ class Supervisor:
             else:
                 order = list(worker.collected_ids)
             left = self.lane_left[lane] = deque(order)
-            self.emit({"e": "lane", "lane": lane, "worker": worker.number, "order": order})
+            self.emit(wire.LaneOrder(lane, worker.number, order))
         if not left:
-            worker.send({"stop": True})
+            worker.send(wire.StopCommand())
             return
         chunk = [left.popleft() for _ in range(min(256, len(left)))]
         worker.assigned.extend(chunk)
-        worker.send({"run": chunk})
+        worker.send(wire.RunTests(chunk))
 
     def release(self, worker: _Worker) -> None:
         """Close what assay holds of an ended worker and stop everything it started."""
@@ -604,8 +616,7 @@ class Supervisor:
                 files=(worker.stack_path, worker.log_path),
                 root=self.request.root,
             )
-            if worker.lane is not None:
-                event["lane"] = worker.lane
+            event.lane = worker.lane
             self.emit(event)
         return True
 
@@ -690,7 +701,9 @@ class Supervisor:
             self.outcome.unfinished_lanes.append(lane)
         elif left and self.fruitless >= MAX_FRUITLESS_RESTARTS:
             for nodeid in left:
-                self.emit({**postmortem.never_ran_event(nodeid, worker.log_path), "lane": lane})
+                event = postmortem.never_ran_event(nodeid, worker.log_path)
+                event.lane = lane
+                self.emit(event)
             left.clear()
         elif left:
             self.outcome.worker_restarts += 1
@@ -718,9 +731,8 @@ class Supervisor:
         if self.request.coverage is not None:
             # Lines of earlier tests were saved as each ended; this test's own lines were
             # saved only if the worker got to do it before it was killed.
-            event["coverage_lost"] = not worker.coverage_saved
-        if worker.lane is not None:
-            event["lane"] = worker.lane
+            event.coverage_lost = not worker.coverage_saved
+        event.lane = worker.lane
         self.emit(event)
 
 

@@ -30,7 +30,7 @@ from assay.baseline import BaselineOptions, run_baseline
 from assay.discover.project import Project
 from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
-from assay.runner.supervisor import Event
+from assay.protocol import Event
 
 _PREFIX = "verify-base-"
 

@@ -23,14 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assay import protocol as wire
 from assay.flaky import command
 from assay.flaky.budget import Budget
 from assay.flaky.classify import Observation, Suspect
 from assay.flaky.lanes import Executor, LaneResult, LaneSpec
 from assay.flaky.run import investigate
 from assay.model import ChangeFailure, FlakyVerdict, TestResult
+from assay.protocol import Event
 from assay.runner.deadlines import Limits
-from assay.runner.supervisor import Event
 from assay.runner.targets import node_targets, targets
 
 
@@ -73,12 +74,13 @@ def neighbourhoods(events: Path) -> dict[str, list[str]]:
     for line in lines:
         if '"start"' not in line:
             continue
-        event = json.loads(line)
-        if event.get("e") != "start":
+        event = wire.event_from_json(json.loads(line))
+        if not isinstance(event, wire.Start):
             continue
-        ran = by_worker.setdefault(event.get("worker", 0), [])
-        before[event["nodeid"]] = list(ran)
-        ran.append(event["nodeid"])
+        # The log keeps a worker's own line, which has no `worker` stamp: all are one.
+        ran = by_worker.setdefault(event.worker or 0, [])
+        before[event.nodeid] = list(ran)
+        ran.append(event.nodeid)
     return before
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
+from assay import protocol as wire
 from assay.baseline import BaselineOptions, effective_config, head_sha, run_baseline
 from assay.config import Config, VerifyConfig, load_config
 from assay.discover import find_project, find_python
@@ -45,8 +46,8 @@ from assay.model import (
     VerifyReport,
 )
 from assay.mutation.run import MutateOptions, run_mutate
+from assay.protocol import Event
 from assay.pysource.names import ModuleNames
-from assay.runner.supervisor import Event
 from assay.runner.targets import targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
 from assay.static import InspectOptions, run_inspect
@@ -108,7 +109,7 @@ def run_verify(
 
     def stage(name: str) -> None:
         if on_event is not None:
-            on_event({"e": "stage", "name": name})
+            on_event(wire.Stage(name))
 
     # 2. The suite at HEAD.
     stage("suite at HEAD")

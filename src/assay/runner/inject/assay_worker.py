@@ -1,8 +1,9 @@
 """assay's pytest plugin, loaded into every worker process with `-p assay_worker`.
 
 It runs inside the *project's* interpreter, which need not have assay installed, so it uses
-only the standard library, pytest, and coverage.py when asked to measure. It talks to the
-supervisor over two inherited pipes: events out, one JSON object per line, written and
+only the standard library, pytest, coverage.py when asked to measure, and assay's
+protocol.py (stdlib only, loaded by path). It talks to the supervisor over two inherited
+pipes: events out, one JSON object per line (the protocol's typed events), written and
 flushed as each report happens (so a worker that is killed loses nothing it already
 reported: the model is pytest's report-log), and commands in (which tests to run next).
 
@@ -27,54 +28,78 @@ test's own lines as lost.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import faulthandler
+import importlib.util
 import json
 import os
 import signal
 import sys
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+
+def _load_protocol() -> Any:
+    """assay's protocol.py (two folders up), as the top-level module `assay_protocol`:
+    the project's environment need not have assay installed, and putting assay's own
+    folder on its path would shadow the project's modules named like assay's."""
+    name = "assay_protocol"
+    if name not in sys.modules:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(os.path.dirname(os.path.dirname(here)), "protocol.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before it runs: its dataclasses look themselves up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+if TYPE_CHECKING:
+    from assay import protocol as wire
+else:
+    wire = _load_protocol()
+
 _ENV = os.environ.get("ASSAY_WORKER")
-_settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
-_events = os.fdopen(_settings["events_fd"], "w", buffering=1) if _settings else None
-_commands = os.fdopen(_settings["commands_fd"], "r") if _settings else None
+_settings = wire.WorkerSettings.from_json(json.loads(_ENV)) if _ENV else None
+_events = os.fdopen(_settings.events_fd, "w", buffering=1) if _settings else None
+_commands = os.fdopen(_settings.commands_fd, "r") if _settings else None
 # Kept open for the life of the worker: faulthandler writes to its descriptor.
-_stack_file: Any = open(_settings["stack_file"], "w") if _settings else None  # noqa: SIM115
-_ROOT = _settings.get("root", "")
+_stack_file: Any = open(_settings.stack_file, "w") if _settings else None  # noqa: SIM115
+_ROOT = _settings.root if _settings else ""
 _cov: Any = None
 _PID = os.getpid()  # a test's forked child runs this code too: it must not save or report
 _saving = False  # a save is under way: the dump handler must not start another one
 os.environ.pop("ASSAY_WORKER", None)
 
 
-def _emit(kind: str, **data: Any) -> None:
+def _emit(event: wire.WorkerEvent) -> None:
     if _events is not None:
-        _events.write(json.dumps({"e": kind, **data}, default=str) + "\n")
+        _events.write(json.dumps(event.to_json(), default=str) + "\n")
         _events.flush()
 
 
 def _start_coverage() -> None:
     """Start measuring before the first conftest imports project code."""
     global _cov
-    options = _settings.get("coverage")
-    if not options:
+    options = _settings.coverage if _settings else None
+    if options is None:
         return
     try:
         import coverage
     except ImportError:  # the project's environment has none: use assay's, after site-packages
-        sys.path.append(options["fallback_path"])
+        sys.path.append(options.fallback_path)
         import coverage
 
     _cov = coverage.Coverage(
-        data_file=options["data_file"],
+        data_file=options.data_file,
         branch=True,
-        source=options.get("source"),
-        omit=options.get("omit"),
-        config_file=options["config_file"],
+        source=options.source,
+        omit=options.omit,
+        config_file=options.config_file,
     )
     _cov.start()
 
@@ -135,7 +160,8 @@ def _drop_saved(collector: Any) -> bool:
     per-test contexts, where the same arc is a new row under each test's context.
     """
     data = getattr(collector, "data", None)
-    if not isinstance(data, dict) or _settings["coverage"].get("contexts"):
+    measure = _settings.coverage if _settings is not None else None
+    if not isinstance(data, dict) or (measure is not None and measure.contexts):
         return True
     new = False
     for filename, measured in list(data.items()):
@@ -172,16 +198,16 @@ def _on_dump_signal(signum: int, frame: Any) -> None:
     """After faulthandler has written the stacks: save the stopped test's lines."""
     try:
         if _save_coverage():
-            _emit("coverage-saved")
+            _emit(wire.CoverageSaved())
     except Exception:  # the supervisor then reports this test's lines as lost
         pass
 
 
 if _settings:
     if _cov is not None:
-        signal.signal(_settings["dump_signal"], _on_dump_signal)
+        signal.signal(_settings.dump_signal, _on_dump_signal)
     faulthandler.register(
-        _settings["dump_signal"], file=_stack_file, all_threads=True, chain=_cov is not None
+        _settings.dump_signal, file=_stack_file, all_threads=True, chain=_cov is not None
     )
 
 
@@ -191,46 +217,44 @@ def _relpath(path: str) -> str:
     return path
 
 
-def _frames(excinfo: Any) -> list[dict[str, Any]]:
+def _frames(excinfo: Any) -> list[wire.Frame]:
     frames = []
     for entry in excinfo.traceback:
         try:
             path = str(entry.path)
-            frames.append(
-                {"path": _relpath(path), "lineno": entry.lineno + 1, "function": entry.name}
-            )
+            frames.append(wire.Frame(_relpath(path), entry.lineno + 1, entry.name))
         except Exception:  # a frame pytest cannot describe is left out, not fatal
             continue
     return frames
 
 
-def _failure(excinfo: Any, when: str) -> dict[str, Any]:
+def _failure(excinfo: Any, when: str) -> wire.Failure:
     value = excinfo.value
     cause = getattr(value, "cause", None) or value.__cause__
     if type(value).__name__ in ("ConftestImportFailure", "CollectError") and cause is not None:
         # pytest's wrappers hide what really broke the import: report that instead.
         import traceback
 
-        return {
-            "when": when,
-            "exc_type": type(cause).__name__,
-            "message": str(cause),
-            "frames": [
-                {"path": _relpath(f.filename), "lineno": f.lineno, "function": f.name}
+        return wire.Failure(
+            when=when,
+            exc_type=type(cause).__name__,
+            message=str(cause),
+            frames=[
+                wire.Frame(_relpath(f.filename), f.lineno or 0, f.name)
                 for f in traceback.extract_tb(cause.__traceback__)
             ],
-        }
+        )
     try:
         message = str(excinfo.value)
     except Exception as exc:  # an exception whose __str__ raises
         message = f"<str() failed: {exc!r}>"
-    return {
-        "when": when,
-        "exc_type": excinfo.typename,
-        "message": message,
-        "frames": _frames(excinfo),
-        "output": _exception_output(value),
-    }
+    return wire.Failure(
+        when=when,
+        exc_type=excinfo.typename,
+        message=message,
+        frames=_frames(excinfo),
+        output=_exception_output(value),
+    )
 
 
 _OUTPUT_MAX = 20_000
@@ -278,7 +302,7 @@ def _captured_output(report: Any) -> str:
     return "\n".join(parts)
 
 
-def _environment(dependencies: list[str]) -> dict[str, Any]:
+def _environment(dependencies: list[str]) -> wire.WorkerEnvironment:
     import platform
     from importlib import metadata
 
@@ -288,16 +312,16 @@ def _environment(dependencies: list[str]) -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {
-        "python_version": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "executable": sys.executable,
-        "virtualenv": sys.prefix if sys.prefix != sys.base_prefix else None,
-        "pytest_version": pytest.__version__,
-        "platform": platform.platform(),
-        "dependencies": versions,
-        "sys_path": list(sys.path),
-    }
+    return wire.WorkerEnvironment(
+        python_version=platform.python_version(),
+        implementation=platform.python_implementation(),
+        executable=sys.executable,
+        virtualenv=sys.prefix if sys.prefix != sys.base_prefix else None,
+        pytest_version=pytest.__version__,
+        platform=platform.platform(),
+        dependencies=versions,
+        sys_path=list(sys.path),
+    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -309,8 +333,8 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     return (yield)
 
 
-_collect_errors: list[dict[str, Any]] = []
-_SKIP = set(_settings.get("skip_collect", ()))
+_collect_errors: list[wire.CollectError] = []
+_SKIP = set(_settings.skip_collect if _settings else ())
 _COLLECTORS = tuple(c for c in (getattr(pytest, n, None) for n in ("File", "Directory")) if c)
 
 
@@ -319,12 +343,12 @@ def pytest_collectstart(collector: Any) -> None:
     # dies here is blamed on it.
     if _settings and isinstance(collector, _COLLECTORS):
         path = _relpath(str(getattr(collector, "path", "")))
-        _emit("collect-start", nodeid=collector.nodeid, path=path)
+        _emit(wire.CollectStart(collector.nodeid, path))
 
 
 def pytest_collectreport(report: Any) -> None:
     if _settings and "::" not in report.nodeid:
-        _emit("collect-end", nodeid=report.nodeid)
+        _emit(wire.CollectEnd(report.nodeid))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -350,14 +374,14 @@ def pytest_collect_directory(path: Any, parent: Any) -> Any:
 def pytest_make_collect_report(collector: Any) -> Any:
     report = yield
     if _settings and report.failed:
-        entry: dict[str, Any] = {
-            "path": _relpath(str(getattr(collector, "path", ""))) or report.nodeid,
-            "nodeid": report.nodeid,
-            "longrepr": report.longreprtext,
-        }
+        entry = wire.CollectError(
+            path=_relpath(str(getattr(collector, "path", ""))) or report.nodeid,
+            nodeid=report.nodeid,
+            longrepr=report.longreprtext,
+        )
         call = report.__dict__.get("call")  # pytest keeps it there for collect_one_node
         if call is not None and call.excinfo is not None:
-            entry["failure"] = _failure(call.excinfo, "collect")
+            entry.failure = _failure(call.excinfo, "collect")
         _collect_errors.append(entry)
     return report
 
@@ -366,19 +390,12 @@ def pytest_collection_finish(session: Any) -> None:
     if not _settings:
         return
     items = [
-        {
-            "nodeid": item.nodeid,
-            "file": _relpath(str(item.path)),
-            "markers": sorted({m.name for m in item.iter_markers()}),
-        }
+        wire.CollectedItem(
+            item.nodeid, _relpath(str(item.path)), sorted({m.name for m in item.iter_markers()})
+        )
         for item in session.items
     ]
-    _emit(
-        "collected",
-        items=items,
-        errors=_collect_errors,
-        environment=_environment(_settings.get("dependencies", [])),
-    )
+    _emit(wire.Collected(items, _collect_errors, _environment(_settings.dependencies)))
 
 
 _ASK_AHEAD = 4
@@ -401,21 +418,21 @@ def pytest_runtestloop(session: Any) -> Any:
     while True:
         # Ask a few tests ahead so the answer is there by the time it is needed.
         if not stopping and not asked and len(pending) <= _ASK_AHEAD:
-            _emit("want")
+            _emit(wire.Want())
             asked = True
         while not stopping and len(pending) < 2:
             if not asked:
-                _emit("want")
+                _emit(wire.Want())
             line = _commands.readline()
             asked = False
-            command: dict[str, Any] = json.loads(line) if line else {"stop": True}
-            if command.get("stop"):
+            command = wire.command_from_json(json.loads(line)) if line else wire.StopCommand()
+            if isinstance(command, wire.StopCommand):
                 stopping = True
                 break
-            for nodeid in command["run"]:
+            for nodeid in command.nodeids:
                 item = by_id.get(nodeid)
                 if item is None:
-                    _emit("missing", nodeid=nodeid)
+                    _emit(wire.Missing(nodeid))
                 else:
                     pending.append(item)
         if not pending:
@@ -425,7 +442,7 @@ def pytest_runtestloop(session: Any) -> Any:
         nextitem = pending[0] if pending else None
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         if session.shouldfail or session.shouldstop:
-            _emit("abort", reason=str(session.shouldfail or session.shouldstop))
+            _emit(wire.Abort(str(session.shouldfail or session.shouldstop)))
             raise session.Interrupted(str(session.shouldfail or session.shouldstop))
     return True
 
@@ -436,7 +453,8 @@ _backstop_armed_at = float("-inf")
 def _keep_backstop_armed() -> None:
     global _backstop_armed_at
     now = time.monotonic()
-    backstop = _settings["backstop"]
+    assert _settings is not None
+    backstop = _settings.backstop
     if now - _backstop_armed_at > backstop / 8:
         faulthandler.dump_traceback_later(backstop, exit=True, file=_stack_file)
         _backstop_armed_at = now
@@ -447,20 +465,23 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     if not _settings:
         return (yield)
     times = os.times()  # CPU so far, reaped children included (what /proc/<pid>/stat sums)
-    _emit("start", nodeid=item.nodeid, cpu=times[0] + times[1] + times[2] + times[3])
+    _emit(wire.Start(item.nodeid, times[0] + times[1] + times[2] + times[3]))
     _keep_backstop_armed()
     try:
         return (yield)
     finally:
         if os.getpid() == _PID:
             _save_coverage()
-            _emit("finish", nodeid=item.nodeid)
+            _emit(wire.Finish(item.nodeid))
 
 
 def _switch_context(context: str) -> None:
     """Per-test contexts (coverage.py saves what was measured at every switch)."""
     global _saving
-    if _cov is not None and _settings["coverage"].get("contexts") and os.getpid() == _PID:
+    contexts = (
+        _settings is not None and _settings.coverage is not None and _settings.coverage.contexts
+    )
+    if _cov is not None and contexts and os.getpid() == _PID:
         _saving = True
         try:
             _cov.switch_context(context)
@@ -520,27 +541,26 @@ def pytest_runtest_logreport(report: Any) -> None:
         message = e_lines[0]
     else:
         message = text.strip().splitlines()[-1] if text.strip() else ""
-    data: dict[str, Any] = {
-        "nodeid": report.nodeid,
-        "when": report.when,
-        "outcome": report.outcome,
-        "category": category,
-        "duration": report.duration,
-        "message": message,
-        "longrepr": report.longreprtext if report.failed else "",
-        "failure": getattr(report, "_assay_failure", None),
-    }
-    if report.failed and data["failure"] is not None:
+    event = wire.Report(
+        nodeid=report.nodeid,
+        when=report.when,
+        outcome=report.outcome,
+        category=category,
+        duration=report.duration,
+        message=message,
+        longrepr=report.longreprtext if report.failed else "",
+        failure=getattr(report, "_assay_failure", None),
+        wasxfail=getattr(report, "wasxfail", None),
+    )
+    if report.failed and event.failure is not None:
         # A subtest's report is a copy made from the makereport one: it carries the
-        # failure too, with its own captured sections.
+        # failure too (a copy is made here, not changed), with its own captured sections.
         captured = _captured_output(report)
-        own = data["failure"].get("output", "")
-        data["failure"] = {**data["failure"], "output": "\n".join(t for t in (own, captured) if t)}
-    if hasattr(report, "wasxfail"):
-        data["wasxfail"] = report.wasxfail
+        output = "\n".join(t for t in (event.failure.output, captured) if t)
+        event.failure = dataclasses.replace(event.failure, output=output)
     if type(report).__name__ == "SubtestReport":
-        data["subtest"] = report._sub_test_description().strip() or "subtest"
-    _emit("report", **data)
+        event.subtest = report._sub_test_description().strip() or "subtest"
+    _emit(event)
 
 
 _config: Any = None
@@ -561,7 +581,7 @@ def pytest_configure(config: Any) -> None:
         config.option.benchmark_disable = True
     if _settings and getattr(config.option, "benchmark_storage", "") == "file://./.benchmarks":
         # Its storage folder (created at start-up) goes to assay's folder, not the project.
-        config.option.benchmark_storage = "file://" + _settings["benchmark_storage"]
+        config.option.benchmark_storage = "file://" + _settings.benchmark_storage
 
 
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
@@ -570,4 +590,4 @@ def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
         _release_connection()
         _cov.save()
     if _settings:
-        _emit("done", exitstatus=int(exitstatus))
+        _emit(wire.Done(int(exitstatus)))
