@@ -10,8 +10,9 @@ golden tests add a comparison, not a run.
 What legitimately differs from run to run or machine to machine is replaced by a
 placeholder before the comparison: times and durations, run ids, dates, commit shas,
 worker counts, the environment block, absolute paths (the fixture's copy, assay's own
-files, the interpreter), object ids and addresses in pytest's texts, line numbers inside
-files that are not the project's. Everything else must be identical.
+files, the interpreter) and the cut examples of messages that held one, object ids and
+addresses in pytest's texts, line numbers inside files that are not the project's.
+Everything else must be identical.
 
     ASSAY_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q -k golden   # rewrite the copies
 """
@@ -51,6 +52,8 @@ _OBJECT_ID = re.compile(r"id='\d+'")
 _SECONDS = re.compile(r"\b\d+(?:\.\d+)? ?s\b")
 _PID = re.compile(r"\bpid \d+\b")
 _SEED = re.compile(r"\bseed \d+\b")  # verify derives its seed from HEAD's sha
+# A message cut to a length after an absolute path in it: what is left depends on the path.
+_CUT_EXAMPLE = re.compile(r"\(e\.g\. .*?\.\.\.\)")
 
 
 class _Normaliser:
@@ -77,6 +80,7 @@ class _Normaliser:
         value = _SHA.sub("<sha>", _RUN_ID.sub("<run>", value))
         value = _OBJECT_ID.sub("id=<id>", _ADDRESS.sub("0x<addr>", value))
         value = _SEED.sub("seed <n>", _PID.sub("pid <n>", value))
+        value = _CUT_EXAMPLE.sub("(e.g. <cut>...)", value)
         return _SECONDS.sub("<n> s", value)
 
     def value(self, value: Any, key: str = "") -> Any:

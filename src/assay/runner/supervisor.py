@@ -272,6 +272,9 @@ class Supervisor:
         # No .pyc files in the user's tree. (PYTHONPYCACHEPREFIX would move *every*
         # module's cache, stdlib included, and make each run recompile everything.)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # pytest draws its tracebacks' separators to the terminal's width: a report is
+        # the same whatever terminal assay was started from (80: pytest's own default).
+        env["COLUMNS"] = "80"
         pytest_args = self.request.pytest_args
         if lane is not None and self.request.lanes is not None:
             pytest_args = self.request.lanes[lane].pytest_args or pytest_args
