@@ -18,6 +18,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assay.protocol import WorkerEnvironment
+
 # Outcomes pytest itself can report, then the two only a supervisor can see.
 PYTEST_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 OUTCOMES = (*PYTEST_OUTCOMES, "timeout", "crashed")
@@ -123,16 +125,9 @@ class CollectionError:
     failure: Failure | None = None
 
 
-@dataclass
-class Environment:
-    python_version: str = ""
-    implementation: str = ""
-    executable: str = ""
-    virtualenv: str | None = None
-    pytest_version: str = ""
-    platform: str = ""
-    dependencies: dict[str, str | None] = field(default_factory=dict)  # None: not installed
-    sys_path: list[str] = field(default_factory=list)
+# The interpreter and packages the tests ran with: reported as the worker described it,
+# so the report's type is the message's (one list of fields).
+Environment = WorkerEnvironment
 
 
 @dataclass

@@ -57,7 +57,7 @@ class ResultCollector:
                 e for e in self.collection_errors if e.failure and e.failure.exc_type == "Crash"
             ]
             self.collection_errors = [*crashed, *(_collection_error(e) for e in event.errors)]
-            self.environment = Environment(**vars(event.environment))
+            self.environment = event.environment
         elif isinstance(event, wire.Start):
             self.started.add(event.nodeid)
         elif isinstance(event, wire.Report) and event.nodeid in self.items:
