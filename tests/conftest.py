@@ -7,9 +7,11 @@ copies are never written to.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +37,30 @@ def own_corpus_tree(name: str) -> Iterator[None]:
 
     with own_tree(name):
         yield
+
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist, the tests of a module that holds a module-scoped fixture run on
+    one worker; every other test is scheduled alone.
+
+    Such a fixture is an expensive shared run (an `assay verify` of a fixture repository
+    takes ~20 s of CPU), and under `--dist load` every worker that receives one of its
+    tests runs it again (measured: `the_break` twice, 100 s each). xdist's own answer,
+    `xdist_group` marks with `--dist loadgroup`, groups nothing under pytest 9.2: xdist 3.8
+    rewrites `item._nodeid`, which pytest 9.2 no longer reads for `item.nodeid`. The
+    scheduler reorders the groups largest first, so the grouped modules start early."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if _has_module_fixture(module) else nodeid
+
+    return SharedFixtureScheduling(config, log)
+
+
+@functools.cache
+def _has_module_fixture(module: str) -> bool:
+    path = Path(__file__).parent.parent / module
+    return path.is_file() and 'scope="module"' in path.read_text()
