@@ -85,7 +85,11 @@ def test_a_failure_category_is_a_finding_at_its_root_cause() -> None:
             priority=2,
         ),
     ]  # fmt: skip
-    first, second = findings(report(BaselineReport, failure_categories=categories))
+    mutation = report(MutateReport, mutants=[mutant("m1", "Survived")])
+    first, second, survived = findings(
+        report(BaselineReport, failure_categories=categories, mutation=mutation)
+    )
+    assert survived.id == "mutant-survived:m1"  # `baseline --mutation`: the mutants' too
     assert first.id == "signature-mismatch:abc123"
     assert first.severity == "HIGH"
     assert first.location == signature

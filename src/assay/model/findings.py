@@ -70,8 +70,10 @@ def findings(report: Report) -> list[Finding]:
 
 def baseline_findings(report: BaselineReport) -> list[Finding]:
     """One finding per failure root cause, in triage's priority order, at the code the
-    cause points at (else where the failures were raised)."""
-    return [_failure_category(category) for category in report.failure_categories]
+    cause points at (else where the failures were raised); then, with `--mutation`, the
+    mutate report's."""
+    found = [_failure_category(category) for category in report.failure_categories]
+    return found + (mutate_findings(report.mutation) if report.mutation is not None else [])
 
 
 def _failure_category(category: FailureCategory) -> Finding:
