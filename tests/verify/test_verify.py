@@ -202,6 +202,11 @@ def test_a_change_without_tests_blocks(tmp_path: Path) -> None:
     assert report["blocking"]["mutation"]["violated"]
     assert finding(report, "missing-test:amp.discount")["severity"] == "CRITICAL"
     assert "discounted(price, percent)" in finding(report, "missing-test:amp.discount")["skeleton"]
+    # At the changed function's def line.
+    assert finding(report, "missing-test:amp.discount")["location"] == {
+        "path": "src/amp/discount.py", "line": 4, "end_line": None,
+        "what": "the first changed function",
+    }  # fmt: skip
 
 
 def test_a_flaky_test_is_named_with_its_cause(tmp_path: Path) -> None:
@@ -210,6 +215,10 @@ def test_a_flaky_test_is_named_with_its_cause(tmp_path: Path) -> None:
     check_arithmetic(report)
     flaky = finding(report, "flaky:tests/unit/test_retry.py::test_backoff_is_quick")
     assert "non-order-dependent" in flaky["title"]
+    assert flaky["location"] == {
+        "path": "tests/unit/test_retry.py", "line": 10, "end_line": None,
+        "what": "the test `tests/unit/test_retry.py::test_backoff_is_quick`",
+    }  # fmt: skip
     assert any(e.startswith("reproduce: ") for e in flaky["evidence"])
     assert report["dimensions"]["flakiness"]["score"] == pytest.approx(66.7)
     assert report["blocking"]["flaky_tests"]["value"] == 1

@@ -131,6 +131,8 @@ def test_the_break_is_tied_to_the_renamed_line(the_break):
     assert finding["severity"] == "CRITICAL"
     assert finding["title"].startswith("5 tests and 3 subtests broken by the change")
     assert tie in finding["evidence"]
+    # Where the root cause points: the renamed signature.
+    assert (finding["location"]["path"], finding["location"]["line"]) == ("tabula/core.py", line)
 
 
 def test_the_base_run_is_kept_and_its_export_removed(the_break):
@@ -212,3 +214,9 @@ def test_noise_is_never_a_new_failure(tmp_path):
     flaky = [f for f in report["findings"] if f["id"].startswith("flaky:")]
     assert {f["id"].rsplit("::", 1)[1] for f in flaky} >= set(by_id)
     assert all("not broken by the change" in f["title"] for f in flaky if "noise" in f["id"])
+    lines = NOISE.splitlines()
+    for f in (f for f in flaky if "test_noise.py" in f["id"]):
+        name = f["id"].rsplit("::", 1)[1]
+        def_line = lines.index(f"def {name}():") + 1
+        assert f["location"]["path"] == "tests/unit/test_noise.py", f
+        assert f["location"]["line"] == def_line, f

@@ -3,15 +3,18 @@
 Every stage reads and writes these plain dataclasses and nothing else, so a report is a
 pure function of the stages' results and the JSON written to disk is `to_dict(report)`.
 
-- core.py: what every report shares — outcomes, `TestResult` and its `Failure`/`Frame`,
-  `Counts`, `ProjectInfo`, `RunInfo`, `Environment`, `Location`, the `Report` envelope and
-  `to_dict`;
+- core.py: what every report shares — outcomes, `TestResult` and its `Failure`/`Frame`
+  (protocol.py's), `Counts`, `ProjectInfo`, `RunInfo`, `Environment`, `Finding` and its
+  `Location`, `SEVERITIES`, the `Report` envelope and `to_dict`;
 - baseline.py (`assay.baseline/1`, with coverage and failure categories), inspect.py
   (`assay.inspect/1`), mutate.py (`assay.mutate/1`), edges.py (`assay.edges/1`), flaky.py
   (`assay.flaky/1`), verify.py (`assay.verify/1`): one report each, in docs/schema.md's
-  order.
+  order;
+- findings.py: each report's findings as `Finding`s (`findings(report)`), for the
+  outputs that show findings: functions of the reports, imported from their module.
 
-Every name is importable from `assay.model` as well as from its module, so a stage names
+Every name of core.py and the schema modules is importable from `assay.model` as well as
+from its module, so a stage names
 what it uses without knowing which schema defined it first.
 """
 
@@ -27,12 +30,15 @@ from assay.model.baseline import (
 )
 from assay.model.core import (
     BAD_OUTCOMES,
+    OMITTED_WHEN_NONE,
     OUTCOMES,
     PYTEST_OUTCOMES,
+    SEVERITIES,
     CollectionError,
     Counts,
     Environment,
     Failure,
+    Finding,
     Frame,
     Location,
     ProjectInfo,
@@ -92,7 +98,6 @@ from assay.model.mutate import (
 )
 from assay.model.verify import (
     DIMENSIONS,
-    SEVERITIES,
     VERIFY_SCHEMA,
     ChangedFunction,
     ChangeFailure,
@@ -100,7 +105,6 @@ from assay.model.verify import (
     Criterion,
     DiffCoverage,
     Dimension,
-    Finding,
     FixedTest,
     Penalty,
     Projection,
@@ -120,6 +124,7 @@ __all__ = [
     "INSPECT_SCHEMA",
     "MUTANT_STATUSES",
     "MUTATE_SCHEMA",
+    "OMITTED_WHEN_NONE",
     "OUTCOMES",
     "PYTEST_OUTCOMES",
     "SEVERITIES",

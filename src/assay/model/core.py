@@ -1,13 +1,20 @@
 """What every report shares: test outcomes and results, the project and run they describe,
-a place in the code, and the one function that turns any model object into JSON.
+findings in one shape with a place in the code, and the one function that turns any model
+object into JSON.
 
-The report envelope is the same in every schema — `project` (ProjectInfo, InspectProject
-for `assay inspect`), `started_at`, `duration_s`, `assay_version`, `schema`, and for the
-commands that run tests `run` (RunInfo), `run_id` and `exit_code` — but each report
-declares those fields itself: a dataclass's field order is its JSON key order
-(`to_dict`), and the envelope's keys sit at different places in each schema, which
-inheritance from one base class would move. `Report` names the part every report has, for
-code that handles any of them.
+Why the envelope is not one base class. Every report has `project` (ProjectInfo;
+InspectProject for `assay inspect`), `started_at`, `duration_s`, `assay_version` and
+`schema`, and most have `run_id`, `exit_code`, `warnings` and `run`; but a dataclass's
+field order is its JSON key order (`to_dict`), and a base class's fields come first. The
+reports place these keys differently — `project` first in each, then `started_at,
+duration_s, assay_version` after the schema's own keys, followed by `exit_code, schema,
+run_id` (baseline, flaky), `schema` (inspect), `run_id, warnings, schema` (mutate),
+`exit_code, warnings, run_id, tests, schema` (edges) or `exit_code, warnings, run_id,
+schema` (verify) — so a base class would reorder every report's JSON. Keeping the bytes
+would need each report to list its keys a second time, in a key order `to_dict` follows,
+beside the fields that declare them: two lists of the same names that can drift apart.
+So each report declares its envelope fields where its keys go, and `Report` names the part
+every report has, for code that handles any of them.
 
 Field names here are the JSON contract (docs/schema.md); add fields, never rename them.
 """
@@ -18,7 +25,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assay.protocol import Failure as Failure
+from assay.protocol import Frame as Frame
 from assay.protocol import WorkerEnvironment
+
+# A test's failure and its traceback entries are reported as the worker sent them: the
+# report's types are the messages' (one list of fields each). One convention differs: a
+# failure's `output` is None on the wire where nothing could carry any, and "" in a
+# report (runner/results.py sets it), so the report's key is always a string.
 
 # Outcomes pytest itself can report, then the two only a supervisor can see.
 PYTEST_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -67,27 +81,6 @@ class SubtestCounts:
 
 
 @dataclass
-class Frame:
-    path: str  # relative to the project root when inside it, else absolute
-    lineno: int
-    function: str
-
-
-@dataclass
-class Failure:
-    """What went wrong in the phase that decided a test's outcome."""
-
-    when: str  # setup | call | teardown | collect | run (killed by the supervisor)
-    exc_type: str  # e.g. "TypeError", "AssertionError", "Timeout", "Crash"
-    message: str  # str(exception): the full message, first line is what triage uses
-    frames: list[Frame] = field(default_factory=list)  # outermost first, innermost last
-    # Text that may hold a child process's traceback: the exception's own stderr/output
-    # (subprocess.CalledProcessError) and what pytest captured on stderr/stdout in the
-    # failing phase, each cut to its last 20,000 characters.
-    output: str = ""
-
-
-@dataclass
 class Subtest:
     description: str
     outcome: str
@@ -129,6 +122,10 @@ class CollectionError:
 # so the report's type is the message's (one list of fields).
 Environment = WorkerEnvironment
 
+# How much a finding matters, most first: the one vocabulary of every report's findings
+# (SARIF reads CRITICAL and HIGH as `error`, MEDIUM as `warning`, LOW as `note`).
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+
 
 @dataclass
 class ProjectInfo:
@@ -156,14 +153,55 @@ class RunInfo:
     isolation_s: float | None = None
 
 
+# Field metadata: the key is left out of the JSON while the value is None, so a field can
+# be added to a type that older reports already write without changing their output.
+OMITTED_WHEN_NONE = {"omitted_when_none": True}
+
+
 @dataclass
 class Location:
-    """A span of project code a finding points at."""
+    """A span of project code a finding points at.
+
+    Columns are 1-based and `end_col` is the column just past the span (SARIF's region);
+    they are written only when known (a mutant, an edge-case obligation), so the reports
+    that never knew them keep their keys.
+    """
 
     path: str  # relative to the project root
-    line: int
+    line: int  # 0: the file as a whole (no line is known)
     end_line: int | None = None  # None: the one line
     what: str = ""  # what is there, in words ("the signature of render()", "where it failed")
+    col: int | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    end_col: int | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+
+@dataclass
+class Finding:
+    """Something in the tests (or the code they test) to fix, in the shape every report's
+    findings share: what the output formats (SARIF, JUnit, HTML) read, whichever command
+    found it (model/findings.py lists them per report).
+
+    `id` is "RULE:SUBJECT", stable across runs while the subject is unchanged (a module
+    and qualname, a node id, a file, a failure signature, a mutant's or obligation's id):
+    baselines and code-scanning alerts match findings by it. `rule` names the check.
+    """
+
+    id: str  # e.g. mutation:pkg.mod.func, flaky:tests/t.py::test_x
+    severity: str  # one of SEVERITIES
+    title: str  # one line
+    evidence: list[str]  # what was seen, one checkable line each (file:line where there is one)
+    remediation: str
+    skeleton: str | None = None  # a ready-to-paste pytest test; expected values left to fill
+    # What `assay verify` adds: the dimension the finding lowers, and the score if only it
+    # were fixed (None in the other reports).
+    dimension: str | None = None
+    projected_score: float | None = None
+    location: Location | None = None  # where it is; None: nowhere in particular
+
+    @property
+    def rule(self) -> str:
+        """The check that found it: the id's part before the first colon."""
+        return self.id.partition(":")[0]
 
 
 class Report(Protocol):
@@ -175,7 +213,20 @@ class Report(Protocol):
     assay_version: str
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+# Per class: its field names in order, and those left out while None (OMITTED_WHEN_NONE).
+_FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def _fields(obj: Any) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    cls = type(obj)
+    known = _FIELDS.get(cls)
+    if known is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = dataclasses.fields(obj)
+        known = _FIELDS[cls] = (
+            tuple(f.name for f in fields),
+            frozenset(f.name for f in fields if f.metadata.get("omitted_when_none")),
+        )
+    return known
 
 
 def to_dict(obj: Any) -> Any:
@@ -187,10 +238,16 @@ def to_dict(obj: Any) -> Any:
     cls = type(obj)
     if cls in (str, int, float, bool) or obj is None:
         return obj
-    names = _FIELD_NAMES.get(cls)
-    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(obj))
-    if names is not None:
+    known = _fields(obj)
+    if known is not None:
+        names, omitted = known
+        if omitted:
+            values = ((name, getattr(obj, name)) for name in names)
+            return {
+                name: to_dict(value)
+                for name, value in values
+                if value is not None or name not in omitted
+            }
         return {name: to_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, (list, tuple)):
         return [to_dict(x) for x in obj]

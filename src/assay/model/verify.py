@@ -1,17 +1,17 @@
 """`assay.verify/1`: the tests of a change set scored and gated (assay.verify) — the
-change, the tests that reach it, five dimensions, findings with their remediation, the
-projection. Field names are the JSON contract (docs/schema.md).
+change, the tests that reach it, five dimensions, findings in core's shape (`Finding`,
+with its `location`) and their remediation, the projection. Field names are the
+JSON contract (docs/schema.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assay.model.core import ProjectInfo
+from assay.model.core import Finding, ProjectInfo
 
 VERIFY_SCHEMA = "assay.verify/1"
 DIMENSIONS = ("assertions", "mocks", "flakiness", "edge_cases", "mutation")
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 
 
 @dataclass
@@ -109,18 +109,6 @@ class Criterion:
     threshold: float | None  # None: reported, not blocking
     rule: str  # "at least" | "at most"
     violated: bool
-
-
-@dataclass
-class Finding:
-    id: str  # kind:subject, e.g. mutation:pkg.mod.func, flaky:tests/t.py::test_x
-    severity: str  # one of SEVERITIES
-    title: str
-    evidence: list[str]
-    remediation: str
-    skeleton: str | None = None  # a ready-to-paste pytest test; expected values left to fill
-    dimension: str | None = None  # the dimension it lowers, if any
-    projected_score: float | None = None  # the score if only this finding were fixed
 
 
 @dataclass

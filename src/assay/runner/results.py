@@ -9,6 +9,7 @@ list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from assay import protocol as wire
@@ -18,7 +19,6 @@ from assay.model import (
     Counts,
     Environment,
     Failure,
-    Frame,
     Subtest,
     SubtestCounts,
     TestResult,
@@ -149,17 +149,11 @@ def _subtest_outcome(report: wire.Report) -> str:
 
 
 def _failure(failure: wire.Failure | None) -> Failure | None:
-    """The report's failure from the wire's (the same fields: the model has no `None`
-    output, and its frames are its own type)."""
-    if failure is None:
-        return None
-    return Failure(
-        when=failure.when,
-        exc_type=failure.exc_type,
-        message=failure.message,
-        frames=[Frame(f.path, f.lineno, f.function) for f in failure.frames],
-        output=failure.output or "",
-    )
+    """The report's failure is the wire's, with `output` always a string ("" where the
+    wire had None: nothing could carry any)."""
+    if failure is None or failure.output is not None:
+        return failure
+    return dataclasses.replace(failure, output="")
 
 
 def _collection_error(error: wire.CollectError | wire.CollectCrash) -> CollectionError:

@@ -31,6 +31,7 @@ from assay.model import (
     InspectProject,
     InspectReport,
 )
+from assay.model.findings import OVER_MOCKED
 from assay.runner.categories import TestItem, assign
 from assay.static.assertions import AssertionFinder
 from assay.static.doctests import doctest_items
@@ -65,7 +66,7 @@ def mock_status(ratio: float | None) -> str:
         return "EXCELLENT"
     if ratio < 0.5:
         return "GOOD"
-    if ratio < 0.8:
+    if ratio < OVER_MOCKED:
         return "ACCEPTABLE"
     return "EXCESSIVE"
 

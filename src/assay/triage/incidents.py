@@ -276,7 +276,7 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     incident.timeout_kind = test.timeout_kind
     incident.cpu_s = test.cpu_s
     incident.duration_s = test.duration_s
-    return _through_child(incident, failure.output if failure else "", frame_filter)
+    return _through_child(incident, (failure.output or "") if failure else "", frame_filter)
 
 
 def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -> Incident:
@@ -323,7 +323,7 @@ def from_subtest(test: TestResult, subtest: Subtest, frame_filter: FrameFilter) 
         frame_filter,
     )
     incident.parent = test.nodeid
-    return _through_child(incident, failure.output if failure else "", frame_filter)
+    return _through_child(incident, (failure.output or "") if failure else "", frame_filter)
 
 
 def _failed_only_through_subtests(test: TestResult) -> bool:

@@ -9,6 +9,7 @@ from the inspect, flaky, edges and mutate reports of this verify run.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assay.model import (
@@ -18,10 +19,12 @@ from assay.model import (
     FlakyReport,
     InspectedTest,
     InspectReport,
+    Location,
     Mutant,
     MutateReport,
     Obligation,
 )
+from assay.model import findings as model_findings
 from assay.pysource.names import ModuleNames
 from assay.score.gate import Fix, Measure
 from assay.verify import skeleton
@@ -42,6 +45,20 @@ def _capped(lines: list[str]) -> list[str]:
     return [*lines[:LIMIT], f"... and {len(lines) - LIMIT} more"]
 
 
+def where_defined(report: InspectReport) -> Callable[[str], Location]:
+    """Where a test is defined, by node id (a parametrised case: its function; a subtest's
+    id: its parent's); a test the static analysis did not see: its file as a whole."""
+    defined = {t.nodeid: t for t in report.tests}
+
+    def locate(nodeid: str) -> Location:
+        test = defined.get(nodeid.split("[", 1)[0].split(" ", 1)[0])
+        if test is None:
+            return Location(nodeid.split("::", 1)[0], 0)
+        return Location(test.file, test.line, what=f"the test `{test.nodeid}`")
+
+    return locate
+
+
 def inspected(report: InspectReport, selected: list[str]) -> list[InspectedTest]:
     """The selected tests' static analysis: one entry per test function (parametrised
     cases share it)."""
@@ -57,40 +74,14 @@ def assertions(tests: list[InspectedTest]) -> tuple[Measure | None, list[Found]]
     bare = [t for t in tests if not t.assertions.items]
     found = []
     for test in tests:
-        shallow = [a for a in test.assertions.items if a.kind == "shallow"]
-        if shallow:
-            found.append(
-                Found(
-                    Finding(
-                        id=f"assertions:{test.nodeid}",
-                        severity="MEDIUM",
-                        title=f"{len(shallow)} shallow assertion(s) in {test.nodeid}",
-                        evidence=_capped(
-                            [f"{test.file}:{a.line}: `{a.text}` is shallow" for a in shallow]
-                        ),
-                        remediation="Compare the result with its exact expected value (`==`, "
-                        "`pytest.approx`, `pytest.raises(..., match=...)`) instead of only "
-                        "checking that it exists, its type, its length or its truth.",
-                        dimension="assertions",
-                    ),
-                    Fix(gains={"assertions": len(shallow)}),
-                )
-            )
-    for test in bare:
-        found.append(
-            Found(
-                Finding(
-                    id=f"no-assertion:{test.nodeid}",
-                    severity="HIGH",
-                    title=f"{test.nodeid} asserts nothing",
-                    evidence=[f"{test.file}:{test.line}: no assertion in the test or its helpers"],
-                    remediation="Assert on the result: as it is, the test passes whenever "
-                    "nothing raises.",
-                    dimension="assertions",
-                ),
-                Fix(gains={"assertions": 1}),
-            )
-        )
+        shallow = sum(a.kind == "shallow" for a in test.assertions.items)
+        for finding, gain in (
+            (model_findings.shallow(test, _capped), shallow),  # each made specific
+            (model_findings.bare(test), 1),  # one assertion added
+        ):
+            if finding is not None:
+                finding.dimension = "assertions"
+                found.append(Found(finding, Fix(gains={"assertions": gain})))
     measure = Measure(
         good=specific,
         total=count + len(bare),
@@ -105,31 +96,18 @@ def assertions(tests: list[InspectedTest]) -> tuple[Measure | None, list[Found]]
     return measure, found
 
 
-MOCK_FINDING = 0.8  # inspect's EXCESSIVE
-
-
 def mocks(tests: list[InspectedTest]) -> tuple[Measure | None, list[Found]]:
     rated = [t for t in tests if t.mock_ratio is not None]
     if not rated:
         return None, []
     ratios = [t.mock_ratio or 0.0 for t in rated]
     mean = sum(ratios) / len(ratios)
-    found = [
-        Found(
-            Finding(
-                id=f"mocks:{t.nodeid}",
-                severity="MEDIUM",
-                title=f"{t.nodeid} replaces {t.mock_ratio:.0%} of what it touches with mocks",
-                evidence=[f"{t.file}:{t.line}: mocks {', '.join(t.mock_targets) or '-'}"],
-                remediation="Exercise the real objects and mock only what leaves the process "
-                "(network, clock, filesystem): a test of mocks checks the mocks.",
-                dimension="mocks",
-            ),
-            Fix(gains={"mocks": t.mock_ratio or 0.0}),
-        )
-        for t in rated
-        if (t.mock_ratio or 0.0) >= MOCK_FINDING
-    ]
+    found = []
+    for test in rated:
+        finding = model_findings.over_mocked(test)
+        if finding is not None:
+            finding.dimension = "mocks"
+            found.append(Found(finding, Fix(gains={"mocks": test.mock_ratio or 0.0})))
     measure = Measure(
         good=round(sum(1 - r for r in ratios), 4),
         total=len(ratios),
@@ -151,8 +129,9 @@ _FLAKY_REMEDY = {
 
 
 def flakiness(
-    report: FlakyReport | None, selected: list[str]
+    report: FlakyReport | None, selected: list[str], locate: Callable[[str], Location]
 ) -> tuple[Measure | None, list[Found]]:
+    """`locate`: where a test is defined (where_defined's)."""
     if report is None or not selected:
         return None, []
     wanted = set(selected)
@@ -175,6 +154,7 @@ def flakiness(
                     evidence=evidence,
                     remediation=_FLAKY_REMEDY[v.kind].format(related=related),
                     dimension="flakiness",
+                    location=locate(v.nodeid),
                 ),
                 Fix(gains={"flakiness": 1}, criteria={"flaky_tests": -1}),
             )
@@ -189,6 +169,7 @@ def flakiness(
                     evidence=["its outcome differed between the runs of this verify"],
                     remediation="Run `assay flaky` on it to find out why.",
                     dimension="flakiness",
+                    location=locate(nodeid),
                 ),
                 Fix(gains={"flakiness": 1}, criteria={"flaky_tests": -1}),
             )
@@ -262,6 +243,9 @@ def edge_cases(
                         function.file, function.module, function.qualname, rows, "edge_cases"
                     ),
                     dimension="edge_cases",
+                    location=model_findings.obligation_location(
+                        function, unmet[0], f"the first unmet edge case of {function.qualname}"
+                    ),
                 ),
                 Fix(gains={"edge_cases": len(unmet)}),
                 function.module,
@@ -345,6 +329,9 @@ def mutation(
                     if function and rows
                     else None,
                     dimension="mutation",
+                    location=model_findings.mutant_location(
+                        missed[0], "the first undetected mutant"
+                    ),
                 ),
                 Fix(gains={"mutation": len(missed)}),
                 module,

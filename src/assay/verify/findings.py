@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assay.edges.select import read_tree
 from assay.model import (
+    SEVERITIES,
     BaselineReport,
     ChangeFailure,
     ChangeSet,
@@ -15,6 +16,7 @@ from assay.model import (
     FailureCategory,
     Finding,
     InspectReport,
+    Location,
     SelectedTests,
 )
 from assay.pysource.inject.assay_functions import list_functions
@@ -24,7 +26,7 @@ from assay.score.gate import Fix
 from assay.verify import skeleton
 from assay.verify.dimensions import LIMIT, Found
 
-SEVERITY_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def skeleton_builder(root: Path) -> skeleton.SkeletonFor:
@@ -91,10 +93,12 @@ def failures(
     found: list[ChangeFailure],
     head: BaselineReport,
     reproduce: Callable[[list[str]], str],
+    locate: Callable[[str], Location],
 ) -> list[Found]:
     """New failures (CRITICAL) and known ones (HIGH), one finding per root cause; a
     candidate that passed when rerun is flaky (HIGH), never "broken by the change".
-    `reproduce` gives the command that runs some tests (reproduce_command's)."""
+    `reproduce` gives the command that runs some tests (reproduce_command's); `locate`
+    where a test is defined (dimensions.where_defined's)."""
     category_of = {
         nodeid: category for category in head.failure_categories for nodeid in category.tests
     }
@@ -102,7 +106,7 @@ def failures(
     result = []
     for failure in found:
         if failure.flaky is not None:
-            result.append(_flaky(failure))
+            result.append(_flaky(failure, locate(failure.nodeid)))
             continue
         category = category_of.get(failure.id) or category_of.get(failure.nodeid)
         key = category.signatures[0] if category is not None and category.signatures else ""
@@ -110,7 +114,14 @@ def failures(
     for (kind, key), members in sorted(groups.items()):
         first = members[0]
         category = category_of.get(first.id) or category_of.get(first.nodeid)
-        result.append(_grouped(kind, key, members, category, reproduce))
+        # Where the root cause points (a callee's signature, else the innermost project
+        # frame), else the first failing test.
+        location = (
+            category.locations[0]
+            if category is not None and category.locations
+            else locate(first.nodeid)
+        )
+        result.append(_grouped(kind, key, members, category, reproduce, location))
     return result
 
 
@@ -120,6 +131,7 @@ def _grouped(
     members: list[ChangeFailure],
     category: FailureCategory | None,
     reproduce: Callable[[list[str]], str],
+    location: Location,
 ) -> Found:
     tests = [m for m in members if m.subtest is None]
     subtests = [m for m in members if m.subtest is not None]
@@ -148,6 +160,7 @@ def _grouped(
                 + (category.action if category is not None else "fix the code, or the tests "
                    "if the new behaviour is intended.")
                 + f" Reproduce: `{command}`",
+                location=location,
             ),
             fix=Fix(criteria={"new_failures": -len(members), "failing_tests": -len(members)}),
         )  # fmt: skip
@@ -160,12 +173,13 @@ def _grouped(
             "Not caused by this change; fix it on its own: "
             + (category.action if category is not None else "read the failure.")
             + f" Reproduce: `{command}`",
+            location=location,
         ),
         fix=Fix(criteria={"failing_tests": -len(members)}),
     )
 
 
-def _flaky(failure: ChangeFailure) -> Found:
+def _flaky(failure: ChangeFailure, location: Location) -> Found:
     return Found(
         finding=_finding(
             f"flaky:{failure.id}",
@@ -180,6 +194,7 @@ def _flaky(failure: ChangeFailure) -> Found:
             ],
             "Make it deterministic (`assay flaky` on it says why it flips); it does not "
             "count as a failure of this change.",
+            location=location,
         ),
         fix=Fix(criteria={"flaky_tests": -1, "failing_tests": -1}),
     )
@@ -240,6 +255,11 @@ def missing_tests(
                         "Add tests for the changed functions: the skeletons below call each "
                         "one; fill in the inputs and the expected values.",
                         "\n\n".join(skeletons) or None,
+                        location=Location(
+                            file, functions[0].line, what="the first changed function"
+                        )
+                        if functions
+                        else Location(file, min(lines), what="the first changed line"),
                     ),
                     fix=Fix(gains=gains.get(module, {})),
                 )
@@ -259,6 +279,7 @@ def missing_tests(
                     ["tested by: " + (", ".join(t.file for t in info.tested_by) or "no test file")],
                     f"Add a test in an integration category that runs {module} together with "
                     "the code that calls it.",
+                    location=Location(file, 0),
                 ),
                 fix=Fix(penalties={"no_integration_test": module}),
             )
@@ -284,6 +305,7 @@ def uncovered(diff: DiffCoverage | None, selected: SelectedTests) -> list[Found]
                     f"{len(lines)} changed line(s) of {file} never run by a test",
                     [f"{file}: lines {_ranges(lines)}"],
                     "Add a test that takes the path through these lines.",
+                    location=_first_run(file, lines),
                 ),
                 fix=Fix(criteria={"diff_line_coverage": gain}),
             )
@@ -297,9 +319,31 @@ def ordered(found: list[Found]) -> list[Found]:
 
 def _finding(
     id: str, severity: str, title: str, evidence: list[str], remediation: str,
-    skeleton: str | None = None,
+    skeleton: str | None = None, *, location: Location,
 ) -> Finding:  # fmt: skip
-    return Finding(id, severity, title, evidence, remediation, skeleton)
+    return Finding(
+        id=id,
+        severity=severity,
+        title=title,
+        evidence=evidence,
+        remediation=remediation,
+        skeleton=skeleton,
+        location=location,
+    )
+
+
+def _first_run(file: str, lines: list[int]) -> Location:
+    """The first run of consecutive lines."""
+    ordered, present = sorted(lines), set(lines)
+    end = ordered[0]
+    while end + 1 in present:
+        end += 1
+    return Location(
+        file,
+        ordered[0],
+        end_line=end if end != ordered[0] else None,
+        what="changed lines no test ran",
+    )
 
 
 def _ranges(lines: list[int]) -> str:

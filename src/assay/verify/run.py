@@ -205,11 +205,12 @@ def run_verify(
     skeleton_for = findings.skeleton_builder(project.root)
     names = ModuleNames(project.root, project.source_packages)
     tests = dimensions.inspected(inspect, selected.nodeids)
+    locate = dimensions.where_defined(inspect)
     blocking = verify_config.blocking
     measured = {
         "assertions": dimensions.assertions(tests),
         "mocks": dimensions.mocks(tests),
-        "flakiness": dimensions.flakiness(flaky, selected.nodeids),
+        "flakiness": dimensions.flakiness(flaky, selected.nodeids, locate),
         "edge_cases": dimensions.edge_cases(edges, blocking["edge_cases"], skeleton_for),
         "mutation": dimensions.mutation(mutate, edges, blocking["mutation"], skeleton_for, names),
     }
@@ -225,7 +226,7 @@ def run_verify(
     def reproduce(nodeids: list[str]) -> str:
         return reproduce_command(nodeids, project.root, python, hung)
 
-    found += findings.failures(failed, head_run, reproduce)
+    found += findings.failures(failed, head_run, reproduce, locate)
     found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for, names)
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
