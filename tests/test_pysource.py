@@ -253,6 +253,25 @@ def test_coverage_measures_a_single_module_by_the_name_it_is_imported_as(
     assert measurement.source() == ["mod"]
 
 
+@pytest.mark.parametrize(
+    ("layout", "folders"),
+    [
+        ("src", ["src"]),
+        ("flat", [""]),
+        ("lib", ["lib"]),
+        ("namespace", ["src"]),
+        ("flat-namespace", [""]),
+    ],
+)
+def test_source_folders_are_where_the_packages_are_imported_from(
+    tmp_path: Path, layout: str, folders: list[str]
+) -> None:
+    """What verify puts on sys.path to run the base revision's export."""
+    project = find_project(make(tmp_path, LAYOUTS[layout][0]))
+    assert ModuleNames(project.root, project.source_packages).source_folders() == folders
+    assert ModuleNames(project.root, ["."]).source_folders() == [""]
+
+
 def test_test_packages_are_named_from_their_first_folder_without_init(tmp_path: Path) -> None:
     make(tmp_path, {"tests/__init__.py": "", "tests/unit/__init__.py": "", "tests/unit/t.py": ""})
     assert ModuleNames(tmp_path, ["pkg"]).module_name("tests/unit/t.py") == "tests.unit.t"

@@ -65,6 +65,14 @@ class ModuleNames:
         for path in search_paths:
             self.add_search_path(path)
 
+    def source_folders(self) -> list[str]:
+        """The folders the source packages are imported from ("" the project folder), in
+        their order: what goes on `sys.path` to import the source from another copy of
+        the tree. (A plain `src/` that holds no source package names modules but is not
+        put on `sys.path`: whatever it holds was never imported from there.)"""
+        folders = [p.rsplit("/", 1)[0] if "/" in p else "" for p in self._packages]
+        return list(dict.fromkeys(folders)) or [""]
+
     def add_search_path(self, folder: str) -> None:
         """A folder (relative to the root) the tested interpreter has on `sys.path`:
         pytest's `pythonpath` entries, and each test file's basedir ("prepend" mode puts
