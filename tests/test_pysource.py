@@ -7,16 +7,21 @@ against every stage that names modules, since each used to carry its own rule.
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from assay.discover import find_project
+from assay.discover.project import source_modules
 from assay.edges.select import select_all
+from assay.errors import InputError
+from assay.measure.coverage import CoverageMeasurement
 from assay.model import InspectProject, InspectReport, SelectedTests
 from assay.pysource.inject.assay_functions import list_functions, qualnames
 from assay.pysource.names import ModuleNames
+from assay.pysource.read import SourceFiles
 from assay.pysource.text import SourceLines, split_lines
 from assay.static.resolve import Resolver
 from assay.triage.astinfo import Collector, ModuleInfo
@@ -75,7 +80,21 @@ LAYOUTS = {
             "src/acme/pkg/mod.py": "def f():\n    return 1\n",
             "tests/test_mod.py": "",
         },
-        {"src/acme/pkg/mod.py": "acme.pkg.mod"},
+        {"src/acme/pkg/mod.py": "acme.pkg.mod", "src/acme/pkg/__init__.py": "acme.pkg"},
+    ),
+    "flat-namespace": (
+        {
+            "pyproject.toml": "[project]\nname = 'p'\n",
+            "acme/pkg/__init__.py": "",  # acme/ at the root, no __init__.py (PEP 420)
+            "acme/pkg/mod.py": "def f():\n    return 1\n",
+            "acme/tool.py": "",
+            "tests/test_mod.py": "",
+        },
+        {
+            "acme/pkg/mod.py": "acme.pkg.mod",
+            "acme/pkg/__init__.py": "acme.pkg",
+            "acme/tool.py": "acme.tool",
+        },
     ),
 }
 
@@ -89,6 +108,168 @@ def test_module_names_are_relative_to_the_import_root(tmp_path: Path, layout: st
         assert names.module_name(path) == name, path
     # A test folder without __init__.py is imported from itself (pytest's prepend mode).
     assert names.module_name("tests/test_mod.py") == "test_mod"
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_module_name_leads_back_to_its_file(tmp_path: Path, layout: str) -> None:
+    """The reverse rule agrees with the forward one: for every project module,
+    module_name(module_file(name)) == name, and the file found is the module's own."""
+    files, expected = LAYOUTS[layout]
+    project = find_project(make(tmp_path, files))
+    names = ModuleNames(project.root, project.source_packages)
+    for path in [*source_modules(project), *expected]:
+        name = names.module_name(path)
+        assert names.module_file(name) == path, name
+        assert names.module_name(names.module_file(name) or "") == name
+        assert names.is_project_module(name)
+    # A test module of a folder without __init__.py is found from a file beside it.
+    assert names.module_file("test_mod") is None
+    assert names.module_file("test_mod", from_file="tests/conftest.py") == "tests/test_mod.py"
+    assert names.module_file("os") is None and not names.is_project_module("os.path")
+
+
+def test_a_name_found_in_several_folders_is_the_file_it_names(tmp_path: Path) -> None:
+    """`pkg/mod.py` in a plain folder at the root (scripts, not a package: it is `mod`)
+    and `src/pkg/mod.py` both answer `pkg.mod` on disk; the module of that name is the
+    source file. A name only the plain folder answers is still found (`pkg.run`)."""
+    make(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'p'\n",
+            "src/pkg/__init__.py": "",
+            "src/pkg/mod.py": "",
+            "pkg/mod.py": "",
+            "pkg/run.py": "",
+        },
+    )
+    project = find_project(tmp_path)
+    names = ModuleNames(project.root, project.source_packages)
+    assert names.module_name("pkg/mod.py") == "mod"
+    assert names.module_file("pkg.mod") == "src/pkg/mod.py"
+    assert names.module_file("pkg.run") == "pkg/run.py"
+    assert names.module_file("mod", from_file="pkg/run.py") == "pkg/mod.py"
+
+
+def test_search_paths_and_relative_imports(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'p'\n",
+            "pkg/__init__.py": "",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/mod.py": "",
+            "helpers/shapes.py": "",
+        },
+    )
+    names = ModuleNames(tmp_path, ["pkg"], search_paths=["./helpers/"])
+    assert names.module_file("shapes") == "helpers/shapes.py"
+    assert names.is_project_module("helpers") and names.is_project_module("pkg.sub")
+    assert names.absolute("pkg/sub/mod.py", "..core") == "pkg.core"
+    assert names.absolute("pkg/sub/__init__.py", ".mod") == "pkg.sub.mod"
+    assert names.absolute("pkg/sub/mod.py", ".") == "pkg.sub"
+    assert names.absolute("pkg/sub/mod.py", "json") == "json"
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_stage_finds_module_files_the_same_way(tmp_path: Path, layout: str) -> None:
+    files, expected = LAYOUTS[layout]
+    project = find_project(make(tmp_path, files))
+    resolver = Resolver(project.root, project.source_packages)
+    index = SourceIndex(project.root, project.source_packages)
+    for path, name in expected.items():
+        assert resolver.module_file(name) == index.module_file(name) == path
+        assert index.is_project_module(name)
+        assert resolver.is_project_name(f"{name}.f")
+
+
+def test_flat_namespace_packages_are_discovered(tmp_path: Path) -> None:
+    """A PEP 420 package at the root is the source; folders beside it that look like
+    packages but are not (tests, docs, examples, build output, virtualenvs, a folder of
+    scripts, pytest's pythonpath, hidden and private folders) are left out."""
+    make(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                "[project]\nname = 'p'\n"
+                "[tool.pytest.ini_options]\npythonpath = ['lib']\ntestpaths = ['checks']\n"
+            ),
+            "acme/pkg/__init__.py": "",
+            "acme/pkg/mod.py": "",
+            "zeta/deep/er/pkg/__init__.py": "",
+            "lib/vendored/__init__.py": "",
+            "checks/unit/__init__.py": "",
+            "tests/unit/__init__.py": "",
+            "docs/conf/__init__.py": "",
+            "examples/demo/__init__.py": "",
+            "build/lib/acme/pkg/__init__.py": "",
+            "scripts/run.py": "",
+            "bench/run.py": "",
+            ".venv/lib/site/__init__.py": "",
+            "venv2/pyvenv.cfg": "",
+            "venv2/lib/site/__init__.py": "",
+            "src/_private/pkg/__init__.py": "",  # src/ is an import root, no package
+            "_private/pkg/__init__.py": "",
+            "not-a-name/pkg/__init__.py": "",
+            "setup.py": "",
+        },
+    )
+    project = find_project(tmp_path)
+    assert project.source_packages == ["acme", "zeta"]
+    assert "namespace" in project.source_reason
+    assert source_modules(project) == [
+        "acme/pkg/__init__.py",
+        "acme/pkg/mod.py",
+        "zeta/deep/er/pkg/__init__.py",
+    ]
+
+
+def test_regular_packages_and_modules_keep_their_discovery(tmp_path: Path) -> None:
+    """A regular package wins over a namespace folder beside it, and a folder of loose
+    modules (no package below it) is no namespace package: the top-level module is the
+    source, as before."""
+    make(tmp_path, {"setup.py": "", "pkg/__init__.py": "", "acme/sub/__init__.py": ""})
+    assert find_project(tmp_path).source_packages == ["pkg"]
+    other = make(tmp_path / "other", {"setup.py": "", "single.py": "", "bench/run.py": ""})
+    assert find_project(other).source_packages == ["single.py"]
+
+
+def test_src_namespace_packages_are_discovered(tmp_path: Path) -> None:
+    """Inside src/ (or a folder the packaging configuration names) the same rule finds
+    namespace packages: `src/acme`, not the project folder."""
+    files, _ = LAYOUTS["namespace"]
+    project = find_project(make(tmp_path, {**files, "src/scripts/run.py": ""}))
+    assert project.source_packages == ["src/acme"]
+    assert source_modules(project) == ["src/acme/pkg/__init__.py", "src/acme/pkg/mod.py"]
+
+
+def test_coverage_measures_a_single_module_by_the_name_it_is_imported_as(
+    tmp_path: Path,
+) -> None:
+    """Intended change: `src/mod.py` was given to coverage.py as `src.mod`, a module no
+    test imports, so nothing of it was measured."""
+    project = find_project(make(tmp_path, {"pyproject.toml": "", "src/mod.py": "", "one.py": ""}))
+    assert project.source_packages == ["src/mod.py"]
+    measurement = CoverageMeasurement(project, sys.executable, tmp_path / "run", contexts=False)
+    assert measurement.source() == ["mod"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "folders"),
+    [
+        ("src", ["src"]),
+        ("flat", [""]),
+        ("lib", ["lib"]),
+        ("namespace", ["src"]),
+        ("flat-namespace", [""]),
+    ],
+)
+def test_source_folders_are_where_the_packages_are_imported_from(
+    tmp_path: Path, layout: str, folders: list[str]
+) -> None:
+    """What verify puts on sys.path to run the base revision's export."""
+    project = find_project(make(tmp_path, LAYOUTS[layout][0]))
+    assert ModuleNames(project.root, project.source_packages).source_folders() == folders
+    assert ModuleNames(project.root, ["."]).source_folders() == [""]
 
 
 def test_test_packages_are_named_from_their_first_folder_without_init(tmp_path: Path) -> None:
@@ -130,6 +311,43 @@ def test_verify_finding_ids_name_a_lib_layout_module_from_its_import_root(
         ModuleNames(project.root, project.source_packages),
     )
     assert [f.finding.id for f in found] == ["missing-test:pkg.mod"]
+
+
+def test_files_are_read_in_their_declared_encoding_and_parsed_once(tmp_path: Path) -> None:
+    """inspect and triage read the same text: triage used to decode every file as UTF-8."""
+    (tmp_path / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\r\nname = '\xe9'\r\n")
+    (tmp_path / "broken.py").write_bytes(b"name = '\xe9'\n")
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    files = SourceFiles(tmp_path)
+    latin = files.parse("latin.py")
+    assert latin is not None and latin.unreadable is None
+    assert latin.source == "# -*- coding: latin-1 -*-\nname = 'é'\n"
+    assert files.parse("latin.py") is latin and files.tree("latin.py") is latin.tree
+    assert SourceIndex(tmp_path, ["."]).text("latin.py") == latin.source
+    assert Resolver(tmp_path, ["."]).parse("latin.py").source == latin.source  # type: ignore[union-attr]
+    broken = files.parse("broken.py")
+    assert broken is not None and broken.unreadable == (
+        "line 1 is not utf-8, its default encoding (byte 0xe9)"
+    )
+    assert files.parse("missing.py") is None and files.tree("bad.py") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("missing.py", "cannot read missing.py: No such file or directory"),
+        ("bad.py", "bad.py:1: syntax error: invalid syntax"),
+        ("broken.py", "broken.py: Python cannot read it as source (line 1 is not utf-8"),
+    ],
+)
+def test_a_file_a_command_was_asked_about_must_parse(
+    tmp_path: Path, path: str, message: str
+) -> None:
+    (tmp_path / "broken.py").write_bytes(b"name = '\xe9'\n")
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    with pytest.raises(InputError) as raised:
+        SourceFiles(tmp_path).required_tree(path)
+    assert str(raised.value).startswith(message)
 
 
 def test_split_lines_counts_only_pythons_line_breaks() -> None:

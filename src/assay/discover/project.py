@@ -172,8 +172,9 @@ PROJECT_FOLDER = "."
 
 def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], str]:
     """Packages under test and how they were found: the folders the packaging
-    configuration names, the src layout, top-level packages, top-level modules; else the
-    project folder itself, as `coverage run --source=.` would measure it."""
+    configuration names, the src layout, top-level packages, top-level namespace packages
+    (PEP 420), top-level modules; else the project folder itself, as `coverage run
+    --source=.` would measure it. In the first two, namespace packages count as packages."""
     for folder in _package_folders(root, pyproject):
         found = _packages_in(root, root / folder)
         if found:
@@ -191,6 +192,9 @@ def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], 
     )
     if pkgs:
         return pkgs, "top-level packages"
+    namespaces = _namespace_packages(root, pyproject)
+    if namespaces:
+        return namespaces, "top-level namespace packages (PEP 420: folders without __init__.py)"
     modules = sorted(
         p.name
         for p in root.glob("*.py")
@@ -206,13 +210,90 @@ def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], 
     )
 
 
+# Folders at the root of a flat layout that are never a namespace package, whatever they
+# hold: setuptools' flat-layout discovery leaves the same out (FlatLayoutPackageFinder).
+NOT_NAMESPACE_DIRS = NOT_SOURCE_DIRS | {
+    "benchmark",
+    "bin",
+    "changelog",
+    "ci",
+    "debian",
+    "documentation",
+    "env",
+    "exercise",
+    "exercises",
+    "fabfile",
+    "htmlcov",
+    "manpages",
+    "news",
+    "newsfragments",
+    "python",
+    "requirements",
+    "site_scons",
+    "tasks",
+    "tools",
+    "unit_test",
+    "unit_tests",
+    "util",
+    "utils",
+}
+_NAMESPACE_DEPTH = 4  # `google/cloud/storage/` is three; deeper is not a namespace
+
+
+def _namespace_packages(root: Path, pyproject: dict[str, Any]) -> list[str]:
+    """Folders at the root that are PEP 420 namespace packages: no `__init__.py`, a name
+    Python can import, a regular package somewhere below them through folders that are
+    importable names too (`acme/pkg/__init__.py`). A folder of loose scripts holds no
+    package, so it is not mistaken for one; nor are the test paths, the folders pytest's
+    `pythonpath` puts on `sys.path` (import roots, not packages: `lib/` holding `shapes.py`),
+    hidden and private folders, virtualenvs and the usual non-source folders."""
+    options = pytest_ini_options(root, pyproject)
+    on_path = {p.strip("/").removeprefix("./") for p in _as_list(options.get("pythonpath"))}
+    excluded = {
+        *NOT_NAMESPACE_DIRS,
+        *on_path,
+        *_as_list(options.get("testpaths")),
+        *_package_folders(root, pyproject),
+        "src",
+    }
+    return sorted(
+        p.name for p in root.iterdir() if p.name not in excluded and _is_namespace_package(p)
+    )
+
+
+def _is_namespace_package(folder: Path) -> bool:
+    return (
+        folder.is_dir()
+        and folder.name.isidentifier()
+        and not folder.name.startswith("_")
+        and not (folder / "__init__.py").exists()
+        and not (folder / "pyvenv.cfg").is_file()
+        and _holds_package(folder, _NAMESPACE_DEPTH)
+    )
+
+
+def _holds_package(folder: Path, depth: int) -> bool:
+    """Whether a regular package lies below `folder`, through importable folder names."""
+    if depth <= 0:
+        return False
+    try:
+        children = [c for c in folder.iterdir() if c.is_dir() and c.name.isidentifier()]
+    except OSError:
+        return False
+    return any((c / "__init__.py").is_file() for c in children) or any(
+        _holds_package(c, depth - 1) for c in children if c.name != "__pycache__"
+    )
+
+
 def _packages_in(root: Path, folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(
         str(p.relative_to(root))
         for p in folder.iterdir()
-        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.is_file())
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.is_file())
+        or _is_namespace_package(p)
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from assay.discover.changes import changed_lines
 from assay.discover.paths import in_project
@@ -19,6 +18,7 @@ from assay.discover.project import Project, source_modules
 from assay.errors import InputError
 from assay.pysource.inject.assay_functions import FunctionInfo, list_functions
 from assay.pysource.names import ModuleNames
+from assay.pysource.read import SourceFiles
 
 
 @dataclass
@@ -36,15 +36,6 @@ class Selected:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_tree(root: Path, relative: str) -> ast.Module:
-    try:
-        return ast.parse((root / relative).read_bytes(), relative)
-    except SyntaxError as exc:
-        raise InputError(f"{relative}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {relative}: {exc.strerror}") from None
-
-
 def select_all(project: Project) -> Selected:
     files = source_modules(project)
     if not files:
@@ -56,9 +47,10 @@ def select_all(project: Project) -> Selected:
 def select_named(project: Project, specs: list[str]) -> Selected:
     """`module`, `module:function`, `module:Class` (its methods), `module:Class.method`;
     a module is a dotted name or a path relative to the project root."""
-    files = source_modules(project)
+    sources = source_modules(project)
     names = ModuleNames(project.root, project.source_packages)
-    by_module = {names.module_name(f): f for f in files}
+    files = SourceFiles(project.root)
+    by_module = {names.module_name(f): f for f in sources}
     wanted: dict[str, list[str] | None] = {}
     for spec in specs:
         module, _, function = spec.partition(":")
@@ -72,7 +64,7 @@ def select_named(project: Project, specs: list[str]) -> Selected:
         if not function:
             wanted[relative] = None
             continue
-        defined = [f.qualname for f in list_functions(read_tree(project.root, relative))]
+        defined = [f.qualname for f in list_functions(files.required_tree(relative))]
         matches = [n for n in defined if n == function or n.startswith(function + ".")]
         if not matches:
             raise InputError(f"--functions {spec}: no function {function!r} in {relative}")
@@ -101,11 +93,12 @@ def select_since(project: Project, rev: str) -> Selected:
     sha, changed = changed_lines(project.root, rev, untracked=True)
     sources = set(source_modules(project))
     names = ModuleNames(project.root, project.source_packages)
+    files = SourceFiles(project.root)
     targets = []
     for relative in sorted(changed):
         if relative not in sources:
             continue
-        tree = read_tree(project.root, relative)
+        tree = files.required_tree(relative)
         chosen = [info.qualname for info, _ in touched(tree, changed[relative])]
         if chosen:
             targets.append(Target(relative, names.module_name(relative), chosen))

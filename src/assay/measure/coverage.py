@@ -37,6 +37,7 @@ from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project, not
 from assay.errors import InputError
 from assay.model import CoverageReport, ModuleCoverage, UnparsedModule
 from assay.protocol import CoverageSettings
+from assay.pysource.names import ModuleNames
 
 _INJECTED = str(Path(__file__).resolve().parents[1] / "runner" / "inject")
 _PROTOCOL = str(Path(__file__).resolve().parents[1] / "protocol.py")
@@ -83,11 +84,13 @@ class CoverageMeasurement:
         return settings
 
     def source(self) -> list[str]:
-        """coverage.py's `source`: package folders, or module names for single files."""
+        """coverage.py's `source`: package folders, or module names for single files
+        (the name they are imported as: `src/mod.py` is `mod`, pysource/names.py)."""
+        names = ModuleNames(self.project.root, self.project.source_packages)
         return [
             str((self.project.root / p).resolve())
             if not p.endswith(".py")
-            else p[:-3].replace("/", ".")
+            else names.module_name(p)
             for p in self.project.source_packages
         ]
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import ast
 import builtins
-import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.pysource.names import ModuleNames
-from assay.pysource.text import SourceLines, collapse
+from assay.pysource.read import ParsedFile, SourceFiles
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
@@ -36,23 +35,6 @@ class Def:
     qualname: str  # dotted: `module.name`, `module.Class.method`
     kind: str  # module | def | class | assign
     node: ast.AST | None = None  # FunctionDef / ClassDef / the assigned value / None for modules
-
-
-@dataclass
-class ParsedFile:
-    path: str
-    source: str
-    tree: ast.Module | None
-    error: SyntaxError | None
-    unreadable: str | None = None  # why Python cannot read it as source (encoding), if so
-    _lines: SourceLines | None = None
-
-    def segment(self, node: ast.AST, limit: int = 200) -> str:
-        """The node's source on one line (whitespace collapsed), cut at `limit` characters;
-        unparsed from the tree when the node has no position in the file."""
-        if self._lines is None:
-            self._lines = SourceLines(self.source)
-        return collapse(self._lines.segment(node) or ast.unparse(node), limit)
 
 
 @dataclass
@@ -236,31 +218,6 @@ def walk_local(body: list[ast.stmt]) -> list[ast.AST]:
     return walk(body, skip_scopes=True)
 
 
-def read_source(path: Path) -> tuple[str, str | None]:
-    """A Python file's text in the encoding it declares (PEP 263), as the interpreter would,
-    and why the interpreter could not read it (None when it can). The text of an unreadable
-    file is decoded with replacement so its definitions can still be named."""
-    data = path.read_bytes()
-    try:
-        encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
-    except SyntaxError as exc:  # a cookie naming an unknown encoding, a BOM against it
-        if not str(exc).startswith("invalid or missing encoding declaration"):
-            return data.decode("utf-8", "replace"), str(exc).split(" for ", 1)[0]
-        encoding = "utf-8"  # no usable declaration: the first lines are not UTF-8
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        declared = "declared" if encoding != "utf-8" else "default"
-        reason = (
-            f"line {line} is not {encoding}, its {declared} encoding (byte 0x{data[exc.start]:02x})"
-        )
-        return data.decode(encoding, "replace"), reason
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), None
-
-
 class Resolver:
     """Parsed files, module names and definitions of one project, cached."""
 
@@ -269,24 +226,13 @@ class Resolver:
     ) -> None:
         self.root = root
         self.source_packages = [p.strip("/") for p in source_packages]
-        self._files: dict[str, ParsedFile | None] = {}
+        self.files = SourceFiles(root)
+        self.names = ModuleNames(root, self.source_packages, extra_paths or [])
         self._scopes: dict[str, FileScope | None] = {}
-        self._isfile: dict[str, bool] = {}
-        self._module_files: dict[tuple[str, str], str | None] = {}
         self._found: dict[str, Def | None] = {}
-        self.names = ModuleNames(root, self.source_packages)
         self._known: dict[str, str] = {}
         # Decides a class-level `if` (flow.py's Flow.condition), None: both branches.
         self.decide: Callable[[str, ast.expr], bool | None] | None = None
-        bases = [""]
-        if (root / "src").is_dir():
-            bases.append("src")
-        for package in self.source_packages:
-            parent = package.rsplit("/", 1)[0] if "/" in package else ""
-            bases.append(parent)
-        for extra in extra_paths or []:
-            bases.append(extra.strip("/").removeprefix("./").rstrip("/") if extra != "." else "")
-        self._bases = list(dict.fromkeys(bases))
         self._source_prefixes = tuple(
             p if p.endswith(".py") else p + "/" for p in self.source_packages
         )
@@ -294,33 +240,15 @@ class Resolver:
     def add_search_path(self, base: str) -> None:
         """A folder on sys.path: pytest puts each test file's basedir there ("prepend"
         import mode), so `from conftest import helper` works from any test module."""
-        if base not in self._bases:
-            self._bases.append(base)
-            self._module_files.clear()
+        self.names.add_search_path(base)
 
     # -- files ---------------------------------------------------------------------------
     def parse(self, path: str) -> ParsedFile | None:
         """The file read and parsed (None when it does not exist or is not readable)."""
-        if path not in self._files:
-            parsed: ParsedFile | None = None
-            try:
-                source, unreadable = read_source(self.root / path)
-            except OSError:
-                source, unreadable = None, None
-            if source is not None:
-                try:
-                    parsed = ParsedFile(path, source, ast.parse(source, filename=path), None)
-                except SyntaxError as exc:
-                    parsed = ParsedFile(path, source, None, exc)
-                except ValueError as exc:  # null bytes
-                    parsed = ParsedFile(path, source, None, SyntaxError(str(exc)))
-                parsed.unreadable = unreadable
-            self._files[path] = parsed
-        return self._files[path]
+        return self.files.parse(path)
 
     def tree(self, path: str) -> ast.Module | None:
-        parsed = self.parse(path)
-        return parsed.tree if parsed is not None else None
+        return self.files.tree(path)
 
     def is_source(self, path: str) -> bool:
         """Whether a project file is code under test: inside the source packages, and not
@@ -334,12 +262,7 @@ class Resolver:
 
     def exists(self, rel: str) -> bool:
         """Whether a project file exists (cached)."""
-        return self._exists(rel)
-
-    def _exists(self, rel: str) -> bool:
-        if rel not in self._isfile:
-            self._isfile[rel] = (self.root / rel).is_file()
-        return self._isfile[rel]
+        return self.names.exists(rel)
 
     def basedir(self, path: str) -> str:
         """The folder pytest's prepend mode imports `path` from (pysource/names.py)."""
@@ -350,38 +273,15 @@ class Resolver:
         return self.names.module_name(path)
 
     def module_file(self, dotted: str, from_file: str | None = None) -> str | None:
-        """The project file of a dotted module name, searched as the interpreter would."""
-        base_first = self.basedir(from_file) if from_file is not None else ""
-        key = (dotted, base_first)
-        if dotted in self._known:
-            return self._known[dotted]
-        if key not in self._module_files:
-            rel = dotted.replace(".", "/")
-            found = None
-            for base in dict.fromkeys([base_first, *self._bases]):
-                prefix = f"{base}/" if base else ""
-                for candidate in (f"{prefix}{rel}.py", f"{prefix}{rel}/__init__.py"):
-                    if self._exists(candidate):
-                        found = candidate
-                        break
-                if found:
-                    break
-            self._module_files[key] = found
-        return self._module_files[key]
+        """The project file of a dotted module name, searched as the interpreter would
+        (pysource/names.py); test modules of folders without `__init__.py` that were
+        parsed already are known by the name they were parsed under."""
+        known = self._known.get(dotted)
+        return known if known is not None else self.names.module_file(dotted, from_file)
 
     def absolute(self, path: str, module: str) -> str:
         """`..x.y` imported from `path` as an absolute dotted name."""
-        level = len(module) - len(module.lstrip("."))
-        if not level:
-            return module
-        package = self.module_name(path)
-        if not path.endswith("__init__.py"):
-            package = package.rsplit(".", 1)[0] if "." in package else ""
-        parts = package.split(".") if package else []
-        if level > 1:
-            parts = parts[: len(parts) - (level - 1)]
-        rest = module[level:]
-        return ".".join([*parts, rest] if rest else parts)
+        return self.names.absolute(path, module)
 
     # -- scopes --------------------------------------------------------------------------
     def scope(self, path: str) -> FileScope | None:
@@ -625,10 +525,17 @@ class Resolver:
         return self.find(dotted) if dotted else None
 
     def is_project_name(self, dotted: str) -> bool:
-        """Whether a dotted name lies inside the packages under test."""
-        top = dotted.split(".", 1)[0]
-        path = self.module_file(top)
-        return path is not None and self.is_source(path)
+        """Whether a dotted name lies inside the packages under test: its first part that
+        is a module (past namespace package folders) is a source file."""
+        parts = dotted.split(".")
+        for end in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:end])
+            path = self.module_file(prefix)
+            if path is not None:
+                return self.is_source(path)
+            if not self.names.is_namespace_package(prefix):
+                return False
+        return False
 
 
 @dataclass

@@ -178,19 +178,6 @@ class CalleeResolver:
         self._cache: dict[tuple[str, str, int, str], Resolution] = {}
 
     # -- names a module binds --------------------------------------------------------
-    def _absolute(self, path: str, module: str) -> str:
-        """`..core` imported from `path` as an absolute dotted name."""
-        level = len(module) - len(module.lstrip("."))
-        if not level:
-            return module
-        parts = self.index.module_name(path).split(".")
-        if not path.endswith("__init__.py"):
-            parts = parts[:-1]
-        if level > 1:
-            parts = parts[: len(parts) - (level - 1)]
-        rest = module.lstrip(".")
-        return ".".join([*parts, rest] if rest else parts)
-
     def bindings(self, path: str) -> dict[str, tuple[str, str]]:
         """name -> ("here", name) | ("from", "module:name") | ("module", dotted) for a file."""
         if path not in self._bindings:
@@ -199,7 +186,7 @@ class CalleeResolver:
             if info is not None:
                 for imp in info.imports:
                     if imp.names:
-                        base = self._absolute(path, imp.module)
+                        base = self.index.names.absolute(path, imp.module)
                         for original, bound in zip(imp.names, imp.bound, strict=False):
                             table.setdefault(bound, ("from", f"{base}:{original}"))
                     else:

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from assay.pysource.inject.assay_functions import FunctionInfo
 from assay.pysource.names import ModuleNames
+from assay.pysource.read import SourceFiles
 from assay.pysource.text import SourceLines, collapse
 from assay.triage.astinfo import ClassInfo, Collector, FixtureInfo, ModuleInfo
 
@@ -33,9 +34,9 @@ class SourceIndex:
     def __init__(self, root: Path, source_packages: list[str]) -> None:
         self.root = root
         self.source_packages = [p.strip("/").replace("\\", "/") for p in source_packages]
-        self._lines: dict[str, SourceLines] = {}
+        self.files = SourceFiles(root)
+        self._empty = SourceLines("")
         self.names = ModuleNames(root, self.source_packages)
-        self._trees: dict[str, ast.Module | None] = {}
         self._modules: dict[str, ModuleInfo | None] = {}
         self._source_files: list[str] | None = None
         self._project_files: list[str] | None = None
@@ -45,31 +46,19 @@ class SourceIndex:
         ] = {}
         self._calls: dict[str, list[ast.Call]] = {}
         self._nodes: dict[str, list[tuple[int, int, ast.AST]]] = {}
-        self._texts: dict[str, str] = {}
 
     # -- files -------------------------------------------------------------------------
-    def _abs(self, path: str) -> Path:
-        candidate = Path(path)
-        return candidate if candidate.is_absolute() else self.root / path
-
     def _source(self, path: str) -> SourceLines:
-        found = self._lines.get(path)
-        if found is None:
-            try:
-                text = self._abs(path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
-            found = self._lines[path] = SourceLines(text)
-        return found
+        parsed = self.files.parse(path)
+        return parsed.lines if parsed is not None else self._empty
 
     def lines(self, path: str) -> list[str]:
         """The file's lines, split as Python splits them ([""] when it is unreadable)."""
         return self._source(path).lines
 
     def text(self, path: str) -> str:
-        if path not in self._texts:
-            self._texts[path] = "\n".join(self.lines(path))
-        return self._texts[path]
+        parsed = self.files.parse(path)
+        return parsed.source if parsed is not None else ""
 
     def line(self, path: str, lineno: int) -> str:
         """The stripped source line (1-based), "" when unavailable."""
@@ -77,13 +66,9 @@ class SourceIndex:
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
 
     def tree(self, path: str) -> ast.Module | None:
-        if path not in self._trees:
-            source = self.text(path)
-            try:
-                self._trees[path] = ast.parse(source, filename=path) if source.strip() else None
-            except (SyntaxError, ValueError):
-                self._trees[path] = None
-        return self._trees[path]
+        """The file's syntax tree; None when it is missing, empty or does not parse."""
+        parsed = self.files.parse(path)
+        return parsed.tree if parsed is not None and parsed.source.strip() else None
 
     def module(self, path: str) -> ModuleInfo | None:
         """The definitions of one file (None when it is missing or does not parse)."""
@@ -136,32 +121,13 @@ class SourceIndex:
         return found
 
     # -- modules -----------------------------------------------------------------------
-    def _import_bases(self) -> list[str]:
-        """Directories that module names are relative to: the root and package parents."""
-        bases = [""]
-        for package in self.source_packages:
-            parent = package.rsplit("/", 1)[0] if "/" in package else ""
-            if parent not in bases:
-                bases.append(parent)
-        return bases
-
     def module_file(self, dotted: str) -> str | None:
         """The project file of a dotted module name, when the module is the project's."""
-        rel = dotted.replace(".", "/")
-        for base in self._import_bases():
-            prefix = f"{base}/" if base else ""
-            for candidate in (f"{prefix}{rel}.py", f"{prefix}{rel}/__init__.py"):
-                if (self.root / candidate).is_file():
-                    return candidate
-        return None
+        return self.names.module_file(dotted)
 
     def is_project_module(self, top_level: str) -> bool:
         """Whether a top-level import name is a package or module of this project."""
-        for base in self._import_bases():
-            prefix = self.root / base if base else self.root
-            if (prefix / top_level).is_dir() or (prefix / f"{top_level}.py").is_file():
-                return True
-        return False
+        return self.names.is_project_module(top_level)
 
     def module_name(self, path: str) -> str:
         """Dotted module name of a project file (pysource/names.py has the rule)."""

@@ -31,6 +31,7 @@ from assay.discover.project import Project
 from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.protocol import Event
+from assay.pysource.names import ModuleNames
 
 _PREFIX = "verify-base-"
 
@@ -211,10 +212,6 @@ def _extract(root: Path, sha: str, target: Path) -> Path:
 
 
 def _source_roots(project: Project, exported: Path) -> list[Path]:
-    """The folders holding the source packages (`src`, or the root), in the export."""
-    roots: list[Path] = []
-    for package in project.source_packages:
-        folder = exported / Path(package).parent
-        if folder not in roots:
-            roots.append(folder)
-    return roots or [exported]
+    """The folders the source is imported from (`src`, or the root), in the export."""
+    names = ModuleNames(project.root, project.source_packages)
+    return [exported / folder for folder in names.source_folders()]

@@ -14,10 +14,11 @@ from pathlib import Path, PurePosixPath
 from assay.discover.changes import changed_lines
 from assay.discover.paths import in_project
 from assay.discover.project import Project, source_modules
-from assay.edges.select import read_tree, touched
+from assay.edges.select import touched
 from assay.errors import InputError
 from assay.model import ChangedFunction, ChangeSet
 from assay.pysource.names import ModuleNames
+from assay.pysource.read import SourceFiles
 
 _TEST_NAMES = ("test_*.py", "*_test.py", "conftest.py")
 
@@ -76,9 +77,10 @@ def _change_set(
             f"{project.root}: no source module or test file changed {what}: nothing to verify"
         )
     names = ModuleNames(project.root, project.source_packages)
+    files = SourceFiles(project.root)
     functions = []
     for relative in source_files:
-        for info, lines in touched(read_tree(project.root, relative), changed[relative]):
+        for info, lines in touched(files.required_tree(relative), changed[relative]):
             functions.append(
                 ChangedFunction(
                     relative,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from assay.edges.select import read_tree
 from assay.model import (
     SEVERITIES,
     BaselineReport,
@@ -21,6 +20,7 @@ from assay.model import (
 )
 from assay.pysource.inject.assay_functions import list_functions
 from assay.pysource.names import ModuleNames
+from assay.pysource.read import SourceFiles
 from assay.report.md import tests_and_subtests
 from assay.score.gate import Fix
 from assay.verify import skeleton
@@ -31,11 +31,12 @@ SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 def skeleton_builder(root: Path) -> skeleton.SkeletonFor:
     """Skeletons for functions of the working tree, found again by qualified name."""
+    files = SourceFiles(root)
 
     def build(
         file: str, module: str, qualname: str, rows: list[skeleton.Row], suffix: str
     ) -> str | None:
-        for info in list_functions(read_tree(root, file)):
+        for info in list_functions(files.required_tree(file)):
             if info.qualname == qualname:
                 return skeleton.build(module, qualname, info.node, info.is_method, rows, suffix)
         return None

@@ -16,8 +16,8 @@ import ast
 import sqlite3
 from pathlib import Path, PurePosixPath
 
-from assay.edges.select import read_tree
 from assay.model import BaselineReport, ChangeSet, SelectedTests
+from assay.pysource.read import SourceFiles
 from assay.store import history
 
 
@@ -56,13 +56,14 @@ def select_tests(
         return SelectedTests("all", collected, {f: collected for f in changes.source_files})
     by_file: dict[str, list[str]] = {}
     chosen: set[str] = set()
+    files = SourceFiles(root)
     for path in changes.source_files:
         lines = changes.lines[path]
         spans = [range(f.line, f.end_line + 1) for f in changes.functions if f.file == path]
         reached = history.tests_covering(
             conn, report.run_id, path, {n for span in spans for n in span}
         )
-        if set(lines) & import_time_lines(read_tree(root, path)):
+        if set(lines) & import_time_lines(files.required_tree(path)):
             ran = history.line_tests(conn, report.run_id, [path]).get(path, {})
             reached |= {t for tests in ran.values() for t in tests}
         by_file[path] = sorted(reached)
