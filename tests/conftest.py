@@ -39,7 +39,6 @@ def own_corpus_tree(name: str) -> Iterator[None]:
         yield
 
 
-
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist, the tests of a module that holds a module-scoped fixture run on
     one worker; every other test is scheduled alone.
