@@ -2,19 +2,22 @@
 
 A test result leaves a worker as one JSON line, is read back by the supervisor, passed to
 every `on_event` consumer and appended to the run's `events.jsonl`; a mutant's verdict
-leaves a forked child as a line with an integer code, the mutation server turns it into a
+leaves a forked child as a line with its `ChildCode`, the mutation server turns it into a
 JSON result, and the parent turns that into Stryker's status names. This module names all
 of it in one place: each event kind is a dataclass with its `KIND` (the `"e"` tag of its
 JSON object, as pytest's report-log tags reports with `$report_type`), `to_json()` and
-`from_json()`; `event_from_json` reads any event; the commands the supervisor sends back,
-the worker's start-up settings, and the mutation verdict codes, statuses and their
-Stryker names are here too. Consumers `isinstance`-check typed events, never a dict key.
+`from_json()` (one codec, `Message`, shared by every class); `event_from_json` reads any
+event; the commands the supervisor sends back, the worker's start-up settings, the
+mutation plugin's settings, plans, results and verdict codes, statuses and their Stryker
+names, and the edge recorder's settings and observation lines are here too. Consumers
+`isinstance`-check typed objects, never a dict key.
 
-Workers import this file too (`runner/inject/assay_worker.py` loads it by path as the
-module `assay_protocol`), inside the *project's* interpreter, which need not have assay
-installed and may be older than assay's: so it uses only the standard library and the
-syntax of Python 3.8, the oldest pytest 8 supports (annotations stay strings; no `match`,
-no `kw_only`, no `slots`).
+The code assay injects into the *project's* interpreter imports this file too (as the
+module `assay_protocol`, loaded by path: src/assay/inject/assay_protocol.py), and that
+interpreter need not have assay installed and may be older than assay's: so it uses
+only the standard library and the syntax of Python 3.8, the oldest pytest 8 supports
+(annotations stay strings, and the codec never evaluates them; no `match`, no
+`kw_only`, no `slots`).
 """
 
 from __future__ import annotations
