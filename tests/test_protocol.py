@@ -111,11 +111,11 @@ def test_mutant_results_and_server_messages_round_trip() -> None:
     assert wire.server_message_from_json(json.loads(json.dumps(result.to_json()))) == result
     fresh = wire.MutantResult.from_json({"id": "m2", "status": "survived", "loaded": True})
     assert fresh.cost is None and fresh.tests_run is None and fresh.duration == 0.0
-    ready = wire.server_message_from_json({"event": "ready", "timed": [[0, 0.5]]})
+    ready = wire.server_message_from_json({"e": "ready", "timed": [[0, 0.5]]})
     assert ready == wire.Ready([(0, 0.5)])
-    assert isinstance(wire.server_message_from_json({"event": "done"}), wire.ServerDone)
+    assert isinstance(wire.server_message_from_json({"e": "done"}), wire.ServerDone)
     with pytest.raises(ValueError):
-        wire.server_message_from_json({"event": "no-such-event"})
+        wire.server_message_from_json({"e": "no-such-event"})
 
 
 def test_the_mutation_vocabularies_map_onto_each_other() -> None:
@@ -135,11 +135,16 @@ def test_the_mutation_vocabularies_map_onto_each_other() -> None:
     assert counted.mutants == len(wire.StrykerStatus) and counted.score == 50.0
 
 
-def test_the_worker_loads_this_very_module_by_path() -> None:
+def test_the_worker_loads_this_very_module_by_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a worker does: `import assay_protocol` with the shared folder on its path."""
+    from assay.runner.supervisor import PROTOCOL_DIR
+
+    monkeypatch.syspath_prepend(str(PROTOCOL_DIR))
     from assay.runner.inject import assay_worker
 
     assert assay_worker.wire is sys.modules["assay_protocol"]
     assert Path(assay_worker.wire.__file__) == Path(wire.__file__)
+    assert assay_worker.wire.Frame is not wire.Frame  # a module of its own, by path
 
 
 def test_the_module_runs_on_the_oldest_interpreter_a_worker_may_have() -> None:
@@ -164,3 +169,95 @@ def test_the_module_runs_on_the_oldest_interpreter_a_worker_may_have() -> None:
                 and isinstance(node.value, ast.Name)
                 and node.value.id in ("dict", "list", "tuple", "set", "type")
             ), ast.unparse(node)
+
+
+# The JSON the hand-written encoders wrote before the shared codec: each event of
+# SAMPLES, in order, then the commands, the settings and two results (see below). The
+# codec writes the very same objects; `killed`'s keys, the worker settings' and a
+# result's now follow their fields' order (no reader depends on the order of keys).
+TODAY = (Path(__file__).parent / "protocol_today.jsonl").read_text().splitlines()
+EVENTS = list(zip(SAMPLES, TODAY, strict=False))
+
+
+@pytest.mark.parametrize("event, line", EVENTS, ids=lambda e: type(e).__name__)
+def test_every_event_encodes_as_before_the_codec(event: object, line: str) -> None:
+    assert event.to_json() == json.loads(line)  # type: ignore[attr-defined]
+    if not isinstance(event, wire.Killed):
+        assert json.dumps(event.to_json()) == line  # type: ignore[attr-defined]
+
+
+def test_commands_settings_and_results_encode_as_before_the_codec() -> None:
+    coverage = wire.CoverageSettings("/d/.coverage", False, True, "/site", ["/x/*"], ["/src"])
+    messages = [
+        wire.RunTests(["a", "b"]),
+        wire.StopCommand(),
+        wire.WorkerSettings(5, 6, "/s", "/r", 39, 130.0, "/b", ["attrs"], [], coverage),
+        wire.WorkerSettings(5, 6, "/s", "/r", 39, 130.0, "/b"),
+        wire.MutantResult("m1", wire.Verdict.KILLED, "t.py::x", 2, 0.01, 0.002),
+        wire.MutantResult("m2", wire.Verdict.UNSUPPORTED, reason="r", loaded=False),
+    ]
+    lines = TODAY[len(SAMPLES) :]
+    assert len(lines) == len(messages)
+    for message, line in zip(messages, lines, strict=True):
+        assert message.to_json() == json.loads(line)
+
+
+FORK_MUTANT = wire.ForkMutant("m1", "/p/m.py", "def f(): pass", [("f", 1)], ["annotations"], [0])
+IMPORT_JOB = wire.ImportJob("m2", "/p/m.py", "x = 1", ["t.py::x"], [0.5])
+PLANS: list[object] = [
+    wire.MutatorSettings(mode="fork", results_fd=7, workers=2, plan_fd=9),
+    wire.MutatorSettings("import", 7, 1, "/r/p.json", None, "/p/m.py", "x = 1", ["t_b.py"]),
+    wire.ForkServerPlan(["t.py::x"], [0], [FORK_MUTANT], ["/p/m.py"], True, 1.5, 1.0, 0.01, 30.0),
+    wire.ImportServerPlan([IMPORT_JOB], ["t_b.py"], ["t.py::x"], ["/p/m.py"], 40.0, 1.5, 1.0),
+    wire.ImportServerPlan([IMPORT_JOB]),
+    wire.ImportProcessPlan(["t.py::x", "t.py::y"]),
+    wire.EdgesSettings(
+        "/r/edges", [wire.EdgesModule("/p/m.py", ["f"]), wire.EdgesModule("/p/n.py", None)]
+    ),
+    wire.Excluded("t.py::x", "not collected by the mutation worker"),
+    wire.Ready([(0, 0.5), (2, 0.25)]),
+    wire.ServerDone(),
+]
+
+
+@pytest.mark.parametrize("message", PLANS, ids=lambda m: type(m).__name__)
+def test_every_plan_and_server_message_survives_json(message: object) -> None:
+    data = json.loads(json.dumps(message.to_json()))  # type: ignore[attr-defined]
+    assert type(message).from_json(data) == message  # type: ignore[attr-defined]
+
+
+def test_the_codec_converts_nested_messages_enums_and_tuples() -> None:
+    plan = wire.ForkServerPlan.from_json(json.loads(json.dumps(PLANS[2].to_json())))  # type: ignore[attr-defined]
+    assert plan.mutants[0].chain == [("f", 1)] and isinstance(plan.mutants[0], wire.ForkMutant)
+    assert (
+        wire.MutantResult.from_json({"id": "m", "status": "timeout"}).status is wire.Verdict.TIMEOUT
+    )
+    assert wire.MutantResult("m", wire.Verdict.TIMEOUT).to_json() == {
+        "id": "m",
+        "status": "timeout",
+        "duration": 0.0,
+    }
+    with pytest.raises(KeyError, match="nodeid"):
+        wire.Excluded.from_json({"e": "excluded", "reason": "r"})
+
+
+def test_observations_survive_a_json_line() -> None:
+    for observation in (
+        wire.ObservedTest("t.py::x", [3, [4, 5]]),
+        wire.ObservedSample([7, 1, 2], ["1", None]),
+        wire.InstrumentedModule(0, "abc"),
+        wire.RecorderWarning("m was imported before assay could instrument it"),
+    ):
+        assert (
+            wire.observation_from_json(json.loads(json.dumps(observation.to_json()))) == observation
+        )
+
+
+def test_a_child_verdict_line_is_one_short_line() -> None:
+    verdict = wire.ChildVerdict(3, wire.ChildCode.KILLED, 0.25, "2 t.py::x\nmore")
+    line = verdict.to_line()
+    assert line == b"3 1 0.250000 2 t.py::x more\n"
+    assert wire.ChildVerdict.from_line(line.rstrip(b"\n")) == wire.ChildVerdict(
+        3, wire.ChildCode.KILLED, 0.25, "2 t.py::x more"
+    )
+    assert len(wire.ChildVerdict(0, wire.ChildCode.HARNESS_ERROR, 1.0, "x" * 9000).to_line()) < 4096

@@ -2,52 +2,150 @@
 
 A test result leaves a worker as one JSON line, is read back by the supervisor, passed to
 every `on_event` consumer and appended to the run's `events.jsonl`; a mutant's verdict
-leaves a forked child as a line with an integer code, the mutation server turns it into a
+leaves a forked child as a line with its `ChildCode`, the mutation server turns it into a
 JSON result, and the parent turns that into Stryker's status names. This module names all
 of it in one place: each event kind is a dataclass with its `KIND` (the `"e"` tag of its
 JSON object, as pytest's report-log tags reports with `$report_type`), `to_json()` and
-`from_json()`; `event_from_json` reads any event; the commands the supervisor sends back,
-the worker's start-up settings, and the mutation verdict codes, statuses and their
-Stryker names are here too. Consumers `isinstance`-check typed events, never a dict key.
+`from_json()` (one codec, `Message`, shared by every class); `event_from_json` reads any
+event; the commands the supervisor sends back, the worker's start-up settings, the
+mutation plugin's settings, plans, results and verdict codes, statuses and their Stryker
+names, and the edge recorder's settings and observation lines are here too. Consumers
+`isinstance`-check typed objects, never a dict key.
 
-Workers import this file too (`runner/inject/assay_worker.py` loads it by path as the
-module `assay_protocol`), inside the *project's* interpreter, which need not have assay
-installed and may be older than assay's: so it uses only the standard library and the
-syntax of Python 3.8, the oldest pytest 8 supports (annotations stay strings; no `match`,
-no `kw_only`, no `slots`).
+The code assay injects into the *project's* interpreter imports this file too (as the
+module `assay_protocol`, loaded by path: src/assay/inject/assay_protocol.py), and that
+interpreter need not have assay installed and may be older than assay's: so it uses
+only the standard library and the syntax of Python 3.8, the oldest pytest 8 supports
+(annotations stay strings, and the codec never evaluates them; no `match`, no
+`kw_only`, no `slots`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum, IntEnum
-from typing import Any, Dict, Union
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 # Runtime expressions (aliases, not annotations) keep typing's spelling: the workers'
 # Python 3.8 has neither `dict[...]` nor `X | Y` (pyproject exempts this file from UP).
 Json = Dict[str, Any]
 
+# -- the codec ------------------------------------------------------------------------------
+#
+# Every message is a dataclass whose JSON object is its fields by name, in their order,
+# after its `KIND` tag (`"e"`) if it has one. A field whose annotation names a message
+# class or an Enum of this module (alone, optional, or as a list's items) is converted;
+# a `tuple[...]` list item is read back as a tuple; anything else is JSON already and
+# passes as it is (a list of keys is never walked). The annotations are read as the
+# strings they are, never evaluated: Python 3.8 cannot evaluate `list[X]` or `X | None`.
+
+_Convert = Optional[Callable[[Any], Any]]  # None: the value passes as it is
+_M = TypeVar("_M", bound="Message")
+
+
+def _top_level(annotation: str, separator: str) -> List[str]:
+    """`annotation` split at `separator` outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(annotation):
+        depth += (char == "[") - (char == "]")
+        if char == separator and depth == 0:
+            parts.append(annotation[start:i].strip())
+            start = i + 1
+    parts.append(annotation[start:].strip())
+    return parts
+
+
+def _converters(annotation: str, namespace: Dict[str, Any]) -> Tuple[_Convert, _Convert]:
+    """(encode, decode) for a value of the annotated type."""
+    kinds = [part for part in _top_level(annotation, "|") if part != "None"]
+    if len(kinds) != 1:
+        return None, None  # a union of JSON types (`str | bool`)
+    kind = kinds[0]
+    if kind.startswith("tuple["):
+        return None, tuple
+    if kind.startswith("list["):
+        encode, decode = _converters(kind[5:-1], namespace)
+        return (
+            (lambda items: [encode(i) for i in items]) if encode else None,
+            (lambda items: [decode(i) for i in items]) if decode else None,
+        )
+    named = namespace.get(kind)
+    if isinstance(named, type) and issubclass(named, Message):
+        return named.to_json, named.from_json
+    if isinstance(named, type) and issubclass(named, Enum):
+        return (lambda member: member.value), named
+    return None, None
+
+
+# Per message class: (name, JSON key's omission when None, encode, decode, default given).
+_Plan = List[Tuple[str, bool, _Convert, _Convert, bool]]
+_PLANS: Dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        namespace = globals()  # the message classes and enums are all this module's
+        optional = getattr(cls, "OPTIONAL", ())
+        plan = _PLANS[cls] = [
+            (
+                f.name,
+                f.name in optional,
+                *_converters(str(f.type), namespace),
+                f.default is not MISSING or f.default_factory is not MISSING,
+            )
+            for f in fields(cls)
+            if f.init
+        ]
+    return plan
+
+
+class Message:
+    """The codec every message class shares: `to_json()` writes each field (`init=False`
+    ones aside: they are a subclass's to write) in order after the `KIND` tag, leaving
+    out a field named in `OPTIONAL` while it is None; `from_json()` reads them back,
+    a field absent from the object taking its default."""
+
+    OPTIONAL: ClassVar[Tuple[str, ...]] = ()  # fields left out of the JSON while None
+
+    def to_json(self) -> Json:
+        kind = getattr(self, "KIND", None)
+        data: Json = {} if kind is None else {"e": kind}
+        for name, optional, encode, _, _ in _plan(type(self)):
+            value = getattr(self, name)
+            if value is None:
+                if not optional:
+                    data[name] = None
+            else:
+                data[name] = encode(value) if encode else value
+        return data
+
+    @classmethod
+    def from_json(cls: Type[_M], data: Json) -> _M:
+        values = {}
+        for name, _, _, decode, has_default in _plan(cls):
+            if name in data:
+                value = data[name]
+                values[name] = decode(value) if decode and value is not None else value
+            elif not has_default:
+                raise KeyError(f"{getattr(cls, 'KIND', cls.__name__)}: no {name!r}")
+        return cls(**values)
+
+
 # -- pieces of events -----------------------------------------------------------------------
 
 
 @dataclass
-class Frame:
+class Frame(Message):
     """One traceback entry, its path relative to the project root when inside it."""
 
     path: str
     lineno: int
     function: str
 
-    def to_json(self) -> Json:
-        return {"path": self.path, "lineno": self.lineno, "function": self.function}
-
-    @classmethod
-    def from_json(cls, data: Json) -> Frame:
-        return cls(data["path"], data["lineno"], data["function"])
-
 
 @dataclass
-class Failure:
+class Failure(Message):
     """What raised, where: the exception pytest caught (or the cause it wraps), or the
     stack faulthandler wrote for a test the supervisor stopped. `output`: what a failed
     child process wrote, as the exception carries it, then pytest's captured output; None
@@ -59,50 +157,20 @@ class Failure:
     frames: list[Frame] = field(default_factory=list)
     output: str | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {
-            "when": self.when,
-            "exc_type": self.exc_type,
-            "message": self.message,
-            "frames": [f.to_json() for f in self.frames],
-        }
-        if self.output is not None:
-            data["output"] = self.output
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> Failure:
-        return cls(
-            when=data["when"],
-            exc_type=data["exc_type"],
-            message=data["message"],
-            frames=[Frame.from_json(f) for f in data.get("frames", [])],
-            output=data.get("output"),
-        )
-
-
-def _failure(data: Json | None) -> Failure | None:
-    return Failure.from_json(data) if data else None
+    OPTIONAL = ("output",)
 
 
 @dataclass
-class CollectedItem:
+class CollectedItem(Message):
     """A test a worker collected."""
 
     nodeid: str
     file: str
     markers: list[str]
 
-    def to_json(self) -> Json:
-        return {"nodeid": self.nodeid, "file": self.file, "markers": self.markers}
-
-    @classmethod
-    def from_json(cls, data: Json) -> CollectedItem:
-        return cls(data["nodeid"], data["file"], data["markers"])
-
 
 @dataclass
-class CollectError:
+class CollectError(Message):
     """A file (or folder) pytest could not collect; `failure` when pytest kept the
     exception (the worker unwraps pytest's CollectError to what really raised)."""
 
@@ -111,24 +179,11 @@ class CollectError:
     longrepr: str
     failure: Failure | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {"path": self.path, "nodeid": self.nodeid, "longrepr": self.longrepr}
-        if self.failure is not None:
-            data["failure"] = self.failure.to_json()
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> CollectError:
-        return cls(
-            data["path"],
-            data.get("nodeid", ""),
-            data.get("longrepr", ""),
-            _failure(data.get("failure")),
-        )
+    OPTIONAL = ("failure",)
 
 
 @dataclass
-class WorkerEnvironment:
+class WorkerEnvironment(Message):
     """The interpreter and packages the tests ran with, as the worker saw them."""
 
     python_version: str = ""
@@ -139,22 +194,6 @@ class WorkerEnvironment:
     platform: str = ""
     dependencies: dict[str, str | None] = field(default_factory=dict)  # None: not installed
     sys_path: list[str] = field(default_factory=list)
-
-    def to_json(self) -> Json:
-        return {
-            "python_version": self.python_version,
-            "implementation": self.implementation,
-            "executable": self.executable,
-            "virtualenv": self.virtualenv,
-            "pytest_version": self.pytest_version,
-            "platform": self.platform,
-            "dependencies": self.dependencies,
-            "sys_path": self.sys_path,
-        }
-
-    @classmethod
-    def from_json(cls, data: Json) -> WorkerEnvironment:
-        return cls(**data)
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -167,22 +206,29 @@ class WorkerEnvironment:
 
 
 @dataclass
-class FromWorker:
+class FromWorker(Message):
     """An event a worker sent: the supervisor stamps which worker (and lane) it came from."""
 
     worker: int | None = field(default=None, init=False)
     lane: int | None = field(default=None, init=False)
 
-    def _stamp(self, data: Json) -> Json:
+    def to_json(self) -> Json:
+        data = super().to_json()
         if self.worker is not None:
             data["worker"] = self.worker
         if self.lane is not None:
             data["lane"] = self.lane
         return data
 
-    def _read_stamp(self, data: Json) -> None:
-        self.worker = data.get("worker")
-        self.lane = data.get("lane")
+    @classmethod
+    def from_json(cls: Type[_W], data: Json) -> _W:
+        event = super().from_json(data)
+        event.worker = data.get("worker")
+        event.lane = data.get("lane")
+        return event
+
+
+_W = TypeVar("_W", bound=FromWorker)
 
 
 @dataclass
@@ -193,29 +239,11 @@ class CollectStart(FromWorker):
     nodeid: str = ""
     path: str = ""
 
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "nodeid": self.nodeid, "path": self.path})
-
-    @classmethod
-    def from_json(cls, data: Json) -> CollectStart:
-        event = cls(data["nodeid"], data["path"])
-        event._read_stamp(data)
-        return event
-
 
 @dataclass
 class CollectEnd(FromWorker):
     KIND = "collect-end"
     nodeid: str = ""
-
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "nodeid": self.nodeid})
-
-    @classmethod
-    def from_json(cls, data: Json) -> CollectEnd:
-        event = cls(data["nodeid"])
-        event._read_stamp(data)
-        return event
 
 
 @dataclass
@@ -223,15 +251,6 @@ class CoverageSaved(FromWorker):
     """The stopped test's lines were saved on the dump signal, before the kill."""
 
     KIND = "coverage-saved"
-
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND})
-
-    @classmethod
-    def from_json(cls, data: Json) -> CoverageSaved:
-        event = cls()
-        event._read_stamp(data)
-        return event
 
 
 @dataclass
@@ -243,41 +262,12 @@ class Collected(FromWorker):
     errors: list[CollectError] = field(default_factory=list)
     environment: WorkerEnvironment = field(default_factory=WorkerEnvironment)
 
-    def to_json(self) -> Json:
-        return self._stamp(
-            {
-                "e": self.KIND,
-                "items": [i.to_json() for i in self.items],
-                "errors": [e.to_json() for e in self.errors],
-                "environment": self.environment.to_json(),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, data: Json) -> Collected:
-        event = cls(
-            [CollectedItem.from_json(i) for i in data["items"]],
-            [CollectError.from_json(e) for e in data["errors"]],
-            WorkerEnvironment.from_json(data["environment"]),
-        )
-        event._read_stamp(data)
-        return event
-
 
 @dataclass
 class Want(FromWorker):
     """The worker asks for more tests (answered by a `RunTests` or `StopCommand`)."""
 
     KIND = "want"
-
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Want:
-        event = cls()
-        event._read_stamp(data)
-        return event
 
 
 @dataclass
@@ -287,15 +277,6 @@ class Missing(FromWorker):
     KIND = "missing"
     nodeid: str = ""
 
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "nodeid": self.nodeid})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Missing:
-        event = cls(data["nodeid"])
-        event._read_stamp(data)
-        return event
-
 
 @dataclass
 class Abort(FromWorker):
@@ -303,15 +284,6 @@ class Abort(FromWorker):
 
     KIND = "abort"
     reason: str = ""
-
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "reason": self.reason})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Abort:
-        event = cls(data["reason"])
-        event._read_stamp(data)
-        return event
 
 
 @dataclass
@@ -322,15 +294,6 @@ class Start(FromWorker):
     nodeid: str = ""
     cpu: float | None = None
 
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "nodeid": self.nodeid, "cpu": self.cpu})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Start:
-        event = cls(data["nodeid"], data.get("cpu"))
-        event._read_stamp(data)
-        return event
-
 
 @dataclass
 class Finish(FromWorker):
@@ -338,15 +301,6 @@ class Finish(FromWorker):
 
     KIND = "finish"
     nodeid: str = ""
-
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "nodeid": self.nodeid})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Finish:
-        event = cls(data["nodeid"])
-        event._read_stamp(data)
-        return event
 
 
 @dataclass
@@ -368,40 +322,7 @@ class Report(FromWorker):
     wasxfail: str | None = None
     subtest: str | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {
-            "e": self.KIND,
-            "nodeid": self.nodeid,
-            "when": self.when,
-            "outcome": self.outcome,
-            "category": self.category,
-            "duration": self.duration,
-            "message": self.message,
-            "longrepr": self.longrepr,
-            "failure": self.failure.to_json() if self.failure is not None else None,
-        }
-        if self.wasxfail is not None:
-            data["wasxfail"] = self.wasxfail
-        if self.subtest is not None:
-            data["subtest"] = self.subtest
-        return self._stamp(data)
-
-    @classmethod
-    def from_json(cls, data: Json) -> Report:
-        event = cls(
-            nodeid=data["nodeid"],
-            when=data["when"],
-            outcome=data["outcome"],
-            category=data["category"],
-            duration=data["duration"],
-            message=data.get("message", ""),
-            longrepr=data.get("longrepr", ""),
-            failure=_failure(data.get("failure")),
-            wasxfail=data.get("wasxfail"),
-            subtest=data.get("subtest"),
-        )
-        event._read_stamp(data)
-        return event
+    OPTIONAL = ("wasxfail", "subtest")
 
 
 @dataclass
@@ -411,18 +332,9 @@ class Done(FromWorker):
     KIND = "done"
     exitstatus: int = 0
 
-    def to_json(self) -> Json:
-        return self._stamp({"e": self.KIND, "exitstatus": self.exitstatus})
-
-    @classmethod
-    def from_json(cls, data: Json) -> Done:
-        event = cls(data["exitstatus"])
-        event._read_stamp(data)
-        return event
-
 
 @dataclass
-class Killed:
+class Killed(Message):
     """The supervisor's verdict on a test whose worker ended while running it: `timeout`
     (stopped at a limit; `kind` slow or hang, its `cpu_s`) or `crashed`; or `error` for
     a test never run because workers kept dying (then no `worker`). `coverage_lost`, with
@@ -441,45 +353,11 @@ class Killed:
     coverage_lost: bool | None = None
     lane: int | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {"e": self.KIND}
-        if self.worker is not None:
-            data["worker"] = self.worker
-        data.update(
-            nodeid=self.nodeid,
-            outcome=self.outcome,
-            message=self.message,
-            longrepr=self.longrepr,
-            duration=self.duration,
-            kind=self.kind,
-            cpu_s=self.cpu_s,
-            failure=self.failure.to_json() if self.failure is not None else None,
-        )
-        if self.coverage_lost is not None:
-            data["coverage_lost"] = self.coverage_lost
-        if self.lane is not None:
-            data["lane"] = self.lane
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> Killed:
-        return cls(
-            nodeid=data["nodeid"],
-            outcome=data["outcome"],
-            message=data["message"],
-            longrepr=data["longrepr"],
-            duration=data["duration"],
-            failure=_failure(data.get("failure")),
-            worker=data.get("worker"),
-            kind=data.get("kind"),
-            cpu_s=data.get("cpu_s"),
-            coverage_lost=data.get("coverage_lost"),
-            lane=data.get("lane"),
-        )
+    OPTIONAL = ("worker", "coverage_lost", "lane")
 
 
 @dataclass
-class CollectCrash:
+class CollectCrash(Message):
     """A worker died (or hung) importing `path`: that file's collection error."""
 
     KIND = "collect-crash"
@@ -489,31 +367,11 @@ class CollectCrash:
     failure: Failure
     lane: int | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {
-            "e": self.KIND,
-            "path": self.path,
-            "message": self.message,
-            "longrepr": self.longrepr,
-            "failure": self.failure.to_json(),
-        }
-        if self.lane is not None:
-            data["lane"] = self.lane
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> CollectCrash:
-        return cls(
-            data["path"],
-            data["message"],
-            data["longrepr"],
-            Failure.from_json(data["failure"]),
-            data.get("lane"),
-        )
+    OPTIONAL = ("lane",)
 
 
 @dataclass
-class LaneOrder:
+class LaneOrder(Message):
     """The order a lane's tests run in, fixed when its first worker has collected."""
 
     KIND = "lane"
@@ -521,89 +379,47 @@ class LaneOrder:
     worker: int
     order: list[str]
 
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "lane": self.lane, "worker": self.worker, "order": self.order}
-
-    @classmethod
-    def from_json(cls, data: Json) -> LaneOrder:
-        return cls(data["lane"], data["worker"], data["order"])
-
 
 @dataclass
-class Stopped:
+class Stopped(Message):
     """The run's time budget (`stop_at`) ran out: everything still running was killed."""
 
     KIND = "stopped"
     reason: str = "stop_at"
 
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "reason": self.reason}
-
-    @classmethod
-    def from_json(cls, data: Json) -> Stopped:
-        return cls(data["reason"])
-
 
 @dataclass
-class Batch:
+class Batch(Message):
     """`assay flaky` starts a batch of lanes (its suite runs, a round of probes)."""
 
     KIND = "batch"
     label: str
     lanes: int
 
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "label": self.label, "lanes": self.lanes}
-
-    @classmethod
-    def from_json(cls, data: Json) -> Batch:
-        return cls(data["label"], data["lanes"])
-
 
 @dataclass
-class Stage:
+class Stage(Message):
     """`assay verify` moves on to its next measurement."""
 
     KIND = "stage"
     name: str
 
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "name": self.name}
-
-    @classmethod
-    def from_json(cls, data: Json) -> Stage:
-        return cls(data["name"])
-
 
 @dataclass
-class MutantsPlanned:
+class MutantsPlanned(Message):
     """`assay mutate` has this many mutants to run (the cached ones left out)."""
 
     KIND = "mutants"
     total: int
 
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "total": self.total}
-
-    @classmethod
-    def from_json(cls, data: Json) -> MutantsPlanned:
-        return cls(data["total"])
-
 
 @dataclass
-class MutantDone:
+class MutantDone(Message):
     """A mutant's final status, by Stryker's name (`StrykerStatus`)."""
 
     KIND = "mutant"
     id: str
     status: str
-
-    def to_json(self) -> Json:
-        return {"e": self.KIND, "id": self.id, "status": self.status}
-
-    @classmethod
-    def from_json(cls, data: Json) -> MutantDone:
-        return cls(data["id"], data["status"])
 
 
 WorkerEvent = Union[
@@ -672,7 +488,7 @@ def event_from_json(data: Json) -> Event:
 
 @dataclass
 class RunTests:
-    """Run these tests next, in this order."""
+    """Run these tests next, in this order (its JSON's key is the verb, `run`)."""
 
     nodeids: list[str]
 
@@ -698,7 +514,7 @@ def command_from_json(data: Json) -> Command:
 
 
 @dataclass
-class CoverageSettings:
+class CoverageSettings(Message):
     """How a worker measures coverage (coverage.py's options, and assay's own)."""
 
     data_file: str
@@ -708,32 +524,11 @@ class CoverageSettings:
     omit: list[str] = field(default_factory=list)
     source: list[str] | None = None  # None: the project's configuration says
 
-    def to_json(self) -> Json:
-        data: Json = {
-            "data_file": self.data_file,
-            "config_file": self.config_file,
-            "contexts": self.contexts,
-            "fallback_path": self.fallback_path,
-            "omit": self.omit,
-        }
-        if self.source is not None:
-            data["source"] = self.source
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> CoverageSettings:
-        return cls(
-            data["data_file"],
-            data["config_file"],
-            data["contexts"],
-            data["fallback_path"],
-            data.get("omit", []),
-            data.get("source"),
-        )
+    OPTIONAL = ("source",)
 
 
 @dataclass
-class WorkerSettings:
+class WorkerSettings(Message):
     """What a worker is told at start-up (the `ASSAY_WORKER` environment variable)."""
 
     events_fd: int
@@ -747,45 +542,15 @@ class WorkerSettings:
     skip_collect: list[str] = field(default_factory=list)
     coverage: CoverageSettings | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {
-            "events_fd": self.events_fd,
-            "commands_fd": self.commands_fd,
-            "stack_file": self.stack_file,
-            "root": self.root,
-            "dump_signal": self.dump_signal,
-            "backstop": self.backstop,
-            "dependencies": self.dependencies,
-            "skip_collect": self.skip_collect,
-            "benchmark_storage": self.benchmark_storage,
-        }
-        if self.coverage is not None:
-            data["coverage"] = self.coverage.to_json()
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> WorkerSettings:
-        coverage = data.get("coverage")
-        return cls(
-            events_fd=data["events_fd"],
-            commands_fd=data["commands_fd"],
-            stack_file=data["stack_file"],
-            root=data["root"],
-            dump_signal=data["dump_signal"],
-            backstop=data["backstop"],
-            benchmark_storage=data["benchmark_storage"],
-            dependencies=data.get("dependencies", []),
-            skip_collect=data.get("skip_collect", []),
-            coverage=CoverageSettings.from_json(coverage) if coverage else None,
-        )
+    OPTIONAL = ("coverage",)
 
 
 # -- mutation verdicts ----------------------------------------------------------------------
 
 
 class ChildCode(IntEnum):
-    """A forked mutation child's verdict code: the second field of its verdict line and,
-    when it ends itself, its exit code (the child side still writes these integers)."""
+    """A forked mutation child's verdict code: the second field of its verdict line
+    (`ChildVerdict`) and, when it ends itself, its exit code."""
 
     SURVIVED = 0
     KILLED = 1  # the message: how many tests ran, then the killing test's node id
@@ -845,7 +610,7 @@ VALID = (*DETECTED, StrykerStatus.SURVIVED, StrykerStatus.NO_COVERAGE)  # its de
 
 
 @dataclass
-class MutantResult:
+class MutantResult(Message):
     """One mutant's result from a mutation server (or a fresh import-path process).
 
     `tests_run` None: unknown (a timeout, a crash); `cost`: the clean seconds of the tests
@@ -860,69 +625,226 @@ class MutantResult:
     reason: str | None = None
     loaded: bool | None = None
 
-    def to_json(self) -> Json:
-        data: Json = {"id": self.id, "status": self.status.value, "duration": self.duration}
-        optional = (
-            ("killed_by", self.killed_by),
-            ("tests_run", self.tests_run),
-            ("cost", self.cost),
-            ("reason", self.reason),
-            ("loaded", self.loaded),
-        )
-        data.update((name, value) for name, value in optional if value is not None)
-        return data
-
-    @classmethod
-    def from_json(cls, data: Json) -> MutantResult:
-        return cls(
-            id=data["id"],
-            status=Verdict(data["status"]),
-            killed_by=data.get("killed_by"),
-            tests_run=data.get("tests_run"),
-            duration=float(data.get("duration", 0.0)),
-            cost=data.get("cost"),
-            reason=data.get("reason"),
-            loaded=data.get("loaded"),
-        )
+    OPTIONAL = ("killed_by", "tests_run", "cost", "reason", "loaded")
 
 
 @dataclass
-class Excluded:
+class Excluded(Message):
     """The fork server leaves a test out of every kill decision (not collected there,
     or failing there though it passed in the clean run)."""
 
-    EVENT = "excluded"
+    KIND = "excluded"
     nodeid: str
     reason: str
 
 
 @dataclass
-class Ready:
+class Ready(Message):
     """The fork server has timed the tests: (index into the plan's order, seconds)."""
 
-    EVENT = "ready"
+    KIND = "ready"
     timed: list[tuple[int, float]]
 
 
 @dataclass
-class ServerDone:
+class ServerDone(Message):
     """A mutation server has run every job it was given."""
 
-    EVENT = "done"
+    KIND = "done"
 
 
 ServerMessage = Union[MutantResult, Excluded, Ready, ServerDone]
+_SERVER_EVENTS: dict[str, Any] = {t.KIND: t for t in (Excluded, Ready, ServerDone)}
 
 
 def server_message_from_json(data: Json) -> ServerMessage:
-    """A mutation server's line: a result (no `event` tag) or one of its events."""
-    kind = data.get("event")
+    """A mutation server's line: a result (no `"e"` tag) or one of its events."""
+    kind = data.get("e")
     if kind is None:
         return MutantResult.from_json(data)
-    if kind == Excluded.EVENT:
-        return Excluded(data["nodeid"], data["reason"])
-    if kind == Ready.EVENT:
-        return Ready([(int(i), float(d)) for i, d in data["timed"]])
-    if kind == ServerDone.EVENT:
-        return ServerDone()
-    raise ValueError(f"unknown mutation server event {kind!r}")
+    if kind not in _SERVER_EVENTS:
+        raise ValueError(f"unknown mutation server event {kind!r}")
+    message: ServerMessage = _SERVER_EVENTS[kind].from_json(data)
+    return message
+
+
+@dataclass
+class ChildVerdict:
+    """One job's verdict, a line a forked child writes on its pipe to the mutation
+    server: the job's index in the child's batch, its code, its seconds and a message
+    (KILLED: how many tests ran, then the killing test's node id). A text line, not
+    JSON: it must be one write shorter than PIPE_BUF, so it is never torn."""
+
+    job: int
+    code: ChildCode
+    seconds: float
+    message: str
+
+    def to_line(self) -> bytes:
+        text = " ".join(self.message.split()).encode("utf-8", "replace")[:3500]
+        line = f"{self.job} {int(self.code)} {self.seconds:.6f} {text.decode('utf-8', 'ignore')}\n"
+        return line.encode("utf-8", "replace")
+
+    @classmethod
+    def from_line(cls, raw: bytes) -> ChildVerdict:
+        job, code, seconds, *rest = raw.decode("utf-8", "replace").split(" ", 3)
+        return cls(int(job), ChildCode(int(code)), float(seconds), rest[0] if rest else "")
+
+
+# -- mutation plans (assay -> the mutation plugin) ------------------------------------------
+
+
+@dataclass
+class MutatorSettings(Message):
+    """What a mutation pytest process is told at start-up (`ASSAY_MUTATOR`). `mode`:
+    `fork`, `import-fork` or `import` (see mutation/inject/assay_mutator.py). Its plan
+    is the file `plan`, or arrives as lines naming files on the descriptor `plan_fd`
+    (a server started before its plan existed). The `import` mode serves `file`'s
+    mutated text `source`."""
+
+    mode: str
+    results_fd: int = -1  # where its JSON lines go (set as the process starts)
+    workers: int = 1
+    plan: str | None = None
+    plan_fd: int | None = None
+    file: str | None = None
+    source: str | None = None
+    known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
+
+    OPTIONAL = ("plan", "plan_fd", "file", "source")
+
+
+@dataclass
+class ForkMutant(Message):
+    """A mutant for the fork server's code swap (mutation/inject/assay_mutator_swap.py):
+    the compilable `unit` holding the mutated function, the `chain` of (name, first line)
+    from the module down to it, the `__future__` features it compiles with, and the tests
+    that reached it (indices into the plan's order); or a literal `default` to set."""
+
+    id: str
+    file: str  # absolute path
+    unit: str
+    chain: list[tuple[str, int]]
+    future: list[str]
+    tests: list[int]
+    default: dict[str, Any] | None = None
+
+
+@dataclass
+class ForkServerPlan(Message):
+    """The fork server's work: every test a mutant may run, in the order mutants run
+    them; those the pending mutants need (timed first); the mutants; the mutated files;
+    and the time limits (a mutant's: factor x its tests' clean seconds + per_test each +
+    constant)."""
+
+    order: list[str]
+    needed: list[int]
+    mutants: list[ForkMutant]
+    files: list[str]
+    batch: bool  # several mutants to a child (assay_mutator_pool.py's `take`)
+    timeout_factor: float
+    timeout_constant: float
+    timeout_per_test: float
+    timing_deadline: float
+
+
+@dataclass
+class ImportJob(Message):
+    """A mutant for the import path: its module's whole mutated text, served in place of
+    `file` (absolute), and the tests to run, in order, with their clean seconds."""
+
+    id: str
+    file: str
+    source: str
+    order: list[str]
+    costs: list[float] = field(default_factory=list)
+
+
+@dataclass
+class ImportServerPlan(Message):
+    """A batch of jobs for the import server. The first batch also sets the probe's tests
+    (`order`, the unmutated suite run beside the jobs), the modules to compile once, and
+    the time limits; later batches carry only jobs."""
+
+    jobs: list[ImportJob]
+    known_errors: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    probe_deadline: float = 0.0
+    timeout_factor: float = 0.0
+    timeout_constant: float = 0.0
+
+
+@dataclass
+class ImportProcessPlan(Message):
+    """A fresh import-path process's tests, in order (its mutant is in its settings)."""
+
+    order: list[str]
+
+
+# -- edges (the recorder in each worker -> assay) ------------------------------------------
+
+
+@dataclass
+class EdgesModule(Message):
+    """A module the recorder instruments: its file and the functions selected in it
+    (qualnames; None: every function in the file)."""
+
+    file: str
+    functions: list[str] | None
+
+
+@dataclass
+class EdgesSettings(Message):
+    """What the edge recorder is told at start-up (`ASSAY_EDGES`): where its
+    `edges-<pid>.jsonl` goes, and the modules to instrument."""
+
+    out: str
+    modules: list[EdgesModule]
+
+
+@dataclass
+class ObservedTest(Message):
+    """A test's observations: the recorder's keys (ints and short lists)."""
+
+    KIND = "test"
+    nodeid: str
+    keys: list[Any]
+
+
+@dataclass
+class ObservedSample(Message):
+    """A new parameter sample: its key (a site, then codes) and the literals seen."""
+
+    KIND = "sample"
+    key: list[int]
+    literals: list[str | None]
+
+
+@dataclass
+class InstrumentedModule(Message):
+    """A module the recorder instrumented (its index in the settings) and how."""
+
+    KIND = "module"
+    index: int
+    fingerprint: str
+
+
+@dataclass
+class RecorderWarning(Message):
+    """Something the recorder could not do."""
+
+    KIND = "warning"
+    text: str
+
+
+Observation = Union[ObservedTest, ObservedSample, InstrumentedModule, RecorderWarning]
+_OBSERVATIONS: dict[str, Any] = {
+    t.KIND: t for t in (ObservedTest, ObservedSample, InstrumentedModule, RecorderWarning)
+}
+
+
+def observation_from_json(data: Json) -> Observation:
+    """A line of an `edges-<pid>.jsonl` file, by its `"e"` tag (KeyError: unknown)."""
+    observation: Observation = _OBSERVATIONS[data["e"]].from_json(data)
+    return observation

@@ -12,8 +12,12 @@ from typing import Any
 
 from assay.edges.inject import assay_edges_ast
 from assay.edges.run import FUNCTIONS_DIR, INJECT_DIR
+from assay.runner.supervisor import PROTOCOL_DIR
 
-# The worker's path (edges/run.py): the plugin's folder and the shared function listing's.
+# The worker's path (edges/run.py, runner/supervisor.py): the plugin's folder, the shared
+# function listing's and the protocol's.
+if str(PROTOCOL_DIR) not in sys.path:
+    sys.path.insert(0, str(PROTOCOL_DIR))
 if str(FUNCTIONS_DIR) not in sys.path:
     sys.path.insert(0, str(FUNCTIONS_DIR))
 if str(INJECT_DIR) not in sys.path:

@@ -23,6 +23,7 @@ from assay.mutation.inject.assay_mutator_swap import (
     pair_codes,
     restore,
 )
+from assay.protocol import ForkMutant
 
 SOURCE = """\
 import functools
@@ -92,8 +93,8 @@ def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     sys.modules.pop("swapped_module", None)
 
 
-def mutant(module: Any, name: str, first: int, text: str) -> dict[str, Any]:
-    return {"file": module.__file__, "chain": [[name, first]], "future": [], "unit": text}
+def mutant(module: Any, name: str, first: int, text: str) -> ForkMutant:
+    return ForkMutant("m", module.__file__, text, [(name, first)], [], [])
 
 
 def test_a_swap_changes_the_function_and_restore_puts_it_back(module: Any) -> None:
@@ -162,9 +163,9 @@ def test_a_literal_default_is_set_and_restored(module: Any) -> None:
     first = line_of("def scaled")
     undo: Undo = []
     positional = {"chain": ["scaled", first], "value": "3", "kind": "pos", "slot": 0}
-    live.apply({"file": module.__file__, "default": positional}, undo)
+    live.apply(ForkMutant("m1", module.__file__, "", [], [], [], positional), undo)
     keyword = {"chain": ["scaled", first], "value": "5", "kind": "kw", "slot": "offset"}
-    live.apply({"file": module.__file__, "default": keyword}, undo)
+    live.apply(ForkMutant("m2", module.__file__, "", [], [], [], keyword), undo)
     assert module.scaled(1) == 8
     restore(undo)
     assert module.scaled(1) == 2

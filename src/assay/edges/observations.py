@@ -1,10 +1,10 @@
 """What the workers saw: their `edges-<pid>.jsonl` files, merged.
 
-Each worker appends one line per test (`{"t": nodeid, "k": [keys]}`), one line per new
-parameter sample (`{"s": [site, codes...], "r": [literal or null, ...]}`), one per
-instrumented module (`{"m": index, "fp": fingerprint}`) and warnings (`{"w": text}`).
-A line cut short by a kill, or written twice by a forked child, is skipped or merged:
-keys are a set per test, so the union is the answer either way.
+Each worker appends one line per test (`ObservedTest`: its node id and keys), one line
+per new parameter sample (`ObservedSample`), one per instrumented module
+(`InstrumentedModule`) and warnings (`RecorderWarning`): the protocol's observation
+types. A line cut short by a kill, or written twice by a forked child, is skipped or
+merged: keys are a set per test, so the union is the answer either way.
 """
 
 from __future__ import annotations
@@ -13,6 +13,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from assay.protocol import (
+    InstrumentedModule,
+    ObservedSample,
+    ObservedTest,
+    RecorderWarning,
+    observation_from_json,
+)
 
 
 @dataclass
@@ -36,17 +44,16 @@ def load(folder: Path) -> Observations:
         with path.open(encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if "t" in entry:
-                    test = str(entry["t"])
-                    for raw in entry["k"]:
-                        result.seen.setdefault(_key(raw), set()).add(test)
-                elif "s" in entry:
-                    result.samples.setdefault(tuple(entry["s"]), entry["r"])
-                elif "m" in entry:
-                    result.fingerprints.setdefault(int(entry["m"]), set()).add(entry["fp"])
-                elif "w" in entry and entry["w"] not in result.warnings:
-                    result.warnings.append(str(entry["w"]))
+                    entry = observation_from_json(json.loads(line))
+                except (ValueError, KeyError, TypeError):
+                    continue  # cut short by a kill
+                if isinstance(entry, ObservedTest):
+                    for raw in entry.keys:
+                        result.seen.setdefault(_key(raw), set()).add(entry.nodeid)
+                elif isinstance(entry, ObservedSample):
+                    result.samples.setdefault(tuple(entry.key), entry.literals)
+                elif isinstance(entry, InstrumentedModule):
+                    result.fingerprints.setdefault(entry.index, set()).add(entry.fingerprint)
+                elif isinstance(entry, RecorderWarning) and entry.text not in result.warnings:
+                    result.warnings.append(entry.text)
     return result

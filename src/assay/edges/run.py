@@ -46,7 +46,7 @@ from assay.model import (
     FailedTest,
     RunInfo,
 )
-from assay.protocol import Event
+from assay.protocol import EdgesModule, EdgesSettings, Event
 from assay.pysource.inject import assay_functions
 from assay.pysource.names import ModuleNames
 from assay.runner.results import ResultCollector
@@ -188,13 +188,12 @@ def _measure(
     if selected_count:
         out = run_dir / "edges"
         out.mkdir()
-        settings = {
-            "out": str(out),
-            "modules": [
-                {"file": str(project.root / p.target.file), "functions": p.target.functions}
-                for p in prepared
+        settings = EdgesSettings(
+            out=str(out),
+            modules=[
+                EdgesModule(str(project.root / p.target.file), p.target.functions) for p in prepared
             ],
-        }
+        )
         request = RunRequest(
             root=project.root,
             python=python,
@@ -204,7 +203,7 @@ def _measure(
             limits=config.limits(),
             dependencies=project.dependencies,
             inject_paths=[INJECT_DIR, FUNCTIONS_DIR],
-            env={"ASSAY_EDGES": json.dumps(settings)},
+            env={"ASSAY_EDGES": json.dumps(settings.to_json())},
         )
 
         def consume(event: Event) -> None:

@@ -2,7 +2,8 @@
 
 Both are pytest processes in the project's interpreter with `-p assay_mutator`, the
 plugin in `mutation/inject/` (see its docstring for what happens inside). This module
-starts them, hands them their work as a JSON file, reads verdicts as they stream back,
+starts them, hands them their work as a JSON file (a plan type of protocol.py: the
+settings, the plans and the results are its messages), reads verdicts as they stream back,
 and replaces a server that dies: verdicts already read are kept, the rest are handed to
 the new server.
 """
@@ -17,17 +18,19 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from assay import protocol as wire
 from assay.errors import InputError
-from assay.protocol import MutantResult, Verdict
+from assay.protocol import ForkMutant, ImportJob, MutantResult, Verdict
 from assay.runner import processes
+from assay.runner.supervisor import PROTOCOL_DIR
 
 # The plugin the servers load with `-p assay_mutator`, and the modules it imports: this
-# folder goes first on their PYTHONPATH (the project's environment needs only pytest).
+# folder goes first on their PYTHONPATH (the project's environment needs only pytest),
+# then the protocol's.
 INJECT_DIR = Path(__file__).parent / "inject"
 
 MAX_SERVER_STARTS = 3
@@ -67,17 +70,16 @@ class Harness:
         ]
 
     def start(
-        self, settings: dict[str, Any], log: Path, plan_fd: int | None = None
+        self, settings: wire.MutatorSettings, log: Path, plan_fd: int | None = None
     ) -> tuple[subprocess.Popen[bytes], int]:
         read, write = os.pipe()
         fds = (write,) if plan_fd is None else (write, plan_fd)
-        if plan_fd is not None:
-            settings = {**settings, "plan_fd": plan_fd}
+        settings = replace(settings, results_fd=write, plan_fd=plan_fd)
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(INJECT_DIR), env.get("PYTHONPATH", "")) if p
+            p for p in (str(INJECT_DIR), str(PROTOCOL_DIR), env.get("PYTHONPATH", "")) if p
         )
-        env["ASSAY_MUTATOR"] = json.dumps({**settings, "results_fd": write})
+        env["ASSAY_MUTATOR"] = json.dumps(settings.to_json())
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # no .pyc in the user's tree
         with log.open("wb") as out:
             try:
@@ -100,20 +102,12 @@ class Harness:
 
 
 @dataclass
-class ForkJob:
-    id: str
-    file: str  # absolute path
-    unit: str
-    chain: list[tuple[str, int]]
-    future: list[str]
-    tests: list[int]  # indices into the order
-    default: dict[str, Any] | None = None  # instead of a unit: a literal default to set
-
-
-@dataclass
 class ForkPlan:
+    """The fork path's mutants; each server start gets those still pending, as a
+    `wire.ForkServerPlan`."""
+
     order: list[str]  # every test a mutant may run, in the order mutants run them
-    jobs: list[ForkJob]
+    jobs: list[ForkMutant]
     workers: int
     timeout_factor: float
     timeout_constant: float
@@ -193,7 +187,8 @@ class EarlyServer:
         plan_r, plan_w = os.pipe()
         log = harness.run_dir / log_name
         try:
-            proc, results = harness.start({"mode": mode, "workers": workers}, log, plan_r)
+            settings = wire.MutatorSettings(mode=mode, workers=workers)
+            proc, results = harness.start(settings, log, plan_r)
         finally:
             os.close(plan_r)
         return cls(proc, results, plan_w, log)
@@ -276,24 +271,24 @@ def run_fork_server(
         if not pending:
             break
         plan_path = harness.run_dir / f"mutants-{attempt}.json"
-        body = {
-            "order": plan.order,
-            "needed": sorted({i for job in pending.values() for i in job.tests}),
-            "mutants": [vars(job) for job in pending.values()],
-            "files": plan.files,
-            "batch": plan.batch,
-            "timeout_factor": plan.timeout_factor,
-            "timeout_constant": plan.timeout_constant,
-            "timeout_per_test": PER_TEST_ALLOWANCE,
-            "timing_deadline": plan.timing_deadline,
-        }
-        plan_path.write_text(json.dumps(body))
+        body = wire.ForkServerPlan(
+            order=plan.order,
+            needed=sorted({i for job in pending.values() for i in job.tests}),
+            mutants=list(pending.values()),
+            files=plan.files,
+            batch=plan.batch,
+            timeout_factor=plan.timeout_factor,
+            timeout_constant=plan.timeout_constant,
+            timeout_per_test=PER_TEST_ALLOWANCE,
+            timing_deadline=plan.timing_deadline,
+        )
+        plan_path.write_text(json.dumps(body.to_json()))
         if attempt == 0 and early is not None:
             early.send(plan_path)
             proc, fd, log = early.proc, early.results, early.log
         else:
             log = harness.run_dir / f"mutation-server-{attempt}.log"
-            settings = {"mode": "fork", "plan": str(plan_path), "workers": plan.workers}
+            settings = wire.MutatorSettings(mode="fork", plan=str(plan_path), workers=plan.workers)
             proc, fd = harness.start(settings, log)
         # Until it is ready: collection and the timing run; then a stall means it hangs.
         watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan.timing_deadline)
@@ -329,7 +324,7 @@ def run_fork_server(
 
 def run_import_server(
     harness: Harness,
-    plan: dict[str, Any],
+    plan: wire.ImportServerPlan,
     workers: int,
     on_result: Callable[[MutantResult], None],
     early: EarlyServer | None = None,
@@ -343,21 +338,20 @@ def run_import_server(
     `early`, a server that may already hold a first batch (then `plan` is the last
     batch, and `expected` every job id of both)."""
     path = harness.run_dir / ("imports-1.json" if expected else "imports.json")
-    path.write_text(json.dumps({**plan, "known_errors": harness.known_errors}))
+    path.write_text(json.dumps(replace(plan, known_errors=harness.known_errors).to_json()))
     if early is not None:
         early.send(path)
         proc, fd, log = early.proc, early.results, early.log
     else:
         log = harness.run_dir / "import-server.log"
-        proc, fd = harness.start(
-            {"mode": "import-fork", "plan": str(path), "workers": workers}, log
-        )
-    watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan["probe_deadline"])
+        settings = wire.MutatorSettings(mode="import-fork", plan=str(path), workers=workers)
+        proc, fd = harness.start(settings, log)
+    watchdog = _Watchdog(time.monotonic() + harness.collect_timeout + plan.probe_deadline)
     probes: list[MutantResult] = []
     held: list[MutantResult] = []
-    pending = expected or {job["id"] for job in plan["jobs"]}
+    pending = expected or {job.id for job in plan.jobs}
     for line in _lines(fd, watchdog.deadline, proc):
-        watchdog.at = time.monotonic() + max(60.0, 4 * plan["probe_deadline"])
+        watchdog.at = time.monotonic() + max(60.0, 4 * plan.probe_deadline)
         message = wire.server_message_from_json(line)
         if not isinstance(message, MutantResult):
             continue
@@ -386,14 +380,6 @@ def run_import_server(
     return probes
 
 
-@dataclass
-class ImportJob:
-    id: str
-    file: str  # absolute path of the mutated module
-    source: str  # its whole mutated text
-    order: list[str]  # tests to run, in order
-
-
 def run_imports(
     harness: Harness,
     jobs: list[ImportJob],
@@ -411,15 +397,15 @@ def run_imports(
         while queue and len(active) < workers:
             job = queue.pop()
             plan_path = harness.run_dir / f"import-{job.id}.json"
-            plan_path.write_text(json.dumps({"order": job.order}))
+            plan_path.write_text(json.dumps(wire.ImportProcessPlan(job.order).to_json()))
             log = harness.run_dir / f"import-{job.id}.log"
-            settings = {
-                "mode": "import",
-                "plan": str(plan_path),
-                "file": job.file,
-                "source": job.source,
-                "known_errors": harness.known_errors,
-            }
+            settings = wire.MutatorSettings(
+                mode="import",
+                plan=str(plan_path),
+                file=job.file,
+                source=job.source,
+                known_errors=harness.known_errors,
+            )
             proc, fd = harness.start(settings, log)
             selector.register(fd, selectors.EVENT_READ)
             active[fd] = (proc, job, time.monotonic(), bytearray(), log)
@@ -443,30 +429,26 @@ def run_imports(
                     deadlines[fd] = min(started + cap, now + deadline_s - used)
                     continue
                 _kill(proc)
-                result = {"status": Verdict.TIMEOUT.value}
+                result = MutantResult(job.id, Verdict.TIMEOUT)
             else:
                 continue
             selector.unregister(fd)
             os.close(fd)
             del active[fd], deadlines[fd]
             (harness.run_dir / f"import-{job.id}.json").unlink(missing_ok=True)
-            line = {**result, "id": job.id, "duration": round(now - started, 6)}
-            on_result(MutantResult.from_json(line))
+            on_result(replace(result, id=job.id, duration=round(now - started, 6)))
     selector.close()
 
 
-def _import_verdict(proc: subprocess.Popen[bytes], buffer: bytearray, log: Path) -> wire.Json:
-    """The process's verdict line (a `MutantResult` but for its id and duration)."""
+def _import_verdict(proc: subprocess.Popen[bytes], buffer: bytearray, log: Path) -> MutantResult:
+    """The process's verdict line (but for its id and duration, which the caller knows)."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
     if proc.poll() is None:
         _kill(proc)
     lines = [line for line in bytes(buffer).splitlines() if line.strip()]
     if lines:
-        result: wire.Json = json.loads(lines[-1])
-        return result
+        return MutantResult.from_json(json.loads(lines[-1]))
     tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-    return {
-        "status": Verdict.ERROR.value,
-        "reason": f"pytest exited with code {proc.returncode} and no verdict: {' / '.join(tail)}",
-    }
+    reason = f"pytest exited with code {proc.returncode} and no verdict: {' / '.join(tail)}"
+    return MutantResult("", Verdict.ERROR, reason=reason)

@@ -9,20 +9,18 @@ earlier test's state) would otherwise kill every mutant that runs it."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from assay.config import Config
 from assay.mutation.execute import (
     EarlyServer,
     Harness,
-    ImportJob,
     run_import_server,
     run_imports,
 )
 from assay.mutation.generate import Planned
 from assay.mutation.verdicts import Verdicts
-from assay.protocol import MutantResult, Verdict
+from assay.protocol import ImportJob, ImportServerPlan, MutantResult, Verdict
 
 
 @dataclass
@@ -38,41 +36,39 @@ class HeadStart:
     durations: dict[str, float]
     tests: dict[str, list[str]] = field(default_factory=dict)  # job id -> its tests
 
-    def add(self, planned: list[Planned], first: dict[str, Any] | None = None) -> None:
+    def add(self, planned: list[Planned], first: ImportServerPlan | None = None) -> None:
+        """A batch: `first`, the server's first plan (the probe's), or later jobs alone."""
         jobs = _jobs(planned, self.order, self.durations)
         path = self.harness.run_dir / f"imports-{len(self.tests)}-{len(planned)}.json"
-        body = {**(first or {}), "jobs": jobs, "known_errors": self.harness.known_errors}
-        path.write_text(json.dumps(body))
+        known_errors = self.harness.known_errors
+        body = replace(first or ImportServerPlan([]), jobs=jobs, known_errors=known_errors)
+        path.write_text(json.dumps(body.to_json()))
         self.server.send(path, more=True)
-        self.tests.update((job["id"], job["order"]) for job in jobs)
+        self.tests.update((job.id, job.order) for job in jobs)
 
 
-def _jobs(
-    planned: list[Planned], order: list[str], durations: dict[str, float]
-) -> list[dict[str, Any]]:
+def _jobs(planned: list[Planned], order: list[str], durations: dict[str, float]) -> list[ImportJob]:
     costs = [durations.get(t, 0.0) for t in order]
     return [
-        {"id": p.mutant.id, "file": str(p.source.path), "source": p.mutated_text(),
-         "order": order, "costs": costs}
-        for p in planned
-    ]  # fmt: skip
+        ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), order, costs) for p in planned
+    ]
 
 
 def _plan(
     harness: Harness,
-    jobs: list[dict[str, Any]],
+    jobs: list[ImportJob],
     order: list[str],
     deadline: float,
     config: Config,
-) -> dict[str, Any]:
-    return {
-        "order": order,
-        "sources": harness.sources,
-        "probe_deadline": deadline,
-        "jobs": jobs,
-        "timeout_factor": config.mutate_timeout_factor,
-        "timeout_constant": config.mutate_timeout_constant,
-    }
+) -> ImportServerPlan:
+    return ImportServerPlan(
+        jobs=jobs,
+        order=order,
+        sources=harness.sources,
+        probe_deadline=deadline,
+        timeout_factor=config.mutate_timeout_factor,
+        timeout_constant=config.mutate_timeout_constant,
+    )
 
 
 def _deadline(harness: Harness, order: list[str], durations: dict[str, float]) -> float:
@@ -129,7 +125,7 @@ def run_import_path(
         probed = list(head.order if head else order)  # the order every job runs too
         rest = [p for p in planned if p.mutant.id not in job_tests]
         jobs = _jobs(rest, probed, durations)
-        job_tests.update((job["id"], job["order"]) for job in jobs)
+        job_tests.update((job.id, job.order) for job in jobs)
         plan = _plan(harness, jobs, probed, deadline, config)
         if head is not None:  # the rest follows the batches it already has
             expected = {p.mutant.id for p in planned}

@@ -36,7 +36,6 @@ from assay.model import (
 )
 from assay.mutation.execute import (
     EarlyServers,
-    ForkJob,
     ForkPlan,
     Harness,
     run_fork_server,
@@ -47,7 +46,7 @@ from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import Verdicts
-from assay.protocol import Event, MutantResult, MutantsPlanned, StrykerStatus
+from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
 from assay.store import history
 from assay.store import mutants as mutant_store
 
@@ -238,7 +237,7 @@ def run_mutate(
                 on_event(MutantsPlanned(len(to_fork) + len(to_import)))
             if to_fork:
                 jobs = [
-                    ForkJob(
+                    ForkMutant(
                         p.mutant.id,
                         str(p.source.path),
                         p.unit.text if p.unit else "",

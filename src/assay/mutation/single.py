@@ -14,13 +14,13 @@ from typing import Any
 from assay import state
 from assay.discover import find_project, find_python
 from assay.errors import InputError
-from assay.mutation.execute import ForkJob, ForkPlan, Harness, run_fork_server
+from assay.mutation.execute import ForkPlan, Harness, run_fork_server
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import run_import_path
 from assay.mutation.run import MutateOptions, mutate_config
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
-from assay.protocol import MutantResult, StrykerStatus
+from assay.protocol import ForkMutant, MutantResult, StrykerStatus
 from assay.store import history
 from assay.store import mutants as mutant_store
 
@@ -108,7 +108,7 @@ def _execute(
     durations = dict.fromkeys(tests, (config.timeout or config.idle_timeout) / 10)
     to_import = [planned] if path == "import" else []
     if path == "fork":
-        job = ForkJob(
+        job = ForkMutant(
             planned.mutant.id,
             str(planned.source.path),
             planned.unit.text if planned.unit else "",

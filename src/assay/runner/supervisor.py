@@ -53,6 +53,9 @@ from assay.runner import postmortem, processes
 from assay.runner.deadlines import Clock, Limits, Stop
 
 INJECT_DIR = Path(__file__).parent / "inject"
+# What the injected modules import the wire protocol from (`assay_protocol`): on the
+# PYTHONPATH of every process assay starts in the project's interpreter.
+PROTOCOL_DIR = Path(__file__).parents[1] / "inject"
 # The worker's faulthandler dumps all stacks on this signal (a real-time one where there
 # are any, so a project's own SIGUSR1/SIGUSR2 handlers are left alone).
 DUMP_SIGNAL = int(getattr(signal, "SIGRTMIN", signal.SIGUSR2)) + (
@@ -257,6 +260,7 @@ class Supervisor:
             p
             for p in (
                 str(INJECT_DIR),
+                str(PROTOCOL_DIR),
                 *map(str, self.request.inject_paths),
                 env.get("PYTHONPATH", ""),
             )

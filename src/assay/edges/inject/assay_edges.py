@@ -36,14 +36,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from assay import protocol as wire
     from assay.edges.inject import assay_edges_ast as edges_ast
 else:  # in a worker this folder is on sys.path and assay itself may not be installed
     import assay_edges_ast as edges_ast
+    import assay_protocol as wire  # assay's protocol.py, by path (src/assay/inject/)
 
 COLLECTION = "<collection>"
 
 _ENV = os.environ.pop("ASSAY_EDGES", None)
-_settings: dict[str, Any] = json.loads(_ENV) if _ENV else {}
+_settings = wire.EdgesSettings.from_json(json.loads(_ENV)) if _ENV else None
 _out: Any = None
 
 _F = edges_ast.TAG  # condition False / compare: operands equal
@@ -198,7 +200,8 @@ def _p(key: tuple[int, ...], *args: Any) -> None:
     """The selected function was entered: `key` is (site, the parameters' codes)."""
     if key not in _sampled:
         _sampled.add(key)
-        _pending.append(json.dumps({"s": key, "r": [_literal(a, 0) for a in args]}))
+        sample = wire.ObservedSample(list(key), [_literal(a, 0) for a in args])
+        _pending.append(json.dumps(sample.to_json()))
     _add(key)
 
 
@@ -262,6 +265,10 @@ def _write(line: str) -> None:
         _out.write(line + "\n")
 
 
+def _observe(observation: wire.Observation) -> None:
+    _write(json.dumps(observation.to_json()))
+
+
 def _flush(test: str, keys: set[Any]) -> None:
     if _out is None:
         return
@@ -269,7 +276,7 @@ def _flush(test: str, keys: set[Any]) -> None:
         _write(line)
     _pending.clear()
     if keys:
-        _write(json.dumps({"t": test, "k": list(keys)}))
+        _observe(wire.ObservedTest(test, list(keys)))
     _out.flush()
 
 
@@ -291,9 +298,9 @@ class _Loader(SourceFileLoader):
         except SyntaxError:
             raise  # the import fails exactly as it would have
         except Exception as exc:  # a bug in the rewrite must not break the user's import
-            _write(json.dumps({"w": f"{self.path}: not instrumented ({exc!r})"}))
+            _observe(wire.RecorderWarning(f"{self.path}: not instrumented ({exc!r})"))
             return super().get_code(fullname)
-        _write(json.dumps({"m": self.index, "fp": result.fingerprint()}))
+        _observe(wire.InstrumentedModule(self.index, result.fingerprint()))
         return compile(result.tree, self.path, "exec", dont_inherit=True)
 
 
@@ -335,28 +342,26 @@ class _Finder:
 
 def _install() -> None:
     global _out
+    assert _settings is not None  # installed only with them
     _out = open(  # noqa: SIM115  (kept open for the life of the worker)
-        os.path.join(_settings["out"], f"edges-{os.getpid()}.jsonl"), "w", encoding="utf-8"
+        os.path.join(_settings.out, f"edges-{os.getpid()}.jsonl"), "w", encoding="utf-8"
     )
-    targets = {
-        os.path.realpath(m["file"]): (i, m.get("functions"))
-        for i, m in enumerate(_settings["modules"])
-    }
+    targets = {os.path.realpath(m.file): (i, m.functions) for i, m in enumerate(_settings.modules)}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if path and os.path.realpath(path) in targets:
-            _write(json.dumps({"w": f"{name} was imported before assay could instrument it"}))
+            _observe(wire.RecorderWarning(f"{name} was imported before assay could instrument it"))
     install_recorders()
     sys.meta_path.insert(0, _Finder(targets))
 
 
-if _settings:
+if _settings is not None:
     _install()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
-    if not _settings:
+    if _settings is None:
         return (yield)
     bucket: set[Any] = set()
     _switch(bucket)

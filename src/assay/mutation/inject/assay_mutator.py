@@ -33,7 +33,7 @@ given and the first failure is the verdict.
 In every mode a test failure is seen here, before pytest builds its report, and ends a
 child at once (`pytest_runtest_makereport`); collection errors the clean run did not
 have are kills too. Results go out as JSON lines on an inherited descriptor; the plan
-arrives as a JSON file.
+arrives as a JSON file; both are types of assay's protocol.py (`assay_protocol` here).
 """
 
 from __future__ import annotations
@@ -43,32 +43,34 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_import import run_import, serve
     from assay.mutation.inject.assay_mutator_server import Server, load_plan
     from assay.mutation.inject.assay_mutator_state import STATE
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
+    import assay_protocol as wire
     from assay_mutator_import import run_import, serve
     from assay_mutator_server import Server, load_plan
     from assay_mutator_state import STATE
 
-if STATE.mode == "import" and STATE.settings.get("file"):
-    serve(STATE.settings["file"], STATE.settings["source"])
+if STATE.settings is not None and STATE.mode == "import" and STATE.settings.file:
+    serve(STATE.settings.file, STATE.settings.source or "")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> Any:
-    if STATE.settings and hasattr(early_config.known_args_namespace, "no_cov"):
+    if STATE.settings is not None and hasattr(early_config.known_args_namespace, "no_cov"):
         early_config.known_args_namespace.no_cov = True  # pytest-cov would write .coverage
     return (yield)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
-    if STATE.settings and getattr(config.option, "dist", "no") != "no":
+    if STATE.settings is not None and getattr(config.option, "dist", "no") != "no":
         config.option.dist = "no"
         config.option.numprocesses = None
         config.option.tx = []
-    if STATE.settings and not getattr(config.option, "benchmark_enable", True):
+    if STATE.settings is not None and not getattr(config.option, "benchmark_enable", True):
         config.option.benchmark_disable = True
 
 
@@ -91,7 +93,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     cost ~20 ms per killed mutant. (unittest's tryfirst implementation has already moved
     its exception into `call.excinfo` when this runs.) A child that goes on after the
     failure gets a report without a traceback, so the test's teardown still runs."""
-    if not STATE.settings or call.excinfo is None:
+    if STATE.settings is None or call.excinfo is None:
         return None
     from _pytest.outcomes import Skipped, XFailed
 
@@ -112,7 +114,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 def pytest_runtest_logreport(report: Any) -> None:
     """Subtest failures reach only this hook (the test's own call report says passed)."""
-    if STATE.settings and report.failed:
+    if STATE.settings is not None and report.failed:
         STATE.failed_test(report.nodeid)
 
 
@@ -122,7 +124,7 @@ def pytest_collection(session: Any) -> Any:
     children collect for themselves, the server never does."""
     if STATE.mode != "import-fork":
         return None
-    plan = load_plan()
+    plan = load_plan(wire.ImportServerPlan)
     if plan is None:
         return True
     Server(session, plan, []).run_imports()
@@ -131,17 +133,17 @@ def pytest_collection(session: Any) -> Any:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: Any) -> Any:
-    if not STATE.settings or session.config.option.collectonly:
+    if STATE.settings is None or session.config.option.collectonly:
         return None
     if STATE.mode == "import-fork":
         return True
-    plan = load_plan()
-    if plan is None:
-        return True
     by_id = {item.nodeid: item for item in session.items}
-    order = [by_id.get(nodeid) for nodeid in plan["order"]]
     if STATE.mode == "import":
-        run_import(order)
-    else:
-        Server(session, plan, order).run()
+        single = load_plan(wire.ImportProcessPlan)
+        if single is not None:
+            run_import([by_id.get(nodeid) for nodeid in single.order])
+        return True
+    plan = load_plan(wire.ForkServerPlan)
+    if plan is not None:
+        Server(session, plan, [by_id.get(nodeid) for nodeid in plan.order]).run()
     return True

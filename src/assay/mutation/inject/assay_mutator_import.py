@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_state import STATE, reseed
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
+    import assay_protocol as wire
     from assay_mutator_state import STATE, reseed
 
 
@@ -67,15 +69,16 @@ def run_import(order: list[Any]) -> None:
     verdict (STATE.failed_test), and so does the end of the tests, as a survivor."""
     from _pytest.runner import runtestprotocol
 
-    if STATE.settings.get("file") and not STATE.loaded:
-        STATE.finish("error", "the module was imported before assay could serve its mutant")
+    if STATE.settings is not None and STATE.settings.file and not STATE.loaded:
+        reason = "the module was imported before assay could serve its mutant"
+        STATE.finish(wire.Verdict.ERROR, reason)
     items = [i for i in order if i is not None]
     reseed()
     for index, item in enumerate(items):
         runtestprotocol(
             item, nextitem=items[index + 1] if index + 1 < len(items) else None, log=False
         )
-    STATE.finish("survived", None)
+    STATE.finish(wire.Verdict.SURVIVED, None)
 
 
 def compile_once(config: Any, sources: list[str], tests: list[str]) -> None:

@@ -6,7 +6,8 @@ it their jobs; a child takes a batch of them (several cheap fork-path mutants, o
 job) and writes a verdict line for each. The pool reads the lines as they come, watches
 each child's progress slot in shared memory for its deadline, reaps children through
 pidfds, and puts a job a child could not decide back at the queue's front, for a fresh
-child.
+child. The verdict lines and the results are types of assay's protocol.py
+(`ChildVerdict`, `MutantResult`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import signal
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assay import protocol as wire
+else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
+    import assay_protocol as wire
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
 # the child's CPU time at the job's start.
@@ -41,7 +47,7 @@ class Job:
     costs: list[float]
 
     def batchable(self) -> bool:
-        return isinstance(self.work, dict) and sum(self.costs) <= BATCH_JOB_COST
+        return isinstance(self.work, wire.ForkMutant) and sum(self.costs) <= BATCH_JOB_COST
 
 
 # Fork-path mutants run several to a child, each code swap undone before the next: a
@@ -78,7 +84,10 @@ class Pool:
     """The scheduling half of the fork server; the server supplies the rest."""
 
     workers: int
-    plan: dict[str, Any]
+    batch: bool  # several cheap fork-path jobs to a child
+    timeout_factor: float  # an import job's budget: factor x the probe's seconds + constant
+    timeout_constant: float
+    probe_deadline: float  # an import job's ceiling until the probe has passed
     progress: Any  # shared memory: 2 x workers slots
     import_budget: float | None
     probe_failed: bool
@@ -92,7 +101,7 @@ class Pool:
     def more_jobs(self, plan_path: str) -> list[Job]:
         raise NotImplementedError
 
-    def emit(self, **data: Any) -> None:
+    def emit(self, result: wire.MutantResult) -> None:
         raise NotImplementedError
 
     def take(self, queue: list[Job]) -> list[Job]:
@@ -100,7 +109,7 @@ class Pool:
         is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
         the same tests), fewer as the queue runs out so the workers end together."""
         batch = [queue.pop()]
-        if not batch[0].batchable() or not self.plan.get("batch", True):
+        if not batch[0].batchable() or not self.batch:
             return batch
         size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
         cost = sum(batch[0].costs)
@@ -111,14 +120,14 @@ class Pool:
             batch.append(queue.pop())
         return batch
 
-    def execute(self, jobs: list[Job], more: Any = None) -> dict[str, dict[str, Any]]:
+    def execute(self, jobs: list[Job], more: Any = None) -> dict[str, wire.MutantResult]:
         """Run the jobs in children, `workers` at a time, each job under its limits; emit
         every verdict as it comes, and return them. A job a child could not decide (it
         hung, crashed or had its kill unconfirmed after earlier jobs, or the child
         stopped early) goes back to the queue's front, to begin a fresh child; only a
         fresh child's first job ends as a Timeout or a crash. `more`: a pipe whose lines
         name further batches of import jobs, taken as they come until it closes."""
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, wire.MutantResult] = {}
         queue = list(reversed(jobs))
         running: dict[int, Child] = {}  # by pidfd
         pipes: dict[int, Child] = {}
@@ -137,7 +146,7 @@ class Pool:
             while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
                 batch = self.take(queue)
                 if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
-                    batch[0].limits = [self.import_budget or float(self.plan["probe_deadline"])]
+                    batch[0].limits = [self.import_budget or self.probe_deadline]
                 slot = slots.pop()
                 started = time.monotonic()
                 pid, pipe = self.fork(lambda b=batch: self.run_batch(b), slot)
@@ -218,7 +227,7 @@ class Pool:
     def read_verdicts(
         self,
         child: Child,
-        results: dict[str, dict[str, Any]],
+        results: dict[str, wire.MutantResult],
         queue: list[Job],
         running: dict[int, Child],
         block: bool,
@@ -228,14 +237,14 @@ class Pool:
         child.buffer += _read_all(child.pipe) if block else os.read(child.pipe, 65536)
         *lines, child.buffer = child.buffer.split(b"\n")
         for raw in lines:
-            index_s, code_s, elapsed_s, *rest = raw.decode("utf-8", "replace").split(" ", 3)
-            message = rest[0] if rest else ""
-            index, code, elapsed = int(index_s), int(code_s), float(elapsed_s)
-            if code in (5, 6) or (code == 4 and index > 0):
+            verdict = wire.ChildVerdict.from_line(raw)
+            index, code = verdict.job, verdict.code
+            undecided = (wire.ChildCode.UNCONFIRMED, wire.ChildCode.STOPPING)
+            if code in undecided or (code == wire.ChildCode.HARNESS_ERROR and index > 0):
                 child.stopped = True  # not decided after earlier jobs / it stops before this job
                 continue
             job = child.batch[index]
-            result = self.report(job, code, message, elapsed)
+            result = self.report(job, verdict)
             results[job.id] = result
             child.reported = index + 1
             if job.id.startswith("probe-"):
@@ -246,7 +255,7 @@ class Pool:
         child: Child,
         status: int,
         now: float,
-        results: dict[str, dict[str, Any]],
+        results: dict[str, wire.MutantResult],
         queue: list[Job],
     ) -> None:
         """A child has exited. A job it began without reporting it: after earlier jobs,
@@ -259,14 +268,17 @@ class Pool:
             queue.extend(reversed(child.batch[index:]))
             return
         job = child.batch[0]
-        result: dict[str, Any] = {"id": job.id, "duration": round(now - child.started, 6)}
+        duration = round(now - child.started, 6)
         if os.WIFSIGNALED(status):
             signame = signal.Signals(os.WTERMSIG(status)).name
-            result.update(status="killed", killed_by=f"{signame} in a test", tests_run=None)
+            by, cost = f"{signame} in a test", None
         else:
             by = f"the process exited with code {os.WEXITSTATUS(status)} during a test"
-            result.update(status="killed", killed_by=by, tests_run=None, cost=sum(job.costs))
-        self.emit(**result)
+            cost = sum(job.costs)
+        result = wire.MutantResult(
+            job.id, wire.Verdict.KILLED, killed_by=by, duration=duration, cost=cost
+        )
+        self.emit(result)
         results[job.id] = result
         queue.extend(reversed(child.batch[1:]))
 
@@ -275,7 +287,7 @@ class Pool:
         child: Child,
         now: float,
         computing: bool,
-        results: dict[str, dict[str, Any]],
+        results: dict[str, wire.MutantResult],
         queue: list[Job],
     ) -> None:
         """A child killed at its deadline: its job is a Timeout if the child began with
@@ -293,49 +305,52 @@ class Pool:
             return
         job = child.batch[index]
         tests = max(1, tests)
-        result = {
-            "id": job.id,
-            "status": "timeout",
-            "tests_run": None,
-            "duration": round(now - started, 6),
-            "cost": sum(job.costs[:tests]),  # through the hung test
-        }
-        self.emit(**result)
+        result = wire.MutantResult(
+            job.id,
+            wire.Verdict.TIMEOUT,
+            duration=round(now - started, 6),
+            cost=sum(job.costs[:tests]),  # through the hung test
+        )
+        self.emit(result)
         results[job.id] = result
         queue.extend(reversed(child.batch[index + 1 :]))
 
-    def settle(self, probe: dict[str, Any], queue: list[Job], running: dict[int, Child]) -> None:
+    def settle(self, probe: wire.MutantResult, queue: list[Job], running: dict[int, Child]) -> None:
         """The probe's result. Passed: its time sets the import jobs' budget, running ones
         included. Failed: no verdict can count (assay discards them): stop."""
-        if probe["status"] != "survived":
+        if probe.status != wire.Verdict.SURVIVED:
             self.probe_failed = True
             queue.clear()
             for child in running.values():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
             return
-        factor, constant = self.plan["timeout_factor"], self.plan["timeout_constant"]
-        self.import_budget = factor * probe["duration"] + constant
+        self.import_budget = self.timeout_factor * probe.duration + self.timeout_constant
         for child in running.values():
             job = child.batch[0]
             if not job.id.startswith("probe-"):
                 job.limits = [self.import_budget]
                 child.deadline = child.started + self.import_budget
 
-    def report(self, job: Job, code: int, message: str, took: float) -> dict[str, Any]:
+    def report(self, job: Job, verdict: wire.ChildVerdict) -> wire.MutantResult:
         n = len(job.costs)
-        result: dict[str, Any] = {"id": job.id, "duration": round(took, 6)}
-        if code == 0 and message == "ok":
-            result.update(status="survived", tests_run=n, cost=sum(job.costs))
-        elif code == 1:
+        code, message, duration = verdict.code, verdict.message, round(verdict.seconds, 6)
+        if code == wire.ChildCode.SURVIVED and message == "ok":
+            status = wire.Verdict.SURVIVED
+            result = wire.MutantResult(
+                job.id, status, tests_run=n, duration=duration, cost=sum(job.costs)
+            )
+        elif code == wire.ChildCode.KILLED:
             ran, _, nodeid = message.partition(" ")
             k = int(ran) if ran.isdigit() else n
-            result.update(status="killed", killed_by=nodeid, tests_run=k, cost=sum(job.costs[:k]))
-        elif code == 3:
-            result.update(status="unsupported", reason=message)
-        else:  # the child's own harness failed
-            result.update(status="error", reason=message)
-        self.emit(**result)
+            result = wire.MutantResult(
+                job.id, wire.Verdict.KILLED, nodeid, k, duration, sum(job.costs[:k])
+            )
+        else:  # the swap could not apply it, or the child's own harness failed
+            unsupported = code == wire.ChildCode.UNSUPPORTED
+            status = wire.Verdict.UNSUPPORTED if unsupported else wire.Verdict.ERROR
+            result = wire.MutantResult(job.id, status, duration=duration, reason=message)
+        self.emit(result)
         return result
 
 

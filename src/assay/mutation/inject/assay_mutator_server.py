@@ -23,8 +23,9 @@ serves one module's mutated text (assay_mutator_import), then collects and runs 
 tests, as a fresh process would, without paying again for the interpreter, pytest and
 the conftests.
 
-A server's plan is a JSON file named in its settings, or, for a server started before
-its plan existed, a line on an inherited pipe (`PlanPipe`).
+A server's plan (a `ForkServerPlan` or `ImportServerPlan` of assay's protocol.py) is a
+JSON file named in its settings, or, for a server started before its plan existed, a
+line on an inherited pipe (`PlanPipe`).
 """
 
 from __future__ import annotations
@@ -38,15 +39,17 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_guard import StateGuard
     from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
     from assay.mutation.inject.assay_mutator_pool import INT, SLOT, Job, Pool
     from assay.mutation.inject.assay_mutator_state import STATE, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
+    import assay_protocol as wire
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import MutatedFinder, compile_once
     from assay_mutator_pool import INT, SLOT, Job, Pool
@@ -83,33 +86,44 @@ class PlanPipe:
         return line.decode().strip() or None
 
 
-def load_plan() -> dict[str, Any] | None:
+Plan = TypeVar("Plan", "wire.ForkServerPlan", "wire.ImportServerPlan", "wire.ImportProcessPlan")
+
+
+def load_plan(kind: type[Plan]) -> Plan | None:
     """The plan: a file named in the settings, or, for a server started before its plan
     existed (it imports and collects while assay's clean run goes on), a file whose path
     arrives as a line on an inherited pipe (the import server takes further batches of
     jobs from it, a line each, until it closes); no line means there is nothing to do."""
-    path = STATE.settings.get("plan")
+    assert STATE.settings is not None  # the plugin runs no mode without them
+    path = STATE.settings.plan
     if path is None:
         if STATE.plan_pipe is None:
-            STATE.plan_pipe = PlanPipe(STATE.settings["plan_fd"])
+            assert STATE.settings.plan_fd is not None  # no plan file: it comes on the pipe
+            STATE.plan_pipe = PlanPipe(STATE.settings.plan_fd)
         path = STATE.plan_pipe.line()
         if path is None:
             return None
-    return read_plan(path)
+    return read_plan(path, kind)
 
 
-def read_plan(path: str) -> dict[str, Any]:
+def read_plan(path: str, kind: type[Plan]) -> Plan:
     with open(path) as f:
-        plan: dict[str, Any] = json.load(f)
-    return plan
+        return kind.from_json(json.load(f))
 
 
 class Server(Pool):
-    def __init__(self, session: Any, plan: dict[str, Any], order: list[Any]) -> None:
+    def __init__(
+        self, session: Any, plan: wire.ForkServerPlan | wire.ImportServerPlan, order: list[Any]
+    ) -> None:
+        assert STATE.settings is not None  # the plugin runs no server without them
         self.session = session
-        self.plan = plan
         self.order = order
-        self.workers = max(1, int(STATE.settings["workers"]))
+        self.workers = max(1, STATE.settings.workers)
+        self.timeout_factor, self.timeout_constant = plan.timeout_factor, plan.timeout_constant
+        self.batch = isinstance(plan, wire.ForkServerPlan) and plan.batch
+        self.fork_plan = plan if isinstance(plan, wire.ForkServerPlan) else None
+        self.import_plan = plan if isinstance(plan, wire.ImportServerPlan) else None
+        self.probe_deadline = self.import_plan.probe_deadline if self.import_plan else 0.0
         capman = session.config.pluginmanager.getplugin("capturemanager")
         self.capture_method = getattr(capman, "_method", "no") if capman else "no"
         if capman is not None:
@@ -163,7 +177,7 @@ class Server(Pool):
                     self.capman._global_capturing.start_capturing()
                 body()
             except BaseException as exc:
-                STATE.exit_child(4, f"{type(exc).__name__}: {exc}")
+                STATE.exit_child(wire.ChildCode.HARNESS_ERROR, f"{type(exc).__name__}: {exc}")
             os._exit(0)
         os.close(write)
         return pid, read
@@ -184,7 +198,7 @@ class Server(Pool):
             self.count_test(index + 1)
             nextitem = items[index + 1] if index + 1 < len(items) else None
             runtestprotocol(item, nextitem=nextitem, log=False)
-        STATE.exit_child(0, "ok")
+        STATE.exit_child(wire.ChildCode.SURVIVED, "ok")
 
     def run_batch(self, batch: list[Job]) -> None:
         """A child's jobs, in turn. A job's verdict is final when the child began with it
@@ -202,7 +216,7 @@ class Server(Pool):
                 SLOT.pack_into(
                     memory, SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
                 )
-            if not isinstance(job.work, dict):
+            if not isinstance(job.work, wire.ForkMutant):
                 job.work()  # an import job: it ends the child
                 return
             reseed()
@@ -212,27 +226,29 @@ class Server(Pool):
                 self.live.apply(job.work, undo)
             except Exception as exc:
                 restore(undo)
-                STATE.say(3, f"{type(exc).__name__}: {exc}")
+                STATE.say(wire.ChildCode.UNSUPPORTED, f"{type(exc).__name__}: {exc}")
                 continue
             killed = self.run_job(job.items)
             restore(undo)
             if killed is None:
-                STATE.say(0, "ok")
+                STATE.say(wire.ChildCode.SURVIVED, "ok")
             elif k == 0:
-                STATE.say(1, f"{killed[0]} {killed[1]}")  # final: the child began with it
+                # final: the child began with it
+                STATE.say(wire.ChildCode.KILLED, f"{killed[0]} {killed[1]}")
                 if not last and not self.confirm(killed[1]):
                     os._exit(0)  # the failure left state behind: the rest start afresh
             elif not killed[2] and self.confirm(killed[1]):
-                STATE.say(1, f"{killed[0]} {killed[1]}")
+                STATE.say(wire.ChildCode.KILLED, f"{killed[0]} {killed[1]}")
             else:
-                STATE.say(5, f"{killed[1]} fails without the mutant after earlier jobs")
+                unconfirmed = f"{killed[1]} fails without the mutant after earlier jobs"
+                STATE.say(wire.ChildCode.UNCONFIRMED, unconfirmed)
                 os._exit(0)
             if last:
                 break
             reason = self.between()
             if reason is not None:
                 STATE.job = k + 1
-                STATE.say(6, reason)
+                STATE.say(wire.ChildCode.STOPPING, reason)
                 break
         os._exit(0)
 
@@ -303,12 +319,12 @@ class Server(Pool):
 
     def timing(self) -> dict[int, float]:
         """Run every needed test once, untraced, in mutant order: durations and flips."""
-        needed = [i for i in self.plan["needed"] if self.order[i] is not None]
-        missing = [self.plan["order"][i] for i in self.plan["needed"] if self.order[i] is None]
+        assert self.fork_plan is not None  # the fork mode's
+        plan = self.fork_plan
+        needed = [i for i in plan.needed if self.order[i] is not None]
+        missing = [plan.order[i] for i in plan.needed if self.order[i] is None]
         for nodeid in missing:
-            STATE.emit(
-                event="excluded", nodeid=nodeid, reason="not collected by the mutation worker"
-            )
+            STATE.emit(wire.Excluded(nodeid, "not collected by the mutation worker"))
         results_r, results_w = os.pipe()
 
         def body() -> None:
@@ -332,7 +348,7 @@ class Server(Pool):
         os.close(results_w)
         durations: dict[int, float] = {}
         buffer = b""
-        deadline = time.monotonic() + float(self.plan["timing_deadline"])
+        deadline = time.monotonic() + plan.timing_deadline
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -357,16 +373,17 @@ class Server(Pool):
                 durations[int(index_s)] = float(elapsed)
             else:
                 STATE.emit(
-                    event="excluded",
-                    nodeid=self.plan["order"][int(index_s)],
-                    reason="fails when run by the mutation worker (passed in the clean run)",
+                    wire.Excluded(
+                        plan.order[int(index_s)],
+                        "fails when run by the mutation worker (passed in the clean run)",
+                    )
                 )
         for index in needed:
             if index not in durations and all(not line.startswith(f"{index} ") for line in lines):
                 STATE.emit(
-                    event="excluded",
-                    nodeid=self.plan["order"][index],
-                    reason="did not finish in the mutation worker's timing run",
+                    wire.Excluded(
+                        plan.order[index], "did not finish in the mutation worker's timing run"
+                    )
                 )
         return durations
 
@@ -392,33 +409,34 @@ class Server(Pool):
 
     def run(self) -> None:
         """Fork mode: time the tests, then the mutants, cheap ones several to a child."""
-        self.live = LiveFunctions(self.plan["files"])
+        assert self.fork_plan is not None  # the fork mode's
+        plan = self.fork_plan
+        self.live = LiveFunctions(plan.files)
         gc.freeze()  # children then share these pages instead of copying them on first touch
         durations = self.timing()
-        STATE.emit(event="ready", timed=sorted(durations.items()))
+        STATE.emit(wire.Ready(sorted(durations.items())))
         self.guard = StateGuard(str(self.session.config.rootpath))
         for wrapper in self.live.caches:
             self.guard.add_cache(wrapper)
         self.by_nodeid = {item.nodeid: item for item in self.order if item is not None}
         gc.collect()
         gc.freeze()
-        factor = float(self.plan["timeout_factor"])
-        constant = float(self.plan["timeout_constant"])
-        per_test = float(self.plan["timeout_per_test"])
+        factor, constant = plan.timeout_factor, plan.timeout_constant
+        per_test = plan.timeout_per_test
         jobs: list[Job] = []
-        for mutant in self.plan["mutants"]:
-            tests = [i for i in mutant["tests"] if i in durations]
+        for mutant in plan.mutants:
+            tests = [i for i in mutant.tests if i in durations]
             if not tests:
-                STATE.emit(id=mutant["id"], status="no_tests", tests_run=0, duration=0.0)
+                STATE.emit(wire.MutantResult(mutant.id, wire.Verdict.NO_TESTS, tests_run=0))
                 continue
             costs = [durations[i] for i in tests]
             limits, spent = [], 0.0
             for k, cost in enumerate(costs, 1):
                 spent += cost
                 limits.append(factor * spent + per_test * k + constant)
-            jobs.append(Job(mutant["id"], mutant, [self.order[i] for i in tests], limits, costs))
+            jobs.append(Job(mutant.id, mutant, [self.order[i] for i in tests], limits, costs))
         self.execute(jobs)
-        STATE.emit(event="done")
+        STATE.emit(wire.ServerDone())
 
     # -- the import-fork mode --
 
@@ -428,26 +446,27 @@ class Server(Pool):
         a mutant goes first and the jobs beside it: it must pass, and its time sets their
         budget (until then they run under its ceiling); if it fails, the jobs are stopped
         and assay discards their verdicts."""
-        tests = sorted({nodeid.split("::")[0] for nodeid in self.plan["order"]})
-        compile_once(self.session.config, self.plan.get("sources", []), tests)
-        body = self.collect_and_run("", "", self.plan["order"])
-        probe = Job("probe-0", body, [], [self.plan["probe_deadline"]], [])
-        self.execute([probe, *self.import_jobs(self.plan)], STATE.plan_pipe)
-        STATE.emit(event="done")
+        assert self.import_plan is not None  # the import-fork mode's
+        plan = self.import_plan
+        tests = sorted({nodeid.split("::")[0] for nodeid in plan.order})
+        compile_once(self.session.config, plan.sources, tests)
+        body = self.collect_and_run("", "", plan.order)
+        probe = Job("probe-0", body, [], [plan.probe_deadline], [])
+        self.execute([probe, *self.import_jobs(plan)], STATE.plan_pipe)
+        STATE.emit(wire.ServerDone())
 
-    def import_jobs(self, plan: dict[str, Any]) -> list[Job]:
-        STATE.known_errors = plan["known_errors"]  # known after the clean run
+    def import_jobs(self, plan: wire.ImportServerPlan) -> list[Job]:
+        STATE.known_errors = plan.known_errors  # known after the clean run
         return [
-            Job(job["id"], self.collect_and_run(job["file"], job["source"], job["order"]),
-                 [], None, job["costs"])
-            for job in plan["jobs"]
-        ]  # fmt: skip
+            Job(job.id, self.collect_and_run(job.file, job.source, job.order), [], None, job.costs)
+            for job in plan.jobs
+        ]
 
     def more_jobs(self, plan_path: str) -> list[Job]:
-        return self.import_jobs(read_plan(plan_path))
+        return self.import_jobs(read_plan(plan_path, wire.ImportServerPlan))
 
-    def emit(self, **data: Any) -> None:
-        STATE.emit(**data)
+    def emit(self, result: wire.MutantResult) -> None:
+        STATE.emit(result)
 
     def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Callable[[], None]:
         def body() -> None:
@@ -456,12 +475,14 @@ class Server(Pool):
                 for module in list(sys.modules.values()):
                     path = getattr(module, "__file__", None)
                     if path and os.path.realpath(path) == target:
-                        STATE.exit_child(3, "imported before collection (by a conftest or plugin)")
+                        reason = "imported before collection (by a conftest or plugin)"
+                        STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
                 sys.meta_path.insert(0, MutatedFinder(target, source))
             STATE.collect_kills = True
             self.session.perform_collect()
             if file and not STATE.loaded:
-                STATE.exit_child(3, "the module was not imported through assay's hook")
+                reason = "the module was not imported through assay's hook"
+                STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
             by_id = {item.nodeid: item for item in self.session.items}
             self.run_tests([by_id[n] for n in nodeids if n in by_id])
 

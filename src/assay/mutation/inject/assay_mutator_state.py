@@ -9,9 +9,10 @@ results go out on, and, in a forked mutant child, what it needs to stop at a fai
 and say so: its verdict pipe, its progress slot, the failures so far. A child inherits
 the server's object through fork and sets the child's fields on its own copy.
 
-Two line formats leave the plugin from here, and assay's side parses both: results as
-JSON lines on the results descriptor (`emit`), and a child's verdicts as one short line
-per job on its pipe to the server (`say`).
+Two line formats leave the plugin from here, both the wire protocol's (assay's
+protocol.py, imported as `assay_protocol`): results and server events as JSON lines on
+the results descriptor (`emit`), and a child's verdicts (`ChildVerdict`) as one short
+line per job on its pipe to the server (`say`).
 """
 
 from __future__ import annotations
@@ -23,17 +24,20 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_server import PlanPipe
+else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
+    import assay_protocol as wire
 
 
 @dataclass
 class MutatorState:
     """What the plugin's parts share in one process; see the module docstring."""
 
-    settings: dict[str, Any]  # ASSAY_MUTATOR: empty when pytest loaded the plugin without assay
+    settings: wire.MutatorSettings | None  # ASSAY_MUTATOR: None when loaded without assay
     out: IO[str] | None  # the results descriptor (JSON lines to assay)
     known_errors: list[str]  # test files the clean run could not collect either
     loaded: bool = False  # the importer has served the mutated module's text
@@ -54,42 +58,39 @@ class MutatorState:
 
     @classmethod
     def from_environment(cls) -> MutatorState:
-        text = os.environ.get("ASSAY_MUTATOR")
-        settings: dict[str, Any] = json.loads(text) if text else {}
-        os.environ.pop("ASSAY_MUTATOR", None)
-        out = os.fdopen(settings["results_fd"], "w", buffering=1) if settings else None
-        return cls(settings, out, list(settings.get("known_errors", ())))
+        text = os.environ.pop("ASSAY_MUTATOR", None)
+        if not text:
+            return cls(None, None, [])
+        settings = wire.MutatorSettings.from_json(json.loads(text))
+        out = os.fdopen(settings.results_fd, "w", buffering=1)
+        return cls(settings, out, list(settings.known_errors))
 
     @property
     def mode(self) -> str | None:
         """`fork`, `import` or `import-fork` (see assay_mutator); None without assay."""
-        mode: str | None = self.settings.get("mode")
-        return mode
+        return self.settings.mode if self.settings is not None else None
 
-    def emit(self, **data: Any) -> None:
+    def emit(self, message: wire.ServerMessage) -> None:
         """One result or event, a JSON line to assay."""
         if self.out is not None:
-            self.out.write(json.dumps(data) + "\n")
+            self.out.write(json.dumps(message.to_json()) + "\n")
             self.out.flush()
 
-    def say(self, code: int, message: str) -> None:
-        """One job's verdict, a line: its index, a code (0 survived, 1 killed, 3 the swap
-        could not apply, 4 the harness failed, 5 the kill is not confirmed: run it again in
-        a fresh child, 6 the child stops here), its seconds and the message. One write,
-        shorter than PIPE_BUF, so a line is never torn."""
+    def say(self, code: wire.ChildCode, message: str) -> None:
+        """The current job's verdict, a line on the child's pipe to the server (see
+        `wire.ChildVerdict`)."""
         if self.child_pipe is not None:
             elapsed = time.perf_counter() - self.job_started
-            text = " ".join(message.split()).encode("utf-8", "replace")[:3500]
-            line = f"{self.job} {code} {elapsed:.6f} {text.decode('utf-8', 'ignore')}\n"
-            os.write(self.child_pipe, line.encode("utf-8", "replace"))
+            os.write(self.child_pipe, wire.ChildVerdict(self.job, code, elapsed, message).to_line())
 
-    def exit_child(self, code: int, message: str) -> NoReturn:
+    def exit_child(self, code: wire.ChildCode, message: str) -> NoReturn:
         self.say(code, message)
         os._exit(code)
 
-    def finish(self, status: str, killed_by: str | None) -> NoReturn:
-        """The import mode's one verdict, and the process ends."""
-        self.emit(status=status, killed_by=killed_by, loaded=self.loaded)
+    def finish(self, status: wire.Verdict, killed_by: str | None) -> NoReturn:
+        """The import mode's one verdict, and the process ends (assay names its mutant
+        and times it: the result's id and duration are left for it)."""
+        self.emit(wire.MutantResult("", status, killed_by=killed_by, loaded=self.loaded))
         sys.stdout.flush()
         os._exit(0)
 
@@ -98,9 +99,9 @@ class MutatorState:
         is killed and the child ends; in the import mode, the mutant is killed."""
         self.failed.append(nodeid)
         if self.child_pipe is not None and self.exit_at_failure:
-            self.exit_child(1, f"{self.ran} {nodeid}")
+            self.exit_child(wire.ChildCode.KILLED, f"{self.ran} {nodeid}")
         if self.mode == "import":
-            self.finish("killed", nodeid)
+            self.finish(wire.Verdict.KILLED, nodeid)
 
 
 def reseed() -> None:

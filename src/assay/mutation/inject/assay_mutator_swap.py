@@ -25,7 +25,10 @@ import gc
 import os
 import types
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assay.protocol import ForkMutant
 
 # (object, attribute, original value) of each assignment a swap made, in order.
 Undo = list[tuple[Any, str, Any]]
@@ -61,22 +64,22 @@ class LiveFunctions:
             self.by_key.setdefault((filename, code.co_name, code.co_firstlineno), set()).add(code)
             self.by_code.setdefault(id(code), []).append(obj)
 
-    def apply(self, mutant: dict[str, Any], undo: Undo) -> None:
+    def apply(self, mutant: ForkMutant, undo: Undo) -> None:
         """Swap the mutated code into every live function compiled from the original;
         `undo` collects each assignment made. Raises (LookupError, ValueError, a compile
         error) when the mutant cannot be swapped in: it then runs by the import path."""
-        filename = os.path.realpath(mutant["file"])
-        if mutant.get("default"):
-            self.set_default(filename, mutant["default"], undo)
+        filename = os.path.realpath(mutant.file)
+        if mutant.default:
+            self.set_default(filename, mutant.default, undo)
             return
         flags = 0
-        for feature in mutant["future"]:
+        for feature in mutant.future:
             flags |= getattr(__future__, feature).compiler_flag
-        name, first = mutant["chain"][0]
+        name, first = mutant.chain[0]
         old_codes = self.by_key.get((filename, name, first), set())
         if not old_codes:
             raise LookupError(f"no live function {name} (line {first})")
-        unit = compile(mutant["unit"], filename, "exec", flags=flags, dont_inherit=True)
+        unit = compile(mutant.unit, filename, "exec", flags=flags, dont_inherit=True)
         pairs = _pairs(unit, old_codes, name, first)
         lost = {
             (new.co_name, new.co_firstlineno): set(old.co_freevars) - set(new.co_freevars)
@@ -84,7 +87,7 @@ class LiveFunctions:
             if old.co_freevars != new.co_freevars
         }
         if lost:  # e.g. `return super().x` -> `return None` no longer needs `__class__`
-            unit = keep_free_variables(mutant["unit"], filename, flags, lost)
+            unit = keep_free_variables(mutant.unit, filename, flags, lost)
             pairs = _pairs(unit, old_codes, name, first)
         if any(old.co_freevars != new.co_freevars for old, new in pairs):
             raise ValueError("the mutant changes the function's free variables")

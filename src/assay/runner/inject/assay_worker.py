@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import faulthandler
-import importlib.util
 import json
 import os
 import signal
@@ -41,27 +40,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-
-def _load_protocol() -> Any:
-    """assay's protocol.py (two folders up), as the top-level module `assay_protocol`:
-    the project's environment need not have assay installed, and putting assay's own
-    folder on its path would shadow the project's modules named like assay's."""
-    name = "assay_protocol"
-    if name not in sys.modules:
-        here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(os.path.dirname(os.path.dirname(here)), "protocol.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # before it runs: its dataclasses look themselves up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 if TYPE_CHECKING:
     from assay import protocol as wire
-else:
-    wire = _load_protocol()
+else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
+    import assay_protocol as wire
 
 _ENV = os.environ.get("ASSAY_WORKER")
 _settings = wire.WorkerSettings.from_json(json.loads(_ENV)) if _ENV else None
