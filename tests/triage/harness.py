@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.model import CollectionError, Failure, Frame, Subtest, TestResult
+from assay.runner.supervisor import PROTOCOL_DIR
 
 HERE = Path(__file__).resolve().parent
 SEED_FIXTURE = HERE.parent / "fixtures" / "seed_failures"
@@ -89,7 +90,9 @@ def run_with_capture(project: Path, *args: str) -> Captured:
             *args,
         ],
         cwd=project,
-        env=clean_env(PYTHONPATH=str(HERE), ASSAY_CAPTURE_OUT=str(out)),
+        env=clean_env(
+            PYTHONPATH=os.pathsep.join([str(HERE), str(PROTOCOL_DIR)]), ASSAY_CAPTURE_OUT=str(out)
+        ),
         capture_output=True,
         text=True,
         timeout=300,
