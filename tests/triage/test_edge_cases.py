@@ -150,6 +150,15 @@ def scratch_dir(tmp_path):
 
 def test_uses_scratch(scratch_dir):
     assert scratch_dir.exists()
+
+
+def test_shapes_in_a_child_process(tmp_path):
+    import subprocess
+    import sys
+
+    # The child starts elsewhere: pytest's `pythonpath` is its own process's, not the child's.
+    code = "import pkg.shapes"
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, capture_output=True)
 """
 
 EXPECTED = {
@@ -165,6 +174,7 @@ EXPECTED = {
     "tests/test_edge.py::test_fetch_with_mock_client": "mock-misuse",
     "tests/test_edge.py::test_area_of_mock_side": "mock-misuse",
     "tests/test_edge.py::test_old_module": "import-error",
+    "tests/test_edge.py::test_shapes_in_a_child_process": "import-error",
     "tests/test_edge.py::test_square_rejects_negative_side": "assertion",
     "tests/test_edge.py::TestWithDatabase::test_query": "fixture-error",
     "tests/test_edge.py::test_uses_scratch": "fixture-error",
@@ -249,6 +259,19 @@ def test_moved_project_module(categories: list[FailureCategory]) -> None:
     category = _category(categories, "import-error", "tests/test_edge.py::test_old_module")
     assert category.title == "Module 'pkg.old_shapes' moved or removed"
     assert "closest project module: 'pkg.shapes' (pkg/shapes.py)" in category.evidence
+
+
+def test_a_project_module_a_child_process_cannot_reach(
+    categories: list[FailureCategory],
+) -> None:
+    """The module exists: not "moved or removed", and not "import some other module"."""
+    nodeid = "tests/test_edge.py::test_shapes_in_a_child_process"
+    category = _category(categories, "import-error", nodeid)
+    assert category.tests == [nodeid]
+    assert category.title == "Project module 'pkg' not importable where the test ran"
+    assert "'pkg' is the project's pkg/__init__.py" in category.evidence
+    assert any("in a child process the test started" in e for e in category.evidence)
+    assert category.action.startswith("Install the project in the test environment")
 
 
 def test_setup_and_teardown_errors(categories: list[FailureCategory]) -> None:

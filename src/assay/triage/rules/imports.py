@@ -56,6 +56,8 @@ class ImportErrorRule(Rule):
         if match:
             module = match.group("module")
             top = module.split(".", 1)[0]
+            if ctx.index.module_file(module) is not None:
+                return ("not-on-path", module)
             if ctx.index.is_project_module(top):
                 return ("moved-module", module)
             return ("missing-package", top)
@@ -72,6 +74,8 @@ class ImportErrorRule(Rule):
             return self._missing_package(key[1], incidents, ctx)
         if kind == "moved-module":
             return self._moved_module(key[1], incidents, ctx)
+        if kind == "not-on-path":
+            return self._not_on_path(key[1], incidents, ctx)
         if kind in ("moved-symbol", "circular"):
             return self._cannot_import(kind, key[1], incidents, ctx)
         return Finding(
@@ -123,6 +127,40 @@ class ImportErrorRule(Rule):
                 "a missing dependency, not a code defect."
             ),
             action=action,
+            evidence=evidence,
+        )
+
+    def _not_on_path(self, module: str, incidents: list[Incident], ctx: Context) -> Finding:
+        """The module is in the project, yet the process that imported it could not see it:
+        pytest put its folder on `sys.path` (rootdir, `pythonpath`, a test file's folder)
+        for its own process only, and the project is not installed. Seen on
+        typing_extensions 4.12.2, whose test runs `python -c "import typing_extensions"`
+        in a child (assay said "moved or removed", and to import a test module instead)."""
+        evidence = _import_sites(ctx, incidents)
+        evidence.append(f"'{module}' is the project's {ctx.index.module_file(module)}")
+        top = module.split(".", 1)[0]
+        location = ctx.installed.location(top)
+        if location is None:
+            evidence.append(
+                f"the project is not installed in the interpreter that ran the tests: nothing "
+                f"outside the project provides '{top}' on its sys.path"
+            )
+        children = [i for i in incidents if i.via is not None]
+        if children:
+            evidence.append(
+                f"{count_subject(children, 'fails', 'fail')} in a child process the test "
+                "started, which does not inherit the folders pytest adds to its own sys.path"
+            )
+        return Finding(
+            title=f"Project module '{module}' not importable where the test ran",
+            root_cause=(
+                f"{count_subject(incidents, 'imports', 'import')} project module '{module}', "
+                "which exists, from a process whose sys.path does not reach it."
+            ),
+            action=(
+                "Install the project in the test environment (`pip install -e .`), or give the "
+                "child process the project's source folder on PYTHONPATH."
+            ),
             evidence=evidence,
         )
 
