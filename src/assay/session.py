@@ -56,7 +56,7 @@ class Session:
             project=project,
             config=config,
             python=find_python(project.root, config.python),
-            state_dir=(options.state_dir or project.root / ".assay").resolve(),
+            state_dir=state.folder(project.root, options.state_dir),
             started_at=datetime.now(UTC),
             options=options,
             configured_args=configured_args,

@@ -174,9 +174,13 @@ def run_mutate(
         clean: _Clean | None = None
         generated: tuple[list[Planned], list[str]] | None = None
         if handed is not None and _usable(handed, session):
+            servers.start()  # no clean run to wait for: they start while mutants are planned
             generated = _generate(files, project.root, options, changed)
             if not _depends_on_other_imports(generated[0], handed, session):
                 clean = _selection_of(handed)
+            else:  # they would compete with the clean run's tests (see EarlyServers)
+                servers.close()
+                servers = EarlyServers(harness, config.workers)
         t_clean = t_start  # a handed-over run cost mutate nothing
         if clean is None:
             clean = _clean_run(session, on_clean_event)
