@@ -7,6 +7,7 @@ with the traceback saved to a file the line names.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import sys
@@ -14,12 +15,15 @@ import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from assay import __version__
 from assay.errors import InputError
+
+if TYPE_CHECKING:
+    from assay.session import RunOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -128,10 +132,35 @@ def _split_args(ctx: click.Context, param: click.Parameter, value: str) -> list[
         raise click.BadParameter(str(exc)) from None
 
 
-def _runs_tests(workers_help: str) -> Callable[[F], F]:
-    """The options of every command that runs the project's tests."""
+def _runs_tests(workers_help: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """The options of every command that runs the project's tests, handed to the command
+    as one `run: RunOptions` (with PATH and `--state-dir`, which `_outputs` declares)."""
 
-    def add(command: F) -> F:
+    def add(command: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(command)
+        def with_run_options(
+            *,
+            path: Path,
+            python: str | None,
+            workers: int | None,
+            timeout: float | None,
+            pytest_args: list[str],
+            state_dir: Path | None,
+            **kwargs: Any,
+        ) -> int:
+            from assay.session import RunOptions
+
+            run = RunOptions(
+                path=path,
+                python=python,
+                workers=workers,
+                timeout=timeout,
+                state_dir=state_dir,
+                pytest_args=pytest_args,
+            )
+            return command(run=run, **kwargs)
+
+        wrapped: Callable[..., int] = with_run_options
         for option in reversed(
             [
                 click.option("--python", help="Interpreter of the project's environment "
@@ -144,8 +173,8 @@ def _runs_tests(workers_help: str) -> Callable[[F], F]:
                              help="Extra pytest arguments, as one shell-quoted string."),
             ]
         ):  # fmt: skip
-            command = option(command)
-        return command
+            wrapped = option(wrapped)
+        return wrapped
 
     return add
 
@@ -174,18 +203,13 @@ _WORKERS = "Worker processes (default: number of cores)."
 )
 @_outputs("assay.baseline/1")
 def baseline(
-    path: Path,
-    python: str | None,
-    workers: int | None,
-    timeout: float | None,
-    pytest_args: list[str],
+    run: RunOptions,
     coverage: bool | None,
     contexts: bool | None,
     mutation: bool,
     no_isolation_check: bool,
     markdown_path: Path | None,
     json_path: Path | None,
-    state_dir: Path | None,
 ) -> int:
     """Run the suite under supervision and report exactly what happened.
 
@@ -195,34 +219,18 @@ def baseline(
     """
     from assay.baseline import BaselineOptions, run_baseline
     from assay.report import console
+    from assay.session import Session
 
+    session = Session.open(run)
     options = BaselineOptions(
-        path,
-        python=python,
-        workers=workers,
-        timeout=timeout,
-        coverage=coverage,
-        contexts=contexts,
-        state_dir=state_dir,
-        pytest_args=pytest_args,
-        isolation=not no_isolation_check,
+        coverage=coverage, contexts=contexts, isolation=not no_isolation_check
     )
     with console.progress() as on_event:
-        report = run_baseline(options, on_event)
+        report = run_baseline(session, options, on_event)
         if mutation:
             from assay.mutation.run import MutateOptions, run_mutate
 
-            report.mutation = run_mutate(
-                MutateOptions(
-                    path,
-                    python=python,
-                    workers=workers,
-                    timeout=timeout,
-                    state_dir=state_dir,
-                    pytest_args=pytest_args,
-                ),
-                on_event,
-            )
+            report.mutation = run_mutate(session.again(), MutateOptions(), on_event)
     from assay.report import json_report, markdown
 
     if json_path is not None:
@@ -256,7 +264,9 @@ def inspect(
     from assay.report import console, inspect_markdown, json_report
     from assay.static import InspectOptions, run_inspect
 
-    report = run_inspect(InspectOptions(path, state_dir, assertion_roulette))
+    report = run_inspect(
+        InspectOptions(path=path, state_dir=state_dir, assertion_roulette=assertion_roulette)
+    )
     if json_path is not None:
         _write(json_path, json_report.render(report))
     if markdown_path is not None:
@@ -294,21 +304,16 @@ def inspect(
 )
 @_outputs("assay.mutate/1")
 def mutate(
-    path: Path,
+    run: RunOptions,
     only: tuple[Path, ...],
     since: str | None,
     show_id: str | None,
     rerun_id: str | None,
-    python: str | None,
-    workers: int | None,
-    timeout: float | None,
-    pytest_args: list[str],
     no_cache: bool,
     operators: str,
     stryker_path: Path | None,
     markdown_path: Path | None,
     json_path: Path | None,
-    state_dir: Path | None,
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
     notices. Runs on a red suite too (failing tests are left out and listed).
@@ -318,32 +323,28 @@ def mutate(
     """
     from assay.mutation.run import MutateOptions, run_mutate
     from assay.report import console, json_report, mutate_markdown
+    from assay.session import Session
 
+    session = Session.open(run)
     options = MutateOptions(
-        path,
-        list(only),
-        since,
-        python,
-        workers,
-        timeout,
-        state_dir,
-        pytest_args,
+        paths=list(only),
+        since=since,
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
     )
     if show_id is not None:
         from assay.mutation.single import show
 
-        print(show(options, show_id))
+        print(show(session, show_id))
         return 0
     if rerun_id is not None:
         from assay.mutation.single import rerun
 
-        text, same = rerun(options, rerun_id)
+        text, same = rerun(session, rerun_id)
         print(text)
         return 0 if same else 1
     with console.progress() as on_event:
-        report = run_mutate(options, on_event)
+        report = run_mutate(session, options, on_event)
     if json_path is not None:
         _write(json_path, json_report.render(report))
     if markdown_path is not None:
@@ -372,16 +373,11 @@ def mutate(
 @_runs_tests(_WORKERS)
 @_outputs("assay.edges/1")
 def edges(
-    path: Path,
+    run: RunOptions,
     functions: tuple[str, ...],
     since: str | None,
-    python: str | None,
-    workers: int | None,
-    timeout: float | None,
-    pytest_args: list[str],
     markdown_path: Path | None,
     json_path: Path | None,
-    state_dir: Path | None,
 ) -> int:
     """Edge-case coverage: run the suite with the selected functions instrumented and
     report, per function, which condition outcomes, MC/DC pairs, boundaries, exception
@@ -392,12 +388,11 @@ def edges(
     """
     from assay.edges import EdgesOptions, run_edges
     from assay.report import console, edges_console
+    from assay.session import Session
 
-    options = EdgesOptions(
-        path, list(functions), since, python, workers, timeout, state_dir, pytest_args
-    )
+    options = EdgesOptions(functions=list(functions), since=since)
     with console.progress() as on_event:
-        report = run_edges(options, on_event)
+        report = run_edges(Session.open(run), options, on_event)
     from assay.report import edges_markdown, json_report
 
     if json_path is not None:
@@ -422,17 +417,12 @@ def edges(
 @_runs_tests(_WORKERS)
 @_outputs("assay.flaky/1")
 def flaky(
-    path: Path,
+    run: RunOptions,
     runs: int,
     seed: int | None,
     budget: str | None,
-    python: str | None,
-    workers: int | None,
-    timeout: float | None,
-    pytest_args: list[str],
     markdown_path: Path | None,
     json_path: Path | None,
-    state_dir: Path | None,
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
     shuffles across modules), suspects run alone, polluters are found by bisection.
@@ -444,20 +434,15 @@ def flaky(
     from assay.flaky import FlakyOptions, run_flaky
     from assay.flaky.budget import parse_duration
     from assay.report import flaky_console, flaky_markdown, json_report
+    from assay.session import Session
 
     options = FlakyOptions(
-        path,
         runs=runs,
         seed=seed,
         budget_s=parse_duration(budget) if budget is not None else None,
-        python=python,
-        workers=workers,
-        timeout=timeout,
-        state_dir=state_dir,
-        pytest_args=pytest_args,
     )
     with flaky_console.progress() as on_event:
-        report = run_flaky(options, on_event)
+        report = run_flaky(Session.open(run), options, on_event)
     if json_path is not None:
         _write(json_path, json_report.render(report))
     if markdown_path is not None:
@@ -482,18 +467,13 @@ def flaky(
 @_runs_tests(_WORKERS)
 @_outputs("assay.verify/1")
 def verify(
-    path: Path,
+    run: RunOptions,
     base: str | None,
     files: tuple[Path, ...],
     untracked: bool,
     seed: int | None,
-    python: str | None,
-    workers: int | None,
-    timeout: float | None,
-    pytest_args: list[str],
     markdown_path: Path | None,
     json_path: Path | None,
-    state_dir: Path | None,
 ) -> int:
     """Score the tests of a change set and gate it: PASS or BLOCK, with the measured
     dimensions, the arithmetic, findings with evidence and the tests to add.
@@ -501,13 +481,12 @@ def verify(
     Exit code 0 on PASS, 1 on BLOCK, 2 on bad input.
     """
     from assay.report import console, json_report, verify_console, verify_markdown
+    from assay.session import Session
     from assay.verify import VerifyOptions, run_verify
 
-    options = VerifyOptions(
-        path, base, list(files), untracked, seed, python, workers, timeout, state_dir, pytest_args
-    )
+    options = VerifyOptions(base=base, files=list(files), untracked=untracked, seed=seed)
     with console.progress() as on_event:
-        report = run_verify(options, on_event)
+        report = run_verify(Session.open(run), options, on_event)
     if json_path is not None:
         _write(json_path, json_report.render(report))
     if markdown_path is not None:

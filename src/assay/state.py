@@ -15,6 +15,11 @@ from assay.errors import InputError
 KEEP_RUNS = 20
 
 
+def folder(root: Path, given: Path | None) -> Path:
+    """The state folder: `--state-dir`, or `<project root>/.assay`."""
+    return (given or root / ".assay").resolve()
+
+
 def prepare(state_dir: Path, started_at: datetime) -> Path:
     """Create the state folder and a fresh run folder in it; drop the oldest runs."""
     try:

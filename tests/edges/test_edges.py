@@ -172,11 +172,11 @@ def test_since_selects_the_changed_functions(fixture_project, tmp_path):
 
 def test_the_library_entry_point(fixture_project, tmp_path):
     from assay.edges import measure_edges
+    from assay.session import RunOptions, Session
 
     project = fixture_project("edges_demo")
-    report = measure_edges(
-        project, [("src/edgedemo/numbers.py", "sign")], workers=1, state_dir=tmp_path / "state"
-    )
+    session = Session.open(RunOptions(path=project, workers=1, state_dir=tmp_path / "state"))
+    report = measure_edges(session, [("src/edgedemo/numbers.py", "sign")])
     assert [f.qualname for f in report.functions] == ["sign"]
     assert report.totals.percent == 100.0
 

@@ -112,7 +112,7 @@ def make_project(
 
 
 def inspect(root: Path, **options: int) -> InspectReport:
-    return run_inspect(InspectOptions(root, **options))  # type: ignore[arg-type]
+    return run_inspect(InspectOptions(path=root, **options))  # type: ignore[arg-type]
 
 
 def one_test(root: Path, body: str, header: str = "", **kwargs: str) -> InspectedTest:

@@ -6,8 +6,8 @@ which rewrites the selected functions as their modules are imported -> merge wha
 workers saw (observations.py) -> obligations and sentences (obligations.py) -> coverage
 per function, module and in total.
 
-`measure_edges` is the entry point for other stages (the verify gate): it takes
-(file, qualname) pairs and returns the same report `assay edges` writes.
+`measure_edges` is the entry point for other stages (the verify gate): it takes a session
+and (file, qualname) pairs and returns the same report `assay edges` writes.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from assay import __version__, state
-from assay.baseline import BaselineOptions, effective_config, head_sha, plain_command
-from assay.config import Config, load_config
-from assay.discover import Project, find_project, find_python
+from assay import __version__
+from assay.discover import Project
+from assay.discover.revision import head_sha
 from assay.edges.coverage import coverage
 from assay.edges.inject import assay_edges_ast as sites_ast
 from assay.edges.obligations import index_calls, module_functions
@@ -49,30 +47,28 @@ from assay.model import (
 from assay.protocol import EdgesModule, EdgesSettings, Event
 from assay.pysource.inject import assay_functions
 from assay.pysource.names import ModuleNames
+from assay.pytest_command import pytest_command
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import RunRequest, run_suite
+from assay.session import Session
 
 INJECT_DIR = Path(__file__).parent / "inject"
 # The function listing the worker's rewrite shares with the parent (see its docstring).
 FUNCTIONS_DIR = Path(assay_functions.__file__).parent
 
 
-@dataclass
+@dataclass(frozen=True)
 class EdgesOptions:
-    path: Path
+    """What `assay edges` takes beyond the run options."""
+
     functions: list[str] = field(default_factory=list)  # module[:qualname] specs
     since: str | None = None
-    python: str | None = None
-    workers: int | None = None
-    timeout: float | None = None
-    state_dir: Path | None = None
-    pytest_args: list[str] = field(default_factory=list)
 
 
 def run_edges(
-    options: EdgesOptions, on_event: Callable[[Event], None] | None = None
+    session: Session, options: EdgesOptions, on_event: Callable[[Event], None] | None = None
 ) -> EdgesReport:
-    project = find_project(options.path)
+    project = session.project
     if options.functions and options.since:
         raise InputError("--functions and --since select differently: give one of them")
     if options.since:
@@ -81,23 +77,17 @@ def run_edges(
         selected = select_named(project, options.functions)
     else:
         selected = select_all(project)
-    return _measure(project, options, selected, on_event)
+    return _measure(session, options, selected, on_event)
 
 
 def measure_edges(
-    path: Path,
+    session: Session,
     functions: list[tuple[str, str]],
-    *,
-    python: str | None = None,
-    workers: int | None = None,
-    timeout: float | None = None,
-    state_dir: Path | None = None,
-    pytest_args: list[str] | None = None,
     on_event: Callable[[Event], None] | None = None,
 ) -> EdgesReport:
     """Edge-case coverage of the given functions: (file, qualname) pairs, the file
     relative to the project root or absolute. What `assay edges --functions` runs."""
-    project = find_project(path)
+    project = session.project
     names = ModuleNames(project.root, project.source_packages)
     grouped: dict[str, list[str]] = {}
     for file, qualname in functions:
@@ -109,17 +99,8 @@ def measure_edges(
         "functions",
         [Target(f, names.module_name(f), sorted(set(q))) for f, q in sorted(grouped.items())],
     )
-    options = EdgesOptions(
-        path,
-        [f"{f}:{q}" for f, q in functions],
-        None,
-        python,
-        workers,
-        timeout,
-        state_dir,
-        list(pytest_args or []),
-    )
-    return _measure(project, options, selected, on_event)
+    options = EdgesOptions(functions=[f"{f}:{q}" for f, q in functions])
+    return _measure(session, options, selected, on_event)
 
 
 @dataclass
@@ -152,32 +133,16 @@ def _prepare(project: Project, selected: Selected) -> tuple[list[_Prepared], lis
     return prepared, excluded
 
 
-def _config(options: EdgesOptions, project: Project) -> Config:
-    base = BaselineOptions(
-        path=options.path,
-        python=options.python,
-        workers=options.workers,
-        timeout=options.timeout,
-        coverage=False,
-        contexts=False,
-        state_dir=options.state_dir,
-        pytest_args=options.pytest_args,
-    )
-    return effective_config(base, load_config(project.pyproject))
-
-
 def _measure(
-    project: Project,
+    session: Session,
     options: EdgesOptions,
     selected: Selected,
     on_event: Callable[[Event], None] | None,
 ) -> EdgesReport:
-    config = _config(options, project)
-    python = find_python(project.root, config.python)
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    project, config, python = session.project, session.config, session.python
     prepared, excluded = _prepare(project, selected)
-    started_at = datetime.now(UTC)
-    run_dir = state.prepare(state_dir, started_at)
+    started_at = session.started_at
+    run_dir = session.run_folder()
     collector = ResultCollector()
     warnings = list(selected.warnings)
     outcome_warnings: list[str] = []
@@ -268,11 +233,11 @@ def _measure(
             idle_timeout_s=config.idle_timeout,
             max_test_duration_s=config.max_test_duration,
             pytest_args=config.pytest_args,
-            command=plain_command(
+            command=pytest_command(
                 project.root,
                 python,
                 config.pytest_args,
-                [t.nodeid for t in tests if t.outcome == "timeout"],
+                hung=[t.nodeid for t in tests if t.outcome == "timeout"],
             ),
             worker_restarts=restarts,
             warnings=outcome_warnings,
@@ -294,6 +259,6 @@ def _measure(
     )
     from assay.store import history
 
-    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+    with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
         history.record_edges(store, report.run_id, report, head_sha(project.root))
     return report

@@ -18,14 +18,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 
-from assay import __version__, state
-from assay.baseline import BaselineOptions, effective_config, head_sha
-from assay.config import load_config
-from assay.discover import find_project, find_python
+from assay import __version__
+from assay.discover.revision import head_sha
 from assay.errors import InputError
 from assay.flaky import command, orders
 from assay.flaky.budget import Budget
@@ -33,25 +29,22 @@ from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
 from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
 from assay.model import FlakyReport, FlakyRun, RunInfo
 from assay.protocol import Event
+from assay.session import Session
 
 DEFAULT_RUNS = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class FlakyOptions:
-    path: Path
+    """What `assay flaky` takes beyond the run options."""
+
     runs: int = DEFAULT_RUNS
     seed: int | None = None  # None: a new one, printed in the report
     budget_s: float | None = None
-    python: str | None = None
-    workers: int | None = None
-    timeout: float | None = None
-    state_dir: Path | None = None
-    pytest_args: list[str] = field(default_factory=list)
 
 
 def run_flaky(
-    options: FlakyOptions, on_event: Callable[[Event], None] | None = None
+    session: Session, options: FlakyOptions, on_event: Callable[[Event], None] | None = None
 ) -> FlakyReport:
     if options.runs < 1:
         raise InputError("--runs must be at least 1")
@@ -59,21 +52,9 @@ def run_flaky(
         raise InputError(f"--seed must be between 0 and {orders.SEED_LIMIT - 1}")
     budget = Budget(options.budget_s)
     t0 = time.monotonic()
-    project = find_project(options.path)
-    base = BaselineOptions(
-        options.path,
-        options.python,
-        options.workers,
-        options.timeout,
-        coverage=False,
-        state_dir=options.state_dir,
-        pytest_args=options.pytest_args,
-    )
-    config = effective_config(base, load_config(project.pyproject))
-    python = find_python(project.root, config.python)
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
-    started_at = datetime.now(UTC)
-    run_dir = state.prepare(state_dir, started_at)
+    project, config, python = session.project, session.config, session.python
+    started_at = session.started_at
+    run_dir = session.run_folder()
     seed = options.seed if options.seed is not None else orders.new_seed()
     seeds = orders.run_seeds(seed, options.runs)
     executor = Executor(
@@ -178,7 +159,7 @@ def run_flaky(
     )
     from assay.store import history
 
-    with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+    with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
         history.record_flaky(store, report, head_sha(project.root), _per_test(observations))
     return report
 

@@ -1,8 +1,9 @@
 """`assay mutate`: the pipeline from a project to a `MutateReport`.
 
-clean run (supervised, per-test coverage contexts) -> mutants (ast) -> the tests that
-reach each one -> cached verdicts reused -> the rest executed (fork server, then fresh
-processes for what the code swap cannot reach) -> the report, and the store.
+clean run (the run stage, with per-test coverage contexts; or a finished run handed over,
+verify's HEAD run) -> mutants (ast) -> the tests that reach each one -> cached verdicts
+reused -> the rest executed (fork server, then fresh processes for what the code swap
+cannot reach) -> the report, and the store.
 
 A red suite does not stop it: tests that did not pass in the clean run, or that fail in
 the mutation worker though they passed there, are left out of every kill decision and
@@ -18,14 +19,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from assay import __version__, state
-from assay.baseline import BaselineOptions, effective_config, run_baseline
-from assay.config import Config, load_config
-from assay.discover import find_project, find_python
-from assay.discover.project import Project
+from assay import __version__
+from assay.baseline import BaselineOptions, report_run
 from assay.errors import InputError
 from assay.model import (
     BAD_OUTCOMES,
@@ -33,6 +30,7 @@ from assay.model import (
     MutateReport,
     MutationCost,
     MutationTotals,
+    TestResult,
 )
 from assay.mutation.execute import (
     EarlyServers,
@@ -47,23 +45,51 @@ from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
+from assay.runner.stage import StageResult, StageSpec, run_stage
+from assay.session import Session
 from assay.store import history
 from assay.store import mutants as mutant_store
 
+# The clean run: per-test lines recorded, no per-module summary (mutate needs the lines).
+CLEAN_RUN = StageSpec(coverage=True, contexts=True, coverage_summary=False)
 
-@dataclass
+
+@dataclass(frozen=True)
 class MutateOptions:
-    path: Path
+    """What `assay mutate` takes beyond the run options."""
+
     paths: list[Path] = field(default_factory=list)
     since: str | None = None
-    python: str | None = None
-    workers: int | None = None
-    timeout: float | None = None
-    state_dir: Path | None = None
-    pytest_args: list[str] = field(default_factory=list)
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """A finished run handed to mutate in place of its own clean run: verify's HEAD run,
+    whose per-test coverage is already in the history store.
+
+    `nodeids` are the tests mutate's own clean run would have collected (its session's
+    pytest arguments select them): only they stand for it. Mutate takes the run only
+    when it recorded per-test contexts under the session's interpreter, and when no
+    mutant's coverage would depend on what the other tests' modules imported (see
+    `_depends_on_other_imports`); otherwise it makes its own clean run.
+    """
+
+    run: StageResult
+    nodeids: set[str]
+
+
+@dataclass
+class _Clean:
+    """The clean run as mutate reads it: the tests of its selection, and where its data is."""
+
+    run_id: str
+    run_dir: Path
+    tests: list[TestResult]
+    collection_errors: list[str]
+    warnings: list[str]
 
 
 def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
@@ -111,21 +137,21 @@ def _import_lines(p: Planned) -> set[int]:
 
 
 def run_mutate(
-    options: MutateOptions, on_event: Callable[[Event], None] | None = None
+    session: Session,
+    options: MutateOptions,
+    on_event: Callable[[Event], None] | None = None,
+    handed: CleanRun | None = None,
 ) -> MutateReport:
     t_start = time.monotonic()
-    started_at = datetime.now(UTC)
-    project = find_project(options.path)
-    config = mutate_config(options, project)
-    python = find_python(project.root, config.python)
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    project, config, python = session.project, session.config, session.python
+    started_at = session.started_at
     files = source_files(project, options.paths)
     unknown = sorted(set(options.operators) - set(OPERATORS))
     if unknown:
         raise InputError(
             f"--operators: unknown operator {unknown[0]!r} (known: {', '.join(OPERATORS)})"
         )
-    run_dir = state.prepare(state_dir, started_at)
+    run_dir = session.run_folder()
     changed = options.lines
     if options.since is not None:
         from assay.discover.changes import changed_lines
@@ -144,16 +170,22 @@ def run_mutate(
             on_event(event)
 
     try:
-        clean = run_baseline(
-            BaselineOptions(
-                project.root, python, config.workers, config.timeout, True, True,
-                state_dir, options.pytest_args, coverage_summary=False,
-            ),
-            on_clean_event,
-        )  # fmt: skip
-        t_clean = time.monotonic()
+        clean: _Clean | None = None
+        generated: tuple[list[Planned], list[str]] | None = None
+        if handed is not None and _usable(handed, session):
+            servers.start()  # no clean run to wait for: they start while mutants are planned
+            generated = _generate(files, project.root, options, changed)
+            if not _depends_on_other_imports(generated[0], handed, session):
+                clean = _selection_of(handed)
+            else:  # they would compete with the clean run's tests (see EarlyServers)
+                servers.close()
+                servers = EarlyServers(harness, config.workers)
+        t_clean = t_start  # a handed-over run cost mutate nothing
+        if clean is None:
+            clean = _clean_run(session, on_clean_event)
+            t_clean = time.monotonic()
         early, early_imports = servers.start()
-        planned, warnings = _generate(files, project.root, options, changed)
+        planned, warnings = generated or _generate(files, project.root, options, changed)
         t_generated = time.monotonic()
 
         durations = {t.nodeid: t.duration_s for t in clean.tests}
@@ -164,7 +196,7 @@ def run_mutate(
             for t in clean.tests
             if t.outcome in BAD_OUTCOMES or t.outcome == "xpassed"
         ]
-        with contextlib.closing(history.connect(state_dir / "history.db")) as store:
+        with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
             # Each verdict is committed as it comes, so a killed run resumes where it
             # stopped. In WAL mode, `normal` still makes a commit survive the process
             # being killed (only not a power cut); `full` fsynced each one: 2.5 ms a
@@ -173,7 +205,7 @@ def run_mutate(
             mutant_store.ensure(store)
             rels = sorted({p.mutant.file for p in planned})
             line_tests = history.line_tests(store, clean.run_id, rels)
-            executed, at_import = _executed_lines(state.run_dir(state_dir, clean.run_id))
+            executed, at_import = _executed_lines(clean.run_dir)
             if not executed:
                 warnings.append(
                     "the clean run measured no coverage of the project's code: no test reaches "
@@ -228,7 +260,7 @@ def run_mutate(
                     to_fork.append(p)
                 else:
                     to_import.append(p)
-            harness.known_errors = [e.path for e in clean.collection_errors]
+            harness.known_errors = clean.collection_errors
             server_excluded: dict[str, str] = {}
             head: HeadStart | None = None
             if to_import:  # they and the probe run beside the fork phase
@@ -319,7 +351,7 @@ def run_mutate(
                 duration_s=round(duration, 3),
                 assay_version=__version__,
                 run_id=run_dir.name,
-                warnings=[*clean.run.warnings, *warnings],
+                warnings=[*clean.warnings, *warnings],
             )
             mutant_store.record_run(store, report, covering)
         return report
@@ -353,11 +385,60 @@ def _generate(
     return planned, warnings
 
 
-def mutate_config(options: MutateOptions, project: Project) -> Config:
-    return effective_config(
-        BaselineOptions(
-            options.path, options.python, options.workers, options.timeout, True, True,
-            options.state_dir, options.pytest_args,
-        ),
-        load_config(project.pyproject),
-    )  # fmt: skip
+def _clean_run(session: Session, on_event: Callable[[Event], None]) -> _Clean:
+    """Mutate's own clean run, kept in the history store as a baseline run (its per-test
+    lines are read back from there, as a handed-over run's are)."""
+    run = run_stage(session, CLEAN_RUN, on_event)
+    report = report_run(run, BaselineOptions())
+    return _Clean(
+        run_id=run.run_id,
+        run_dir=run.run_dir,
+        tests=report.tests,
+        collection_errors=[e.path for e in run.collection_errors],
+        warnings=list(run.outcome.warnings),
+    )
+
+
+def _usable(handed: CleanRun, session: Session) -> bool:
+    """The run recorded per-test lines, under the interpreter mutate would run."""
+    run = handed.run
+    return run.spec.contexts and run.measured and run.session.python == session.python
+
+
+def _selection_of(handed: CleanRun) -> _Clean:
+    run = handed.run
+    return _Clean(
+        run_id=run.run_id,
+        run_dir=run.run_dir,
+        tests=[t for t in run.tests if t.nodeid in handed.nodeids],
+        collection_errors=[e.path for e in run.collection_errors],
+        warnings=list(run.outcome.warnings),
+    )
+
+
+def _depends_on_other_imports(planned: list[Planned], handed: CleanRun, session: Session) -> bool:
+    """Whether a mutant's coverage could differ between the handed run and mutate's own.
+
+    A mutant that only runs at import (the import path) and that no test of the
+    selection reached is NoCoverage unless its lines ran outside every test. In the
+    handed run that happens when any test module imported it at collection; in mutate's
+    own run only when one of the selection's did. Which module imported a line is not
+    recorded, so such a mutant makes mutate run its own clean run: a false Survived (the
+    selection never imports the mutated module) is worse than the run saved.
+    """
+    suspects = [p for p in planned if p.mutant.path == "import"]
+    if not suspects:
+        return False
+    run = handed.run
+    executed, _ = _executed_lines(run.run_dir)
+    passing = {t.nodeid for t in run.tests if t.outcome == "passed"} & handed.nodeids
+    rels = sorted({p.mutant.file for p in suspects})
+    with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
+        line_tests = history.line_tests(store, run.run_id, rels)
+    for p in suspects:
+        by_line = line_tests.get(p.mutant.file, {})
+        reached = set().union(*(by_line.get(line, set()) for line in p.lines))
+        real = os.path.realpath(p.source.path)
+        if not reached & passing and p.lines & executed.get(real, set()):
+            return True
+    return False

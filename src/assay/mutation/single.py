@@ -8,27 +8,23 @@ against the tests stored with it, and says whether the verdict was reproduced.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 from typing import Any
 
-from assay import state
-from assay.discover import find_project, find_python
+from assay.config import Config
 from assay.errors import InputError
 from assay.mutation.execute import ForkPlan, Harness, run_fork_server
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import run_import_path
-from assay.mutation.run import MutateOptions, mutate_config
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
 from assay.protocol import ForkMutant, MutantResult, StrykerStatus
+from assay.session import Session
 from assay.store import history
 from assay.store import mutants as mutant_store
 
 
-def _stored(options: MutateOptions, mutant_id: str) -> tuple[Any, str, dict[str, Any]]:
-    project = find_project(options.path)
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
-    path = state_dir / "history.db"
+def _stored(session: Session, mutant_id: str) -> tuple[str, dict[str, Any]]:
+    path = session.state_dir / "history.db"
     if not path.exists():
         raise InputError(f"no history store at {path}: run `assay mutate` first")
     with contextlib.closing(history.connect(path)) as store:
@@ -36,7 +32,7 @@ def _stored(options: MutateOptions, mutant_id: str) -> tuple[Any, str, dict[str,
         found = mutant_store.latest(store, mutant_id)
     if found is None:
         raise InputError(f"no mutant {mutant_id!r} in {path}")
-    return project, found[0], found[1]
+    return found[0], found[1]
 
 
 def describe(data: dict[str, Any], run_id: str) -> str:
@@ -55,16 +51,14 @@ def describe(data: dict[str, Any], run_id: str) -> str:
     return "\n".join([*lines, "", data["diff"]])
 
 
-def show(options: MutateOptions, mutant_id: str) -> str:
-    _, run_id, data = _stored(options, mutant_id)
+def show(session: Session, mutant_id: str) -> str:
+    run_id, data = _stored(session, mutant_id)
     return describe(data, run_id)
 
 
-def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
-    project, run_id, data = _stored(options, mutant_id)
-    config = mutate_config(options, project)
-    python = find_python(project.root, config.python)
-    path = project.root / data["file"]
+def rerun(session: Session, mutant_id: str) -> tuple[str, bool]:
+    run_id, data = _stored(session, mutant_id)
+    path = session.root / data["file"]
     try:
         source = SourceFile.read(path, data["file"])
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
@@ -79,7 +73,7 @@ def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
     if not tests:
         planned.mutant.status = StrykerStatus.NO_COVERAGE.value
     else:
-        _execute(planned, data["path"], tests, project.root, python, config, options)
+        _execute(planned, data["path"], tests, session)
     new = planned.mutant
     same = new.status == data["status"] and (
         new.status != StrykerStatus.KILLED or new.killed_by == data["killed_by"]
@@ -90,18 +84,10 @@ def rerun(options: MutateOptions, mutant_id: str) -> tuple[str, bool]:
     return f"{describe(data, run_id)}\n\nrerun: {after}\nstored: {before}\n{verdict}", same
 
 
-def _execute(
-    planned: Planned,
-    path: str,
-    tests: list[str],
-    root: Any,
-    python: str,
-    config: Any,
-    options: MutateOptions,
-) -> None:
-    state_dir = (options.state_dir or root / ".assay").resolve()
-    run_dir = state.prepare(state_dir, datetime.now(UTC))
-    harness = Harness(root, python, config.pytest_args, run_dir)
+def _execute(planned: Planned, path: str, tests: list[str], session: Session) -> None:
+    config: Config = session.config
+    run_dir = session.run_folder()
+    harness = Harness(session.root, session.python, config.pytest_args, run_dir)
     run = Verdicts(None, config.workers, None)
     run.by_id[planned.mutant.id] = planned
     # Only bounds the timing run: a tenth of the hard limit, or of the idle limit.

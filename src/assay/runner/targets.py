@@ -68,3 +68,10 @@ def _cli_safe(nodeid: str) -> bool:
     """pytest splits a command-line node id on `::`: a parameter id containing it breaks."""
     _, _, params = nodeid.partition("[")
     return "::" not in params
+
+
+def collected_by(named: list[str], nodeids: list[str]) -> list[str]:
+    """The tests among `nodeids` that a run naming `named` (what `targets` returned) collects:
+    each test named, and every test of a file named."""
+    wanted = set(named)
+    return [n for n in nodeids if n in wanted or n.split("::", 1)[0] in wanted]

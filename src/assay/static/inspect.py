@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assay import __version__
+from assay import __version__, state
 from assay.config import load_config
 from assay.discover import find_project
 from assay.discover.project import pytest_ini_options
@@ -188,7 +188,7 @@ def _run(options: InspectOptions) -> InspectReport:
     for item in items:
         file_categories.setdefault(item.file, set()).add(categories[item.nodeid])
 
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    state_dir = state.folder(project.root, options.state_dir)
     run_id, contexts = contexts_map(state_dir / "history.db", source_files, project.root)
     modules = module_testing(
         resolver,

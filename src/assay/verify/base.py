@@ -17,6 +17,7 @@ the base and passing at HEAD is fixed by the change.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import shutil
@@ -32,6 +33,7 @@ from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.protocol import Event
 from assay.pysource.names import ModuleNames
+from assay.session import Session
 
 _PREFIX = "verify-base-"
 
@@ -64,30 +66,31 @@ def _failure(
 
 
 def run_at_base(
-    project: Project,
+    session: Session,
     base_sha: str,
-    options: BaselineOptions,
     on_event: Callable[[Event], None] | None = None,
 ) -> BaselineReport | None:
     """The base's run of the whole selection HEAD ran (None: it holds no test). Not just
     the tests coverage selected: a test broken while binding arguments never enters the
     changed function, and one that runs the project in a child process (a CLI test) or
     only inspects a signature never shows in per-test coverage, yet the change broke or
-    fixed them all."""
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
-    with _export(project.root, base_sha, state_dir) as root:
+    fixed them all.
+
+    The export is a project of its own (its `[tool.assay]` is the base's), run with the
+    command line's options, HEAD's interpreter and HEAD's state folder."""
+    with _export(session.root, base_sha, session.state_dir) as root:
         try:
+            base = Session.open(
+                dataclasses.replace(
+                    session.options, path=root, python=session.python, state_dir=session.state_dir
+                )
+            )
             return run_baseline(
+                base,
                 BaselineOptions(
-                    root,
-                    python=options.python,
-                    workers=options.workers,
-                    timeout=options.timeout,
                     coverage=False,
                     contexts=False,
-                    state_dir=state_dir,
-                    pytest_args=options.pytest_args,
-                    import_paths=_source_roots(project, root),
+                    import_paths=_source_roots(session.project, root),
                     record_as="verify-base",
                     commit=base_sha,
                 ),

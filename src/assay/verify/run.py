@@ -23,14 +23,13 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from assay import __version__, state
 from assay import protocol as wire
-from assay.baseline import BaselineOptions, effective_config, head_sha, run_baseline
-from assay.config import Config, VerifyConfig, load_config
-from assay.discover import find_project, find_python
+from assay.baseline import BaselineOptions, report_run
+from assay.config import Config, VerifyConfig
+from assay.discover.revision import head_sha
 from assay.edges.run import measure_edges
 from assay.errors import InputError
 from assay.flaky import FlakyOptions, run_flaky
@@ -45,11 +44,13 @@ from assay.model import (
     Projection,
     VerifyReport,
 )
-from assay.mutation.run import MutateOptions, run_mutate
+from assay.mutation.run import CleanRun, MutateOptions, run_mutate
 from assay.protocol import Event
 from assay.pysource.names import ModuleNames
-from assay.runner.targets import targets, without_test_paths
+from assay.runner.stage import StageResult, StageSpec, run_stage
+from assay.runner.targets import collected_by, targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
+from assay.session import Session
 from assay.static import InspectOptions, run_inspect
 from assay.store import history
 from assay.triage.reproduce import reproduce_command
@@ -59,41 +60,24 @@ from assay.verify import dimensions, findings, reruns
 from assay.verify.selection import select_tests
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyOptions:
-    path: Path
+    """What `assay verify` takes beyond the run options."""
+
     base: str | None = None  # git revision; with no --files either: HEAD (uncommitted edits)
     files: list[Path] = field(default_factory=list)
     untracked: bool = False
     seed: int | None = None  # the reruns' orders; default: derived from HEAD's sha
-    python: str | None = None
-    workers: int | None = None
-    timeout: float | None = None
-    state_dir: Path | None = None
-    pytest_args: list[str] = field(default_factory=list)
 
 
 def run_verify(
-    options: VerifyOptions, on_event: Callable[[Event], None] | None = None
+    session: Session, options: VerifyOptions, on_event: Callable[[Event], None] | None = None
 ) -> VerifyReport:
     t0 = time.monotonic()
-    started_at = datetime.now(UTC)
+    started_at = session.started_at
     if options.base is not None and options.files:
         raise InputError("--base and --files name the change differently: give one of them")
-    project = find_project(options.path)
-    base_options = BaselineOptions(
-        project.root,
-        options.python,
-        options.workers,
-        options.timeout,
-        coverage=True,
-        contexts=True,
-        state_dir=options.state_dir,
-        pytest_args=options.pytest_args,
-    )
-    config = effective_config(base_options, load_config(project.pyproject))
-    python = find_python(project.root, config.python)
-    base_options.python = python
+    project, config, python = session.project, session.config, session.python
     verify_config = config.verify
     if options.seed is not None and not 0 <= options.seed < SEED_LIMIT:
         raise InputError(f"--seed must be between 0 and {SEED_LIMIT - 1}")
@@ -103,7 +87,7 @@ def run_verify(
         changes = change_set.from_files(project, options.files)
     else:
         base_sha, changes = change_set.from_base(project, options.base or "HEAD", options.untracked)
-    state_dir = (options.state_dir or project.root / ".assay").resolve()
+    state_dir = session.state_dir
     runs: dict[str, str] = {}
     warnings: list[str] = []
 
@@ -113,7 +97,8 @@ def run_verify(
 
     # 2. The suite at HEAD.
     stage("suite at HEAD")
-    head_run = run_baseline(base_options, on_event)
+    head_stage = run_stage(session, StageSpec(coverage=True, contexts=True), on_event)
+    head_run = report_run(head_stage, BaselineOptions())
     runs["suite"] = head_run.run_id
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn:
         selected = select_tests(conn, project.root, head_run, changes)
@@ -132,7 +117,7 @@ def run_verify(
     if base_sha is not None:
         stage("the base revision")
         try:
-            base_run = base_compare.run_at_base(project, base_sha, base_options, on_event)
+            base_run = base_compare.run_at_base(session, base_sha, on_event)
         except InputError as exc:
             warnings.append(f"failures not compared with the base: {exc}")
         else:
@@ -147,23 +132,15 @@ def run_verify(
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
     findings.explain(failed, head_run, changes)
     # 4. The selected tests, measured.
-    extra = without_test_paths(options.pytest_args, project.root)
+    extra = without_test_paths(session.options.pytest_args, project.root)
     selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)
-    inspect = run_inspect(InspectOptions(project.root, options.state_dir))
+    inspect = run_inspect(InspectOptions(path=project.root, state_dir=session.options.state_dir))
     flaky: FlakyReport | None = None
     if selected.nodeids:
         stage("reruns")
         flaky = run_flaky(
-            FlakyOptions(
-                project.root,
-                runs=verify_config.flaky_runs,
-                seed=seed,
-                python=python,
-                workers=options.workers,
-                timeout=options.timeout,
-                state_dir=options.state_dir,
-                pytest_args=selection_args,
-            ),
+            session.narrowed(selection_args),
+            FlakyOptions(runs=verify_config.flaky_runs, seed=seed),
             on_event,
         )
         runs["flaky"] = flaky.run_id
@@ -171,14 +148,9 @@ def run_verify(
     if changes.functions:
         stage("edge cases")
         edges = measure_edges(
-            project.root,
+            session.narrowed(selection_args),
             [(f.file, f.qualname) for f in changes.functions],
-            python=python,
-            workers=options.workers,
-            timeout=options.timeout,
-            state_dir=options.state_dir,
-            pytest_args=selection_args,
-            on_event=on_event,
+            on_event,
         )
         runs["edges"] = edges.run_id
         warnings += [f"edges: {w}" for w in edges.warnings]
@@ -186,17 +158,13 @@ def run_verify(
     if changes.source_files:
         stage("mutants")
         mutate = run_mutate(
+            session.narrowed(selection_args),
             MutateOptions(
-                project.root,
                 paths=[project.root / f for f in changes.source_files],
                 lines={f: set(lines) for f, lines in changes.lines.items()},
-                python=python,
-                workers=options.workers,
-                timeout=options.timeout,
-                state_dir=options.state_dir,
-                pytest_args=selection_args,
             ),
             on_event,
+            handed=handover(head_stage, session, selected.nodeids),
         )
         runs["mutate"] = mutate.run_id
         warnings += [f"mutate: {w}" for w in mutate.warnings]
@@ -280,11 +248,25 @@ def run_verify(
         exit_code=0 if verdict.decision == "PASS" else 1,
         warnings=warnings,
     )
-    report.run_id = state.prepare(state_dir, started_at).name
+    report.run_id = session.run_folder().name
     summary = {"decision": report.decision, "score": report.score}
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn, conn:
         history.insert_run(conn, report.run_id, "verify", report, head, report.exit_code, summary)
     return report
+
+
+def handover(head: StageResult, session: Session, nodeids: list[str]) -> CleanRun | None:
+    """The HEAD run as mutate's clean run of the selected tests (None: mutate makes its
+    own). Mutate's run would name the selection in place of the command line's test paths;
+    the HEAD run's tests that such a run collects stand for it, when the selection is
+    named at all and `[tool.assay] pytest_args` name no test path of their own (those
+    would be collected in addition)."""
+    if not nodeids or without_test_paths(session.configured_args, session.root) != list(
+        session.configured_args
+    ):
+        return None
+    collected = collected_by(targets(nodeids), [t.nodeid for t in head.tests])
+    return CleanRun(run=head, nodeids=set(collected))
 
 
 def _confirm(
