@@ -255,6 +255,11 @@ def run_verify(
     return report
 
 
+# Arguments after which a run stops before its end: the HEAD run of the whole suite
+# then need not have reached the tests mutate's own run would.
+_STOPS_EARLY = ("-x", "--exitfirst", "--maxfail", "--sw", "--stepwise")
+
+
 def handover(head: StageResult, session: Session, nodeids: list[str]) -> CleanRun | None:
     """The HEAD run as mutate's clean run of the selected tests (None: mutate makes its
     own). Mutate's run would name the selection in place of the command line's test paths;
@@ -265,6 +270,8 @@ def handover(head: StageResult, session: Session, nodeids: list[str]) -> CleanRu
         session.configured_args
     ):
         return None
+    if any(arg.startswith(_STOPS_EARLY) for arg in session.config.pytest_args):
+        return None  # the whole suite stops at its first failures, maybe before the selection
     collected = collected_by(targets(nodeids), [t.nodeid for t in head.tests])
     return CleanRun(run=head, nodeids=set(collected))
 
