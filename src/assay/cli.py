@@ -104,25 +104,51 @@ def cli() -> None:
     """Audit a Python project's test suite and report what it really does."""
 
 
-def _outputs(schema: str) -> Callable[[F], F]:
-    """The options every command shares: where to write the reports, where assay's state is."""
+def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """The options every command shares: one `--FORMAT FILE` per output format
+    (report/outputs.py), handed to the command as `outputs` (format -> file) once checked
+    against the command's report type `kind` (a model class name), and `--state-dir`."""
 
-    def add(command: F) -> F:
-        for option in reversed(
-            [
-                click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
-                             help="Write the Markdown report here."),
-                click.option("--json", "json_path", type=click.Path(path_type=Path),
-                             help=f"Write the JSON report (schema {schema}) here."),
-                click.option("--state-dir", type=click.Path(path_type=Path),
-                             help="Where assay keeps runs, history and caches "
-                             "(default PATH/.assay)."),
-            ]
-        ):  # fmt: skip
-            command = option(command)
-        return command
+    def add(command: Callable[..., int]) -> Callable[..., int]:
+        from assay.report import outputs as report_outputs
+
+        @functools.wraps(command)
+        def with_outputs(**kwargs: Any) -> int:
+            import assay.model
+
+            files = report_outputs.requested(
+                {o.name: kwargs.pop(f"{o.name}_path") for o in report_outputs.OUTPUTS}
+            )
+            command_name = click.get_current_context().info_name or ""
+            report_outputs.check(getattr(assay.model, kind), files, command_name)
+            return command(outputs=files, **kwargs)
+
+        wrapped: Callable[..., int] = with_outputs
+        options = [
+            click.option(o.option, f"{o.name}_path", type=click.Path(path_type=Path),
+                         help=o.help.format(schema=schema))
+            for o in report_outputs.OUTPUTS
+        ]  # fmt: skip
+        options.append(
+            click.option("--state-dir", type=click.Path(path_type=Path),
+                         help="Where assay keeps runs, history and caches "
+                         "(default PATH/.assay).")
+        )  # fmt: skip
+        for option in reversed(options):
+            wrapped = option(wrapped)
+        return wrapped
 
     return add
+
+
+def _finish(report: Any, outputs: dict[str, Path], summary: Callable[[Any], None]) -> None:
+    """Write every requested file, print the command's summary, then name the files."""
+    from assay.report import outputs as report_outputs
+
+    written = report_outputs.write(report, outputs)
+    summary(report)
+    for path in written:
+        print(f"wrote {path}")
 
 
 def _split_args(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
@@ -201,15 +227,14 @@ _WORKERS = "Worker processes (default: number of cores)."
     is_flag=True,
     help="Do not rerun the failed tests alone after the suite (see [tool.assay] isolation_*).",
 )
-@_outputs("assay.baseline/1")
+@_outputs("assay.baseline/1", "BaselineReport")
 def baseline(
     run: RunOptions,
     coverage: bool | None,
     contexts: bool | None,
     mutation: bool,
     no_isolation_check: bool,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
 ) -> int:
     """Run the suite under supervision and report exactly what happened.
 
@@ -231,19 +256,13 @@ def baseline(
             from assay.mutation.run import MutateOptions, run_mutate
 
             report.mutation = run_mutate(session.again(), MutateOptions(), on_event)
-    from assay.report import json_report, markdown
-
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, markdown.render(report))
-    console.summary(report)
+    _finish(report, outputs, console.summary)
     return report.exit_code
 
 
 @cli.command()
 @_PATH
-@_outputs("assay.inspect/1")
+@_outputs("assay.inspect/1", "InspectReport")
 @click.option(
     "--assertion-roulette",
     type=int,
@@ -251,8 +270,7 @@ def baseline(
 )
 def inspect(
     path: Path,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
     assertion_roulette: int | None,
     state_dir: Path | None,
 ) -> int:
@@ -261,17 +279,13 @@ def inspect(
 
     Exit code 0 when the analysis ran (inspect reports, it does not judge), 2 on bad input.
     """
-    from assay.report import console, inspect_markdown, json_report
+    from assay.report import console
     from assay.static import InspectOptions, run_inspect
 
     report = run_inspect(
         InspectOptions(path=path, state_dir=state_dir, assertion_roulette=assertion_roulette)
     )
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, inspect_markdown.render(report))
-    console.inspect_summary(report)
+    _finish(report, outputs, console.inspect_summary)
     return 0
 
 
@@ -292,17 +306,11 @@ def inspect(
 @_runs_tests("Mutants run at once (default: number of cores).")
 @click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
 @click.option(
-    "--stryker",
-    "stryker_path",
-    type=click.Path(path_type=Path),
-    help="Also write Stryker's mutation-testing-report-schema JSON (its HTML viewer reads it).",
-)
-@click.option(
     "--operators",
     default="",
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
 )
-@_outputs("assay.mutate/1")
+@_outputs("assay.mutate/1", "MutateReport")
 def mutate(
     run: RunOptions,
     only: tuple[Path, ...],
@@ -311,9 +319,7 @@ def mutate(
     rerun_id: str | None,
     no_cache: bool,
     operators: str,
-    stryker_path: Path | None,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
     notices. Runs on a red suite too (failing tests are left out and listed).
@@ -322,7 +328,7 @@ def mutate(
     with --rerun, 1 when the verdict was not reproduced.
     """
     from assay.mutation.run import MutateOptions, run_mutate
-    from assay.report import console, json_report, mutate_markdown
+    from assay.report import console
     from assay.session import Session
 
     session = Session.open(run)
@@ -345,15 +351,7 @@ def mutate(
         return 0 if same else 1
     with console.progress() as on_event:
         report = run_mutate(session, options, on_event)
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, mutate_markdown.render(report))
-    if stryker_path is not None:
-        from assay.report import stryker
-
-        _write(stryker_path, stryker.render(report))
-    console.mutate_summary(report)
+    _finish(report, outputs, console.mutate_summary)
     return 0
 
 
@@ -371,13 +369,12 @@ def mutate(
     "--since", metavar="REV", help="Measure the functions changed since REV's merge base."
 )
 @_runs_tests(_WORKERS)
-@_outputs("assay.edges/1")
+@_outputs("assay.edges/1", "EdgesReport")
 def edges(
     run: RunOptions,
     functions: tuple[str, ...],
     since: str | None,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
 ) -> int:
     """Edge-case coverage: run the suite with the selected functions instrumented and
     report, per function, which condition outcomes, MC/DC pairs, boundaries, exception
@@ -393,13 +390,7 @@ def edges(
     options = EdgesOptions(functions=list(functions), since=since)
     with console.progress() as on_event:
         report = run_edges(Session.open(run), options, on_event)
-    from assay.report import edges_markdown, json_report
-
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, edges_markdown.render(report))
-    edges_console.summary(report)
+    _finish(report, outputs, edges_console.summary)
     return report.exit_code
 
 
@@ -415,14 +406,13 @@ def edges(
 @click.option("--seed", type=int, help="Seed of the orders and of random (default: a new one).")
 @click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
 @_runs_tests(_WORKERS)
-@_outputs("assay.flaky/1")
+@_outputs("assay.flaky/1", "FlakyReport")
 def flaky(
     run: RunOptions,
     runs: int,
     seed: int | None,
     budget: str | None,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
     shuffles across modules), suspects run alone, polluters are found by bisection.
@@ -433,7 +423,7 @@ def flaky(
     """
     from assay.flaky import FlakyOptions, run_flaky
     from assay.flaky.budget import parse_duration
-    from assay.report import flaky_console, flaky_markdown, json_report
+    from assay.report import flaky_console
     from assay.session import Session
 
     options = FlakyOptions(
@@ -443,11 +433,7 @@ def flaky(
     )
     with flaky_console.progress() as on_event:
         report = run_flaky(Session.open(run), options, on_event)
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, flaky_markdown.render(report))
-    flaky_console.summary(report)
+    _finish(report, outputs, flaky_console.summary)
     return report.exit_code
 
 
@@ -465,42 +451,29 @@ def flaky(
 @click.option("--untracked", is_flag=True, help="Count untracked files as changed.")
 @click.option("--seed", type=int, help="Seed of the reruns' orders (default: from HEAD's sha).")
 @_runs_tests(_WORKERS)
-@_outputs("assay.verify/1")
+@_outputs("assay.verify/1", "VerifyReport")
 def verify(
     run: RunOptions,
     base: str | None,
     files: tuple[Path, ...],
     untracked: bool,
     seed: int | None,
-    markdown_path: Path | None,
-    json_path: Path | None,
+    outputs: dict[str, Path],
 ) -> int:
     """Score the tests of a change set and gate it: PASS or BLOCK, with the measured
     dimensions, the arithmetic, findings with evidence and the tests to add.
 
     Exit code 0 on PASS, 1 on BLOCK, 2 on bad input.
     """
-    from assay.report import console, json_report, verify_console, verify_markdown
+    from assay.report import console, verify_console
     from assay.session import Session
     from assay.verify import VerifyOptions, run_verify
 
     options = VerifyOptions(base=base, files=list(files), untracked=untracked, seed=seed)
     with console.progress() as on_event:
         report = run_verify(Session.open(run), options, on_event)
-    if json_path is not None:
-        _write(json_path, json_report.render(report))
-    if markdown_path is not None:
-        _write(markdown_path, verify_markdown.render(report))
-    verify_console.summary(report)
+    _finish(report, outputs, verify_console.summary)
     return report.exit_code
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def main(argv: list[str] | None = None) -> None:

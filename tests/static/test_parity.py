@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from assay.model import to_dict
-from assay.report import inspect_markdown
+from assay.report.markdown import inspect as inspect_markdown
 from benchmarks.inspect_collection import Comparison, differences, pytest_items
 from tests.helpers import FIXTURES
 from tests.static.snippets import inspect

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from assay.model import EDGE_KINDS, EdgesReport
 from assay.report.console import make_console, plain
-from assay.report.markdown import pytest_summary
+from assay.report.markdown.baseline import pytest_summary
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from assay import protocol as wire
 from assay.model import FlakyReport
 from assay.report.console import interactive, make_console, plain
-from assay.report.flaky_markdown import kinds_text
+from assay.report.markdown.flaky import kinds_text
 
 if TYPE_CHECKING:
     from rich.console import Console

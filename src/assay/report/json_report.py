@@ -22,3 +22,8 @@ def render(report: Report) -> str:
         else:
             parts.append(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def supports(kind: type) -> bool:
+    """Every report is its own JSON."""
+    return True

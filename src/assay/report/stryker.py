@@ -49,3 +49,8 @@ def render(report: MutateReport) -> str:
         "files": files,
     }
     return json.dumps(document, indent=1) + "\n"
+
+
+def supports(kind: type) -> bool:
+    """Stryker's schema describes mutants: only a mutation report has them."""
+    return issubclass(kind, MutateReport)

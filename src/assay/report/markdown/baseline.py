@@ -50,7 +50,7 @@ def _mutation(report: BaselineReport) -> str:
     """`--mutation`: the mutate report as a section (its headings one level down)."""
     if report.mutation is None:
         return ""
-    from assay.report import mutate_markdown
+    from assay.report.markdown import mutate as mutate_markdown
 
     lines = []
     fence_marker = ""  # the backticks that opened the code block we are in

@@ -8,7 +8,7 @@ would meet it when one could be derived. A pure function of the report.
 from __future__ import annotations
 
 from assay.model import EDGE_KINDS, EdgeCoverage, EdgeFunction, EdgesReport
-from assay.report.markdown import pytest_summary
+from assay.report.markdown.baseline import pytest_summary
 from assay.report.md import code, plural, prose, table, text, visible
 
 KIND_TITLES = {
