@@ -352,6 +352,9 @@ def test_mutate_shows_survivors_in_their_source(hostile_reports: dict[str, Any])
         assert diff.text() == mutant.diff + "\n"
         signs = {span.attrs["class"]: span.text() for span in diff.find_all("span")}
         assert signs["del"].startswith("-") and signs["add"].startswith("+")
+    killed = [m for m in report.mutants if m.status == "Killed"]
+    rows = {r[0]: r for r in table_rows(root.by_id("killed"))}
+    assert killed and all(rows[m.id][5] == m.killed_by for m in killed)
 
 
 @pytest.mark.slow
