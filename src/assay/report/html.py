@@ -179,9 +179,9 @@ class Page:
 # ---------------------------------------------------------------------------------------
 
 
-def supports(report: object) -> bool:
+def supports(kind: type) -> bool:
     """Every report has something to show as HTML."""
-    return isinstance(report, _REPORTS)
+    return issubclass(kind, _REPORTS)
 
 
 def render(report: object) -> str:

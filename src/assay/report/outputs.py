@@ -46,6 +46,7 @@ class Output:
 OUTPUTS: tuple[Output, ...] = (
     Output("markdown", "Write the Markdown report here.", "markdown"),
     Output("json", "Write the JSON report (schema {schema}) here.", "json_report"),
+    Output("html", "Write a self-contained HTML report here (works offline).", "html"),
     Output(
         "stryker",
         "Write Stryker's mutation-testing-report-schema JSON here (its HTML viewer reads it).",
