@@ -83,30 +83,42 @@ def progress() -> Iterator[Callable[[wire.Event], None]]:
     )
     task = bar.add_task("collecting", total=None, bad="")
     bad = valid = detected = 0
+    # The counter is this console's own, so it never passes its total: a run of the whole
+    # suite resets it, each lane (flaky's runs, reruns alone) adds its tests to the total.
+    done = 0
+    total: int | None = None
 
     def on_event(event: wire.Event) -> None:
-        nonlocal bad, valid, detected
+        nonlocal bad, valid, detected, done, total
         if isinstance(event, wire.Stage):  # `assay verify` moving on to its next measurement
+            done, total, bad = 0, None, 0
             bar.reset(task, description=event.name, total=None)
-            bad = 0
         elif isinstance(event, wire.MutantsPlanned):
+            done, total, bad = 0, event.total, 0
             bar.reset(task, description="mutants", total=event.total)
-            bad = 0
         elif isinstance(event, wire.MutantDone):
             bad += event.status == wire.StrykerStatus.SURVIVED
             valid += event.status in wire.VALID
             detected += event.status in wire.DETECTED
             score = f"{100 * detected / valid:.1f}% of those run detected" if valid else ""
             survived = f", [yellow]{bad} survived" if bad else ""
-            bar.update(task, advance=1, bad=score + survived)
+            done += 1
+            bar.update(task, completed=done, bad=score + survived)
         elif isinstance(event, wire.Collected):
-            bar.update(task, description="running", total=len(event.items))
+            if wire.lane_of(event) is None:
+                done, total = 0, len(event.items)
+            else:
+                total = (total or 0) + len(event.items)
+            bar.update(task, description="running", completed=done, total=total)
         elif (isinstance(event, wire.Report) and event.category in BAD_OUTCOMES) or isinstance(
             event, wire.Killed
         ):
             bad += 1
         if isinstance(event, (wire.Finish, wire.Killed)):
-            bar.update(task, advance=1, bad=f"[red]{bad} failing" if bad else "")
+            done += 1
+            if total is not None:
+                done = min(done, total)
+            bar.update(task, completed=done, bad=f"[red]{bad} failing" if bad else "")
 
     with bar:
         yield on_event
