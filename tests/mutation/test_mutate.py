@@ -382,6 +382,9 @@ def test_baseline_with_mutation_carries_the_mutate_report(
     assert baseline["mutation"]["totals"] == report["totals"]  # the stored verdicts, reused
     text = md.read_text()
     assert "## Mutation testing: calc" in text and "### Surviving mutants" in text
+    totals = baseline["mutation"]["totals"]
+    assert f"Mutation score: {totals['score']:.1f}% ({totals['killed']} killed" in proc.stdout
+    assert proc.stdout.splitlines()[-2:] == [f"wrote {md}", f"wrote {out}"]
 
 
 def test_json_report_matches_golden(first_run: tuple[Path, dict[str, Any]]) -> None:

@@ -125,6 +125,11 @@ def test_seed_markdown_shows_the_arithmetic(seed: tuple[Path, dict[str, Any], st
     assert "Penalty no_integration_test: − 15" in text
     assert "## Post-remediation projection" in text
     assert "BLOCK" in stdout
+    # The console names each finding's rule, not its id again (the title holds its subject).
+    for finding in report["findings"]:
+        assert f"{finding['severity']:8} {finding['id'].split(':')[0]}: " in stdout
+        assert f"{finding['id']}: " not in stdout
+    assert stdout.rstrip().endswith(f"wrote {root.parent / 'repo-verify.json'}")
 
 
 def test_tree_untouched(seed: tuple[Path, dict[str, Any], str]) -> None:

@@ -184,6 +184,14 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
             )
         for module in report.coverage.unparsed:
             console.print(f"  not measured: {plain(module.path)}: coverage.py could not parse it")
+    if report.mutation is not None:
+        t = report.mutation.totals
+        score = f"{t.score:.1f}%" if t.score is not None else "n/a"
+        console.print(
+            f"Mutation score: {score} ({t.killed} killed, {t.timeout} timeout, {t.survived} "
+            f"survived, {t.no_coverage} not covered of {t.mutants} mutants)",
+            markup=False,
+        )
     if report.failure_categories:
         failures = Table(title="Failures by root cause", title_justify="left")
         for column in ("#", "Rule", "Tests", "Root cause"):

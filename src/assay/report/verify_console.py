@@ -51,7 +51,8 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
     for reason in report.blocked_by:
         console.print(f"[red]blocked by[/red] {plain(reason)}")
     for finding in report.findings:
-        console.print(f"{finding.severity:8} {plain(finding.id)}: {plain(finding.title)}")
+        # The id's subject is in the title already: the rule names the check.
+        console.print(f"{finding.severity:8} {plain(finding.rule)}: {plain(finding.title)}")
     projected = report.projection
     console.print(
         f"projected after remediation: {projected.score:g}/100 ({projected.decision}), "
