@@ -57,6 +57,9 @@ _PID = re.compile(r"\bpid \d+\b")
 _SEED = re.compile(r"\bseed \d+\b")  # verify derives its seed from HEAD's sha
 # A message cut to a length after an absolute path in it: what is left depends on the path.
 _CUT_EXAMPLE = re.compile(r"\(e\.g\. .*?\.\.\.\)")
+# In the reports people read: when the run started, and the versions of the tools.
+_TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+_VERSION = re.compile(r"\b\d+\\?\.\d+\.\d+\b")
 
 
 class _Normaliser:
@@ -129,3 +132,17 @@ def check(name: str, report: dict[str, Any], root: Path, varying: tuple[str, ...
         actual = root.parent / f"{name}.actual.json"
         actual.write_text(text, encoding="utf-8")
         raise AssertionError(f"{name}: the JSON report differs: diff {path} {actual}")
+
+
+def check_text(name: str, text: str, root: Path) -> None:
+    """Compare a report people read (Markdown, HTML) made on the fixture copied to `root`
+    with tests/golden/NAME, after the same replacements, plus timestamps and versions."""
+    text = _TIMESTAMP.sub("<time>", _Normaliser(root, frozenset()).text(text))
+    text = _VERSION.sub("<version>", text)
+    path = GOLDEN / name
+    if os.environ.get("ASSAY_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    if text != path.read_text(encoding="utf-8"):
+        actual = root.parent / f"actual-{name}"
+        actual.write_text(text, encoding="utf-8")
+        raise AssertionError(f"{name}: the report differs: diff {path} {actual}")
