@@ -259,3 +259,40 @@ def test_a_malformed_coveragerc_is_named(fixture_project):
     (project / ".coveragerc").write_text("[run]\nbranch = maybe\n")
     proc = run_assay("baseline", project)
     assert_one_line_error(proc, f"{project / '.coveragerc'}", "Not a boolean: maybe")
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("inspect", "--junit"),
+        ("inspect", "--stryker"),
+        ("flaky", "--junit"),
+        ("verify", "--stryker"),
+    ],
+)
+def test_a_format_with_nothing_to_say_is_refused_before_the_run(
+    fixture_project, command: str, option: str
+) -> None:
+    project = fixture_project("outcomes")
+    out = project.parent / "out"
+    proc = run_assay(command, project, option, out, "--json", project.parent / "r.json")
+    assert_one_line_error(proc, f"{option}: `assay {command}` has nothing to write in it")
+    assert not out.exists() and not (project.parent / "r.json").exists()
+    assert not (project / ".assay").exists()  # refused before anything ran
+
+
+def test_every_requested_format_is_written_and_named(fixture_project) -> None:
+    project = fixture_project("outcomes")
+    names = {"markdown": "r.md", "json": "r.json", "html": "r.html", "junit": "r.xml",
+             "sarif": "r.sarif"}  # fmt: skip
+    args = [a for name, file in names.items() for a in (f"--{name}", project.parent / file)]
+    proc = run_assay("baseline", project, "-j", "1", "--no-isolation-check", *args)
+    assert proc.returncode == 1, proc.stderr  # the fixture has failing tests
+    written = [
+        line.removeprefix("wrote ")
+        for line in proc.stdout.splitlines()
+        if line.startswith("wrote ")
+    ]
+    assert written == [str(project.parent / file) for file in names.values()]
+    assert json.loads((project.parent / "r.json").read_text())["schema"] == "assay.baseline/1"
+    assert json.loads((project.parent / "r.sarif").read_text())["version"] == "2.1.0"

@@ -83,9 +83,9 @@ def session(project: Path, state: Path, *pytest_args: str) -> Session:
 
 def test_supports_every_report_with_findings_and_nothing_else() -> None:
     for cls in (BaselineReport, InspectReport, MutateReport, EdgesReport, FlakyReport):
-        assert sarif.supports(object.__new__(cls))
-    assert sarif.supports(object.__new__(VerifyReport))
-    assert not sarif.supports(object())
+        assert sarif.supports(cls)
+    assert sarif.supports(VerifyReport)
+    assert not sarif.supports(object)
     with pytest.raises(TypeError):
         sarif.render(object())
 

@@ -57,14 +57,14 @@ MESSAGE_BUDGET = 500
 COLLECTION_SUITE = "collection errors"
 
 
-def supports(report: object) -> bool:
+def supports(kind: type) -> bool:
     """Whether the report holds per-test outcomes: a baseline's run, an edges run's tests.
 
     The other reports describe tests without their outcomes in one run (inspect: static;
     mutate: mutants; flaky: verdicts over many runs; verify: only the failures of a
     change), so a test tab built from them would misstate what ran.
     """
-    return isinstance(report, (BaselineReport, EdgesReport))
+    return issubclass(kind, (BaselineReport, EdgesReport))
 
 
 def render(report: object) -> str:

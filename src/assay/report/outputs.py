@@ -47,6 +47,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("markdown", "Write the Markdown report here.", "markdown"),
     Output("json", "Write the JSON report (schema {schema}) here.", "json_report"),
     Output("html", "Write a self-contained HTML report here (works offline).", "html"),
+    Output("junit", "Write JUnit XML (xunit2, as pytest's --junitxml) here.", "junit"),
+    Output("sarif", "Write the findings as SARIF 2.1.0 here (GitHub code scanning).", "sarif"),
     Output(
         "stryker",
         "Write Stryker's mutation-testing-report-schema JSON here (its HTML viewer reads it).",

@@ -225,10 +225,10 @@ RULES: dict[str, Rule] = {
 }
 
 
-def supports(report: object) -> bool:
+def supports(kind: type) -> bool:
     """Whether SARIF has something to say for this report type: all of assay's reports
     list findings at a place in the code (a flaky test's only at its file)."""
-    return isinstance(report, _SUPPORTED)
+    return issubclass(kind, _SUPPORTED)
 
 
 def render(report: object) -> str:
