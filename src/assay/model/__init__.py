@@ -112,6 +112,9 @@ from assay.model.verify import (
     VerifyReport,
 )
 
+# Every command's report type, in the order the commands are documented.
+REPORT_TYPES = (BaselineReport, InspectReport, MutateReport, EdgesReport, FlakyReport, VerifyReport)
+
 __all__ = [
     "ASSERTION_KINDS",
     "BAD_OUTCOMES",
@@ -127,6 +130,7 @@ __all__ = [
     "OMITTED_WHEN_NONE",
     "OUTCOMES",
     "PYTEST_OUTCOMES",
+    "REPORT_TYPES",
     "SEVERITIES",
     "SMELL_IDS",
     "VERIFY_SCHEMA",

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from assay.model import (
     OUTCOMES,
+    REPORT_TYPES,
     SEVERITIES,
     BaselineReport,
     Counts,
@@ -53,7 +54,6 @@ CONTEXT_LINES = 3
 # A module's source is shown up to this many lines (a generated file can be huge).
 MAX_SOURCE_LINES = 20_000
 
-_REPORTS = (BaselineReport, InspectReport, MutateReport, EdgesReport, FlakyReport, VerifyReport)
 _OUTCOME_HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
 _SEVERITY_CLASS = {"CRITICAL": "bad", "HIGH": "bad", "MEDIUM": "warn", "LOW": "note"}
 
@@ -181,7 +181,7 @@ class Page:
 
 def supports(kind: type) -> bool:
     """Every report has something to show as HTML."""
-    return issubclass(kind, _REPORTS)
+    return issubclass(kind, REPORT_TYPES)
 
 
 def render(report: object) -> str:

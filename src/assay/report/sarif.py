@@ -31,14 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from assay import __version__
-from assay.model import (
-    BaselineReport,
-    EdgesReport,
-    FlakyReport,
-    InspectReport,
-    MutateReport,
-    VerifyReport,
-)
+from assay.model import REPORT_TYPES
 from assay.model.core import SEVERITIES, Finding, Location
 from assay.model.findings import findings
 
@@ -61,7 +54,7 @@ _RANK = {severity: i for i, severity in enumerate(SEVERITIES)}
 
 # The report types whose findings point at code (a span, a line, or a test's file). All
 # six do today; a new report type says nothing in SARIF until it is listed here.
-_SUPPORTED = (BaselineReport, InspectReport, MutateReport, EdgesReport, FlakyReport, VerifyReport)
+_SUPPORTED = REPORT_TYPES
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ break the page.
 from __future__ import annotations
 
 from assay.model import (
+    REPORT_TYPES,
     BaselineReport,
     EdgesReport,
     FlakyReport,
@@ -21,10 +22,7 @@ from assay.model.core import Report
 
 def supports(kind: type) -> bool:
     """Every report has a Markdown form."""
-    return issubclass(
-        kind,
-        (BaselineReport, InspectReport, MutateReport, EdgesReport, FlakyReport, VerifyReport),
-    )
+    return issubclass(kind, REPORT_TYPES)
 
 
 def render(report: Report) -> str:
