@@ -117,7 +117,7 @@ def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[
             import assay.model
 
             files = report_outputs.requested(
-                {o.name: kwargs.pop(f"{o.name}_path") for o in report_outputs.OUTPUTS}
+                {o.name: kwargs.pop(o.parameter) for o in report_outputs.OUTPUTS}
             )
             command_name = click.get_current_context().info_name or ""
             report_outputs.check(getattr(assay.model, kind), files, command_name)
@@ -125,7 +125,7 @@ def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[
 
         wrapped: Callable[..., int] = with_outputs
         options = [
-            click.option(o.option, f"{o.name}_path", type=click.Path(path_type=Path),
+            click.option(o.option, o.parameter, type=click.Path(path_type=Path),
                          help=o.help.format(schema=schema))
             for o in report_outputs.OUTPUTS
         ]  # fmt: skip
@@ -142,13 +142,18 @@ def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[
 
 
 def _finish(report: Any, outputs: dict[str, Path], summary: Callable[[Any], None]) -> None:
-    """Write every requested file, print the command's summary, then name the files."""
+    """Write every requested file, print the command's summary, then name the files;
+    inside a GitHub Actions job, also the job summary and the annotations."""
     from assay.report import outputs as report_outputs
 
     written = report_outputs.write(report, outputs)
     summary(report)
     for path in written:
         print(f"wrote {path}")
+    if os.environ.get("GITHUB_ACTIONS") or os.environ.get("GITHUB_STEP_SUMMARY"):
+        from assay.report import github, markdown
+
+        github.emit(report, markdown.render(report))
 
 
 def _split_args(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
@@ -246,6 +251,10 @@ def baseline(
     from assay.report import console
     from assay.session import Session
 
+    if "stryker" in outputs and not mutation:
+        raise InputError("--stryker: a baseline has mutants only with --mutation")
+    if "coverage-xml" in outputs and coverage is False:
+        raise InputError("--coverage-xml: nothing to write with --no-coverage")
     session = Session.open(run)
     options = BaselineOptions(
         coverage=coverage, contexts=contexts, isolation=not no_isolation_check

@@ -33,6 +33,9 @@ class UserFailureCategory:
     action: str = ""
 
 
+DEFAULT_MUTATION_THRESHOLDS = {"high": 80, "low": 60}
+
+
 @dataclass
 class Config:
     # How long a test may run (runner/deadlines.py): by default until its processes use
@@ -69,6 +72,11 @@ class Config:
     # Several mutants to a forked child, each code swap undone before the next (false: a
     # fresh child for every mutant, as `--rerun` always does).
     mutate_batch: bool = True
+    # A mutation score at or above `high` is good, below `low` is poor, between them
+    # fair: Stryker's `thresholds` and their defaults, what its viewers colour the score by.
+    mutation_thresholds: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_MUTATION_THRESHOLDS)
+    )
     verify: VerifyConfig = field(default_factory=lambda: VerifyConfig())
 
     def limits(self) -> Limits:
@@ -238,6 +246,17 @@ def _mutate(config: Config, value: Any) -> None:
         setattr(config, f"mutate_{key}", _number(f"mutate.{key}", v, minimum))
 
 
+def _mutation_thresholds(config: Config, value: Any) -> None:
+    if not isinstance(value, dict) or not value or set(value) - {"high", "low"}:
+        raise InputError("[tool.assay] mutation_thresholds takes 'high' and 'low' percentages")
+    for key, v in value.items():
+        config.mutation_thresholds[key] = _integer(f"mutation_thresholds.{key}", v, 0)
+        if config.mutation_thresholds[key] > 100:
+            raise InputError(f"[tool.assay] mutation_thresholds.{key} must be <= 100, got {v!r}")
+    if config.mutation_thresholds["low"] > config.mutation_thresholds["high"]:
+        raise InputError("[tool.assay] mutation_thresholds: 'low' must not exceed 'high'")
+
+
 def _verify(config: Config, value: Any) -> None:
     if not isinstance(value, dict):
         raise InputError("[tool.assay.verify] must be a table")
@@ -297,6 +316,7 @@ _FIELDS: dict[str, Any] = {
     "coverage_goals": _goals,
     "failure_categories": _failure_categories,
     "mutate": _mutate,
+    "mutation_thresholds": _mutation_thresholds,
     "verify": _verify,
     "assertion_roulette": _set("assertion_roulette", lambda k, v: _integer(k, v, 1)),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -13,8 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
+from assay.config import load_config
+from assay.errors import InputError
 from tests import golden
 from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
 
@@ -32,6 +36,8 @@ def mutate_json(
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     project = tmp_path_factory.mktemp("m") / "mutation"
     shutil.copytree(FIXTURES / "mutation", project)
+    with (project / "pyproject.toml").open("a") as pyproject:  # not Stryker's defaults
+        pyproject.write("\n[tool.assay]\nmutation_thresholds = { high = 90, low = 70 }\n")
     report, proc = mutate_json(
         project,
         "--markdown",
@@ -355,9 +361,21 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert "--paths" in proc.stderr
 
 
+STRYKER_SCHEMA = (
+    Path(__file__).parents[1]
+    / "vendor"
+    / "mutation-testing-report-schema"
+    / "mutation-testing-report-schema.json"
+)
+
+
 def test_stryker_schema_export(first_run: tuple[Path, dict[str, Any]]) -> None:
     project, report = first_run
     stryker = json.loads((project.parent / "s.json").read_text())
+    schema = json.loads(STRYKER_SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(stryker))
+    assert errors == []
     assert stryker["schemaVersion"] == "1"
     mutants = stryker["files"]["calc/rules.py"]["mutants"]
     ours = {m["id"]: m for m in report["mutants"]}
@@ -369,6 +387,57 @@ def test_stryker_schema_export(first_run: tuple[Path, dict[str, Any]]) -> None:
     boundary = next(m for m in mutants if m["mutatorName"] == "boundary")
     start = boundary["location"]["start"]
     assert source[start["line"] - 1][start["column"] - 1 :].startswith(">=")
+
+
+def test_stryker_tests_view(first_run: tuple[Path, dict[str, Any]]) -> None:
+    """testFiles lists every test of the clean run at its `def`; each mutant's coveredBy
+    and killedBy name tests listed there."""
+    project, report = first_run
+    stryker = json.loads((project.parent / "s.json").read_text())
+    listed = {
+        test["id"]: (file, test)
+        for file, entry in stryker["testFiles"].items()
+        for test in entry["tests"]
+    }
+    assert list(listed) == report["tests"] and report["tests"]
+    for nodeid, (file, test) in listed.items():
+        assert nodeid.startswith(f"{file}::") and test["name"] == nodeid.split("::", 1)[1]
+        function = nodeid.split("::")[-1].split("[")[0]
+        line = stryker["testFiles"][file]["source"].splitlines()[
+            test["location"]["start"]["line"] - 1
+        ]
+        assert re.match(rf"\s*(async )?def {function}\(", line), (nodeid, line)
+    items = [m for entry in stryker["files"].values() for m in entry["mutants"]]
+    assert len(items) == len(report["mutants"])
+    for item in items:
+        mine = next(m for m in report["mutants"] if m["id"] == item["id"])
+        assert item["coveredBy"] == mine["covered_by"] and len(mine["covered_by"]) == mine["tests"]
+        assert set(item["coveredBy"]) <= set(listed)
+        if item["status"] == "NoCoverage":
+            assert item["coveredBy"] == []
+        if item["status"] == "Killed":
+            (killer,) = item["killedBy"]
+            assert killer == mine["killed_by"] and killer in listed
+            assert killer in item["coveredBy"]
+    assert any(i["status"] == "Killed" for i in items)
+
+
+def test_stryker_framework_performance_and_thresholds(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    project, report = first_run
+    stryker = json.loads((project.parent / "s.json").read_text())
+    assert stryker["thresholds"] == {"high": 90, "low": 70}  # the project's [tool.assay]
+    framework = stryker["framework"]
+    assert framework["name"] == "assay" and framework["version"] == report["assay_version"]
+    assert framework["dependencies"]["pytest"] == report["environment"]["pytest_version"]
+    assert framework["dependencies"]["pytest"].split(".")[0].isdigit()
+    cost = report["cost"]
+    assert stryker["performance"] == {
+        "setup": round(cost["generate_s"] * 1000),
+        "initialRun": round(cost["clean_run_s"] * 1000),
+        "mutation": round(cost["mutate_s"] * 1000),
+    }
 
 
 def test_baseline_with_mutation_carries_the_mutate_report(
@@ -389,3 +458,24 @@ def test_baseline_with_mutation_carries_the_mutate_report(
 
 def test_json_report_matches_golden(first_run: tuple[Path, dict[str, Any]]) -> None:
     golden.check("mutate", first_run[1], first_run[0])
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({}, {"high": 80, "low": 60}),  # Stryker's defaults
+        ({"mutation_thresholds": {"high": 95}}, {"high": 95, "low": 60}),
+        ({"mutation_thresholds": {"high": 50, "low": 50}}, {"high": 50, "low": 50}),
+    ],
+)
+def test_mutation_thresholds_config(table: dict[str, Any], expected: dict[str, int]) -> None:
+    assert load_config({"tool": {"assay": table}}).mutation_thresholds == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"high": 101}, {"low": -1}, {"high": 50, "low": 70}, {"medium": 5}, {"high": 80.5}, 80],
+)
+def test_mutation_thresholds_config_rejected(value: Any) -> None:
+    with pytest.raises(InputError, match="mutation_thresholds"):
+        load_config({"tool": {"assay": {"mutation_thresholds": value}}})

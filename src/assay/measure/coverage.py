@@ -51,7 +51,7 @@ class CoverageMeasurement:
         self.dir = run_dir / "coverage"
         self.data_file = data_file(run_dir)
         self.contexts = contexts
-        self.config_file = _coverage_config_file(project.root)
+        self.config_file = coverage_config_file(project.root)
         self.warnings: list[str] = []
 
     def worker_settings(self) -> CoverageSettings:
@@ -267,7 +267,7 @@ def _module(
     )
 
 
-def _coverage_config_file(root: Path) -> Path | None:
+def coverage_config_file(root: Path) -> Path | None:
     """The file coverage.py itself would read its settings from, in its own order."""
     rc = root / ".coveragerc"
     if rc.is_file():

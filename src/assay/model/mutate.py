@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assay.model.core import ProjectInfo
+from assay.model.core import OMITTED_WHEN_NONE, Environment, ProjectInfo
 from assay.protocol import TOTALS_FIELD, StrykerStatus
 
 MUTATE_SCHEMA = "assay.mutate/1"
@@ -39,6 +39,9 @@ class Mutant:
     # Tests that reached the mutated line but are left out of kill decisions (they did not
     # pass in the clean run, or failed under the mutation worker): not in `tests`.
     excluded_reach: list[str] = field(default_factory=list)
+    # The tests whose coverage reached the mutated line, in the order they run against it
+    # (all passing tests for the import path): the `tests` counted, by node id.
+    covered_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,3 +104,8 @@ class MutateReport:
     run_id: str
     warnings: list[str] = field(default_factory=list)
     schema: str = MUTATE_SCHEMA
+    # The clean run's tests (its selection under `assay verify`), by node id in run order,
+    # and the interpreter and pytest they ran under: what a Stryker report's `testFiles`
+    # and `framework` list.
+    tests: list[str] = field(default_factory=list)
+    environment: Environment | None = field(default=None, metadata=OMITTED_WHEN_NONE)

@@ -26,6 +26,7 @@ from assay.baseline import BaselineOptions, report_run
 from assay.errors import InputError
 from assay.model import (
     BAD_OUTCOMES,
+    Environment,
     ExcludedTest,
     MutateReport,
     MutationCost,
@@ -90,6 +91,7 @@ class _Clean:
     tests: list[TestResult]
     collection_errors: list[str]
     warnings: list[str]
+    environment: Environment
 
 
 def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
@@ -316,6 +318,8 @@ def run_mutate(
             for p in planned:  # tests the mutation worker left out after the clean run
                 p.mutant.excluded_reach += sorted(reached_by[p.mutant.id] & set(server_excluded))
             mutants = [p.mutant for p in planned]
+            for m in mutants:
+                m.covered_by = covering[m.id]
             totals = MutationTotals()
             files_totals: dict[str, MutationTotals] = {}
             operators: dict[str, MutationTotals] = {}
@@ -352,6 +356,8 @@ def run_mutate(
                 assay_version=__version__,
                 run_id=run_dir.name,
                 warnings=[*clean.warnings, *warnings],
+                tests=[t.nodeid for t in clean.tests],
+                environment=clean.environment,
             )
             mutant_store.record_run(store, report, covering)
         return report
@@ -396,6 +402,7 @@ def _clean_run(session: Session, on_event: Callable[[Event], None]) -> _Clean:
         tests=report.tests,
         collection_errors=[e.path for e in run.collection_errors],
         warnings=list(run.outcome.warnings),
+        environment=run.environment,
     )
 
 
@@ -413,6 +420,7 @@ def _selection_of(handed: CleanRun) -> _Clean:
         tests=[t for t in run.tests if t.nodeid in handed.nodeids],
         collection_errors=[e.path for e in run.collection_errors],
         warnings=list(run.outcome.warnings),
+        environment=run.environment,
     )
 
 

@@ -38,6 +38,11 @@ class Output:
     def option(self) -> str:
         return f"--{self.name}"
 
+    @property
+    def parameter(self) -> str:
+        """The command function's keyword for the option's file."""
+        return f"{self.name.replace('-', '_')}_path"
+
     def format(self) -> Format:
         module: Format = importlib.import_module(f"assay.report.{self.module}")
         return module
@@ -49,6 +54,11 @@ OUTPUTS: tuple[Output, ...] = (
     Output("html", "Write a self-contained HTML report here (works offline).", "html"),
     Output("junit", "Write JUnit XML (xunit2, as pytest's --junitxml) here.", "junit"),
     Output("sarif", "Write the findings as SARIF 2.1.0 here (GitHub code scanning).", "sarif"),
+    Output(
+        "coverage-xml",
+        "Write the coverage as Cobertura XML here (as `coverage xml`).",
+        "coverage_xml",
+    ),
     Output(
         "stryker",
         "Write Stryker's mutation-testing-report-schema JSON here (its HTML viewer reads it).",
