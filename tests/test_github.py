@@ -15,7 +15,7 @@ from assay.baseline import BaselineOptions, run_baseline
 from assay.model import BaselineReport, InspectReport
 from assay.model.core import SEVERITIES
 from assay.model.findings import findings
-from assay.report import github, inspect_markdown
+from assay.report import github, markdown
 from assay.session import RunOptions, Session
 from assay.static.inspect import InspectOptions, run_inspect
 from tests.helpers import FIXTURES
@@ -123,7 +123,7 @@ def test_emit_writes_summary_and_prints_annotations(
 ) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step text\n")
-    markdown = inspect_markdown.render(inspected)
+    text = markdown.render(inspected)
     out = io.StringIO()
     workspace = Path(inspected.project.root).parent
     env = {
@@ -131,8 +131,8 @@ def test_emit_writes_summary_and_prints_annotations(
         "GITHUB_ACTIONS": "true",
         "GITHUB_WORKSPACE": str(workspace),
     }
-    github.emit(inspected, markdown, env, out)
-    assert summary.read_text() == "earlier step text\n\n" + markdown
+    github.emit(inspected, text, env, out)
+    assert summary.read_text() == "earlier step text\n\n" + text
     printed = out.getvalue().splitlines()
     assert len(printed) == github.MAX_ANNOTATIONS
     # Paths relative to the checkout, where GitHub resolves them.
@@ -140,7 +140,7 @@ def test_emit_writes_summary_and_prints_annotations(
         file = parse(line)[1]["file"]
         assert file.startswith("inspect_rules/") and (workspace / file).is_file()
     out = io.StringIO()
-    github.emit(inspected, markdown, {}, out)  # outside Actions: nothing
+    github.emit(inspected, text, {}, out)  # outside Actions: nothing
     assert out.getvalue() == ""
 
 
@@ -191,13 +191,13 @@ def test_a_first_section_over_the_limit_is_cut_by_lines_with_its_fence_closed() 
 
 
 def test_a_real_report_cut_to_half_keeps_whole_sections(inspected: InspectReport) -> None:
-    markdown = inspect_markdown.render(inspected)
-    limit = len(markdown.encode()) // 2
-    cut = github.step_summary(markdown, limit)
+    text = markdown.render(inspected)
+    limit = len(text.encode()) // 2
+    cut = github.step_summary(text, limit)
     assert len(cut.encode()) <= limit
     body, _, note = cut.partition("\n\n> **Summary trimmed**")
-    assert note and markdown.startswith(body)
-    rest = markdown[len(body) :]
+    assert note and text.startswith(body)
+    rest = text[len(body) :]
     assert rest.lstrip(" ").startswith("#")  # the cut is before a heading
     first_left_out = rest.splitlines()[0].strip().lstrip("#").strip()
     assert first_left_out[:79] in note
