@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests import golden
@@ -72,8 +73,22 @@ def check_arithmetic(report: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
     root = make_repo(tmp_path_factory.mktemp("seed") / "repo", "seed")
-    report, proc = verify(root, "--base", "main")
+    report, proc = verify(root, "--base", "main", "--stryker", str(root.parent / "stryker.json"))
     return root, report, proc.stdout
+
+
+def test_seed_stryker_export_holds_the_changed_lines_mutants(
+    seed: tuple[Path, dict[str, Any], str],
+) -> None:
+    from tests.mutation.test_mutate import STRYKER_SCHEMA
+
+    root, report, _ = seed
+    stryker = json.loads((root.parent / "stryker.json").read_text())
+    schema = json.loads(STRYKER_SCHEMA.read_text())
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(stryker)) == []
+    mutants = [m for f in stryker["files"].values() for m in f["mutants"]]
+    assert len(mutants) == report["mutation"]["totals"]["mutants"] > 0
+    assert {m["id"] for m in mutants} == {m["id"] for m in report["mutation"]["mutants"]}
 
 
 def test_seed_scenario_blocks_and_names_the_missing_combinations(
@@ -129,7 +144,7 @@ def test_seed_markdown_shows_the_arithmetic(seed: tuple[Path, dict[str, Any], st
     for finding in report["findings"]:
         assert f"{finding['severity']:8} {finding['id'].split(':')[0]}: " in stdout
         assert f"{finding['id']}: " not in stdout
-    assert stdout.rstrip().endswith(f"wrote {root.parent / 'repo-verify.json'}")
+    assert stdout.rstrip().endswith(f"wrote {root.parent / 'stryker.json'}")
 
 
 def test_tree_untouched(seed: tuple[Path, dict[str, Any], str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assay.model.core import Finding, ProjectInfo
+from assay.model.mutate import MutateReport
 
 VERIFY_SCHEMA = "assay.verify/1"
 DIMENSIONS = ("assertions", "mocks", "flakiness", "edge_cases", "mutation")
@@ -151,3 +152,6 @@ class VerifyReport:
     schema: str = VERIFY_SCHEMA
     fixed: list[FixedTest] = field(default_factory=list)  # failing at the base, passing now
     reruns_s: float | None = None  # what rerunning the candidate new failures cost
+    # The mutate report of the changed lines (None: no source file changed), whole, so the
+    # Stryker export and the HTML page can show its mutants as `assay mutate`'s do.
+    mutation: MutateReport | None = None

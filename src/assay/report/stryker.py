@@ -28,19 +28,26 @@ from pathlib import Path
 from typing import Any
 
 from assay.config import load_config
-from assay.model import BaselineReport, MutateReport
+from assay.model import BaselineReport, MutateReport, VerifyReport
 
 
 def supports(kind: type) -> bool:
-    """Stryker's schema describes mutants: a mutation report's, or `baseline --mutation`'s
-    (the CLI refuses `--stryker` on a baseline without `--mutation`)."""
-    return issubclass(kind, (MutateReport, BaselineReport))
+    """Stryker's schema describes mutants: a mutation report's, `baseline --mutation`'s
+    (the CLI refuses `--stryker` on a baseline without `--mutation`) or verify's (the
+    changed lines' mutants; a change without source has none: an empty report)."""
+    return issubclass(kind, (MutateReport, BaselineReport, VerifyReport))
 
 
 def render(report: object, thresholds: dict[str, int] | None = None) -> str:
     """The Stryker JSON; `thresholds` ({high, low}) default to the project's
     `[tool.assay] mutation_thresholds`."""
-    mutate = report.mutation if isinstance(report, BaselineReport) else report
+    mutate = report.mutation if isinstance(report, (BaselineReport, VerifyReport)) else report
+    if isinstance(report, VerifyReport) and mutate is None:
+        # A change without source lines: no mutants, still a report the viewers open.
+        root = Path(report.project.root)
+        limits = thresholds or project_thresholds(root)
+        empty = {"schemaVersion": "1", "thresholds": limits, "files": {}}
+        return json.dumps(empty, indent=1) + "\n"
     if not isinstance(mutate, MutateReport):
         raise TypeError(f"no Stryker report for {type(report).__name__}")
     root = Path(mutate.project.root)

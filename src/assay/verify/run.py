@@ -241,6 +241,7 @@ def run_verify(
         failures=failed,
         fixed=fixed,
         reruns_s=reruns_s,
+        mutation=mutate,
         runs=runs,
         started_at=started_at.isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - t0, 3),
