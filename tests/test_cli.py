@@ -267,7 +267,7 @@ def test_a_malformed_coveragerc_is_named(fixture_project):
         ("inspect", "--junit"),
         ("inspect", "--stryker"),
         ("flaky", "--junit"),
-        ("verify", "--stryker"),
+        ("edges", "--stryker"),
     ],
 )
 def test_a_format_with_nothing_to_say_is_refused_before_the_run(
