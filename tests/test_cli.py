@@ -296,3 +296,16 @@ def test_every_requested_format_is_written_and_named(fixture_project) -> None:
     assert written == [str(project.parent / file) for file in names.values()]
     assert json.loads((project.parent / "r.json").read_text())["schema"] == "assay.baseline/1"
     assert json.loads((project.parent / "r.sarif").read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stryker", "s.json"], "--stryker: a baseline has mutants only with --mutation"),
+        (["--no-coverage", "--coverage-xml", "c.xml"], "--coverage-xml: nothing to write"),
+    ],
+)
+def test_baseline_outputs_that_need_a_flag(fixture_project, args: list[str], message: str) -> None:
+    project = fixture_project("outcomes")
+    assert_one_line_error(run_assay("baseline", project, *args), message)
+    assert not (project / ".assay").exists()
