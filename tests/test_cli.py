@@ -284,7 +284,7 @@ def test_a_format_with_nothing_to_say_is_refused_before_the_run(
 def test_every_requested_format_is_written_and_named(fixture_project) -> None:
     project = fixture_project("outcomes")
     names = {"markdown": "r.md", "json": "r.json", "html": "r.html", "junit": "r.xml",
-             "sarif": "r.sarif"}  # fmt: skip
+             "sarif": "r.sarif", "coverage-xml": "coverage.xml"}  # fmt: skip
     args = [a for name, file in names.items() for a in (f"--{name}", project.parent / file)]
     proc = run_assay("baseline", project, "-j", "1", "--no-isolation-check", *args)
     assert proc.returncode == 1, proc.stderr  # the fixture has failing tests
@@ -296,6 +296,7 @@ def test_every_requested_format_is_written_and_named(fixture_project) -> None:
     assert written == [str(project.parent / file) for file in names.values()]
     assert json.loads((project.parent / "r.json").read_text())["schema"] == "assay.baseline/1"
     assert json.loads((project.parent / "r.sarif").read_text())["version"] == "2.1.0"
+    assert "<coverage " in (project.parent / "coverage.xml").read_text()
 
 
 @pytest.mark.parametrize(
