@@ -44,7 +44,7 @@ from assay.model import (
     VerifyReport,
 )
 from assay.model.findings import findings as report_findings
-from assay.report.md import visible
+from assay.report.md import COVERAGE_HEADERS, visible
 
 # Findings and mutants shown in full; the JSON report has every one.
 MAX_FINDINGS = 1000
@@ -577,17 +577,7 @@ def _coverage(report: BaselineReport) -> Section:
         )
     blocks: list[Any] = [
         Table(
-            [
-                "Module",
-                "Statements",
-                "Missing",
-                "Branches",
-                "Partial",
-                "Line",
-                "Branch",
-                "Coverage",
-                "Status",
-            ],
+            list(COVERAGE_HEADERS),
             rows,
         ),
         Facts(

@@ -123,3 +123,10 @@ def tests_and_subtests(count: int, subtests: int) -> str:
     if subtests and tests:
         return f"{plural(tests, 'test')} and {plural(subtests, 'subtest')}"
     return plural(subtests, "subtest") if subtests else plural(tests, "test")
+
+
+# The columns of a coverage-by-module table, in every report that shows one.
+COVERAGE_HEADERS = (
+    "Module", "Statements", "Missing", "Branches", "Partial", "Line", "Branch", "Coverage",
+    "Status",
+)  # fmt: skip

@@ -20,7 +20,17 @@ from assay.model import (
     RunInfo,
     TestResult,
 )
-from assay.report.md import code, fence, plural, prose, table, tests_and_subtests, text, visible
+from assay.report.md import (
+    COVERAGE_HEADERS,
+    code,
+    fence,
+    plural,
+    prose,
+    table,
+    tests_and_subtests,
+    text,
+    visible,
+)
 from assay.runner import isolation
 
 HEADERS = ("Passed", "Failed", "Errors", "Skipped", "XFail", "XPass", "Timeout", "Crashed")
@@ -180,17 +190,7 @@ def _coverage(report: BaselineReport) -> str:
     return (
         "## Coverage by Module\n\n"
         + table(
-            [
-                "Module",
-                "Statements",
-                "Missing",
-                "Branches",
-                "Partial",
-                "Line",
-                "Branch",
-                "Coverage",
-                "Status",
-            ],
+            list(COVERAGE_HEADERS),
             rows,
         )
         + f"\n\nMeasured with coverage.py {cov.coverage_version} in the same run (branch "
