@@ -213,6 +213,36 @@ def _runs_tests(workers_help: str) -> Callable[[Callable[..., int]], Callable[..
 _WORKERS = "Worker processes (default: number of cores)."
 
 
+def _executor_options(command: F) -> F:
+    """`--executor` and `--scheduler`: where `mutate`'s mutants and `flaky`'s lanes run."""
+    command = click.option(
+        "--scheduler",
+        metavar="tcp://HOST:8786",
+        help="The Dask scheduler to hand the work to (with --executor dask; default: a "
+        "LocalCluster of --workers processes). Every worker needs the same checkout at the "
+        "same path and the same environment.",
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "dask"]),
+        help="Where the work runs: this machine's pool (local, the default) or a Dask "
+        "cluster (dask; pip install 'assay[dask]').",
+    )(command)
+
+
+def _executor_spec(session: Any, executor: str | None, scheduler: str | None) -> Any:
+    """The command line over `[tool.assay] executor` / `scheduler`."""
+    from assay.executors import ExecutorSpec
+
+    config = session.config
+    if scheduler is not None and executor is None:
+        executor = "dask"  # a scheduler names a Dask cluster
+    kind = executor or config.executor
+    if kind == "local" and scheduler is not None:
+        raise InputError("--scheduler needs --executor dask")
+    return ExecutorSpec(kind, scheduler or (config.scheduler if kind == "dask" else None))
+
+
 @cli.command()
 @_PATH
 @_runs_tests(_WORKERS)
@@ -313,6 +343,7 @@ def inspect(
 @click.option("--rerun", "rerun_id", metavar="ID", help="Run one mutant again; exit 1 if the "
               "verdict differs from the stored one.")  # fmt: skip
 @_runs_tests("Mutants run at once (default: number of cores).")
+@_executor_options
 @click.option("--no-cache", is_flag=True, help="Run every mutant, even with a stored verdict.")
 @click.option(
     "--operators",
@@ -328,6 +359,8 @@ def mutate(
     rerun_id: str | None,
     no_cache: bool,
     operators: str,
+    executor: str | None,
+    scheduler: str | None,
     outputs: dict[str, Path],
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
@@ -346,6 +379,7 @@ def mutate(
         since=since,
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
+        executor=_executor_spec(session, executor, scheduler),
     )
     if show_id is not None:
         from assay.mutation.single import show
@@ -415,12 +449,15 @@ def edges(
 @click.option("--seed", type=int, help="Seed of the orders and of random (default: a new one).")
 @click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
 @_runs_tests(_WORKERS)
+@_executor_options
 @_outputs("assay.flaky/1", "FlakyReport")
 def flaky(
     run: RunOptions,
     runs: int,
     seed: int | None,
     budget: str | None,
+    executor: str | None,
+    scheduler: str | None,
     outputs: dict[str, Path],
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
@@ -435,13 +472,15 @@ def flaky(
     from assay.report import flaky_console
     from assay.session import Session
 
+    session = Session.open(run)
     options = FlakyOptions(
         runs=runs,
         seed=seed,
         budget_s=parse_duration(budget) if budget is not None else None,
+        executor=_executor_spec(session, executor, scheduler),
     )
     with flaky_console.progress() as on_event:
-        report = run_flaky(Session.open(run), options, on_event)
+        report = run_flaky(session, options, on_event)
     _finish(report, outputs, flaky_console.summary)
     return report.exit_code
 

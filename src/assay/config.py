@@ -72,6 +72,10 @@ class Config:
     # Several mutants to a forked child, each code swap undone before the next (false: a
     # fresh child for every mutant, as `--rerun` always does).
     mutate_batch: bool = True
+    # `assay mutate` and `assay flaky`: where the mutants and lanes run (executors/):
+    # "local", or "dask" (a LocalCluster, or the scheduler at `scheduler`).
+    executor: str = "local"
+    scheduler: str | None = None
     # A mutation score at or above `high` is good, below `low` is poor, between them
     # fair: Stryker's `thresholds` and their defaults, what its viewers colour the score by.
     mutation_thresholds: dict[str, int] = field(
@@ -292,6 +296,12 @@ def _verify(config: Config, value: Any) -> None:
         raise InputError("[tool.assay] verify.weights must not all be 0")
 
 
+def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InputError(f"[tool.assay] {key} must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
 def _set(name: str, convert: Any) -> Any:
     def apply(config: Config, value: Any) -> None:
         setattr(config, name, convert(name, value))
@@ -308,6 +318,8 @@ _FIELDS: dict[str, Any] = {
     "max_test_duration": _set("max_test_duration", lambda k, v: _number(k, v, 0.1)),
     "workers": _set("workers", lambda k, v: _integer(k, v, 1)),
     "python": _set("python", lambda k, v: _string(k, v)),
+    "executor": _set("executor", lambda k, v: _choice(k, v, ("local", "dask"))),
+    "scheduler": _set("scheduler", lambda k, v: _string(k, v)),
     "coverage": _set("coverage", _boolean),
     "contexts": _set("contexts", _boolean),
     "pytest_args": _set("pytest_args", _string_list),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assay import protocol as wire
 from assay.flaky import command
@@ -20,7 +21,10 @@ from assay.protocol import Event
 from assay.runner import targets
 from assay.runner.deadlines import Limits
 from assay.runner.results import ResultCollector
-from assay.runner.supervisor import Lane, RunRequest, run_suite
+from assay.runner.supervisor import Lane, RunRequest
+
+if TYPE_CHECKING:
+    from assay import executors
 
 
 @dataclass
@@ -82,7 +86,13 @@ class Executor:
         pytest_args: list[str],
         budget: Budget,
         on_event: Callable[[Event], None] | None = None,
+        backend: executors.Executor | None = None,
     ) -> None:
+        if backend is None:
+            from assay.executors.local import LocalExecutor
+
+            backend = LocalExecutor()
+        self.backend = backend  # where the lanes run (`--executor`)
         self.root = root
         self.python = python
         self.run_dir = run_dir
@@ -140,7 +150,7 @@ class Executor:
             inject_paths=[command.INJECT_DIR],  # the reseeding plugin the lanes' arguments load
             stop_at=self.budget.deadline,
         )
-        outcome = run_suite(request, consume)
+        outcome = self.backend.lanes(request, consume)
         self.worker_restarts += outcome.worker_restarts
         self.warnings.extend(w for w in outcome.warnings if w not in self.warnings)
         for i, result in enumerate(results):

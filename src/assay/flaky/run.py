@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from assay import __version__
+from assay import __version__, executors
 from assay.discover.revision import head_sha
 from assay.errors import InputError
+from assay.executors import ExecutorSpec, open_executor
 from assay.flaky import command, orders
 from assay.flaky.budget import Budget
 from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
@@ -41,6 +42,7 @@ class FlakyOptions:
     runs: int = DEFAULT_RUNS
     seed: int | None = None  # None: a new one, printed in the report
     budget_s: float | None = None
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where the lanes run
 
 
 def run_flaky(
@@ -50,6 +52,19 @@ def run_flaky(
         raise InputError("--runs must be at least 1")
     if options.seed is not None and not 0 <= options.seed < orders.SEED_LIMIT:
         raise InputError(f"--seed must be between 0 and {orders.SEED_LIMIT - 1}")
+    backend = open_executor(options.executor, session.config.workers)
+    try:
+        return _run_flaky(session, options, backend, on_event)
+    finally:
+        backend.close()
+
+
+def _run_flaky(
+    session: Session,
+    options: FlakyOptions,
+    backend: executors.Executor,
+    on_event: Callable[[Event], None] | None,
+) -> FlakyReport:
     budget = Budget(options.budget_s)
     t0 = time.monotonic()
     project, config, python = session.project, session.config, session.python
@@ -66,6 +81,7 @@ def run_flaky(
         pytest_args=config.pytest_args,
         budget=budget,
         on_event=on_event,
+        backend=backend,
     )
 
     # 1. The suite runs.

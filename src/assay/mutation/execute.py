@@ -114,6 +114,9 @@ class ForkPlan:
     timing_deadline: float
     files: list[str] = field(default_factory=list)
     batch: bool = True  # several mutants to a child (inject/assay_mutator_server.py's `run_batch`)
+    # Clean seconds of each test of `order`: what a share of the jobs is expected to cost
+    # when an executor splits them (executors/dask_cluster.py).
+    durations: list[float] = field(default_factory=list)
 
 
 @dataclass

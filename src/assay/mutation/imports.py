@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from assay.config import Config
-from assay.mutation.execute import (
-    EarlyServer,
-    Harness,
-    run_import_server,
-    run_imports,
-)
+from assay.mutation.execute import EarlyServer, Harness
 from assay.mutation.generate import Planned
 from assay.mutation.verdicts import Verdicts
 from assay.protocol import ImportJob, ImportServerPlan, MutantResult, Verdict
+
+if TYPE_CHECKING:
+    from assay.executors import Executor
 
 
 @dataclass
@@ -97,12 +96,18 @@ def run_import_path(
     durations: dict[str, float],
     warnings: list[str],
     head: HeadStart | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """The mutants the code swap cannot reach, each in a process that imports the mutated
     module: forked from one pytest process stopped before collection (the interpreter,
     pytest and the conftests are paid for once), or a fresh process for a module that a
     conftest or plugin imported before collection. `head`, a first batch already sent
-    to a server: the rest of `planned` follows it there, on the first attempt."""
+    to a server: the rest of `planned` follows it there, on the first attempt.
+    `executor`, where the servers and processes run (default: here)."""
+    if executor is None:
+        from assay.executors.local import LocalExecutor
+
+        executor = LocalExecutor()
     order = list(usable)  # a head start's probe runs the clean run's order: so do its jobs
     deadline = _deadline(harness, head.order if head else order, durations)
     parallel = min(config.workers, len(planned))
@@ -129,10 +134,12 @@ def run_import_path(
         plan = _plan(harness, jobs, probed, deadline, config)
         if head is not None:  # the rest follows the batches it already has
             expected = {p.mutant.id for p in planned}
-            probes = run_import_server(harness, plan, parallel, on_result, head.server, expected)
+            probes = executor.import_server(
+                harness, plan, parallel, on_result, head.server, expected
+            )
             head = None
         else:
-            probes = run_import_server(harness, plan, parallel, on_result)
+            probes = executor.import_server(harness, plan, parallel, on_result)
         bad = next((r for r in probes if r.status != Verdict.SURVIVED), None)
         if bad is None:
             break
@@ -149,7 +156,7 @@ def run_import_path(
             run.verdict(MutantResult(p.mutant.id, Verdict.ERROR, reason=reason))
         return
     if fresh:
-        _run_fresh(harness, fresh, order, config, run, deadline)
+        _run_fresh(harness, fresh, order, config, run, deadline, executor)
 
 
 def _run_fresh(
@@ -159,13 +166,14 @@ def _run_fresh(
     config: Config,
     run: Verdicts,
     deadline: float,
+    executor: Executor,
 ) -> None:
     """Fresh processes, probes first (their slowest run sets the budget), then one per
     mutant, whose import hook is in place before any conftest runs."""
     parallel = min(config.workers, len(planned))
     probe: list[MutantResult] = []
     probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
-    run_imports(harness, probes, parallel, deadline, probe.append)
+    executor.imports(harness, probes, parallel, deadline, probe.append)
     if any(r.status != Verdict.SURVIVED for r in probe):
         for p in planned:
             reason = "the unmutated suite does not pass in a fresh pytest process"
@@ -186,4 +194,4 @@ def _run_fresh(
             result.tests_run = len(job_tests) if result.tests_run is None else result.tests_run
         run.verdict(result)
 
-    run_imports(harness, jobs, config.workers, budget, on_result)
+    executor.imports(harness, jobs, config.workers, budget, on_result)

@@ -24,6 +24,7 @@ from pathlib import Path
 from assay import __version__
 from assay.baseline import BaselineOptions, report_run
 from assay.errors import InputError
+from assay.executors import ExecutorSpec, open_executor
 from assay.model import (
     BAD_OUTCOMES,
     Environment,
@@ -37,7 +38,6 @@ from assay.mutation.execute import (
     EarlyServers,
     ForkPlan,
     Harness,
-    run_fork_server,
 )
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import HeadStart, head_start, run_import_path
@@ -64,6 +64,7 @@ class MutateOptions:
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where mutants run
 
 
 @dataclass(frozen=True)
@@ -162,12 +163,17 @@ def run_mutate(
 
     harness = Harness(project.root, python, config.pytest_args, run_dir)
     harness.sources = [str(f) for f in source_files(project, [])]
+    # A cluster starts in the background while the clean run runs.
+    executor = open_executor(options.executor, config.workers)
     # The mutation servers need nothing from the clean run until their plans are written:
-    # they start (and the fork server collects) while it finishes.
+    # they start (and the fork server collects) while it finishes; only where they run
+    # here (an executor elsewhere starts its own, once the plans exist).
     servers = EarlyServers(harness, config.workers)
+    early_servers = executor.early_servers
 
     def on_clean_event(event: Event) -> None:
-        servers.watch(event)
+        if early_servers:
+            servers.watch(event)
         if on_event is not None:
             on_event(event)
 
@@ -175,7 +181,8 @@ def run_mutate(
         clean: _Clean | None = None
         generated: tuple[list[Planned], list[str]] | None = None
         if handed is not None and _usable(handed, session):
-            servers.start()  # no clean run to wait for: they start while mutants are planned
+            if early_servers:
+                servers.start()  # no clean run to wait for: they start while mutants are planned
             generated = _generate(files, project.root, options, changed)
             if not _depends_on_other_imports(generated[0], handed, session):
                 clean = _selection_of(handed)
@@ -186,7 +193,7 @@ def run_mutate(
         if clean is None:
             clean = _clean_run(session, on_clean_event)
             t_clean = time.monotonic()
-        early, early_imports = servers.start()
+        early, early_imports = servers.start() if early_servers else (None, None)
         planned, warnings = generated or _generate(files, project.root, options, changed)
         t_generated = time.monotonic()
 
@@ -265,7 +272,9 @@ def run_mutate(
             harness.known_errors = clean.collection_errors
             server_excluded: dict[str, str] = {}
             head: HeadStart | None = None
-            if to_import:  # they and the probe run beside the fork phase
+            if (
+                to_import and early_imports is not None
+            ):  # they and the probe run beside the fork phase
                 head = head_start(early_imports, harness, to_import, order, config, durations)
             if on_event is not None:
                 on_event(MutantsPlanned(len(to_fork) + len(to_import)))
@@ -291,6 +300,7 @@ def run_mutate(
                     timing_deadline=3 * sum(durations[t] for t in order) + 30,
                     files=sorted({str(p.source.path) for p in to_fork}),
                     batch=config.mutate_batch,
+                    durations=[durations[t] for t in order],
                 )
 
                 def on_result(result: MutantResult) -> None:
@@ -300,17 +310,18 @@ def run_mutate(
                         if head is not None:
                             head.add([back])
 
-                outcome = run_fork_server(harness, fork_plan, on_result, early)
+                outcome = executor.fork(harness, fork_plan, on_result, early)
                 server_excluded = outcome.excluded
                 # The clean run's durations carry coverage's overhead; the server's are untraced.
                 durations.update(outcome.timed)
                 warnings.extend(outcome.warnings)
-            early.close()
+            if early is not None:
+                early.close()
             usable = [t for t in order if t not in server_excluded]
             if to_import:
                 run_import_path(
                     harness, to_import, usable, config, run, durations, warnings,
-                    head,
+                    head, executor,
                 )  # fmt: skip
             t_done = time.monotonic()
 
@@ -363,6 +374,7 @@ def run_mutate(
         return report
     finally:
         servers.close()
+        executor.close()
 
 
 def _generate(

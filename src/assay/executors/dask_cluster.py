@@ -1,0 +1,362 @@
+"""`--executor dask`: the units of a run handed to a Dask cluster (`pip install 'assay[dask]'`).
+
+The work is split into units (units.py): the fork-path mutants in shares of near-equal
+expected cost (their tests' clean seconds), the import-path mutants likewise, each flaky
+lane alone. Each unit is one Dask task that runs the local pool's own code for it in a
+worker and returns its result document; the documents come back with `as_completed` and
+go through the same verdict handling as local results (the store, the verdict cache).
+
+A worker lost mid-task: the scheduler runs the task again elsewhere (a lost worker counts
+against `distributed.scheduler.allowed-failures`; an exception in the task is retried
+`RETRIES` times). Results are applied once per mutant id, so a redone unit doubles
+nothing; a unit that fails everywhere becomes error results for each of its mutants (or
+an unfinished lane) and a warning, never a silent gap.
+
+Without `--scheduler`, a `LocalCluster` (processes, one per assay worker, one thread
+each) starts in the background while the clean run runs, in a process of its own
+(cluster_host.py), and is closed at the end, on SIGINT and on SIGTERM. Its processes
+carry a process tag a janitor (runner/processes.py) sweeps when assay ends by any path,
+SIGKILL included, along with the servers they started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from types import FrameType
+from typing import Any
+
+from assay import protocol as wire
+from assay.errors import InputError
+from assay.executors import units
+from assay.mutation.execute import (
+    PER_TEST_ALLOWANCE,
+    EarlyServer,
+    ForkPlan,
+    Harness,
+    ServerOutcome,
+)
+from assay.protocol import Event, ImportJob, ImportServerPlan, MutantResult, Verdict
+from assay.runner import processes
+from assay.runner.supervisor import RunOutcome, RunRequest
+
+INSTALL = "--executor dask needs dask.distributed: pip install 'assay[dask]'"
+RETRIES = 2  # a task that raised runs again this many times before its unit is reported
+CONNECT_TIMEOUT_S = 30.0
+HOST_CLOSE_S = 20.0  # for the LocalCluster to close its workers, before they are killed
+# Units per worker thread: each fork-path unit pays its own server start (interpreter,
+# pytest, collection, the timing run), so few; more than one lets a fast thread take a
+# slow thread's share and bounds what a lost worker costs.
+UNITS_PER_THREAD = 2
+
+
+class DaskExecutor:
+    """The `Executor` that runs each unit as a Dask task."""
+
+    early_servers = False  # the servers run in the workers, once their plans exist
+
+    def __init__(self, *, scheduler: str | None, workers: int) -> None:
+        self.scheduler = scheduler
+        self.workers = max(1, workers)
+        self.hashseed = os.environ.get("PYTHONHASHSEED")
+        self.tag = f"assay-dask-{uuid.uuid4().hex[:12]}"
+        self._client: Any = None
+        self._host: subprocess.Popen[bytes] | None = None
+        self._janitor: processes.Janitor | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, name="assay-dask-start", daemon=True)
+        self._previous_term: Any = None
+
+    @classmethod
+    def open(cls, *, scheduler: str | None, workers: int) -> DaskExecutor:
+        """Check the extra is installed, then start (or reach) the cluster in the
+        background: a LocalCluster's workers start while the clean run runs."""
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise InputError(INSTALL) from None
+        executor = cls(scheduler=scheduler, workers=workers)
+        if threading.current_thread() is threading.main_thread():
+            executor._previous_term = signal.signal(signal.SIGTERM, _interrupt)
+        executor._thread.start()
+        return executor
+
+    def _start(self) -> None:
+        try:
+            # distributed has no type hints: its entry points are used as Any.
+            distributed: Any = importlib.import_module("distributed")
+            if self.scheduler is None:
+                self.scheduler = self._start_cluster()
+            self._client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
+        except Exception as exc:  # the main thread reports it when it needs the client
+            self._error = exc
+
+    def _start_cluster(self) -> str:
+        """A LocalCluster in a process of its own (cluster_host.py says why), tagged so
+        that the janitor stops it and everything under it however assay ends."""
+        self._janitor = processes.Janitor(self.tag)
+        env = {**os.environ, processes.TAG_VARIABLE: f"{self.tag}:"}
+        command = [
+            sys.executable,
+            "-m",
+            "assay.executors.cluster_host",
+            str(self.workers),
+            self.hashseed or "random",
+        ]
+        self._host = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches assay, which closes it in order
+        )
+        processes.started(self._host.pid)
+        assert self._host.stdout is not None
+        address = self._host.stdout.readline().decode().strip()
+        if not address:
+            self._host.wait()
+            raise RuntimeError(f"the LocalCluster did not start (exit {self._host.returncode})")
+        return address
+
+    def client(self) -> Any:
+        self._thread.join()
+        if self._client is None:
+            where = self.scheduler if self._host is None else "a LocalCluster"
+            raise InputError(f"--executor dask: cannot reach {where}: {self._error}")
+        return self._client
+
+    def threads(self) -> int:
+        return max(1, int(sum(self.client().nthreads().values())))
+
+    def close(self) -> None:
+        self._thread.join()
+        with contextlib.suppress(Exception):
+            if self._client is not None:
+                self._client.close()
+        if self._host is not None:
+            assert self._host.stdin is not None
+            with contextlib.suppress(OSError):
+                self._host.stdin.close()  # the host closes its cluster and exits
+            try:
+                self._host.wait(timeout=HOST_CLOSE_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._host.pid, signal.SIGKILL)
+                self._host.wait()
+        if self._janitor is not None:
+            self._janitor.close()  # and whatever still carries the tag is stopped
+            processes.kill_all(processes.tagged(f"{self.tag}:"))
+        self._client = self._host = self._janitor = None
+        if self._previous_term is not None:
+            signal.signal(signal.SIGTERM, self._previous_term)
+            self._previous_term = None
+
+    # -- running units --------------------------------------------------------------
+
+    def _each(
+        self,
+        function: Callable[..., Any],
+        work: Sequence[tuple[str, tuple[Any, ...]]],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str, BaseException], None],
+    ) -> None:
+        """Submit every unit, then apply each document as its task finishes."""
+        as_completed: Any = importlib.import_module("distributed").as_completed
+        client = self.client()
+        run = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(function, name, *args, key=f"assay-{name}-{run}", retries=RETRIES): name
+            for name, args in work
+        }
+        try:
+            for future in as_completed(list(futures)):
+                try:
+                    document = future.result()
+                except Exception as exc:  # KilledWorker: lost on every attempt
+                    on_failed(futures[future], exc)
+                    continue
+                on_done(document)
+        finally:
+            client.cancel(list(futures))
+
+    def _parts(self, n: int) -> int:
+        return min(n, self.threads() * UNITS_PER_THREAD)
+
+    def fork(
+        self,
+        harness: Harness,
+        plan: ForkPlan,
+        on_result: Callable[[MutantResult], None],
+        early: EarlyServer | None = None,
+    ) -> ServerOutcome:
+        seconds = plan.durations or [0.0] * len(plan.order)
+        costs = [
+            sum(seconds[i] for i in job.tests) + PER_TEST_ALLOWANCE * len(job.tests)
+            for job in plan.jobs
+        ]
+        shares = units.balanced(plan.jobs, costs, self._parts(len(plan.jobs)))
+        members = {f"fork-{n}": {job.id for job in share} for n, share in enumerate(shares)}
+        work = [
+            (
+                f"fork-{n}",
+                (
+                    harness,
+                    replace(plan, jobs=share, workers=1, files=sorted({j.file for j in share})),
+                    self.hashseed,
+                ),
+            )
+            for n, share in enumerate(shares)
+        ]
+        outcome = ServerOutcome()
+        seen: set[str] = set()
+
+        def done(document: units.MutantsDone) -> None:
+            for result in document.results:
+                if result.id in members[document.unit] and result.id not in seen:
+                    seen.add(result.id)
+                    on_result(result)
+            outcome.excluded.update(document.excluded)
+            outcome.timed.update(document.timed)
+            outcome.warnings.extend(w for w in document.warnings if w not in outcome.warnings)
+
+        def failed(unit: str, exc: BaseException) -> None:
+            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
+            outcome.warnings.append(f"{unit}: {reason}")
+            for job_id in sorted(members[unit] - seen):
+                seen.add(job_id)
+                on_result(MutantResult(job_id, Verdict.ERROR, reason=reason))
+
+        self._each(units.fork_unit, work, done, failed)
+        return outcome
+
+    def import_server(
+        self,
+        harness: Harness,
+        plan: ImportServerPlan,
+        workers: int,
+        on_result: Callable[[MutantResult], None],
+        early: EarlyServer | None = None,
+        expected: set[str] | None = None,
+    ) -> list[MutantResult]:
+        """Each share with its own probe; as with one server, no job's result counts
+        unless every probe passed (the caller then retries without the failing test)."""
+        costs = [sum(job.costs) for job in plan.jobs]
+        shares = units.balanced(plan.jobs, costs, self._parts(len(plan.jobs))) or [[]]
+        members = {f"imports-{n}": {job.id for job in share} for n, share in enumerate(shares)}
+        work = [
+            (f"imports-{n}", (harness, replace(plan, jobs=share), self.hashseed))
+            for n, share in enumerate(shares)
+        ]
+        probes: list[MutantResult] = []
+        held: list[MutantResult] = []
+        seen: set[str] = set()
+
+        def done(document: units.MutantsDone) -> None:
+            probes.extend(document.probes)
+            for result in document.results:
+                if result.id in members[document.unit] and result.id not in seen:
+                    seen.add(result.id)
+                    held.append(result)
+
+        def failed(unit: str, exc: BaseException) -> None:
+            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
+            for job_id in sorted(members[unit] - seen):
+                seen.add(job_id)
+                held.append(MutantResult(job_id, Verdict.ERROR, reason=reason))
+
+        self._each(units.import_server_unit, work, done, failed)
+        probes.sort(key=lambda r: r.status != Verdict.SURVIVED)  # a failed probe last
+        if all(r.status == Verdict.SURVIVED for r in probes):
+            for result in held:
+                on_result(result)
+        return probes
+
+    def imports(
+        self,
+        harness: Harness,
+        jobs: list[ImportJob],
+        workers: int,
+        deadline_s: float,
+        on_result: Callable[[MutantResult], None],
+    ) -> None:
+        costs = [sum(job.costs) for job in jobs]
+        shares = units.balanced(jobs, costs, self._parts(len(jobs)))
+        members = {f"fresh-{n}": {job.id for job in share} for n, share in enumerate(shares)}
+        work = [
+            (f"fresh-{n}", (harness, share, deadline_s, self.hashseed))
+            for n, share in enumerate(shares)
+        ]
+        seen: set[str] = set()
+
+        def done(document: units.MutantsDone) -> None:
+            for result in document.results:
+                if result.id in members[document.unit] and result.id not in seen:
+                    seen.add(result.id)
+                    on_result(result)
+
+        def failed(unit: str, exc: BaseException) -> None:
+            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
+            for job_id in sorted(members[unit] - seen):
+                seen.add(job_id)
+                on_result(MutantResult(job_id, Verdict.ERROR, reason=reason))
+
+        self._each(units.imports_unit, work, done, failed)
+
+    def lanes(self, request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:
+        """Each lane a task of its own; its events are stamped with its lane here."""
+        lanes = request.lanes or []
+        remaining = None if request.stop_at is None else request.stop_at - time.monotonic()
+        work = [
+            (f"lane-{i}", (replace(request, lanes=[lane]), remaining, self.hashseed))
+            for i, lane in enumerate(lanes)
+        ]
+        outcome = RunOutcome()
+        index = {f"lane-{i}": i for i in range(len(lanes))}
+
+        def done(document: units.LaneDone) -> None:
+            i = index[document.unit]
+            for data in document.events:
+                event = wire.event_from_json(data)
+                if isinstance(
+                    event, (wire.FromWorker, wire.Killed, wire.CollectCrash, wire.LaneOrder)
+                ) and (event.lane is not None):
+                    event.lane = i
+                on_event(event)
+            got = document.outcome
+            outcome.worker_restarts += got.worker_restarts
+            outcome.warnings.extend(w for w in got.warnings if w not in outcome.warnings)
+            if 0 in got.lane_seconds:
+                outcome.lane_seconds[i] = got.lane_seconds[0]
+            if 0 in got.unfinished_lanes:
+                outcome.unfinished_lanes.append(i)
+            if 0 in got.lane_failures:
+                outcome.lane_failures[i] = got.lane_failures[0]
+            outcome.stopped = outcome.stopped or got.stopped
+
+        def failed(unit: str, exc: BaseException) -> None:
+            i = index[unit]
+            outcome.unfinished_lanes.append(i)
+            outcome.lane_failures[i] = f"its Dask task failed on every attempt: {_describe(exc)}"
+            outcome.warnings.append(f"lane {i}: {outcome.lane_failures[i]}")
+
+        self._each(units.lane_unit, work, done, failed)
+        outcome.unfinished_lanes.sort()
+        return outcome
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM while a cluster runs: unwind as Ctrl-C does, so `close` stops it."""
+    raise KeyboardInterrupt
