@@ -1,0 +1,291 @@
+"""The executor seam (src/assay/executors/): the local pool behind it, and Dask.
+
+The oracle for the Dask executor is the local pool itself: on the `mutation` fixture every
+mutant gets the same status and killing test whichever ran it, and on the `flaky` fixture
+`assay flaky` with the same `--seed` finds the same flaky tests. A Dask worker killed while
+it runs a unit must cost nothing but time: the unit is redone elsewhere, no mutant is lost
+and none is counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay.errors import InputError
+from assay.executors import ExecutorSpec, open_executor
+from assay.executors.local import LocalExecutor
+from assay.executors.units import balanced
+from assay.mutation import run as mutation_run
+from assay.mutation.execute import EarlyServer, ForkPlan, Harness, ServerOutcome
+from assay.mutation.run import MutateOptions, run_mutate
+from assay.protocol import MutantResult
+from assay.session import RunOptions, Session
+from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
+
+Verdicts = dict[str, tuple[str, str | None]]
+
+
+def verdicts(report: dict[str, Any]) -> Verdicts:
+    return {m["id"]: (m["status"], m["killed_by"]) for m in report["mutants"]}
+
+
+def copy(fixture: str, where: Path) -> Path:
+    project = where / fixture
+    shutil.copytree(FIXTURES / fixture, project, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+def mutate(project: Path, name: str, *args: str) -> dict[str, Any]:
+    out = project.parent / f"{name}.json"
+    state = project.parent / f"state-{name}"
+    proc = run_assay("mutate", project, "-j", "2", "--no-cache", "--state-dir", state,
+                     "--json", out, *args)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
+@pytest.fixture(scope="module")
+def local_mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = copy("mutation", tmp_path_factory.mktemp("local"))
+    return mutate(project, "local")
+
+
+# -- the interface, with the local pool -----------------------------------------------
+
+
+class Recording(LocalExecutor):
+    """The local pool, noting every fork-path job it was handed and every result it gave."""
+
+    def __init__(self) -> None:
+        self.jobs: list[str] = []
+        self.results: list[str] = []
+
+    def fork(
+        self,
+        harness: Harness,
+        plan: ForkPlan,
+        on_result: Callable[[MutantResult], None],
+        early: EarlyServer | None = None,
+    ) -> ServerOutcome:
+        self.jobs += [job.id for job in plan.jobs]
+
+        def noted(result: MutantResult) -> None:
+            self.results.append(result.id)
+            on_result(result)
+
+        return super().fork(harness, plan, noted, early)
+
+
+def test_mutate_runs_its_mutants_through_the_executor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_mutants: dict[str, Any]
+) -> None:
+    project = copy("mutation", tmp_path)
+    recording = Recording()
+    monkeypatch.setattr(mutation_run, "open_executor", lambda spec, workers: recording)
+    session = Session.open(RunOptions(path=project, workers=2, state_dir=tmp_path / "state"))
+    report = run_mutate(session, MutateOptions(cache=False))
+    fork_path = [m.id for m in report.mutants if m.path == "fork" and m.status != "NoCoverage"]
+    # Every fork-path mutant went through the executor, and came back exactly once.
+    assert sorted(recording.jobs) == sorted(recording.results)
+    assert set(fork_path) <= set(recording.jobs)
+    assert len(recording.jobs) == len(set(recording.jobs))
+    # The verdicts are the pool's own (the CLI run, outside the seam, is the oracle).
+    got = {m.id: (m.status, m.killed_by) for m in report.mutants}
+    assert got == verdicts(local_mutants)
+
+
+def test_balanced_shares_keep_every_item_once_in_order() -> None:
+    items = [f"m{i}" for i in range(11)]
+    costs = [5.0, 1.0, 1.0, 4.0, 3.0, 0.5, 2.0, 2.0, 0.1, 6.0, 1.5]
+    shares = balanced(items, costs, 3)
+    assert sorted(i for share in shares for i in share) == sorted(items)
+    for share in shares:
+        assert share == sorted(share, key=items.index)
+    loads = [sum(costs[items.index(i)] for i in share) for share in shares]
+    # Longest first to the lightest share: never more than the mean plus the largest item.
+    assert max(loads) <= sum(costs) / 3 + max(costs)
+    assert sorted(balanced(items, costs, 50)) == sorted([i] for i in items)  # none empty
+    assert balanced([], [], 4) == []
+
+
+def test_without_dask_one_line_and_exit_2(tmp_path: Path) -> None:
+    hidden = tmp_path / "hide" / "distributed"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('not installed')\n")
+    project = copy("mutation", tmp_path)
+    env = {**clean_env(), "PYTHONPATH": str(hidden.parent)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "mutate", str(project), "--executor", "dask",
+         "--state-dir", str(tmp_path / "state")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "assay: error: --executor dask needs dask.distributed: pip install 'assay[dask]'"
+    ]
+
+
+def test_open_executor_refuses_bad_combinations() -> None:
+    with pytest.raises(InputError, match="--scheduler needs --executor dask"):
+        open_executor(ExecutorSpec("local", "tcp://127.0.0.1:8786"), 2)
+    with pytest.raises(InputError, match="--executor must be one of local, dask"):
+        open_executor(ExecutorSpec("ray"), 2)
+    assert isinstance(open_executor(ExecutorSpec(), 2), LocalExecutor)
+
+
+def test_bad_executor_config_is_an_input_error(tmp_path: Path) -> None:
+    project = copy("mutation", tmp_path)
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('\n[tool.assay]\nexecutor = "ray"\n')
+    proc = run_assay("mutate", project, "--state-dir", tmp_path / "state")
+    assert proc.returncode == 2
+    assert "[tool.assay] executor must be one of local, dask, got 'ray'" in proc.stderr
+    other = copy("flaky", tmp_path / "other")
+    proc = run_assay("flaky", other, "--executor", "local", "--scheduler", "tcp://x:8786")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "assay: error: --scheduler needs --executor dask"
+
+
+# -- Dask, on a LocalCluster of 2 workers ---------------------------------------------
+
+
+def _dask_processes() -> list[dict[str, Any]]:
+    """Processes carrying a Dask executor's tag: (pid, ppid, tag, command line)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{name}/environ").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        tags = [e for e in environ if e.startswith(b"ASSAY_PROCESS_TAG=assay-dask-")]
+        if tags:
+            ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+            found.append({"pid": int(name), "ppid": ppid, "tag": tags[0], "cmd": cmdline})
+    return found
+
+
+def _left(tags: set[bytes]) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while True:
+        left = [p for p in _dask_processes() if p["tag"] in tags]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_dask_verdicts_equal_the_local_pool(tmp_path: Path, local_mutants: dict[str, Any]) -> None:
+    project = copy("mutation", tmp_path)
+    before = tree_snapshot(project)
+    report = mutate(project, "dask", "--executor", "dask")
+    assert verdicts(report) == verdicts(local_mutants)
+    assert report["cost"]["executed"] == local_mutants["cost"]["executed"]
+    assert report["warnings"] == local_mutants["warnings"]
+    assert tree_snapshot(project) == before  # the user's tree is never written
+    units = list((tmp_path / "state-dask" / "runs").glob("*/units/fork-*"))
+    assert len(units) >= 2  # the fork-path mutants really were split into units
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_mid_run_loses_and_doubles_nothing(
+    tmp_path: Path, local_mutants: dict[str, Any]
+) -> None:
+    project = copy("mutation", tmp_path)
+    out = tmp_path / "killed.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
+         "--executor", "dask", "--state-dir", str(tmp_path / "state"), "--json", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    killed = None
+    tags: set[bytes] = set()
+    deadline = time.monotonic() + 120
+    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+        found = _dask_processes()
+        tags |= {p["tag"] for p in found}
+        workers = {p["pid"] for p in found if "spawn_main" in p["cmd"]}
+        # A worker running a unit: the parent of a mutation server.
+        busy = [p["ppid"] for p in found if "assay_mutator" in p["cmd"] and p["ppid"] in workers]
+        if busy:
+            killed = busy[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    _, stderr = proc.communicate(timeout=300)
+    assert killed is not None, "no worker was seen running a unit"
+    assert proc.returncode == 0, stderr
+    report = json.loads(out.read_text())
+    ids = [m["id"] for m in report["mutants"]]
+    assert len(ids) == len(set(ids))
+    assert verdicts(report) == verdicts(local_mutants)  # nothing lost: every verdict there
+    assert report["cost"]["executed"] == local_mutants["cost"]["executed"]  # none twice
+    assert _left(tags) == []
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_cluster_and_its_servers(tmp_path: Path) -> None:
+    project = copy("mutation", tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
+         "--executor", "dask", "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    tags: set[bytes] = set()
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        found = _dask_processes()
+        tags |= {p["tag"] for p in found}
+        if any("assay_mutator" in p["cmd"] for p in found):
+            break
+        time.sleep(0.05)
+    assert tags, "the cluster never started"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "assay: interrupted"
+    assert _left(tags) == []
+
+
+@pytest.mark.slow
+def test_flaky_on_dask_finds_what_the_local_pool_finds(tmp_path: Path) -> None:
+    def flaky(name: str, *args: str) -> dict[str, Any]:
+        project = copy("flaky", tmp_path / name)
+        out = tmp_path / f"{name}.json"
+        state = tmp_path / f"state-{name}"
+        proc = run_assay("flaky", project, "-j", "2", "--runs", "12", "--seed", "7",
+                         "--state-dir", state, "--json", out, *args)  # fmt: skip
+        assert proc.returncode == 1, proc.stderr  # the fixture has flaky tests
+        report: dict[str, Any] = json.loads(out.read_text())
+        return report
+
+    local = flaky("local")
+    dask = flaky("dask", "--executor", "dask")
+
+    def found(report: dict[str, Any]) -> Any:
+        return (
+            [(v["nodeid"], v["kind"], v["related"]) for v in report["flaky"]],
+            report["failing"],
+            report["unclassified"],
+            report["tests"],
+        )
+
+    assert found(dask) == found(local)
+    kinds = {v["nodeid"].split("::")[1]: v["kind"] for v in local["flaky"]}
+    assert kinds["test_no_plugins_registered"] == "victim"  # found at all, by both
+    assert kinds["test_ready"] == "brittle"
+    assert dask["run"]["warnings"] == []
