@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared"
+# ../shared beside the checkout; a worktree elsewhere names it (ASSAY_SHARED_DIR=/work/shared).
+SHARED = Path(os.environ.get("ASSAY_SHARED_DIR", HERE.parent.parent / "shared"))
 CORPUS = Path(os.environ.get("ASSAY_CORPUS_DIR", Path.home() / ".cache" / "assay-corpus"))
 WORK = HERE / ".work"
 PINS = ["pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.3"]
