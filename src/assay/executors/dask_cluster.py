@@ -57,6 +57,9 @@ HOST_CLOSE_S = 20.0  # for the LocalCluster to close its workers, before they ar
 # pytest, collection, the timing run), so few; more than one lets a fast thread take a
 # slow thread's share and bounds what a lost worker costs.
 UNITS_PER_THREAD = 2
+# An import-path unit also runs the whole unmutated suite beside its jobs (its probe): one
+# unit per thread (on cachetools, 2 per thread made the import path cost 4 suite runs).
+IMPORT_UNITS_PER_THREAD = 1
 
 
 class DaskExecutor:
@@ -188,8 +191,8 @@ class DaskExecutor:
         finally:
             client.cancel(list(futures))
 
-    def _parts(self, n: int) -> int:
-        return min(n, self.threads() * UNITS_PER_THREAD)
+    def _parts(self, n: int, per_thread: int = UNITS_PER_THREAD) -> int:
+        return min(n, self.threads() * per_thread)
 
     def fork(
         self,
@@ -250,7 +253,8 @@ class DaskExecutor:
         """Each share with its own probe; as with one server, no job's result counts
         unless every probe passed (the caller then retries without the failing test)."""
         costs = [sum(job.costs) for job in plan.jobs]
-        shares = units.balanced(plan.jobs, costs, self._parts(len(plan.jobs))) or [[]]
+        parts = self._parts(len(plan.jobs), IMPORT_UNITS_PER_THREAD)
+        shares = units.balanced(plan.jobs, costs, parts) or [[]]
         members = {f"imports-{n}": {job.id for job in share} for n, share in enumerate(shares)}
         work = [
             (f"imports-{n}", (harness, replace(plan, jobs=share), self.hashseed))
