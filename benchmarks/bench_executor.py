@@ -7,13 +7,16 @@ Each repetition runs `assay mutate --no-cache -j 2` once with each executor, int
 (local, dask, local, dask: a machine busy with other jobs slows both alike), on the corpus
 source itself with the state folder outside it. Prints a Markdown table: the wall of each
 run, the phases the report measures (clean run, mutation phase), the overhead of Dask on
-the whole command, and whether the verdicts (status and killing test) are the same.
+the whole command, the mutants whose status and whose killing test differ from the local
+run of the same repetition, and the same counts between the two local runs (what the
+machine's load alone changes), with the load average before each run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -44,8 +47,18 @@ def run(name: str, extra: list[str], work: Path) -> tuple[float, dict[str, Any]]
     return wall, report
 
 
-def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+Verdicts = dict[str, tuple[str, str | None]]
+
+
+def verdicts(report: dict[str, Any]) -> Verdicts:
     return {m["id"]: (m["status"], m["killed_by"]) for m in report["mutants"]}
+
+
+def differ(base: Verdicts, got: Verdicts) -> tuple[int, int]:
+    """Mutants whose status differs (or that are missing), and those killed by another test."""
+    status = sum(1 for i in base if i not in got or got[i][0] != base[i][0])
+    killer = sum(1 for i in base if i in got and got[i][0] == base[i][0] and got[i] != base[i])
+    return status, killer
 
 
 def main() -> None:
@@ -54,37 +67,39 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     print("| project | mutants | executor | wall (s) | clean run (s) | mutation phase (s) "
-          "| overhead | verdicts differ |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+          "| load before | overhead | statuses / killing tests differ |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name in args.names:
             walls: dict[str, list[float]] = {k: [] for k in EXECUTORS}
             clean: dict[str, list[float]] = {k: [] for k in EXECUTORS}
             phase: dict[str, list[float]] = {k: [] for k in EXECUTORS}
-            seen: dict[str, dict[str, tuple[str, str | None]]] = {}
-            differ = 0
+            load: dict[str, list[float]] = {k: [] for k in EXECUTORS}
+            seen: dict[str, list[Verdicts]] = {k: [] for k in EXECUTORS}
             for _ in range(args.repeat):
                 for label, extra in EXECUTORS.items():
+                    load[label].append(os.getloadavg()[0])
                     wall, report = run(name, extra, work)
                     walls[label].append(wall)
                     clean[label].append(report["cost"]["clean_run_s"])
                     phase[label].append(report["cost"]["mutate_s"])
-                    got = verdicts(report)
-                    if "local" in seen and label == "dask":
-                        base = seen["local"]
-                        differ = max(differ, sum(1 for i in base if got.get(i) != base[i]))
-                    seen[label] = got
+                    seen[label].append(verdicts(report))
             local = statistics.mean(walls["local"])
+            # Dask against the local run of its repetition; the local runs against the first.
+            dask = [differ(b, g) for b, g in zip(seen["local"], seen["dask"], strict=True)]
+            noise = [differ(seen["local"][0], g) for g in seen["local"][1:]]
             for label in EXECUTORS:
                 mean = statistics.mean(walls[label])
                 overhead = f"{100 * (mean / local - 1):+.0f} %" if label == "dask" else ""
+                pairs = dask if label == "dask" else noise
                 print(
-                    f"| {name} | {len(seen[label])} | {label} | "
+                    f"| {name} | {len(seen[label][0])} | {label} | "
                     f"{' / '.join(f'{w:.1f}' for w in walls[label])} | "
                     f"{' / '.join(f'{c:.1f}' for c in clean[label])} | "
-                    f"{' / '.join(f'{p:.1f}' for p in phase[label])} | {overhead} | "
-                    f"{differ if label == 'dask' else ''} |"
+                    f"{' / '.join(f'{p:.1f}' for p in phase[label])} | "
+                    f"{' / '.join(f'{x:.1f}' for x in load[label])} | {overhead} | "
+                    f"{' ; '.join(f'{a} / {b}' for a, b in pairs)} |"
                 )
 
 
