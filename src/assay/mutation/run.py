@@ -272,9 +272,8 @@ def run_mutate(
             harness.known_errors = clean.collection_errors
             server_excluded: dict[str, str] = {}
             head: HeadStart | None = None
-            if (
-                to_import and early_imports is not None
-            ):  # they and the probe run beside the fork phase
+            # They and the probe run beside the fork phase (where the servers run here).
+            if to_import and early_imports is not None:
                 head = head_start(early_imports, harness, to_import, order, config, durations)
             if on_event is not None:
                 on_event(MutantsPlanned(len(to_fork) + len(to_import)))
