@@ -60,6 +60,8 @@ _CUT_EXAMPLE = re.compile(r"\(e\.g\. .*?\.\.\.\)")
 # In the reports people read: when the run started, and the versions of the tools.
 _TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
 _VERSION = re.compile(r"\b\d+\\?\.\d+\.\d+\b")
+# platform.platform(): the kernel's build string differs from machine to machine.
+_PLATFORM = re.compile(r"\bLinux-\S+?-with-\S+?(?=[<\s]|$)")
 
 
 class _Normaliser:
@@ -138,7 +140,7 @@ def check_text(name: str, text: str, root: Path) -> None:
     """Compare a report people read (Markdown, HTML) made on the fixture copied to `root`
     with tests/golden/NAME, after the same replacements, plus timestamps and versions."""
     text = _TIMESTAMP.sub("<time>", _Normaliser(root, frozenset()).text(text))
-    text = _VERSION.sub("<version>", text)
+    text = _PLATFORM.sub("<platform>", _VERSION.sub("<version>", text))
     path = GOLDEN / name
     if os.environ.get("ASSAY_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
