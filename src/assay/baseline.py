@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay import __version__
-from assay.discover.revision import head_sha
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
 from assay.protocol import Event
 from assay.pytest_command import pytest_command
@@ -34,6 +33,7 @@ class BaselineOptions:
     # run is not the repository's checkout (verify's export of the base revision).
     record_as: str = "baseline"
     commit: str | None = None
+    internal: bool = False  # a stage of another command (mutate's clean run, verify's runs)
 
 
 def run_baseline(
@@ -116,9 +116,17 @@ def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
         failure_categories=failure_categories,
         run_id=run.run_id,
     )
+    from assay.store import subset
+
+    origin = history.origin(
+        project.root,
+        session.state_dir,
+        internal=options.internal or session.internal,
+        subset=subset.describe(pytest_args=subset.pytest_selection(config.pytest_args)),
+        commit=options.commit,
+    )
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
-        commit = options.commit or head_sha(project.root)
         history.record_baseline(
-            store, report.run_id, report, commit, run.test_lines(), kind=options.record_as
+            store, report.run_id, report, origin, run.test_lines(), kind=options.record_as
         )
     return report
