@@ -485,6 +485,118 @@ def verify(
     return report.exit_code
 
 
+def _store(path: Path, state_dir: Path | None) -> Path:
+    """The project's history store; refused (exit 2) when none was ever written."""
+    from assay import state
+    from assay.discover import find_project
+
+    store = state.folder(find_project(path).root, state_dir) / "history.db"
+    if not store.exists():
+        raise InputError(f"no history store at {store}: run `assay baseline` first")
+    return store
+
+
+_KIND = click.Choice(["baseline", "edges", "mutate", "flaky", "verify"])
+_STATE_DIR = click.option(
+    "--state-dir", type=click.Path(path_type=Path), help="Where assay keeps its history "
+    "(default PATH/.assay)."
+)  # fmt: skip
+
+
+@cli.command()
+@_PATH
+@click.option("--kind", type=_KIND, help="Only runs of this kind.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Runs per kind (with --metric or --test: runs in all).")  # fmt: skip
+@click.option("--metric", type=click.Choice(["coverage", "pass-rate", "mutation", "score"]),
+              help="The trend of one figure over the last like runs.")  # fmt: skip
+@click.option("--test", "nodeid", metavar="NODEID", help="One test's outcome in every run.")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON (assay.history/1).")
+@_STATE_DIR
+def history(
+    path: Path,
+    kind: str | None,
+    limit: int,
+    metric: str | None,
+    nodeid: str | None,
+    as_json: bool,
+    state_dir: Path | None,
+) -> int:
+    """The project's runs read back from its history store, newest first, with their
+    commit, branch, dirty mark (*) and key figures; internal runs (mutate's own clean run,
+    verify's stages) are left out. Exit code 0, 2 when there is no store.
+    """
+    import contextlib
+
+    from assay.model.history import HistoryReport, StoreInfo
+    from assay.report import history_text, json_report
+    from assay.store import history as store_history
+    from assay.store import read
+
+    store = _store(path, state_dir)
+    with contextlib.closing(store_history.connect(store)) as conn:
+        report = HistoryReport(
+            store=StoreInfo(str(store), read.size(store), read.count_runs(conn)),
+            runs=[] if metric or nodeid else read.runs(conn, kind, limit),
+            trend=read.trend(conn, metric, limit) if metric else None,
+            test=read.test_history(conn, nodeid, limit) if nodeid else None,
+        )
+    if as_json:
+        sys.stdout.write(json_report.render(report))  # type: ignore[arg-type]
+    else:
+        tty = sys.stdout.isatty() and not os.environ.get("CI")
+        sys.stdout.write(history_text.history(report, tty))
+    return 0
+
+
+@cli.command()
+@click.argument("run_a", required=False)
+@click.argument("run_b", required=False)
+@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."),
+              help="The project (default: the current folder).")  # fmt: skip
+@click.option("--kind", type=_KIND, help="Compare the last two like runs of this kind.")
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
+              help="Write the comparison as Markdown here.")  # fmt: skip
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Write the comparison as JSON (assay.compare/1) here.")  # fmt: skip
+@_STATE_DIR
+def compare(
+    run_a: str | None,
+    run_b: str | None,
+    path: Path,
+    kind: str | None,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+) -> int:
+    """What changed between two like runs (same kind, same subset): tests newly failing,
+    passing or skipped, failure categories, coverage per module, mutants newly surviving or
+    killed (paired by their place in the code, not their line), verify's score. Default:
+    the latest run and the like run before it. Exit code 0, 2 on bad input.
+    """
+    import contextlib
+
+    from assay.compare import compare as compare_runs
+    from assay.compare import pick
+    from assay.report import history_text, json_report
+    from assay.report.outputs import write_text
+    from assay.store import history as store_history
+
+    with contextlib.closing(store_history.connect(_store(path, state_dir))) as conn:
+        a, b = pick(conn, run_a, run_b, kind)
+        report = compare_runs(conn, a, b)
+    text = history_text.compare_markdown(report)
+    if markdown_path is not None:
+        write_text(markdown_path, text)
+    if json_path is not None:
+        write_text(json_path, json_report.render(report))  # type: ignore[arg-type]
+    sys.stdout.write(text)
+    for written in (markdown_path, json_path):
+        if written is not None:
+            print(f"wrote {written}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         code: Any = cli.main(args=argv, prog_name="assay", standalone_mode=False)
