@@ -155,3 +155,40 @@ def test_v1_store_is_upgraded_in_place(tmp_path: Path) -> None:
     assert conn.execute("select value from meta").fetchone() == ("2",)
     assert conn.execute("select count(*) from runs where internal = 1").fetchone() == (1,)
     assert conn.execute("select count(*) from mutants where place = ''").fetchone() == (0,)
+
+
+def test_export_import_gives_the_same_history_and_is_idempotent(
+    project: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    root, _ = project
+    exported = tmp_path / "runs.jsonl"
+    exported.write_text(_ok("history", "export", root))
+    assert len(exported.read_text().splitlines()) == 6  # 4 of the user's, 2 clean runs
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    for _ in range(2):
+        out = _ok("history", "import", exported, "--project", other)
+    assert out.startswith("imported 0 runs (6 already in the store)")
+    mine, theirs = _history(root), _history(other)
+    assert mine["runs"] == theirs["runs"]
+    since = _ok("history", "export", root, "--since", mine["runs"][0]["started_at"])
+    newest = [json.loads(line)["run"] for line in since.splitlines()]
+    # the newest mutate run, and its clean run (internal: exported, never listed)
+    assert [(r["kind"], r["internal"]) for r in newest] == [("mutate", 0), ("baseline", 1)]
+    assert newest[0]["id"] == mine["runs"][0]["id"]
+
+
+def test_prune_keeps_the_newest_per_kind(project: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, _ = project
+    copy = tmp_path / "calc"
+    shutil.copytree(root, copy)
+    runs = _history(copy)["runs"]
+    assert _ok("history", "prune", copy, "--keep", "1").startswith("pruned 3 runs")
+    assert _history(copy)["runs"] == runs[:2]  # the newest mutate and baseline
+    conn = sqlite3.connect(copy / ".assay" / "history.db")
+    for table in ("tests", "mutants", "failure_clusters", "coverage_modules", "test_lines"):
+        orphans = conn.execute(
+            f"select count(*) from {table} where run_id not in (select id from runs)"
+        ).fetchone()
+        assert orphans == (0,), table

@@ -503,7 +503,24 @@ _STATE_DIR = click.option(
 )  # fmt: skip
 
 
-@cli.command()
+class _DefaultList(click.Group):
+    """`assay history [PATH] [OPTIONS]` lists; `assay history prune|export|import ...` are
+    its other actions. A group's own PATH argument would swallow the action's name, so a
+    first word that is no action is read as the `list` action's arguments."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_DefaultList)
+def history() -> None:
+    """The project's runs, read back from its history store: `assay history [PATH]` lists
+    them (see `assay history list --help`); `prune`, `export` and `import` manage it."""
+
+
+@history.command("list")
 @_PATH
 @click.option("--kind", type=_KIND, help="Only runs of this kind.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
@@ -513,7 +530,7 @@ _STATE_DIR = click.option(
 @click.option("--test", "nodeid", metavar="NODEID", help="One test's outcome in every run.")
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON (assay.history/1).")
 @_STATE_DIR
-def history(
+def history_list(
     path: Path,
     kind: str | None,
     limit: int,
@@ -546,6 +563,66 @@ def history(
     else:
         tty = sys.stdout.isatty() and not os.environ.get("CI")
         sys.stdout.write(history_text.history(report, tty))
+    return 0
+
+
+@history.command()
+@_PATH
+@click.option("--keep", type=click.IntRange(min=1), required=True,
+              help="Runs to keep per kind, the newest.")  # fmt: skip
+@_STATE_DIR
+def prune(path: Path, keep: int, state_dir: Path | None) -> int:
+    """Delete all but the newest N runs of each kind (every table's rows), then VACUUM."""
+    import contextlib
+
+    from assay.store import history as store_history
+    from assay.store import read, transfer
+
+    store = _store(path, state_dir)
+    before = read.size(store)
+    with contextlib.closing(store_history.connect(store)) as conn:
+        deleted = transfer.prune(conn, keep)
+    print(f"pruned {deleted} runs; store {before / 1e6:.1f} MB -> {read.size(store) / 1e6:.1f} MB")
+    return 0
+
+
+@history.command()
+@_PATH
+@click.option("--since", metavar="DATE", help="Only runs started on or after DATE (ISO 8601).")
+@_STATE_DIR
+def export(path: Path, since: str | None, state_dir: Path | None) -> int:
+    """Write every run, one JSON line each with all its rows, to stdout (for a CI cache or
+    artifact; `assay history import` reads it back)."""
+    import contextlib
+
+    from assay.store import history as store_history
+    from assay.store import transfer
+
+    with contextlib.closing(store_history.connect(_store(path, state_dir))) as conn:
+        for line in transfer.export(conn, since):
+            sys.stdout.write(line + "\n")
+    return 0
+
+
+@history.command("import")
+@click.argument("runs_file", type=click.File("r", encoding="utf-8"))
+@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."),
+              help="The project (default: the current folder).")  # fmt: skip
+@_STATE_DIR
+def import_(runs_file: Any, path: Path, state_dir: Path | None) -> int:
+    """Add the runs of an export file (`-`: stdin) the store does not have yet; a run
+    already there is skipped, so importing twice changes nothing."""
+    import contextlib
+
+    from assay import state
+    from assay.discover import find_project
+    from assay.store import history as store_history
+    from assay.store import transfer
+
+    store = state.folder(find_project(path).root, state_dir) / "history.db"
+    with contextlib.closing(store_history.connect(store)) as conn:
+        added, present = transfer.import_runs(conn, runs_file)
+    print(f"imported {added} runs ({present} already in the store)")
     return 0
 
 
