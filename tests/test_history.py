@@ -100,6 +100,15 @@ def test_metric_and_test_history(project: tuple[Path, list[str]]) -> None:
     assert test["flaky_across_runs"] == []  # different commits: a change, not flakiness
 
 
+def test_html_trends_page(project: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, _ = project
+    page = tmp_path / "history.html"
+    _ok("history", root, "--html", page)
+    text = page.read_text()
+    assert text.count("<svg") == 3  # pass rate, coverage, mutation score
+    assert "http://" not in text and "https://" not in text
+
+
 def test_compare_baselines(project: tuple[Path, list[str]], tmp_path: Path) -> None:
     root, _ = project
     out = tmp_path / "compare.json"

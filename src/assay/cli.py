@@ -529,6 +529,9 @@ def history() -> None:
               help="The trend of one figure over the last like runs.")  # fmt: skip
 @click.option("--test", "nodeid", metavar="NODEID", help="One test's outcome in every run.")
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON (assay.history/1).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path),
+              help="Write a self-contained page with pass rate, coverage and mutation score "
+              "charts over the last --limit like runs, and the runs table.")  # fmt: skip
 @_STATE_DIR
 def history_list(
     path: Path,
@@ -537,6 +540,7 @@ def history_list(
     metric: str | None,
     nodeid: str | None,
     as_json: bool,
+    html_path: Path | None,
     state_dir: Path | None,
 ) -> int:
     """The project's runs read back from its history store, newest first, with their
@@ -544,6 +548,7 @@ def history_list(
     verify's stages) are left out. Exit code 0, 2 when there is no store.
     """
     import contextlib
+    import dataclasses
 
     from assay.model.history import HistoryReport, StoreInfo
     from assay.report import history_text, json_report
@@ -558,11 +563,28 @@ def history_list(
             trend=read.trend(conn, metric, limit) if metric else None,
             test=read.test_history(conn, nodeid, limit) if nodeid else None,
         )
+        if html_path is not None:
+            from assay.report import history_html
+            from assay.report.outputs import write_text
+
+            trends = {
+                "Pass rate (%)": read.trend(conn, "pass-rate", limit),
+                "Coverage (%)": read.trend(conn, "coverage", limit),
+                "Mutation score (%)": read.trend(conn, "mutation", limit),
+            }
+            listed = (
+                report
+                if report.runs
+                else dataclasses.replace(report, runs=read.runs(conn, kind, limit))
+            )
+            write_text(html_path, history_html.render(listed, trends))
     if as_json:
         sys.stdout.write(json_report.render(report))  # type: ignore[arg-type]
     else:
         tty = sys.stdout.isatty() and not os.environ.get("CI")
         sys.stdout.write(history_text.history(report, tty))
+    if html_path is not None:
+        print(f"wrote {html_path}")
     return 0
 
 
