@@ -39,8 +39,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "one")
     shas = [_git(root, "rev-parse", "HEAD").strip()]
-    for _ in range(2):
-        _ok("baseline", root, "-j", "2")
+    for n in range(2):
+        out = root.parent / f"baseline-{n}"
+        _ok("baseline", root, "-j", "2", "--json", f"{out}.json", "--markdown", f"{out}.md",
+            "--html", f"{out}.html")  # fmt: skip
         _ok("mutate", root, "-j", "2", "--operators", "comparison")
         if len(shas) == 2:
             break
@@ -141,6 +143,19 @@ def test_compare_mutants_pairs_by_place_despite_line_drift(
         ("within_limit", "<=", ">", "Killed", "Survived"),  # its test lost its assertions
     ]
     assert mutants["newly_killed"] == []
+
+
+def test_since_the_last_baseline_in_the_reports(project: tuple[Path, list[str]]) -> None:
+    root, shas = project
+    first = json.loads((root.parent / "baseline-0.json").read_text())
+    assert "since_last" not in first  # a fresh store has no previous baseline
+    since = json.loads((root.parent / "baseline-1.json").read_text())["since_last"]
+    assert since["before"]["commit"] == shas[0] and since["after"]["commit"] == shas[1]
+    assert [t["nodeid"] for t in since["newly_failing"]] == ["tests/test_rules.py::test_countdown"]
+    markdown = (root.parent / "baseline-1.md").read_text()
+    assert "## Since the last baseline" in markdown
+    assert "## Since the last baseline" not in (root.parent / "baseline-0.md").read_text()
+    assert "Since the last baseline" in (root.parent / "baseline-1.html").read_text()
 
 
 def test_compare_refuses_unlike_runs(project: tuple[Path, list[str]]) -> None:

@@ -228,6 +228,11 @@ _WORKERS = "Worker processes (default: number of cores)."
     "--mutation", is_flag=True, help="Also run `assay mutate` and add its section to the report."
 )
 @click.option(
+    "--no-compare",
+    is_flag=True,
+    help="Leave out the section comparing this run with the previous like baseline.",
+)
+@click.option(
     "--no-isolation-check",
     is_flag=True,
     help="Do not rerun the failed tests alone after the suite (see [tool.assay] isolation_*).",
@@ -238,6 +243,7 @@ def baseline(
     coverage: bool | None,
     contexts: bool | None,
     mutation: bool,
+    no_compare: bool,
     no_isolation_check: bool,
     outputs: dict[str, Path],
 ) -> int:
@@ -257,7 +263,10 @@ def baseline(
         raise InputError("--coverage-xml: nothing to write with --no-coverage")
     session = Session.open(run)
     options = BaselineOptions(
-        coverage=coverage, contexts=contexts, isolation=not no_isolation_check
+        coverage=coverage,
+        contexts=contexts,
+        isolation=not no_isolation_check,
+        compare=not no_compare,
     )
     with console.progress() as on_event:
         report = run_baseline(session, options, on_event)
@@ -266,6 +275,10 @@ def baseline(
 
             report.mutation = run_mutate(session.again(), MutateOptions(), on_event)
     _finish(report, outputs, console.summary)
+    if report.since_last is not None:
+        from assay.report import history_text
+
+        print(history_text.since_last_line(report.since_last))
     return report.exit_code
 
 

@@ -31,22 +31,22 @@ def _subset(subset: dict[str, Any] | None) -> str:
 def figures(run: RunSummary) -> str:
     f = run.figures
     if run.kind in ("baseline", "edges"):
-        parts = [f"{f['tests']} tests", f"pass rate {_pct(f['pass_rate'])}"]
+        parts = [f"{f['tests']} tests", f"pass rate {pct(f['pass_rate'])}"]
         if f.get("coverage") is not None:
-            parts.append(f"coverage {_pct(f['coverage'])}")
+            parts.append(f"coverage {pct(f['coverage'])}")
         if f.get("failures"):
             parts.append("failures " + ", ".join(f"{r} {n}" for r, n in f["failures"].items()))
         return "; ".join(parts)
     if run.kind == "mutate":
         return (
-            f"mutation score {_pct(f['score'])} ({f['mutants']} mutants, {f['survived']} survived)"
+            f"mutation score {pct(f['score'])} ({f['mutants']} mutants, {f['survived']} survived)"
         )
     if run.kind == "flaky":
         return f"{f['flaky']} flaky of {f['tests']} tests over {f['runs']} runs"
     return f"score {f['score']} {f['decision']}"
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
@@ -116,10 +116,24 @@ def _tests(title: str, changes: list[TestChange]) -> list[str]:
     return [f"### {title} ({len(changes)})", "", md.table(["Test", "Before", "After"], rows), ""]
 
 
-def compare_markdown(report: CompareReport, heading: str = "##") -> str:
+def since_last_line(report: CompareReport) -> str:
+    """One console line: what changed since the previous like baseline."""
+    a = report.before
+    parts = [
+        f"{len(report.newly_failing)} newly failing",
+        f"{len(report.newly_passing)} newly passing",
+    ]
+    if report.newly_skipped:
+        parts.append(f"{len(report.newly_skipped)} newly skipped")
+    if report.coverage is not None and report.coverage.delta is not None:
+        parts.append(f"coverage {delta(report.coverage.delta)} points")
+    return f"Since the last baseline ({_short(a.commit)}, {a.started_at}): " + ", ".join(parts)
+
+
+def compare_markdown(report: CompareReport, title: str | None = None) -> str:
     a, b = report.before, report.after
     out = [
-        f"{heading} Compare: {report.kind}, {_subset(report.subset)}",
+        f"## {title or f'Compare: {report.kind}, {_subset(report.subset)}'}",
         "",
         f"From {md.code(a.id)} ({_short(a.commit)}, {a.started_at}) to {md.code(b.id)} "
         f"({_short(b.commit)}, {b.started_at}).",
@@ -139,14 +153,12 @@ def compare_markdown(report: CompareReport, heading: str = "##") -> str:
                 md.table(["Change", "Rule", "Failure", "Before", "After"], rows), ""]  # fmt: skip
     if report.coverage is not None and report.coverage.modules:
         c = report.coverage
-        rows = [
-            [md.code(m.path), _pct(m.before), _pct(m.after), _delta(m.delta)] for m in c.modules
-        ]
-        out += [f"### Coverage {_pct(c.before)} -> {_pct(c.after)} ({_delta(c.delta)})", "",
+        rows = [[md.code(m.path), pct(m.before), pct(m.after), delta(m.delta)] for m in c.modules]
+        out += [f"### Coverage {pct(c.before)} -> {pct(c.after)} ({delta(c.delta)})", "",
                 md.table(["Module", "Before", "After", "Delta"], rows), ""]  # fmt: skip
     if report.mutants is not None:
         m = report.mutants
-        out += [f"### Mutation score {_pct(m.score_before)} -> {_pct(m.score_after)}", ""]
+        out += [f"### Mutation score {pct(m.score_before)} -> {pct(m.score_after)}", ""]
         out += [f"{m.matched} mutants in both runs, {m.added} new, {m.removed} gone.", ""]
         for title, changes in (
             ("Newly surviving", m.newly_surviving),
@@ -175,5 +187,5 @@ def compare_markdown(report: CompareReport, heading: str = "##") -> str:
     return "\n".join(out)
 
 
-def _delta(value: float | None) -> str:
+def delta(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1f}"
