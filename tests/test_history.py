@@ -216,3 +216,24 @@ def test_prune_keeps_the_newest_per_kind(project: tuple[Path, list[str]], tmp_pa
             f"select count(*) from {table} where run_id not in (select id from runs)"
         ).fetchone()
         assert orphans == (0,), table
+
+
+@pytest.mark.slow
+def test_verify_stages_are_internal(tmp_path: Path) -> None:
+    """verify runs a suite at HEAD and at the base, edges and mutants: none of them is the
+    user's baseline, edges or mutate run, so history lists the verify run alone."""
+    root = tmp_path / "calc"
+    shutil.copytree(FIXTURE, root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "one")
+    rules = root / "calc" / "rules.py"
+    rules.write_text(rules.read_text().replace("return age >= 18", "return age > 17"))
+    proc = run_assay("verify", root, "-j", "2")
+    assert proc.returncode in (0, 1), proc.stderr
+    runs = _history(root)["runs"]
+    assert [(r["kind"], r["dirty"]) for r in runs] == [("verify", True)]
+    conn = sqlite3.connect(root / ".assay" / "history.db")
+    kinds = conn.execute("select kind from runs where internal = 1 order by kind").fetchall()
+    assert ("baseline",) in kinds and ("verify-base",) in kinds
+    assert ("mutate",) in kinds  # the changed lines' mutants
