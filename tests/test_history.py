@@ -237,3 +237,42 @@ def test_verify_stages_are_internal(tmp_path: Path) -> None:
     kinds = conn.execute("select kind from runs where internal = 1 order by kind").fetchall()
     assert ("baseline",) in kinds and ("verify-base",) in kinds
     assert ("mutate",) in kinds  # the changed lines' mutants
+
+
+@pytest.mark.slow
+def test_flaky_across_runs_of_one_commit(tmp_path: Path) -> None:
+    """A test that fails, then passes, at one commit on a clean tree is flagged; the
+    trend prints a table when not on a terminal."""
+    root = tmp_path / "flip"
+    (root / "tests").mkdir(parents=True)
+    marker = tmp_path / "ran-once"  # outside the repository: the tree stays clean
+    (root / "pyproject.toml").write_text('[project]\nname = "flip"\nversion = "0"\n')
+    (root / "tests" / "test_flip.py").write_text(
+        "from pathlib import Path\n\n\ndef test_flip():\n"
+        f"    marker = Path({str(marker)!r})\n"
+        "    first = not marker.exists()\n    marker.touch()\n    assert not first\n"
+    )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "one")
+    sha = _git(root, "rev-parse", "HEAD").strip()
+    for _ in range(2):
+        _ok("baseline", root, "-j", "1", "--no-coverage")
+    test = _history(root, "--test", "tests/test_flip.py::test_flip")["test"]
+    assert [(r["outcome"], r["dirty"]) for r in test["runs"]] == [
+        ("passed", False),
+        ("failed", False),
+    ]
+    assert test["flaky_across_runs"] == [sha]
+    text = _ok("history", root, "--test", "tests/test_flip.py::test_flip")
+    assert f"flaky across runs: passed and failed at commit {sha[:8]}" in text
+    table = _ok("history", root, "--metric", "pass-rate")
+    assert table.splitlines()[2:4] == ["| Run | Commit | pass-rate |", "| --- | --- | --- |"]
+    assert [line.split(" | ")[-1] for line in table.splitlines()[4:6]] == ["0.00 |", "100.00 |"]
+
+
+def test_sparkline() -> None:
+    from assay.report.history_text import sparkline
+
+    assert sparkline([1.0, 2.0, None, 3.0]) == "▁▅ █"
+    assert sparkline([None]) == ""
