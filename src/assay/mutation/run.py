@@ -366,7 +366,7 @@ def run_mutate(
                 internal=session.internal or options.internal,
                 subset=subset.describe(
                     operators=sorted(options.operators),
-                    paths=report.paths,
+                    paths=subset.project_paths(options.paths, project.root),
                     since=options.since,
                     pytest_args=subset.pytest_selection(config.pytest_args),
                 ),

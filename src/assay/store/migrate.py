@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from assay.errors import InputError
@@ -61,6 +62,16 @@ def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return row is not None
 
 
+def _v1_paths(paths: list[str], root: Path) -> list[str]:
+    """A v1 mutate run's `--paths` as typed: an absolute one is made relative to the
+    project (as schema 2 records them); a relative one was relative to a folder v1 did not
+    record, so it is kept as typed."""
+    absolute = [Path(p) for p in paths if Path(p).is_absolute()]
+    return sorted(
+        {*subset.project_paths(absolute, root), *(p for p in paths if not Path(p).is_absolute())}
+    )
+
+
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
     from assay.store.mutants import places
 
@@ -83,13 +94,16 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.executemany("update runs set internal = 1 where id = ?", ((i,) for i in internal))
     conn.execute("update runs set internal = 1 where kind = 'verify-base'")
     updates = []
-    for run_id, kind, report_text in conn.execute(
-        "select id, kind, report from runs where kind in ('baseline', 'edges', 'flaky', 'mutate')"
+    for run_id, kind, root, report_text in conn.execute(
+        "select id, kind, project_root, report from runs "
+        "where kind in ('baseline', 'edges', 'flaky', 'mutate')"
     ):
         report = json.loads(report_text)
         args = (report.get("run") or {}).get("pytest_args") or []
         if kind == "mutate":
-            described = subset.describe(paths=report.get("paths"), since=report.get("since"))
+            described = subset.describe(
+                paths=_v1_paths(report.get("paths") or [], Path(root)), since=report.get("since")
+            )
         else:
             described = subset.describe(pytest_args=subset.pytest_selection(args))
         if described is not None:

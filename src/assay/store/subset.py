@@ -10,6 +10,7 @@ with runs of the same kind and the same subset.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 # pytest options that narrow or cut short which tests run: with their value ...
@@ -53,3 +54,18 @@ def describe(**parts: Any) -> str | None:
     """The stored subset: the non-empty parts as canonical JSON; None for a full run."""
     kept = {name: value for name, value in parts.items() if value}
     return json.dumps(kept, sort_keys=True) if kept else None
+
+
+def project_paths(paths: list[Path], root: Path) -> list[str]:
+    """`--paths` as the store records them: relative to the project root, POSIX, sorted
+    (a path outside the project stays absolute). As typed they depend on where assay was
+    started from — `calc/rules.py`, `rules.py` from inside `calc/`, or an absolute path on
+    one machine — and the same subset would not pair with itself across shells or CI."""
+    found = set()
+    for path in paths:
+        resolved = path.resolve()
+        try:
+            found.add(resolved.relative_to(root.resolve()).as_posix())
+        except ValueError:
+            found.add(resolved.as_posix())
+    return sorted(found)
