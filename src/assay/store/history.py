@@ -88,10 +88,12 @@ LineTests = dict[str, dict[int, set[str]]]
 
 
 # The reads of `assay history` and `assay compare`: runs of a kind by time, one test
-# across runs. Rows of one run are found by their primary keys (run_id first).
+# across runs, one mutant across runs (`mutate --show/--rerun`). Rows of one run are found
+# by their primary keys (run_id first).
 _INDEXES = """
 create index if not exists runs_kind_time on runs(kind, internal, started_at);
 create index if not exists tests_nodeid on tests(nodeid);
+create index if not exists mutants_id on mutants(id);
 """
 
 
