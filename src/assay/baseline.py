@@ -8,13 +8,14 @@ history record. Formatting and writing files is the CLI's and report/'s business
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay import __version__
-from assay.discover.revision import head_sha
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
+from assay.model.history import CompareReport
 from assay.protocol import Event
 from assay.pytest_command import pytest_command
 from assay.runner.categories import category_paths
@@ -34,6 +35,9 @@ class BaselineOptions:
     # run is not the repository's checkout (verify's export of the base revision).
     record_as: str = "baseline"
     commit: str | None = None
+    internal: bool = False  # a stage of another command (mutate's clean run, verify's runs)
+    # Compare with the previous like baseline in the store ("Since the last baseline").
+    compare: bool = False
 
 
 def run_baseline(
@@ -116,9 +120,31 @@ def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
         failure_categories=failure_categories,
         run_id=run.run_id,
     )
+    from assay.store import subset
+
+    origin = history.origin(
+        project.root,
+        session.state_dir,
+        internal=options.internal or session.internal,
+        subset=subset.describe(pytest_args=subset.pytest_selection(config.pytest_args)),
+        commit=options.commit,
+    )
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
-        commit = options.commit or head_sha(project.root)
         history.record_baseline(
-            store, report.run_id, report, commit, run.test_lines(), kind=options.record_as
+            store, report.run_id, report, origin, run.test_lines(), kind=options.record_as
         )
+        if options.compare and not origin.internal and options.record_as == "baseline":
+            report.since_last = _since_last(store, report.run_id, report.started_at)
     return report
+
+
+def _since_last(store: sqlite3.Connection, run_id: str, started_at: str) -> CompareReport | None:
+    """The previous like baseline (same subset) compared with this run; None: none stored."""
+    from assay.compare import compare
+    from assay.store import read
+
+    subset = read.subset_of(store, run_id)
+    previous = read.like_runs(store, "baseline", subset, 1, before=started_at)
+    if not previous:
+        return None
+    return compare(store, previous[0], read.run(store, run_id))

@@ -258,6 +258,11 @@ def _executor_spec(session: Any, executor: str | None, scheduler: str | None) ->
     "--mutation", is_flag=True, help="Also run `assay mutate` and add its section to the report."
 )
 @click.option(
+    "--no-compare",
+    is_flag=True,
+    help="Leave out the section comparing this run with the previous like baseline.",
+)
+@click.option(
     "--no-isolation-check",
     is_flag=True,
     help="Do not rerun the failed tests alone after the suite (see [tool.assay] isolation_*).",
@@ -268,6 +273,7 @@ def baseline(
     coverage: bool | None,
     contexts: bool | None,
     mutation: bool,
+    no_compare: bool,
     no_isolation_check: bool,
     outputs: dict[str, Path],
 ) -> int:
@@ -287,7 +293,10 @@ def baseline(
         raise InputError("--coverage-xml: nothing to write with --no-coverage")
     session = Session.open(run)
     options = BaselineOptions(
-        coverage=coverage, contexts=contexts, isolation=not no_isolation_check
+        coverage=coverage,
+        contexts=contexts,
+        isolation=not no_isolation_check,
+        compare=not no_compare,
     )
     with console.progress() as on_event:
         report = run_baseline(session, options, on_event)
@@ -296,6 +305,10 @@ def baseline(
 
             report.mutation = run_mutate(session.again(), MutateOptions(), on_event)
     _finish(report, outputs, console.summary)
+    if report.since_last is not None:
+        from assay.report import history_text
+
+        print(history_text.since_last_line(report.since_last))
     return report.exit_code
 
 
@@ -522,6 +535,217 @@ def verify(
         report = run_verify(Session.open(run), options, on_event)
     _finish(report, outputs, verify_console.summary)
     return report.exit_code
+
+
+def _store(path: Path, state_dir: Path | None) -> Path:
+    """The project's history store; refused (exit 2) when none was ever written."""
+    from assay import state
+    from assay.discover import find_project
+
+    store = state.folder(find_project(path).root, state_dir) / "history.db"
+    if not store.exists():
+        raise InputError(f"no history store at {store}: run `assay baseline` first")
+    return store
+
+
+_KIND = click.Choice(["baseline", "edges", "mutate", "flaky", "verify"])
+_STATE_DIR = click.option(
+    "--state-dir", type=click.Path(path_type=Path), help="Where assay keeps its history "
+    "(default PATH/.assay)."
+)  # fmt: skip
+
+
+class _DefaultList(click.Group):
+    """`assay history [PATH] [OPTIONS]` lists; `assay history prune|export|import ...` are
+    its other actions. A group's own PATH argument would swallow the action's name, so a
+    first word that is no action is read as the `list` action's arguments."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_DefaultList)
+def history() -> None:
+    """The project's runs, read back from its history store: `assay history [PATH]` lists
+    them (see `assay history list --help`); `prune`, `export` and `import` manage it."""
+
+
+@history.command("list")
+@_PATH
+@click.option("--kind", type=_KIND, help="Only runs of this kind.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Runs per kind (with --metric or --test: runs in all).")  # fmt: skip
+@click.option("--metric", type=click.Choice(["coverage", "pass-rate", "mutation", "score"]),
+              help="The trend of one figure over the last like runs.")  # fmt: skip
+@click.option("--test", "nodeid", metavar="NODEID", help="One test's outcome in every run.")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON (assay.history/1).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path),
+              help="Write a self-contained page with pass rate, coverage and mutation score "
+              "charts over the last --limit like runs, and the runs table.")  # fmt: skip
+@_STATE_DIR
+def history_list(
+    path: Path,
+    kind: str | None,
+    limit: int,
+    metric: str | None,
+    nodeid: str | None,
+    as_json: bool,
+    html_path: Path | None,
+    state_dir: Path | None,
+) -> int:
+    """The project's runs read back from its history store, newest first, with their
+    commit, branch, dirty mark (*) and key figures; internal runs (mutate's own clean run,
+    verify's stages) are left out. Exit code 0, 2 when there is no store.
+    """
+    import contextlib
+    import dataclasses
+
+    from assay.model.history import HistoryReport, StoreInfo
+    from assay.report import history_text, json_report
+    from assay.store import history as store_history
+    from assay.store import read
+
+    store = _store(path, state_dir)
+    with contextlib.closing(store_history.connect(store)) as conn:
+        report = HistoryReport(
+            store=StoreInfo(str(store), read.size(store), read.count_runs(conn)),
+            runs=[] if metric or nodeid else read.runs(conn, kind, limit),
+            trend=read.trend(conn, metric, limit) if metric else None,
+            test=read.test_history(conn, nodeid, limit) if nodeid else None,
+        )
+        if html_path is not None:
+            from assay.report import history_html
+            from assay.report.outputs import write_text
+
+            trends = {
+                "Pass rate (%)": read.trend(conn, "pass-rate", limit),
+                "Coverage (%)": read.trend(conn, "coverage", limit),
+                "Mutation score (%)": read.trend(conn, "mutation", limit),
+            }
+            listed = (
+                report
+                if report.runs
+                else dataclasses.replace(report, runs=read.runs(conn, kind, limit))
+            )
+            write_text(html_path, history_html.render(listed, trends))
+    if as_json:
+        sys.stdout.write(json_report.render(report))  # type: ignore[arg-type]
+    else:
+        tty = sys.stdout.isatty() and not os.environ.get("CI")
+        sys.stdout.write(history_text.history(report, tty))
+    if html_path is not None:
+        print(f"wrote {html_path}")
+    return 0
+
+
+@history.command()
+@_PATH
+@click.option("--keep", type=click.IntRange(min=1), required=True,
+              help="Runs to keep per kind, the newest.")  # fmt: skip
+@_STATE_DIR
+def prune(path: Path, keep: int, state_dir: Path | None) -> int:
+    """Delete all but the newest N runs of each kind (every table's rows), then VACUUM."""
+    import contextlib
+
+    from assay.store import history as store_history
+    from assay.store import read, transfer
+
+    store = _store(path, state_dir)
+    before = read.size(store)
+    with contextlib.closing(store_history.connect(store)) as conn:
+        deleted = transfer.prune(conn, keep)
+    print(f"pruned {deleted} runs; store {before / 1e6:.1f} MB -> {read.size(store) / 1e6:.1f} MB")
+    return 0
+
+
+@history.command()
+@_PATH
+@click.option("--since", metavar="DATE", help="Only runs started on or after DATE (ISO 8601).")
+@_STATE_DIR
+def export(path: Path, since: str | None, state_dir: Path | None) -> int:
+    """Write every run, one JSON line each with all its rows, to stdout (for a CI cache or
+    artifact; `assay history import` reads it back)."""
+    import contextlib
+
+    from assay.store import history as store_history
+    from assay.store import transfer
+
+    with contextlib.closing(store_history.connect(_store(path, state_dir))) as conn:
+        for line in transfer.export(conn, since):
+            sys.stdout.write(line + "\n")
+    return 0
+
+
+@history.command("import")
+@click.argument("runs_file", type=click.File("r", encoding="utf-8"))
+@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."),
+              help="The project (default: the current folder).")  # fmt: skip
+@_STATE_DIR
+def import_(runs_file: Any, path: Path, state_dir: Path | None) -> int:
+    """Add the runs of an export file (`-`: stdin) the store does not have yet; a run
+    already there is skipped, so importing twice changes nothing."""
+    import contextlib
+
+    from assay import state
+    from assay.discover import find_project
+    from assay.store import history as store_history
+    from assay.store import transfer
+
+    store = state.folder(find_project(path).root, state_dir) / "history.db"
+    with contextlib.closing(store_history.connect(store)) as conn:
+        added, present = transfer.import_runs(conn, runs_file)
+    print(f"imported {added} runs ({present} already in the store)")
+    return 0
+
+
+@cli.command()
+@click.argument("run_a", required=False)
+@click.argument("run_b", required=False)
+@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."),
+              help="The project (default: the current folder).")  # fmt: skip
+@click.option("--kind", type=_KIND, help="Compare the last two like runs of this kind.")
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
+              help="Write the comparison as Markdown here.")  # fmt: skip
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Write the comparison as JSON (assay.compare/1) here.")  # fmt: skip
+@_STATE_DIR
+def compare(
+    run_a: str | None,
+    run_b: str | None,
+    path: Path,
+    kind: str | None,
+    markdown_path: Path | None,
+    json_path: Path | None,
+    state_dir: Path | None,
+) -> int:
+    """What changed between two like runs (same kind, same subset): tests newly failing,
+    passing or skipped, failure categories, coverage per module, mutants newly surviving or
+    killed (paired by their place in the code, not their line), verify's score. Default:
+    the latest run and the like run before it. Exit code 0, 2 on bad input.
+    """
+    import contextlib
+
+    from assay.compare import compare as compare_runs
+    from assay.compare import pick
+    from assay.report import history_text, json_report
+    from assay.report.outputs import write_text
+    from assay.store import history as store_history
+
+    with contextlib.closing(store_history.connect(_store(path, state_dir))) as conn:
+        a, b = pick(conn, run_a, run_b, kind)
+        report = compare_runs(conn, a, b)
+    text = history_text.compare_markdown(report)
+    if markdown_path is not None:
+        write_text(markdown_path, text)
+    if json_path is not None:
+        write_text(json_path, json_report.render(report))  # type: ignore[arg-type]
+    sys.stdout.write(text)
+    for written in (markdown_path, json_path):
+        if written is not None:
+            print(f"wrote {written}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:

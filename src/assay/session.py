@@ -45,6 +45,9 @@ class Session:
     options: RunOptions  # as given: a session for another tree (verify's base) starts from them
     # `[tool.assay] pytest_args` alone: a narrowed session puts other arguments after them.
     configured_args: list[str] = field(default_factory=list)
+    # A stage of another command (verify's selection runs): its runs are kept in the
+    # history store as internal, never listed or compared with the user's.
+    internal: bool = False
 
     @classmethod
     def open(cls, options: RunOptions) -> Session:
@@ -71,7 +74,7 @@ class Session:
         arguments follow the configured ones instead of the command line's, and it starts
         now (its run folder and report are its own)."""
         config = dataclasses.replace(self.config, pytest_args=[*self.configured_args, *pytest_args])
-        return dataclasses.replace(self.again(), config=config)
+        return dataclasses.replace(self.again(), config=config, internal=True)
 
     def again(self) -> Session:
         """The same session for a further stage of the command (`baseline --mutation`'s

@@ -51,8 +51,9 @@ def test_coverage_contexts_from_the_store(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with contextlib.closing(history.connect(state / "history.db")) as conn, conn:
         conn.execute(
-            "insert into runs values ('run-1', 'baseline', '2026-01-01T00:00:00', 1.0, ?, "
-            "null, 0, '{}', '{}')",
+            "insert into runs(id, kind, started_at, duration_s, project_root, head_sha, "
+            "exit_code, counts, report) "
+            "values ('run-1', 'baseline', '2026-01-01T00:00:00', 1.0, ?, null, 0, '{}', '{}')",
             (str(root),),
         )
         conn.execute(

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from assay import __version__
 from assay.discover import Project
-from assay.discover.revision import head_sha
 from assay.edges.coverage import coverage
 from assay.edges.inject import assay_edges_ast as sites_ast
 from assay.edges.obligations import index_calls, module_functions
@@ -257,8 +256,18 @@ def _measure(
         run_id=run_dir.name,
         tests=tests,
     )
-    from assay.store import history
+    from assay.store import history, subset
 
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
-        history.record_edges(store, report.run_id, report, head_sha(project.root))
+        origin = history.origin(
+            project.root,
+            session.state_dir,
+            internal=session.internal,
+            subset=subset.describe(
+                functions=options.functions,
+                since=options.since,
+                pytest_args=subset.pytest_selection(session.config.pytest_args),
+            ),
+        )
+        history.record_edges(store, report.run_id, report, origin)
     return report

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assay import __version__, executors
-from assay.discover.revision import head_sha
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.flaky import command, orders
@@ -173,10 +172,16 @@ def _run_flaky(
         exit_code=1 if verdicts or unclassified else 0,
         run_id=run_dir.name,
     )
-    from assay.store import history
+    from assay.store import history, subset
 
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
-        history.record_flaky(store, report, head_sha(project.root), _per_test(observations))
+        origin = history.origin(
+            project.root,
+            session.state_dir,
+            internal=session.internal,
+            subset=subset.describe(pytest_args=subset.pytest_selection(session.config.pytest_args)),
+        )
+        history.record_flaky(store, report, origin, _per_test(observations))
     return report
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assay.model.core import (
+    OMITTED_WHEN_NONE,
     CollectionError,
     Counts,
     Environment,
@@ -20,6 +21,7 @@ from assay.model.core import (
 )
 
 if TYPE_CHECKING:
+    from assay.model.history import CompareReport
     from assay.model.mutate import MutateReport
 
 
@@ -126,3 +128,6 @@ class BaselineReport:
     coverage: CoverageReport | None = None
     failure_categories: list[FailureCategory] = field(default_factory=list)
     mutation: MutateReport | None = None  # `assay baseline --mutation`: the mutate report
+    # The previous like baseline compared with this one (absent: none stored, or
+    # `--no-compare`): the "Since the last baseline" section.
+    since_last: CompareReport | None = field(default=None, metadata=OMITTED_WHEN_NONE)

@@ -48,7 +48,7 @@ from assay.mutation.verdicts import Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
-from assay.store import history
+from assay.store import history, subset
 from assay.store import mutants as mutant_store
 
 # The clean run: per-test lines recorded, no per-module summary (mutate needs the lines).
@@ -65,6 +65,7 @@ class MutateOptions:
     operators: list[str] = field(default_factory=list)  # empty: every operator
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where mutants run
+    internal: bool = False  # a stage of another command (verify's changed lines)
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,18 @@ def run_mutate(
                 tests=[t.nodeid for t in clean.tests],
                 environment=clean.environment,
             )
-            mutant_store.record_run(store, report, covering)
+            origin = history.origin(
+                project.root,
+                session.state_dir,
+                internal=session.internal or options.internal,
+                subset=subset.describe(
+                    operators=sorted(options.operators),
+                    paths=subset.project_paths(options.paths, project.root),
+                    since=options.since,
+                    pytest_args=subset.pytest_selection(config.pytest_args),
+                ),
+            )
+            mutant_store.record_run(store, report, covering, origin)
         return report
     finally:
         servers.close()
@@ -406,7 +418,7 @@ def _clean_run(session: Session, on_event: Callable[[Event], None]) -> _Clean:
     """Mutate's own clean run, kept in the history store as a baseline run (its per-test
     lines are read back from there, as a handed-over run's are)."""
     run = run_stage(session, CLEAN_RUN, on_event)
-    report = report_run(run, BaselineOptions())
+    report = report_run(run, BaselineOptions(internal=True))
     return _Clean(
         run_id=run.run_id,
         run_dir=run.run_dir,

@@ -43,7 +43,9 @@ from assay.model import (
     MutationTotals,
     VerifyReport,
 )
+from assay.model.core import BAD_OUTCOMES
 from assay.model.findings import findings as report_findings
+from assay.model.history import CompareReport
 from assay.report.md import COVERAGE_HEADERS, visible
 
 # Findings and mutants shown in full; the JSON report has every one.
@@ -378,6 +380,8 @@ def _baseline(report: BaselineReport) -> Page:
                 ],
             )
         )
+    if report.since_last is not None:
+        page.sections.append(_since_last(report.since_last))
     if report.coverage is not None:
         page.sections.append(_coverage(report))
     if report.mutation is not None:
@@ -1296,3 +1300,41 @@ def _flaky(report: FlakyReport) -> Page:
         ),
         sections=[Section("Summary", "summary", summary), _findings_section(found)],
     )
+
+
+def _since_last(compare: CompareReport) -> Section:
+    """The previous like baseline compared with this run: tests that changed, failure
+    clusters that changed, modules whose coverage changed."""
+    from assay.report import history_text
+
+    a = compare.before
+    blocks: list[Any] = [
+        Para(f"Compared with run {a.id} (commit {(a.commit or '-')[:8]}, {a.started_at}).")
+    ]
+    changed = [
+        [Cell(c.nodeid, "code"), Cell(c.before or "(new)"), Cell(c.after, _style(c.after))]
+        for c in (*compare.newly_failing, *compare.newly_passing, *compare.newly_skipped)
+    ]
+    if changed:
+        blocks.append(Table(["Test", "Before", "After"], changed))
+    if compare.categories:
+        rows = [
+            [Cell(c.change, "strong"), Cell(c.rule), Cell(f"{c.exc_type}: {c.template}", "code"),
+             Cell(str(c.before), "num"), Cell(str(c.after), "num")]
+            for c in compare.categories
+        ]  # fmt: skip
+        blocks.append(Table(["Change", "Rule", "Failure", "Before", "After"], rows))
+    if compare.coverage is not None and compare.coverage.modules:
+        rows = [
+            [Cell(m.path, "code"), Cell(history_text.pct(m.before), "num"),
+             Cell(history_text.pct(m.after), "num"), Cell(history_text.delta(m.delta), "num")]
+            for m in compare.coverage.modules
+        ]  # fmt: skip
+        blocks.append(Table(["Module", "Before", "After", "Delta"], rows))
+    if len(blocks) == 1:
+        blocks.append(Para("No test, failure or module coverage changed."))
+    return Section("Since the last baseline", "since-last", blocks)
+
+
+def _style(outcome: str) -> str:
+    return "bad" if outcome in BAD_OUTCOMES else "good" if outcome == "passed" else "warn"

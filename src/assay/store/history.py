@@ -4,6 +4,12 @@ One SQLite file (default `.assay/history.db`). A run is written in a single tran
 its end, so a run that is interrupted leaves the store as it was. Later stages read from
 here rather than re-running: mutant test selection and the verify gate ask which tests
 reached a line (`tests_covering`), with the run id the answer came from.
+
+Schema version 2 (migrate.py upgrades a version-1 store in place when it is opened) makes
+the store tell the truth about each run: `internal` (a stage of another command: mutate's
+clean run, verify's runs — never listed or compared with the user's runs), its commit,
+branch and whether the tree was dirty, and `subset` (what part of the suite or code it
+covered; NULL for a full run), so history and compare pair only like runs.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assay.discover.revision import checkout
 from assay.model import BaselineReport, EdgesReport, FlakyReport, to_dict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _DDL = """
 create table if not exists meta (key text primary key, value text not null);
@@ -30,7 +37,11 @@ create table if not exists runs (
     head_sha text,
     exit_code integer not null,
     counts text not null,          -- JSON, as in the report
-    report text not null           -- the whole JSON report
+    report text not null,          -- the whole JSON report
+    internal integer not null default 0,  -- 1: a stage of another command (mutate's clean run)
+    dirty integer,                 -- 1: uncommitted edits or untracked files; NULL: unknown
+    branch text,
+    subset text                    -- JSON: what part of the suite or code ran; NULL: all of it
 );
 create table if not exists tests (
     run_id text not null references runs(id),
@@ -76,17 +87,62 @@ TestLines = dict[tuple[str, str, str], list[int]]
 LineTests = dict[str, dict[int, set[str]]]
 
 
+# The reads of `assay history` and `assay compare`: runs of a kind by time, one test
+# across runs, one mutant across runs (`mutate --show/--rerun`). Rows of one run are found
+# by their primary keys (run_id first).
+_INDEXES = """
+create index if not exists runs_kind_time on runs(kind, internal, started_at);
+create index if not exists tests_nodeid on tests(nodeid);
+create index if not exists mutants_id on mutants(id);
+"""
+
+
 def connect(path: Path) -> sqlite3.Connection:
+    """Open (or create) the store, upgraded to SCHEMA_VERSION."""
+    from assay.store import migrate
+
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     conn.execute("pragma journal_mode=wal")
-    conn.executescript(_DDL)
-    with conn:
-        conn.execute(
-            "insert or ignore into meta(key, value) values ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
+    version = migrate.version(conn)
+    if version is None:  # a new store
+        conn.executescript(_DDL + _FLAKY_DDL + MUTANTS_DDL)
+        with conn:
+            conn.execute(
+                "insert or ignore into meta(key, value) values ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+    else:
+        migrate.upgrade(conn, version)
+    conn.executescript(_DDL + _FLAKY_DDL + MUTANTS_DDL + _INDEXES)
     return conn
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where and how a run was made, as its `runs` row records it."""
+
+    head_sha: str | None
+    branch: str | None = None
+    dirty: bool | None = None
+    internal: bool = False
+    subset: str | None = None  # subset.describe(...)
+
+
+def origin(
+    root: Path,
+    state_dir: Path | None = None,
+    *,
+    internal: bool = False,
+    subset: str | None = None,
+    commit: str | None = None,
+) -> Origin:
+    """The run's origin read from the checkout at `root`; `commit` names it instead when
+    the folder run is not the repository's checkout (verify's export of the base)."""
+    if commit is not None:
+        return Origin(commit, None, False, internal, subset)
+    at = checkout(root, state_dir)
+    return Origin(at.head_sha, at.branch, at.dirty, internal, subset)
 
 
 def insert_run(
@@ -94,24 +150,30 @@ def insert_run(
     run_id: str,
     kind: str,
     report: Any,
-    head_sha: str | None,
+    origin: Origin,
     exit_code: int,
     summary: Any,
 ) -> None:
     """The `runs` row every command writes (inside the caller's transaction): when, where,
     its summary figures and the whole report as JSON."""
     conn.execute(
-        "insert into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into runs (id, kind, started_at, duration_s, project_root, head_sha, "
+        "exit_code, counts, report, internal, dirty, branch, subset) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run_id,
             kind,
             report.started_at,
             report.duration_s,
             report.project.root,
-            head_sha,
+            origin.head_sha,
             exit_code,
             json.dumps(summary),
             json.dumps(to_dict(report)),
+            int(origin.internal),
+            None if origin.dirty is None else int(origin.dirty),
+            origin.branch,
+            origin.subset,
         ),
     )
 
@@ -120,7 +182,7 @@ def record_baseline(
     conn: sqlite3.Connection,
     run_id: str,
     report: BaselineReport,
-    head_sha: str | None,
+    origin: Origin,
     test_lines: TestLines | None = None,
     kind: str = "baseline",
 ) -> None:
@@ -133,7 +195,7 @@ def record_baseline(
         for nodeid in cluster.tests
     }
     with conn:  # one transaction: all of the run or nothing
-        insert_run(conn, run_id, kind, report, head_sha, report.exit_code, to_dict(report.counts))
+        insert_run(conn, run_id, kind, report, origin, report.exit_code, to_dict(report.counts))
         conn.executemany(
             "insert into tests values (?, ?, ?, ?, ?)",
             (
@@ -205,13 +267,11 @@ def line_tests(conn: sqlite3.Connection, run_id: str, paths: Iterable[str]) -> L
 
 
 def record_edges(
-    conn: sqlite3.Connection, run_id: str, report: EdgesReport, head_sha: str | None
+    conn: sqlite3.Connection, run_id: str, report: EdgesReport, origin: Origin
 ) -> None:
     """An `assay edges` run: the whole report, and its tests' outcomes."""
     with conn:
-        insert_run(
-            conn, run_id, "edges", report, head_sha, report.exit_code, to_dict(report.counts)
-        )
+        insert_run(conn, run_id, "edges", report, origin, report.exit_code, to_dict(report.counts))
         conn.executemany(
             "insert into tests values (?, ?, ?, ?, ?)",
             ((run_id, t.nodeid, t.outcome, t.duration_s, None) for t in report.tests),
@@ -247,11 +307,10 @@ class FlakyRecord:
 def record_flaky(
     conn: sqlite3.Connection,
     report: FlakyReport,
-    head_sha: str | None,
+    origin: Origin,
     per_test: dict[str, tuple[int, int]],
 ) -> None:
     """Store a flaky run: its report in `runs`, and each test's figures in `flaky_tests`."""
-    conn.executescript(_FLAKY_DDL)
     verdicts = {v.nodeid: v for v in report.flaky}
     summary = {
         "tests": report.tests,
@@ -261,7 +320,7 @@ def record_flaky(
         "unclassified": len(report.unclassified),
     }
     with conn:  # one transaction: all of the run or nothing
-        insert_run(conn, report.run_id, "flaky", report, head_sha, report.exit_code, summary)
+        insert_run(conn, report.run_id, "flaky", report, origin, report.exit_code, summary)
         rows = []
         for nodeid, (runs, failures) in sorted(per_test.items()):
             verdict = verdicts.get(nodeid)
@@ -287,7 +346,6 @@ def flakiness(
     None when no flaky run was ever stored. A test absent from the answer was not selected
     in that run.
     """
-    conn.executescript(_FLAKY_DDL)
     row = conn.execute(
         "select id from runs where kind = 'flaky' order by started_at desc, id desc limit 1"
     ).fetchone()
@@ -304,3 +362,32 @@ def flakiness(
                 nodeid, runs, failures, kind, json.loads(related) if related else [], reproduce
             )
     return row[0], records
+
+
+# Mutation results (mutants.py writes and reads them). `place` is the mutant's stable place:
+# JSON [file, function, operator, original, replacement, occurrence] — the same mutant in
+# two runs has the same place even when lines above it moved (the id hashes its span).
+MUTANTS_DDL = """
+create table if not exists mutant_verdicts (
+    cache_key text primary key,
+    mutant_id text not null,
+    status text not null,
+    killed_by text,
+    tests_run integer,
+    duration_s real not null,
+    reason text,
+    recorded_at text not null
+) without rowid;
+create table if not exists mutants (
+    run_id text not null references runs(id),
+    id text not null,
+    file text not null,
+    line integer not null,
+    operator text not null,
+    status text not null,
+    killed_by text,
+    data text not null,            -- the whole mutant, and the tests that covered it
+    place text not null default '',
+    primary key (run_id, id)
+) without rowid;
+"""

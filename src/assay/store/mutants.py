@@ -10,39 +10,35 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from assay.model import Mutant, MutateReport, to_dict
 from assay.store import history
 
-_DDL = """
-create table if not exists mutant_verdicts (
-    cache_key text primary key,
-    mutant_id text not null,
-    status text not null,
-    killed_by text,
-    tests_run integer,
-    duration_s real not null,
-    reason text,
-    recorded_at text not null
-) without rowid;
-create table if not exists mutants (
-    run_id text not null references runs(id),
-    id text not null,
-    file text not null,
-    line integer not null,
-    operator text not null,
-    status text not null,
-    killed_by text,
-    data text not null,            -- the whole mutant, and the tests that covered it
-    primary key (run_id, id)
-) without rowid;
-"""
-
 
 def ensure(conn: sqlite3.Connection) -> None:
-    conn.executescript(_DDL)
+    conn.executescript(history.MUTANTS_DDL)
+
+
+def places(mutants: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Mutant id -> its stable place: JSON [file, function, operator, original,
+    replacement, occurrence], the occurrence being its index, in source order, among the
+    run's mutants of the same function with the same operator, original and replacement.
+
+    Not the line: an edit above a function moves every mutant in it, and compare must
+    still pair them (a mutant is "newly surviving" only if it is the same mutant).
+    """
+    seen: dict[tuple[Any, ...], int] = {}
+    result: dict[str, str] = {}
+    ordered = sorted(mutants, key=lambda m: (m["file"], m["line"], m["col"], m["id"]))
+    for m in ordered:
+        key = (m["file"], m["function"], m["operator"], m["original"], m["replacement"])
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        result[m["id"]] = json.dumps([*key, occurrence], ensure_ascii=False)
+    return result
 
 
 def cached_verdicts(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -79,12 +75,20 @@ def record_verdict(conn: sqlite3.Connection, key: str, mutant: Mutant) -> None:
 
 
 def record_run(
-    conn: sqlite3.Connection, report: MutateReport, covering: dict[str, list[str]]
+    conn: sqlite3.Connection,
+    report: MutateReport,
+    covering: dict[str, list[str]],
+    origin: history.Origin,
 ) -> None:
+    place = places(
+        {"id": m.id, "file": m.file, "line": m.line, "col": m.col, "function": m.function,
+         "operator": m.operator, "original": m.original, "replacement": m.replacement}
+        for m in report.mutants
+    )  # fmt: skip
     with conn:
-        history.insert_run(conn, report.run_id, "mutate", report, None, 0, to_dict(report.totals))
+        history.insert_run(conn, report.run_id, "mutate", report, origin, 0, to_dict(report.totals))
         conn.executemany(
-            "insert into mutants values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into mutants values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     report.run_id,
@@ -95,6 +99,7 @@ def record_run(
                     m.status,
                     m.killed_by,
                     json.dumps({**to_dict(m), "covering": covering.get(m.id, [])}),
+                    place[m.id],
                 )
                 for m in report.mutants
             ),

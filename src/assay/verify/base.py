@@ -93,6 +93,7 @@ def run_at_base(
                     import_paths=_source_roots(session.project, root),
                     record_as="verify-base",
                     commit=base_sha,
+                    internal=True,
                 ),
                 on_event,
             )

@@ -98,7 +98,7 @@ def run_verify(
     # 2. The suite at HEAD.
     stage("suite at HEAD")
     head_stage = run_stage(session, StageSpec(coverage=True, contexts=True), on_event)
-    head_run = report_run(head_stage, BaselineOptions())
+    head_run = report_run(head_stage, BaselineOptions(internal=True))
     runs["suite"] = head_run.run_id
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn:
         selected = select_tests(conn, project.root, head_run, changes)
@@ -162,6 +162,7 @@ def run_verify(
             MutateOptions(
                 paths=[project.root / f for f in changes.source_files],
                 lines={f: set(lines) for f, lines in changes.lines.items()},
+                internal=True,
             ),
             on_event,
             handed=handover(head_stage, session, selected.nodeids),
@@ -252,7 +253,8 @@ def run_verify(
     report.run_id = session.run_folder().name
     summary = {"decision": report.decision, "score": report.score}
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn, conn:
-        history.insert_run(conn, report.run_id, "verify", report, head, report.exit_code, summary)
+        origin = history.origin(project.root, state_dir)
+        history.insert_run(conn, report.run_id, "verify", report, origin, report.exit_code, summary)
     return report
 
 

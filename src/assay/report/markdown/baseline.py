@@ -40,6 +40,7 @@ def render(report: BaselineReport) -> str:
     parts = [
         _header(report),
         _summary(report),
+        _since_last(report),
         _coverage(report),
         _mutation(report),
         _failures(report),
@@ -54,6 +55,15 @@ def render(report: BaselineReport) -> str:
         _success_metrics(report),
     ]
     return visible("\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
+
+
+def _since_last(report: BaselineReport) -> str:
+    """The previous like baseline compared with this run (history_text's compare)."""
+    if report.since_last is None:
+        return ""
+    from assay.report import history_text
+
+    return history_text.compare_markdown(report.since_last, "Since the last baseline")
 
 
 def _mutation(report: BaselineReport) -> str:
