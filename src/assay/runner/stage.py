@@ -55,6 +55,8 @@ class StageSpec:
     # Folders put first on the workers' PYTHONPATH: the verify gate runs a base revision's
     # tests with its own sources ahead of an editable install of the working tree.
     import_paths: list[Path] = field(default_factory=list)
+    # Run only this part of the collection (`--shard`, shard/partition.py; RunRequest.select).
+    select: Callable[[list[str]], list[str]] | None = None
 
 
 @dataclass
@@ -116,6 +118,7 @@ def run_stage(
         dependencies=project.dependencies,
         coverage=measurement.worker_settings() if measurement else None,
         inject_paths=spec.import_paths,
+        select=spec.select,
     )
     collector = ResultCollector()
 

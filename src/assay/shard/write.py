@@ -1,0 +1,39 @@
+"""A shard's partial result file, made from its finished run (the contents: partial.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assay.discover.revision import head_sha
+from assay.measure.coverage import data_file
+from assay.model import BaselineReport, to_dict
+from assay.shard.partial import Partial, coverage_data
+from assay.shard.partition import TestSelector, digest
+
+if TYPE_CHECKING:
+    from assay.runner.stage import StageResult
+
+
+def baseline_partial(
+    run: StageResult, report: BaselineReport, selector: TestSelector, commit: str | None
+) -> Partial:
+    root = run.session.project.root
+    parts = selector.parts or [[] for _ in range(selector.shard.total)]
+    test_lines = run.test_lines()
+    return Partial(
+        kind="baseline",
+        shard=selector.shard,
+        run_id=run.run_id,
+        commit=commit or head_sha(root),
+        partition_by="history" if selector.by_history else "node id",
+        digest=digest(parts),
+        report=to_dict(report),
+        universe=selector.collected,
+        items=[[i.nodeid, i.file, run.categories.get(i.nodeid, "other")] for i in run.items],
+        coverage=coverage_data(data_file(run.run_dir), root) if run.measured else None,
+        test_lines=(
+            [[n, phase, path, lines] for (n, phase, path), lines in sorted(test_lines.items())]
+            if test_lines is not None
+            else None
+        ),
+    )
