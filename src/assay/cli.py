@@ -363,6 +363,7 @@ def inspect(
     default="",
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
 )
+@_sharded
 @_outputs("assay.mutate/1", "MutateReport")
 def mutate(
     run: RunOptions,
@@ -372,6 +373,8 @@ def mutate(
     rerun_id: str | None,
     no_cache: bool,
     operators: str,
+    shard: ShardSpec | None,
+    partial: Path | None,
     outputs: dict[str, Path],
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
@@ -390,7 +393,11 @@ def mutate(
         since=since,
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
+        shard=shard,
+        partial=partial,
     )
+    if shard is not None and (show_id is not None or rerun_id is not None):
+        raise InputError("--shard: not with --show or --rerun (one mutant is not sharded)")
     if show_id is not None:
         from assay.mutation.single import show
 
@@ -405,6 +412,8 @@ def mutate(
     with console.progress() as on_event:
         report = run_mutate(session, options, on_event)
     _finish(report, outputs, console.mutate_summary)
+    if shard is not None:
+        print(f"wrote {partial or shard.default_partial(session.state_dir, 'mutate')}")
     return 0
 
 
@@ -459,12 +468,15 @@ def edges(
 @click.option("--seed", type=int, help="Seed of the orders and of random (default: a new one).")
 @click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
 @_runs_tests(_WORKERS)
+@_sharded
 @_outputs("assay.flaky/1", "FlakyReport")
 def flaky(
     run: RunOptions,
     runs: int,
     seed: int | None,
     budget: str | None,
+    shard: ShardSpec | None,
+    partial: Path | None,
     outputs: dict[str, Path],
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
@@ -483,10 +495,15 @@ def flaky(
         runs=runs,
         seed=seed,
         budget_s=parse_duration(budget) if budget is not None else None,
+        shard=shard,
+        partial=partial,
     )
+    session = Session.open(run)
     with flaky_console.progress() as on_event:
-        report = run_flaky(Session.open(run), options, on_event)
+        report = run_flaky(session, options, on_event)
     _finish(report, outputs, flaky_console.summary)
+    if shard is not None:
+        print(f"wrote {partial or shard.default_partial(session.state_dir, 'flaky')}")
     return report.exit_code
 
 

@@ -48,6 +48,7 @@ from assay.mutation.verdicts import Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
+from assay.shard.spec import ShardSpec
 from assay.store import history
 from assay.store import mutants as mutant_store
 
@@ -64,6 +65,10 @@ class MutateOptions:
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
+    # `--shard I/N`: after the (whole) clean run, execute only this shard's part of the
+    # mutants (shard/partition.py) and write the partial result file `partial`.
+    shard: ShardSpec | None = None
+    partial: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,14 @@ def run_mutate(
                 covering[m.id] = tests
                 m.tests = len(tests)
                 run.keys[m.id] = hashlib.sha1(f"{p.key}|{digests.of(tests)}".encode()).hexdigest()
+            shard_parts: list[list[str]] = []
+            if options.shard is not None:
+                from assay.shard.partition import partition_mutants
+
+                planned_ids = [p.mutant.id for p in planned]
+                shard_parts = partition_mutants(covering, options.shard.total)
+                mine = set(shard_parts[options.shard.index])
+                planned = [p for p in planned if p.mutant.id in mine]
             cached = (
                 mutant_store.cached_verdicts(store, list(run.keys.values()))
                 if options.cache
@@ -360,6 +373,13 @@ def run_mutate(
                 environment=clean.environment,
             )
             mutant_store.record_run(store, report, covering)
+        if options.shard is not None:
+            from assay.shard.write import mutate_partial
+
+            path = options.partial or options.shard.default_partial(session.state_dir, "mutate")
+            mutate_partial(
+                report, options.shard, planned_ids, shard_parts, covering, project.root
+            ).write(path)
         return report
     finally:
         servers.close()

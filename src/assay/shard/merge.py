@@ -280,6 +280,13 @@ def merge_flaky(session: Session, parts: list[Partial]) -> FlakyReport:
 
     reports = [from_dict(FlakyReport, p.report) for p in parts]
     first = reports[0]
+    for part, r in zip(parts[1:], reports[1:], strict=True):
+        if (r.seed, r.runs) != (first.seed, first.runs):
+            raise InputError(
+                f"merge: shard {part.shard.label} ran {r.runs} runs with seed {r.seed}, shard "
+                f"{parts[0].shard.label} {first.runs} with seed {first.seed} (give every shard "
+                "the same --runs and --seed)"
+            )
     details = []
     for index, runs in enumerate(zip(*(r.run_details for r in reports), strict=True), start=1):
         durations = [d.duration_s for d in runs]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assay.discover.revision import head_sha
 from assay.measure.coverage import data_file
-from assay.model import BaselineReport, to_dict
+from assay.model import BaselineReport, FlakyReport, MutateReport, to_dict
 from assay.shard.partial import Partial, coverage_data
 from assay.shard.partition import TestSelector, digest
+from assay.shard.spec import ShardSpec
 
 if TYPE_CHECKING:
     from assay.runner.stage import StageResult
@@ -36,4 +38,48 @@ def baseline_partial(
             if test_lines is not None
             else None
         ),
+    )
+
+
+def mutate_partial(
+    report: MutateReport,
+    shard: ShardSpec,
+    planned: list[str],
+    parts: list[list[str]],
+    covering: dict[str, list[str]],
+    root: Path,
+) -> Partial:
+    """`planned`: every mutant's id, in the planned order; `parts`: the whole partition."""
+    return Partial(
+        kind="mutate",
+        shard=shard,
+        run_id=report.run_id,
+        commit=head_sha(root),
+        partition_by="covering tests",
+        digest=digest(parts),
+        report=to_dict(report),
+        universe=planned,
+        covering={m.id: covering.get(m.id, []) for m in report.mutants},
+    )
+
+
+def flaky_partial(
+    report: FlakyReport,
+    selector: TestSelector,
+    collected: list[str],
+    per_test: dict[str, tuple[int, int]],
+    root: Path,
+) -> Partial:
+    selector(collected)  # the whole partition, from the whole collection
+    parts = selector.parts or [[] for _ in range(selector.shard.total)]
+    return Partial(
+        kind="flaky",
+        shard=selector.shard,
+        run_id=report.run_id,
+        commit=head_sha(root),
+        partition_by="history" if selector.by_history else "node id",
+        digest=digest(parts),
+        report=to_dict(report),
+        universe=collected,
+        per_test={n: [runs, failures] for n, (runs, failures) in per_test.items()},
     )
