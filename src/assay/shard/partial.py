@@ -132,4 +132,7 @@ def write_coverage_data(files: dict[str, dict[str, list[Any]]], basename: Path, 
         data.add_arcs(arcs)
     if lines:
         data.add_lines(lines)
+    # Files measured with nothing executed (a source file no test imported) are in the
+    # data too, and must stay: the report counts them at 0 %, not as absent.
+    data.touch_files([str(root / f) for f in files])
     data.write()
