@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from bench_baseline import CORPUS, projects  # noqa: E402
+from bench_baseline import CORPUS  # noqa: E402
 
 from assay.shard.durations import latest_durations  # noqa: E402
 from assay.shard.partition import partition_tests  # noqa: E402
@@ -58,10 +58,12 @@ def main() -> None:
     parser.add_argument("--shards", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--run", type=int, default=2, help="run this many shards for real")
     options = parser.parse_args()
-    conf = projects()
     env = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     for name in options.names:
-        src = CORPUS / "src" / f"{name}-{conf[name]['version']}"
+        found = sorted((CORPUS / "src").glob(f"{name}-[0-9]*"))
+        if not found:
+            raise SystemExit(f"{name}: not in the corpus ({CORPUS / 'src'})")
+        src = found[-1]
         python = CORPUS / "venvs" / name / "bin" / "python"
         tmp = Path(tempfile.mkdtemp(prefix=f"shard-{name}-"))
         state = tmp / "state"
