@@ -317,3 +317,17 @@ def test_partial_without_shard_is_refused(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "assay: error: --partial: only a shard (--shard I/N) writes a partial file"
     )
+
+
+def test_an_empty_shard_still_writes_its_part(
+    fixture_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """More shards than tests: the last shard's part is empty. It must pass and write its
+    partial file (the merge needs every shard), not stop at "no tests collected"."""
+    project = fixture_project("crash")  # 7 tests: dealt over 8 shards, shard 7 gets none
+    part = tmp_path / "part.json"
+    proc = run_assay("baseline", project, "--shard", "7/8", "--no-coverage", "--partial", part)
+    assert proc.returncode == 0, proc.stderr
+    written = json.loads(part.read_text())
+    assert written["report"]["tests"] == []
+    assert len(written["universe"]) == 7
