@@ -331,3 +331,17 @@ def test_an_empty_shard_still_writes_its_part(
     written = json.loads(part.read_text())
     assert written["report"]["tests"] == []
     assert len(written["universe"]) == 7
+
+
+def test_an_empty_flaky_shard_still_writes_its_part(
+    fixture_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    project = fixture_project("flaky")  # 19 tests: over 20 shards, shard 19 gets none
+    part = tmp_path / "part.json"
+    proc = run_assay("flaky", project, "--shard", "19/20", "--runs", "2", "--seed", "1",
+                     "--partial", part)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    written = json.loads(part.read_text())
+    assert written["report"]["tests"] == 0
+    assert [r["tests"] for r in written["report"]["run_details"]] == [0, 0]
+    assert len(written["universe"]) == 19
