@@ -345,3 +345,20 @@ def test_an_empty_flaky_shard_still_writes_its_part(
     assert written["report"]["tests"] == 0
     assert [r["tests"] for r in written["report"]["run_details"]] == [0, 0]
     assert len(written["universe"]) == 19
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--stryker", "--stryker: baseline parts have no mutants (merge mutate parts)"),
+        ("--coverage-xml", "--coverage-xml: the parts measured no coverage"),
+    ],
+)
+def test_merge_refuses_outputs_the_parts_cannot_fill(
+    tmp_path: Path, option: str, message: str
+) -> None:
+    files = [_part(tmp_path / f"p{i}.json", "baseline", i, 2) for i in range(2)]
+    proc = run_assay("merge", *files, "--project", tmp_path, option, tmp_path / "out")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"assay: error: {message}"
+    assert not (tmp_path / "out").exists()

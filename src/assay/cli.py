@@ -583,6 +583,11 @@ def merge(
     loaded = load(list(parts))
     kind = loaded[0].kind
     report_outputs.check(REPORT_TYPES[kind], outputs, f"merge ({kind} parts)")
+    if kind == "baseline" and "stryker" in outputs:  # a shard refuses --mutation
+        raise InputError("--stryker: baseline parts have no mutants (merge mutate parts)")
+    measured = any(part.coverage is not None for part in loaded)
+    if kind == "baseline" and "coverage-xml" in outputs and not measured:
+        raise InputError("--coverage-xml: the parts measured no coverage")
     session = Session.open(RunOptions(path=path, python=python, state_dir=state_dir))
     report = merge_parts(session, loaded)
     if isinstance(report, assay.model.BaselineReport):
