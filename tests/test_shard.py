@@ -362,3 +362,26 @@ def test_merge_refuses_outputs_the_parts_cannot_fill(
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"assay: error: {message}"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_merged_coverage_does_not_claim_contexts_it_lacks(
+    fixture_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Parts carry arcs without per-test contexts: the merged data file has none, so the
+    merged report must not send the reader to it for them (the shards' reports do)."""
+    project = fixture_project("collect_errors")
+    files = []
+    for index in range(2):
+        files.append(tmp_path / f"p{index}.json")
+        proc = run_assay("baseline", project, "--contexts", "--shard", f"{index}/2",
+                         "--partial", files[-1])  # fmt: skip
+        assert proc.returncode == 1, proc.stderr  # the fixture's collection errors
+        assert json.loads(files[-1].read_text())["report"]["coverage"]["contexts"] is True
+    merged, markdown = tmp_path / "merged.json", tmp_path / "merged.md"
+    proc = run_assay(
+        "merge", *files, "--project", project, "--json", merged, "--markdown", markdown
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(merged.read_text())["coverage"]["contexts"] is False
+    assert "Per-test contexts" not in markdown.read_text()

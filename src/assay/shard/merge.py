@@ -206,8 +206,10 @@ def _merge_coverage(
 
     root = session.project.root
     measured = [r.coverage for r in reports if r.coverage is not None]
-    contexts = any(c.contexts for c in measured)
-    measurement = CoverageMeasurement(session.project, session.python, run_dir, contexts)
+    # The parts carry each file's executed arcs without their per-test contexts (a shard's
+    # per-test lines go to the history store instead, through `test_lines`), so the merged
+    # data file has none, and its report must not point at it for them.
+    measurement = CoverageMeasurement(session.project, session.python, run_dir, contexts=False)
     measurement.dir.mkdir(parents=True, exist_ok=True)
     for part in parts:
         if part.coverage is not None:
