@@ -111,6 +111,14 @@ def test_greedy_ties_by_id_and_mutants_by_covering_tests() -> None:
     assert partition_mutants(covering, 2) == [["x", "w"], ["z", "y"]]
 
 
+def test_mutants_from_history_by_their_covering_tests_seconds() -> None:
+    covering = {"x": ["a", "b"], "y": ["c"], "z": ["a"], "w": ["d"]}
+    durations = {"a": 1.0, "b": 0.5, "c": 6.0}  # d is new: the median, 1.0
+    # costs y 6, x 1.5, w 1, z 1: y->0, x->1 (1.5), w->1 (2.5), z->1 (3.5)
+    assert partition_mutants(covering, 2, durations) == [["y"], ["x", "w", "z"]]
+    assert partition_mutants(covering, 2) == [["x", "z"], ["w", "y"]]  # by number instead
+
+
 # -- bad input through the CLI ---------------------------------------------------------------
 
 
@@ -385,3 +393,31 @@ def test_merged_coverage_does_not_claim_contexts_it_lacks(
     assert proc.returncode == 1, proc.stderr
     assert json.loads(merged.read_text())["coverage"]["contexts"] is False
     assert "Per-test contexts" not in markdown.read_text()
+
+
+@pytest.mark.slow
+def test_mutate_shards_weigh_by_history_alike(
+    fixture_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """With a baseline in the store, mutants are weighed by their covering tests' seconds.
+    Both shards share the store: the first shard's clean run must not become the history
+    the second weighs by (else the partitions differ and the merge refuses them)."""
+    project = fixture_project("mutation")
+    assert run_assay("baseline", project).returncode in (0, 1)
+    single = tmp_path / "single.json"
+    proc = run_assay("mutate", project, "--json", single, "--state-dir", tmp_path / "one")
+    assert proc.returncode == 0, proc.stderr
+    parts = [tmp_path / f"part-{index}.json" for index in range(2)]
+    for index, part in enumerate(parts):
+        proc = run_assay("mutate", project, "--shard", f"{index}/2", "--partial", part)
+        assert proc.returncode == 0, proc.stderr
+    written = [json.loads(p.read_text()) for p in parts]
+    assert [w["partition"]["by"] for w in written] == ["history", "history"]
+    merged = tmp_path / "merged.json"
+    proc = run_assay("merge", *parts, "--project", project, "--json", merged)
+    assert proc.returncode == 0, proc.stderr
+    expected, result = json.loads(single.read_text()), json.loads(merged.read_text())
+    assert [(m["id"], m["status"]) for m in result["mutants"]] == [
+        (m["id"], m["status"]) for m in expected["mutants"]
+    ]
+    assert result["totals"] == expected["totals"]

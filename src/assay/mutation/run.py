@@ -189,7 +189,10 @@ def run_mutate(
                 servers = EarlyServers(harness, config.workers)
         t_clean = t_start  # a handed-over run cost mutate nothing
         if clean is None:
-            clean = _clean_run(session, on_clean_event)
+            # A shard's clean run is not history: the next shard must weigh alike.
+            clean = _clean_run(
+                session, on_clean_event, "baseline-shard" if options.shard else "baseline"
+            )
             t_clean = time.monotonic()
         early, early_imports = servers.start()
         planned, warnings = generated or _generate(files, project.root, options, changed)
@@ -243,11 +246,14 @@ def run_mutate(
                 m.tests = len(tests)
                 run.keys[m.id] = hashlib.sha1(f"{p.key}|{digests.of(tests)}".encode()).hexdigest()
             shard_parts: list[list[str]] = []
+            history_durations: dict[str, float] = {}
             if options.shard is not None:
+                from assay.shard.durations import latest_durations
                 from assay.shard.partition import partition_mutants
 
                 planned_ids = [p.mutant.id for p in planned]
-                shard_parts = partition_mutants(covering, options.shard.total)
+                history_durations = latest_durations(session.state_dir)
+                shard_parts = partition_mutants(covering, options.shard.total, history_durations)
                 mine = set(shard_parts[options.shard.index])
                 planned = [p for p in planned if p.mutant.id in mine]
             cached = (
@@ -378,7 +384,13 @@ def run_mutate(
 
             path = options.partial or options.shard.default_partial(session.state_dir, "mutate")
             mutate_partial(
-                report, options.shard, planned_ids, shard_parts, covering, project.root
+                report,
+                options.shard,
+                planned_ids,
+                shard_parts,
+                covering,
+                project.root,
+                by_history=bool(history_durations),
             ).write(path)
         return report
     finally:
@@ -411,11 +423,14 @@ def _generate(
     return planned, warnings
 
 
-def _clean_run(session: Session, on_event: Callable[[Event], None]) -> _Clean:
+def _clean_run(
+    session: Session, on_event: Callable[[Event], None], record_as: str = "baseline"
+) -> _Clean:
     """Mutate's own clean run, kept in the history store as a baseline run (its per-test
-    lines are read back from there, as a handed-over run's are)."""
+    lines are read back from there, as a handed-over run's are); a shard's as a
+    "baseline-shard", which the partition's history (shard/durations.py) does not read."""
     run = run_stage(session, CLEAN_RUN, on_event)
-    report = report_run(run, BaselineOptions())
+    report = report_run(run, BaselineOptions(record_as=record_as))
     return _Clean(
         run_id=run.run_id,
         run_dir=run.run_dir,

@@ -9,7 +9,8 @@ With history, tests go longest first to the least-loaded shard (greedy LPT: with
 the best possible makespan); a test the history does not know counts as the median. With
 none, the sorted node ids are dealt round-robin: equal counts, and a stable order.
 
-Mutants are weighted by the number of tests that cover them, not by those tests' clean-run
+Mutants are weighted by the historical seconds of the tests that cover them (the same store
+in every shard), or without history by their number; never by the shard's own clean-run
 seconds: every shard makes its own clean run, whose timings differ from shard to shard by
 noise, and a weight that differs would let a mutant fall into two shards or none.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 
@@ -86,6 +88,18 @@ class TestSelector:
         return keep_then_order
 
 
-def partition_mutants(covering: Mapping[str, Sequence[str]], total: int) -> list[list[str]]:
-    """Each shard's mutant ids, weighted by their covering tests (see the docstring)."""
-    return greedy({m: float(len(tests)) for m, tests in covering.items()}, total)
+def partition_mutants(
+    covering: Mapping[str, Sequence[str]], total: int, durations: Mapping[str, float] | None = None
+) -> list[list[str]]:
+    """Each shard's mutant ids, longest first by expected cost: with history (`durations`,
+    the latest baseline's, the same store in every shard), the summed seconds of the
+    mutant's covering tests (the median for a test history does not know); without, their
+    number. Summed in sorted order with fsum, so every shard gets the same float."""
+    if not durations:
+        return greedy({m: float(len(tests)) for m, tests in covering.items()}, total)
+    median = statistics.median(durations.values())
+    costs = {
+        m: math.fsum(durations.get(t, median) for t in sorted(tests))
+        for m, tests in covering.items()
+    }
+    return greedy(costs, total)

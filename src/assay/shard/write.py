@@ -48,14 +48,17 @@ def mutate_partial(
     parts: list[list[str]],
     covering: dict[str, list[str]],
     root: Path,
+    *,
+    by_history: bool = False,
 ) -> Partial:
-    """`planned`: every mutant's id, in the planned order; `parts`: the whole partition."""
+    """`planned`: every mutant's id, in the planned order; `parts`: the whole partition;
+    `by_history`: weighed by the history's test durations, not by covering tests' number."""
     return Partial(
         kind="mutate",
         shard=shard,
         run_id=report.run_id,
         commit=head_sha(root),
-        partition_by="covering tests",
+        partition_by="history" if by_history else "covering tests",
         digest=digest(parts),
         report=to_dict(report),
         universe=planned,
