@@ -10,17 +10,18 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assay import __version__
-from assay.model import BaselineReport, CategorySummary, Counts, RunInfo
+from assay.model import BaselineReport, CategorySummary, Counts, RunInfo, TestResult
 from assay.model.history import CompareReport
 from assay.protocol import Event
 from assay.pytest_command import pytest_command
-from assay.runner.categories import category_paths
+from assay.runner.categories import TestItem, category_paths
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
+from assay.shard.spec import ShardSpec
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class BaselineOptions:
     internal: bool = False  # a stage of another command (mutate's clean run, verify's runs)
     # Compare with the previous like baseline in the store ("Since the last baseline").
     compare: bool = False
+    # `--shard I/N`: run only this shard's part of the collection, record the run as a
+    # "baseline-shard" and write the partial result file `partial` (shard/partial.py).
+    shard: ShardSpec | None = None
+    partial: Path | None = None
 
 
 def run_baseline(
@@ -46,22 +51,36 @@ def run_baseline(
     on_event: Callable[[Event], None] | None = None,
 ) -> BaselineReport:
     config = session.config
+    selector = None
+    if options.shard is not None:
+        from assay.shard.durations import latest_durations
+        from assay.shard.partition import TestSelector
+
+        selector = TestSelector(options.shard, latest_durations(session.state_dir))
+        options = replace(options, record_as="baseline-shard", internal=True)
     spec = StageSpec(
         coverage=config.coverage if options.coverage is None else options.coverage,
         contexts=config.contexts if options.contexts is None else options.contexts,
         isolation=options.isolation,
         import_paths=options.import_paths,
+        select=selector,
     )
-    return report_run(run_stage(session, spec, on_event), options)
+    run = run_stage(session, spec, on_event)
+    report = report_run(run, options)
+    if options.shard is not None and selector is not None:
+        from assay.shard.write import baseline_partial
+
+        path = options.partial or options.shard.default_partial(session.state_dir, "baseline")
+        baseline_partial(run, report, selector, options.commit).write(path)
+    return report
 
 
-def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
-    """The `assay.baseline/1` report of a finished run, triaged, and kept in the history."""
-    session = run.session
-    project, config, python = session.project, session.config, session.python
+def category_summaries(
+    tests: list[TestResult], items: list[TestItem], categories: dict[str, str]
+) -> list[CategorySummary]:
+    """Per category of the tests, in their order: its folders, counts and time."""
     summaries = []
-    tests = run.tests
-    for name in dict.fromkeys(run.categories[t.nodeid] for t in tests):
+    for name in dict.fromkeys(categories[t.nodeid] for t in tests):
         members = [t for t in tests if t.category == name]
         category_counts = Counts()
         for test in members:
@@ -69,12 +88,21 @@ def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
         summaries.append(
             CategorySummary(
                 name=name,
-                paths=category_paths(name, run.items, run.categories),
+                paths=category_paths(name, items, categories),
                 counts=category_counts,
                 duration_s=round(sum(t.duration_s for t in members), 3),
                 tests=len(members),
             )
         )
+    return summaries
+
+
+def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
+    """The `assay.baseline/1` report of a finished run, triaged, and kept in the history."""
+    session = run.session
+    project, config, python = session.project, session.config, session.python
+    tests = run.tests
+    summaries = category_summaries(tests, run.items, run.categories)
     from assay.store import history
     from assay.triage import UserCategory, triage
 

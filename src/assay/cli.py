@@ -24,6 +24,7 @@ from assay.errors import InputError
 
 if TYPE_CHECKING:
     from assay.session import RunOptions
+    from assay.shard.spec import ShardSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,10 +105,11 @@ def cli() -> None:
     """Audit a Python project's test suite and report what it really does."""
 
 
-def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+def _outputs(schema: str, kind: str | None) -> Callable[[Callable[..., int]], Callable[..., int]]:
     """The options every command shares: one `--FORMAT FILE` per output format
     (report/outputs.py), handed to the command as `outputs` (format -> file) once checked
-    against the command's report type `kind` (a model class name), and `--state-dir`."""
+    against the command's report type `kind` (a model class name; None: the command knows
+    its report type only from its input and checks them itself), and `--state-dir`."""
 
     def add(command: Callable[..., int]) -> Callable[..., int]:
         from assay.report import outputs as report_outputs
@@ -120,7 +122,8 @@ def _outputs(schema: str, kind: str) -> Callable[[Callable[..., int]], Callable[
                 {o.name: kwargs.pop(o.parameter) for o in report_outputs.OUTPUTS}
             )
             command_name = click.get_current_context().info_name or ""
-            report_outputs.check(getattr(assay.model, kind), files, command_name)
+            if kind is not None:
+                report_outputs.check(getattr(assay.model, kind), files, command_name)
             return command(outputs=files, **kwargs)
 
         wrapped: Callable[..., int] = with_outputs
@@ -243,6 +246,36 @@ def _executor_spec(session: Any, executor: str | None, scheduler: str | None) ->
     return ExecutorSpec(kind, scheduler or (config.scheduler if kind == "dask" else None))
 
 
+def _sharded(command: Callable[..., int]) -> Callable[..., int]:
+    """`--shard I/N` and `--partial FILE`, handed to the command as `shard` (a ShardSpec,
+    from the flag or Bazel's TEST_SHARD_INDEX/TEST_TOTAL_SHARDS; None: not sharded) and
+    `partial`. Bazel's TEST_SHARD_STATUS_FILE is touched once the shard is known."""
+
+    @functools.wraps(command)
+    def with_shard(*, shard: str | None, partial: Path | None, **kwargs: Any) -> int:
+        from assay.shard import spec
+
+        resolved = spec.resolve(shard)
+        if resolved is None and partial is not None:
+            raise InputError("--partial: only a shard (--shard I/N) writes a partial file")
+        if resolved is not None:
+            spec.touch_status_file()
+        return command(shard=resolved, partial=partial, **kwargs)
+
+    wrapped: Callable[..., int] = with_shard
+    for option in reversed(
+        [
+            click.option("--shard", metavar="I/N", help="Run shard I of N (I counts from 0, "
+                         "as Bazel's TEST_SHARD_INDEX, which is read when this is absent) and "
+                         "write its partial result file for `assay merge`."),
+            click.option("--partial", type=click.Path(path_type=Path), help="Where the "
+                         "shard's partial file goes (default .assay/shards/KIND-I-of-N.json)."),
+        ]
+    ):  # fmt: skip
+        wrapped = option(wrapped)
+    return wrapped
+
+
 @cli.command()
 @_PATH
 @_runs_tests(_WORKERS)
@@ -267,6 +300,7 @@ def _executor_spec(session: Any, executor: str | None, scheduler: str | None) ->
     is_flag=True,
     help="Do not rerun the failed tests alone after the suite (see [tool.assay] isolation_*).",
 )
+@_sharded
 @_outputs("assay.baseline/1", "BaselineReport")
 def baseline(
     run: RunOptions,
@@ -275,6 +309,8 @@ def baseline(
     mutation: bool,
     no_compare: bool,
     no_isolation_check: bool,
+    shard: ShardSpec | None,
+    partial: Path | None,
     outputs: dict[str, Path],
 ) -> int:
     """Run the suite under supervision and report exactly what happened.
@@ -291,12 +327,16 @@ def baseline(
         raise InputError("--stryker: a baseline has mutants only with --mutation")
     if "coverage-xml" in outputs and coverage is False:
         raise InputError("--coverage-xml: nothing to write with --no-coverage")
+    if shard is not None and mutation:
+        raise InputError("--mutation: not with --shard (shard the mutants: assay mutate --shard)")
     session = Session.open(run)
     options = BaselineOptions(
         coverage=coverage,
         contexts=contexts,
         isolation=not no_isolation_check,
         compare=not no_compare,
+        shard=shard,
+        partial=partial,
     )
     with console.progress() as on_event:
         report = run_baseline(session, options, on_event)
@@ -309,6 +349,8 @@ def baseline(
         from assay.report import history_text
 
         print(history_text.since_last_line(report.since_last))
+    if shard is not None:
+        print(f"wrote {partial or shard.default_partial(session.state_dir, 'baseline')}")
     return report.exit_code
 
 
@@ -363,6 +405,7 @@ def inspect(
     default="",
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
 )
+@_sharded
 @_outputs("assay.mutate/1", "MutateReport")
 def mutate(
     run: RunOptions,
@@ -374,6 +417,8 @@ def mutate(
     operators: str,
     executor: str | None,
     scheduler: str | None,
+    shard: ShardSpec | None,
+    partial: Path | None,
     outputs: dict[str, Path],
 ) -> int:
     """Mutation testing: change the code one small way at a time and see whether a test
@@ -393,7 +438,11 @@ def mutate(
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
         executor=_executor_spec(session, executor, scheduler),
+        shard=shard,
+        partial=partial,
     )
+    if shard is not None and (show_id is not None or rerun_id is not None):
+        raise InputError("--shard: not with --show or --rerun (one mutant is not sharded)")
     if show_id is not None:
         from assay.mutation.single import show
 
@@ -408,6 +457,8 @@ def mutate(
     with console.progress() as on_event:
         report = run_mutate(session, options, on_event)
     _finish(report, outputs, console.mutate_summary)
+    if shard is not None:
+        print(f"wrote {partial or shard.default_partial(session.state_dir, 'mutate')}")
     return 0
 
 
@@ -463,6 +514,7 @@ def edges(
 @click.option("--budget", help="Stop after this long in all, e.g. 90s, 15m, 1h30m.")
 @_runs_tests(_WORKERS)
 @_executor_options
+@_sharded
 @_outputs("assay.flaky/1", "FlakyReport")
 def flaky(
     run: RunOptions,
@@ -471,6 +523,8 @@ def flaky(
     budget: str | None,
     executor: str | None,
     scheduler: str | None,
+    shard: ShardSpec | None,
+    partial: Path | None,
     outputs: dict[str, Path],
 ) -> int:
     """Find the flaky tests and say why: the suite runs N times (pytest's order, then seeded
@@ -491,10 +545,15 @@ def flaky(
         seed=seed,
         budget_s=parse_duration(budget) if budget is not None else None,
         executor=_executor_spec(session, executor, scheduler),
+        shard=shard,
+        partial=partial,
     )
+    session = Session.open(run)
     with flaky_console.progress() as on_event:
         report = run_flaky(session, options, on_event)
     _finish(report, outputs, flaky_console.summary)
+    if shard is not None:
+        print(f"wrote {partial or shard.default_partial(session.state_dir, 'flaky')}")
     return report.exit_code
 
 
@@ -745,6 +804,60 @@ def compare(
     for written in (markdown_path, json_path):
         if written is not None:
             print(f"wrote {written}")
+    return 0
+
+
+@cli.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--project",
+    "path",
+    default=".",
+    type=click.Path(path_type=Path),
+    callback=_project_folder,
+    help="The project's checkout, at the shards' commit "
+    "(default: the current folder): coverage is analysed against its source.",
+)
+@click.option("--python", help="Interpreter of the project's environment (as for the run).")
+@_outputs("the parts' schema", None)
+def merge(
+    parts: tuple[Path, ...],
+    path: Path,
+    python: str | None,
+    outputs: dict[str, Path],
+    state_dir: Path | None,
+) -> int:
+    """Combine the partial files of `--shard I/N` runs (baseline, mutate or flaky) into the
+    report one unsharded run would have made, in every output format, and keep it in the
+    history store.
+
+    Exit code: the merged run's (baseline and flaky: 1 when a test failed or is flaky;
+    mutate: 0), 2 on bad input (parts of different runs, a shard missing or twice).
+    """
+    import assay.model
+    from assay.report import console, flaky_console
+    from assay.report import outputs as report_outputs
+    from assay.session import RunOptions, Session
+    from assay.shard.merge import REPORT_TYPES, load
+    from assay.shard.merge import merge as merge_parts
+
+    loaded = load(list(parts))
+    kind = loaded[0].kind
+    report_outputs.check(REPORT_TYPES[kind], outputs, f"merge ({kind} parts)")
+    if kind == "baseline" and "stryker" in outputs:  # a shard refuses --mutation
+        raise InputError("--stryker: baseline parts have no mutants (merge mutate parts)")
+    measured = any(part.coverage is not None for part in loaded)
+    if kind == "baseline" and "coverage-xml" in outputs and not measured:
+        raise InputError("--coverage-xml: the parts measured no coverage")
+    session = Session.open(RunOptions(path=path, python=python, state_dir=state_dir))
+    report = merge_parts(session, loaded)
+    if isinstance(report, assay.model.BaselineReport):
+        _finish(report, outputs, console.summary)
+        return report.exit_code
+    if isinstance(report, assay.model.FlakyReport):
+        _finish(report, outputs, flaky_console.summary)
+        return report.exit_code
+    _finish(report, outputs, console.mutate_summary)
     return 0
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from assay import __version__, executors
+from assay.discover.revision import head_sha
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.flaky import command, orders
@@ -30,6 +32,8 @@ from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
 from assay.model import FlakyReport, FlakyRun, RunInfo
 from assay.protocol import Event
 from assay.session import Session
+from assay.shard.partition import TestSelector
+from assay.shard.spec import ShardSpec
 
 DEFAULT_RUNS = 10
 
@@ -42,6 +46,10 @@ class FlakyOptions:
     seed: int | None = None  # None: a new one, printed in the report
     budget_s: float | None = None
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where the lanes run
+    # `--shard I/N`: the suite runs keep only this shard's part of the collection (so do
+    # the suspects and their investigations); the partial result file goes to `partial`.
+    shard: ShardSpec | None = None
+    partial: Path | None = None
 
 
 def run_flaky(
@@ -69,7 +77,12 @@ def _run_flaky(
     project, config, python = session.project, session.config, session.python
     started_at = session.started_at
     run_dir = session.run_folder()
-    seed = options.seed if options.seed is not None else orders.new_seed()
+    selector: TestSelector | None = None
+    if options.shard is not None:
+        from assay.shard.durations import latest_durations
+
+        selector = TestSelector(options.shard, latest_durations(session.state_dir))
+    seed = options.seed if options.seed is not None else _new_seed(session, options.shard)
     seeds = orders.run_seeds(seed, options.runs)
     executor = Executor(
         root=project.root,
@@ -88,6 +101,8 @@ def _run_flaky(
         LaneSpec(seed=s, order=None if i == 1 else _shuffle(seed, i))
         for i, s in enumerate(seeds, start=1)
     ]
+    if selector is not None:  # every suite run keeps the shard's part, then orders it
+        specs = [replace(s, order=selector.as_order(s.order)) for s in specs]
     runs = executor.run(specs, "runs")
     if not any(r.collected or r.collection_errors for r in runs):
         failures = [r.failure for r in runs if r.failure]
@@ -98,7 +113,12 @@ def _run_flaky(
                 f"{project.root}: no tests collected (test paths: {', '.join(project.test_paths)})"
             )
     selected = next((r.collected for r in runs if r.collected), [])
-    if not selected and any(r.complete for r in runs):
+    collected = list(selected)
+    if selector is not None:
+        selected = selector(collected)
+    # A shard's part may be empty (more shards than tests): it still reports, and writes
+    # its partial file for the merge.
+    if not collected and any(r.complete for r in runs):
         raise InputError(
             f"{project.root}: no tests collected (test paths: {', '.join(project.test_paths)})"
         )
@@ -182,7 +202,24 @@ def _run_flaky(
             subset=subset.describe(pytest_args=subset.pytest_selection(session.config.pytest_args)),
         )
         history.record_flaky(store, report, origin, _per_test(observations))
+    if options.shard is not None and selector is not None:
+        from assay.shard.write import flaky_partial
+
+        path = options.partial or options.shard.default_partial(session.state_dir, "flaky")
+        flaky_partial(
+            report, selector, collected, _per_test(observations), project.root, origin.subset
+        ).write(path)
     return report
+
+
+def _new_seed(session: Session, shard: ShardSpec | None) -> int:
+    """A new seed; a shard's derives from HEAD's sha instead, so that every shard of one
+    CI run, given no --seed, shuffles with the same one (the merge checks they did)."""
+    if shard is not None:
+        sha = head_sha(session.project.root)
+        if sha:
+            return int(sha[:8], 16) % orders.SEED_LIMIT
+    return orders.new_seed()
 
 
 def _shuffle(seed: int, run: int) -> Callable[[list[str]], list[str]]:

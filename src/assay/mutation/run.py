@@ -48,6 +48,7 @@ from assay.mutation.verdicts import Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
+from assay.shard.spec import ShardSpec
 from assay.store import history, subset
 from assay.store import mutants as mutant_store
 
@@ -66,6 +67,10 @@ class MutateOptions:
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where mutants run
     internal: bool = False  # a stage of another command (verify's changed lines)
+    # `--shard I/N`: after the (whole) clean run, execute only this shard's part of the
+    # mutants (shard/partition.py) and write the partial result file `partial`.
+    shard: ShardSpec | None = None
+    partial: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,10 @@ def run_mutate(
                 servers = EarlyServers(harness, config.workers)
         t_clean = t_start  # a handed-over run cost mutate nothing
         if clean is None:
-            clean = _clean_run(session, on_clean_event)
+            # A shard's clean run is not history: the next shard must weigh alike.
+            clean = _clean_run(
+                session, on_clean_event, "baseline-shard" if options.shard else "baseline"
+            )
             t_clean = time.monotonic()
         early, early_imports = servers.start() if early_servers else (None, None)
         planned, warnings = generated or _generate(files, project.root, options, changed)
@@ -245,6 +253,17 @@ def run_mutate(
                 covering[m.id] = tests
                 m.tests = len(tests)
                 run.keys[m.id] = hashlib.sha1(f"{p.key}|{digests.of(tests)}".encode()).hexdigest()
+            shard_parts: list[list[str]] = []
+            history_durations: dict[str, float] = {}
+            if options.shard is not None:
+                from assay.shard.durations import latest_durations
+                from assay.shard.partition import partition_mutants
+
+                planned_ids = [p.mutant.id for p in planned]
+                history_durations = latest_durations(session.state_dir)
+                shard_parts = partition_mutants(covering, options.shard.total, history_durations)
+                mine = set(shard_parts[options.shard.index])
+                planned = [p for p in planned if p.mutant.id in mine]
             cached = (
                 mutant_store.cached_verdicts(store, list(run.keys.values()))
                 if options.cache
@@ -382,6 +401,20 @@ def run_mutate(
                 ),
             )
             mutant_store.record_run(store, report, covering, origin)
+        if options.shard is not None:
+            from assay.shard.write import mutate_partial
+
+            path = options.partial or options.shard.default_partial(session.state_dir, "mutate")
+            mutate_partial(
+                report,
+                options.shard,
+                planned_ids,
+                shard_parts,
+                covering,
+                project.root,
+                by_history=bool(history_durations),
+                subset=origin.subset,
+            ).write(path)
         return report
     finally:
         servers.close()
@@ -414,11 +447,14 @@ def _generate(
     return planned, warnings
 
 
-def _clean_run(session: Session, on_event: Callable[[Event], None]) -> _Clean:
+def _clean_run(
+    session: Session, on_event: Callable[[Event], None], record_as: str = "baseline"
+) -> _Clean:
     """Mutate's own clean run, kept in the history store as a baseline run (its per-test
-    lines are read back from there, as a handed-over run's are)."""
+    lines are read back from there, as a handed-over run's are); a shard's as a
+    "baseline-shard", which the partition's history (shard/durations.py) does not read."""
     run = run_stage(session, CLEAN_RUN, on_event)
-    report = report_run(run, BaselineOptions(internal=True))
+    report = report_run(run, BaselineOptions(internal=True, record_as=record_as))
     return _Clean(
         run_id=run.run_id,
         run_dir=run.run_dir,

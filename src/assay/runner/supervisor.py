@@ -34,6 +34,7 @@ the lane (the events say which worker ran what, so its process history stays exa
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import selectors
@@ -104,6 +105,11 @@ class RunRequest:
     # Where tools the tests use keep their caches (hypothesis's example database,
     # pytest-benchmark's storage) instead of the project's folder; default: the run folder.
     cache_dir: Path | None = None
+    # The part of the collection this run is to run (`--shard`, shard/partition.py): given
+    # every collected node id, the ones to keep, in collection order. It must be a pure
+    # function of the ids: every shard, and every replacement worker, computes it alike.
+    # Lanes are not filtered (they name their tests, or order them with `Lane.order`).
+    select: Callable[[list[str]], list[str]] | None = None
 
 
 @dataclass
@@ -530,6 +536,12 @@ class Supervisor:
 
     def collected(self, worker: _Worker, event: wire.Collected, line: bytes | None) -> None:
         nodeids = [item.nodeid for item in event.items]
+        if self.request.select is not None and worker.lane is None:  # lanes name their tests
+            nodeids = self.request.select(nodeids)
+            kept = set(nodeids)
+            event = copy.copy(event)  # keeps the worker's stamp, which replace() would drop
+            event.items = [i for i in event.items if i.nodeid in kept]
+            line = None  # the log holds what the run used: the shard's part
         if worker.lane is not None:
             worker.collected_ids = nodeids
             if self.known is None:
