@@ -82,7 +82,8 @@ def test_partition_without_history_deals_sorted_ids() -> None:
 def _store_with(state: Path, durations: dict[str, float], kind: str, run_id: str) -> None:
     with contextlib.closing(history.connect(state / "history.db")) as conn, conn:
         conn.execute(
-            "insert into runs values (?, ?, ?, 0, '/p', null, 0, '{}', '{}')",
+            "insert into runs(id, kind, started_at, duration_s, project_root, head_sha, "
+            "exit_code, counts, report) values (?, ?, ?, 0, '/p', null, 0, '{}', '{}')",
             (run_id, kind, f"2026-01-0{run_id[-1]}T00:00:00"),
         )
         conn.executemany(
