@@ -47,7 +47,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         if len(shas) == 2:
             break
         rules = root / "calc" / "rules.py"
-        rules.write_text("# moved\n# down\n# three lines\n" + rules.read_text())
+        added = "\n\ndef at_most(n, cap):  # new, and no test calls it\n    return n <= cap\n"
+        rules.write_text("# moved\n# down\n# three lines\n" + rules.read_text() + added)
         tests = root / "tests" / "test_rules.py"
         text = tests.read_text()
         text = text.replace("assert countdown(3) == 0", "assert countdown(3) == 1")
@@ -133,7 +134,7 @@ def test_compare_mutants_pairs_by_place_despite_line_drift(
     _ok("compare", "--project", root, "--kind", "mutate", "--json", out)
     mutants = json.loads(out.read_text())["mutants"]
     # every mutant of the first run is found again, three lines lower
-    assert mutants["added"] == 0 and mutants["removed"] == 0
+    assert mutants["matched"] == 5 and mutants["removed"] == 0
     assert [
         (m["function"], m["original"], m["replacement"], m["before"], m["after"])
         for m in mutants["newly_surviving"]
@@ -143,6 +144,12 @@ def test_compare_mutants_pairs_by_place_despite_line_drift(
         ("within_limit", "<=", ">", "Killed", "Survived"),  # its test lost its assertions
     ]
     assert mutants["newly_killed"] == []
+    # what else the score lost: the new function's mutants, which no test reaches
+    assert [
+        (m["function"], m["original"], m["replacement"], m["before"], m["after"])
+        for m in mutants["new_surviving"]
+    ] == [("at_most", "<=", ">", "new", "NoCoverage")]
+    assert mutants["added"] == len(mutants["new_surviving"])
 
 
 def test_since_the_last_baseline_in_the_reports(project: tuple[Path, list[str]]) -> None:

@@ -170,11 +170,17 @@ def _mutants(conn: sqlite3.Connection, a: RunSummary, b: RunSummary) -> MutantDe
             surviving.append(change)
         elif was in _UNDETECTED and now in _DETECTED:
             killed.append(change)
+    new_surviving = []
+    for place in sorted(after.keys() - before.keys()):
+        now, line = after[place]
+        if now in _UNDETECTED:
+            new_surviving.append(MutantChange(*json.loads(place), line, "new", now))
     return MutantDelta(
         score_before=a.figures.get("score"),
         score_after=b.figures.get("score"),
         newly_surviving=surviving,
         newly_killed=killed,
+        new_surviving=new_surviving,
         matched=len(before.keys() & after.keys()),
         added=len(after.keys() - before.keys()),
         removed=len(before.keys() - after.keys()),

@@ -134,6 +134,9 @@ class MutantDelta:
     score_after: float | None
     newly_surviving: list[MutantChange]
     newly_killed: list[MutantChange]
+    # mutants only in the later run that no test detects (`before` is "new"): with the
+    # newly surviving, what a falling score is made of
+    new_surviving: list[MutantChange]
     matched: int
     added: int  # in the later run only
     removed: int  # in the earlier run only

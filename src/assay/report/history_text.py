@@ -163,6 +163,7 @@ def compare_markdown(report: CompareReport, title: str | None = None) -> str:
         for title, changes in (
             ("Newly surviving", m.newly_surviving),
             ("Newly killed", m.newly_killed),
+            ("New mutants that survive", m.new_surviving),
         ):
             if changes:
                 rows = [
@@ -178,7 +179,8 @@ def compare_markdown(report: CompareReport, title: str | None = None) -> str:
         title = f"### Verify score {v.score_before} {v.decision_before} -> {v.score_after} "
         out += [title + str(v.decision_after), "", md.table(["Dimension", "Before", "After"], rows)]
         out.append("")
-    m_changed = report.mutants and (report.mutants.newly_surviving or report.mutants.newly_killed)
+    m = report.mutants
+    m_changed = m and (m.newly_surviving or m.newly_killed or m.new_surviving)
     c_changed = report.coverage and report.coverage.modules
     tests = report.newly_failing or report.newly_passing or report.newly_skipped
     nothing = not (tests or report.categories or c_changed or m_changed or report.verify)
