@@ -174,7 +174,12 @@ def _mutants(conn: sqlite3.Connection, a: RunSummary, b: RunSummary) -> MutantDe
     for place in sorted(after.keys() - before.keys()):
         now, line = after[place]
         if now in _UNDETECTED:
-            new_surviving.append(MutantChange(*json.loads(place), line, "new", now))
+            file, function, operator, original, replacement, occurrence = json.loads(place)
+            new_surviving.append(
+                MutantChange(
+                    file, function, operator, original, replacement, occurrence, line, "new", now
+                )
+            )
     return MutantDelta(
         score_before=a.figures.get("score"),
         score_after=b.figures.get("score"),

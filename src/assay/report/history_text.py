@@ -179,8 +179,10 @@ def compare_markdown(report: CompareReport, title: str | None = None) -> str:
         title = f"### Verify score {v.score_before} {v.decision_before} -> {v.score_after} "
         out += [title + str(v.decision_after), "", md.table(["Dimension", "Before", "After"], rows)]
         out.append("")
-    m = report.mutants
-    m_changed = m and (m.newly_surviving or m.newly_killed or m.new_surviving)
+    mutants = report.mutants
+    m_changed = mutants and (
+        mutants.newly_surviving or mutants.newly_killed or mutants.new_surviving
+    )
     c_changed = report.coverage and report.coverage.modules
     tests = report.newly_failing or report.newly_passing or report.newly_skipped
     nothing = not (tests or report.categories or c_changed or m_changed or report.verify)
