@@ -156,38 +156,32 @@ def _mutant_rows(conn: sqlite3.Connection, run_id: str) -> dict[str, tuple[str, 
     }
 
 
+def _change(place: str, line: int, was: str, now: str) -> MutantChange:
+    file, function, operator, original, replacement, occurrence = json.loads(place)
+    return MutantChange(file, function, operator, original, replacement, occurrence, line, was, now)
+
+
 def _mutants(conn: sqlite3.Connection, a: RunSummary, b: RunSummary) -> MutantDelta:
     before = _mutant_rows(conn, a.id)
     after = _mutant_rows(conn, b.id)
     surviving, killed = [], []
     for place in sorted(before.keys() & after.keys()):
         (was, _), (now, line) = before[place], after[place]
-        file, function, operator, original, replacement, occurrence = json.loads(place)
-        change = MutantChange(
-            file, function, operator, original, replacement, occurrence, line, was, now
-        )
         if was in _DETECTED and now in _UNDETECTED:
-            surviving.append(change)
+            surviving.append(_change(place, line, was, now))
         elif was in _UNDETECTED and now in _DETECTED:
-            killed.append(change)
-    new_surviving = []
-    for place in sorted(after.keys() - before.keys()):
-        now, line = after[place]
-        if now in _UNDETECTED:
-            file, function, operator, original, replacement, occurrence = json.loads(place)
-            new_surviving.append(
-                MutantChange(
-                    file, function, operator, original, replacement, occurrence, line, "new", now
-                )
-            )
+            killed.append(_change(place, line, was, now))
+    added = sorted(after.keys() - before.keys())
     return MutantDelta(
         score_before=a.figures.get("score"),
         score_after=b.figures.get("score"),
         newly_surviving=surviving,
         newly_killed=killed,
-        new_surviving=new_surviving,
+        new_surviving=[
+            _change(p, after[p][1], "new", after[p][0]) for p in added if after[p][0] in _UNDETECTED
+        ],
         matched=len(before.keys() & after.keys()),
-        added=len(after.keys() - before.keys()),
+        added=len(added),
         removed=len(before.keys() - after.keys()),
     )
 
