@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from assay.shard import spec
+from assay.shard import merge, partial, spec
 from assay.shard.durations import latest_durations
 from assay.shard.partial import SCHEMA
 from assay.shard.partition import greedy, partition_mutants, partition_tests
@@ -139,13 +139,17 @@ def test_cli_half_the_bazel_variables_is_one_line(tmp_path: Path) -> None:
     )
 
 
-def _part(path: Path, kind: str, index: int, total: int, commit: str = "abc") -> Path:
+def _part(
+    path: Path, kind: str, index: int, total: int, commit: str = "abc", dirty: bool = False
+) -> Path:
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "kind": kind,
         "shard": {"index": index, "total": total},
         "run_id": f"r{index}",
         "commit": commit,
+        "branch": "main",
+        "dirty": dirty,
         "partition": {"by": "node id", "digest": "d"},
         "universe": ["t1", "t2"],
         "report": {},
@@ -184,6 +188,22 @@ def test_merge_refuses_other_commits_and_non_parts(tmp_path: Path) -> None:
     proc = run_assay("merge", other, "--project", tmp_path)
     assert (proc.returncode, proc.stderr.count("\n")) == (2, 1)
     assert "not an assay.shard/1 partial file" in proc.stderr
+
+
+def test_the_merged_run_is_recorded_with_the_parts_checkout(tmp_path: Path) -> None:
+    """The merge may run in another clone (a CI job of its own): the store records the
+    shards' commit and branch, and a dirty tree when any shard's was."""
+    parts = [
+        partial.read(_part(tmp_path / "a.json", "baseline", 0, 2)),
+        partial.read(_part(tmp_path / "b.json", "baseline", 1, 2, dirty=True)),
+    ]
+    origin = merge._origin(None, parts)  # type: ignore[arg-type]  # not read with a commit
+    assert (origin.head_sha, origin.branch, origin.dirty, origin.internal) == (
+        "abc",
+        "main",
+        True,
+        False,
+    )
 
 
 # -- end to end ------------------------------------------------------------------------------

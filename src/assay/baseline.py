@@ -162,11 +162,11 @@ def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
             store, report.run_id, report, origin, run.test_lines(), kind=options.record_as
         )
         if options.compare and not origin.internal and options.record_as == "baseline":
-            report.since_last = _since_last(store, report.run_id, report.started_at)
+            report.since_last = since_last(store, report.run_id, report.started_at)
     return report
 
 
-def _since_last(store: sqlite3.Connection, run_id: str, started_at: str) -> CompareReport | None:
+def since_last(store: sqlite3.Connection, run_id: str, started_at: str) -> CompareReport | None:
     """The previous like baseline (same subset) compared with this run; None: none stored."""
     from assay.compare import compare
     from assay.store import read

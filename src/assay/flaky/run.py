@@ -206,9 +206,7 @@ def _run_flaky(
         from assay.shard.write import flaky_partial
 
         path = options.partial or options.shard.default_partial(session.state_dir, "flaky")
-        flaky_partial(
-            report, selector, collected, _per_test(observations), project.root, origin.subset
-        ).write(path)
+        flaky_partial(report, selector, collected, _per_test(observations), origin).write(path)
     return report
 
 

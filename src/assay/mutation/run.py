@@ -411,9 +411,8 @@ def run_mutate(
                 planned_ids,
                 shard_parts,
                 covering,
-                project.root,
+                origin,
                 by_history=bool(history_durations),
-                subset=origin.subset,
             ).write(path)
         return report
     finally:

@@ -21,9 +21,13 @@ T = TypeVar("T")
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
-    import assay.model  # names some modules import only for type checking
+    # names some modules import only for type checking (model/history.py's CompareReport,
+    # a baseline's since_last, is not among assay.model's names)
+    import assay.model
+    import assay.model.history
 
-    return typing.get_type_hints(cls, localns=vars(assay.model))
+    names = {**vars(assay.model.history), **vars(assay.model)}
+    return typing.get_type_hints(cls, localns=names)
 
 
 def from_dict(cls: type[T], data: Any) -> T:

@@ -126,7 +126,7 @@ def _sum_counts(kind: type[Any], values: Sequence[Any]) -> Any:
 
 
 def merge_baseline(session: Session, parts: list[Partial]) -> BaselineReport:
-    from assay.baseline import category_summaries
+    from assay.baseline import category_summaries, since_last
     from assay.pytest_command import pytest_command
     from assay.runner.categories import TestItem
     from assay.store import history
@@ -197,6 +197,7 @@ def merge_baseline(session: Session, parts: list[Partial]) -> BaselineReport:
         }
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
         history.record_baseline(store, report.run_id, report, _origin(session, parts), test_lines)
+        report.since_last = since_last(store, report.run_id, report.started_at)
     return report
 
 
@@ -348,12 +349,14 @@ def merge_flaky(session: Session, parts: list[Partial]) -> FlakyReport:
 
 
 def _origin(session: Session, parts: list[Partial]) -> Any:
-    """The merged run's origin in the store: the parts' commit (the checkout the merge
-    runs in may be another clone) and their subset, so it is compared only with like runs."""
+    """The merged run's origin in the store: the parts' checkout (the merge may run in
+    another clone: their commit and branch; dirty when any part's tree was) and their
+    subset, so it is compared only with like runs."""
     from assay.store import history
 
     if parts[0].commit is None:
         return history.origin(session.project.root, session.state_dir, subset=parts[0].subset)
-    return history.origin(
-        session.project.root, session.state_dir, subset=parts[0].subset, commit=parts[0].commit
+    dirty = [p.dirty for p in parts if p.dirty is not None]
+    return history.Origin(
+        parts[0].commit, parts[0].branch, any(dirty) if dirty else None, subset=parts[0].subset
     )

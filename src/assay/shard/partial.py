@@ -47,6 +47,10 @@ class Partial:
     # The part of the suite or code the run covered (store/subset.py; None: all of it):
     # the merged run is stored with it, so it is compared only with like runs.
     subset: str | None = None
+    # The shard's checkout besides its commit, for the merged run's record: the branch,
+    # and whether the tree had uncommitted edits (None: not a git checkout).
+    branch: str | None = None
+    dirty: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +59,8 @@ class Partial:
             "shard": {"index": self.shard.index, "total": self.shard.total},
             "run_id": self.run_id,
             "commit": self.commit,
+            "branch": self.branch,
+            "dirty": self.dirty,
             "partition": {"by": self.partition_by, "digest": self.digest},
             "universe": self.universe,
             "items": self.items,
@@ -102,6 +108,8 @@ def read(path: Path) -> Partial:
             per_test=data.get("per_test", {}),
             covering=data.get("covering", {}),
             subset=data.get("subset"),
+            branch=data.get("branch"),
+            dirty=data.get("dirty"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: a malformed partial file (at {exc})") from None

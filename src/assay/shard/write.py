@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assay.discover.revision import head_sha
 from assay.measure.coverage import data_file
 from assay.model import BaselineReport, FlakyReport, MutateReport, to_dict
 from assay.shard.partial import Partial, coverage_data
@@ -14,21 +12,28 @@ from assay.shard.spec import ShardSpec
 
 if TYPE_CHECKING:
     from assay.runner.stage import StageResult
+    from assay.store.history import Origin
 
 
 def baseline_partial(
     run: StageResult, report: BaselineReport, selector: TestSelector, commit: str | None
 ) -> Partial:
-    from assay.store import subset
+    from assay.store import history, subset
 
     root = run.session.project.root
     parts = selector.parts or [[] for _ in range(selector.shard.total)]
     test_lines = run.test_lines()
+    selection = subset.pytest_selection(run.session.config.pytest_args)
+    origin = history.origin(
+        root, run.session.state_dir, subset=subset.describe(pytest_args=selection), commit=commit
+    )
     return Partial(
         kind="baseline",
         shard=selector.shard,
         run_id=run.run_id,
-        commit=commit or head_sha(root),
+        commit=origin.head_sha,
+        branch=origin.branch,
+        dirty=origin.dirty,
         partition_by="history" if selector.by_history else "node id",
         digest=digest(parts),
         report=to_dict(report),
@@ -40,7 +45,7 @@ def baseline_partial(
             if test_lines is not None
             else None
         ),
-        subset=subset.describe(pytest_args=subset.pytest_selection(run.session.config.pytest_args)),
+        subset=origin.subset,
     )
 
 
@@ -50,24 +55,26 @@ def mutate_partial(
     planned: list[str],
     parts: list[list[str]],
     covering: dict[str, list[str]],
-    root: Path,
+    origin: Origin,
     *,
     by_history: bool = False,
-    subset: str | None = None,
 ) -> Partial:
     """`planned`: every mutant's id, in the planned order; `parts`: the whole partition;
-    `by_history`: weighed by the history's test durations, not by covering tests' number."""
+    `origin`: the shard's run as the store recorded it; `by_history`: weighed by the
+    history's test durations, not by covering tests' number."""
     return Partial(
         kind="mutate",
         shard=shard,
         run_id=report.run_id,
-        commit=head_sha(root),
+        commit=origin.head_sha,
+        branch=origin.branch,
+        dirty=origin.dirty,
         partition_by="history" if by_history else "covering tests",
         digest=digest(parts),
         report=to_dict(report),
         universe=planned,
         covering={m.id: covering.get(m.id, []) for m in report.mutants},
-        subset=subset,
+        subset=origin.subset,
     )
 
 
@@ -76,8 +83,7 @@ def flaky_partial(
     selector: TestSelector,
     collected: list[str],
     per_test: dict[str, tuple[int, int]],
-    root: Path,
-    subset: str | None = None,
+    origin: Origin,
 ) -> Partial:
     selector(collected)  # the whole partition, from the whole collection
     parts = selector.parts or [[] for _ in range(selector.shard.total)]
@@ -85,11 +91,13 @@ def flaky_partial(
         kind="flaky",
         shard=selector.shard,
         run_id=report.run_id,
-        commit=head_sha(root),
+        commit=origin.head_sha,
+        branch=origin.branch,
+        dirty=origin.dirty,
         partition_by="history" if selector.by_history else "node id",
         digest=digest(parts),
         report=to_dict(report),
         universe=collected,
         per_test={n: [runs, failures] for n, (runs, failures) in per_test.items()},
-        subset=subset,
+        subset=origin.subset,
     )
