@@ -195,3 +195,39 @@ def test_a_module_coverage_cannot_parse_is_listed_not_counted(fixture_project, t
         "tidy.py2: not measured, it does not parse (src/tidy/py2.py:4: Missing parentheses "
         "in call to 'print'. Did you mean print(...)?)"
     ]
+
+
+def _tidy(root: Path, with_tests: bool) -> None:
+    (root / "src" / "tidy").mkdir(parents=True)
+    (root / "src" / "tidy" / "__init__.py").write_text("def ok():\n    return 1\n")
+    if with_tests:
+        (root / "pyproject.toml").write_text('[project]\nname = "tidy"\nversion = "0"\n')
+        (root / "tests").mkdir()
+        test = "from tidy import ok\n\n\ndef test_ok():\n    assert ok() == 1\n"
+        (root / "tests" / "test_ok.py").write_text(test)
+
+
+def test_tests_importing_another_copy_are_named_not_reported_as_zero_coverage(tmp_path):
+    """A copied checkout whose interpreter imports the original: coverage.py measures the
+    copy, where nothing ran. The 0 % is not the tests' fault, and the report says why."""
+    project, original = tmp_path / "copy", tmp_path / "original"
+    _tidy(project, with_tests=True)
+    _tidy(original, with_tests=False)
+    reports = {}
+    for where in (original, project):
+        out = tmp_path / f"{where.name}.json"
+        env = {**clean_env(), "PYTHONPATH": str(where / "src")}
+        subprocess.run(
+            [sys.executable, "-m", "assay", "baseline", str(project), "--json", str(out)],
+            env=env, capture_output=True, check=True, timeout=300,
+        )  # fmt: skip
+        reports[where.name] = json.loads(out.read_text())
+    elsewhere = reports["original"]
+    assert elsewhere["counts"]["passed"] == 1
+    assert elsewhere["coverage"]["totals"]["covered_lines"] == 0
+    (warning,) = elsewhere["run"]["warnings"]
+    assert warning.startswith("no line of the measured source (src/tidy) ran")
+    assert f"`tidy` from {original / 'src' / 'tidy' / '__init__.py'}" in warning
+    here = reports["copy"]
+    assert here["coverage"]["totals"]["percent_covered"] == 100.0
+    assert here["run"]["warnings"] == []

@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import re
+import subprocess
 import tomllib
 import warnings
 from collections.abc import Iterator, Sequence
@@ -169,6 +170,54 @@ class CoverageMeasurement:
             unparsed=unparsed,
             lost_tests=sorted(lost_tests),
             warnings=list(dict.fromkeys(self.warnings)),
+        )
+
+    def nothing_ran(self) -> str:
+        """Why no line of the measured source may have run though tests did: most often
+        the interpreter imports another copy of the package (a copied checkout whose
+        environment has the original installed), which would read as 0 % coverage of
+        this one. Where each package imports from is asked of the project's interpreter,
+        from the project folder, as the workers start."""
+        names = ModuleNames(self.project.root, self.project.source_packages)
+        modules = [
+            names.module_name(p if p.endswith(".py") else f"{p}/__init__.py")
+            for p in self.project.source_packages
+            if p.endswith(".py") or (self.project.root / p / "__init__.py").is_file()
+        ]
+        probe = (
+            "import importlib.util, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    try:\n"
+            "        spec = importlib.util.find_spec(name)\n"
+            "    except Exception:\n"
+            "        spec = None\n"
+            "    print(name, getattr(spec, 'origin', None) or '')\n"
+        )
+        elsewhere = []
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [self.python, "-c", probe, *modules],
+                cwd=self.project.root,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout
+            root = self.project.root.resolve()
+            for line in out.splitlines():
+                name, _, origin = line.partition(" ")
+                if origin and not Path(origin).resolve().is_relative_to(root):
+                    elsewhere.append(f"`{name}` from {origin}")
+        source = ", ".join(self.project.source_packages)
+        if elsewhere:
+            return (
+                f"no line of the measured source ({source}) ran: this interpreter imports "
+                f"{'; '.join(elsewhere)}, another copy than this project's, so the coverage "
+                "figures are not this checkout's (install it into the environment, e.g. "
+                "`pip install -e .`)"
+            )
+        return (
+            f"no line of the measured source ({source}) ran during the tests: check that "
+            "they import this checkout's code"
         )
 
     def _unparsed(self, warning: str) -> UnparsedModule | None:

@@ -160,6 +160,9 @@ def run_stage(
             config.coverage_bands, config.coverage_goals, collector.coverage_lost
         )
         measured = coverage is not None
+        ran = counts.passed + counts.failed
+        if coverage is not None and coverage.modules and ran and not coverage.totals.covered_lines:
+            outcome.warnings.append(measurement.nothing_ran())
     else:
         measured = measurement is not None and measurement.combine() is not None
     return StageResult(
