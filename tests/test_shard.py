@@ -442,3 +442,25 @@ def test_mutate_shards_weigh_by_history_alike(
         (m["id"], m["status"]) for m in expected["mutants"]
     ]
     assert result["totals"] == expected["totals"]
+
+
+def test_every_report_dataclass_can_be_read_back() -> None:
+    """`assay merge` reads the parts' reports back through the dataclasses' type hints;
+    a name a model module imports only for type checking must still resolve (a
+    baseline's `since_last: CompareReport` did not, and every baseline merge failed)."""
+    import dataclasses
+    import inspect
+
+    import assay.model
+    import assay.model.history
+    from assay.shard.codec import _hints
+
+    classes = {
+        c
+        for module in (assay.model, assay.model.history)
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__.startswith("assay.model")
+    }
+    assert assay.model.BaselineReport in classes and len(classes) > 40
+    for cls in classes:
+        assert set(_hints(cls)) >= {f.name for f in dataclasses.fields(cls)}, cls
