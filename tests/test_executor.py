@@ -200,6 +200,31 @@ def test_dask_verdicts_equal_the_local_pool(tmp_path: Path, local_mutants: dict[
     assert tree_snapshot(project) == before  # the user's tree is never written
     units = list((tmp_path / "state-dask" / "runs").glob("*/units/fork-*"))
     assert len(units) >= 2  # the fork-path mutants really were split into units
+    # On a LocalCluster the import path stays on this machine's early import server.
+    assert not list((tmp_path / "state-dask" / "runs").glob("*/units/imports-*"))
+    assert any(m["path"] == "import" for m in report["mutants"])
+
+
+def test_a_remote_scheduler_runs_the_import_path_as_units_too(
+    tmp_path: Path, local_mutants: dict[str, Any]
+) -> None:
+    """With --scheduler nothing but the client runs here: the import-path mutants go to
+    the workers as units, each with its own probe, with the same verdicts."""
+    project = copy("mutation", tmp_path)
+    host = subprocess.Popen(
+        [sys.executable, "-m", "assay.executors.cluster_host", "2", "random"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=clean_env(),
+    )  # fmt: skip
+    assert host.stdin is not None and host.stdout is not None
+    try:
+        address = host.stdout.readline().decode().strip()
+        report = mutate(project, "remote", "--executor", "dask", "--scheduler", address)
+    finally:
+        host.stdin.close()
+        host.wait(timeout=60)
+    assert verdicts(report) == verdicts(local_mutants)
+    runs = tmp_path / "state-remote" / "runs"
+    assert list(runs.glob("*/units/imports-*")) and list(runs.glob("*/units/fork-*"))
 
 
 @pytest.mark.slow

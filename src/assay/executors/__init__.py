@@ -40,9 +40,9 @@ class ExecutorSpec:
 class Executor(Protocol):
     """Runs units of work and hands back their result lines, as they come."""
 
-    # Whether the mutation servers may start before their plans exist (beside the clean
-    # run, on this machine): only where the units run is this machine.
-    early_servers: bool
+    # The mutation servers ("fork", "imports") that run on this machine, and so may start
+    # before their plans exist, beside the clean run.
+    early_servers: frozenset[str]
 
     def fork(
         self,

@@ -25,7 +25,7 @@ from assay.runner.supervisor import RunOutcome, RunRequest, run_suite
 class LocalExecutor:
     """The default `Executor`: the fork server, import server and supervisor, here."""
 
-    early_servers = True
+    early_servers = frozenset({"fork", "imports"})
 
     def fork(
         self,

@@ -220,9 +220,13 @@ class EarlyServers:
     (whose durations order the tests mutants run: contention there could reorder them
     from one run to the next)."""
 
-    def __init__(self, harness: Harness, workers: int) -> None:
+    def __init__(
+        self, harness: Harness, workers: int, kinds: frozenset[str] = frozenset({"fork", "imports"})
+    ) -> None:
         self.harness = harness
         self.workers = workers
+        self.kinds = kinds  # which of the two start here (an executor's early_servers)
+        self.started = False
         self.seen: set[int] = set()
         self.done: set[int] = set()
         self.fork: EarlyServer | None = None
@@ -238,11 +242,16 @@ class EarlyServers:
                 if self.done >= self.seen:
                     self.start()
 
-    def start(self) -> tuple[EarlyServer, EarlyServer]:
-        if self.fork is None or self.imports is None:
+    def start(self) -> tuple[EarlyServer | None, EarlyServer | None]:
+        if not self.started:
+            self.started = True
             harness, workers = self.harness, self.workers
-            self.fork = EarlyServer.start(harness, "fork", workers, "mutation-server-0.log")
-            self.imports = EarlyServer.start(harness, "import-fork", workers, "import-server.log")
+            if "fork" in self.kinds:
+                self.fork = EarlyServer.start(harness, "fork", workers, "mutation-server-0.log")
+            if "imports" in self.kinds:
+                self.imports = EarlyServer.start(
+                    harness, "import-fork", workers, "import-server.log"
+                )
         return self.fork, self.imports
 
     def close(self) -> None:

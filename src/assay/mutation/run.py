@@ -174,8 +174,8 @@ def run_mutate(
     # The mutation servers need nothing from the clean run until their plans are written:
     # they start (and the fork server collects) while it finishes; only where they run
     # here (an executor elsewhere starts its own, once the plans exist).
-    servers = EarlyServers(harness, config.workers)
     early_servers = executor.early_servers
+    servers = EarlyServers(harness, config.workers, early_servers)
 
     def on_clean_event(event: Event) -> None:
         if early_servers:
@@ -194,7 +194,7 @@ def run_mutate(
                 clean = _selection_of(handed)
             else:  # they would compete with the clean run's tests (see EarlyServers)
                 servers.close()
-                servers = EarlyServers(harness, config.workers)
+                servers = EarlyServers(harness, config.workers, early_servers)
         t_clean = t_start  # a handed-over run cost mutate nothing
         if clean is None:
             # A shard's clean run is not history: the next shard must weigh alike.
@@ -202,7 +202,7 @@ def run_mutate(
                 session, on_clean_event, "baseline-shard" if options.shard else "baseline"
             )
             t_clean = time.monotonic()
-        early, early_imports = servers.start() if early_servers else (None, None)
+        early, early_imports = servers.start()
         planned, warnings = generated or _generate(files, project.root, options, changed)
         t_generated = time.monotonic()
 
