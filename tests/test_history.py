@@ -86,6 +86,10 @@ def test_history_lists_the_users_runs_with_commit_and_figures(
     assert base_new["figures"]["pass_rate"] == round(100 * 9 / 11, 2)
     assert base_old["subset"] is None
     assert runs[0]["subset"] == {"operators": ["comparison"]}
+    # Undetected, apart: run two adds within_limit's survivor (its test lost its assertions)
+    # and two no test reaches: countdown's (its only test now fails) and the new at_most's.
+    figures = [r["figures"] for r in (runs[2], runs[0])]
+    assert [(f["survived"], f["no_coverage"]) for f in figures] == [(0, 1), (1, 3)]
 
 
 def test_metric_and_test_history(project: tuple[Path, list[str]]) -> None:

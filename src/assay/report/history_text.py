@@ -38,9 +38,10 @@ def figures(run: RunSummary) -> str:
             parts.append("failures " + ", ".join(f"{r} {n}" for r, n in f["failures"].items()))
         return "; ".join(parts)
     if run.kind == "mutate":
-        return (
-            f"mutation score {pct(f['score'])} ({f['mutants']} mutants, {f['survived']} survived)"
-        )
+        # No test reached a NoCoverage mutant: undetected too, so named beside the survivors.
+        untested = f", {f['no_coverage']} without a test" if f.get("no_coverage") else ""
+        survived = f"{f['survived']} survived{untested}"
+        return f"mutation score {pct(f['score'])} ({f['mutants']} mutants, {survived})"
     if run.kind == "flaky":
         return f"{f['flaky']} flaky of {f['tests']} tests over {f['runs']} runs"
     return f"score {f['score']} {f['decision']}"

@@ -80,7 +80,8 @@ def _summaries(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Ru
                 "coverage": coverage.get(run_id),
             }
         elif kind == "mutate":
-            figures = {k: counts.get(k) for k in ("score", "mutants", "killed", "survived")}
+            keys = ("score", "mutants", "killed", "survived", "no_coverage")
+            figures = {k: counts.get(k) for k in keys}
         elif kind == "flaky":
             figures = {k: counts.get(k) for k in ("flaky", "tests", "runs", "failing")}
         else:
