@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assay import __version__
 from assay.model import BaselineReport, CategorySummary, Counts, RunInfo, TestResult
@@ -22,6 +23,9 @@ from assay.runner.categories import TestItem, category_paths
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
 from assay.shard.spec import ShardSpec
+
+if TYPE_CHECKING:
+    from assay.store.history import Origin
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,13 @@ def run_baseline(
         select=selector,
     )
     run = run_stage(session, spec, on_event)
-    report = report_run(run, options)
+    origin = run_origin(run, options)
+    report = report_run(run, options, origin)
     if options.shard is not None and selector is not None:
         from assay.shard.write import baseline_partial
 
         path = options.partial or options.shard.default_partial(session.state_dir, "baseline")
-        baseline_partial(run, report, selector, options.commit).write(path)
+        baseline_partial(run, report, selector, origin).write(path)
     return report
 
 
@@ -97,8 +102,25 @@ def category_summaries(
     return summaries
 
 
-def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
-    """The `assay.baseline/1` report of a finished run, triaged, and kept in the history."""
+def run_origin(run: StageResult, options: BaselineOptions) -> Origin:
+    """Where and how the run was made, as the history records it (and a shard's part)."""
+    from assay.store import history, subset
+
+    session = run.session
+    return history.origin(
+        session.project.root,
+        session.state_dir,
+        internal=options.internal or session.internal,
+        subset=subset.describe(pytest_args=subset.pytest_selection(session.config.pytest_args)),
+        commit=options.commit,
+    )
+
+
+def report_run(
+    run: StageResult, options: BaselineOptions, origin: Origin | None = None
+) -> BaselineReport:
+    """The `assay.baseline/1` report of a finished run, triaged, and kept in the history
+    (with `origin`, or the run's own: `run_origin`)."""
     session = run.session
     project, config, python = session.project, session.config, session.python
     tests = run.tests
@@ -148,15 +170,7 @@ def report_run(run: StageResult, options: BaselineOptions) -> BaselineReport:
         failure_categories=failure_categories,
         run_id=run.run_id,
     )
-    from assay.store import subset
-
-    origin = history.origin(
-        project.root,
-        session.state_dir,
-        internal=options.internal or session.internal,
-        subset=subset.describe(pytest_args=subset.pytest_selection(config.pytest_args)),
-        commit=options.commit,
-    )
+    origin = origin or run_origin(run, options)
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
         history.record_baseline(
             store, report.run_id, report, origin, run.test_lines(), kind=options.record_as

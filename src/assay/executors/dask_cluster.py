@@ -85,7 +85,8 @@ class DaskExecutor:
         # the fork phase: as Dask units its handful of module-level mutants paid a server
         # start and a probe suite run per unit after the fork phase (1.4 s of cachetools'
         # 9 s).
-        self.early_servers = frozenset({"imports"} if scheduler is None else ())
+        self.local_cluster = scheduler is None  # a LocalCluster: this machine, threads alike
+        self.early_servers = frozenset({"imports"} if self.local_cluster else ())
         self._local = LocalExecutor()
 
     @classmethod
@@ -215,7 +216,7 @@ class DaskExecutor:
             sum(seconds[i] for i in job.tests) + PER_TEST_ALLOWANCE * len(job.tests)
             for job in plan.jobs
         ]
-        per_thread = 1 if self._host is not None else UNITS_PER_THREAD  # a LocalCluster: alike
+        per_thread = 1 if self.local_cluster else UNITS_PER_THREAD
         shares = units.balanced(plan.jobs, costs, self._parts(len(plan.jobs), per_thread))
         members = {f"fork-{n}": {job.id for job in share} for n, share in enumerate(shares)}
         work = [

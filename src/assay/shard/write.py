@@ -16,17 +16,12 @@ if TYPE_CHECKING:
 
 
 def baseline_partial(
-    run: StageResult, report: BaselineReport, selector: TestSelector, commit: str | None
+    run: StageResult, report: BaselineReport, selector: TestSelector, origin: Origin
 ) -> Partial:
-    from assay.store import history, subset
-
+    """`origin`: the shard's run as the store recorded it."""
     root = run.session.project.root
     parts = selector.parts or [[] for _ in range(selector.shard.total)]
     test_lines = run.test_lines()
-    selection = subset.pytest_selection(run.session.config.pytest_args)
-    origin = history.origin(
-        root, run.session.state_dir, subset=subset.describe(pytest_args=selection), commit=commit
-    )
     return Partial(
         kind="baseline",
         shard=selector.shard,
