@@ -405,6 +405,12 @@ def inspect(
     default="",
     help="Only these operators, comma-separated (default: all; see docs/schema.md).",
 )
+@click.option(
+    "--test-order",
+    type=click.Choice(["adaptive", "duration"]),
+    help="A mutant's tests: the likeliest killers first, learnt from its function's other "
+    "mutants (adaptive, the default), or by duration, the same killer named every run.",
+)
 @_sharded
 @_outputs("assay.mutate/1", "MutateReport")
 def mutate(
@@ -415,6 +421,7 @@ def mutate(
     rerun_id: str | None,
     no_cache: bool,
     operators: str,
+    test_order: str | None,
     executor: str | None,
     scheduler: str | None,
     shard: ShardSpec | None,
@@ -437,6 +444,7 @@ def mutate(
         since=since,
         cache=not no_cache,
         operators=[o.strip() for o in operators.split(",") if o.strip()],
+        test_order=test_order,
         executor=_executor_spec(session, executor, scheduler),
         shard=shard,
         partial=partial,

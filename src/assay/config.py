@@ -72,6 +72,11 @@ class Config:
     # Several mutants to a forked child, each code swap undone before the next (false: a
     # fresh child for every mutant, as `--rerun` always does).
     mutate_batch: bool = True
+    # A mutant's tests: "adaptive" runs the likeliest killers first, learnt from the
+    # verdicts of its function's and line's other mutants (mutation/inject/
+    # assay_mutator_order.py); "duration": by duration class, pytest's order within one,
+    # so the same test is named as the killer run after run.
+    mutate_test_order: str = "adaptive"
     # `assay mutate` and `assay flaky`: where the mutants and lanes run (executors/):
     # "local", or "dask" (a LocalCluster, or the scheduler at `scheduler`).
     executor: str = "local"
@@ -86,6 +91,8 @@ class Config:
     def limits(self) -> Limits:
         return Limits(self.timeout, self.idle_timeout, self.max_test_duration)
 
+
+TEST_ORDERS = ("adaptive", "duration")  # [tool.assay.mutate] test_order
 
 # The verify gate's criteria that block when the value is below the threshold; the others
 # (failing_tests, new_failures, flaky_tests) block when it is above.
@@ -241,10 +248,17 @@ def _mutate(config: Config, value: Any) -> None:
         if key == "batch":
             config.mutate_batch = _boolean("mutate.batch", v)
             continue
+        if key == "test_order":
+            if v not in TEST_ORDERS:
+                raise InputError(
+                    f"[tool.assay.mutate] test_order must be one of {', '.join(TEST_ORDERS)}"
+                )
+            config.mutate_test_order = v
+            continue
         if key not in ("timeout_factor", "timeout_constant"):
             raise InputError(
                 f"[tool.assay.mutate] unknown key {key!r} (known keys: batch, "
-                "timeout_constant, timeout_factor)"
+                "test_order, timeout_constant, timeout_factor)"
             )
         minimum = 1.0 if key == "timeout_factor" else 0.0
         setattr(config, f"mutate_{key}", _number(f"mutate.{key}", v, minimum))

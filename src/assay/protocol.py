@@ -523,6 +523,11 @@ class CoverageSettings(Message):
     fallback_path: str  # assay's coverage.py, for an environment that has none
     omit: list[str] = field(default_factory=list)
     source: list[str] | None = None  # None: the project's configuration says
+    # Arcs, not only lines (a report's branch coverage; mutant selection needs lines).
+    branch: bool = True
+    # Contexts per test phase (`<nodeid>|setup`, `|run`, `|teardown`); False: one per
+    # test (`<nodeid>|test`), a third of the switches, all mutant selection needs.
+    phases: bool = True
 
     OPTIONAL = ("source",)
 
@@ -728,6 +733,7 @@ class ForkMutant(Message):
     future: list[str]
     tests: list[int]
     default: dict[str, Any] | None = None
+    line: int = 0  # the mutant's first line: its tests are ordered by kills on it
 
 
 @dataclass
@@ -746,6 +752,9 @@ class ForkServerPlan(Message):
     timeout_constant: float
     timeout_per_test: float
     timing_deadline: float
+    # Each mutant's tests ordered by their observed chance to kill its function's and its
+    # line's mutants, weighed by cost (assay_mutator_order.py); False: by duration class.
+    adaptive_order: bool = True
 
 
 @dataclass

@@ -6,7 +6,8 @@ is the one `coverage report` would print for the same data. The project's own co
 configuration (.coveragerc, setup.cfg, tox.ini, pyproject.toml) is honoured; when it names
 no source, the discovered packages are measured and test folders inside them are omitted.
 
-With contexts on, each line is tagged `<nodeid>|setup`, `|run` or `|teardown`, switched from
+With contexts on, each line is tagged `<nodeid>|setup`, `|run` or `|teardown` (or, for
+mutant selection, one `<nodeid>|test` with line coverage only), switched from
 pytest's hooks, so code run by fixtures is attributed to the test that needed it (coverage's
 own `dynamic_context = test_function` only sees the test function's frame).
 
@@ -46,8 +47,16 @@ _UNPARSED = re.compile(r"Couldn't parse (?:Python file )?'(?P<path>[^']+)'(?::\s
 
 
 class CoverageMeasurement:
-    def __init__(self, project: Project, python: str, run_dir: Path, contexts: bool) -> None:
+    def __init__(
+        self,
+        project: Project,
+        python: str,
+        run_dir: Path,
+        contexts: bool,
+        lines_only: bool = False,
+    ) -> None:
         self.project = project
+        self.lines_only = lines_only
         self.python = python
         self.dir = run_dir / "coverage"
         self.data_file = data_file(run_dir)
@@ -62,6 +71,8 @@ class CoverageMeasurement:
             config_file=str(self.config_file) if self.config_file else False,
             contexts=self.contexts,
             fallback_path=str(_fallback_path(self.dir.parent)),
+            branch=not self.lines_only,
+            phases=not self.lines_only,
         )
         probe = self._coverage(data_file=None)
         root = self.project.root

@@ -81,6 +81,12 @@ class MutationCost:
     cached: int
     mutants_per_s: float | None  # mutants / total duration of this command
     lower_bound_s: float  # sum over executed mutants of the clean durations of the tests
+    # The parts of the phase no test order saves (mutation/verdicts.py's `PhaseBounds`),
+    # over the workers: survivors run every covering test; a Timeout waits out its budget;
+    # and the oracle's bound adds, for each killed mutant, its cheapest killing test known.
+    survivors_s: float = 0.0
+    timeouts_s: float = 0.0
+    oracle_bound_s: float = 0.0
 
 
 @dataclass

@@ -117,6 +117,7 @@ class ForkPlan:
     # Clean seconds of each test of `order`: what a share of the jobs is expected to cost
     # when an executor splits them (executors/dask_cluster.py).
     durations: list[float] = field(default_factory=list)
+    adaptive_order: bool = True  # wire.ForkServerPlan's
 
 
 @dataclass
@@ -293,6 +294,7 @@ def run_fork_server(
             timeout_constant=plan.timeout_constant,
             timeout_per_test=PER_TEST_ALLOWANCE,
             timing_deadline=plan.timing_deadline,
+            adaptive_order=plan.adaptive_order,
         )
         plan_path.write_text(json.dumps(body.to_json()))
         if attempt == 0 and early is not None:

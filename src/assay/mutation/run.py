@@ -44,7 +44,7 @@ from assay.mutation.imports import HeadStart, head_start, run_import_path
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
-from assay.mutation.verdicts import Verdicts
+from assay.mutation.verdicts import PhaseBounds, Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
@@ -52,8 +52,9 @@ from assay.shard.spec import ShardSpec
 from assay.store import history, subset
 from assay.store import mutants as mutant_store
 
-# The clean run: per-test lines recorded, no per-module summary (mutate needs the lines).
-CLEAN_RUN = StageSpec(coverage=True, contexts=True, coverage_summary=False)
+# The clean run: per-test lines recorded (no arcs, one context per test), no per-module
+# summary: mutant selection needs which tests ran which lines, nothing else.
+CLEAN_RUN = StageSpec(coverage=True, contexts=True, coverage_summary=False, lines_only=True)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class MutateOptions:
     since: str | None = None
     cache: bool = True
     operators: list[str] = field(default_factory=list)  # empty: every operator
+    test_order: str | None = None  # config.TEST_ORDERS; None: [tool.assay.mutate]'s
     lines: dict[str, set[int]] | None = None  # only these lines (relative path -> lines)
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)  # where mutants run
     internal: bool = False  # a stage of another command (verify's changed lines)
@@ -307,6 +309,7 @@ def run_mutate(
                         future_features(p.source.tree),
                         [position[t] for t in covering[p.mutant.id]],
                         p.default,
+                        p.mutant.line,
                     )
                     for p in to_fork
                 ]
@@ -320,6 +323,7 @@ def run_mutate(
                     files=sorted({str(p.source.path) for p in to_fork}),
                     batch=config.mutate_batch,
                     durations=[durations[t] for t in order],
+                    adaptive_order=(options.test_order or config.mutate_test_order) == "adaptive",
                 )
 
                 def on_result(result: MutantResult) -> None:
@@ -359,6 +363,7 @@ def run_mutate(
                 operators.setdefault(m.operator, MutationTotals()).add(m.status)
             duration = time.monotonic() - t_start
             executed_n = run.done
+            bounds = PhaseBounds.of(mutants, durations, config.workers)
             report = MutateReport(
                 project=project.info(python),
                 clean_run=clean.run_id,
@@ -380,6 +385,9 @@ def run_mutate(
                     cached=n_cached,
                     mutants_per_s=round(len(mutants) / duration, 2) if duration else None,
                     lower_bound_s=round(run.cost / config.workers, 3),
+                    survivors_s=bounds.survivors_s,
+                    timeouts_s=bounds.timeouts_s,
+                    oracle_bound_s=bounds.oracle_s,
                 ),
                 started_at=started_at.isoformat(timespec="seconds"),
                 duration_s=round(duration, 3),

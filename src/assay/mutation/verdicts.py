@@ -6,9 +6,11 @@ import, is handed back for the import path instead of being recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from assay.model import Mutant
 from assay.mutation.generate import Planned
 from assay.protocol import STRYKER_STATUS, Event, MutantDone, MutantResult, StrykerStatus, Verdict
 from assay.store import mutants as mutant_store
@@ -63,3 +65,37 @@ class Verdicts:
         if self.on_event is not None:
             self.on_event(MutantDone(mutant.id, mutant.status))
         return None
+
+
+@dataclass(frozen=True)
+class PhaseBounds:
+    """What running the executed mutants had to cost in clean test seconds, whatever the
+    order of their tests, over the workers: `survivors_s`, every covering test of each
+    survivor; `timeouts_s`, the time each Timeout waited; `oracle_s`, those two plus, for
+    each killed mutant, its cheapest known killing test alone (the killer this run found;
+    a cheaper one may exist, so the true oracle is at most this)."""
+
+    survivors_s: float
+    timeouts_s: float
+    oracle_s: float
+
+    @classmethod
+    def of(
+        cls, mutants: Iterable[Mutant], durations: dict[str, float], workers: int
+    ) -> PhaseBounds:
+        survivors = timeouts = killers = 0.0
+        for m in mutants:
+            if m.cached:
+                continue
+            if m.status == StrykerStatus.SURVIVED:
+                survivors += sum(durations.get(t, 0.0) for t in m.covered_by)
+            elif m.status == StrykerStatus.TIMEOUT:
+                timeouts += m.duration_s or 0.0
+            elif m.status == StrykerStatus.KILLED and m.killed_by in durations:
+                killers += durations[m.killed_by]
+        n = max(1, workers)
+        return cls(
+            round(survivors / n, 3),
+            round(timeouts / n, 3),
+            round((survivors + timeouts + killers) / n, 3),
+        )

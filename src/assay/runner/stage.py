@@ -48,6 +48,9 @@ class StageSpec:
     # False: coverage is combined (and per-test lines recorded) but not summarised per
     # module; the result's `coverage` is then None. `assay mutate` needs only the lines.
     coverage_summary: bool = True
+    # Line coverage only, contexts per test rather than per phase (CoverageSettings):
+    # what mutant selection needs, at half the clean run's coverage cost on cachetools.
+    lines_only: bool = False
     # Rerun failed tests alone afterwards (runner/isolation.py), as [tool.assay]
     # isolation_check allows: the `baseline` command's own run does, the runs other
     # commands make for their own purposes do not.
@@ -107,7 +110,9 @@ def run_stage(
     if spec.coverage:
         from assay.measure.coverage import CoverageMeasurement
 
-        measurement = CoverageMeasurement(project, python, run_dir, contexts=spec.contexts)
+        measurement = CoverageMeasurement(
+            project, python, run_dir, contexts=spec.contexts, lines_only=spec.lines_only
+        )
     collected: list[int] = []  # sizes of the collections `spec.select` was given
     select = None
     if spec.select is not None:

@@ -74,7 +74,7 @@ create table if not exists coverage_modules (
 create table if not exists test_lines (
     run_id text not null references runs(id),
     nodeid text not null,
-    phase text not null,           -- setup | run | teardown
+    phase text not null,           -- setup | run | teardown, or test (one context per test)
     path text not null,
     lines text not null,           -- JSON list of line numbers
     primary key (run_id, path, nodeid, phase)

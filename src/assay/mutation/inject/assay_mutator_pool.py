@@ -17,14 +17,18 @@ import os
 import select
 import signal
 import struct
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assay import protocol as wire
+    from assay.mutation.inject.assay_mutator_order import KillRecord
+    from assay.mutation.inject.assay_mutator_state import Clock
 else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
     import assay_protocol as wire
+    from assay_mutator_order import KillRecord
+    from assay_mutator_state import Clock
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
 # the child's CPU time at the job's start.
@@ -38,16 +42,26 @@ class Job:
     `items`) or a body to call (the import path). The limits are cumulative, one per test
     (by the end of its k-th test a job must have used at most limits[k-1] seconds), or a
     single one for the whole job; an import job's is None until the probe has measured
-    the unmutated suite (see `run_imports`). `costs`: the clean durations of its tests."""
+    the unmutated suite (see `run_imports`). `costs`: the clean durations of its tests;
+    `tests`: a fork job's tests as positions in the plan's order (what the pool learns
+    kills by, assay_mutator_order.py)."""
 
     id: str
     work: Any
     items: list[Any]
     limits: list[float] | None
     costs: list[float]
+    tests: list[int] = field(default_factory=list)
 
     def batchable(self) -> bool:
         return isinstance(self.work, wire.ForkMutant) and sum(self.costs) <= BATCH_JOB_COST
+
+    def reorder(self, order: list[int], limits: Callable[[list[float]], list[float]]) -> None:
+        """Run the tests in `order` (positions into the current lists), limits to match."""
+        self.items = [self.items[i] for i in order]
+        self.costs = [self.costs[i] for i in order]
+        self.tests = [self.tests[i] for i in order]
+        self.limits = limits(self.costs)
 
 
 # Fork-path mutants run several to a child, each code swap undone before the next: a
@@ -91,6 +105,7 @@ class Pool:
     progress: Any  # shared memory: 2 x workers slots
     import_budget: float | None
     probe_failed: bool
+    kills: KillRecord | None  # None: tests in duration order
 
     def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         raise NotImplementedError
@@ -103,6 +118,20 @@ class Pool:
 
     def emit(self, result: wire.MutantResult) -> None:
         raise NotImplementedError
+
+    def limits(self, costs: list[float]) -> list[float]:
+        """A fork job's cumulative time limits for tests of these clean costs, in order."""
+        raise NotImplementedError
+
+    def prioritise(self, batch: list[Job]) -> None:
+        """Order each fork job's tests by what the verdicts so far say about its function."""
+        if self.kills is None:
+            return
+        for job in batch:
+            if isinstance(job.work, wire.ForkMutant) and job.tests:
+                order = self.kills.order(job.work, job.tests, job.costs)
+                if order is not None:
+                    job.reorder(order, self.limits)
 
     def take(self, queue: list[Job]) -> list[Job]:
         """The next child's batch from the queue's end: the next job, and after it, if it
@@ -145,10 +174,11 @@ class Pool:
             # the cores stay busy; at most twice the workers are alive.
             while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
                 batch = self.take(queue)
+                self.prioritise(batch)
                 if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
                     batch[0].limits = [self.import_budget or self.probe_deadline]
                 slot = slots.pop()
-                started = time.monotonic()
+                started = Clock.monotonic()
                 pid, pipe = self.fork(lambda b=batch: self.run_batch(b), slot)
                 fd = os.pidfd_open(pid)
                 poller.register(fd, select.POLLIN)
@@ -157,7 +187,7 @@ class Pool:
                 child = Child(pid, pipe, batch, started, started + limits[0], slot)
                 child.look_at = started + _LOOK
                 running[fd] = pipes[pipe] = child
-            now = time.monotonic()
+            now = Clock.monotonic()
             if running:
                 nearest = min(min(c.deadline, c.look_at) for c in running.values())
                 events = poller.poll(max(0, int((nearest - now) * 1000) + 1))
@@ -173,7 +203,7 @@ class Pool:
                     self.read_verdicts(pipes[fd], results, queue, running, block=False)
                 else:
                     done.add(fd)
-            now = time.monotonic()
+            now = Clock.monotonic()
             for fd, child in list(running.items()):
                 if fd not in done and now >= child.look_at:
                     child.asleep = _proc_state(child.pid) not in (b"R", None)
@@ -335,17 +365,22 @@ class Pool:
     def report(self, job: Job, verdict: wire.ChildVerdict) -> wire.MutantResult:
         n = len(job.costs)
         code, message, duration = verdict.code, verdict.message, round(verdict.seconds, 6)
+        kills = self.kills if isinstance(job.work, wire.ForkMutant) else None
         if code == wire.ChildCode.SURVIVED and message == "ok":
             status = wire.Verdict.SURVIVED
             result = wire.MutantResult(
                 job.id, status, tests_run=n, duration=duration, cost=sum(job.costs)
             )
+            if kills is not None:
+                kills.record(job.work, job.tests, None)
         elif code == wire.ChildCode.KILLED:
             ran, _, nodeid = message.partition(" ")
             k = int(ran) if ran.isdigit() else n
             result = wire.MutantResult(
                 job.id, wire.Verdict.KILLED, nodeid, k, duration, sum(job.costs[:k])
             )
+            if kills is not None and 0 < k <= len(job.tests):
+                kills.record(job.work, job.tests[: k - 1], job.tests[k - 1])
         else:  # the swap could not apply it, or the child's own harness failed
             unsupported = code == wire.ChildCode.UNSUPPORTED
             status = wire.Verdict.UNSUPPORTED if unsupported else wire.Verdict.ERROR

@@ -37,7 +37,6 @@ import os
 import select
 import signal
 import sys
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,15 +44,17 @@ if TYPE_CHECKING:
     from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_guard import StateGuard
     from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
+    from assay.mutation.inject.assay_mutator_order import KillRecord
     from assay.mutation.inject.assay_mutator_pool import INT, SLOT, Job, Pool
-    from assay.mutation.inject.assay_mutator_state import STATE, reseed
+    from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
     import assay_protocol as wire
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import MutatedFinder, compile_once
+    from assay_mutator_order import KillRecord
     from assay_mutator_pool import INT, SLOT, Job, Pool
-    from assay_mutator_state import STATE, reseed
+    from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
 
@@ -122,6 +123,8 @@ class Server(Pool):
         self.timeout_factor, self.timeout_constant = plan.timeout_factor, plan.timeout_constant
         self.batch = isinstance(plan, wire.ForkServerPlan) and plan.batch
         self.fork_plan = plan if isinstance(plan, wire.ForkServerPlan) else None
+        adaptive = self.fork_plan is not None and self.fork_plan.adaptive_order
+        self.kills = KillRecord() if adaptive else None
         self.import_plan = plan if isinstance(plan, wire.ImportServerPlan) else None
         self.probe_deadline = self.import_plan.probe_deadline if self.import_plan else 0.0
         capman = session.config.pluginmanager.getplugin("capturemanager")
@@ -152,14 +155,14 @@ class Server(Pool):
     def fork(self, body: Callable[[], None], slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
         if slot is not None:  # until the child starts its first job: counted from now
-            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, time.monotonic(), 0.0)
+            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child
             os.close(read)
             STATE.child_pipe = write
-            STATE.job_started = time.perf_counter()
+            STATE.job_started = Clock.perf_counter()
             if slot is not None:
                 STATE.progress = (self.progress, slot)
             try:
@@ -209,12 +212,12 @@ class Server(Pool):
         fresh child."""
         for k, job in enumerate(batch):
             last = k == len(batch) - 1
-            STATE.job, STATE.job_started = k, time.perf_counter()
+            STATE.job, STATE.job_started = k, Clock.perf_counter()
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:
                 memory, slot = STATE.progress
                 SLOT.pack_into(
-                    memory, SLOT.size * slot, k, 0, time.monotonic(), time.process_time()
+                    memory, SLOT.size * slot, k, 0, Clock.monotonic(), Clock.process_time()
                 )
             if not isinstance(job.work, wire.ForkMutant):
                 job.work()  # an import job: it ends the child
@@ -336,9 +339,9 @@ class Server(Pool):
                 item = self.order[index]
                 nextitem = self.order[needed[pos + 1]] if pos + 1 < len(needed) else None
                 before = len(STATE.failed)
-                t0 = time.perf_counter()
+                t0 = Clock.perf_counter()
                 runtestprotocol(item, nextitem=nextitem, log=False)
-                elapsed = time.perf_counter() - t0
+                elapsed = Clock.perf_counter() - t0
                 ok = len(STATE.failed) == before
                 os.write(results_w, f"{index} {int(ok)} {elapsed:.6f}\n".encode())
             imported = sorted(set(sys.modules) - before_modules)
@@ -348,9 +351,9 @@ class Server(Pool):
         os.close(results_w)
         durations: dict[int, float] = {}
         buffer = b""
-        deadline = time.monotonic() + plan.timing_deadline
+        deadline = Clock.monotonic() + plan.timing_deadline
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - Clock.monotonic()
             if remaining <= 0:
                 os.kill(pid, signal.SIGKILL)
                 break
@@ -421,8 +424,6 @@ class Server(Pool):
         self.by_nodeid = {item.nodeid: item for item in self.order if item is not None}
         gc.collect()
         gc.freeze()
-        factor, constant = plan.timeout_factor, plan.timeout_constant
-        per_test = plan.timeout_per_test
         jobs: list[Job] = []
         for mutant in plan.mutants:
             tests = [i for i in mutant.tests if i in durations]
@@ -430,13 +431,21 @@ class Server(Pool):
                 STATE.emit(wire.MutantResult(mutant.id, wire.Verdict.NO_TESTS, tests_run=0))
                 continue
             costs = [durations[i] for i in tests]
-            limits, spent = [], 0.0
-            for k, cost in enumerate(costs, 1):
-                spent += cost
-                limits.append(factor * spent + per_test * k + constant)
-            jobs.append(Job(mutant.id, mutant, [self.order[i] for i in tests], limits, costs))
+            items = [self.order[i] for i in tests]
+            jobs.append(Job(mutant.id, mutant, items, self.limits(costs), costs, tests))
         self.execute(jobs)
         STATE.emit(wire.ServerDone())
+
+    def limits(self, costs: list[float]) -> list[float]:
+        """By the end of its k-th test a job may have used factor x the clean seconds of
+        its first k tests + an allowance per test + the constant."""
+        assert self.fork_plan is not None  # the fork mode's
+        factor, per_test = self.fork_plan.timeout_factor, self.fork_plan.timeout_per_test
+        limits, spent = [], 0.0
+        for k, cost in enumerate(costs, 1):
+            spent += cost
+            limits.append(factor * spent + per_test * k + self.fork_plan.timeout_constant)
+        return limits
 
     # -- the import-fork mode --
 

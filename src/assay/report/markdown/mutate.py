@@ -138,9 +138,12 @@ def render(report: MutateReport) -> str:
         ),
         "",
         f"{cost.cached} verdicts reused from earlier runs (nothing they depend on changed). "
-        f"{cost.mutants_per_s or 0:.1f} mutants/s overall. Lower bound for running them: "
-        f"{cost.lower_bound_s:.2f} s (the clean durations of the tests each mutant had to run, "
-        "summed, over the workers). Time budget per mutant: "
+        f"{cost.mutants_per_s or 0:.1f} mutants/s overall. The tests each mutant ran took "
+        f"{cost.lower_bound_s:.2f} s (clean durations, summed, over the workers); with only "
+        f"the cheapest killing test known for each killed mutant it would be "
+        f"{cost.oracle_bound_s:.2f} s, of which survivors, which run every covering test, "
+        f"take {cost.survivors_s:.2f} s and timeouts, which wait out their budget, "
+        f"{cost.timeouts_s:.2f} s. Time budget per mutant: "
         f"{report.timeout_factor} × its tests' clean time + {report.timeout_constant} s.",
     ]
     if report.warnings:

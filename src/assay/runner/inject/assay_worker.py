@@ -78,7 +78,7 @@ def _start_coverage() -> None:
 
     _cov = coverage.Coverage(
         data_file=options.data_file,
-        branch=True,
+        branch=options.branch,
         source=options.source,
         omit=options.omit,
         config_file=options.config_file,
@@ -432,9 +432,17 @@ def pytest_runtestloop(session: Any) -> Any:
 _backstop_armed_at = float("-inf")
 
 
+class _Clock:
+    """The real monotonic clock, taken at load: freezegun replaces `time.monotonic` (and
+    every module attribute bound to it) while a test runs, not a class's attribute; a
+    backstop armed at a frozen time was never re-armed once it thawed."""
+
+    monotonic = staticmethod(time.monotonic)
+
+
 def _keep_backstop_armed() -> None:
     global _backstop_armed_at
-    now = time.monotonic()
+    now = _Clock.monotonic()
     assert _settings is not None
     backstop = _settings.backstop
     if now - _backstop_armed_at > backstop / 8:
@@ -457,13 +465,15 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
             _emit(wire.Finish(item.nodeid))
 
 
-def _switch_context(context: str) -> None:
-    """Per-test contexts (coverage.py saves what was measured at every switch)."""
+def _switch_context(context: str, phase: bool = False) -> None:
+    """Per-test contexts (coverage.py saves what was measured at every switch). `phase`:
+    a switch only contexts per phase make (with one per test, setup's switch names the
+    test and the switch after teardown ends it)."""
     global _saving
-    contexts = (
-        _settings is not None and _settings.coverage is not None and _settings.coverage.contexts
-    )
-    if _cov is not None and contexts and os.getpid() == _PID:
+    options = _settings.coverage if _settings is not None else None
+    if options is None or not options.contexts or (phase and not options.phases):
+        return
+    if _cov is not None and os.getpid() == _PID:
         _saving = True
         try:
             _cov.switch_context(context)
@@ -474,19 +484,20 @@ def _switch_context(context: str) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: Any) -> Any:
-    _switch_context(f"{item.nodeid}|setup")
+    phases = _settings is not None and _settings.coverage is not None and _settings.coverage.phases
+    _switch_context(f"{item.nodeid}|{'setup' if phases else 'test'}")
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: Any) -> Any:
-    _switch_context(f"{item.nodeid}|run")
+    _switch_context(f"{item.nodeid}|run", phase=True)
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
-    _switch_context(f"{item.nodeid}|teardown")
+    _switch_context(f"{item.nodeid}|teardown", phase=True)
     try:
         return (yield)
     finally:
