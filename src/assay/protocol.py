@@ -676,24 +676,28 @@ def server_message_from_json(data: Json) -> ServerMessage:
 @dataclass
 class ChildVerdict:
     """One job's verdict, a line a forked child writes on its pipe to the mutation
-    server: the job's index in the child's batch, its code, its seconds and a message
-    (KILLED: how many tests ran, then the killing test's node id). A text line, not
-    JSON: it must be one write shorter than PIPE_BUF, so it is never torn."""
+    server: the job's index in the child's batch, its code, its seconds, the clean
+    seconds of the tests it ran (-1: not a fork job's; the child chose their order, see
+    assay_mutator_order.py) and a message (KILLED: how many tests ran, then the killing
+    test's node id). A text line, not JSON: it must be one write shorter than PIPE_BUF,
+    so it is never torn."""
 
     job: int
     code: ChildCode
     seconds: float
     message: str
+    cost: float = -1.0
 
     def to_line(self) -> bytes:
         text = " ".join(self.message.split()).encode("utf-8", "replace")[:3500]
-        line = f"{self.job} {int(self.code)} {self.seconds:.6f} {text.decode('utf-8', 'ignore')}\n"
-        return line.encode("utf-8", "replace")
+        head = f"{self.job} {int(self.code)} {self.seconds:.6f} {self.cost:.6f}"
+        return f"{head} {text.decode('utf-8', 'ignore')}\n".encode("utf-8", "replace")
 
     @classmethod
     def from_line(cls, raw: bytes) -> ChildVerdict:
-        job, code, seconds, *rest = raw.decode("utf-8", "replace").split(" ", 3)
-        return cls(int(job), ChildCode(int(code)), float(seconds), rest[0] if rest else "")
+        job, code, seconds, cost, *rest = raw.decode("utf-8", "replace").split(" ", 4)
+        message = rest[0] if rest else ""
+        return cls(int(job), ChildCode(int(code)), float(seconds), message, float(cost))
 
 
 # -- mutation plans (assay -> the mutation plugin) ------------------------------------------

@@ -31,9 +31,13 @@ else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PY
     from assay_mutator_state import Clock
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
-# the child's CPU time at the job's start.
-SLOT = struct.Struct("<iidd")
+# the child's CPU time at the job's start, and the job's time limit through the tests
+# started (0: the pool's own `Job.limits` apply; a child that reorders a job's tests
+# writes the limits of its order here).
+SLOT = struct.Struct("<iiddd")
 INT = struct.Struct("<i")
+LIMIT = struct.Struct("<d")
+LIMIT_AT = struct.calcsize("<iidd")  # the limit's offset in a slot
 
 
 @dataclass
@@ -123,15 +127,14 @@ class Pool:
         """A fork job's cumulative time limits for tests of these clean costs, in order."""
         raise NotImplementedError
 
-    def prioritise(self, batch: list[Job]) -> None:
-        """Order each fork job's tests by what the verdicts so far say about its function."""
-        if self.kills is None:
-            return
-        for job in batch:
-            if isinstance(job.work, wire.ForkMutant) and job.tests:
-                order = self.kills.order(job.work, job.tests, job.costs)
-                if order is not None:
-                    job.reorder(order, self.limits)
+    def prioritise(self, job: Job) -> None:
+        """Order a fork job's tests by what the verdicts so far say about its function:
+        the pool's as it hands out a batch, and a child's, which adds its batch's own
+        verdicts, before each later job."""
+        if self.kills is not None and isinstance(job.work, wire.ForkMutant) and job.tests:
+            order = self.kills.order(job.work, job.tests, job.costs)
+            if order is not None:
+                job.reorder(order, self.limits)
 
     def take(self, queue: list[Job]) -> list[Job]:
         """The next child's batch from the queue's end: the next job, and after it, if it
@@ -174,7 +177,8 @@ class Pool:
             # the cores stay busy; at most twice the workers are alive.
             while queue and slots and sum(not c.asleep for c in running.values()) < self.workers:
                 batch = self.take(queue)
-                self.prioritise(batch)
+                for job in batch:
+                    self.prioritise(job)
                 if batch[0].limits is None:  # an import job: its budget, or the probe's ceiling
                     batch[0].limits = [self.import_budget or self.probe_deadline]
                 slot = slots.pop()
@@ -231,9 +235,9 @@ class Pool:
                 del running[fd]
         return results
 
-    def slot(self, child: Child) -> tuple[int, int, float, float]:
-        job, tests, started, cpu = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
-        return job, tests, started, cpu
+    def slot(self, child: Child) -> tuple[int, int, float, float, float]:
+        job, tests, started, cpu, limit = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
+        return job, tests, started, cpu, limit
 
     def overdue(self, child: Child, now: float) -> bool:
         """At a child's deadline: is its current job over its limit (for the tests it has
@@ -241,9 +245,11 @@ class Pool:
         moves. A runnable job starved by a busy machine gets the CPU time it is owed,
         up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
         not runnable: no extension)."""
-        index, tests, started, cpu_then = self.slot(child)
+        index, tests, started, cpu_then, limit = self.slot(child)
         limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
-        budget = limits[-1] if tests < 0 else limits[min(max(tests, 1), len(limits)) - 1]
+        # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
+        through = limits[min(max(tests, 1), len(limits)) - 1]
+        budget = limits[-1] if tests < 0 else limit or through
         if now < started + budget:
             child.deadline = started + budget
             return False
@@ -328,7 +334,7 @@ class Pool:
         index = child.reported
         if index >= len(child.batch):
             return
-        current, tests, started, _ = self.slot(child)
+        current, tests, started, _, _ = self.slot(child)
         confirming = current != index or tests < 0  # the code was restored: not the mutant's
         if child.stopped or confirming or (index > 0 and not computing):
             queue.extend(reversed(child.batch[index:]))
@@ -376,17 +382,26 @@ class Pool:
         elif code == wire.ChildCode.KILLED:
             ran, _, nodeid = message.partition(" ")
             k = int(ran) if ran.isdigit() else n
-            result = wire.MutantResult(
-                job.id, wire.Verdict.KILLED, nodeid, k, duration, sum(job.costs[:k])
-            )
-            if kills is not None and 0 < k <= len(job.tests):
-                kills.record(job.work, job.tests[: k - 1], job.tests[k - 1])
+            cost = verdict.cost if verdict.cost >= 0 else sum(job.costs[:k])
+            result = wire.MutantResult(job.id, wire.Verdict.KILLED, nodeid, k, duration, cost)
+            if kills is not None:  # the child may have reordered: only the killer is known
+                killer = [
+                    t
+                    for t, item in zip(job.tests, job.items, strict=True)
+                    if _nodeid(item) == nodeid
+                ]
+                if killer:
+                    kills.record(job.work, [], killer[0])
         else:  # the swap could not apply it, or the child's own harness failed
             unsupported = code == wire.ChildCode.UNSUPPORTED
             status = wire.Verdict.UNSUPPORTED if unsupported else wire.Verdict.ERROR
             result = wire.MutantResult(job.id, status, duration=duration, reason=message)
         self.emit(result)
         return result
+
+
+def _nodeid(item: Any) -> str:
+    return str(getattr(item, "nodeid", ""))
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

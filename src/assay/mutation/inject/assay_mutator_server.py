@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from assay.mutation.inject.assay_mutator_guard import StateGuard
     from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
     from assay.mutation.inject.assay_mutator_order import KillRecord
-    from assay.mutation.inject.assay_mutator_pool import INT, SLOT, Job, Pool
+    from assay.mutation.inject.assay_mutator_pool import INT, LIMIT, LIMIT_AT, SLOT, Job, Pool
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
@@ -53,7 +53,7 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import MutatedFinder, compile_once
     from assay_mutator_order import KillRecord
-    from assay_mutator_pool import INT, SLOT, Job, Pool
+    from assay_mutator_pool import INT, LIMIT, LIMIT_AT, SLOT, Job, Pool
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
@@ -155,7 +155,7 @@ class Server(Pool):
     def fork(self, body: Callable[[], None], slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
         if slot is not None:  # until the child starts its first job: counted from now
-            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0)
+            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0, 0.0)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -192,6 +192,8 @@ class Server(Pool):
         if STATE.progress is not None:
             memory, slot = STATE.progress
             INT.pack_into(memory, SLOT.size * slot + 4, n)
+            if 0 < n <= len(STATE.limits):  # this job's limit through its n-th test
+                LIMIT.pack_into(memory, SLOT.size * slot + LIMIT_AT, STATE.limits[n - 1])
 
     def run_tests(self, items: list[Any]) -> None:
         """The import path's job: every test, exiting at the first failure."""
@@ -212,14 +214,17 @@ class Server(Pool):
         fresh child."""
         for k, job in enumerate(batch):
             last = k == len(batch) - 1
+            if k > 0:  # with what the batch's earlier verdicts taught
+                self.prioritise(job)
+            fork = isinstance(job.work, wire.ForkMutant)
+            STATE.costs, STATE.limits = (job.costs, job.limits or []) if fork else ([], [])
             STATE.job, STATE.job_started = k, Clock.perf_counter()
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:
                 memory, slot = STATE.progress
-                SLOT.pack_into(
-                    memory, SLOT.size * slot, k, 0, Clock.monotonic(), Clock.process_time()
-                )
-            if not isinstance(job.work, wire.ForkMutant):
+                started, cpu = Clock.monotonic(), Clock.process_time()
+                SLOT.pack_into(memory, SLOT.size * slot, k, 0, started, cpu, 0.0)
+            if not fork:
                 job.work()  # an import job: it ends the child
                 return
             reseed()
@@ -233,6 +238,12 @@ class Server(Pool):
                 continue
             killed = self.run_job(job.items)
             restore(undo)
+            if self.kills is not None:  # what the batch's next jobs are ordered by
+                if killed is None:
+                    self.kills.record(job.work, job.tests, None)
+                else:
+                    passed, killer = job.tests[: killed[0] - 1], job.tests[killed[0] - 1]
+                    self.kills.record(job.work, passed, killer)
             if killed is None:
                 STATE.say(wire.ChildCode.SURVIVED, "ok")
             elif k == 0:

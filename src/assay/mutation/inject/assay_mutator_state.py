@@ -67,6 +67,10 @@ class MutatorState:
     job: int = 0  # the job's index in the batch
     job_started: float = 0.0  # when the job began (perf_counter)
     exit_at_failure: bool = True  # a failure ends the child at once: no report, no teardown
+    # A fork job's tests' clean seconds and cumulative time limits, in the order the
+    # child runs them (it may reorder them: assay_mutator_order.py); empty otherwise.
+    costs: list[float] = field(default_factory=list)
+    limits: list[float] = field(default_factory=list)
 
     @classmethod
     def from_environment(cls) -> MutatorState:
@@ -93,7 +97,9 @@ class MutatorState:
         `wire.ChildVerdict`)."""
         if self.child_pipe is not None:
             elapsed = Clock.perf_counter() - self.job_started
-            os.write(self.child_pipe, wire.ChildVerdict(self.job, code, elapsed, message).to_line())
+            cost = sum(self.costs[: self.ran]) if self.costs else -1.0
+            verdict = wire.ChildVerdict(self.job, code, elapsed, message, cost)
+            os.write(self.child_pipe, verdict.to_line())
 
     def exit_child(self, code: wire.ChildCode, message: str) -> NoReturn:
         self.say(code, message)
