@@ -43,13 +43,16 @@ def projects() -> dict[str, dict[str, str]]:
     return conf
 
 
-def bench_python(name: str) -> Path:
+def bench_python(name: str, base: Path | None = None) -> Path:
+    """The benchmark interpreter of `name`; `base` is the venv with the project and its test
+    dependencies (default: the corpus venv)."""
     venv = WORK / "venvs" / name
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *PINS], check=True)
-        corpus_site = next((CORPUS / "venvs" / name / "lib").glob("python3*/site-packages"))
+        base = base or CORPUS / "venvs" / name
+        corpus_site = next((base / "lib").glob("python3*/site-packages"))
         site = next((venv / "lib").glob("python3*/site-packages"))
         (site / "zz_corpus.pth").write_text(f"{corpus_site}\n")
         # The corpus venv's editable-install finder lives in its own .pth: load it too.
