@@ -31,13 +31,16 @@ else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PY
     from assay_mutator_state import Clock
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
-# the child's CPU time at the job's start, and the job's time limit through the tests
-# started (0: the pool's own `Job.limits` apply; a child that reorders a job's tests
-# writes the limits of its order here).
-SLOT = struct.Struct("<iiddd")
+# the child's CPU time at the job's start, the job's time limit through the tests started
+# (0: the pool's own `Job.limits` apply; a child that reorders a job's tests writes the
+# limits of its order here), and whether the tests started are the first ones of the
+# duration order (1) or the learnt order ran another before (0).
+SLOT = struct.Struct("<iidddi")
 INT = struct.Struct("<i")
 LIMIT = struct.Struct("<d")
-LIMIT_AT = struct.calcsize("<iidd")  # the limit's offset in a slot
+TESTS_AT = struct.calcsize("<i")  # the fields' offsets in a slot
+LIMIT_AT = struct.calcsize("<iidd")
+IN_ORDER_AT = struct.calcsize("<iiddd")
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Job:
     limits: list[float] | None
     costs: list[float]
     tests: list[int] = field(default_factory=list)
+    fixed: bool = False  # kept in the duration order (see `in_duration_order`)
 
     def batchable(self) -> bool:
         return isinstance(self.work, wire.ForkMutant) and sum(self.costs) <= BATCH_JOB_COST
@@ -66,6 +70,13 @@ class Job:
         self.costs = [self.costs[i] for i in order]
         self.tests = [self.tests[i] for i in order]
         self.limits = limits(self.costs)
+
+    def in_duration_order(self, limits: Callable[[list[float]], list[float]]) -> None:
+        """Back to the plan's order (its positions ascend by duration class), for good: a
+        test the learnt order put first can hang a mutant that a test before it in the
+        duration order kills (parse: 2 of 884), so such a Timeout is decided again."""
+        self.reorder(sorted(range(len(self.tests)), key=self.tests.__getitem__), limits)
+        self.fixed = True
 
 
 # Fork-path mutants run several to a child, each code swap undone before the next: a
@@ -131,7 +142,8 @@ class Pool:
         """Order a fork job's tests by what the verdicts so far say about its function:
         the pool's as it hands out a batch, and a child's, which adds its batch's own
         verdicts, before each later job."""
-        if self.kills is not None and isinstance(job.work, wire.ForkMutant) and job.tests:
+        fork = isinstance(job.work, wire.ForkMutant)
+        if self.kills is not None and fork and job.tests and not job.fixed:
             order = self.kills.order(job.work, job.tests, job.costs)
             if order is not None:
                 job.reorder(order, self.limits)
@@ -235,9 +247,10 @@ class Pool:
                 del running[fd]
         return results
 
-    def slot(self, child: Child) -> tuple[int, int, float, float, float]:
-        job, tests, started, cpu, limit = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
-        return job, tests, started, cpu, limit
+    def slot(self, child: Child) -> tuple[int, int, float, float, float, int]:
+        fields: tuple[int, int, float, float, float, int]
+        fields = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
+        return fields
 
     def overdue(self, child: Child, now: float) -> bool:
         """At a child's deadline: is its current job over its limit (for the tests it has
@@ -245,7 +258,7 @@ class Pool:
         moves. A runnable job starved by a busy machine gets the CPU time it is owed,
         up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
         not runnable: no extension)."""
-        index, tests, started, cpu_then, limit = self.slot(child)
+        index, tests, started, cpu_then, limit, _ = self.slot(child)
         limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
         # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
         through = limits[min(max(tests, 1), len(limits)) - 1]
@@ -334,12 +347,17 @@ class Pool:
         index = child.reported
         if index >= len(child.batch):
             return
-        current, tests, started, _, _ = self.slot(child)
+        current, tests, started, _, _, in_order = self.slot(child)
         confirming = current != index or tests < 0  # the code was restored: not the mutant's
         if child.stopped or confirming or (index > 0 and not computing):
             queue.extend(reversed(child.batch[index:]))
             return
         job = child.batch[index]
+        if not in_order and isinstance(job.work, wire.ForkMutant) and not job.fixed:
+            queue.extend(reversed(child.batch[index + 1 :]))
+            job.in_duration_order(self.limits)
+            queue.append(job)  # next, in a fresh child
+            return
         tests = max(1, tests)
         result = wire.MutantResult(
             job.id,

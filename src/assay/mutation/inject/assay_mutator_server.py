@@ -45,7 +45,16 @@ if TYPE_CHECKING:
     from assay.mutation.inject.assay_mutator_guard import StateGuard
     from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
     from assay.mutation.inject.assay_mutator_order import KillRecord
-    from assay.mutation.inject.assay_mutator_pool import INT, LIMIT, LIMIT_AT, SLOT, Job, Pool
+    from assay.mutation.inject.assay_mutator_pool import (
+        IN_ORDER_AT,
+        INT,
+        LIMIT,
+        LIMIT_AT,
+        SLOT,
+        TESTS_AT,
+        Job,
+        Pool,
+    )
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
@@ -53,7 +62,16 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import MutatedFinder, compile_once
     from assay_mutator_order import KillRecord
-    from assay_mutator_pool import INT, LIMIT, LIMIT_AT, SLOT, Job, Pool
+    from assay_mutator_pool import (
+        IN_ORDER_AT,
+        INT,
+        LIMIT,
+        LIMIT_AT,
+        SLOT,
+        TESTS_AT,
+        Job,
+        Pool,
+    )
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
@@ -155,7 +173,7 @@ class Server(Pool):
     def fork(self, body: Callable[[], None], slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
         if slot is not None:  # until the child starts its first job: counted from now
-            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0, 0.0)
+            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0, 0.0, 1)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -191,9 +209,11 @@ class Server(Pool):
         STATE.ran = n
         if STATE.progress is not None:
             memory, slot = STATE.progress
-            INT.pack_into(memory, SLOT.size * slot + 4, n)
+            base = SLOT.size * slot
+            INT.pack_into(memory, base + TESTS_AT, n)
             if 0 < n <= len(STATE.limits):  # this job's limit through its n-th test
-                LIMIT.pack_into(memory, SLOT.size * slot + LIMIT_AT, STATE.limits[n - 1])
+                LIMIT.pack_into(memory, base + LIMIT_AT, STATE.limits[n - 1])
+                INT.pack_into(memory, base + IN_ORDER_AT, int(n <= STATE.in_order))
 
     def run_tests(self, items: list[Any]) -> None:
         """The import path's job: every test, exiting at the first failure."""
@@ -218,12 +238,18 @@ class Server(Pool):
                 self.prioritise(job)
             fork = isinstance(job.work, wire.ForkMutant)
             STATE.costs, STATE.limits = (job.costs, job.limits or []) if fork else ([], [])
+            # How many of its first tests are the duration order's (the pool's Timeout rule).
+            ascending = sorted(job.tests)
+            STATE.in_order = next(
+                (i for i, (a, b) in enumerate(zip(job.tests, ascending, strict=True)) if a != b),
+                len(job.tests),
+            )
             STATE.job, STATE.job_started = k, Clock.perf_counter()
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:
                 memory, slot = STATE.progress
                 started, cpu = Clock.monotonic(), Clock.process_time()
-                SLOT.pack_into(memory, SLOT.size * slot, k, 0, started, cpu, 0.0)
+                SLOT.pack_into(memory, SLOT.size * slot, k, 0, started, cpu, 0.0, 1)
             if not fork:
                 job.work()  # an import job: it ends the child
                 return
@@ -301,7 +327,7 @@ class Server(Pool):
             return False
         if STATE.progress is not None:
             memory, slot = STATE.progress
-            INT.pack_into(memory, SLOT.size * slot + 4, -1)
+            INT.pack_into(memory, SLOT.size * slot + TESTS_AT, -1)
         before = len(STATE.failed)
         reseed()
         runtestprotocol(item, nextitem=None, log=False)

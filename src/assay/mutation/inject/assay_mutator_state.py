@@ -71,6 +71,7 @@ class MutatorState:
     # child runs them (it may reorder them: assay_mutator_order.py); empty otherwise.
     costs: list[float] = field(default_factory=list)
     limits: list[float] = field(default_factory=list)
+    in_order: int = 0  # how many of the job's first tests are in the duration order
 
     @classmethod
     def from_environment(cls) -> MutatorState:
