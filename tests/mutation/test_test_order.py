@@ -3,13 +3,16 @@ test that patches the clocks does to the verdicts' times.
 
 The `mutation_order` fixture has eight tests that call `grade` and check nothing, then
 the one that checks it (`test_exact`): by duration every killed mutant runs every test
-that reaches its line; learnt from the verdicts, only the first mutant of each worker's
-first batch does.
+that reaches its line; learnt from the verdicts, the first of them and the killer, but
+for the first mutant of each worker's first batch.
 """
 
 from __future__ import annotations
 
+import importlib
+import itertools
 import json
+import mmap
 import shutil
 import tomllib
 from pathlib import Path
@@ -45,9 +48,11 @@ def test_killers_learnt_from_a_function_run_first(tmp_path: Path) -> None:
     assert [(m["id"], m["status"], m["killed_by"]) for m in adaptive["mutants"]] == [
         (m["id"], m["status"], m["killed_by"]) for m in by_duration["mutants"]
     ]
-    unknown = [m for m in adaptive["mutants"] if m["tests_run"] > 1]
-    assert len(unknown) <= 2  # the first job of each worker's first batch
-    assert sum(m["tests_run"] for m in adaptive["mutants"]) <= 18 + 2 * 8
+    # The duration order's first test stays first, then the learnt killer: two tests, but
+    # for the first job of each worker's first batch, which knew nothing yet.
+    unknown = [m for m in adaptive["mutants"] if m["tests_run"] > 2]
+    assert len(unknown) <= 2
+    assert sum(m["tests_run"] for m in adaptive["mutants"]) <= 2 * 18 + 2 * 7
     assert sum(m["tests_run"] for m in by_duration["mutants"]) == sum(
         m["tests"] for m in by_duration["mutants"]
     )
@@ -93,3 +98,61 @@ def test_test_order_config(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.assay.mutate]\ntest_order = "random"\n')
     with pytest.raises(InputError, match="test_order must be one of adaptive, duration"):
         load_config(tomllib.loads((tmp_path / "pyproject.toml").read_text()))
+
+
+@pytest.fixture
+def pool_module(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The pool as the project's interpreter imports it (its protocol is `assay_protocol`)."""
+    source = Path(__file__).resolve().parents[2] / "src" / "assay"
+    monkeypatch.syspath_prepend(str(source / "inject"))
+    monkeypatch.syspath_prepend(str(source / "mutation" / "inject"))
+    return importlib.import_module("assay_mutator_pool")
+
+
+def test_a_timeout_after_the_learnt_order_is_decided_again_in_duration_order(
+    pool_module: Any,
+) -> None:
+    """A test the learnt order ran first hung the mutant: a test before it in the duration
+    order might have killed it (parse had 2 such mutants), so the job goes back, in the
+    duration order for good; a Timeout reached in the duration order stands."""
+    wire = importlib.import_module("assay_protocol")
+    slot = pool_module.SLOT
+
+    class OnePool(pool_module.Pool):  # type: ignore[misc]
+        workers, batch, kills = 1, True, None
+
+        def __init__(self) -> None:
+            self.progress = mmap.mmap(-1, slot.size)
+            self.emitted: list[Any] = []
+
+        def emit(self, result: Any) -> None:
+            self.emitted.append(result)
+
+        def limits(self, costs: list[float]) -> list[float]:
+            return list(itertools.accumulate(costs))
+
+    pool = OnePool()
+    work = wire.ForkMutant("m", "/p/m.py", "", [("f", 1)], [], [3, 1, 2], None, 2)
+    job = pool_module.Job("m", work, ["c", "a", "b"], [0.3, 0.4, 0.6], [0.3, 0.1, 0.2], [3, 1, 2])
+    child = pool_module.Child(pid=0, pipe=0, batch=[job], started=0.0, deadline=0.0, slot=0)
+    # Hung in its first test, which the duration order would have run last.
+    slot.pack_into(pool.progress, 0, 0, 1, 0.0, 0.0, 0.3, 0)
+    queue: list[Any] = []
+    pool.timed_out(child, 1.0, True, {}, queue)
+    assert (queue, pool.emitted) == ([job], [])
+    assert (job.items, job.tests, job.costs, job.fixed) == (
+        ["a", "b", "c"],
+        [1, 2, 3],
+        [0.1, 0.2, 0.3],
+        True,
+    )
+    assert job.limits == pytest.approx([0.1, 0.3, 0.6])
+    pool.prioritise(job)  # kept in that order
+    assert job.tests == [1, 2, 3]
+    # In the duration order (or once fixed to it), a hang is the mutant's Timeout.
+    for in_order in (1, 0):
+        slot.pack_into(pool.progress, 0, 0, 1, 0.0, 0.0, 0.1, in_order)
+        queue = []
+        pool.timed_out(child, 1.0, True, {}, queue)
+        assert queue == []
+        assert pool.emitted.pop().status == wire.Verdict.TIMEOUT

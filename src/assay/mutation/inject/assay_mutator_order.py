@@ -14,7 +14,10 @@ that killed a sibling. On cachetools' 841 killed mutants, duration order ran 2,5
 
 Whether a mutant is Killed, Survived or a Timeout does not depend on this order, except
 where one test hangs it and another fails (the first one run decides); which test is
-named as the killer can. `adaptive_order = False` in the plan keeps the duration order.
+named as the killer can. So the duration order's first test stays first, and a Timeout
+reached after the order skipped ahead is decided again in the duration order (the pool's
+`timed_out`); a kill by a test run ahead stands. `adaptive_order = False` in the plan
+keeps the duration order.
 """
 
 from __future__ import annotations
@@ -71,4 +74,9 @@ class KillRecord:
             p = chance(tests[i])
             return rank(costs[i] / p), -p
 
-        return sorted(range(len(tests)), key=key)  # stable: the duration order breaks ties
+        ranked = sorted(range(len(tests)), key=key)  # stable: the duration order breaks ties
+        # The duration order's first test stays first: a mutant it hangs or fails gets the
+        # verdict it gets in that order, and no Timeout needs deciding again (the pool's
+        # rule) when every test of a busy-looping mutant hangs it.
+        first = min(range(len(tests)), key=tests.__getitem__)
+        return [first, *(i for i in ranked if i != first)]

@@ -33,8 +33,8 @@ else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PY
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
 # the child's CPU time at the job's start, the job's time limit through the tests started
 # (0: the pool's own `Job.limits` apply; a child that reorders a job's tests writes the
-# limits of its order here), and whether the tests started are the first ones of the
-# duration order (1) or the learnt order ran another before (0).
+# limits of its order here), and whether every test the duration order runs before the
+# current one has run (1), or the learnt order skipped ahead (0).
 SLOT = struct.Struct("<iidddi")
 INT = struct.Struct("<i")
 LIMIT = struct.Struct("<d")

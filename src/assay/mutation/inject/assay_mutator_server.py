@@ -130,6 +130,16 @@ def read_plan(path: str, kind: type[Plan]) -> Plan:
         return kind.from_json(json.load(f))
 
 
+def _in_order(tests: list[int]) -> list[bool]:
+    """Per test: is it the first of those left in the duration order (the plan's positions
+    ascend by it)? Then every test the duration order runs before it has run before it."""
+    flags, lowest = [], None
+    for test in reversed(tests):
+        lowest = test if lowest is None else min(lowest, test)
+        flags.append(test == lowest)
+    return flags[::-1]
+
+
 class Server(Pool):
     def __init__(
         self, session: Any, plan: wire.ForkServerPlan | wire.ImportServerPlan, order: list[Any]
@@ -213,7 +223,7 @@ class Server(Pool):
             INT.pack_into(memory, base + TESTS_AT, n)
             if 0 < n <= len(STATE.limits):  # this job's limit through its n-th test
                 LIMIT.pack_into(memory, base + LIMIT_AT, STATE.limits[n - 1])
-                INT.pack_into(memory, base + IN_ORDER_AT, int(n <= STATE.in_order))
+                INT.pack_into(memory, base + IN_ORDER_AT, int(STATE.in_order[n - 1]))
 
     def run_tests(self, items: list[Any]) -> None:
         """The import path's job: every test, exiting at the first failure."""
@@ -238,12 +248,7 @@ class Server(Pool):
                 self.prioritise(job)
             fork = isinstance(job.work, wire.ForkMutant)
             STATE.costs, STATE.limits = (job.costs, job.limits or []) if fork else ([], [])
-            # How many of its first tests are the duration order's (the pool's Timeout rule).
-            ascending = sorted(job.tests)
-            STATE.in_order = next(
-                (i for i, (a, b) in enumerate(zip(job.tests, ascending, strict=True)) if a != b),
-                len(job.tests),
-            )
+            STATE.in_order = _in_order(job.tests)
             STATE.job, STATE.job_started = k, Clock.perf_counter()
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:

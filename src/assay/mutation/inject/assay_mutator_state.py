@@ -71,7 +71,9 @@ class MutatorState:
     # child runs them (it may reorder them: assay_mutator_order.py); empty otherwise.
     costs: list[float] = field(default_factory=list)
     limits: list[float] = field(default_factory=list)
-    in_order: int = 0  # how many of the job's first tests are in the duration order
+    # Per test of the job: whether every test before it in the duration order ran before
+    # it here (the pool's Timeout rule, assay_mutator_pool.py's `timed_out`).
+    in_order: list[bool] = field(default_factory=list)
 
     @classmethod
     def from_environment(cls) -> MutatorState:
