@@ -101,6 +101,39 @@ def test_what_is_never_mutated(tmp_path: Path) -> None:
     assert {p.mutant.operator for p in items} == {"default", "body", "return"}
 
 
+def test_no_op_strings_and_types_are_not_mutated(tmp_path: Path) -> None:
+    """Attributes' docstrings (Sphinx's `#:` in string form: pathspec's were 13 of its 18
+    import-path survivors, each running the whole suite) and strings that are types."""
+    items = planned(
+        '''
+        import typing as t
+        from typing import TypeVar, cast
+
+        Self = TypeVar("Self", bound="Spec")
+        """The type of a spec."""
+        LIMIT = 10
+        """How many, at most."""
+
+
+        class Spec:
+            size = 2
+            """Its size."""
+
+            def grow(self, by):
+                "why"
+                return cast("Spec", t.cast("int", self.size + by))
+        ''',
+        tmp_path,
+    )
+    assert replaced(items) == {
+        ("constant", "10", "11"),
+        ("constant", "2", "3"),
+        ("return", 'cast("Spec", t.cast("int", self.size + by))', "None"),
+        ("arithmetic", "+", "-"),
+        ("body", 'return cast("Spec", t.cast("int", self.size + by))', "return None"),
+    }
+
+
 def test_ids_are_stable_and_diffs_exact(tmp_path: Path) -> None:
     code = "def f(x):\n    return x >= 18\n"
     first = planned(code, tmp_path)

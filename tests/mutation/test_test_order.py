@@ -100,15 +100,6 @@ def test_test_order_config(tmp_path: Path) -> None:
         load_config(tomllib.loads((tmp_path / "pyproject.toml").read_text()))
 
 
-@pytest.fixture
-def pool_module(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The pool as the project's interpreter imports it (its protocol is `assay_protocol`)."""
-    source = Path(__file__).resolve().parents[2] / "src" / "assay"
-    monkeypatch.syspath_prepend(str(source / "inject"))
-    monkeypatch.syspath_prepend(str(source / "mutation" / "inject"))
-    return importlib.import_module("assay_mutator_pool")
-
-
 def test_a_timeout_after_the_learnt_order_is_decided_again_in_duration_order(
     pool_module: Any,
 ) -> None:

@@ -4,13 +4,15 @@ Operator names are the JSON contract (docs/schema.md). Where an operator's token
 AST node (the `+` of `a + b`, the `and` between two values) it is found by tokenizing the
 text between the operands, so the edit replaces only that token and the diff is exact.
 
-Not mutated: docstrings, annotations, decorators, `__repr__`, logging calls, `if
+Not mutated: docstrings (attributes' too: any constant standing as a statement, which
+runs nothing; pathspec's were 13 of its 18 import-path survivors), annotations,
+decorators, `__repr__`, logging calls, `if
 TYPE_CHECKING:` blocks, dunder assignments at module or class level (`__all__`,
 `__version__`), container literals at module or class level (data tables), lines
 marked `# pragma: no mutate`, and the strings that are types or type names: the first
 argument of `cast(...)`, `TypeVar(...)`, `NewType(...)`, `ParamSpec(...)` and
-`TypeVarTuple(...)` (no test can tell them apart; on itsdangerous two such survivors
-each ran the whole suite).
+`TypeVarTuple(...)`, and a TypeVar's `bound="..."` (no test can tell them apart; on
+itsdangerous two such survivors each ran the whole suite).
 """
 
 from __future__ import annotations
@@ -135,6 +137,10 @@ def _is_docstring(node: ast.stmt, parent: ast.AST) -> bool:
     )
 
 
+def _is_str(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
 def _is_logging_call(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return False
@@ -211,9 +217,8 @@ class _Finder(ast.NodeVisitor):
 
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.stmt):
-            parent = self.parents[-1] if self.parents else None
-            if parent is not None and _is_docstring(node, parent):
-                return
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                return  # a docstring, an attribute's docstring, `...`: nothing runs
             saved = self.stmt_line
             self.stmt_line = node.lineno
             try:
@@ -396,11 +401,13 @@ class _Finder(ast.NodeVisitor):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         first = node.args[0] if node.args else None
-        if name in _TYPE_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+        if name in _TYPE_CALLS and first is not None and _is_str(first):
+            # TypeVar("T", bound="Spec"): the bound, a string, is a type too.
+            keywords = [k for k in node.keywords if not (k.arg == "bound" and _is_str(k.value))]
             self.parents.append(node)
             try:
                 self.visit(func)
-                self.visit_list([*node.args[1:], *node.keywords])
+                self.visit_list([*node.args[1:], *keywords])
             finally:
                 self.parents.pop()
             return

@@ -107,6 +107,7 @@ class Child:
     stopped: bool = False  # it said it stops before the end of its batch
     asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
     look_at: float = 0.0  # when to look at its state next
+    cpu_seen: float = -1.0  # its CPU seconds when its deadline was last moved
 
 
 class Pool:
@@ -255,9 +256,12 @@ class Pool:
     def overdue(self, child: Child, now: float) -> bool:
         """At a child's deadline: is its current job over its limit (for the tests it has
         started, or for the whole job while it confirms a kill)? Otherwise the deadline
-        moves. A runnable job starved by a busy machine gets the CPU time it is owed,
-        up to STARVED × its limit in wall time (a job blocked in a wait that never ends is
-        not runnable: no extension)."""
+        moves. A job starved by a busy machine gets the CPU time it is owed, up to
+        STARVED × its limit in wall time, while it is running or has run since the last
+        look: one caught between two system calls (pathspec's tests build file trees;
+        sampled asleep there, its import-path survivors came out Timeouts on one run in
+        two) is looked at again a moment later, and one blocked in a wait that never ends
+        uses no CPU in between: no extension."""
         index, tests, started, cpu_then, limit, _ = self.slot(child)
         limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
         # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
@@ -266,12 +270,22 @@ class Pool:
         if now < started + budget:
             child.deadline = started + budget
             return False
-        used = _cpu_seconds(child.pid, runnable=True)
+        fields = _stat(child.pid)
+        if fields is None:
+            return True
+        state, used = fields[0], (int(fields[11]) + int(fields[12])) / _TICK
         cap = STARVED * budget
-        if used is not None and used - cpu_then < budget and now - started < cap:
-            child.deadline = min(started + cap, now + budget - (used - cpu_then))
-            return False
-        return True
+        if used - cpu_then >= budget or now - started >= cap:
+            return True
+        owed = budget - (used - cpu_then)
+        if state == b"R":
+            child.deadline = min(started + cap, now + owed)
+        elif used > child.cpu_seen:
+            child.deadline = min(started + cap, now + min(owed, _LOOK))
+        else:
+            return True
+        child.cpu_seen = used
+        return False
 
     def read_verdicts(
         self,
@@ -429,6 +443,8 @@ _LOOK = 0.05  # how often the server looks whether a child is blocked
 
 
 def _stat(pid: int) -> list[bytes] | None:
+    """/proc/PID/stat's fields after the command name: [0] the state, [11] + [12] the
+    CPU ticks used (user + system); None once the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             return f.read().rsplit(b")", 1)[1].split()
@@ -440,15 +456,6 @@ def _proc_state(pid: int) -> bytes | None:
     """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
     fields = _stat(pid)
     return fields[0] if fields else None
-
-
-def _cpu_seconds(pid: int, runnable: bool = False) -> float | None:
-    """CPU time a process has used (user + system), from /proc; None where unreadable,
-    or, with `runnable`, when the process is not running or waiting for a CPU."""
-    fields = _stat(pid)
-    if fields is None or (runnable and fields[0] != b"R"):
-        return None
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _read_all(fd: int) -> bytes:
