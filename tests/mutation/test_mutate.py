@@ -479,3 +479,40 @@ def test_mutation_thresholds_config(table: dict[str, Any], expected: dict[str, i
 def test_mutation_thresholds_config_rejected(value: Any) -> None:
     with pytest.raises(InputError, match="mutation_thresholds"):
         load_config({"tool": {"assay": {"mutation_thresholds": value}}})
+
+
+def test_tests_running_another_copy_are_named(tmp_path: Path) -> None:
+    """A copied checkout whose interpreter imports the original, with a coverage
+    configuration naming the package: coverage.py measures the original, and every mutant
+    of the copy reads as NoCoverage. The report says where the tests ran the module from."""
+
+    def tidy(root: Path) -> None:
+        (root / "src" / "tidy").mkdir(parents=True)
+        (root / "src" / "tidy" / "__init__.py").write_text("def ok():\n    return 1\n")
+        (root / "pyproject.toml").write_text(
+            '[project]\nname = "tidy"\nversion = "0"\n[tool.coverage.run]\nsource = ["tidy"]\n'
+        )
+        (root / "tests").mkdir()
+        test = "from tidy import ok\n\n\ndef test_ok():\n    assert ok() == 1\n"
+        (root / "tests" / "test_ok.py").write_text(test)
+
+    project, original = tmp_path / "copy", tmp_path / "original"
+    tidy(project)
+    tidy(original)
+    reports = {}
+    for where in (original, project):
+        out = tmp_path / f"{where.name}.json"
+        env = {**clean_env(), "PYTHONPATH": str(where / "src")}
+        subprocess.run(
+            [sys.executable, "-m", "assay", "mutate", str(project), "--json", str(out)],
+            env=env, capture_output=True, check=True, timeout=300,
+        )  # fmt: skip
+        reports[where.name] = json.loads(out.read_text())
+    elsewhere = reports["original"]
+    assert {m["status"] for m in elsewhere["mutants"]} == {"NoCoverage"}
+    (warning,) = elsewhere["warnings"]
+    ran_as = original / "src" / "tidy" / "__init__.py"
+    assert f"(src/tidy/__init__.py ran as {ran_as})" in warning
+    here = reports["copy"]
+    assert {m["status"] for m in here["mutants"]} == {"Killed"}
+    assert here["warnings"] == []

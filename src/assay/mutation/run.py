@@ -46,6 +46,7 @@ from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import PhaseBounds, Verdicts
 from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
+from assay.pysource.names import ModuleNames
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
 from assay.shard.spec import ShardSpec
@@ -230,6 +231,14 @@ def run_mutate(
                 warnings.append(
                     "the clean run measured no coverage of the project's code: no test reaches "
                     "any mutant (is the package importable from the tests?)"
+                )
+            elsewhere = _ran_elsewhere(session, rels, executed)
+            if elsewhere:
+                rel, other = next(iter(elsewhere.items()))
+                warnings.append(
+                    f"the tests ran {len(elsewhere)} of the mutated modules from another copy "
+                    f"({rel} ran as {other}), not from this project: no test reaches their "
+                    "mutants here; install this checkout in the interpreter (pip install -e .)"
                 )
             left_out = {e.nodeid for e in excluded}
             reached_by: dict[str, set[str]] = {}  # mutant id -> tests whose coverage reached it
@@ -470,6 +479,31 @@ def _clean_run(
         warnings=list(run.outcome.warnings),
         environment=run.environment,
     )
+
+
+def _ran_elsewhere(
+    session: Session, rels: list[str], executed: dict[str, set[int]]
+) -> dict[str, str]:
+    """Mutated files no test ran whose module ran from a file outside the project: rel ->
+    that file. The interpreter imports another copy (a copied checkout or a worktree whose
+    environment has the original installed), and a coverage configuration naming the
+    package (`source = ["itsdangerous"]`) measured that copy: every mutant here reads as
+    NoCoverage (an itsdangerous copy: 30 of 30, and no word of why)."""
+    root = os.path.realpath(session.project.root)
+    outside = [f for f in executed if not f.startswith(root + os.sep)]
+    if not outside:
+        return {}
+    names = ModuleNames(session.project.root, session.project.source_packages)
+    found: dict[str, str] = {}
+    for rel in rels:
+        if os.path.realpath(session.project.root / rel) in executed:
+            continue
+        tail = "/" + names.module_name(rel).replace(".", "/")
+        for other in outside:
+            if other.removesuffix(".py").removesuffix("/__init__").endswith(tail):
+                found[rel] = other
+                break
+    return found
 
 
 def _usable(handed: CleanRun, session: Session) -> bool:
