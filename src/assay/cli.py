@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from assay import __version__
+from assay.config import TEST_ORDERS
 from assay.errors import InputError
 
 if TYPE_CHECKING:
@@ -407,7 +408,7 @@ def inspect(
 )
 @click.option(
     "--test-order",
-    type=click.Choice(["adaptive", "duration"]),
+    type=click.Choice(TEST_ORDERS),
     help="A mutant's tests: the likeliest killers first, learnt from its function's other "
     "mutants (adaptive, the default), or by duration, the same killer named every run.",
 )

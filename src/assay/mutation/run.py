@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from assay.mutation.execute import (
 )
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import HeadStart, head_start, run_import_path
+from assay.mutation.inject.assay_mutator_order import rank
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
@@ -127,14 +127,6 @@ def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set
     return ran, at_import
 
 
-def _rank(duration: float) -> int:
-    """Tests run fastest first by duration class (under 0.1 s, then decades), in pytest's
-    order within a class: timing noise must not reorder them, or a mutant could be Killed
-    by one test in one run and time out in another test in the next (measured: with
-    plain fastest-first, 5 of cachetools' 653 mutants flipped between two runs)."""
-    return max(0, math.ceil(math.log10(max(duration, 0.1) / 0.1)))
-
-
 def _import_lines(p: Planned) -> set[int]:
     """Lines whose execution at import means a fork-path survivor must be confirmed in a
     fresh process. For a literal default of an undecorated function, the `def` line
@@ -211,7 +203,7 @@ def run_mutate(
 
         durations = {t.nodeid: t.duration_s for t in clean.tests}
         passing = [t.nodeid for t in clean.tests if t.outcome == "passed"]
-        order = sorted(passing, key=lambda n: _rank(durations[n]))  # stable: pytest's order
+        order = sorted(passing, key=lambda n: rank(durations[n]))  # stable: pytest's order
         excluded = [
             ExcludedTest(t.nodeid, f"{t.outcome} in the clean run")
             for t in clean.tests

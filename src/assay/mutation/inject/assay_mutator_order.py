@@ -27,8 +27,11 @@ from typing import Any
 
 
 def rank(cost: float) -> int:
-    """A duration class: under 0.1 s, then decades. Timing noise must not reorder tests
-    within a class, or a verdict could depend on it (see mutation/run.py's `_rank`)."""
+    """A duration class: under 0.1 s, then decades; the plan's order is by class, pytest's
+    order within one (mutation/run.py). Timing noise must not reorder tests within a class,
+    or a mutant could be Killed by one test in one run and time out in another test in the
+    next (measured: with plain fastest-first, 5 of cachetools' 653 mutants flipped between
+    two runs)."""
     return max(0, math.ceil(math.log10(max(cost, 0.1) / 0.1)))
 
 

@@ -36,11 +36,29 @@ else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PY
 # limits of its order here), and whether every test the duration order runs before the
 # current one has run (1), or the learnt order skipped ahead (0).
 SLOT = struct.Struct("<iidddi")
-INT = struct.Struct("<i")
-LIMIT = struct.Struct("<d")
-TESTS_AT = struct.calcsize("<i")  # the fields' offsets in a slot
-LIMIT_AT = struct.calcsize("<iidd")
-IN_ORDER_AT = struct.calcsize("<iiddd")
+_INT = struct.Struct("<i")
+_LIMIT = struct.Struct("<d")
+_TESTS_AT = struct.calcsize("<i")  # the fields' offsets in a slot
+_LIMIT_AT = struct.calcsize("<iidd")
+_IN_ORDER_AT = struct.calcsize("<iiddd")
+
+
+def slot_start(memory: Any, slot: int, job: int, started: float, cpu: float) -> None:
+    """A child begins its batch's `job`-th job (or, job 0, is being forked)."""
+    SLOT.pack_into(memory, SLOT.size * slot, job, 0, started, cpu, 0.0, 1)
+
+
+def slot_test(
+    memory: Any, slot: int, n: int, limit: float | None = None, in_order: bool = True
+) -> None:
+    """The job has started its n-th test (-1: it confirms a kill); with `limit`, the job's
+    limit through that test in the child's order and whether that order still follows
+    the duration order there."""
+    base = SLOT.size * slot
+    _INT.pack_into(memory, base + _TESTS_AT, n)
+    if limit is not None:
+        _LIMIT.pack_into(memory, base + _LIMIT_AT, limit)
+        _INT.pack_into(memory, base + _IN_ORDER_AT, int(in_order))
 
 
 @dataclass

@@ -45,16 +45,7 @@ if TYPE_CHECKING:
     from assay.mutation.inject.assay_mutator_guard import StateGuard
     from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
     from assay.mutation.inject.assay_mutator_order import KillRecord
-    from assay.mutation.inject.assay_mutator_pool import (
-        IN_ORDER_AT,
-        INT,
-        LIMIT,
-        LIMIT_AT,
-        SLOT,
-        TESTS_AT,
-        Job,
-        Pool,
-    )
+    from assay.mutation.inject.assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
@@ -62,16 +53,7 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import MutatedFinder, compile_once
     from assay_mutator_order import KillRecord
-    from assay_mutator_pool import (
-        IN_ORDER_AT,
-        INT,
-        LIMIT,
-        LIMIT_AT,
-        SLOT,
-        TESTS_AT,
-        Job,
-        Pool,
-    )
+    from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
@@ -183,7 +165,7 @@ class Server(Pool):
     def fork(self, body: Callable[[], None], slot: int | None = None) -> tuple[int, int]:
         read, write = os.pipe()
         if slot is not None:  # until the child starts its first job: counted from now
-            SLOT.pack_into(self.progress, SLOT.size * slot, 0, 0, Clock.monotonic(), 0.0, 0.0, 1)
+            slot_start(self.progress, slot, 0, Clock.monotonic(), 0.0)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -219,11 +201,10 @@ class Server(Pool):
         STATE.ran = n
         if STATE.progress is not None:
             memory, slot = STATE.progress
-            base = SLOT.size * slot
-            INT.pack_into(memory, base + TESTS_AT, n)
-            if 0 < n <= len(STATE.limits):  # this job's limit through its n-th test
-                LIMIT.pack_into(memory, base + LIMIT_AT, STATE.limits[n - 1])
-                INT.pack_into(memory, base + IN_ORDER_AT, int(STATE.in_order[n - 1]))
+            if 0 < n <= len(STATE.limits):  # a fork job: its limit through its n-th test
+                slot_test(memory, slot, n, STATE.limits[n - 1], STATE.in_order[n - 1])
+            else:
+                slot_test(memory, slot, n)
 
     def run_tests(self, items: list[Any]) -> None:
         """The import path's job: every test, exiting at the first failure."""
@@ -253,8 +234,7 @@ class Server(Pool):
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:
                 memory, slot = STATE.progress
-                started, cpu = Clock.monotonic(), Clock.process_time()
-                SLOT.pack_into(memory, SLOT.size * slot, k, 0, started, cpu, 0.0, 1)
+                slot_start(memory, slot, k, Clock.monotonic(), Clock.process_time())
             if not fork:
                 job.work()  # an import job: it ends the child
                 return
@@ -332,7 +312,7 @@ class Server(Pool):
             return False
         if STATE.progress is not None:
             memory, slot = STATE.progress
-            INT.pack_into(memory, SLOT.size * slot + TESTS_AT, -1)
+            slot_test(memory, slot, -1)
         before = len(STATE.failed)
         reseed()
         runtestprotocol(item, nextitem=None, log=False)
