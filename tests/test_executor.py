@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,17 @@ import pytest
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.executors.local import LocalExecutor
-from assay.executors.units import balanced
+from assay.executors.units import CHUNK_LEAST, balanced, chunks
 from assay.mutation import run as mutation_run
-from assay.mutation.execute import EarlyServer, ForkPlan, Harness, ServerOutcome
+from assay.mutation.execute import (
+    EarlyServer,
+    ForkPlan,
+    Harness,
+    ServerOutcome,
+    run_fork_server,
+)
 from assay.mutation.run import MutateOptions, run_mutate
-from assay.protocol import MutantResult
+from assay.protocol import ForkMutant, MutantResult
 from assay.session import RunOptions, Session
 from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
 
@@ -104,6 +111,62 @@ def test_mutate_runs_its_mutants_through_the_executor(
     # The verdicts are the pool's own (the CLI run, outside the seam, is the oracle).
     got = {m.id: (m.status, m.killed_by) for m in report.mutants}
     assert got == verdicts(local_mutants)
+
+
+class Fed(LocalExecutor):
+    """The local pool, its fork server started without work and handed the jobs a few at
+    a time as it runs low: what each Dask fork unit does with the chunks it takes."""
+
+    early_servers = frozenset({"imports"})
+
+    def __init__(self) -> None:
+        self.chunks = 0
+
+    def fork(
+        self,
+        harness: Harness,
+        plan: ForkPlan,
+        on_result: Callable[[MutantResult], None],
+        early: EarlyServer | None = None,
+    ) -> ServerOutcome:
+        server = EarlyServer.start(harness, "fork", plan.workers, "fed-server.log")
+        left = list(plan.jobs)
+
+        def more() -> list[ForkMutant]:
+            chunk, left[:] = left[:3], left[3:]
+            self.chunks += bool(chunk)
+            return chunk
+
+        everything = replace(plan, jobs=more(), needed=sorted({i for j in left for i in j.tests}))
+        return run_fork_server(harness, everything, on_result, server, more)
+
+
+def test_a_fork_server_fed_its_jobs_as_it_runs_low_gives_the_same_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_mutants: dict[str, Any]
+) -> None:
+    project = copy("mutation", tmp_path)
+    fed = Fed()
+    monkeypatch.setattr(mutation_run, "open_executor", lambda spec, workers: fed)
+    session = Session.open(RunOptions(path=project, workers=2, state_dir=tmp_path / "state"))
+    report = run_mutate(session, MutateOptions(cache=False))
+    assert fed.chunks > 5  # it really was fed, chunk after chunk, through one plan pipe
+    runs = list((tmp_path / "state" / "runs").glob("*/mutants-0-*.json"))
+    assert len(runs) == fed.chunks - 1  # the first chunk came with the plan itself
+    got = {m.id: (m.status, m.killed_by) for m in report.mutants}
+    assert got == verdicts(local_mutants)
+    assert report.cost.executed == local_mutants["cost"]["executed"]
+
+
+def test_chunks_cover_the_jobs_once_in_order_and_shrink() -> None:
+    costs = [1.0] * 200 + [0.01] * 100
+    bounds = chunks(costs, 2)
+    assert [i for start, end in bounds for i in range(start, end)] == list(range(300))
+    sizes = [end - start for start, end in bounds]
+    assert all(size >= CHUNK_LEAST for size in sizes[:-1])  # the last takes what is left
+    # Each takes a quarter of the cost left (2 units): 51 of 201 s, then 38 of 150, ...
+    assert sizes[:4] == [51, 38, 28, 21]
+    assert chunks([], 4) == []
+    assert chunks([5.0] * 10, 3) == [(0, 10)]  # never fewer than CHUNK_LEAST jobs
 
 
 def test_balanced_shares_keep_every_item_once_in_order() -> None:
@@ -227,39 +290,76 @@ def test_a_remote_scheduler_runs_the_import_path_as_units_too(
     assert list(runs.glob("*/units/imports-*")) and list(runs.glob("*/units/fork-*"))
 
 
+# A cluster whose workers are processes of their own, as on machines of their own (the
+# LocalCluster assay starts keeps its workers as threads of one process: its units only
+# drive servers). Tagged like assay's, so that what it starts can be found.
+_PROCESS_CLUSTER = """
+import logging, sys
+from distributed import LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()
+    cluster.close()
+"""
+
+
 @pytest.mark.slow
 def test_a_dask_worker_killed_mid_run_loses_and_doubles_nothing(
     tmp_path: Path, local_mutants: dict[str, Any]
 ) -> None:
     project = copy("mutation", tmp_path)
     out = tmp_path / "killed.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
-         "--executor", "dask", "--state-dir", str(tmp_path / "state"), "--json", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    script = tmp_path / "cluster.py"
+    script.write_text(_PROCESS_CLUSTER)
+    tag = f"assay-dask-test-{os.getpid()}"
+    cluster = subprocess.Popen(
+        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env={**clean_env(), "ASSAY_PROCESS_TAG": f"{tag}:"},
     )  # fmt: skip
-    killed = None
-    tags: set[bytes] = set()
-    deadline = time.monotonic() + 120
-    while killed is None and proc.poll() is None and time.monotonic() < deadline:
-        found = _dask_processes()
-        tags |= {p["tag"] for p in found}
-        workers = {p["pid"] for p in found if "spawn_main" in p["cmd"]}
-        # A worker running a unit: the parent of a mutation server.
-        busy = [p["ppid"] for p in found if "assay_mutator" in p["cmd"] and p["ppid"] in workers]
-        if busy:
-            killed = busy[0]
-            os.kill(killed, signal.SIGKILL)
-        time.sleep(0.05)
-    _, stderr = proc.communicate(timeout=300)
-    assert killed is not None, "no worker was seen running a unit"
-    assert proc.returncode == 0, stderr
-    report = json.loads(out.read_text())
-    ids = [m["id"] for m in report["mutants"]]
-    assert len(ids) == len(set(ids))
-    assert verdicts(report) == verdicts(local_mutants)  # nothing lost: every verdict there
-    assert report["cost"]["executed"] == local_mutants["cost"]["executed"]  # none twice
-    assert _left(tags) == []
+    assert cluster.stdin is not None and cluster.stdout is not None
+    try:
+        address = cluster.stdout.readline().decode().strip()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
+             "--executor", "dask", "--scheduler", address, "--state-dir",
+             str(tmp_path / "state"), "--json", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+        )  # fmt: skip
+        killed = None
+        deadline = time.monotonic() + 120
+        while killed is None and proc.poll() is None and time.monotonic() < deadline:
+            found = [
+                p for p in _dask_processes() if p["tag"] == f"ASSAY_PROCESS_TAG={tag}:".encode()
+            ]
+            workers = {p["pid"] for p in found if "spawn_main" in p["cmd"]}
+            # A worker running a unit: the parent of a mutation server that has its work.
+            busy = [
+                p["ppid"] for p in found if "assay_mutator" in p["cmd"] and p["ppid"] in workers
+            ]
+            if busy and list((tmp_path / "state" / "runs").glob("*/units/fork-*/mutants-0.json")):
+                killed = busy[0]
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.05)
+        _, stderr = proc.communicate(timeout=300)
+        assert killed is not None, "no worker was seen running a unit"
+        assert proc.returncode == 0, stderr
+        report = json.loads(out.read_text())
+        ids = [m["id"] for m in report["mutants"]]
+        assert len(ids) == len(set(ids))
+        assert verdicts(report) == verdicts(local_mutants)  # nothing lost: every verdict there
+        assert report["cost"]["executed"] == local_mutants["cost"]["executed"]  # none twice
+        # The units' servers ended with the run, though the cluster goes on.
+        deadline = time.monotonic() + 10
+        while any(
+            "assay_mutator" in p["cmd"] for p in _dask_processes() if tag.encode() in p["tag"]
+        ):
+            assert time.monotonic() < deadline, "a mutation server outlived the run"
+            time.sleep(0.2)
+    finally:
+        cluster.stdin.close()
+        cluster.wait(timeout=60)
 
 
 @pytest.mark.slow

@@ -190,6 +190,32 @@ def test_merge_refuses_other_commits_and_non_parts(tmp_path: Path) -> None:
     assert "not an assay.shard/1 partial file" in proc.stderr
 
 
+def test_merge_refuses_a_checkout_at_another_commit(
+    fixture_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Parts of one commit merged in a checkout of another would read coverage's missing
+    lines and the diagnoses from other sources: one line, exit 2, nothing written."""
+    project = fixture_project("seed_failures")
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    a = _part(tmp_path / "a.json", "baseline", 0, 2, commit="0" * 40)
+    b = _part(tmp_path / "b.json", "baseline", 1, 2, commit="0" * 40)
+    state = tmp_path / "state"
+    proc = run_assay("merge", a, b, "--project", project, "--state-dir", state, "--json",
+                     tmp_path / "merged.json")  # fmt: skip
+    assert (proc.returncode, proc.stderr.count("\n")) == (2, 1)
+    assert proc.stderr.strip() == (
+        f"assay: error: merge: the parts ran at commit 000000000000, {project} is at "
+        f"{head[:12]}: merge in a checkout of 000000000000 (coverage and diagnoses are "
+        "read from its sources)"
+    )
+    assert not (tmp_path / "merged.json").exists()
+    assert not list(state.glob("runs/*"))
+
+
 def test_the_merged_run_is_recorded_with_the_parts_checkout(tmp_path: Path) -> None:
     """The merge may run in another clone (a CI job of its own): the store records the
     shards' commit and branch, and a dirty tree when any shard's was."""

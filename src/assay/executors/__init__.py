@@ -44,6 +44,11 @@ class Executor(Protocol):
     # before their plans exist, beside the clean run.
     early_servers: frozenset[str]
 
+    def start_early(self, harness: Harness) -> None:
+        """The clean run's workers are done: start, where the units run, what may start
+        before its plan exists (Dask: the fork units and their servers)."""
+        ...
+
     def fork(
         self,
         harness: Harness,

@@ -27,7 +27,9 @@ def main() -> None:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
-            processes=True,
+            processes=False,
+            protocol="tcp",
+            host="127.0.0.1",
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )

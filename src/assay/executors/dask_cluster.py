@@ -54,12 +54,13 @@ INSTALL = "--executor dask needs dask.distributed: pip install 'assay[dask]'"
 RETRIES = 2  # a task that raised runs again this many times before its unit is reported
 CONNECT_TIMEOUT_S = 30.0
 HOST_CLOSE_S = 20.0  # for the LocalCluster to close its workers, before they are killed
-# Units per worker thread: each fork-path unit pays its own server start (interpreter,
-# pytest, collection, the timing run), so few. On a remote cluster two per thread let a
-# fast machine take a slow one's share and bound what a lost worker costs; a LocalCluster's
-# threads are alike, so one each (cachetools, 909 mutants on 2 threads: 4 units' starts
-# made the mutation phase 8.9-9.9 s, 2 units' 8.2-8.4 s; the local pool's 6.1-6.4 s).
+# Units per worker thread for what is split up front (fresh-process import jobs, and
+# the fork jobs a lost unit held): two, so that a fast machine takes a slow one's share.
 UNITS_PER_THREAD = 2
+# Each fork unit asks for chunks until it is told the end; a retried unit asks again (a
+# task runs up to 1 + RETRIES times, a lost worker's up to the scheduler's
+# allowed-failures, 3 by default): an END for each, so none waits on an empty queue.
+ASKS_PER_UNIT = 1 + RETRIES + 3
 # An import-path unit also runs the whole unmutated suite beside its jobs (its probe): one
 # unit per thread (on cachetools, 2 per thread made the import path cost 4 suite runs).
 IMPORT_UNITS_PER_THREAD = 1
@@ -88,6 +89,11 @@ class DaskExecutor:
         self.local_cluster = scheduler is None  # a LocalCluster: this machine, threads alike
         self.early_servers = frozenset({"imports"} if self.local_cluster else ())
         self._local = LocalExecutor()
+        # Fork units submitted before their work exists (start_early): future -> unit.
+        self._early: threading.Thread | None = None
+        self._early_error: BaseException | None = None
+        self._waiting: dict[Any, str] = {}
+        self._work = f"assay-work-{uuid.uuid4().hex[:8]}"  # what they wait for
 
     @classmethod
     def open(cls, *, scheduler: str | None, workers: int) -> DaskExecutor:
@@ -125,14 +131,13 @@ class DaskExecutor:
             str(self.workers),
             self.hashseed or "random",
         ]
-        self._host = subprocess.Popen(
+        self._host = processes.popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
             start_new_session=True,  # Ctrl-C reaches assay, which closes it in order
         )
-        processes.started(self._host.pid)
         assert self._host.stdout is not None
         address = self._host.stdout.readline().decode().strip()
         if not address:
@@ -152,9 +157,14 @@ class DaskExecutor:
 
     def close(self) -> None:
         self._thread.join()
+        if self._early is not None:
+            self._early.join()
         with contextlib.suppress(Exception):
             if self._client is not None:
+                # Units still waiting for their work see their task cancelled and stop.
+                self._client.cancel(list(self._waiting))
                 self._client.close()
+        self._waiting = {}
         if self._host is not None:
             assert self._host.stdin is not None
             with contextlib.suppress(OSError):
@@ -183,13 +193,22 @@ class DaskExecutor:
         on_failed: Callable[[str, BaseException], None],
     ) -> None:
         """Submit every unit, then apply each document as its task finishes."""
-        as_completed: Any = importlib.import_module("distributed").as_completed
         client = self.client()
         run = uuid.uuid4().hex[:8]
         futures = {
             client.submit(function, name, *args, key=f"assay-{name}-{run}", retries=RETRIES): name
             for name, args in work
         }
+        self._collect(futures, on_done, on_failed)
+
+    def _collect(
+        self,
+        futures: dict[Any, str],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str, BaseException], None],
+    ) -> None:
+        """Apply each unit's document as its task finishes."""
+        as_completed: Any = importlib.import_module("distributed").as_completed
         try:
             for future in as_completed(list(futures)):
                 try:
@@ -199,7 +218,32 @@ class DaskExecutor:
                     continue
                 on_done(document)
         finally:
-            client.cancel(list(futures))
+            self.client().cancel(list(futures))
+
+    def start_early(self, harness: Harness) -> None:
+        """The clean run's workers are done: submit the fork units now, one per worker
+        thread, each starting its server while the mutants are planned and then waiting
+        for its work (units.early_fork_unit), as the local pool starts its server early.
+        (On cachetools a unit's server start, interpreter, import and collection, was
+        otherwise paid after planning: 1 s of a 9 s run.)"""
+        if self._early is None:
+            self._early = threading.Thread(
+                target=self._submit_early, args=(harness,), name="assay-dask-early", daemon=True
+            )
+            self._early.start()
+
+    def _submit_early(self, harness: Harness) -> None:
+        try:
+            client = self.client()
+            for n in range(self.threads()):
+                unit = f"fork-{n}"
+                future = client.submit(
+                    units.early_fork_unit, unit, harness, self.hashseed, self._work,
+                    key=f"{self._work}-{unit}", retries=RETRIES,
+                )  # fmt: skip
+                self._waiting[future] = unit
+        except Exception as exc:  # fork() says what is wrong
+            self._early_error = exc
 
     def _parts(self, n: int, per_thread: int = UNITS_PER_THREAD) -> int:
         return min(n, self.threads() * per_thread)
@@ -211,36 +255,67 @@ class DaskExecutor:
         on_result: Callable[[MutantResult], None],
         early: EarlyServer | None = None,
     ) -> ServerOutcome:
+        """The units started early take the jobs chunk by chunk (units.py says how); the
+        jobs of a unit lost with chunks in hand run again in units of their own, once."""
         seconds = plan.durations or [0.0] * len(plan.order)
-        costs = [
-            sum(seconds[i] for i in job.tests) + PER_TEST_ALLOWANCE * len(job.tests)
-            for job in plan.jobs
-        ]
-        per_thread = 1 if self.local_cluster else UNITS_PER_THREAD
-        shares = units.balanced(plan.jobs, costs, self._parts(len(plan.jobs), per_thread))
-        members = {f"fork-{n}": {job.id for job in share} for n, share in enumerate(shares)}
-        work = [
-            (
-                f"fork-{n}",
-                (
-                    harness,
-                    replace(plan, jobs=share, workers=1, files=sorted({j.file for j in share})),
-                    self.hashseed,
-                ),
-            )
-            for n, share in enumerate(shares)
-        ]
+
+        def cost(job: wire.ForkMutant) -> float:
+            return sum(seconds[i] for i in job.tests) + PER_TEST_ALLOWANCE * len(job.tests)
+
+        self.start_early(harness)
+        assert self._early is not None
+        self._early.join()
+        waiting, self._waiting = self._waiting, {}
+        if not waiting:
+            self.client()  # says why the cluster cannot be reached, if it cannot
+            raise InputError(f"--executor dask: no unit could be submitted: {self._early_error}")
+        ids = {job.id for job in plan.jobs}
         outcome = ServerOutcome()
         seen: set[str] = set()
 
         def done(document: units.MutantsDone) -> None:
             for result in document.results:
-                if result.id in members[document.unit] and result.id not in seen:
+                if result.id in ids and result.id not in seen:
                     seen.add(result.id)
                     on_result(result)
             outcome.excluded.update(document.excluded)
             outcome.timed.update(document.timed)
             outcome.warnings.extend(w for w in document.warnings if w not in outcome.warnings)
+
+        client = self.client()
+        name = self._work
+        work = units.SharedWork(
+            plan=replace(
+                plan,
+                workers=1,
+                needed=sorted({i for job in plan.jobs for i in job.tests}),
+                files=sorted({job.file for job in plan.jobs}),
+            ),
+            chunks=units.chunks([cost(job) for job in plan.jobs], len(waiting)),
+            queue=f"{name}-chunks",
+        )
+        units.publish_work(client, name, work, len(waiting) * ASKS_PER_UNIT)
+
+        def lost(unit: str, exc: BaseException) -> None:
+            outcome.warnings.append(
+                f"{unit}: its Dask task failed on every attempt ({_describe(exc)}); the "
+                "mutants it held ran again in other units"
+            )
+
+        try:
+            self._collect(waiting, done, lost)
+        finally:
+            units.forget_work(client, name, work.queue)
+        missing = [job for job in plan.jobs if job.id not in seen]
+        if not missing:
+            return outcome
+        # A unit lost (its worker died, or it failed on every attempt) held these.
+        shares = units.balanced(missing, [cost(job) for job in missing], self._parts(len(missing)))
+        members = {f"fork-again-{n}": {job.id for job in share} for n, share in enumerate(shares)}
+        again = [
+            (unit, (harness, replace(work.plan, jobs=share), self.hashseed))
+            for unit, share in zip(members, shares, strict=True)
+        ]
 
         def failed(unit: str, exc: BaseException) -> None:
             reason = f"its Dask task failed on every attempt: {_describe(exc)}"
@@ -249,7 +324,7 @@ class DaskExecutor:
                 seen.add(job_id)
                 on_result(MutantResult(job_id, Verdict.ERROR, reason=reason))
 
-        self._each(units.fork_unit, work, done, failed)
+        self._each(units.fork_unit, again, done, failed)
         return outcome
 
     def import_server(

@@ -27,6 +27,9 @@ class LocalExecutor:
 
     early_servers = frozenset({"fork", "imports"})
 
+    def start_early(self, harness: Harness) -> None:
+        """Nothing more: its early servers are `early_servers`, started by the driver."""
+
     def fork(
         self,
         harness: Harness,

@@ -9,12 +9,23 @@ returns them as one typed document the client applies as if they had streamed he
 A unit's plans and logs go to its own folder under the run's folder (`units/<name>-<pid>`):
 two units on one machine, or a retried unit, never share a plan file, and nothing is
 written outside `.assay/`.
+
+The fork-path units are submitted before their work exists (`early_fork_unit`): each
+starts its fork server (interpreter, pytest, the project's import, collection) while the
+client still combines the clean run's coverage and plans the mutants, as the local
+pool's early server does. The client then publishes the whole plan once (`SharedWork`,
+in a `distributed.Variable`) and its mutants in chunks on a `distributed.Queue`; each
+unit takes a chunk whenever its server runs low, so the units end together however the
+mutants' real costs differ from their expected ones (a static split of cachetools' 909
+mutants left one of two workers idle for 1 s of a 7 s phase: most of it Timeouts).
 """
 
 from __future__ import annotations
 
 import heapq
+import importlib
 import os
+import pickle
 import time
 import uuid
 from collections.abc import Sequence
@@ -22,16 +33,92 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from assay.mutation.execute import (
+    EarlyServer,
     ForkPlan,
     Harness,
     run_fork_server,
     run_import_server,
     run_imports,
 )
-from assay.protocol import ImportJob, ImportServerPlan, MutantResult
+from assay.protocol import ForkMutant, ImportJob, ImportServerPlan, MutantResult
 from assay.runner.supervisor import RunOutcome, RunRequest, run_suite
 
 T = TypeVar("T")
+
+WORK_POLL_S = 0.05  # how often a waiting unit looks for its work (a cheap scheduler call)
+# How long a unit waits for its work at most: the client plans the mutants meanwhile
+# (minutes on a large project); a client that died is noticed sooner, as a cancelled task.
+WORK_WAIT_S = 3600.0
+CHUNK_WAIT_S = 60.0  # a chunk or the end is always queued: this only bounds a lost queue
+CHUNK_LEAST = 16  # jobs: a chunk costs a few scheduler calls and a plan file
+END = -1  # on the queue after the chunks, for each unit that may ask (retries included)
+
+
+@dataclass
+class SharedWork:
+    """What the fork units share: the plan with every job (`needed` and `files` cover
+    them all, so each server times every test once and finds every function), and the
+    chunks of `plan.jobs` they take from the queue `queue`."""
+
+    plan: ForkPlan
+    chunks: list[tuple[int, int]]
+    queue: str
+
+    def take(self) -> list[ForkMutant]:
+        """The next chunk's jobs; none once the chunks are gone."""
+        distributed = _distributed()
+        try:
+            n = distributed.Queue(self.queue).get(timeout=CHUNK_WAIT_S)
+        except TimeoutError:
+            return []
+        if n == END:
+            return []
+        start, end = self.chunks[n]
+        return self.plan.jobs[start:end]
+
+
+def _distributed() -> Any:
+    """dask.distributed (an optional extra, without type hints: used as Any)."""
+    return importlib.import_module("distributed")
+
+
+def chunks(costs: Sequence[float], parts: int) -> list[tuple[int, int]]:
+    """Guided self-scheduling (Polychronopoulos and Kuck, 1987): each chunk, in order,
+    takes 1/(2 x parts) of the expected cost still left (at least CHUNK_LEAST jobs), so
+    chunks shrink as the work runs out and the units end together."""
+    bounds: list[tuple[int, int]] = []
+    left = sum(costs)
+    start = 0
+    while start < len(costs):
+        goal = left / (2 * max(1, parts))
+        end, cost = start, 0.0
+        while end < len(costs) and (end - start < CHUNK_LEAST or cost < goal):
+            cost += costs[end]
+            end += 1
+        bounds.append((start, end))
+        left -= cost
+        start = end
+    return bounds
+
+
+def publish_work(client: Any, name: str, work: SharedWork, askers: int) -> None:
+    """Queue the chunks, then an END for each unit attempt that may ask, and hand the
+    units waiting for `name` their work."""
+    distributed = _distributed()
+    queue = distributed.Queue(work.queue, client=client)
+    for n in [*range(len(work.chunks)), *[END] * askers]:
+        queue.put(n)
+    distributed.Variable(name, client=client).set(pickle.dumps(work))
+    distributed.Event(name, client=client).set()
+
+
+def forget_work(client: Any, name: str, queue: str) -> None:
+    """Drop the work from the scheduler once the units are done (a remote scheduler
+    outlives the run)."""
+    distributed = _distributed()
+    distributed.Variable(name, client=client).delete()
+    distributed.Event(name, client=client).clear()
+    distributed.Queue(queue, client=client).close()
 
 
 @dataclass
@@ -88,6 +175,47 @@ def fork_unit(unit: str, harness: Harness, plan: ForkPlan, hashseed: str | None)
     outcome = run_fork_server(_harness(harness, unit, hashseed), plan, done.results.append)
     done.excluded, done.timed, done.warnings = outcome.excluded, outcome.timed, outcome.warnings
     return done
+
+
+def early_fork_unit(unit: str, harness: Harness, hashseed: str | None, name: str) -> MutantsDone:
+    """Fork-path mutants, chunk after chunk, on one fork server started before the work
+    was published under `name` (`publish_work`); none published: the server stops."""
+    harness = _harness(harness, unit, hashseed)
+    server = EarlyServer.start(harness, "fork", 1, "mutation-server-0.log")
+    done = MutantsDone(unit)
+    try:
+        work = _wait_for_work(name)
+        first = work.take() if work is not None else []
+    except BaseException:
+        server.close()
+        raise
+    if work is None or not first:
+        server.close()
+        return done
+    plan = replace(work.plan, jobs=first, workers=1)
+    outcome = run_fork_server(harness, plan, done.results.append, server, work.take)
+    done.excluded, done.timed, done.warnings = outcome.excluded, outcome.timed, outcome.warnings
+    return done
+
+
+def _wait_for_work(name: str) -> SharedWork | None:
+    """Poll for the work (a blocking `Variable.get` with a timeout logs an error on the
+    scheduler at each timeout); give up when this task was cancelled (the client closed
+    or died) or after WORK_WAIT_S."""
+    distributed = _distributed()
+    thread_state = importlib.import_module("distributed.worker").thread_state
+    worker = distributed.get_worker()
+    key = thread_state.key
+    give_up = time.monotonic() + WORK_WAIT_S
+    while time.monotonic() < give_up:
+        if distributed.Event(name).is_set():
+            work: SharedWork = pickle.loads(distributed.Variable(name).get())
+            return work
+        task = worker.state.tasks.get(key)
+        if task is None or task.state != "executing":
+            return None
+        time.sleep(WORK_POLL_S)
+    return None
 
 
 def import_server_unit(

@@ -83,7 +83,7 @@ class Harness:
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # no .pyc in the user's tree
         with log.open("wb") as out:
             try:
-                proc = subprocess.Popen(
+                proc = processes.popen(
                     self.command(),
                     cwd=self.root,
                     env=env,
@@ -96,7 +96,6 @@ class Harness:
                 )
             except OSError as exc:
                 raise InputError(f"cannot start {self.python}: {exc}") from None
-        processes.started(proc.pid)
         os.close(write)
         return proc, read
 
@@ -118,6 +117,16 @@ class ForkPlan:
     # when an executor splits them (executors/dask_cluster.py).
     durations: list[float] = field(default_factory=list)
     adaptive_order: bool = True  # wire.ForkServerPlan's
+    # Tests the server times beyond those of `jobs`: those of jobs it may be handed later
+    # (run_fork_server's `more`).
+    needed: list[int] = field(default_factory=list)
+
+
+# A server fed its jobs as it goes (run_fork_server's `more`) asks for more when fewer than
+# this many are left to it: enough for its children's batches of cheap mutants to stay
+# full (the pool batches up to half its queue per worker), few enough that the servers
+# end together.
+FEED_BELOW = 24
 
 
 @dataclass
@@ -205,6 +214,12 @@ class EarlyServer:
             os.close(self.plan_w)
             self.plan_w = None
 
+    def end(self) -> None:
+        """No more plans: the server ends once it has run those it has."""
+        if self.plan_w is not None:
+            os.close(self.plan_w)
+            self.plan_w = None
+
     def close(self) -> None:
         """Stop it if it never got a plan (or was not waited for)."""
         if self.plan_w is not None:
@@ -222,11 +237,16 @@ class EarlyServers:
     from one run to the next)."""
 
     def __init__(
-        self, harness: Harness, workers: int, kinds: frozenset[str] = frozenset({"fork", "imports"})
+        self,
+        harness: Harness,
+        workers: int,
+        kinds: frozenset[str] = frozenset({"fork", "imports"}),
+        elsewhere: Callable[[Harness], None] | None = None,
     ) -> None:
         self.harness = harness
         self.workers = workers
         self.kinds = kinds  # which of the two start here (an executor's early_servers)
+        self.elsewhere = elsewhere  # and what starts where the executor runs its units
         self.started = False
         self.seen: set[int] = set()
         self.done: set[int] = set()
@@ -247,6 +267,8 @@ class EarlyServers:
         if not self.started:
             self.started = True
             harness, workers = self.harness, self.workers
+            if self.elsewhere is not None:
+                self.elsewhere(harness)
             if "fork" in self.kinds:
                 self.fork = EarlyServer.start(harness, "fork", workers, "mutation-server-0.log")
             if "imports" in self.kinds:
@@ -274,20 +296,22 @@ def run_fork_server(
     plan: ForkPlan,
     on_result: Callable[[MutantResult], None],
     early: EarlyServer | None = None,
+    more: Callable[[], list[ForkMutant]] | None = None,
 ) -> ServerOutcome:
     """Run every job, restarting a server that dies; a job with no verdict after the last
     start is reported as an error result, never dropped. `early`, a server already
-    started, takes the first attempt."""
+    started, takes the first attempt; `more`, with it, hands that server further jobs
+    whenever fewer than FEED_BELOW are left to it, until it returns none (plan.needed
+    and plan.files then cover every job it may return)."""
     outcome = ServerOutcome()
     pending = {job.id: job for job in plan.jobs}
-    for attempt in range(MAX_SERVER_STARTS):
-        if not pending:
-            break
-        plan_path = harness.run_dir / f"mutants-{attempt}.json"
+
+    def write(mutants: list[ForkMutant], name: str, needed: set[int]) -> Path:
+        path = harness.run_dir / f"{name}.json"
         body = wire.ForkServerPlan(
             order=plan.order,
-            needed=sorted({i for job in pending.values() for i in job.tests}),
-            mutants=list(pending.values()),
+            needed=sorted(needed),
+            mutants=mutants,
             files=plan.files,
             batch=plan.batch,
             timeout_factor=plan.timeout_factor,
@@ -296,11 +320,38 @@ def run_fork_server(
             timing_deadline=plan.timing_deadline,
             adaptive_order=plan.adaptive_order,
         )
-        plan_path.write_text(json.dumps(body.to_json()))
+        path.write_text(json.dumps(body.to_json()))
+        return path
+
+    feeding = early is not None and more is not None
+    fed = 0
+
+    def feed() -> None:
+        """Hand the early server more jobs while it runs low; close its plan pipe once
+        `more` has none left."""
+        nonlocal fed
+        assert early is not None and more is not None
+        while early.plan_w is not None and len(pending) < FEED_BELOW:
+            jobs = more()
+            if not jobs:
+                early.end()
+                return
+            fed += 1
+            pending.update((job.id, job) for job in jobs)
+            early.send(write(jobs, f"mutants-0-{fed}", set()), more=True)
+
+    for attempt in range(MAX_SERVER_STARTS):
+        if not pending:
+            break
+        needed = {i for job in pending.values() for i in job.tests}
         if attempt == 0 and early is not None:
-            early.send(plan_path)
+            plan_path = write(list(pending.values()), "mutants-0", needed | set(plan.needed))
+            early.send(plan_path, more=feeding)
+            if feeding:
+                feed()
             proc, fd, log = early.proc, early.results, early.log
         else:
+            plan_path = write(list(pending.values()), f"mutants-{attempt}", needed)
             log = harness.run_dir / f"mutation-server-{attempt}.log"
             settings = wire.MutatorSettings(mode="fork", plan=str(plan_path), workers=plan.workers)
             proc, fd = harness.start(settings, log)
@@ -320,6 +371,10 @@ def run_fork_server(
             else:
                 pending.pop(message.id, None)
                 on_result(message)
+                if attempt == 0 and feeding:
+                    feed()
+        if attempt == 0 and early is not None:
+            early.end()  # a server that died is fed no more: its jobs go to the next start
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
         if proc.poll() is None:

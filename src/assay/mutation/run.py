@@ -167,14 +167,13 @@ def run_mutate(
     # A cluster starts in the background while the clean run runs.
     executor = open_executor(options.executor, config.workers)
     # The mutation servers need nothing from the clean run until their plans are written:
-    # they start (and the fork server collects) while it finishes; only where they run
-    # here (an executor elsewhere starts its own, once the plans exist).
+    # they start (and the fork server collects) while it finishes, here or where the
+    # executor runs its units.
     early_servers = executor.early_servers
-    servers = EarlyServers(harness, config.workers, early_servers)
+    servers = EarlyServers(harness, config.workers, early_servers, executor.start_early)
 
     def on_clean_event(event: Event) -> None:
-        if early_servers:
-            servers.watch(event)
+        servers.watch(event)
         if on_event is not None:
             on_event(event)
 
@@ -182,13 +181,12 @@ def run_mutate(
         clean: _Clean | None = None
         generated: tuple[list[Planned], list[str]] | None = None
         if handed is not None and _usable(handed, session):
-            if early_servers:
-                servers.start()  # no clean run to wait for: they start while mutants are planned
+            servers.start()  # no clean run to wait for: they start while mutants are planned
             generated = _generate(files, project.root, options, changed)
             if not _depends_on_other_imports(generated[0], handed, session):
                 clean = _selection_of(handed)
             else:  # they would compete with the clean run's tests (see EarlyServers)
-                servers.close()
+                servers.close()  # (an executor's units, started once, wait idle)
                 servers = EarlyServers(harness, config.workers, early_servers)
         t_clean = t_start  # a handed-over run cost mutate nothing
         if clean is None:

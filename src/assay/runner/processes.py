@@ -28,8 +28,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 TAG_VARIABLE = "ASSAY_PROCESS_TAG"
 _PROC = "/proc"
@@ -183,19 +186,48 @@ def reap(pids: list[int], wait_s: float = 2.0) -> None:
 # Processes assay started itself (workers, the janitor, mutation servers): its children
 # that are not orphans handed to it.
 _STARTED: set[int] = set()
+# Held while a process is started and recorded, and while orphans are looked for: several
+# threads of one process may run supervisors and servers (a Dask worker's units), and a
+# child just started must never be taken for an orphan by another thread's sweep.
+_LOCK = threading.RLock()
+_REAPERS = 0  # supervisors of this process that want it to be the child subreaper
 
 
-def started(pid: int) -> int:
-    """Record a process assay started on purpose, so it is never taken for an orphan."""
-    _STARTED.add(pid)
-    return pid
+def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+    """`subprocess.Popen`, the process recorded as started on purpose (never an orphan)."""
+    with _LOCK:
+        proc: subprocess.Popen[bytes] = subprocess.Popen(*args, **kwargs)
+        _STARTED.add(proc.pid)
+    return proc
 
 
 def orphans() -> list[int]:
     """assay's children that it did not start: processes handed to it as the subreaper
     when their parent, a test's process, died."""
     me = os.getpid()
-    return [p.pid for p in process_table().values() if p.ppid == me and p.pid not in _STARTED]
+    with _LOCK:
+        table = process_table()
+        return [p.pid for p in table.values() if p.ppid == me and p.pid not in _STARTED]
+
+
+@contextlib.contextmanager
+def subreaper() -> Iterator[bool]:
+    """This process as the child subreaper while any supervisor in it runs (False where
+    unsupported). The flag is the process's, not a thread's: when the last supervisor
+    ends, the orphans handed to it are stopped and the flag cleared; one lane ending in
+    a Dask worker must not stop the workers of a lane beside it."""
+    global _REAPERS
+    with _LOCK:
+        _REAPERS += 1
+        on = set_subreaper(True)
+    try:
+        yield on
+    finally:
+        with _LOCK:
+            _REAPERS -= 1
+            if _REAPERS == 0 and on:
+                kill_all(orphans())
+                set_subreaper(False)
 
 
 def die_with_parent() -> None:
@@ -251,7 +283,7 @@ class Janitor:
             return
         read, self._write = os.pipe()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = popen(
                 [sys.executable, "-I", "-S", "-c", _JANITOR, str(read), tag],
                 pass_fds=(read,),
                 stdin=subprocess.DEVNULL,
@@ -259,7 +291,6 @@ class Janitor:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C on the terminal must not stop it first
             )
-            started(self.proc.pid)
         except OSError:
             self.proc = None
         finally:

@@ -212,7 +212,6 @@ class Supervisor:
         # Every process a worker starts carries this tag (processes.py).
         self.tag = uuid.uuid4().hex[:16]
         self.janitor: processes.Janitor | None = None
-        self.subreaper = False
         # Lanes: those waiting for a worker, and what is left of each one started.
         self.lanes_waiting: deque[int] = deque(range(len(request.lanes or [])))
         self.lane_left: dict[int, deque[str]] = {}
@@ -291,7 +290,7 @@ class Supervisor:
             self.lane_started.setdefault(lane, time.monotonic())
         with log_path.open("wb") as log:
             try:
-                proc = subprocess.Popen(
+                proc = processes.popen(
                     worker_command(self.request.python, pytest_args),
                     cwd=self.request.root,
                     env=env,
@@ -309,7 +308,6 @@ class Supervisor:
             finally:
                 os.close(events_w)
                 os.close(commands_r)
-        processes.started(proc.pid)
         os.set_blocking(events_r, False)
         worker = _Worker(number, proc, events_r, commands_w, stack_path, log_path)
         worker.lane = lane
@@ -336,7 +334,10 @@ class Supervisor:
     # -- the loop -----------------------------------------------------------------------
 
     def run(self) -> RunOutcome:
-        self.subreaper = processes.set_subreaper(True)
+        with processes.subreaper():
+            return self._run()
+
+    def _run(self) -> RunOutcome:
         self.janitor = processes.Janitor(self.tag)
         try:
             if self.request.lanes is not None:
@@ -352,9 +353,6 @@ class Supervisor:
                 worker.proc.wait()
                 self.release(worker)
             processes.kill_all(processes.tagged(f"{self.tag}:"))
-            if self.subreaper:
-                processes.kill_all(processes.orphans())
-                processes.set_subreaper(False)
             self.janitor.close()
             self.selector.close()
             self.log.close()

@@ -55,6 +55,7 @@ def load(paths: Sequence[Path]) -> list[Partial]:
 
 
 def merge(session: Session, parts: list[Partial]) -> Merged:
+    _same_commit(session, parts)
     kind = parts[0].kind
     if kind == "baseline":
         return merge_baseline(session, parts)
@@ -106,6 +107,22 @@ def check(named: list[tuple[Path, Partial]]) -> list[Partial]:
                 "(another collection, or another history store)"
             )
     return [part for _, part in sorted(named, key=lambda pair: pair[1].shard.index)]
+
+
+def _same_commit(session: Session, parts: list[Partial]) -> None:
+    """The merge may run in another clone, but of the parts' commit: coverage's missing
+    lines and the diagnoses are read from the sources here (a folder that is not a git
+    checkout, a CI artifact's, is taken as it is)."""
+    from assay.store import history
+
+    commit = parts[0].commit
+    here = history.origin(session.project.root, session.state_dir).head_sha
+    if commit is not None and here is not None and here != commit:
+        raise InputError(
+            f"merge: the parts ran at commit {commit[:12]}, {session.project.root} is at "
+            f"{here[:12]}: merge in a checkout of {commit[:12]} (coverage and diagnoses "
+            "are read from its sources)"
+        )
 
 
 def _ordered(values: Sequence[Any], key: Callable[[Any], str], universe: list[str]) -> list[Any]:

@@ -189,7 +189,7 @@ class Pool:
         hung, crashed or had its kill unconfirmed after earlier jobs, or the child
         stopped early) goes back to the queue's front, to begin a fresh child; only a
         fresh child's first job ends as a Timeout or a crash. `more`: a pipe whose lines
-        name further batches of import jobs, taken as they come until it closes."""
+        name further batches of jobs, taken as they come until it closes."""
         results: dict[str, wire.MutantResult] = {}
         queue = list(reversed(jobs))
         running: dict[int, Child] = {}  # by pidfd

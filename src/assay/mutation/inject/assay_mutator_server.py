@@ -152,6 +152,7 @@ class Server(Pool):
         self.guard: StateGuard | None = None  # the project state a batch child checks
         self.torn = True  # in a child: every teardown so far has succeeded
         self.by_nodeid: dict[str, Any] = {}
+        self.durations: dict[int, float] = {}  # the fork mode's timing run: untraced seconds
         self.prctl: Any = None
         try:
             import ctypes
@@ -446,17 +447,23 @@ class Server(Pool):
         self.by_nodeid = {item.nodeid: item for item in self.order if item is not None}
         gc.collect()
         gc.freeze()
+        self.durations = durations
+        # A server started before its plan may be handed further mutants on its plan pipe
+        # (a Dask unit taking its next share as it runs out); their tests were in `needed`.
+        self.execute(self.fork_jobs(plan.mutants), STATE.plan_pipe)
+        STATE.emit(wire.ServerDone())
+
+    def fork_jobs(self, mutants: list[wire.ForkMutant]) -> list[Job]:
         jobs: list[Job] = []
-        for mutant in plan.mutants:
-            tests = [i for i in mutant.tests if i in durations]
+        for mutant in mutants:
+            tests = [i for i in mutant.tests if i in self.durations]
             if not tests:
                 STATE.emit(wire.MutantResult(mutant.id, wire.Verdict.NO_TESTS, tests_run=0))
                 continue
-            costs = [durations[i] for i in tests]
+            costs = [self.durations[i] for i in tests]
             items = [self.order[i] for i in tests]
             jobs.append(Job(mutant.id, mutant, items, self.limits(costs), costs, tests))
-        self.execute(jobs)
-        STATE.emit(wire.ServerDone())
+        return jobs
 
     def limits(self, costs: list[float]) -> list[float]:
         """By the end of its k-th test a job may have used factor x the clean seconds of
@@ -494,6 +501,8 @@ class Server(Pool):
         ]
 
     def more_jobs(self, plan_path: str) -> list[Job]:
+        if self.fork_plan is not None:
+            return self.fork_jobs(read_plan(plan_path, wire.ForkServerPlan).mutants)
         return self.import_jobs(read_plan(plan_path, wire.ImportServerPlan))
 
     def emit(self, result: wire.MutantResult) -> None:
