@@ -163,10 +163,12 @@ def test_chunks_cover_the_jobs_once_in_order_and_shrink() -> None:
     assert [i for start, end in bounds for i in range(start, end)] == list(range(300))
     sizes = [end - start for start, end in bounds]
     assert all(size >= CHUNK_LEAST for size in sizes[:-1])  # the last takes what is left
-    # Each takes a quarter of the cost left (2 units): 51 of 201 s, then 38 of 150, ...
-    assert sizes[:4] == [51, 38, 28, 21]
+    # An eighth (4 x 2 units) of the cost left, or of the jobs left, whichever comes first:
+    # 26 of 201 s, then 22 of 175 s, ...; the cheap jobs: an eighth of the jobs left.
+    assert sizes[:5] == [26, 22, 20, 17, 15]
+    assert sizes[:10] == sorted(sizes[:10], reverse=True)
     assert chunks([], 4) == []
-    assert chunks([5.0] * 10, 3) == [(0, 10)]  # never fewer than CHUNK_LEAST jobs
+    assert chunks([5.0] * 10, 3) == [(0, CHUNK_LEAST), (CHUNK_LEAST, 10)]
 
 
 def test_balanced_shares_keep_every_item_once_in_order() -> None:

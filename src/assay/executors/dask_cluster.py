@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -61,6 +62,7 @@ UNITS_PER_THREAD = 2
 # task runs up to 1 + RETRIES times, a lost worker's up to the scheduler's
 # allowed-failures, 3 by default): an END for each, so none waits on an empty queue.
 ASKS_PER_UNIT = 1 + RETRIES + 3
+STREAM_POLL_S = 0.1  # how often the client looks for verdicts the units stream back
 # An import-path unit also runs the whole unmutated suite beside its jobs (its probe): one
 # unit per thread (on cachetools, 2 per thread made the import path cost 4 suite runs).
 IMPORT_UNITS_PER_THREAD = 1
@@ -206,17 +208,29 @@ class DaskExecutor:
         futures: dict[Any, str],
         on_done: Callable[[Any], None],
         on_failed: Callable[[str, BaseException], None],
+        between: Callable[[], None] | None = None,
     ) -> None:
-        """Apply each unit's document as its task finishes."""
-        as_completed: Any = importlib.import_module("distributed").as_completed
+        """Apply each unit's document as its task finishes; `between`, every
+        STREAM_POLL_S meanwhile (what the units stream back)."""
+        distributed: Any = importlib.import_module("distributed")
+        pending = set(futures)
         try:
-            for future in as_completed(list(futures)):
+            while pending:
                 try:
-                    document = future.result()
-                except Exception as exc:  # KilledWorker: lost on every attempt
-                    on_failed(futures[future], exc)
-                    continue
-                on_done(document)
+                    finished, pending = distributed.wait(
+                        pending, timeout=STREAM_POLL_S, return_when="FIRST_COMPLETED"
+                    )
+                except TimeoutError:
+                    finished = set()
+                if between is not None:
+                    between()
+                for future in finished:
+                    try:
+                        document = future.result()
+                    except Exception as exc:  # KilledWorker: lost on every attempt
+                        on_failed(futures[future], exc)
+                        continue
+                    on_done(document)
         finally:
             self.client().cancel(list(futures))
 
@@ -293,7 +307,14 @@ class DaskExecutor:
             ),
             chunks=units.chunks([cost(job) for job in plan.jobs], len(waiting)),
             queue=f"{name}-chunks",
+            results=f"{name}-results",
         )
+        streamed: Any = importlib.import_module("distributed").Queue(work.results, client=client)
+
+        def drain() -> None:
+            for batch in streamed.get(batch=True):  # what is there now, without waiting
+                done(units.MutantsDone("", results=pickle.loads(batch)))
+
         units.publish_work(client, name, work, len(waiting) * ASKS_PER_UNIT)
 
         def lost(unit: str, exc: BaseException) -> None:
@@ -303,9 +324,9 @@ class DaskExecutor:
             )
 
         try:
-            self._collect(waiting, done, lost)
+            self._collect(waiting, done, lost, drain)
         finally:
-            units.forget_work(client, name, work.queue)
+            units.forget_work(client, name, work)
         missing = [job for job in plan.jobs if job.id not in seen]
         if not missing:
             return outcome

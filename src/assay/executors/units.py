@@ -50,7 +50,8 @@ WORK_POLL_S = 0.05  # how often a waiting unit looks for its work (a cheap sched
 # (minutes on a large project); a client that died is noticed sooner, as a cancelled task.
 WORK_WAIT_S = 3600.0
 CHUNK_WAIT_S = 60.0  # a chunk or the end is always queued: this only bounds a lost queue
-CHUNK_LEAST = 16  # jobs: a chunk costs a few scheduler calls and a plan file
+CHUNK_LEAST = 8  # jobs: a chunk costs two scheduler calls and a plan file
+CHUNK_SHARE = 4  # each chunk takes 1/(this x units) of what is left
 END = -1  # on the queue after the chunks, for each unit that may ask (retries included)
 
 
@@ -63,6 +64,13 @@ class SharedWork:
     plan: ForkPlan
     chunks: list[tuple[int, int]]
     queue: str
+    results: str  # the queue the units' verdicts stream back on, a batch per chunk
+
+    def send(self, results: list[MutantResult]) -> None:
+        """Verdicts so far, back to the client as they come (its store commits each, its
+        progress shows them, and a fork-path mutant that needs the import path gets there
+        while the fork phase still runs); the unit's document repeats them."""
+        _distributed().Queue(self.results).put(pickle.dumps(results))
 
     def take(self) -> list[ForkMutant]:
         """The next chunk's jobs; none once the chunks are gone."""
@@ -83,16 +91,21 @@ def _distributed() -> Any:
 
 
 def chunks(costs: Sequence[float], parts: int) -> list[tuple[int, int]]:
-    """Guided self-scheduling (Polychronopoulos and Kuck, 1987): each chunk, in order,
-    takes 1/(2 x parts) of the expected cost still left (at least CHUNK_LEAST jobs), so
-    chunks shrink as the work runs out and the units end together."""
+    """Guided self-scheduling (Polychronopoulos and Kuck, 1987), by count and by expected
+    cost: each chunk, in order, ends once it has 1/(CHUNK_SHARE x parts) of the jobs or
+    of the expected cost still left, at least CHUNK_LEAST jobs; chunks shrink as the work
+    runs out, so the units end together. (Expected costs are rough: a survivor's, all its
+    tests, for mutants mostly killed by their first; a Timeout's is unknown.)"""
     bounds: list[tuple[int, int]] = []
     left = sum(costs)
     start = 0
+    share = CHUNK_SHARE * max(1, parts)
     while start < len(costs):
-        goal = left / (2 * max(1, parts))
+        goal_cost, goal_jobs = left / share, (len(costs) - start) / share
         end, cost = start, 0.0
-        while end < len(costs) and (end - start < CHUNK_LEAST or cost < goal):
+        while end < len(costs) and (
+            end - start < CHUNK_LEAST or (cost < goal_cost and end - start < goal_jobs)
+        ):
             cost += costs[end]
             end += 1
         bounds.append((start, end))
@@ -112,13 +125,14 @@ def publish_work(client: Any, name: str, work: SharedWork, askers: int) -> None:
     distributed.Event(name, client=client).set()
 
 
-def forget_work(client: Any, name: str, queue: str) -> None:
+def forget_work(client: Any, name: str, work: SharedWork) -> None:
     """Drop the work from the scheduler once the units are done (a remote scheduler
     outlives the run)."""
     distributed = _distributed()
     distributed.Variable(name, client=client).delete()
     distributed.Event(name, client=client).clear()
-    distributed.Queue(queue, client=client).close()
+    distributed.Queue(work.queue, client=client).close()
+    distributed.Queue(work.results, client=client).close()
 
 
 @dataclass
@@ -193,7 +207,16 @@ def early_fork_unit(unit: str, harness: Harness, hashseed: str | None, name: str
         server.close()
         return done
     plan = replace(work.plan, jobs=first, workers=1)
-    outcome = run_fork_server(harness, plan, done.results.append, server, work.take)
+    sent = 0
+
+    def more() -> list[ForkMutant]:
+        nonlocal sent
+        if len(done.results) > sent:
+            work.send(done.results[sent:])
+            sent = len(done.results)
+        return work.take()
+
+    outcome = run_fork_server(harness, plan, done.results.append, server, more)
     done.excluded, done.timed, done.warnings = outcome.excluded, outcome.timed, outcome.warnings
     return done
 

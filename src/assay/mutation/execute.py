@@ -126,7 +126,7 @@ class ForkPlan:
 # this many are left to it: enough for its children's batches of cheap mutants to stay
 # full (the pool batches up to half its queue per worker), few enough that the servers
 # end together.
-FEED_BELOW = 24
+FEED_BELOW = 16
 
 
 @dataclass
