@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import pickle
 import signal
@@ -38,7 +39,7 @@ from typing import Any
 
 from assay import protocol as wire
 from assay.errors import InputError
-from assay.executors import units
+from assay.executors import cluster_host, units
 from assay.executors.local import LocalExecutor
 from assay.mutation.execute import (
     PER_TEST_ALLOWANCE,
@@ -101,10 +102,10 @@ class DaskExecutor:
     def open(cls, *, scheduler: str | None, workers: int) -> DaskExecutor:
         """Check the extra is installed, then start (or reach) the cluster in the
         background: a LocalCluster's workers start while the clean run runs."""
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise InputError(INSTALL) from None
+        # Importing distributed costs 0.35 s of CPU: it is done in the background, while
+        # the clean run runs; a broken install is then reported when the client is needed.
+        if importlib.util.find_spec("distributed") is None:
+            raise InputError(INSTALL)
         executor = cls(scheduler=scheduler, workers=workers)
         if threading.current_thread() is threading.main_thread():
             executor._previous_term = signal.signal(signal.SIGTERM, _interrupt)
@@ -112,16 +113,22 @@ class DaskExecutor:
         return executor
 
     def _start(self) -> None:
+        """The LocalCluster's process first, distributed imported here while it starts,
+        then the client."""
         try:
-            # distributed has no type hints: its entry points are used as Any.
-            distributed: Any = importlib.import_module("distributed")
-            if self.scheduler is None:
-                self.scheduler = self._start_cluster()
+            host = self._start_cluster() if self.scheduler is None else None
+            try:
+                # distributed has no type hints: its entry points are used as Any.
+                distributed: Any = importlib.import_module("distributed")
+            except ImportError:
+                raise InputError(INSTALL) from None
+            if host is not None:
+                self.scheduler = _address(host)
             self._client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
         except Exception as exc:  # the main thread reports it when it needs the client
             self._error = exc
 
-    def _start_cluster(self) -> str:
+    def _start_cluster(self) -> subprocess.Popen[bytes]:
         """A LocalCluster in a process of its own (cluster_host.py says why), tagged so
         that the janitor stops it and everything under it however assay ends."""
         self._janitor = processes.Janitor(self.tag)
@@ -140,15 +147,12 @@ class DaskExecutor:
             env=env,
             start_new_session=True,  # Ctrl-C reaches assay, which closes it in order
         )
-        assert self._host.stdout is not None
-        address = self._host.stdout.readline().decode().strip()
-        if not address:
-            self._host.wait()
-            raise RuntimeError(f"the LocalCluster did not start (exit {self._host.returncode})")
-        return address
+        return self._host
 
     def client(self) -> Any:
         self._thread.join()
+        if isinstance(self._error, InputError):
+            raise self._error
         if self._client is None:
             where = self.scheduler if self._host is None else "a LocalCluster"
             raise InputError(f"--executor dask: cannot reach {where}: {self._error}")
@@ -466,6 +470,18 @@ class DaskExecutor:
         self._each(units.lane_unit, work, done, failed)
         outcome.unfinished_lanes.sort()
         return outcome
+
+
+def _address(host: subprocess.Popen[bytes]) -> str:
+    """The scheduler's address, the host's first line (cluster_host.py)."""
+    assert host.stdout is not None
+    line = host.stdout.readline().decode().strip()
+    if line == cluster_host.NOT_INSTALLED:
+        raise InputError(INSTALL)
+    if not line:
+        host.wait()
+        raise RuntimeError(f"the LocalCluster did not start (exit {host.returncode})")
+    return line
 
 
 def _describe(exc: BaseException) -> str:
