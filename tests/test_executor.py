@@ -26,7 +26,7 @@ import pytest
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.executors.local import LocalExecutor
-from assay.executors.units import CHUNK_LEAST, balanced, chunks
+from assay.executors.units import CHUNK_LEAST, KillGate, MutantsDone, balanced, chunks
 from assay.mutation import run as mutation_run
 from assay.mutation.execute import (
     EarlyServer,
@@ -36,7 +36,7 @@ from assay.mutation.execute import (
     run_fork_server,
 )
 from assay.mutation.run import MutateOptions, run_mutate
-from assay.protocol import ForkMutant, MutantResult
+from assay.protocol import ForkMutant, MutantResult, Verdict
 from assay.session import RunOptions, Session
 from tests.helpers import FIXTURES, clean_env, run_assay, tree_snapshot
 
@@ -169,6 +169,32 @@ def test_chunks_cover_the_jobs_once_in_order_and_shrink() -> None:
     assert sizes[:10] == sorted(sizes[:10], reverse=True)
     assert chunks([], 4) == []
     assert chunks([5.0] * 10, 3) == [(0, CHUNK_LEAST), (CHUNK_LEAST, 10)]
+
+
+def test_a_kill_by_a_test_another_unit_left_out_is_no_kill() -> None:
+    """Unit a's server passed the flaky test T in its timing run and kills m1 with it;
+    unit b's failed T unmutated and left it out. As with one server, T kills nothing: m1
+    runs again without it. Other verdicts are applied as they come, once each."""
+    applied: list[MutantResult] = []
+    gate = KillGate({"a", "b"}, {"m1", "m2", "m3", "m4"}, applied.append)
+    killed_by_t = MutantResult("m1", Verdict.KILLED, killed_by="T")
+    survived = MutantResult("m2", Verdict.SURVIVED)
+    killed_by_u = MutantResult("m3", Verdict.KILLED, killed_by="U")
+    gate.take(MutantsDone("a", [killed_by_t, survived, killed_by_u], ready=True))
+    assert applied == [survived]  # kills wait until every server has timed its tests
+    gate.take(MutantsDone("a", [survived]))  # streamed, then in the document: once
+    gate.take(MutantsDone("b", [], excluded={"T": "fails when run by the mutation worker"}))
+    assert applied == [survived, killed_by_u]
+    assert gate.finish() == ["m1"]
+    assert gate.decided == {"m2", "m3"} and "m4" not in gate.taken  # m4: never reported
+
+
+def test_a_lost_unit_does_not_hold_kills_forever() -> None:
+    applied: list[MutantResult] = []
+    gate = KillGate({"a", "b"}, {"m1"}, applied.append)
+    gate.take(MutantsDone("a", [MutantResult("m1", Verdict.KILLED, killed_by="U")]))
+    assert applied == []  # b never said (its worker was lost)
+    assert gate.finish() == [] and [r.id for r in applied] == ["m1"]
 
 
 def test_balanced_shares_keep_every_item_once_in_order() -> None:

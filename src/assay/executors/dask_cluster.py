@@ -273,8 +273,9 @@ class DaskExecutor:
         on_result: Callable[[MutantResult], None],
         early: EarlyServer | None = None,
     ) -> ServerOutcome:
-        """The units started early take the jobs chunk by chunk (units.py says how); the
-        jobs of a unit lost with chunks in hand run again in units of their own, once."""
+        """The units started early take the jobs chunk by chunk (units.py says how); their
+        verdicts pass a `KillGate`. The mutants it sends back, and those of a unit lost
+        with chunks in hand, run again in units of their own, once."""
         seconds = plan.durations or [0.0] * len(plan.order)
 
         def cost(job: wire.ForkMutant) -> float:
@@ -287,18 +288,17 @@ class DaskExecutor:
         if not waiting:
             self.client()  # says why the cluster cannot be reached, if it cannot
             raise InputError(f"--executor dask: no unit could be submitted: {self._early_error}")
-        ids = {job.id for job in plan.jobs}
         outcome = ServerOutcome()
-        seen: set[str] = set()
+        gate = units.KillGate(set(waiting.values()), {job.id for job in plan.jobs}, on_result)
 
-        def done(document: units.MutantsDone) -> None:
-            for result in document.results:
-                if result.id in ids and result.id not in seen:
-                    seen.add(result.id)
-                    on_result(result)
+        def learn(document: units.MutantsDone) -> None:
             outcome.excluded.update(document.excluded)
             outcome.timed.update(document.timed)
             outcome.warnings.extend(w for w in document.warnings if w not in outcome.warnings)
+
+        def done(document: units.MutantsDone) -> None:
+            learn(document)
+            gate.take(document)
 
         client = self.client()
         name = self._work
@@ -316,8 +316,8 @@ class DaskExecutor:
         streamed: Any = importlib.import_module("distributed").Queue(work.results, client=client)
 
         def drain() -> None:
-            for batch in streamed.get(batch=True):  # what is there now, without waiting
-                done(units.MutantsDone("", results=pickle.loads(batch)))
+            for part in streamed.get(batch=True):  # what is there now, without waiting
+                done(pickle.loads(part))
 
         units.publish_work(client, name, work, len(waiting) * ASKS_PER_UNIT)
 
@@ -331,25 +331,35 @@ class DaskExecutor:
             self._collect(waiting, done, lost, drain)
         finally:
             units.forget_work(client, name, work)
-        missing = [job for job in plan.jobs if job.id not in seen]
+        again = gate.finish()
+        left_out = {i for i, nodeid in enumerate(plan.order) if nodeid in outcome.excluded}
+        missing = [
+            replace(job, tests=[i for i in job.tests if i not in left_out])
+            for job in plan.jobs
+            if job.id not in gate.taken or job.id in again
+        ]
         if not missing:
             return outcome
-        # A unit lost (its worker died, or it failed on every attempt) held these.
         shares = units.balanced(missing, [cost(job) for job in missing], self._parts(len(missing)))
         members = {f"fork-again-{n}": {job.id for job in share} for n, share in enumerate(shares)}
-        again = [
+        rerun = [
             (unit, (harness, replace(work.plan, jobs=share), self.hashseed))
             for unit, share in zip(members, shares, strict=True)
         ]
 
+        def done_again(document: units.MutantsDone) -> None:
+            learn(document)
+            for result in document.results:
+                if result.id in members[document.unit] and result.id not in gate.decided:
+                    gate.apply(result)
+
         def failed(unit: str, exc: BaseException) -> None:
             reason = f"its Dask task failed on every attempt: {_describe(exc)}"
             outcome.warnings.append(f"{unit}: {reason}")
-            for job_id in sorted(members[unit] - seen):
-                seen.add(job_id)
-                on_result(MutantResult(job_id, Verdict.ERROR, reason=reason))
+            for job_id in sorted(members[unit] - gate.decided):
+                gate.apply(MutantResult(job_id, Verdict.ERROR, reason=reason))
 
-        self._each(units.fork_unit, again, done, failed)
+        self._each(units.fork_unit, rerun, done_again, failed)
         return outcome
 
     def import_server(

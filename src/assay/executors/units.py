@@ -28,7 +28,7 @@ import os
 import pickle
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from assay.mutation.execute import (
     EarlyServer,
     ForkPlan,
     Harness,
+    ServerOutcome,
     run_fork_server,
     run_import_server,
     run_imports,
@@ -66,11 +67,12 @@ class SharedWork:
     queue: str
     results: str  # the queue the units' verdicts stream back on, a batch per chunk
 
-    def send(self, results: list[MutantResult]) -> None:
-        """Verdicts so far, back to the client as they come (its store commits each, its
-        progress shows them, and a fork-path mutant that needs the import path gets there
-        while the fork phase still runs); the unit's document repeats them."""
-        _distributed().Queue(self.results).put(pickle.dumps(results))
+    def send(self, done: MutantsDone) -> None:
+        """A unit's verdicts and exclusions so far, back to the client as they come (its
+        store commits each, its progress shows them, and a fork-path mutant that needs
+        the import path gets there while the fork phase still runs); the unit's document
+        repeats them."""
+        _distributed().Queue(self.results).put(pickle.dumps(done))
 
     def take(self) -> list[ForkMutant]:
         """The next chunk's jobs; none once the chunks are gone."""
@@ -146,6 +148,7 @@ class MutantsDone:
     excluded: dict[str, str] = field(default_factory=dict)
     timed: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    ready: bool = True  # a part streamed while it runs: whether its server timed its tests
 
 
 @dataclass
@@ -156,6 +159,59 @@ class LaneDone:
     unit: str
     events: list[dict[str, Any]]
     outcome: RunOutcome
+
+
+class KillGate:
+    """The fork units' verdicts, applied as one server's would be. Each unit's server
+    times the tests and leaves out those that fail there unmutated; a flaky test may fail
+    in one server's timing run and pass in another's, which then lets it kill mutants
+    (itsdangerous with a timing-dependent test: 13 mutants killed by it in one unit while
+    the other had left it out). So a kill is applied only once every unit has said what
+    its server left out, and a kill by a test any of them left out is no kill: the mutant
+    runs again without that test (`finish` names them). Other verdicts apply at once."""
+
+    def __init__(
+        self, units: set[str], jobs: set[str], on_result: Callable[[MutantResult], None]
+    ) -> None:
+        self.units, self.jobs, self.on_result = units, jobs, on_result
+        self.excluded: set[str] = set()
+        self.ready: set[str] = set()
+        self.taken: set[str] = set()  # results received, once each
+        self.decided: set[str] = set()  # results applied
+        self.held: list[MutantResult] = []
+        self.again: list[str] = []
+
+    def apply(self, result: MutantResult) -> None:
+        self.decided.add(result.id)
+        self.on_result(result)
+
+    def take(self, document: MutantsDone) -> None:
+        self.excluded.update(document.excluded)
+        if document.ready:
+            self.ready.add(document.unit)
+        for result in document.results:
+            if result.id in self.jobs and result.id not in self.taken:
+                self.taken.add(result.id)
+                if result.killed_by is None:
+                    self.apply(result)
+                else:
+                    self.held.append(result)
+        if self.ready >= self.units:
+            self._settle()
+
+    def finish(self) -> list[str]:
+        """Every unit has ended (a lost one without saying: what is known decides); the
+        mutants to run again, without the tests left out."""
+        self._settle()
+        return self.again
+
+    def _settle(self) -> None:
+        for result in self.held:
+            if result.killed_by in self.excluded:
+                self.again.append(result.id)
+            else:
+                self.apply(result)
+        self.held.clear()
 
 
 def balanced(items: Sequence[T], costs: Sequence[float], parts: int) -> list[list[T]]:
@@ -207,16 +263,19 @@ def early_fork_unit(unit: str, harness: Harness, hashseed: str | None, name: str
         server.close()
         return done
     plan = replace(work.plan, jobs=first, workers=1)
-    sent = 0
+    outcome = ServerOutcome()
+    sent, said_ready = 0, False
 
     def more() -> list[ForkMutant]:
-        nonlocal sent
-        if len(done.results) > sent:
-            work.send(done.results[sent:])
-            sent = len(done.results)
+        nonlocal sent, said_ready
+        if len(done.results) > sent or outcome.ready > said_ready:
+            news = MutantsDone(done.unit, done.results[sent:], excluded=dict(outcome.excluded))
+            news.ready = outcome.ready
+            work.send(news)
+            sent, said_ready = len(done.results), outcome.ready
         return work.take()
 
-    outcome = run_fork_server(harness, plan, done.results.append, server, more)
+    run_fork_server(harness, plan, done.results.append, server, more, outcome)
     done.excluded, done.timed, done.warnings = outcome.excluded, outcome.timed, outcome.warnings
     return done
 

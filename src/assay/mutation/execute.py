@@ -134,6 +134,7 @@ class ServerOutcome:
     excluded: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
     timed: dict[str, float] = field(default_factory=dict)  # nodeid -> untraced clean seconds
     warnings: list[str] = field(default_factory=list)
+    ready: bool = False  # the server has timed its tests (and so said which it excludes)
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -297,13 +298,15 @@ def run_fork_server(
     on_result: Callable[[MutantResult], None],
     early: EarlyServer | None = None,
     more: Callable[[], list[ForkMutant]] | None = None,
+    outcome: ServerOutcome | None = None,
 ) -> ServerOutcome:
     """Run every job, restarting a server that dies; a job with no verdict after the last
     start is reported as an error result, never dropped. `early`, a server already
     started, takes the first attempt; `more`, with it, hands that server further jobs
     whenever fewer than FEED_BELOW are left to it, until it returns none (plan.needed
-    and plan.files then cover every job it may return)."""
-    outcome = ServerOutcome()
+    and plan.files then cover every job it may return). `outcome`, filled as the server
+    reports (a caller that passes on what it learns while it runs)."""
+    outcome = outcome if outcome is not None else ServerOutcome()
     pending = {job.id: job for job in plan.jobs}
 
     def write(mutants: list[ForkMutant], name: str, needed: set[int]) -> Path:
@@ -366,6 +369,7 @@ def run_fork_server(
                 outcome.excluded[message.nodeid] = message.reason
             elif isinstance(message, wire.Ready):
                 outcome.timed.update((plan.order[i], d) for i, d in message.timed)
+                outcome.ready = True
             elif isinstance(message, wire.ServerDone):
                 done = True
             else:
