@@ -1,22 +1,24 @@
 """`--executor dask`: the units of a run handed to a Dask cluster (`pip install 'assay[dask]'`).
 
-The work is split into units (units.py): the fork-path mutants in shares of near-equal
-expected cost (their tests' clean seconds), the import-path mutants likewise, each flaky
-lane alone. Each unit is one Dask task that runs the local pool's own code for it in a
-worker and returns its result document; the documents come back with `as_completed` and
-go through the same verdict handling as local results (the store, the verdict cache).
+The work is split into units (units.py): one fork unit per worker thread, submitted when
+the clean run's tests are done, whose server takes the fork-path mutants chunk by chunk
+from a Dask queue; the import-path mutants in shares of near-equal expected cost (their
+tests' clean seconds); each flaky lane alone. Each unit is one Dask task that runs the
+local pool's own code for it in a worker; its verdicts come back as they come (the fork
+units stream them on a queue) and at its end in its result document, and go through the
+same verdict handling as local results (the store, the verdict cache).
 
 A worker lost mid-task: the scheduler runs the task again elsewhere (a lost worker counts
 against `distributed.scheduler.allowed-failures`; an exception in the task is retried
 `RETRIES` times). Results are applied once per mutant id, so a redone unit doubles
-nothing; a unit that fails everywhere becomes error results for each of its mutants (or
-an unfinished lane) and a warning, never a silent gap.
+nothing; mutants a lost unit held run again; a unit that fails everywhere becomes error
+results for each of its mutants (or an unfinished lane) and a warning, never a silent gap.
 
-Without `--scheduler`, a `LocalCluster` (processes, one per assay worker, one thread
-each) starts in the background while the clean run runs, in a process of its own
-(cluster_host.py), and is closed at the end, on SIGINT and on SIGTERM. Its processes
-carry a process tag a janitor (runner/processes.py) sweeps when assay ends by any path,
-SIGKILL included, along with the servers they started.
+Without `--scheduler`, a `LocalCluster` (one worker thread per assay worker, in one
+process: cluster_host.py says why) starts in the background while the clean run runs, in
+a process of its own, and is closed at the end, on SIGINT and on SIGTERM. It carries a
+process tag a janitor (runner/processes.py) sweeps when assay ends by any path, SIGKILL
+included, along with the servers its units started.
 """
 
 from __future__ import annotations
