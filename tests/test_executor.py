@@ -27,6 +27,7 @@ from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.executors.local import LocalExecutor
 from assay.executors.units import CHUNK_LEAST, KillGate, MutantsDone, balanced, chunks
+from assay.model import MutateReport
 from assay.mutation import run as mutation_run
 from assay.mutation.execute import (
     EarlyServer,
@@ -95,14 +96,21 @@ class Recording(LocalExecutor):
         return super().fork(harness, plan, noted, early)
 
 
+def mutate_through(
+    executor: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> MutateReport:
+    """`assay mutate` on the mutation fixture, in this process, through `executor`."""
+    project = copy("mutation", tmp_path)
+    monkeypatch.setattr(mutation_run, "open_executor", lambda spec, workers: executor)
+    session = Session.open(RunOptions(path=project, workers=2, state_dir=tmp_path / "state"))
+    return run_mutate(session, MutateOptions(cache=False))
+
+
 def test_mutate_runs_its_mutants_through_the_executor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_mutants: dict[str, Any]
 ) -> None:
-    project = copy("mutation", tmp_path)
     recording = Recording()
-    monkeypatch.setattr(mutation_run, "open_executor", lambda spec, workers: recording)
-    session = Session.open(RunOptions(path=project, workers=2, state_dir=tmp_path / "state"))
-    report = run_mutate(session, MutateOptions(cache=False))
+    report = mutate_through(recording, tmp_path, monkeypatch)
     fork_path = [m.id for m in report.mutants if m.path == "fork" and m.status != "NoCoverage"]
     # Every fork-path mutant went through the executor, and came back exactly once.
     assert sorted(recording.jobs) == sorted(recording.results)
@@ -137,18 +145,16 @@ class Fed(LocalExecutor):
             self.chunks += bool(chunk)
             return chunk
 
-        everything = replace(plan, jobs=more(), needed=sorted({i for j in left for i in j.tests}))
+        needed = sorted({i for job in plan.jobs for i in job.tests})
+        everything = replace(plan, jobs=more(), needed=needed)
         return run_fork_server(harness, everything, on_result, server, more)
 
 
 def test_a_fork_server_fed_its_jobs_as_it_runs_low_gives_the_same_verdicts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_mutants: dict[str, Any]
 ) -> None:
-    project = copy("mutation", tmp_path)
     fed = Fed()
-    monkeypatch.setattr(mutation_run, "open_executor", lambda spec, workers: fed)
-    session = Session.open(RunOptions(path=project, workers=2, state_dir=tmp_path / "state"))
-    report = run_mutate(session, MutateOptions(cache=False))
+    report = mutate_through(fed, tmp_path, monkeypatch)
     assert fed.chunks > 5  # it really was fed, chunk after chunk, through one plan pipe
     runs = list((tmp_path / "state" / "runs").glob("*/mutants-0-*.json"))
     assert len(runs) == fed.chunks - 1  # the first chunk came with the plan itself
