@@ -10,7 +10,7 @@ units to it and apply what comes back exactly as before, so verdicts, the verdic
 the history store do not depend on where a unit ran.
 
 Two implementations: `LocalExecutor` (local.py), the local pool itself, unchanged; and
-`DaskExecutor` (dask_cluster.py), which splits the work into units and runs each unit's
+`DaskExecutor` (dask_executor.py), which splits the work into units and runs each unit's
 local code in a Dask worker (`pip install 'assay[dask]'`). The issue's reason for Dask and
 not a home-made cluster: people already run it (21: "use the engines people already run").
 """
@@ -105,6 +105,6 @@ def open_executor(spec: ExecutorSpec, workers: int) -> Executor:
         from assay.executors.local import LocalExecutor
 
         return LocalExecutor()
-    from assay.executors.dask_cluster import DaskExecutor
+    from assay.executors.dask_executor import DaskExecutor
 
     return DaskExecutor.open(scheduler=spec.scheduler, workers=workers)

@@ -1,24 +1,11 @@
-"""`--executor dask`: the units of a run handed to a Dask cluster (`pip install 'assay[dask]'`).
-
-The work is split into units (units.py): one fork unit per worker thread, submitted when
-the clean run's tests are done, whose server takes the fork-path mutants chunk by chunk
-from a Dask queue; the import-path mutants in shares of near-equal expected cost (their
-tests' clean seconds); each flaky lane alone. Each unit is one Dask task that runs the
-local pool's own code for it in a worker; its verdicts come back as they come (the fork
-units stream them on a queue) and at its end in its result document, and go through the
-same verdict handling as local results (the store, the verdict cache).
-
-A worker lost mid-task: the scheduler runs the task again elsewhere (a lost worker counts
-against `distributed.scheduler.allowed-failures`; an exception in the task is retried
-`RETRIES` times). Results are applied once per mutant id, so a redone unit doubles
-nothing; mutants a lost unit held run again; a unit that fails everywhere becomes error
-results for each of its mutants (or an unfinished lane) and a warning, never a silent gap.
+"""Reaching the Dask cluster of `--executor dask`, or starting one: a LocalCluster.
 
 Without `--scheduler`, a `LocalCluster` (one worker thread per assay worker, in one
 process: cluster_host.py says why) starts in the background while the clean run runs, in
 a process of its own, and is closed at the end, on SIGINT and on SIGTERM. It carries a
 process tag a janitor (runner/processes.py) sweeps when assay ends by any path, SIGKILL
-included, along with the servers its units started.
+included, along with the servers its units started. `distributed` itself is imported in
+the background too (0.35 s of CPU), while the LocalCluster's process starts.
 """
 
 from __future__ import annotations
@@ -27,52 +14,27 @@ import contextlib
 import importlib
 import importlib.util
 import os
-import pickle
 import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from assay import protocol as wire
 from assay.errors import InputError
-from assay.executors import cluster_host, units
-from assay.executors.local import LocalExecutor
-from assay.mutation.execute import (
-    PER_TEST_ALLOWANCE,
-    EarlyServer,
-    ForkPlan,
-    Harness,
-    ServerOutcome,
-)
-from assay.protocol import Event, ImportJob, ImportServerPlan, MutantResult, Verdict
+from assay.executors import cluster_host
 from assay.runner import processes
-from assay.runner.supervisor import RunOutcome, RunRequest
 
 INSTALL = "--executor dask needs dask.distributed: pip install 'assay[dask]'"
-RETRIES = 2  # a task that raised runs again this many times before its unit is reported
 CONNECT_TIMEOUT_S = 30.0
 HOST_CLOSE_S = 20.0  # for the LocalCluster to close its workers, before they are killed
-# Units per worker thread for what is split up front (fresh-process import jobs, and
-# the fork jobs a lost unit held): two, so that a fast machine takes a slow one's share.
-UNITS_PER_THREAD = 2
-# Each fork unit asks for chunks until it is told the end; a retried unit asks again (a
-# task runs up to 1 + RETRIES times, a lost worker's up to the scheduler's
-# allowed-failures, 3 by default): an END for each, so none waits on an empty queue.
-ASKS_PER_UNIT = 1 + RETRIES + 3
-STREAM_POLL_S = 0.1  # how often the client looks for verdicts the units stream back
-# An import-path unit also runs the whole unmutated suite beside its jobs (its probe): one
-# unit per thread (on cachetools, 2 per thread made the import path cost 4 suite runs).
-IMPORT_UNITS_PER_THREAD = 1
 
 
-class DaskExecutor:
-    """The `Executor` that runs each unit as a Dask task."""
+class DaskCluster:
+    """A Dask cluster reached (`--scheduler`) or started (a LocalCluster) in the
+    background, and the client that talks to it."""
 
     def __init__(self, *, scheduler: str | None, workers: int) -> None:
         self.scheduler = scheduler
@@ -85,34 +47,21 @@ class DaskExecutor:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._start, name="assay-dask-start", daemon=True)
         self._previous_term: Any = None
-        # The fork path's servers run in the workers, once their plans exist. On a
-        # LocalCluster (this machine) the import path stays here, on the local pool's
-        # import server, started beside the clean run and given its first jobs during
-        # the fork phase: as Dask units its handful of module-level mutants paid a server
-        # start and a probe suite run per unit after the fork phase (1.4 s of cachetools'
-        # 9 s).
-        self.local_cluster = scheduler is None  # a LocalCluster: this machine, threads alike
-        self.early_servers = frozenset({"imports"} if self.local_cluster else ())
-        self._local = LocalExecutor()
-        # Fork units submitted before their work exists (start_early): future -> unit.
-        self._early: threading.Thread | None = None
-        self._early_error: BaseException | None = None
-        self._waiting: dict[Any, str] = {}
-        self._work = f"assay-work-{uuid.uuid4().hex[:8]}"  # what they wait for
+        self.local = scheduler is None  # a LocalCluster: this machine, its threads alike
 
     @classmethod
-    def open(cls, *, scheduler: str | None, workers: int) -> DaskExecutor:
+    def open(cls, *, scheduler: str | None, workers: int) -> DaskCluster:
         """Check the extra is installed, then start (or reach) the cluster in the
         background: a LocalCluster's workers start while the clean run runs."""
         # Importing distributed costs 0.35 s of CPU: it is done in the background, while
         # the clean run runs; a broken install is then reported when the client is needed.
         if importlib.util.find_spec("distributed") is None:
             raise InputError(INSTALL)
-        executor = cls(scheduler=scheduler, workers=workers)
+        cluster = cls(scheduler=scheduler, workers=workers)
         if threading.current_thread() is threading.main_thread():
-            executor._previous_term = signal.signal(signal.SIGTERM, _interrupt)
-        executor._thread.start()
-        return executor
+            cluster._previous_term = signal.signal(signal.SIGTERM, _interrupt)
+        cluster._thread.start()
+        return cluster
 
     def _start(self) -> None:
         """The LocalCluster's process first, distributed imported here while it starts,
@@ -163,16 +112,14 @@ class DaskExecutor:
     def threads(self) -> int:
         return max(1, int(sum(self.client().nthreads().values())))
 
-    def close(self) -> None:
+    def close(self, cancel: Sequence[Any] = ()) -> None:
+        """Cancel `cancel` (futures still running), close the client, and stop a
+        LocalCluster and whatever carries its tag."""
         self._thread.join()
-        if self._early is not None:
-            self._early.join()
         with contextlib.suppress(Exception):
             if self._client is not None:
-                # Units still waiting for their work see their task cancelled and stop.
-                self._client.cancel(list(self._waiting))
+                self._client.cancel(list(cancel))
                 self._client.close()
-        self._waiting = {}
         if self._host is not None:
             assert self._host.stdin is not None
             with contextlib.suppress(OSError):
@@ -191,298 +138,6 @@ class DaskExecutor:
             signal.signal(signal.SIGTERM, self._previous_term)
             self._previous_term = None
 
-    # -- running units --------------------------------------------------------------
-
-    def _each(
-        self,
-        function: Callable[..., Any],
-        work: Sequence[tuple[str, tuple[Any, ...]]],
-        on_done: Callable[[Any], None],
-        on_failed: Callable[[str, BaseException], None],
-    ) -> None:
-        """Submit every unit, then apply each document as its task finishes."""
-        client = self.client()
-        run = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(function, name, *args, key=f"assay-{name}-{run}", retries=RETRIES): name
-            for name, args in work
-        }
-        self._collect(futures, on_done, on_failed)
-
-    def _collect(
-        self,
-        futures: dict[Any, str],
-        on_done: Callable[[Any], None],
-        on_failed: Callable[[str, BaseException], None],
-        between: Callable[[], None] | None = None,
-    ) -> None:
-        """Apply each unit's document as its task finishes; `between`, every
-        STREAM_POLL_S meanwhile (what the units stream back)."""
-        distributed: Any = importlib.import_module("distributed")
-        pending = set(futures)
-        try:
-            while pending:
-                try:
-                    finished, pending = distributed.wait(
-                        pending, timeout=STREAM_POLL_S, return_when="FIRST_COMPLETED"
-                    )
-                except TimeoutError:
-                    finished = set()
-                if between is not None:
-                    between()
-                for future in finished:
-                    try:
-                        document = future.result()
-                    except Exception as exc:  # KilledWorker: lost on every attempt
-                        on_failed(futures[future], exc)
-                        continue
-                    on_done(document)
-        finally:
-            self.client().cancel(list(futures))
-
-    def start_early(self, harness: Harness) -> None:
-        """The clean run's workers are done: submit the fork units now, one per worker
-        thread, each starting its server while the mutants are planned and then waiting
-        for its work (units.early_fork_unit), as the local pool starts its server early.
-        (On cachetools a unit's server start, interpreter, import and collection, was
-        otherwise paid after planning: 1 s of a 9 s run.)"""
-        if self._early is None:
-            self._early = threading.Thread(
-                target=self._submit_early, args=(harness,), name="assay-dask-early", daemon=True
-            )
-            self._early.start()
-
-    def _submit_early(self, harness: Harness) -> None:
-        try:
-            client = self.client()
-            for n in range(self.threads()):
-                unit = f"fork-{n}"
-                future = client.submit(
-                    units.early_fork_unit, unit, harness, self.hashseed, self._work,
-                    key=f"{self._work}-{unit}", retries=RETRIES,
-                )  # fmt: skip
-                self._waiting[future] = unit
-        except Exception as exc:  # fork() says what is wrong
-            self._early_error = exc
-
-    def _parts(self, n: int, per_thread: int = UNITS_PER_THREAD) -> int:
-        return min(n, self.threads() * per_thread)
-
-    def fork(
-        self,
-        harness: Harness,
-        plan: ForkPlan,
-        on_result: Callable[[MutantResult], None],
-        early: EarlyServer | None = None,
-    ) -> ServerOutcome:
-        """The units started early take the jobs chunk by chunk (units.py says how); their
-        verdicts pass a `KillGate`. The mutants it sends back, and those of a unit lost
-        with chunks in hand, run again in units of their own, once."""
-        seconds = plan.durations or [0.0] * len(plan.order)
-
-        def cost(job: wire.ForkMutant) -> float:
-            return sum(seconds[i] for i in job.tests) + PER_TEST_ALLOWANCE * len(job.tests)
-
-        self.start_early(harness)
-        assert self._early is not None
-        self._early.join()
-        waiting, self._waiting = self._waiting, {}
-        if not waiting:
-            self.client()  # says why the cluster cannot be reached, if it cannot
-            raise InputError(f"--executor dask: no unit could be submitted: {self._early_error}")
-        outcome = ServerOutcome()
-        gate = units.KillGate(set(waiting.values()), {job.id for job in plan.jobs}, on_result)
-
-        def learn(document: units.MutantsDone) -> None:
-            outcome.excluded.update(document.excluded)
-            outcome.timed.update(document.timed)
-            outcome.warnings.extend(w for w in document.warnings if w not in outcome.warnings)
-
-        def done(document: units.MutantsDone) -> None:
-            learn(document)
-            gate.take(document)
-
-        client = self.client()
-        name = self._work
-        work = units.SharedWork(
-            plan=replace(
-                plan,
-                workers=1,
-                needed=sorted({i for job in plan.jobs for i in job.tests}),
-                files=sorted({job.file for job in plan.jobs}),
-            ),
-            chunks=units.chunks([cost(job) for job in plan.jobs], len(waiting)),
-            queue=f"{name}-chunks",
-            results=f"{name}-results",
-        )
-        streamed: Any = importlib.import_module("distributed").Queue(work.results, client=client)
-
-        def drain() -> None:
-            for part in streamed.get(batch=True):  # what is there now, without waiting
-                done(pickle.loads(part))
-
-        units.publish_work(client, name, work, len(waiting) * ASKS_PER_UNIT)
-
-        def lost(unit: str, exc: BaseException) -> None:
-            outcome.warnings.append(
-                f"{unit}: its Dask task failed on every attempt ({_describe(exc)}); the "
-                "mutants it held ran again in other units"
-            )
-
-        try:
-            self._collect(waiting, done, lost, drain)
-        finally:
-            units.forget_work(client, name, work)
-        again = gate.finish()
-        left_out = {i for i, nodeid in enumerate(plan.order) if nodeid in outcome.excluded}
-        missing = [
-            replace(job, tests=[i for i in job.tests if i not in left_out])
-            for job in plan.jobs
-            if job.id not in gate.taken or job.id in again
-        ]
-        if not missing:
-            return outcome
-        shares = units.balanced(missing, [cost(job) for job in missing], self._parts(len(missing)))
-        members = {f"fork-again-{n}": {job.id for job in share} for n, share in enumerate(shares)}
-        rerun = [
-            (unit, (harness, replace(work.plan, jobs=share), self.hashseed))
-            for unit, share in zip(members, shares, strict=True)
-        ]
-
-        def done_again(document: units.MutantsDone) -> None:
-            learn(document)
-            for result in document.results:
-                if result.id in members[document.unit] and result.id not in gate.decided:
-                    gate.apply(result)
-
-        def failed(unit: str, exc: BaseException) -> None:
-            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
-            outcome.warnings.append(f"{unit}: {reason}")
-            for job_id in sorted(members[unit] - gate.decided):
-                gate.apply(MutantResult(job_id, Verdict.ERROR, reason=reason))
-
-        self._each(units.fork_unit, rerun, done_again, failed)
-        return outcome
-
-    def import_server(
-        self,
-        harness: Harness,
-        plan: ImportServerPlan,
-        workers: int,
-        on_result: Callable[[MutantResult], None],
-        early: EarlyServer | None = None,
-        expected: set[str] | None = None,
-    ) -> list[MutantResult]:
-        """Each share with its own probe; as with one server, no job's result counts
-        unless every probe passed (the caller then retries without the failing test)."""
-        if "imports" in self.early_servers:
-            return self._local.import_server(harness, plan, workers, on_result, early, expected)
-        costs = [sum(job.costs) for job in plan.jobs]
-        parts = self._parts(len(plan.jobs), IMPORT_UNITS_PER_THREAD)
-        shares = units.balanced(plan.jobs, costs, parts) or [[]]
-        members = {f"imports-{n}": {job.id for job in share} for n, share in enumerate(shares)}
-        work = [
-            (f"imports-{n}", (harness, replace(plan, jobs=share), self.hashseed))
-            for n, share in enumerate(shares)
-        ]
-        probes: list[MutantResult] = []
-        held: list[MutantResult] = []
-        seen: set[str] = set()
-
-        def done(document: units.MutantsDone) -> None:
-            probes.extend(document.probes)
-            for result in document.results:
-                if result.id in members[document.unit] and result.id not in seen:
-                    seen.add(result.id)
-                    held.append(result)
-
-        def failed(unit: str, exc: BaseException) -> None:
-            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
-            for job_id in sorted(members[unit] - seen):
-                seen.add(job_id)
-                held.append(MutantResult(job_id, Verdict.ERROR, reason=reason))
-
-        self._each(units.import_server_unit, work, done, failed)
-        probes.sort(key=lambda r: r.status != Verdict.SURVIVED)  # a failed probe last
-        if all(r.status == Verdict.SURVIVED for r in probes):
-            for result in held:
-                on_result(result)
-        return probes
-
-    def imports(
-        self,
-        harness: Harness,
-        jobs: list[ImportJob],
-        workers: int,
-        deadline_s: float,
-        on_result: Callable[[MutantResult], None],
-    ) -> None:
-        if "imports" in self.early_servers:
-            return self._local.imports(harness, jobs, workers, deadline_s, on_result)
-        costs = [sum(job.costs) for job in jobs]
-        shares = units.balanced(jobs, costs, self._parts(len(jobs)))
-        members = {f"fresh-{n}": {job.id for job in share} for n, share in enumerate(shares)}
-        work = [
-            (f"fresh-{n}", (harness, share, deadline_s, self.hashseed))
-            for n, share in enumerate(shares)
-        ]
-        seen: set[str] = set()
-
-        def done(document: units.MutantsDone) -> None:
-            for result in document.results:
-                if result.id in members[document.unit] and result.id not in seen:
-                    seen.add(result.id)
-                    on_result(result)
-
-        def failed(unit: str, exc: BaseException) -> None:
-            reason = f"its Dask task failed on every attempt: {_describe(exc)}"
-            for job_id in sorted(members[unit] - seen):
-                seen.add(job_id)
-                on_result(MutantResult(job_id, Verdict.ERROR, reason=reason))
-
-        self._each(units.imports_unit, work, done, failed)
-
-    def lanes(self, request: RunRequest, on_event: Callable[[Event], None]) -> RunOutcome:
-        """Each lane a task of its own; its events are stamped with its lane here."""
-        lanes = request.lanes or []
-        remaining = None if request.stop_at is None else request.stop_at - time.monotonic()
-        work = [
-            (f"lane-{i}", (replace(request, lanes=[lane]), remaining, self.hashseed))
-            for i, lane in enumerate(lanes)
-        ]
-        outcome = RunOutcome()
-        index = {f"lane-{i}": i for i in range(len(lanes))}
-
-        def done(document: units.LaneDone) -> None:
-            i = index[document.unit]
-            for data in document.events:
-                event = wire.event_from_json(data)
-                if isinstance(
-                    event, (wire.FromWorker, wire.Killed, wire.CollectCrash, wire.LaneOrder)
-                ) and (event.lane is not None):
-                    event.lane = i
-                on_event(event)
-            got = document.outcome
-            outcome.worker_restarts += got.worker_restarts
-            outcome.warnings.extend(w for w in got.warnings if w not in outcome.warnings)
-            if 0 in got.lane_seconds:
-                outcome.lane_seconds[i] = got.lane_seconds[0]
-            if 0 in got.unfinished_lanes:
-                outcome.unfinished_lanes.append(i)
-            if 0 in got.lane_failures:
-                outcome.lane_failures[i] = got.lane_failures[0]
-            outcome.stopped = outcome.stopped or got.stopped
-
-        def failed(unit: str, exc: BaseException) -> None:
-            i = index[unit]
-            outcome.unfinished_lanes.append(i)
-            outcome.lane_failures[i] = f"its Dask task failed on every attempt: {_describe(exc)}"
-            outcome.warnings.append(f"lane {i}: {outcome.lane_failures[i]}")
-
-        self._each(units.lane_unit, work, done, failed)
-        outcome.unfinished_lanes.sort()
-        return outcome
-
 
 def _address(host: subprocess.Popen[bytes]) -> str:
     """The scheduler's address, the host's first line (cluster_host.py)."""
@@ -494,10 +149,6 @@ def _address(host: subprocess.Popen[bytes]) -> str:
         host.wait()
         raise RuntimeError(f"the LocalCluster did not start (exit {host.returncode})")
     return line
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

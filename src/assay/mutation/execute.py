@@ -114,7 +114,7 @@ class ForkPlan:
     files: list[str] = field(default_factory=list)
     batch: bool = True  # several mutants to a child (inject/assay_mutator_server.py's `run_batch`)
     # Clean seconds of each test of `order`: what a share of the jobs is expected to cost
-    # when an executor splits them (executors/dask_cluster.py).
+    # when an executor splits them (executors/dask_executor.py).
     durations: list[float] = field(default_factory=list)
     adaptive_order: bool = True  # wire.ForkServerPlan's
     # Tests the server times beyond those of `jobs`: those of jobs it may be handed later
