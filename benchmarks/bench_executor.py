@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/bench_executor.py [--repeat 2] [NAME ...]  (cachetools sqlparse)
 
 Needs the corpus (../shared/corpus/setup.sh) and the benchmark venvs bench_baseline.py makes.
-Each repetition runs `assay mutate --no-cache -j 2` once with each executor, interleaved
-(local, dask, local, dask: a machine busy with other jobs slows both alike), on the corpus
-source itself with the state folder outside it. Prints a Markdown table: the wall of each
-run, the phases the report measures (clean run, mutation phase), the overhead of Dask on
-the whole command, the mutants whose status and whose killing test differ from the local
-run of the same repetition, and the same counts between the two local runs (what the
-machine's load alone changes), with the load average before each run.
+After one untimed run with each executor (the first run of a fresh venv compiles its
+caches: 10 s more on cachetools), each repetition runs `assay mutate --no-cache -j 2` once
+with each executor, interleaved (local, dask, local, dask: a machine busy with other jobs
+slows both alike), on the corpus source itself with the state folder outside it. Prints a
+Markdown table: the wall of each run, the phases the report measures (clean run, mutation
+phase), the overhead of Dask on the whole command, the mutants whose status and whose
+killing test differ from the local run of the same repetition, and the same counts
+between the two local runs (what the machine's load alone changes), with the load average
+before each run.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def main() -> None:
             phase: dict[str, list[float]] = {k: [] for k in EXECUTORS}
             load: dict[str, list[float]] = {k: [] for k in EXECUTORS}
             seen: dict[str, list[Verdicts]] = {k: [] for k in EXECUTORS}
+            for extra in EXECUTORS.values():  # untimed: compiled caches, the page cache
+                run(name, extra, work)
             for _ in range(args.repeat):
                 for label, extra in EXECUTORS.items():
                     load[label].append(os.getloadavg()[0])

@@ -9,6 +9,7 @@ and none is counted twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -258,8 +259,12 @@ def test_bad_executor_config_is_an_input_error(tmp_path: Path) -> None:
 # -- Dask, on a LocalCluster of 2 workers ---------------------------------------------
 
 
-def _dask_processes() -> list[dict[str, Any]]:
-    """Processes carrying a Dask executor's tag: (pid, ppid, tag, command line)."""
+MARK = "ASSAY_TEST_MARK"  # set on a process here; everything it starts inherits it
+
+
+def _marked(mark: str) -> list[dict[str, Any]]:
+    """Processes whose environment carries `MARK=mark`: pid, ppid and command line."""
+    wanted = f"{MARK}={mark}".encode()
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -270,20 +275,53 @@ def _dask_processes() -> list[dict[str, Any]]:
             stat = Path(f"/proc/{name}/stat").read_text()
         except OSError:
             continue
-        tags = [e for e in environ if e.startswith(b"ASSAY_PROCESS_TAG=assay-dask-")]
-        if tags:
+        if wanted in environ:
             ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
-            found.append({"pid": int(name), "ppid": ppid, "tag": tags[0], "cmd": cmdline})
+            found.append({"pid": int(name), "ppid": ppid, "cmd": cmdline})
     return found
 
 
-def _left(tags: set[bytes]) -> list[dict[str, Any]]:
+def _left(mark: str, what: str = "") -> list[dict[str, Any]]:
+    """Marked processes (whose command holds `what`) still there after up to 10 s."""
     deadline = time.monotonic() + 10
     while True:
-        left = [p for p in _dask_processes() if p["tag"] in tags]
+        left = [p for p in _marked(mark) if what in p["cmd"]]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
+
+
+# A cluster of the user's own, as `--scheduler` reaches one: its workers threads of one
+# process, or processes of their own as on machines of their own.
+_CLUSTER = """
+import logging, sys
+from distributed import LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1,
+                           processes=sys.argv[1] == "processes", protocol="tcp",
+                           host="127.0.0.1", dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()
+    cluster.close()
+"""
+
+
+@contextlib.contextmanager
+def _cluster(tmp_path: Path, workers: str, mark: str) -> Iterator[str]:
+    """A cluster started for a test (`workers`: "threads" or "processes"); its address."""
+    script = tmp_path / "cluster.py"
+    script.write_text(_CLUSTER)
+    cluster = subprocess.Popen(
+        [sys.executable, str(script), workers], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env={**clean_env(), MARK: mark},
+    )  # fmt: skip
+    assert cluster.stdin is not None and cluster.stdout is not None
+    try:
+        yield cluster.stdout.readline().decode().strip()
+    finally:
+        cluster.stdin.close()
+        cluster.wait(timeout=60)
 
 
 @pytest.mark.slow
@@ -308,35 +346,11 @@ def test_a_remote_scheduler_runs_the_import_path_as_units_too(
     """With --scheduler nothing but the client runs here: the import-path mutants go to
     the workers as units, each with its own probe, with the same verdicts."""
     project = copy("mutation", tmp_path)
-    host = subprocess.Popen(
-        [sys.executable, "-m", "assay.executors.cluster_host", "2", "random"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=clean_env(),
-    )  # fmt: skip
-    assert host.stdin is not None and host.stdout is not None
-    try:
-        address = host.stdout.readline().decode().strip()
+    with _cluster(tmp_path, "threads", f"remote-{os.getpid()}") as address:
         report = mutate(project, "remote", "--executor", "dask", "--scheduler", address)
-    finally:
-        host.stdin.close()
-        host.wait(timeout=60)
     assert verdicts(report) == verdicts(local_mutants)
     runs = tmp_path / "state-remote" / "runs"
     assert list(runs.glob("*/units/imports-*")) and list(runs.glob("*/units/fork-*"))
-
-
-# A cluster whose workers are processes of their own, as on machines of their own (the
-# LocalCluster assay starts keeps its workers as threads of one process: its units only
-# drive servers). Tagged like assay's, so that what it starts can be found.
-_PROCESS_CLUSTER = """
-import logging, sys
-from distributed import LocalCluster
-if __name__ == "__main__":
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
-    print(cluster.scheduler_address, flush=True)
-    sys.stdin.read()
-    cluster.close()
-"""
 
 
 @pytest.mark.slow
@@ -345,16 +359,8 @@ def test_a_dask_worker_killed_mid_run_loses_and_doubles_nothing(
 ) -> None:
     project = copy("mutation", tmp_path)
     out = tmp_path / "killed.json"
-    script = tmp_path / "cluster.py"
-    script.write_text(_PROCESS_CLUSTER)
-    tag = f"assay-dask-test-{os.getpid()}"
-    cluster = subprocess.Popen(
-        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        env={**clean_env(), "ASSAY_PROCESS_TAG": f"{tag}:"},
-    )  # fmt: skip
-    assert cluster.stdin is not None and cluster.stdout is not None
-    try:
-        address = cluster.stdout.readline().decode().strip()
+    mark = f"killed-{os.getpid()}"
+    with _cluster(tmp_path, "processes", mark) as address:
         proc = subprocess.Popen(
             [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
              "--executor", "dask", "--scheduler", address, "--state-dir",
@@ -364,9 +370,7 @@ def test_a_dask_worker_killed_mid_run_loses_and_doubles_nothing(
         killed = None
         deadline = time.monotonic() + 120
         while killed is None and proc.poll() is None and time.monotonic() < deadline:
-            found = [
-                p for p in _dask_processes() if p["tag"] == f"ASSAY_PROCESS_TAG={tag}:".encode()
-            ]
+            found = _marked(mark)
             workers = {p["pid"] for p in found if "spawn_main" in p["cmd"]}
             # A worker running a unit: the parent of a mutation server that has its work.
             busy = [
@@ -385,39 +389,34 @@ def test_a_dask_worker_killed_mid_run_loses_and_doubles_nothing(
         assert verdicts(report) == verdicts(local_mutants)  # nothing lost: every verdict there
         assert report["cost"]["executed"] == local_mutants["cost"]["executed"]  # none twice
         # The units' servers ended with the run, though the cluster goes on.
-        deadline = time.monotonic() + 10
-        while any(
-            "assay_mutator" in p["cmd"] for p in _dask_processes() if tag.encode() in p["tag"]
-        ):
-            assert time.monotonic() < deadline, "a mutation server outlived the run"
-            time.sleep(0.2)
-    finally:
-        cluster.stdin.close()
-        cluster.wait(timeout=60)
+        assert _left(mark, "assay_mutator") == [], "a mutation server outlived the run"
 
 
 @pytest.mark.slow
 def test_sigterm_stops_the_cluster_and_its_servers(tmp_path: Path) -> None:
     project = copy("mutation", tmp_path)
+    mark = f"sigterm-{os.getpid()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "assay", "mutate", str(project), "-j", "2", "--no-cache",
          "--executor", "dask", "--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**clean_env(), MARK: mark},
     )  # fmt: skip
-    tags: set[bytes] = set()
     deadline = time.monotonic() + 120
+    units = tmp_path / "state" / "runs"
     while proc.poll() is None and time.monotonic() < deadline:
-        found = _dask_processes()
-        tags |= {p["tag"] for p in found}
-        if any("assay_mutator" in p["cmd"] for p in found):
+        # A fork unit's server at work on the LocalCluster's worker thread.
+        if list(units.glob("*/units/fork-*")) and any(
+            "assay_mutator" in p["cmd"] for p in _marked(mark)
+        ):
             break
         time.sleep(0.05)
-    assert tags, "the cluster never started"
+    assert proc.poll() is None and list(units.glob("*/units/fork-*")), "no unit ever ran"
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "assay: interrupted"
-    assert _left(tags) == []
+    assert _left(mark) == []
 
 
 @pytest.mark.slow
