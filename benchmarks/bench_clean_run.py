@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/bench_clean_run.py [--repeat 3] [NAME ...]   (default: all six)
 
 The clean run is what the `cost` block of a mutate report calls `clean_run_s`: the
-supervised run with per-test coverage, and its record in the history store (mutation/
+supervised run with per-test lines, and its record in the history store (mutation/
 run.py's `_clean_run`). It is timed in a process of its own (`--one NAME SPEC`), from the
-session opened to the run recorded, as `run_mutate` times it; beside it, the clean run as
-it was before issue 22 (coverage with branches, a context per test phase) and plain pytest
-(the whole process, under the same interpreter: bench_baseline.py's benchmark venv, from
-the sdist's folder, with the project's arguments). Needs the corpus (../shared/corpus/
-setup.sh). Prints a Markdown table of medians and the ratio of the clean run to pytest.
+session opened to the run recorded, as `run_mutate` times it, two ways: with the lines
+recorded by coverage.py's tracer (one context per test, lines only: the clean run until
+issue 22's probes) and by assay's line probes (runner/inject/assay_probes.py, what mutate
+runs now); beside them plain pytest (the whole process, under the same interpreter:
+bench_baseline.py's benchmark venv, from the sdist's folder, with the project's
+arguments). Needs the corpus (../shared/corpus/setup.sh). Prints a Markdown table of
+medians and the ratio of the clean run to pytest.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -33,14 +36,12 @@ def one(name: str, spec_name: str) -> None:
     """Time one clean run in this process and print its seconds."""
     from assay.baseline import BaselineOptions, report_run
     from assay.mutation.run import CLEAN_RUN
-    from assay.runner.stage import StageSpec, run_stage
+    from assay.mutation.sources import source_files
+    from assay.runner.stage import run_stage
     from assay.session import RunOptions, Session
 
     info = projects()[name]
     source = CORPUS / "src" / f"{name}-{info['version']}"
-    spec = CLEAN_RUN
-    if spec_name == "before":
-        spec = StageSpec(coverage=True, contexts=True, coverage_summary=False)
     with tempfile.TemporaryDirectory() as state:
         options = RunOptions(
             path=source,
@@ -50,6 +51,9 @@ def one(name: str, spec_name: str) -> None:
         )
         t0 = time.monotonic()
         session = Session.open(options)
+        spec = CLEAN_RUN
+        if spec_name == "probes":
+            spec = replace(CLEAN_RUN, probes=source_files(session.project, []))
         run = run_stage(session, spec)
         report_run(run, BaselineOptions(internal=True))
         print(f"{time.monotonic() - t0:.3f}")
@@ -84,15 +88,15 @@ def main() -> None:
         for name in args.names:
             times = runs[name]
             times.setdefault("pytest", []).append(pytest_wall(name))
-            for spec in ("before", "now"):
+            for spec in ("tracer", "probes"):
                 times.setdefault(spec, []).append(clean_run(name, spec))
-    print("| project | plain pytest | clean run before (arcs, per phase) | now | now / pytest |")
+    print("| project | plain pytest | clean run, tracer | with probes | probes / pytest |")
     print("|---|--:|--:|--:|--:|")
     for name, times in runs.items():
         med = {k: statistics.median(v) for k, v in times.items()}
         print(
-            f"| {name} | {med['pytest']:.2f} | {med['before']:.2f} | {med['now']:.2f} "
-            f"| {med['now'] / med['pytest']:.2f}× |"
+            f"| {name} | {med['pytest']:.2f} | {med['tracer']:.2f} | {med['probes']:.2f} "
+            f"| {med['probes'] / med['pytest']:.2f}× |"
         )
 
 

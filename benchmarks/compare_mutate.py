@@ -4,8 +4,9 @@
 
 Each version runs from a `git worktree` of its revision (`--new` defaults to the working
 tree), `assay mutate --no-cache` with every operator, on the corpus source itself with
-its state folder outside it. Prints, per project, the mutants whose status differs and
-how many killing tests differ, with both runs' wall, user and system times.
+its state folder outside it. Prints, per project, the mutants whose status differs, how
+many killing tests differ and how many mutants' covering tests (what the clean run's
+per-test lines selected) differ, with both runs' wall, user and system times.
 """
 
 from __future__ import annotations
@@ -74,10 +75,20 @@ def main() -> None:
                     i for i in old
                     if i in new and i not in status and old[i]["killed_by"] != new[i]["killed_by"]
                 ]  # fmt: skip
+                reach = [
+                    i for i in old
+                    if i in new and set(old[i]["covered_by"]) != set(new[i]["covered_by"])
+                ]  # fmt: skip
                 print(
-                    f"{name}: {len(old)} / {len(new)} mutants, {len(status)} statuses and "
-                    f"{len(killer)} killing tests differ; old {times['old']}, new {times['new']}"
+                    f"{name}: {len(old)} / {len(new)} mutants, {len(status)} statuses, "
+                    f"{len(killer)} killing tests and {len(reach)} sets of covering tests "
+                    f"differ; old {times['old']}, new {times['new']}"
                 )
+                for i in reach[:10]:
+                    m, gone = old[i], set(old[i]["covered_by"])
+                    came = set(new[i]["covered_by"])
+                    print(f"  reach {i} {m['file']}:{m['line']} {m['operator']}: "
+                          f"{len(gone - came)} only old, {len(came - gone)} only new")  # fmt: skip
                 for i in status:
                     m = old[i]
                     print(f"  {i} {m['file']}:{m['line']} {m['operator']}: "

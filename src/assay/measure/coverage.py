@@ -54,9 +54,11 @@ class CoverageMeasurement:
         run_dir: Path,
         contexts: bool,
         lines_only: bool = False,
+        probes: list[Path] | None = None,
     ) -> None:
         self.project = project
         self.lines_only = lines_only
+        self.probes = probes or []
         self.python = python
         self.dir = run_dir / "coverage"
         self.data_file = data_file(run_dir)
@@ -93,7 +95,44 @@ class CoverageMeasurement:
                     omit += _project_folder_omit(root)
         configured = probe.get_option("run:omit")
         settings.omit = [*(configured if isinstance(configured, list) else []), *omit]
+        if self.probes:
+            names = ModuleNames(root, self.project.source_packages)
+            settings.probe_modules = [
+                names.module_name(os.path.relpath(path, root))
+                for path in self._measured(self.probes, settings, probe)
+            ]
         return settings
+
+    def _measured(
+        self, paths: list[Path], settings: CoverageSettings, probe: coverage.Coverage
+    ) -> list[Path]:
+        """Those of `paths` coverage.py would measure with `settings`: in `source` (its
+        folders, or its modules and packages by name) or, without one, matching
+        `include`; matching no `omit` pattern (toolz names its `compatibility.py` there:
+        its mutants are NoCoverage, as with the tracer)."""
+        from coverage.files import GlobMatcher, prep_patterns
+
+        names = ModuleNames(self.project.root, self.project.source_packages)
+        with self._in_root():
+            source = settings.source or probe.get_option("run:source") or []
+            assert isinstance(source, list)
+            folders = [os.path.realpath(s) for s in source if os.path.isdir(s)]
+            include = probe.get_option("run:include")
+            included = GlobMatcher(prep_patterns(include if isinstance(include, list) else []))
+            omitted = GlobMatcher(prep_patterns(settings.omit))
+            kept = []
+            for path in paths:
+                real = os.path.realpath(path)
+                name = names.module_name(os.path.relpath(path, self.project.root))
+                if source:
+                    chosen = any(real.startswith(f + os.sep) for f in folders) or any(
+                        name == s or name.startswith(s + ".") for s in source
+                    )
+                else:
+                    chosen = included.match(real)
+                if chosen and not omitted.match(real):
+                    kept.append(path)
+        return kept
 
     def source(self) -> list[str]:
         """coverage.py's `source`: package folders, or module names for single files

@@ -17,7 +17,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assay import __version__
@@ -192,7 +192,10 @@ def run_mutate(
         if clean is None:
             # A shard's clean run is not history: the next shard must weigh alike.
             clean = _clean_run(
-                session, on_clean_event, "baseline-shard" if options.shard else "baseline"
+                session,
+                on_clean_event,
+                "baseline-shard" if options.shard else "baseline",
+                probes=[Path(source) for source in harness.sources],
             )
             t_clean = time.monotonic()
         early, early_imports = servers.start()
@@ -454,12 +457,16 @@ def _generate(
 
 
 def _clean_run(
-    session: Session, on_event: Callable[[Event], None], record_as: str = "baseline"
+    session: Session,
+    on_event: Callable[[Event], None],
+    record_as: str = "baseline",
+    probes: list[Path] | None = None,
 ) -> _Clean:
     """Mutate's own clean run, kept in the history store as a baseline run (its per-test
     lines are read back from there, as a handed-over run's are); a shard's as a
-    "baseline-shard", which the partition's history (shard/durations.py) does not read."""
-    run = run_stage(session, CLEAN_RUN, on_event)
+    "baseline-shard", which the partition's history (shard/durations.py) does not read.
+    `probes`: the modules whose lines assay's probes record (StageSpec.probes)."""
+    run = run_stage(session, replace(CLEAN_RUN, probes=probes or []), on_event)
     report = report_run(run, BaselineOptions(internal=True, record_as=record_as))
     return _Clean(
         run_id=run.run_id,

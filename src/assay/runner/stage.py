@@ -51,6 +51,10 @@ class StageSpec:
     # Line coverage only, contexts per test rather than per phase (CoverageSettings):
     # what mutant selection needs, at half the clean run's coverage cost on cachetools.
     lines_only: bool = False
+    # Source files whose per-test lines assay's probes record in place of coverage.py's
+    # tracer, those of them coverage.py would measure (runner/inject/assay_probes.py says
+    # what they record and what it saves): mutate's clean run. Empty: coverage.py.
+    probes: list[Path] = field(default_factory=list)
     # Rerun failed tests alone afterwards (runner/isolation.py), as [tool.assay]
     # isolation_check allows: the `baseline` command's own run does, the runs other
     # commands make for their own purposes do not.
@@ -111,7 +115,12 @@ def run_stage(
         from assay.measure.coverage import CoverageMeasurement
 
         measurement = CoverageMeasurement(
-            project, python, run_dir, contexts=spec.contexts, lines_only=spec.lines_only
+            project,
+            python,
+            run_dir,
+            contexts=spec.contexts,
+            lines_only=spec.lines_only,
+            probes=spec.probes,
         )
     collected: list[int] = []  # sizes of the collections `spec.select` was given
     select = None

@@ -53,6 +53,8 @@ _commands = os.fdopen(_settings.commands_fd, "r") if _settings else None
 _stack_file: Any = open(_settings.stack_file, "w") if _settings else None  # noqa: SIM115
 _ROOT = _settings.root if _settings else ""
 _cov: Any = None
+_probes: Any = None  # assay_probes.LineProbes, in place of coverage.py's tracer
+_probe_data: Any = None  # the coverage.py data file the probes' lines are written to
 _PID = os.getpid()  # a test's forked child runs this code too: it must not save or report
 _saving = False  # a save is under way: the dump handler must not start another one
 os.environ.pop("ASSAY_WORKER", None)
@@ -65,8 +67,9 @@ def _emit(event: wire.WorkerEvent) -> None:
 
 
 def _start_coverage() -> None:
-    """Start measuring before the first conftest imports project code."""
-    global _cov
+    """Start measuring before the first conftest imports project code: coverage.py's
+    tracer, or assay's probes (assay_probes.py) writing coverage.py's data file."""
+    global _cov, _probes, _probe_data
     options = _settings.coverage if _settings else None
     if options is None:
         return
@@ -76,6 +79,15 @@ def _start_coverage() -> None:
         sys.path.append(options.fallback_path)
         import coverage
 
+    if options.probe_modules:
+        if TYPE_CHECKING:
+            from assay.runner.inject import assay_probes
+        else:  # this folder is on the worker's sys.path
+            import assay_probes
+
+        _probes = assay_probes.install(options.probe_modules)
+        _probe_data = coverage.CoverageData(basename=options.data_file)
+        return
     _cov = coverage.Coverage(
         data_file=options.data_file,
         branch=options.branch,
@@ -106,7 +118,7 @@ def _hold_connection() -> None:
     if _held is not None:
         return
     try:
-        database = _cov._data._connect()
+        database = (_probe_data if _probes is not None else _cov._data)._connect()
         database.__enter__()
         _held = database
     except Exception:
@@ -160,6 +172,17 @@ def _drop_saved(collector: Any) -> bool:
 def _save_coverage() -> bool:
     """Write what the running process measured since the last save to its data file."""
     global _saving
+    if _probes is not None and not _saving and os.getpid() == _PID:
+        _saving = True
+        try:
+            ran = _probes.take()
+            if ran:
+                _hold_connection()
+                _probe_data.add_lines(ran)
+                _commit()
+        finally:
+            _saving = False
+        return True
     if _cov is None or _saving or os.getpid() != _PID:
         return False
     collector = getattr(_cov, "_collector", None)
@@ -186,10 +209,11 @@ def _on_dump_signal(signum: int, frame: Any) -> None:
 
 
 if _settings:
-    if _cov is not None:
+    _measuring = _cov is not None or _probes is not None
+    if _measuring:
         signal.signal(_settings.dump_signal, _on_dump_signal)
     faulthandler.register(
-        _settings.dump_signal, file=_stack_file, all_threads=True, chain=_cov is not None
+        _settings.dump_signal, file=_stack_file, all_threads=True, chain=_measuring
     )
 
 
@@ -473,6 +497,13 @@ def _switch_context(context: str, phase: bool = False) -> None:
     options = _settings.coverage if _settings is not None else None
     if options is None or not options.contexts or (phase and not options.phases):
         return
+    if _probes is not None and os.getpid() == _PID:
+        _save_coverage()  # the lines so far are the context's that ends here
+        _saving = True
+        try:
+            _probe_data.set_context(context)
+        finally:
+            _saving = False
     if _cov is not None and os.getpid() == _PID:
         _saving = True
         try:
@@ -578,6 +609,9 @@ def pytest_configure(config: Any) -> None:
 
 
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
+    if _probes is not None:
+        _save_coverage()
+        _release_connection()
     if _cov is not None:
         _cov.stop()
         _release_connection()

@@ -1,0 +1,194 @@
+"""assay's line probes (runner/inject/assay_probes.py) against coverage.py, the tool whose
+data they stand in for: the same code run under both records the same statements."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import coverage
+import pytest
+
+INJECT = Path(__file__).resolve().parents[1] / "src" / "assay" / "runner" / "inject"
+
+SAMPLE = '''"""A module of the shapes probes must get right."""
+from __future__ import annotations
+
+import functools
+
+LIMIT = 3
+"""An attribute's docstring: nothing runs."""
+
+
+def twice(f):
+    @functools.wraps(f)
+    def inner(*args):
+        return f(*args) * 2
+    return inner
+
+
+class Box:
+    """A class."""
+
+    __slots__ = ("items", "touched")
+
+    def __init__(self, items=None):
+        self.items = list(items or [])
+
+    @twice
+    def size(self):
+        return len(self.items)
+
+    def first(self):
+        try:
+            return self.items[0]
+        except IndexError:
+            return None
+        finally:
+            self.touched = True if False else None
+
+    def evens(self):
+        return [i for i in self.items if i % 2 == 0]
+
+    def count_down(self, n):
+        while n > 0:
+            n -= 1
+        else:
+            n = -1
+        return n
+
+
+scale = lambda x: x * LIMIT
+
+
+def run(kind):
+    box = Box([1, 2, 3, 4])
+    if kind == "size":
+        return box.size()
+    elif kind == "first":
+        return Box().first()
+    for _ in range(2):
+        box.evens()
+    match kind:
+        case "scale":
+            return scale(2)
+        case _:
+            return box.count_down(2)
+'''
+
+
+def _statement_lines(source: str) -> set[int]:
+    """First lines of the statements probes mark (not docstrings, not `from __future__`)."""
+    lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                continue
+            lines.add(node.lineno)
+    return lines
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "probed_sample.py"
+    path.write_text(SAMPLE)
+    sys.path.insert(0, str(tmp_path))
+    sys.path.insert(0, str(INJECT))
+    try:
+        yield path
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.path.remove(str(INJECT))
+        sys.modules.pop("probed_sample", None)
+
+
+def _by_coverage(path: Path, tmp_path: Path, kind: str) -> tuple[set[int], set[int]]:
+    """coverage.py's lines at import, and in `run(kind)`."""
+    cov = coverage.Coverage(data_file=str(tmp_path / ".cov"), include=[str(path)], branch=False)
+    cov.start()
+    try:
+        module = importlib.import_module("probed_sample")
+        cov.switch_context("test")
+        module.run(kind)
+    finally:
+        cov.stop()
+        sys.modules.pop("probed_sample", None)
+    by_line = cov.get_data().contexts_by_lineno(str(path))
+    imported = {line for line, contexts in by_line.items() if "" in contexts}
+    return imported, {line for line, contexts in by_line.items() if "test" in contexts}
+
+
+def _by_probes(path: Path, kind: str) -> tuple[set[int], set[int]]:
+    import assay_probes
+
+    probes = assay_probes.install(["probed_sample"])
+    try:
+        module = importlib.import_module("probed_sample")
+        imported = set(probes.take().get(str(path.resolve()), []))
+        module.run(kind)
+        return imported, set(probes.take().get(str(path.resolve()), []))
+    finally:
+        sys.meta_path.remove(probes)
+        sys.modules.pop("probed_sample", None)
+
+
+@pytest.mark.parametrize("kind", ["size", "first", "scale", "loop"])
+def test_probes_mark_the_statements_coverage_py_sees_run(
+    sample: Path, tmp_path: Path, kind: str
+) -> None:
+    statements = _statement_lines(SAMPLE)
+    cov_import, cov_run = _by_coverage(sample, tmp_path, kind)
+    probe_import, probe_run = _by_probes(sample, kind)
+    assert probe_import == cov_import & statements
+    lambda_line = SAMPLE.splitlines().index("scale = lambda x: x * LIMIT") + 1
+    # A lambda's body, called long after its statement ran, is recorded as coverage.py
+    # records it; the rest are statements, and an `except` clause's line is not one.
+    assert probe_run == cov_run & (statements | {lambda_line})
+    assert (lambda_line in probe_run) == (kind == "scale")
+
+
+def test_probes_write_no_bytecode_and_keep_docstrings(sample: Path) -> None:
+    import assay_probes
+
+    probes = assay_probes.install(["probed_sample"])
+    try:
+        module = importlib.import_module("probed_sample")
+    finally:
+        sys.meta_path.remove(probes)
+    assert module.__doc__ == "A module of the shapes probes must get right."
+    assert module.Box.__doc__ == "A class."
+    assert module.run("size") == 8 and module.run("first") is None
+    assert not (sample.parent / "__pycache__").exists()
+
+
+def test_a_statement_whose_first_line_runs_nothing_is_still_reached(tmp_path: Path) -> None:
+    """`if (` alone on its line: Python 3.11 gives that line no instruction, so coverage.py
+    never records it; a mutant of the `and` on the next but one line (reach: the
+    statement's line and its own) read as NoCoverage under the tracer whatever the tests
+    did (toolz's functoolz.py:928, killed by 8 tests). The probe marks the statement."""
+    source = "def check(a, b):\n    if (\n        a\n        and\n        b\n    ):\n"
+    source += "        return 1\n    return 0\n"
+    path = tmp_path / "probed_if.py"
+    path.write_text(source)
+    sys.path[:0] = [str(tmp_path), str(INJECT)]
+    try:
+        import assay_probes
+
+        probes = assay_probes.install(["probed_if"])
+        try:
+            module = importlib.import_module("probed_if")
+            probes.take()
+            assert module.check(0, 1) == 0
+            ran = set(probes.take()[str(path.resolve())])
+        finally:
+            sys.meta_path.remove(probes)
+            sys.modules.pop("probed_if", None)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.path.remove(str(INJECT))
+    assert ran == {2, 8}
