@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import coverage
 import pytest
+
+from tests.helpers import clean_env
 
 INJECT = Path(__file__).resolve().parents[1] / "src" / "assay" / "runner" / "inject"
 
@@ -126,7 +130,7 @@ def _by_coverage(path: Path, tmp_path: Path, kind: str) -> tuple[set[int], set[i
 def _by_probes(path: Path, kind: str) -> tuple[set[int], set[int]]:
     import assay_probes
 
-    probes = assay_probes.install(["probed_sample"])
+    probes = assay_probes.install(["probed_sample"], [])
     try:
         module = importlib.import_module("probed_sample")
         imported = set(probes.take().get(str(path.resolve()), []))
@@ -155,7 +159,7 @@ def test_probes_mark_the_statements_coverage_py_sees_run(
 def test_probes_write_no_bytecode_and_keep_docstrings(sample: Path) -> None:
     import assay_probes
 
-    probes = assay_probes.install(["probed_sample"])
+    probes = assay_probes.install(["probed_sample"], [])
     try:
         module = importlib.import_module("probed_sample")
     finally:
@@ -179,7 +183,7 @@ def test_a_statement_whose_first_line_runs_nothing_is_still_reached(tmp_path: Pa
     try:
         import assay_probes
 
-        probes = assay_probes.install(["probed_if"])
+        probes = assay_probes.install([], [str(path)])
         try:
             module = importlib.import_module("probed_if")
             probes.take()
@@ -192,3 +196,34 @@ def test_a_statement_whose_first_line_runs_nothing_is_still_reached(tmp_path: Pa
         sys.path.remove(str(tmp_path))
         sys.path.remove(str(INJECT))
     assert ran == {2, 8}
+
+
+def test_a_module_run_from_another_copy_is_named(tmp_path: Path) -> None:
+    """The interpreter imports the package from another copy (a worktree whose venv has
+    the original installed): the probes follow the module's name there, so mutate says
+    where the tests ran it instead of reporting every mutant NoCoverage without a word."""
+    for name in ("here", "other"):
+        root = tmp_path / name
+        (root / "src" / "calc").mkdir(parents=True)
+        (root / "src" / "calc" / "__init__.py").write_text("def double(x):\n    return x * 2\n")
+        (root / "tests").mkdir()
+        (root / "tests" / "test_calc.py").write_text(
+            "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+        )
+        (root / "pyproject.toml").write_text('[project]\nname = "calc"\nversion = "0"\n')
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "mutate", str(tmp_path / "here"), "--no-cache",
+         "--state-dir", str(tmp_path / "state"), "--json", str(out)],
+        capture_output=True, text=True, timeout=300,
+        env={**clean_env(), "PYTHONPATH": str(tmp_path / "other" / "src")},
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(out.read_text())
+    other = tmp_path / "other" / "src" / "calc" / "__init__.py"
+    assert [w for w in report["warnings"] if "from another copy" in w] == [
+        "the tests ran 1 of the mutated modules from another copy "
+        f"(src/calc/__init__.py ran as {other}), not from this project: no test reaches "
+        "their mutants here; install this checkout in the interpreter (pip install -e .)"
+    ]
+    assert {m["status"] for m in report["mutants"]} == {"NoCoverage"}

@@ -528,11 +528,13 @@ class CoverageSettings(Message):
     # Contexts per test phase (`<nodeid>|setup`, `|run`, `|teardown`); False: one per
     # test (`<nodeid>|test`), a third of the switches, all mutant selection needs.
     phases: bool = True
-    # Modules whose lines per test assay's probes record instead of coverage.py's tracer
-    # (runner/inject/assay_probes.py: mutate's clean run); None: the tracer.
+    # Source files whose lines per test assay's probes record instead of coverage.py's
+    # tracer, and their modules' names (runner/inject/assay_probes.py: mutate's clean
+    # run); None: the tracer.
+    probe_files: list[str] | None = None
     probe_modules: list[str] | None = None
 
-    OPTIONAL = ("source", "probe_modules")
+    OPTIONAL = ("source", "probe_files", "probe_modules")
 
 
 @dataclass

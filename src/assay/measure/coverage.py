@@ -97,9 +97,10 @@ class CoverageMeasurement:
         settings.omit = [*(configured if isinstance(configured, list) else []), *omit]
         if self.probes:
             names = ModuleNames(root, self.project.source_packages)
+            probed = self._measured(self.probes, settings, probe)
+            settings.probe_files = [str(path) for path in probed]
             settings.probe_modules = [
-                names.module_name(os.path.relpath(path, root))
-                for path in self._measured(self.probes, settings, probe)
+                names.module_name(os.path.relpath(path, root)) for path in probed
             ]
         return settings
 

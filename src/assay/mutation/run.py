@@ -465,7 +465,7 @@ def _clean_run(
     """Mutate's own clean run, kept in the history store as a baseline run (its per-test
     lines are read back from there, as a handed-over run's are); a shard's as a
     "baseline-shard", which the partition's history (shard/durations.py) does not read.
-    `probes`: the modules whose lines assay's probes record (StageSpec.probes)."""
+    `probes`: the source files whose lines assay's probes record (StageSpec.probes)."""
     run = run_stage(session, replace(CLEAN_RUN, probes=probes or []), on_event)
     report = report_run(run, BaselineOptions(internal=True, record_as=record_as))
     return _Clean(

@@ -129,18 +129,27 @@ class _Loader(importlib.machinery.SourceFileLoader):
 
 
 class LineProbes(importlib.abc.MetaPathFinder):
-    """Installed first on `sys.meta_path`: the named modules, wherever they are imported
-    from (a copy of the project installed elsewhere is recorded under its own path, as
-    coverage.py would measure it), load with probes."""
+    """Installed first on `sys.meta_path`: the probed files load with probes under any
+    name they are imported as (a test folder put on `sys.path` makes `pkg/mod.py` the
+    module `mod` too), and so do the probed modules' names wherever they are imported
+    from: a copy of the project installed elsewhere is recorded under its own path, as
+    coverage.py, told the package's name, measures it."""
 
-    def __init__(self, modules: Sequence[str]) -> None:
+    def __init__(self, modules: Sequence[str], files: Sequence[str]) -> None:
         self.modules = set(modules)
+        self.files = {os.path.realpath(f) for f in files}
+        self.names = set(self.modules)
+        for path in self.files:
+            parts = os.path.splitext(path)[0].split(os.sep)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            self.names |= {".".join(parts[start:]) for start in range(1, len(parts))}
         self.lines: dict[str, bytearray] = {}  # real path -> a byte per line
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> Any:
-        if fullname not in self.modules:
+        if fullname not in self.names:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -149,7 +158,11 @@ class LineProbes(importlib.abc.MetaPathFinder):
             if spec is None:
                 continue
             origin = spec.origin
-            if isinstance(spec.loader, importlib.machinery.SourceFileLoader) and origin:
+            if (
+                isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+                and origin
+                and (fullname in self.modules or os.path.realpath(origin) in self.files)
+            ):
                 spec.loader = _Loader(fullname, origin, self)
             return spec
         return None
@@ -171,7 +184,7 @@ class LineProbes(importlib.abc.MetaPathFinder):
         return ran
 
 
-def install(modules: Sequence[str]) -> LineProbes:
-    probes = LineProbes(modules)
+def install(modules: Sequence[str], files: Sequence[str]) -> LineProbes:
+    probes = LineProbes(modules, files)
     sys.meta_path.insert(0, probes)
     return probes

@@ -85,7 +85,7 @@ def _start_coverage() -> None:
         else:  # this folder is on the worker's sys.path
             import assay_probes
 
-        _probes = assay_probes.install(options.probe_modules)
+        _probes = assay_probes.install(options.probe_modules, options.probe_files or [])
         _probe_data = coverage.CoverageData(basename=options.data_file)
         return
     _cov = coverage.Coverage(
@@ -177,7 +177,6 @@ def _save_coverage() -> bool:
         try:
             ran = _probes.take()
             if ran:
-                _hold_connection()
                 _probe_data.add_lines(ran)
                 _commit()
         finally:
@@ -499,11 +498,7 @@ def _switch_context(context: str, phase: bool = False) -> None:
         return
     if _probes is not None and os.getpid() == _PID:
         _save_coverage()  # the lines so far are the context's that ends here
-        _saving = True
-        try:
-            _probe_data.set_context(context)
-        finally:
-            _saving = False
+        _probe_data.set_context(context)
     if _cov is not None and os.getpid() == _PID:
         _saving = True
         try:
