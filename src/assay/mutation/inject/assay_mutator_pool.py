@@ -100,9 +100,12 @@ class Job:
 # Fork-path mutants run several to a child, each code swap undone before the next: a
 # fork, its copy-on-write faults and its exit cost ~10 ms, a killed mutant's tests ~1 ms.
 # A batch is bounded by what its jobs would cost if all survived (most are killed by
-# their first test), so a worker is never left with a long batch as the queue runs out.
+# their first test): at most a share of the work still queued, as its count is, so a
+# worker is never left with a long batch as the queue runs out. A fixed 1 s bound made
+# itsdangerous' batches two mutants long (each covered by ~290 tests of ~1.4 ms, killed
+# by the first): its children then paid freezegun's warm-up again every other mutant.
 BATCH_JOB_COST = 1.0  # seconds of clean test time, all its tests: above, a job runs alone
-BATCH_COST = 1.0  # a batch's total
+BATCH_COST = 1.0  # a batch's total, as the queue runs out
 BATCH_MAX = 32
 # A job starved of CPU by a busy machine (the import path runs beside the fork path, so
 # up to twice the workers compete for the cores) gets the CPU time it is owed, up to this
@@ -170,15 +173,18 @@ class Pool:
     def take(self, queue: list[Job]) -> list[Job]:
         """The next child's batch from the queue's end: the next job, and after it, if it
         is cheap, the cheap jobs that follow (mutants of the same function, mostly, with
-        the same tests), fewer as the queue runs out so the workers end together."""
+        the same tests), fewer and cheaper as the queue runs out so the workers end
+        together: at most 1/(2 x workers) of the queued jobs and of their cost."""
         batch = [queue.pop()]
         if not batch[0].batchable() or not self.batch:
             return batch
-        size = min(BATCH_MAX, max(1, len(queue) // (2 * self.workers)))
+        share = 2 * self.workers
+        size = min(BATCH_MAX, max(1, len(queue) // share))
+        bound = max(BATCH_COST, sum(sum(job.costs) for job in queue) / share)
         cost = sum(batch[0].costs)
         while queue and len(batch) < size and queue[-1].batchable():
             cost += sum(queue[-1].costs)
-            if cost > BATCH_COST:
+            if cost > bound:
                 break
             batch.append(queue.pop())
         return batch
