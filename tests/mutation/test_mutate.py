@@ -516,3 +516,32 @@ def test_tests_running_another_copy_are_named(tmp_path: Path) -> None:
     here = reports["copy"]
     assert {m["status"] for m in here["mutants"]} == {"Killed"}
     assert here["warnings"] == []
+
+
+def test_code_run_only_at_import_is_tested_by_what_it_built(tmp_path: Path) -> None:
+    """`_irregular` runs only in module-level calls (inflection 0.5.1 fills its plural
+    tables so): no test's context reaches it, yet the tests see the table it filled. Its
+    mutants were NoCoverage; they run by the import path, every test, as plain pytest
+    would judge them."""
+    project = tmp_path / "tables"
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "tables"\nversion = "0"\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+    )
+    (project / "words.py").write_text(
+        "PLURALS = {}\n\n\ndef _irregular(word, plural):\n"
+        "    PLURALS[word] = plural\n\n\n_irregular('ox', 'oxen')\n\n\n"
+        "def pluralize(word):\n    return PLURALS.get(word, word + 's')\n"
+    )
+    (project / "tests" / "test_words.py").write_text(
+        "import words\n\n\ndef test_ox():\n    assert words.pluralize('ox') == 'oxen'\n\n\n"
+        "def test_cat():\n    assert words.pluralize('cat') == 'cats'\n"
+    )
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    helper = [m for m in report["mutants"] if m["function"] == "_irregular"]
+    assert helper
+    assert {m["status"] for m in helper} == {"Killed"}, helper
+    assert {m["path"] for m in helper} == {"import"}
+    assert all(m["killed_by"] == "tests/test_words.py::test_ox" for m in helper)

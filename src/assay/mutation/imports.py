@@ -1,6 +1,6 @@
 """The import path: mutants the code swap cannot reach, each run in a process that
 imports the mutated module (module level, class bodies, survivors whose code also ran at
-import, and what the swap could not apply).
+import, code that ran only at import, and what the swap could not apply).
 
 Every job runs the passing tests in one order, the one the probe (the unmutated suite)
 runs and must pass in: a test that fails in that order without the mutant (it needs an

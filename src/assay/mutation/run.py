@@ -253,7 +253,14 @@ def run_mutate(
                     if tests or p.lines & executed.get(real, set()):
                         tests = list(order)
                 elif _import_lines(p) & at_import.get(real, set()):
-                    run.at_import.add(m.id)
+                    if tests:
+                        run.at_import.add(m.id)  # a survivor is confirmed in a fresh process
+                    else:
+                        # Run at import only (a helper a module-level call fills a table
+                        # with): no test ran it, yet every test may see what it built.
+                        m.path = "import"
+                        m.reason = "its code ran only at import, outside any test"
+                        tests = list(order)
                 covering[m.id] = tests
                 m.tests = len(tests)
                 run.keys[m.id] = hashlib.sha1(f"{p.key}|{digests.of(tests)}".encode()).hexdigest()
