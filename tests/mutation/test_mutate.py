@@ -32,6 +32,18 @@ def mutate_json(
     return json.loads(out.read_text()), proc
 
 
+def flat_project(project: Path, files: dict[str, str]) -> Path:
+    """A project of top-level modules, its tests in tests/, importable from its root."""
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "{project.name}"\nversion = "0"\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
+    )
+    for name, text in files.items():
+        (project / name).write_text(text)
+    return project
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     project = tmp_path_factory.mktemp("m") / "mutation"
@@ -235,22 +247,15 @@ def test_import_path_runs_its_tests_in_the_order_its_probe_passed(tmp_path: Path
     """`test_b` passes only after `test_a` has run in the same process. An import-path job
     that ran the tests reaching the mutated module first (`test_b`) would be "killed" by
     it whatever the mutant; plain pytest keeps `NAME`'s mutant alive and kills `LIMIT`'s."""
-    project = tmp_path / "ordered"
-    (project / "tests").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "ordered"\nversion = "0"\n'
-        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
-    )
-    (project / "calc.py").write_text(
-        'NAME = "calc"\nLIMIT = 10\n\n\ndef clamp(x):\n    return min(x, LIMIT)\n'
-    )
-    (project / "state.py").write_text("ready = []\n")
-    (project / "tests" / "test_a.py").write_text(
-        "import state\n\n\ndef test_a():\n    state.ready.append(1)\n"
-    )
-    (project / "tests" / "test_b.py").write_text(
-        "import calc\nimport state\n\n\ndef test_b():\n"
-        "    assert calc.clamp(20) == 10\n    assert state.ready\n"
+    project = flat_project(
+        tmp_path / "ordered",
+        {
+            "calc.py": 'NAME = "calc"\nLIMIT = 10\n\n\ndef clamp(x):\n    return min(x, LIMIT)\n',
+            "state.py": "ready = []\n",
+            "tests/test_a.py": "import state\n\n\ndef test_a():\n    state.ready.append(1)\n",
+            "tests/test_b.py": "import calc\nimport state\n\n\ndef test_b():\n"
+            "    assert calc.clamp(20) == 10\n    assert state.ready\n",
+        },
     )
     report, proc = mutate_json(project)
     assert proc.returncode == 0, proc.stderr
@@ -523,20 +528,16 @@ def test_code_run_only_at_import_is_tested_by_what_it_built(tmp_path: Path) -> N
     tables so): no test's context reaches it, yet the tests see the table it filled. Its
     mutants were NoCoverage; they run by the import path, every test, as plain pytest
     would judge them."""
-    project = tmp_path / "tables"
-    (project / "tests").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "tables"\nversion = "0"\n'
-        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
-    )
-    (project / "words.py").write_text(
-        "PLURALS = {}\n\n\ndef _irregular(word, plural):\n"
-        "    PLURALS[word] = plural\n\n\n_irregular('ox', 'oxen')\n\n\n"
-        "def pluralize(word):\n    return PLURALS.get(word, word + 's')\n"
-    )
-    (project / "tests" / "test_words.py").write_text(
-        "import words\n\n\ndef test_ox():\n    assert words.pluralize('ox') == 'oxen'\n\n\n"
-        "def test_cat():\n    assert words.pluralize('cat') == 'cats'\n"
+    project = flat_project(
+        tmp_path / "tables",
+        {
+            "words.py": "PLURALS = {}\n\n\ndef _irregular(word, plural):\n"
+            "    PLURALS[word] = plural\n\n\n_irregular('ox', 'oxen')\n\n\n"
+            "def pluralize(word):\n    return PLURALS.get(word, word + 's')\n",
+            "tests/test_words.py": "import words\n\n\ndef test_ox():\n"
+            "    assert words.pluralize('ox') == 'oxen'\n\n\n"
+            "def test_cat():\n    assert words.pluralize('cat') == 'cats'\n",
+        },
     )
     report, proc = mutate_json(project)
     assert proc.returncode == 0, proc.stderr
