@@ -12,7 +12,9 @@ TYPE_CHECKING:` blocks, dunder assignments at module or class level (`__all__`,
 marked `# pragma: no mutate`, and the strings that are types or type names: the first
 argument of `cast(...)`, `TypeVar(...)`, `NewType(...)`, `ParamSpec(...)` and
 `TypeVarTuple(...)`, and a TypeVar's `bound="..."` (no test can tell them apart; on
-itsdangerous two such survivors each ran the whole suite).
+itsdangerous two such survivors each ran the whole suite), and `@overload` stubs: their
+defaults are evaluated at import and never used (itsdangerous's five were survivors that
+each ran the whole suite by the import path).
 """
 
 from __future__ import annotations
@@ -155,9 +157,18 @@ def _is_logging_call(node: ast.AST) -> bool:
 _TYPE_CALLS = frozenset({"cast", "TypeVar", "NewType", "ParamSpec", "TypeVarTuple"})
 
 
+def _last_name(node: ast.expr) -> str | None:
+    """`x` of `x`, `typing.x` and `t.x`: how the typing names are reached."""
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+
+
+def _is_overload(decorator: ast.expr) -> bool:
+    """`@overload`: a signature for type checkers only."""
+    return _last_name(decorator) == "overload"
+
+
 def _is_type_checking(test: ast.expr) -> bool:
-    name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", None)
-    return name == "TYPE_CHECKING"
+    return _last_name(test) == "TYPE_CHECKING"
 
 
 def _constant_replacement(value: object) -> str | None:
@@ -231,7 +242,7 @@ class _Finder(ast.NodeVisitor):
     # -- scopes ----------------------------------------------------------------------------
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if node.name == "__repr__":
+        if node.name == "__repr__" or any(_is_overload(d) for d in node.decorator_list):
             return
         # Decorators and annotations are not mutated; defaults are, by their own operator,
         # and run in the enclosing scope (at import for a top-level def).
