@@ -283,7 +283,8 @@ class CalleeResolver:
     def _call_on_line(self, caller: Frame, mismatch: Mismatch) -> tuple[ast.Call | None, str]:
         """The call on the caller's line that names the callee, else the only candidate call."""
         calls = self.index.calls_at(caller.path, caller.lineno)
-        named = [c for c in calls if call_name(c.func).rsplit(".", 1)[-1] == mismatch.short]
+        # By the called attribute itself: `super().parse(...)` has no dotted name.
+        named = [c for c in calls if _called_name(c.func) == mismatch.short]
         if named:
             return named[0], self.index.segment(caller.path, named[0])
         # An indirect call on that line: `func(**params)`, `handlers[name](...)`.
@@ -328,10 +329,7 @@ class CalleeResolver:
             callees = callees_in_file(self.index, path, mismatch.func)
             if callees:
                 via = "defines" if path == caller.path else f"binds to {path}"
-                return callees, (
-                    f"the call at {where} is indirect; the name {module} that {caller.path} "
-                    f"{via} is {mismatch.func}()"
-                )
+                return callees, f"the call at {where} through {module}, which {caller.path} {via}"
         return [], ""
 
     def _how(self, caller: Frame, written: str, path: str) -> str:
@@ -339,3 +337,8 @@ class CalleeResolver:
         if path == caller.path:
             return f"the call at {where} names `{written}`, defined in {path}"
         return f"the call at {where} names `{written}`, which {caller.path} imports from {path}"
+
+
+def _called_name(func: ast.expr) -> str:
+    """The name a call's target ends in: `parse` of `x.parse`, `super().parse`, `parse`."""
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")

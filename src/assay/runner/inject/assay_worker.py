@@ -233,8 +233,51 @@ def _frames(excinfo: Any) -> list[wire.Frame]:
     return frames
 
 
+def _doctest_failure(value: Any, when: str) -> wire.Failure | None:
+    """A doctest's failure as what really happened: `UnexpectedException` wraps the
+    example's own exception (its `str()` is only `<DocTest name from path:0 (6 examples)>`:
+    semver's two doctests broken by a renamed parameter read as unclassified), and
+    `DocTestFailure` is an example whose output differs (the first of several under
+    `--doctest-continue-on-failure`). The example's line in its file stands for the doctest
+    runner's frames and the example's own `<doctest ...>` frame, so the call is read there."""
+    value = (getattr(value, "failures", None) or [value])[0]
+    test, example = getattr(value, "test", None), getattr(value, "example", None)
+    if test is None or example is None or not test.filename:
+        return None
+    where = wire.Frame(_relpath(test.filename), (test.lineno or 0) + example.lineno + 1, test.name)
+    if type(value).__name__ == "DocTestFailure":
+        got = str(getattr(value, "got", "")).strip()
+        message = f"{example.source.strip()}: expected {example.want.strip()!r}, got {got!r}"
+        return wire.Failure(when=when, exc_type="DocTestFailure", message=message, frames=[where])
+    exc_info = getattr(value, "exc_info", None)
+    if type(value).__name__ != "UnexpectedException" or not exc_info:
+        return None
+    import traceback
+
+    inner, frames, in_example = exc_info[1], [where], False
+    for f in traceback.extract_tb(exc_info[2]):
+        if f.filename.startswith("<doctest "):
+            in_example = True
+        elif in_example:
+            frames.append(wire.Frame(_relpath(f.filename), f.lineno or 0, f.name))
+    try:
+        message = str(inner)
+    except Exception as exc:  # an exception whose __str__ raises
+        message = f"<str() failed: {exc!r}>"
+    return wire.Failure(
+        when=when,
+        exc_type=type(inner).__name__,
+        message=message,
+        frames=frames,
+        output=_exception_output(inner),
+    )
+
+
 def _failure(excinfo: Any, when: str) -> wire.Failure:
     value = excinfo.value
+    doctest = _doctest_failure(value, when)
+    if doctest is not None:
+        return doctest
     cause = getattr(value, "cause", None) or value.__cause__
     if type(value).__name__ in ("ConftestImportFailure", "CollectError") and cause is not None:
         # pytest's wrappers hide what really broke the import: report that instead.

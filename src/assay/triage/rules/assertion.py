@@ -6,8 +6,8 @@ random failure under one cause. So each signature (the expectation's template an
 function it failed in) is its own category: the parametrised cases of one test failing the
 same way are one, and a helper's assert reached from several tests is one, because there
 the evidence joins them. `pytest.raises` and `pytest.warns` that saw nothing (`Failed: DID
-NOT RAISE`) are expectations too. The evidence is each failing assertion line with the
-values pytest reported.
+NOT RAISE`) and a doctest's expected output are expectations too. The evidence is each
+failing assertion line with the values pytest reported.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _MAX_LINES = 10
 
 
 def _is_expectation(incident: Incident) -> bool:
-    if incident.exc_type == "AssertionError":
+    if incident.exc_type in ("AssertionError", "DocTestFailure"):  # a doctest's expected output
         return True
     return incident.exc_type == "Failed" and incident.message.lstrip().startswith(
         ("DID NOT RAISE", "DID NOT WARN")

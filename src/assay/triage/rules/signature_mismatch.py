@@ -20,7 +20,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
-from assay.model import Location
+from assay.model import Frame, Location
 from assay.triage.callee import Callee, CalleeResolver, Mismatch, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
@@ -224,8 +224,11 @@ class SignatureMismatchRule(Rule):
                 cause += (
                     f"; the library's own code still calls it the old way at {', '.join(library)}"
                 )
-            if scripts:
-                cause += f"; so does the project's code at {', '.join(scripts)}"
+            if scripts and library:
+                cause += f", and so does the project's code at {', '.join(scripts)}"
+            elif scripts:
+                own = ", ".join(scripts)
+                cause += f"; the project's own code still calls it the old way at {own}"
             cause += f"; {count_subject(incidents, 'fails', 'fail')} on these calls"
         elif key[0] == "ambiguous":
             paths = unique([c.path for c in candidates])
@@ -400,7 +403,8 @@ class SignatureMismatchRule(Rule):
         A caller in the source packages is the library calling the old name (its users hit
         it too); one elsewhere in the project but not in a test (tools/, scripts) is the
         project's own code; a frame in a file that is not Python is code run out of it
-        (a README example), whose line numbers are not the file's.
+        (a README example), whose line numbers are not the file's; a doctest example's line
+        (the worker puts the example's own line there) is a test's call site.
         """
         by_site: dict[str, list[Incident]] = {}
         texts: dict[str, tuple[Resolution, str]] = {}
@@ -423,10 +427,10 @@ class SignatureMismatchRule(Rule):
             shown = f": `{shorten(text or ctx.index.line(caller.path, caller.lineno), 140)}`"
             if not resolution.caller_in_project:
                 tests.append(f"called from installed code at {site} in {caller.function}")
+            elif _is_doctest_line(ctx, caller) or is_test_file(caller.path):
+                tests.append(f"called at {site}{shown}")
             elif not caller.path.endswith(".py"):
                 tests.append(f"called from code run out of {caller.path} ({count_text(incidents)})")
-            elif is_test_file(caller.path):
-                tests.append(f"called at {site}{shown}")
             else:
                 indirect = "**" in text
                 origin = _keyword_source(ctx, resolution, arg) if arg and indirect else ""
@@ -443,3 +447,7 @@ class SignatureMismatchRule(Rule):
                 where = site + (" (through **kwargs)" if indirect else "")
                 (library if caller.path in sources else scripts).append(where)
         return own_lines + capped(unique(tests), 3, "more call sites"), library, scripts
+
+
+def _is_doctest_line(ctx: Context, frame: Frame) -> bool:
+    return ctx.index.line(frame.path, frame.lineno).lstrip().startswith(">>> ")
