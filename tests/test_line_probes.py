@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import runpy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -227,3 +228,26 @@ def test_a_module_run_from_another_copy_is_named(tmp_path: Path) -> None:
         "their mutants here; install this checkout in the interpreter (pip install -e .)"
     ]
     assert {m["status"] for m in report["mutants"]} == {"NoCoverage"}
+
+
+def test_a_module_run_as_a_program_records_its_lines(tmp_path: Path) -> None:
+    """`python -m pkg` (runpy) runs the module's code without a loader's `exec_module`:
+    the probes' record must be found by the code itself (it was a NameError, and semver's
+    CLI test, run through a subprocess, failed in mutate's clean run)."""
+    path = tmp_path / "probed_main.py"
+    path.write_text("import sys\n\nif __name__ == '__main__':\n    RESULT = 6 * 7\n")
+    sys.path[:0] = [str(tmp_path), str(INJECT)]
+    try:
+        import assay_probes
+
+        probes = assay_probes.install(["probed_main"], [])
+        try:
+            namespace = runpy.run_module("probed_main", run_name="__main__")
+            ran = set(probes.take()[str(path.resolve())])
+        finally:
+            sys.meta_path.remove(probes)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.path.remove(str(INJECT))
+    assert namespace["RESULT"] == 42
+    assert ran == {1, 3, 4}

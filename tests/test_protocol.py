@@ -156,7 +156,7 @@ def test_the_module_runs_on_the_oldest_interpreter_a_worker_may_have() -> None:
     imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert all(
         (n.module if isinstance(n, ast.ImportFrom) else n.names[0].name).split(".")[0]
-        in ("__future__", "dataclasses", "enum", "typing")
+        in ("__future__", "dataclasses", "enum", "os", "typing")
         for n in imports
     )
     runtime = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)]
@@ -169,6 +169,12 @@ def test_the_module_runs_on_the_oldest_interpreter_a_worker_may_have() -> None:
                 and isinstance(node.value, ast.Name)
                 and node.value.id in ("dict", "list", "tuple", "set", "type")
             ), ast.unparse(node)
+
+
+def test_the_subprocess_hook_parses_on_the_oldest_interpreter() -> None:
+    """inject/subprocesses/sitecustomize.py runs in every Python subprocess of a test."""
+    hook = Path(wire.SUBPROCESS_HOOKS) / "sitecustomize.py"
+    ast.parse(hook.read_text(encoding="utf-8"), feature_version=(3, 8))
 
 
 # The JSON the hand-written encoders wrote before the shared codec: each event of
@@ -202,15 +208,21 @@ def test_commands_settings_and_results_encode_as_before_the_codec() -> None:
         assert message.to_json() == json.loads(line)
 
 
-FORK_MUTANT = wire.ForkMutant("m1", "/p/m.py", "def f(): pass", [("f", 1)], ["annotations"], [0])
-IMPORT_JOB = wire.ImportJob("m2", "/p/m.py", "x = 1", ["t.py::x"], [0.5])
+FORK_MUTANT = wire.ForkMutant(
+    "m1", "/p/m.py", "def f(): pass", [("f", 1)], ["annotations"], [0], wire.SourceEdit(4, 5, "g")
+)
+IMPORT_JOB = wire.ImportJob("m2", "/p/m.py", wire.SourceEdit(4, 5, "2"), ["t.py::x"], [0.5])
 PLANS: list[object] = [
     wire.MutatorSettings(mode="fork", results_fd=7, workers=2, plan_fd=9),
-    wire.MutatorSettings("import", 7, 1, "/r/p.json", None, "/p/m.py", "x = 1", ["t_b.py"]),
+    wire.MutatorSettings(
+        "import", 7, 1, "/r/p.json", None, "/p/m.py", wire.SourceEdit(4, 5, "2"), ["t_b.py"]
+    ),
     wire.ForkServerPlan(["t.py::x"], [0], [FORK_MUTANT], ["/p/m.py"], True, 1.5, 1.0, 0.01, 30.0),
     wire.ImportServerPlan([IMPORT_JOB], ["t_b.py"], ["t.py::x"], ["/p/m.py"], 40.0, 1.5, 1.0),
     wire.ImportServerPlan([IMPORT_JOB]),
     wire.ImportProcessPlan(["t.py::x", "t.py::y"]),
+    wire.SubprocessMutant("/p/m.py", wire.SourceEdit(4, 5, "2")),
+    wire.SubprocessProbes(["pkg", "pkg.m"], ["/p/pkg/m.py"], "/r/children"),
     wire.EdgesSettings(
         "/r/edges", [wire.EdgesModule("/p/m.py", ["f"]), wire.EdgesModule("/p/n.py", None)]
     ),

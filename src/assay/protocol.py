@@ -22,6 +22,7 @@ only the standard library and the syntax of Python 3.8, the oldest pytest 8 supp
 
 from __future__ import annotations
 
+import os
 from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum, IntEnum
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
@@ -708,13 +709,75 @@ class ChildVerdict:
 # -- mutation plans (assay -> the mutation plugin) ------------------------------------------
 
 
+def apply_edit(text: str, start: int, end: int, replacement: str) -> str:
+    """Replace [start, end) and keep the line count, so every other line keeps its number
+    (code objects are matched by first line, and tracebacks must point at real lines)."""
+    removed = text.count("\n", start, end)
+    added = replacement.count("\n")
+    return text[:start] + replacement + "\n" * max(0, removed - added) + text[end:]
+
+
+@dataclass
+class SourceEdit(Message):
+    """A mutant as an edit of its file's text (read as UTF-8, universal newlines):
+    [start, end) replaced by `replacement`, the line count kept."""
+
+    start: int
+    end: int
+    replacement: str
+
+    def apply(self, text: str) -> str:
+        return apply_edit(text, self.start, self.end, self.replacement)
+
+
+# The folder of the `sitecustomize` that the Python subprocesses of a test run at start-up
+# (inject/subprocesses/sitecustomize.py): it reads the two messages below.
+SUBPROCESS_HOOKS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "inject", "subprocesses"
+)
+
+
+def hook_subprocesses() -> None:
+    """Put SUBPROCESS_HOOKS first on this process's PYTHONPATH, where the Python
+    subprocesses its tests start find it (this process has started: it is not run here)."""
+    rest = os.environ.get("PYTHONPATH", "")
+    if not rest.startswith(SUBPROCESS_HOOKS):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SUBPROCESS_HOOKS, rest) if p)
+
+
+@dataclass
+class SubprocessMutant(Message):
+    """`ASSAY_SUBPROCESS_MUTANT`, set while a test runs a mutant: the Python subprocesses
+    the test starts import `file` (absolute) with `edit` applied, as the test's own
+    process does (inject/subprocesses/sitecustomize.py)."""
+
+    file: str
+    edit: SourceEdit
+
+    ENV: ClassVar[str] = "ASSAY_SUBPROCESS_MUTANT"
+
+
+@dataclass
+class SubprocessProbes(Message):
+    """`ASSAY_SUBPROCESS_PROBES`, set in mutate's clean-run workers: each Python subprocess
+    a test starts records the lines of `files` (modules `modules`) with assay's probes and
+    writes them at exit to a new JSON file in `folder` ({path: [lines]}), which the worker
+    adds to the lines of the test then running (inject/subprocesses/sitecustomize.py)."""
+
+    modules: list[str]
+    files: list[str]
+    folder: str
+
+    ENV: ClassVar[str] = "ASSAY_SUBPROCESS_PROBES"
+
+
 @dataclass
 class MutatorSettings(Message):
     """What a mutation pytest process is told at start-up (`ASSAY_MUTATOR`). `mode`:
     `fork`, `import-fork` or `import` (see mutation/inject/assay_mutator.py). Its plan
     is the file `plan`, or arrives as lines naming files on the descriptor `plan_fd`
-    (a server started before its plan existed). The `import` mode serves `file`'s
-    mutated text `source`."""
+    (a server started before its plan existed). The `import` mode serves `file` with its
+    mutant's `edit` applied."""
 
     mode: str
     results_fd: int = -1  # where its JSON lines go (set as the process starts)
@@ -722,10 +785,10 @@ class MutatorSettings(Message):
     plan: str | None = None
     plan_fd: int | None = None
     file: str | None = None
-    source: str | None = None
+    edit: SourceEdit | None = None
     known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
 
-    OPTIONAL = ("plan", "plan_fd", "file", "source")
+    OPTIONAL = ("plan", "plan_fd", "file", "edit")
 
 
 @dataclass
@@ -733,7 +796,8 @@ class ForkMutant(Message):
     """A mutant for the fork server's code swap (mutation/inject/assay_mutator_swap.py):
     the compilable `unit` holding the mutated function, the `chain` of (name, first line)
     from the module down to it, the `__future__` features it compiles with, and the tests
-    that reached it (indices into the plan's order); or a literal `default` to set."""
+    that reached it (indices into the plan's order); or a literal `default` to set. Its
+    `edit` is for the Python subprocesses its tests start (`SubprocessMutant`)."""
 
     id: str
     file: str  # absolute path
@@ -741,6 +805,7 @@ class ForkMutant(Message):
     chain: list[tuple[str, int]]
     future: list[str]
     tests: list[int]
+    edit: SourceEdit
     default: dict[str, Any] | None = None
     line: int = 0  # the mutant's first line: its tests are ordered by kills on it
 
@@ -768,12 +833,13 @@ class ForkServerPlan(Message):
 
 @dataclass
 class ImportJob(Message):
-    """A mutant for the import path: its module's whole mutated text, served in place of
-    `file` (absolute), and the tests to run, in order, with their clean seconds."""
+    """A mutant for the import path: `file` (absolute) served with `edit` applied (no
+    file and no edit: the probe, the unmutated suite), and the tests to run, in order,
+    with their clean seconds."""
 
     id: str
     file: str
-    source: str
+    edit: SourceEdit | None
     order: list[str]
     costs: list[float] = field(default_factory=list)
 

@@ -23,7 +23,9 @@ from assay.mutation.inject.assay_mutator_swap import (
     pair_codes,
     restore,
 )
-from assay.protocol import ForkMutant
+from assay.protocol import ForkMutant, SourceEdit
+
+NO_EDIT = SourceEdit(0, 0, "")
 
 SOURCE = """\
 import functools
@@ -94,7 +96,7 @@ def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def mutant(module: Any, name: str, first: int, text: str) -> ForkMutant:
-    return ForkMutant("m", module.__file__, text, [(name, first)], [], [])
+    return ForkMutant("m", module.__file__, text, [(name, first)], [], [], NO_EDIT)
 
 
 def test_a_swap_changes_the_function_and_restore_puts_it_back(module: Any) -> None:
@@ -163,9 +165,9 @@ def test_a_literal_default_is_set_and_restored(module: Any) -> None:
     first = line_of("def scaled")
     undo: Undo = []
     positional = {"chain": ["scaled", first], "value": "3", "kind": "pos", "slot": 0}
-    live.apply(ForkMutant("m1", module.__file__, "", [], [], [], positional), undo)
+    live.apply(ForkMutant("m1", module.__file__, "", [], [], [], NO_EDIT, positional), undo)
     keyword = {"chain": ["scaled", first], "value": "5", "kind": "kw", "slot": "offset"}
-    live.apply(ForkMutant("m2", module.__file__, "", [], [], [], keyword), undo)
+    live.apply(ForkMutant("m2", module.__file__, "", [], [], [], NO_EDIT, keyword), undo)
     assert module.scaled(1) == 8
     restore(undo)
     assert module.scaled(1) == 2

@@ -546,3 +546,37 @@ def test_code_run_only_at_import_is_tested_by_what_it_built(tmp_path: Path) -> N
     assert {m["status"] for m in helper} == {"Killed"}, helper
     assert {m["path"] for m in helper} == {"import"}
     assert all(m["killed_by"] == "tests/test_words.py::test_ox" for m in helper)
+
+
+def test_a_cli_run_through_a_subprocess_tests_the_mutant(tmp_path: Path) -> None:
+    """semver's CLI test runs `python -m semver` in a subprocess: that process imported
+    the file from disk, so its `if __name__ == "__main__"` mutant read Survived and what
+    only the program runs read NoCoverage. The clean run's subprocesses record their lines
+    for the test that started them, and a mutant's subprocesses import it mutated."""
+    project = flat_project(
+        tmp_path / "cli",
+        {
+            "shout.py": "import sys\n\n\ndef shout(word):\n    return word.upper() + '!'\n\n\n"
+            "def main(argv):\n    print(shout(argv[0]))\n    return 0\n\n\n"
+            "if __name__ == '__main__':\n    sys.exit(main(sys.argv[1:]))\n",
+            "tests/test_shout.py": "import subprocess\nimport sys\n\nimport shout\n\n\n"
+            "def test_shout():\n    assert shout.shout('a') == 'A!'\n\n\n"
+            "def test_program():\n    out = subprocess.run([sys.executable, '-m', 'shout', 'hey'],"
+            " capture_output=True, text=True, check=True)\n    assert out.stdout == 'HEY!\\n'\n",
+        },
+    )
+    with (project / "pyproject.toml").open("a") as pyproject:  # verdicts, not deadlines
+        pyproject.write("\n[tool.assay.mutate]\ntimeout_constant = 10\n")
+    before = tree_snapshot(project)
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    program = {
+        (m["line"], m["replacement"]): (m["status"], m["killed_by"])
+        for m in report["mutants"]
+        if m["function"] != "shout"
+    }
+    assert program.pop((10, "None")) == ("Survived", None)  # sys.exit(None) exits 0 too
+    assert program.pop((13, "!=")) == ("RuntimeError", None)  # the test's import exits
+    assert {line for line, _ in program} == {9, 10, 13, 14}
+    assert set(program.values()) == {("Killed", "tests/test_shout.py::test_program")}
+    assert tree_snapshot(project) == before

@@ -22,9 +22,10 @@ def pool(pool_module: Any) -> Any:
 def queue_of(pool_module: Any, n: int, cost: float) -> list[Any]:
     """n fork jobs, each covered by tests of `cost` seconds in all (the queue's end first)."""
     wire = importlib.import_module("assay_protocol")
+    edit = wire.SourceEdit(0, 0, "")
     jobs = [
-        pool_module.Job(f"m{i}", wire.ForkMutant(f"m{i}", "f.py", "", [], [], [0]), ["t"], [1.0],
-                        [cost], [0])
+        pool_module.Job(f"m{i}", wire.ForkMutant(f"m{i}", "f.py", "", [], [], [0], edit), ["t"],
+                        [1.0], [cost], [0])
         for i in range(n)
     ]  # fmt: skip
     return list(reversed(jobs))

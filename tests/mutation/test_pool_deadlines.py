@@ -5,6 +5,8 @@ look; one that uses no CPU between two looks is over."""
 from __future__ import annotations
 
 import mmap
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,3 +65,22 @@ def test_a_running_job_gets_the_cpu_time_it_is_owed(
     now = time.monotonic()
     assert not pool.overdue(child, now)
     assert child.deadline > now + 4.0  # ~5 s of CPU owed, less the ~0.3 s it used
+
+
+def test_a_job_waiting_on_its_working_subprocess_gets_the_cpu_time_it_is_owed(
+    pool_module: Any, pool: Any
+) -> None:
+    """A CLI test's child sleeps in `wait` while `python -m pkg` works. Counted alone it
+    looked blocked, and on a loaded box the mutants such a test killed came out Timeouts:
+    its process group's CPU and running processes are its own."""
+    busy = f"{sys.executable} -c 'while True: pass' & wait"
+    leader = subprocess.Popen(["sh", "-c", busy], start_new_session=True)  # a group of two
+    try:
+        time.sleep(0.3)  # the shell asleep in `wait`, its subprocess in its loop
+        child = child_of(pool_module, pool, leader.pid, budget=5.0)
+        now = time.monotonic()
+        assert not pool.overdue(child, now)
+        assert child.deadline > now + 4.0
+    finally:
+        os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()

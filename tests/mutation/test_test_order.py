@@ -123,7 +123,9 @@ def test_a_timeout_after_the_learnt_order_is_decided_again_in_duration_order(
             return list(itertools.accumulate(costs))
 
     pool = OnePool()
-    work = wire.ForkMutant("m", "/p/m.py", "", [("f", 1)], [], [3, 1, 2], None, 2)
+    work = wire.ForkMutant(
+        "m", "/p/m.py", "", [("f", 1)], [], [3, 1, 2], wire.SourceEdit(0, 0, ""), None, 2
+    )
     job = pool_module.Job("m", work, ["c", "a", "b"], [0.3, 0.4, 0.6], [0.3, 0.1, 0.2], [3, 1, 2])
     child = pool_module.Child(pid=0, pipe=0, batch=[job], started=0.0, deadline=0.0, slot=0)
     # Hung in its first test, which the duration order would have run last.

@@ -475,8 +475,8 @@ def run_imports(
             settings = wire.MutatorSettings(
                 mode="import",
                 plan=str(plan_path),
-                file=job.file,
-                source=job.source,
+                file=job.file or None,
+                edit=job.edit,
                 known_errors=harness.known_errors,
             )
             proc, fd = harness.start(settings, log)

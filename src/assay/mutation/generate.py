@@ -15,8 +15,9 @@ from typing import Any
 
 from assay.model import Mutant
 from assay.mutation.operators import Edit, find_edits, mutant_id
-from assay.mutation.source import SourceFile, apply_edit
+from assay.mutation.source import SourceFile
 from assay.mutation.units import Unit, build_unit, code_name, first_line, function_ancestors
+from assay.protocol import SourceEdit
 from assay.pysource.inject.assay_functions import qualnames
 
 
@@ -30,8 +31,12 @@ class Planned:
     key: str  # identity for the verdict cache, independent of where the function moved
     default: dict[str, Any] | None = None  # a literal default set on the live function
 
+    def wire_edit(self) -> SourceEdit:
+        """The edit as the mutation processes receive it."""
+        return SourceEdit(self.edit.start, self.edit.end, self.edit.replacement)
+
     def mutated_text(self) -> str:
-        return apply_edit(self.source.text, self.edit.start, self.edit.end, self.edit.replacement)
+        return self.wire_edit().apply(self.source.text)
 
 
 def future_features(tree: ast.Module) -> list[str]:

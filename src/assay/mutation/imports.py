@@ -49,7 +49,7 @@ class HeadStart:
 def _jobs(planned: list[Planned], order: list[str], durations: dict[str, float]) -> list[ImportJob]:
     costs = [durations.get(t, 0.0) for t in order]
     return [
-        ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), order, costs) for p in planned
+        ImportJob(p.mutant.id, str(p.source.path), p.wire_edit(), order, costs) for p in planned
     ]
 
 
@@ -172,7 +172,7 @@ def _run_fresh(
     mutant, whose import hook is in place before any conftest runs."""
     parallel = min(config.workers, len(planned))
     probe: list[MutantResult] = []
-    probes = [ImportJob(f"probe-{i}", "", "", order) for i in range(parallel)]
+    probes = [ImportJob(f"probe-{i}", "", None, order) for i in range(parallel)]
     executor.imports(harness, probes, parallel, deadline, probe.append)
     if any(r.status != Verdict.SURVIVED for r in probe):
         for p in planned:
@@ -180,7 +180,7 @@ def _run_fresh(
             run.verdict(MutantResult(p.mutant.id, Verdict.ERROR, reason=reason))
         return
     base_time = max(r.duration for r in probe)
-    jobs = [ImportJob(p.mutant.id, str(p.source.path), p.mutated_text(), order) for p in planned]
+    jobs = [ImportJob(p.mutant.id, str(p.source.path), p.wire_edit(), order) for p in planned]
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
     def on_result(result: MutantResult) -> None:

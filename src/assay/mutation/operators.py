@@ -26,7 +26,8 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assay.mutation.source import SourceFile, apply_edit
+from assay.mutation.source import SourceFile
+from assay.protocol import apply_edit
 
 OPERATORS = (
     "arithmetic",

@@ -317,6 +317,7 @@ def run_mutate(
                         p.unit.chain if p.unit else [],
                         future_features(p.source.tree),
                         [position[t] for t in covering[p.mutant.id]],
+                        p.wire_edit(),
                         p.default,
                         p.mutant.line,
                     )

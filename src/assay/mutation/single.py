@@ -101,6 +101,7 @@ def _execute(planned: Planned, path: str, tests: list[str], session: Session) ->
             planned.unit.chain if planned.unit else [],
             future_features(planned.source.tree),
             list(range(len(tests))),
+            planned.wire_edit(),
             planned.default,
         )
         fork_plan = ForkPlan(

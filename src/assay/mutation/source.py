@@ -73,11 +73,3 @@ class SourceFile:
         """Hash of a range of lines: a function's source, for the result cache."""
         chunk = "".join(self.lines[first_line - 1 : last_line])
         return hashlib.sha1(chunk.encode("utf-8")).hexdigest()
-
-
-def apply_edit(text: str, start: int, end: int, replacement: str) -> str:
-    """Replace [start, end) and keep the line count, so every other line keeps its number
-    (code objects are matched by first line, and tracebacks must point at real lines)."""
-    removed = text.count("\n", start, end)
-    added = replacement.count("\n")
-    return text[:start] + replacement + "\n" * max(0, removed - added) + text[end:]

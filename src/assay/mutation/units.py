@@ -17,7 +17,8 @@ import ast
 from dataclasses import dataclass
 
 from assay.mutation.operators import Edit
-from assay.mutation.source import SourceFile, apply_edit
+from assay.mutation.source import SourceFile
+from assay.protocol import apply_edit
 
 
 @dataclass

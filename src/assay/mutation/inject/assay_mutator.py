@@ -53,8 +53,11 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_server import Server, load_plan
     from assay_mutator_state import STATE
 
+if STATE.settings is not None:
+    wire.hook_subprocesses()  # the tests' Python subprocesses see the mutant too
 if STATE.settings is not None and STATE.mode == "import" and STATE.settings.file:
-    serve(STATE.settings.file, STATE.settings.source or "")
+    assert STATE.settings.edit is not None  # the import mode's mutant
+    serve(STATE.settings.file, STATE.settings.edit)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

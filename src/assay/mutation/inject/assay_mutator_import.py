@@ -16,6 +16,7 @@ every child.
 from __future__ import annotations
 
 import importlib.machinery
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,8 +37,15 @@ class MutatedLoader:
     def create_module(self, spec: Any) -> None:
         return None
 
+    def get_code(self, fullname: str) -> Any:
+        """Also how `python -m` (runpy) runs a module: a CLI test's subprocess."""
+        return compile(self.source, self.origin, "exec", dont_inherit=True)
+
+    def get_source(self, fullname: str) -> str:
+        return self.source
+
     def exec_module(self, module: Any) -> None:
-        code = compile(self.source, self.origin, "exec", dont_inherit=True)
+        code = self.get_code(module.__name__)
         STATE.loaded = True
         exec(code, module.__dict__)
 
@@ -58,9 +66,25 @@ class MutatedFinder:
         return spec
 
 
-def serve(file: str, source: str) -> None:
-    """From now on, an import of `file` executes `source` instead."""
+def serve(file: str, edit: wire.SourceEdit) -> None:
+    """From now on, an import of `file` executes its text with `edit` applied, here and
+    in the Python subprocesses the tests start."""
+    with open(file, encoding="utf-8") as text:
+        source = edit.apply(text.read())
     sys.meta_path.insert(0, MutatedFinder(os.path.realpath(file), source))
+    announce(file, edit)
+
+
+def announce(file: str, edit: wire.SourceEdit) -> None:
+    """The Python subprocesses the tests start from now on import `file` mutated too
+    (src/assay/inject/subprocesses/sitecustomize.py): a CLI test run through
+    `python -m pkg` tests the mutant, as it would a changed file on disk."""
+    os.environ[wire.SubprocessMutant.ENV] = json.dumps(wire.SubprocessMutant(file, edit).to_json())
+
+
+def withdraw() -> None:
+    """The mutant is gone: the tests' subprocesses import the file as it is."""
+    os.environ.pop(wire.SubprocessMutant.ENV, None)
 
 
 def run_import(order: list[Any]) -> None:

@@ -285,7 +285,9 @@ class Pool:
         look: one caught between two system calls (pathspec's tests build file trees;
         sampled asleep there, its import-path survivors came out Timeouts on one run in
         two) is looked at again a moment later, and one blocked in a wait that never ends
-        uses no CPU in between: no extension."""
+        uses no CPU in between: no extension. The CPU a job uses includes its tests'
+        subprocesses' (a CLI test waits on `python -m pkg`: the child sleeps while its
+        subprocess works; on a loaded box such mutants came out Timeouts)."""
         index, tests, started, cpu_then, limit, _ = self.slot(child)
         limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
         # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
@@ -297,12 +299,13 @@ class Pool:
         fields = _stat(child.pid)
         if fields is None:
             return True
-        state, used = fields[0], (int(fields[11]) + int(fields[12])) / _TICK
+        others, running = _descendants(child.pid)
+        state, used = fields[0], _cpu(fields) + others
         cap = STARVED * budget
         if used - cpu_then >= budget or now - started >= cap:
             return True
         owed = budget - (used - cpu_then)
-        if state == b"R":
+        if state == b"R" or running:
             child.deadline = min(started + cap, now + owed)
         elif used > child.cpu_seen:
             child.deadline = min(started + cap, now + min(owed, _LOOK))
@@ -474,6 +477,32 @@ def _stat(pid: int) -> list[bytes] | None:
             return f.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def _cpu(fields: list[bytes]) -> float:
+    """Seconds of CPU a process used, and its children it has waited for (the fields
+    after the command name: [11] + [12] its own ticks, [13] + [14] its children's)."""
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICK
+
+
+def cpu_now() -> float:
+    """`_cpu` of this process, as a child records it when a job starts."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _descendants(group: int) -> tuple[float, bool]:
+    """The CPU of the live processes of a child's process group but the child (the
+    subprocesses its tests started and have not waited for yet), and whether one of them
+    is running or waiting for a CPU. Read only at a deadline."""
+    total, running = 0.0, False
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != group:
+            fields = _stat(int(name))
+            if fields is not None and int(fields[2]) == group:
+                total += _cpu(fields)
+                running = running or fields[0] == b"R"
+    return total, running
 
 
 def _proc_state(pid: int) -> bytes | None:

@@ -43,17 +43,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_guard import StateGuard
-    from assay.mutation.inject.assay_mutator_import import MutatedFinder, compile_once
+    from assay.mutation.inject.assay_mutator_import import announce, compile_once, serve, withdraw
     from assay.mutation.inject.assay_mutator_order import KillRecord
-    from assay.mutation.inject.assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
+    from assay.mutation.inject.assay_mutator_pool import (
+        SLOT,
+        Job,
+        Pool,
+        cpu_now,
+        slot_start,
+        slot_test,
+    )
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
     import assay_protocol as wire
     from assay_mutator_guard import StateGuard
-    from assay_mutator_import import MutatedFinder, compile_once
+    from assay_mutator_import import announce, compile_once, serve, withdraw
     from assay_mutator_order import KillRecord
-    from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
+    from assay_mutator_pool import SLOT, Job, Pool, cpu_now, slot_start, slot_test
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
@@ -235,7 +242,7 @@ class Server(Pool):
             STATE.exit_at_failure = k == 0 and last
             if STATE.progress is not None:
                 memory, slot = STATE.progress
-                slot_start(memory, slot, k, Clock.monotonic(), Clock.process_time())
+                slot_start(memory, slot, k, Clock.monotonic(), cpu_now())
             if not fork:
                 job.work()  # an import job: it ends the child
                 return
@@ -248,8 +255,10 @@ class Server(Pool):
                 restore(undo)
                 STATE.say(wire.ChildCode.UNSUPPORTED, f"{type(exc).__name__}: {exc}")
                 continue
+            announce(job.work.file, job.work.edit)
             killed = self.run_job(job.items)
             restore(undo)
+            withdraw()
             if self.kills is not None:  # what the batch's next jobs are ordered by
                 if killed is None:
                     self.kills.record(job.work, job.tests, None)
@@ -488,7 +497,7 @@ class Server(Pool):
         plan = self.import_plan
         tests = sorted({nodeid.split("::")[0] for nodeid in plan.order})
         compile_once(self.session.config, plan.sources, tests)
-        body = self.collect_and_run("", "", plan.order)
+        body = self.collect_and_run("", None, plan.order)
         probe = Job("probe-0", body, [], [plan.probe_deadline], [])
         self.execute([probe, *self.import_jobs(plan)], STATE.plan_pipe)
         STATE.emit(wire.ServerDone())
@@ -496,7 +505,7 @@ class Server(Pool):
     def import_jobs(self, plan: wire.ImportServerPlan) -> list[Job]:
         STATE.known_errors = plan.known_errors  # known after the clean run
         return [
-            Job(job.id, self.collect_and_run(job.file, job.source, job.order), [], None, job.costs)
+            Job(job.id, self.collect_and_run(job.file, job.edit, job.order), [], None, job.costs)
             for job in plan.jobs
         ]
 
@@ -508,16 +517,18 @@ class Server(Pool):
     def emit(self, result: wire.MutantResult) -> None:
         STATE.emit(result)
 
-    def collect_and_run(self, file: str, source: str, nodeids: list[str]) -> Callable[[], None]:
+    def collect_and_run(
+        self, file: str, edit: wire.SourceEdit | None, nodeids: list[str]
+    ) -> Callable[[], None]:
         def body() -> None:
-            if file:
+            if file and edit is not None:
                 target = os.path.realpath(file)
                 for module in list(sys.modules.values()):
                     path = getattr(module, "__file__", None)
                     if path and os.path.realpath(path) == target:
                         reason = "imported before collection (by a conftest or plugin)"
                         STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
-                sys.meta_path.insert(0, MutatedFinder(target, source))
+                serve(file, edit)
             STATE.collect_kills = True
             self.session.perform_collect()
             if file and not STATE.loaded:

@@ -42,7 +42,6 @@ class Clock:
 
     monotonic = staticmethod(time.monotonic)
     perf_counter = staticmethod(time.perf_counter)
-    process_time = staticmethod(time.process_time)
 
 
 @dataclass

@@ -94,8 +94,9 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
-def instrument(source: bytes, path: str) -> CodeType:
-    """The module's code with its probes (a `from __future__` import stays first)."""
+def instrument(source: bytes, path: str, owner: int | None = None) -> CodeType:
+    """The module's code with its probes (a `from __future__` import stays first);
+    `owner`: the id of the installed `LineProbes` whose record they write."""
     tree = ast.parse(source, path)
     statements = tree.body
     head = 0
@@ -108,8 +109,23 @@ def instrument(source: bytes, path: str) -> CodeType:
     ):
         head += 1
     visitor = _Instrument()
-    tree.body = [visitor.visit(s) for s in statements[:head]] + visitor.body(statements[head:])
+    body = visitor.body(statements[head:])
+    if owner is not None:
+        body.insert(0, _record(owner, path, statements[head].lineno if body else 1))
+    tree.body = [visitor.visit(s) for s in statements[:head]] + body
     return compile(tree, path, "exec", dont_inherit=True)
+
+
+def _record(owner: int, path: str, line: int) -> ast.stmt:
+    """`__assay_lines__ = <this module>._INSTALLED[owner].lines_of(path)`, the module's
+    first statement: its code finds its record itself, also where no loader's
+    `exec_module` runs it (runpy, for `python -m pkg` in a test's subprocess)."""
+    text = (
+        f"{HITS} = __import__({__name__!r}, fromlist=['_'])._INSTALLED[{owner}].lines_of({path!r})"
+    )
+    node = _located(ast.parse(text).body[0], line)
+    assert isinstance(node, ast.stmt)
+    return node
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
@@ -121,11 +137,7 @@ class _Loader(importlib.machinery.SourceFileLoader):
         self.probes = probes
 
     def get_code(self, fullname: str) -> CodeType:
-        return instrument(self.get_data(self.path), self.path)
-
-    def exec_module(self, module: ModuleType) -> None:
-        module.__dict__[HITS] = self.probes.lines_of(self.path)
-        super().exec_module(module)
+        return instrument(self.get_data(self.path), self.path, id(self.probes))
 
 
 class LineProbes(importlib.abc.MetaPathFinder):
@@ -184,7 +196,11 @@ class LineProbes(importlib.abc.MetaPathFinder):
         return ran
 
 
+_INSTALLED: dict[int, LineProbes] = {}
+
+
 def install(modules: Sequence[str], files: Sequence[str]) -> LineProbes:
     probes = LineProbes(modules, files)
+    _INSTALLED[id(probes)] = probes
     sys.meta_path.insert(0, probes)
     return probes

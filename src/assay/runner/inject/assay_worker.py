@@ -55,6 +55,7 @@ _ROOT = _settings.root if _settings else ""
 _cov: Any = None
 _probes: Any = None  # assay_probes.LineProbes, in place of coverage.py's tracer
 _probe_data: Any = None  # the coverage.py data file the probes' lines are written to
+_children: str | None = None  # where the tests' Python subprocesses leave their lines
 _PID = os.getpid()  # a test's forked child runs this code too: it must not save or report
 _saving = False  # a save is under way: the dump handler must not start another one
 os.environ.pop("ASSAY_WORKER", None)
@@ -87,6 +88,7 @@ def _start_coverage() -> None:
 
         _probes = assay_probes.install(options.probe_modules, options.probe_files or [])
         _probe_data = coverage.CoverageData(basename=options.data_file)
+        _probe_subprocesses(options)
         return
     _cov = coverage.Coverage(
         data_file=options.data_file,
@@ -96,6 +98,40 @@ def _start_coverage() -> None:
         config_file=options.config_file,
     )
     _cov.start()
+
+
+def _probe_subprocesses(options: wire.CoverageSettings) -> None:
+    """The tests' Python subprocesses record their lines too (inject/subprocesses): a CLI
+    test run through `python -m pkg` reaches what it runs, for mutate's selection."""
+    global _children
+    _children = options.data_file + ".subprocesses"
+    os.makedirs(_children, exist_ok=True)
+    settings = wire.SubprocessProbes(
+        options.probe_modules or [], options.probe_files or [], _children
+    )
+    os.environ[wire.SubprocessProbes.ENV] = json.dumps(settings.to_json())
+    wire.hook_subprocesses()
+
+
+def _subprocess_lines(ran: dict[str, list[int]]) -> None:
+    """Add to `ran` the lines the tests' subprocesses wrote since the last save: they
+    ended during the test now ending (a file is whole once it has its name)."""
+    try:
+        names = os.listdir(_children) if _children else []
+    except OSError:
+        return
+    for name in names:
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(_children, name)  # type: ignore[arg-type]
+        try:
+            with open(path) as written:
+                lines = json.load(written)
+            os.unlink(path)
+        except (OSError, ValueError):
+            continue
+        for file, numbers in lines.items():
+            ran[file] = sorted(set(ran.get(file, ())) | set(numbers))
 
 
 _start_coverage()
@@ -176,6 +212,7 @@ def _save_coverage() -> bool:
         _saving = True
         try:
             ran = _probes.take()
+            _subprocess_lines(ran)
             if ran:
                 _probe_data.add_lines(ran)
                 _commit()

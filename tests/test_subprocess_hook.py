@@ -1,0 +1,56 @@
+"""The `sitecustomize` every Python subprocess of a test runs under mutate
+(src/assay/inject/subprocesses): it must serve the mutant it is told of, leave the
+subprocess as it was when told nothing or something it cannot use, and still run the
+environment's own `sitecustomize`, which it shadows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from assay import protocol as wire
+from assay.mutation.execute import INJECT_DIR
+from assay.runner.supervisor import PROTOCOL_DIR
+from tests.helpers import clean_env
+
+
+def _python(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    own = tmp_path / "own_site"
+    own.mkdir(exist_ok=True)
+    (own / "sitecustomize.py").write_text("import builtins\nbuiltins.OWN_SITE = True\n")
+    path = os.pathsep.join([wire.SUBPROCESS_HOOKS, str(INJECT_DIR), str(PROTOCOL_DIR), str(own)])
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**clean_env(), "PYTHONPATH": path, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_subprocess_imports_the_mutant_and_the_environment_site_still_runs(
+    tmp_path: Path,
+) -> None:
+    module = tmp_path / "greet.py"
+    module.write_text("def greet():\n    return 'hello'\n")
+    start = module.read_text().index("'hello'")
+    mutant = wire.SubprocessMutant(str(module), wire.SourceEdit(start, start + 7, "'bye'"))
+    code = "import builtins, greet; print(greet.greet(), builtins.OWN_SITE)"
+    told = _python(tmp_path, code, **{mutant.ENV: json.dumps(mutant.to_json())})
+    assert told.stdout.split() == ["bye", "True"], told.stderr
+    untold = _python(tmp_path, code)
+    assert untold.stdout.split() == ["hello", "True"], untold.stderr
+    assert module.read_text() == "def greet():\n    return 'hello'\n"
+
+
+def test_what_it_cannot_use_leaves_the_subprocess_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "greet.py").write_text("def greet():\n    return 'hello'\n")
+    code = "import builtins, greet; print(greet.greet(), builtins.OWN_SITE)"
+    broken = _python(tmp_path, code, **{wire.SubprocessMutant.ENV: "{not json"})
+    assert broken.stdout.split() == ["hello", "True"], broken.stderr
+    assert broken.stderr == ""
