@@ -104,7 +104,8 @@ def _probe_subprocesses(options: wire.CoverageSettings) -> None:
     """The tests' Python subprocesses record their lines too (inject/subprocesses): a CLI
     test run through `python -m pkg` reaches what it runs, for mutate's selection."""
     global _children
-    _children = options.data_file + ".subprocesses"
+    # Beside the data file, not named like one: the folder's `.coverage*` are combined.
+    _children = os.path.join(os.path.dirname(options.data_file), f"subprocesses-{os.getpid()}")
     os.makedirs(_children, exist_ok=True)
     settings = wire.SubprocessProbes(
         options.probe_modules or [], options.probe_files or [], _children
@@ -116,14 +117,16 @@ def _probe_subprocesses(options: wire.CoverageSettings) -> None:
 def _subprocess_lines(ran: dict[str, list[int]]) -> None:
     """Add to `ran` the lines the tests' subprocesses wrote since the last save: they
     ended during the test now ending (a file is whole once it has its name)."""
+    if _children is None:
+        return
     try:
-        names = os.listdir(_children) if _children else []
+        names = os.listdir(_children)
     except OSError:
         return
     for name in names:
         if not name.endswith(".json"):
             continue
-        path = os.path.join(_children, name)  # type: ignore[arg-type]
+        path = os.path.join(_children, name)
         try:
             with open(path) as written:
                 lines = json.load(written)
@@ -297,17 +300,20 @@ def _doctest_failure(value: Any, when: str) -> wire.Failure | None:
             in_example = True
         elif in_example:
             frames.append(wire.Frame(_relpath(f.filename), f.lineno or 0, f.name))
-    try:
-        message = str(inner)
-    except Exception as exc:  # an exception whose __str__ raises
-        message = f"<str() failed: {exc!r}>"
     return wire.Failure(
         when=when,
         exc_type=type(inner).__name__,
-        message=message,
+        message=_message(inner),
         frames=frames,
         output=_exception_output(inner),
     )
+
+
+def _message(value: BaseException) -> str:
+    try:
+        return str(value)
+    except Exception as exc:  # an exception whose __str__ raises
+        return f"<str() failed: {exc!r}>"
 
 
 def _failure(excinfo: Any, when: str) -> wire.Failure:
@@ -329,14 +335,10 @@ def _failure(excinfo: Any, when: str) -> wire.Failure:
                 for f in traceback.extract_tb(cause.__traceback__)
             ],
         )
-    try:
-        message = str(excinfo.value)
-    except Exception as exc:  # an exception whose __str__ raises
-        message = f"<str() failed: {exc!r}>"
     return wire.Failure(
         when=when,
         exc_type=excinfo.typename,
-        message=message,
+        message=_message(value),
         frames=_frames(excinfo),
         output=_exception_output(value),
     )
