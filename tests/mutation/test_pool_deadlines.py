@@ -71,8 +71,8 @@ def test_a_job_waiting_on_its_working_subprocess_gets_the_cpu_time_it_is_owed(
     pool_module: Any, pool: Any
 ) -> None:
     """A CLI test's child sleeps in `wait` while `python -m pkg` works. Counted alone it
-    looked blocked, and on a loaded box the mutants such a test killed came out Timeouts:
-    its process group's CPU and running processes are its own."""
+    looked blocked (and gave its worker to another child), and on a loaded box the
+    mutants such a test killed came out Timeouts: its subprocesses' CPU is its own."""
     busy = f"{sys.executable} -c 'while True: pass' & wait"
     leader = subprocess.Popen(["sh", "-c", busy], start_new_session=True)  # a group of two
     try:
@@ -81,6 +81,7 @@ def test_a_job_waiting_on_its_working_subprocess_gets_the_cpu_time_it_is_owed(
         now = time.monotonic()
         assert not pool.overdue(child, now)
         assert child.deadline > now + 4.0
+        assert pool_module._working(leader.pid) is True  # it holds its worker
     finally:
         os.killpg(leader.pid, signal.SIGKILL)
         leader.wait()

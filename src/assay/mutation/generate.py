@@ -35,9 +35,6 @@ class Planned:
         """The edit as the mutation processes receive it."""
         return SourceEdit(self.edit.start, self.edit.end, self.edit.replacement)
 
-    def mutated_text(self) -> str:
-        return self.wire_edit().apply(self.source.text)
-
 
 def future_features(tree: ast.Module) -> list[str]:
     return [

@@ -247,7 +247,7 @@ class Pool:
             now = Clock.monotonic()
             for fd, child in list(running.items()):
                 if fd not in done and now >= child.look_at:
-                    child.asleep = _proc_state(child.pid) not in (b"R", None)
+                    child.asleep = _working(child.pid) is False
                     child.look_at = now + _LOOK
                 if fd in done:
                     _, status = os.waitpid(child.pid, 0)
@@ -256,7 +256,7 @@ class Pool:
                 elif now >= child.deadline:
                     if not self.overdue(child, now):
                         continue
-                    computing = _proc_state(child.pid) == b"R"
+                    computing = _working(child.pid) is True
                     os.killpg(child.pid, signal.SIGKILL)
                     os.waitpid(child.pid, 0)
                     self.read_verdicts(child, results, queue, running, block=True)
@@ -286,8 +286,7 @@ class Pool:
         sampled asleep there, its import-path survivors came out Timeouts on one run in
         two) is looked at again a moment later, and one blocked in a wait that never ends
         uses no CPU in between: no extension. The CPU a job uses includes its tests'
-        subprocesses' (a CLI test waits on `python -m pkg`: the child sleeps while its
-        subprocess works; on a loaded box such mutants came out Timeouts)."""
+        subprocesses' (`_descendants`: a CLI test waits on `python -m pkg`)."""
         index, tests, started, cpu_then, limit, _ = self.slot(child)
         limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
         # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
@@ -491,18 +490,41 @@ def cpu_now() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _descendants(group: int) -> tuple[float, bool]:
-    """The CPU of the live processes of a child's process group but the child (the
-    subprocesses its tests started and have not waited for yet), and whether one of them
-    is running or waiting for a CPU. Read only at a deadline."""
+def _descendants(pid: int) -> tuple[float, bool]:
+    """The CPU of a child's live descendants (the subprocesses its tests started and have
+    not waited for yet), and whether one of them is running or waiting for a CPU: a
+    child asleep in `wait` on a working `python -m pkg` is working too. Read from each
+    task's `children` list (a few files, not all of /proc)."""
     total, running = 0.0, False
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != group:
-            fields = _stat(int(name))
-            if fields is not None and int(fields[2]) == group:
-                total += _cpu(fields)
-                running = running or fields[0] == b"R"
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", "rb") as f:
+                    found = [int(p) for p in f.read().split()]
+            except OSError:
+                continue
+            for child in found:
+                fields = _stat(child)
+                if fields is not None:
+                    total += _cpu(fields)
+                    running = running or fields[0] == b"R"
+                    pending.append(child)
     return total, running
+
+
+def _working(pid: int) -> bool | None:
+    """Running or waiting for a CPU, itself or through a subprocess of its tests; None
+    once it is gone."""
+    state = _proc_state(pid)
+    if state is None:
+        return None
+    return state == b"R" or _descendants(pid)[1]
 
 
 def _proc_state(pid: int) -> bytes | None:
