@@ -580,3 +580,36 @@ def test_a_cli_run_through_a_subprocess_tests_the_mutant(tmp_path: Path) -> None
     assert {line for line, _ in program} == {9, 10, 13, 14}
     assert set(program.values()) == {("Killed", "tests/test_shout.py::test_program")}
     assert tree_snapshot(project) == before
+
+
+def test_a_deadlocked_mutant_is_a_timeout_without_waiting_out_its_budget(tmp_path: Path) -> None:
+    """cachetools' threading tests wait 10 s for a lock or a barrier that a mutant of its
+    condition handling broke: every thread waits on another past the mutant's budget,
+    and the run's cores sat idle while four such budgets ran out. Such a mutant is a
+    Timeout as soon as two looks find every thread still in its wait."""
+    project = flat_project(
+        tmp_path / "gate",
+        {
+            "gate.py": "import threading\n\n\nclass Gate:\n    def __init__(self):\n"
+            "        self.cond = threading.Condition()\n        self.open = False\n\n"
+            "    def release(self):\n        with self.cond:\n            self.open = True\n"
+            "            self.cond.notify_all()\n\n    def wait(self):\n"
+            "        with self.cond:\n            self.cond.wait_for(lambda: self.open, 600)\n"
+            "        return 'through'\n",
+            "tests/test_gate.py": "import threading\n\nfrom gate import Gate\n\n\n"
+            "def test_a_released_gate_lets_a_thread_through():\n    gate = Gate()\n"
+            "    seen = []\n"
+            "    thread = threading.Thread(target=lambda: seen.append(gate.wait()))\n"
+            "    thread.start()\n    gate.release()\n    thread.join(600)\n"
+            "    assert seen == ['through']\n",
+        },
+    )
+    with (project / "pyproject.toml").open("a") as pyproject:  # a budget of over a minute
+        pyproject.write("\n[tool.assay.mutate]\ntimeout_constant = 60\n")
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    hung = {(m["line"], m["replacement"]) for m in report["mutants"] if m["status"] == "Timeout"}
+    # the gate never opened, or never said so: both threads wait 600 s
+    assert hung == {(10, "return None"), (11, "None"), (11, "False"), (12, "pass")}
+    timeouts = [m["duration_s"] for m in report["mutants"] if m["status"] == "Timeout"]
+    assert max(timeouts) < 60  # decided, not waited out

@@ -81,7 +81,79 @@ def test_a_job_waiting_on_its_working_subprocess_gets_the_cpu_time_it_is_owed(
         now = time.monotonic()
         assert not pool.overdue(child, now)
         assert child.deadline > now + 4.0
-        assert pool_module._working(leader.pid) is True  # it holds its worker
+        assert pool_module.working(leader.pid) is True  # it holds its worker
     finally:
         os.killpg(leader.pid, signal.SIGKILL)
         leader.wait()
+
+
+# Processes in the waits `blocked` reads (assay_mutator_proc.py), each given 0.3 s to get there.
+TWO_THREADS_DEADLOCKED = (
+    "import threading\n"
+    "a, b = threading.Lock(), threading.Lock()\n"
+    "a.acquire(); b.acquire()\n"
+    "threading.Thread(target=a.acquire).start()\n"
+    "b.acquire()\n"
+)
+WAITS_ITS_OWN_TIMEOUT = "import threading; threading.Event().wait(30)"
+WAITS_BRIEFLY = "import threading\nwhile True: threading.Event().wait(0.2)"
+SLEEPS = "import time; time.sleep(30)"
+ALARM_HANDLED = (
+    "import signal, threading\n"
+    "signal.signal(signal.SIGALRM, lambda *a: None)\n"
+    "threading.Event().wait()\n"
+)
+HAS_A_SUBPROCESS = (
+    "import subprocess, sys, threading\n"
+    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+    "threading.Event().wait()\n"
+)
+BUSY = "while True: pass"
+
+
+@pytest.mark.parametrize("process", [TWO_THREADS_DEADLOCKED], indirect=True)
+def test_threads_waiting_on_each_other_are_blocked_for_ever(
+    pool_module: Any, process: subprocess.Popen[bytes]
+) -> None:
+    first = pool_module.blocked(process.pid)
+    time.sleep(pool_module._LOOK)
+    second = pool_module.blocked(process.pid)
+    assert first is not None and first == second
+    assert len(first.threads) == 2
+    assert first.until == float("inf")
+
+
+@pytest.mark.parametrize("process", [WAITS_ITS_OWN_TIMEOUT, SLEEPS], indirect=True)
+def test_a_wait_or_a_sleep_until_a_moment_is_blocked_until_then(
+    pool_module: Any, process: subprocess.Popen[bytes]
+) -> None:
+    reading = pool_module.blocked(process.pid)
+    assert reading is not None
+    assert time.monotonic() + 25 < reading.until < time.monotonic() + 30
+
+
+@pytest.mark.parametrize("process", [ALARM_HANDLED, HAS_A_SUBPROCESS, BUSY], indirect=True)
+def test_what_could_end_a_wait_is_not_blocked(
+    pool_module: Any, process: subprocess.Popen[bytes]
+) -> None:
+    """A handler for a timer's signal (pytest-timeout's), a subprocess, a running thread."""
+    assert pool_module.blocked(process.pid) is None
+
+
+@pytest.mark.parametrize(
+    ("process", "over"),
+    [(TWO_THREADS_DEADLOCKED, True), (WAITS_ITS_OWN_TIMEOUT, True), (WAITS_BRIEFLY, False)],
+    indirect=["process"],
+)
+def test_a_job_blocked_past_its_deadline_is_over_at_the_second_look(
+    pool_module: Any, pool: Any, process: subprocess.Popen[bytes], over: bool
+) -> None:
+    """Over now what would be over at its deadline, blocked, without waiting it out: on
+    cachetools four deadlocked mutants' budgets were the run's idle end. A wait that
+    ends before the deadline (and could then run, and pass) is not."""
+    child = child_of(pool_module, pool, process.pid, budget=5.0)
+    child.deadline = time.monotonic() + 5.0
+    assert not pool.blocked_past_deadline(child, pool_module.blocked(process.pid))
+    child.blocked = pool_module.blocked(process.pid)
+    time.sleep(pool_module._LOOK)
+    assert pool.blocked_past_deadline(child, pool_module.blocked(process.pid)) is over

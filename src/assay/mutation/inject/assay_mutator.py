@@ -12,6 +12,8 @@ modules beside it:
                            in a child, the state checks between them, the timing run
 - assay_mutator_pool.py    the scheduling: children `workers` at a time, deadlines,
                            verdicts read back
+- assay_mutator_proc.py    what Linux says of a child: its state and CPU, its
+                           subprocesses, whether every thread waits past its deadline
 - assay_mutator_guard.py   the project state a child compares between two mutants
 - assay_mutator_swap.py    the code swap: a mutant's code into the live functions, and back
 - assay_mutator_import.py  the import path: a module imported from its mutated text

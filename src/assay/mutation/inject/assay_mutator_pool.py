@@ -24,10 +24,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_order import KillRecord
+    from assay.mutation.inject.assay_mutator_proc import (
+        Blocked,
+        blocked,
+        cpu,
+        descendants,
+        stat,
+        working,
+    )
     from assay.mutation.inject.assay_mutator_state import Clock
 else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
     import assay_protocol as wire
     from assay_mutator_order import KillRecord
+    from assay_mutator_proc import Blocked, blocked, cpu, descendants, stat, working
     from assay_mutator_state import Clock
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
@@ -129,6 +138,7 @@ class Child:
     asleep: bool = False  # blocked (waiting on a lock, a sleep, I/O): it uses no CPU
     look_at: float = 0.0  # when to look at its state next
     cpu_seen: float = -1.0  # its CPU seconds when its deadline was last moved
+    blocked: Blocked | None = None  # what `blocked` read at the last look
 
 
 class Pool:
@@ -246,17 +256,20 @@ class Pool:
                     done.add(fd)
             now = Clock.monotonic()
             for fd, child in list(running.items()):
+                over = False
                 if fd not in done and now >= child.look_at:
-                    child.asleep = _working(child.pid) is False
-                    child.look_at = now + _LOOK
+                    child.asleep = working(child.pid) is False
+                    seen = blocked(child.pid) if child.asleep else None
+                    over = self.blocked_past_deadline(child, seen)
+                    child.blocked, child.look_at = seen, now + _LOOK
                 if fd in done:
                     _, status = os.waitpid(child.pid, 0)
                     self.read_verdicts(child, results, queue, running, block=True)
                     self.ended(child, status, now, results, queue)
-                elif now >= child.deadline:
-                    if not self.overdue(child, now):
+                elif over or now >= child.deadline:
+                    if not over and not self.overdue(child, now):
                         continue
-                    computing = _working(child.pid) is True
+                    computing = working(child.pid) is True
                     os.killpg(child.pid, signal.SIGKILL)
                     os.waitpid(child.pid, 0)
                     self.read_verdicts(child, results, queue, running, block=True)
@@ -277,6 +290,26 @@ class Pool:
         fields = SLOT.unpack_from(self.progress, SLOT.size * child.slot)
         return fields
 
+    def limit(self, child: Child) -> tuple[float, float]:
+        """When the child's current job started, and its limit through the tests it has
+        started (the whole job's while it confirms a kill: the same in any order)."""
+        index, tests, started, _, limit, _ = self.slot(child)
+        limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
+        through = limits[min(max(tests, 1), len(limits)) - 1]
+        return started, limits[-1] if tests < 0 else limit or through
+
+    def blocked_past_deadline(self, child: Child, seen: Blocked | None) -> bool:
+        """Two equal `blocked` readings a look apart, whose waits end after the child's
+        deadline and the one look `overdue` gives a job blocked there: it would be over
+        then, so it is over now. On cachetools the threading tests' waits for a lock
+        or a barrier a mutant broke end at their own 10 s timeout, and four Timeouts
+        waited out their budgets at the run's end, the cores idle (assay_mutator_proc)."""
+        if seen is None or child.blocked is None or seen.threads != child.blocked.threads:
+            return False
+        started, budget = self.limit(child)
+        deadline = max(child.deadline, started + budget) + 2 * _LOOK
+        return min(seen.until, child.blocked.until) > deadline
+
     def overdue(self, child: Child, now: float) -> bool:
         """At a child's deadline: is its current job over its limit (for the tests it has
         started, or for the whole job while it confirms a kill)? Otherwise the deadline
@@ -286,20 +319,17 @@ class Pool:
         sampled asleep there, its import-path survivors came out Timeouts on one run in
         two) is looked at again a moment later, and one blocked in a wait that never ends
         uses no CPU in between: no extension. The CPU a job uses includes its tests'
-        subprocesses' (`_descendants`: a CLI test waits on `python -m pkg`)."""
-        index, tests, started, cpu_then, limit, _ = self.slot(child)
-        limits = child.batch[min(index, len(child.batch) - 1)].limits or [0.0]
-        # Confirming a kill (tests < 0): the whole job's limit, the same in any order.
-        through = limits[min(max(tests, 1), len(limits)) - 1]
-        budget = limits[-1] if tests < 0 else limit or through
+        subprocesses' (a CLI test waits on `python -m pkg`)."""
+        started, budget = self.limit(child)
+        cpu_then = self.slot(child)[3]
         if now < started + budget:
             child.deadline = started + budget
             return False
-        fields = _stat(child.pid)
+        fields = stat(child.pid)
         if fields is None:
             return True
-        others, running = _descendants(child.pid)
-        state, used = fields[0], _cpu(fields) + others
+        others, running = descendants(child.pid)
+        state, used = fields[0], cpu(fields) + others
         cap = STARVED * budget
         if used - cpu_then >= budget or now - started >= cap:
             return True
@@ -462,75 +492,7 @@ def _nodeid(item: Any) -> str:
     return str(getattr(item, "nodeid", ""))
 
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
 _LOOK = 0.05  # how often the server looks whether a child is blocked
-
-
-def _stat(pid: int) -> list[bytes] | None:
-    """/proc/PID/stat's fields after the command name: [0] the state, [11] + [12] the
-    CPU ticks used (user + system); None once the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _cpu(fields: list[bytes]) -> float:
-    """Seconds of CPU a process used, and its children it has waited for (the fields
-    after the command name: [11] + [12] its own ticks, [13] + [14] its children's)."""
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICK
-
-
-def cpu_now() -> float:
-    """`_cpu` of this process, as a child records it when a job starts."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
-def _descendants(pid: int) -> tuple[float, bool]:
-    """The CPU of a child's live descendants (the subprocesses its tests started and have
-    not waited for yet), and whether one of them is running or waiting for a CPU: a
-    child asleep in `wait` on a working `python -m pkg` is working too. Read from each
-    task's `children` list (a few files, not all of /proc)."""
-    total, running = 0.0, False
-    pending = [pid]
-    while pending:
-        parent = pending.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children", "rb") as f:
-                    found = [int(p) for p in f.read().split()]
-            except OSError:
-                continue
-            for child in found:
-                fields = _stat(child)
-                if fields is not None:
-                    total += _cpu(fields)
-                    running = running or fields[0] == b"R"
-                    pending.append(child)
-    return total, running
-
-
-def _working(pid: int) -> bool | None:
-    """Running or waiting for a CPU, itself or through a subprocess of its tests; None
-    once it is gone."""
-    state = _proc_state(pid)
-    if state is None:
-        return None
-    return state == b"R" or _descendants(pid)[1]
-
-
-def _proc_state(pid: int) -> bytes | None:
-    """R (running or waiting for a CPU), S (sleeping), D (in I/O), ...; None if gone."""
-    fields = _stat(pid)
-    return fields[0] if fields else None
 
 
 def _read_all(fd: int) -> bytes:

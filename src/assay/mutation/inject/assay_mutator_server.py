@@ -49,10 +49,10 @@ if TYPE_CHECKING:
         SLOT,
         Job,
         Pool,
-        cpu_now,
         slot_start,
         slot_test,
     )
+    from assay.mutation.inject.assay_mutator_proc import cpu_now
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
@@ -60,7 +60,8 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_guard import StateGuard
     from assay_mutator_import import announce, compile_once, serve, withdraw
     from assay_mutator_order import KillRecord
-    from assay_mutator_pool import SLOT, Job, Pool, cpu_now, slot_start, slot_test
+    from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
+    from assay_mutator_proc import cpu_now
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
