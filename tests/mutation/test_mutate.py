@@ -613,3 +613,28 @@ def test_a_deadlocked_mutant_is_a_timeout_without_waiting_out_its_budget(tmp_pat
     assert hung == {(10, "return None"), (11, "None"), (11, "False"), (12, "pass")}
     timeouts = [m["duration_s"] for m in report["mutants"] if m["status"] == "Timeout"]
     assert max(timeouts) < 60  # decided, not waited out
+
+
+def test_a_mutant_s_tests_capture_output_as_the_project_s_pytest_does(tmp_path: Path) -> None:
+    """Mutant children captured output at the `sys` level whatever the project used:
+    `sys.stdout.fileno()` raised there (a test that asks whether stdout is a terminal
+    failed, and was left out), and printing threads no longer met at a system call:
+    fasteners' `test_deadlock_reproducer`, which hangs under a mutant of its lock with
+    plain pytest every time, passed, and the mutant read Survived."""
+    project = flat_project(
+        tmp_path / "tty",
+        {
+            "paint.py": "import os\nimport sys\n\n\ndef paint(text):\n"
+            "    if os.isatty(sys.stdout.fileno()):\n        return '*' + text\n"
+            "    return text\n",
+            "tests/test_paint.py": "from paint import paint\n\n\ndef test_plain_when_captured():\n"
+            "    assert paint('a') == 'a'\n",
+        },
+    )
+    report, proc = mutate_json(project)
+    assert proc.returncode == 0, proc.stderr
+    assert report["excluded_tests"] == []
+    returned = [m for m in report["mutants"] if m["line"] == 8 and m["replacement"] == "None"]
+    assert [(m["status"], m["killed_by"]) for m in returned] == [
+        ("Killed", "tests/test_paint.py::test_plain_when_captured")
+    ]

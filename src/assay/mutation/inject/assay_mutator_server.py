@@ -3,7 +3,9 @@
 Part of assay's mutation plugin (assay_mutator.py); standard library and pytest only.
 `Server` is the half of the fork server that knows pytest and the project: it forks
 children (their own process group, dying with the server, output to /dev/null, random
-reseeded, pytest's capture restarted), and in a child runs jobs; the scheduling half —
+reseeded, pytest's capture restarted by the project's method: at the `sys` level a test
+asking `sys.stdout.fileno()` failed, and printing threads interleaved otherwise than with
+plain pytest's `fd`), and in a child runs jobs; the scheduling half —
 which child takes which jobs, deadlines, reaping, verdicts read back — is its base class,
 `Pool` (assay_mutator_pool).
 
@@ -195,7 +197,7 @@ class Server(Pool):
                 if self.capman is not None and self.capture_method != "no":
                     from _pytest.capture import _get_multicapture
 
-                    self.capman._global_capturing = _get_multicapture("sys")
+                    self.capman._global_capturing = _get_multicapture(self.capture_method)
                     self.capman._global_capturing.start_capturing()
                 body()
             except BaseException as exc:
