@@ -40,7 +40,7 @@ import select
 import signal
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from assay import protocol as wire
@@ -148,6 +148,7 @@ class Server(Pool):
         self.import_plan = plan if isinstance(plan, wire.ImportServerPlan) else None
         self.probe_deadline = self.import_plan.probe_deadline if self.import_plan else 0.0
         capman = session.config.pluginmanager.getplugin("capturemanager")
+        self.capture_method: Literal["fd", "sys", "no", "tee-sys"]
         self.capture_method = getattr(capman, "_method", "no") if capman else "no"
         if capman is not None:
             capman.stop_global_capturing()  # its files are shared with every child: stop it
