@@ -4,7 +4,11 @@ Counts are tallied per report by the category pytest's own `pytest_report_testst
 gave it inside the worker, which is how pytest builds its summary line; so a test that
 passes and then errors in teardown adds one `passed` and one `error`, exactly as pytest
 says. Each test also gets a single outcome, the worst of its phases, for the per-test
-list. A test the supervisor had to stop counts only as `timeout` or `crashed`.
+list, and the failure of its first failing phase: a call that failed and a teardown that
+then errored is an `error` whose failure is the call's (fasteners, its keyword renamed:
+the call's TypeError, then its fixture's `os.remove` of a lock file never made; read by
+the teardown's, the rename's tests were triaged as a broken fixture). A test the
+supervisor had to stop counts only as `timeout` or `crashed`.
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ def _result(item: _Item, category: str) -> TestResult:
     for outcome in _PRECEDENCE:
         if outcome in by_category:
             deciding = by_category[outcome]
+            if outcome == "error":  # the first failure is the one to read (see the top)
+                deciding = next(r for r in main if r.category in ("error", "failed"))
             result.outcome = outcome
             result.message = _first_line(deciding.message)
             if outcome == "xfailed" and not result.message:

@@ -321,7 +321,7 @@ class CalleeResolver:
                     if owner is not None and owner.qualname.split(".", 1)[0] == module:
                         callees = callees_in_file(self.index, caller.path, mismatch.func)
                         if callees:
-                            return callees, f"the call at {where} is on `{parts[0]}` of {module}"
+                            return callees, f"the call at {where}, on `{parts[0]}` of {module}"
         # Indirect: the name the caller's module binds for the qualname's first part.
         found = self.resolve_name(caller.path, module)
         if found is not None and found[0] == "def":
