@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,14 @@ def run_assay(*args: str | Path, cwd: Path | None = None) -> subprocess.Complete
         env=clean_env(),
         timeout=300,
     )
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """A project from `{relative path: text}`, each text dedented as written in a test."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text).lstrip())
+    return root
 
 
 def baseline_json(

@@ -10,12 +10,11 @@ helper calling the old keyword through `super()`.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import pytest
 
-from tests.helpers import baseline_json
+from tests.helpers import baseline_json, write_files
 
 FILES = {
     "pkg/__init__.py": "",
@@ -84,9 +83,7 @@ FILES = {
 @pytest.fixture(scope="module", params=["", "--doctest-continue-on-failure"])
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("doctests") / "project"
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text).lstrip())
+    write_files(root, FILES)
     args = ["--no-coverage", "-j", "1"]
     if request.param:
         args += ["--pytest-args", request.param]

@@ -10,12 +10,11 @@ first failing phase's; its outcome stays pytest's worst (`error`, as its JUnit X
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import pytest
 
-from tests.helpers import baseline_json, plain_pytest
+from tests.helpers import baseline_json, plain_pytest, write_files
 
 FILES = {
     "pkg/__init__.py": "",
@@ -77,9 +76,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("teardown") / "project"
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text).lstrip())
+    write_files(root, FILES)
     return root
 
 

@@ -1,5 +1,5 @@
 """What Linux says of a mutant child: its state, the CPU it used, its subprocesses, and
-whether it waits for ever.
+whether every thread of it waits past a moment nothing of its own can bring forward.
 
 Part of assay's mutation plugin (assay_mutator.py), standard library only. The pool
 (assay_mutator_pool.py) decides deadlines from these: a job gets the CPU time it is owed
@@ -187,6 +187,7 @@ def _moment(pid: int, address: int, clock: int) -> float:
 
 
 def _caught_timer_signal(pid: int) -> bool:
+    """A handler set for SIGALRM, SIGVTALRM or SIGPROF (unknown: as if set)."""
     with open(f"/proc/{pid}/status", "rb") as f:
         for line in f:
             if line.startswith(b"SigCgt:"):
