@@ -103,9 +103,11 @@ ALARM_HANDLED = (
     "signal.signal(signal.SIGALRM, lambda *a: None)\n"
     "threading.Event().wait()\n"
 )
+# (its subprocess reads its stdin: it ends when the test kills its parent)
 HAS_A_SUBPROCESS = (
     "import subprocess, sys, threading\n"
-    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+    "p = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdin.read()'],"
+    " stdin=subprocess.PIPE)\n"
     "threading.Event().wait()\n"
 )
 BUSY = "while True: pass"

@@ -19,9 +19,6 @@ from tests.helpers import baseline_json, plain_pytest, write_files
 FILES = {
     "pkg/__init__.py": "",
     "pkg/locks.py": """
-        import os
-
-
         class FileLock:
             def __init__(self, path):
                 self.path = path
@@ -105,4 +102,4 @@ def test_the_rename_is_the_cause_of_both_failing_tests(report: Any) -> None:
     assert category["title"] == (
         "Signature mismatch: calls to FileLock.acquire() (defined in pkg/locks.py)"
     )
-    assert category["action"].startswith("First fix the library's own call at pkg/locks.py:13")
+    assert category["action"].startswith("First fix the library's own call at pkg/locks.py:10")
