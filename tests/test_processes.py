@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, plain_pytest
+from tests.helpers import clean_env, plain_pytest, write_files
 
 
 def alive(pid: int) -> bool:
@@ -109,3 +109,72 @@ def test_nothing_outlives_assay_however_it_ends(fixture_project, pids, tmp_path,
     if how == signal.SIGKILL:
         left.pop("clean-daemon", None)
     assert left == {}
+
+
+FORKED_RETURNS = {
+    "pkg.py": """
+        def parse(text, *, expand=True):
+            return dict(line.split("=", 1) for line in text.splitlines())
+        """,
+    "tests/test_forks.py": """
+        import os
+        import unittest
+
+        from pkg import parse
+
+
+        def test_before():
+            assert parse("A=1") == {"A": "1"}
+
+
+        def test_child_raises_without_exiting():
+            # The child leaves the test by the exception, not os._exit (python-dotenv's
+            # renamed keyword, called in a forked child).
+            pid = os.fork()
+            if pid == 0:
+                parse("B=2", interpolate=False)
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+
+
+        def test_after():
+            assert parse("C=3") == {"C": "3"}
+
+
+        class TestCases(unittest.TestCase):
+            def test_values(self):
+                for text in ("D=4", "E"):
+                    with self.subTest(text=text):
+                        self.assertEqual(len(parse(text)), 1)
+        """,
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        pythonpath = ["."]
+        """,
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_forked_child_that_leaves_its_test_neither_reports_nor_stalls(workers, tmp_path):
+    """A forked child that falls out of its test ran the worker's loop: it read the
+    supervisor's commands meant for its parent (the worker then waited for them for ever,
+    python-dotenv's suite broken by a rename) and reported its copy of the test and its
+    subtests again (counts 112 passed, 60 failed where pytest said 104 and 54)."""
+    project = write_files(tmp_path / "project", FORKED_RETURNS)
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "baseline", str(project), "--json", str(out),
+         "--no-coverage", "-j", workers],
+        env=clean_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(out.read_text())
+    counts, plain = plain_pytest(project)
+    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == plain
+    assert plain["tests/test_forks.py::test_child_raises_without_exiting"] == "failed"
+    assert {k: v for k, v in report["counts"].items() if v} == {
+        k: v for k, v in counts.items() if v
+    }
+    assert report["subtests"]["failed"] == 1

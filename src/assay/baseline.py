@@ -134,7 +134,7 @@ def report_run(
         project.root,
         project.source_packages,
         [UserCategory(c.name, c.message, c.trace, c.action) for c in config.failure_categories],
-        interpreter_paths=run.environment.sys_path or None,
+        environment=run.environment,
         python=python,
     )
     bad = run.counts.bad + len(run.collection_errors)

@@ -195,6 +195,11 @@ class WorkerEnvironment(Message):
     platform: str = ""
     dependencies: dict[str, str | None] = field(default_factory=dict)  # None: not installed
     sys_path: list[str] = field(default_factory=list)
+    # The effective user id the tests ran as (None: not a POSIX system). 0 is root, whom
+    # file permissions do not stop: a test expecting PermissionError fails there alone.
+    euid: int | None = None
+    # The PATH the tests ran with: where a program a test runs by name is looked up.
+    exec_path: list[str] = field(default_factory=list)
 
 
 # -- events ---------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def merge_baseline(session: Session, parts: list[Partial]) -> BaselineReport:
         project.root,
         project.source_packages,
         [UserCategory(c.name, c.message, c.trace, c.action) for c in config.failure_categories],
-        interpreter_paths=first.environment.sys_path or None,
+        environment=first.environment,
         python=python,
     )
     isolation = [r.run.isolation_s for r in reports if r.run.isolation_s is not None]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assay.model import CollectionError, FailureCategory, Location, TestResult
+from assay.protocol import WorkerEnvironment
 from assay.triage.clusters import Cluster, build_clusters, signature_of
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident, collect_incidents, name_functions
@@ -44,14 +45,16 @@ def triage(
     root: Path,
     source_packages: list[str],
     user_categories: Sequence[UserCategory] = (),
-    interpreter_paths: Sequence[str] | None = None,
+    environment: WorkerEnvironment | None = None,
     *,
     python: str = sys.executable,
 ) -> list[FailureCategory]:
     """Group the run's failures by root cause, with evidence and the fix, most tests first.
 
-    `python`: the interpreter the tests ran under, for the reproduce commands (by default
-    the one running assay, find_python's own fallback)."""
+    `environment`: what the worker saw (the interpreter's sys.path, the user the tests ran
+    as, their PATH), when the run recorded it. `python`: the interpreter the tests ran
+    under, for the reproduce commands (by default the one running assay, find_python's own
+    fallback)."""
     root = Path(root)
     incidents = collect_incidents(tests, collection_errors, root)
     if not incidents:
@@ -60,7 +63,8 @@ def triage(
         root=root,
         index=SourceIndex(root, source_packages),
         git=GitInfo(root),
-        installed=InstalledModules(root, interpreter_paths),
+        installed=InstalledModules(root, environment.sys_path or None if environment else None),
+        environment=environment or WorkerEnvironment(),
         incidents=incidents,
         python=python,
         hung=[t.nodeid for t in tests if t.outcome == "timeout"],

@@ -56,13 +56,16 @@ _cov: Any = None
 _probes: Any = None  # assay_probes.LineProbes, in place of coverage.py's tracer
 _probe_data: Any = None  # the coverage.py data file the probes' lines are written to
 _children: str | None = None  # where the tests' Python subprocesses leave their lines
-_PID = os.getpid()  # a test's forked child runs this code too: it must not save or report
+# A test's forked child runs this code too: it must not save, report, or read the
+# supervisor's commands (see pytest_runtest_protocol).
+_PID = os.getpid()
+_forked_failed = False  # in such a child: a phase of its copy of the test failed
 _saving = False  # a save is under way: the dump handler must not start another one
 os.environ.pop("ASSAY_WORKER", None)
 
 
 def _emit(event: wire.WorkerEvent) -> None:
-    if _events is not None:
+    if _events is not None and os.getpid() == _PID:
         _events.write(json.dumps(event.to_json(), default=str) + "\n")
         _events.flush()
 
@@ -408,6 +411,8 @@ def _environment(dependencies: list[str]) -> wire.WorkerEnvironment:
         platform=platform.platform(),
         dependencies=versions,
         sys_path=list(sys.path),
+        euid=os.geteuid() if hasattr(os, "geteuid") else None,
+        exec_path=os.environ.get("PATH", "").split(os.pathsep),
     )
 
 
@@ -523,7 +528,7 @@ def pytest_runtestloop(session: Any) -> Any:
                 else:
                     pending.append(item)
         if not pending:
-            faulthandler.cancel_dump_traceback_later()
+            _disarm_backstop()
             break
         item = pending.popleft()
         nextitem = pending[0] if pending else None
@@ -555,6 +560,31 @@ def _keep_backstop_armed() -> None:
         _backstop_armed_at = now
 
 
+def _disarm_backstop() -> None:
+    global _backstop_armed_at
+    faulthandler.cancel_dump_traceback_later()
+    _backstop_armed_at = float("-inf")
+
+
+def _before_fork() -> None:
+    """A test forks (os.fork, multiprocessing): the backstop's watchdog thread is not in
+    the child, but the lock it holds is, and faulthandler's cancel waits for it: pytest
+    cancels at every failure (its faulthandler plugin), so a child whose copy of the test
+    failed hung for ever. The watchdog stops for the fork and is re-armed after it."""
+    if os.getpid() == _PID and _backstop_armed_at != float("-inf"):
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _after_fork_in_parent() -> None:
+    if os.getpid() == _PID and _settings is not None and _backstop_armed_at != float("-inf"):
+        left = _settings.backstop - (_Clock.monotonic() - _backstop_armed_at)
+        faulthandler.dump_traceback_later(max(left, 1.0), exit=True, file=_stack_file)
+
+
+if _settings is not None and hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
     if not _settings:
@@ -568,6 +598,14 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
         if os.getpid() == _PID:
             _save_coverage()
             _emit(wire.Finish(item.nodeid))
+        else:
+            # A test forked and its child left the test without `os._exit` (python-dotenv
+            # with a broken call in the child: the exception ends the test in both). Plain
+            # pytest's child would run the rest of the session, with its exit status; here
+            # it would have gone on reading the supervisor's commands, taking the parent's
+            # (the worker then waited for them for ever) and reporting its copy of the
+            # test as well. It ends here, with the status pytest gives what it ran.
+            os._exit(1 if _forked_failed else 0)
 
 
 def _switch_context(context: str, phase: bool = False) -> None:
@@ -622,7 +660,11 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: Any) -> None:
+    global _forked_failed
     if not _settings:
+        return
+    if os.getpid() != _PID:
+        _forked_failed = _forked_failed or report.failed
         return
     config = _config
     category = ""

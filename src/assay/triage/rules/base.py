@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.model import Frame, Location
+from assay.protocol import WorkerEnvironment
 from assay.triage.clusters import Cluster
 from assay.triage.gitinfo import GitInfo
 from assay.triage.incidents import Incident
@@ -37,6 +38,7 @@ class Context:
     incidents: list[Incident] = field(default_factory=list)  # the whole run's, for links
     python: str = "python"  # the tests' interpreter, for the commands a finding gives
     hung: list[str] = field(default_factory=list)  # tests that hung: commands bound them
+    environment: WorkerEnvironment = field(default_factory=WorkerEnvironment)  # the worker's
 
     def reproduce(self, nodeids: list[str]) -> str:
         """The command that runs these tests from anywhere (reproduce_command's)."""

@@ -5,10 +5,16 @@ with "backzone" and whose local zone is UTC: two messages quote `/usr/share/zone
 the third test reads `time.tzname`. Filed as assertions in three test modules, each read
 "the code now behaves differently"; it does not. A failure is an environment failure when
 its own evidence names the environment: the message quotes system time-zone data or a
-locale error, a program the test runs is not installed (FileNotFoundError raised by
-subprocess), or the failing test reads the machine's local time zone or locale itself.
-Failures whose environment signature agrees form one category across files, with the
-facts about this machine that matter (the system tzdata version, the local zone).
+locale error; a program the test runs is not found (FileNotFoundError raised by
+subprocess, sh's CommandNotFound), told apart from one that the tests' interpreter has in a
+scripts folder left off their PATH (python-dotenv's CLI tests, run by a virtualenv's python
+not activated, do not find its own `dotenv`); the failing test reads the machine's local
+time zone or locale itself; or the tests ran as root and a test expected a permission
+error (python-dotenv 1.0.1 in a container: two tests `chmod(0o000)` a file and expect
+writing it to fail, which root is not stopped from; they read "the code behaves
+differently, or the test is stale"). Failures whose environment signature agrees form one
+category across files, with the facts about this machine that matter (the system tzdata
+version, the local zone, the user, the PATH).
 """
 
 from __future__ import annotations
@@ -64,13 +70,35 @@ _PROGRAM = Environment(
     "Install the missing program where the tests run, or skip these tests when it is absent "
     "(`shutil.which`)",
 )
-_BY_KIND = {e.kind: e for e in (_TZ, _LOCALE, _PROGRAM)}
+_SCRIPTS = Environment(
+    "scripts",
+    "the tests' PATH (their interpreter's scripts folder is not on it)",
+    "Run the tests with the interpreter's scripts folder on PATH (activate its virtualenv), "
+    "where the project's own console scripts are installed",
+)
+_ROOT = Environment(
+    "privileges",
+    "the tests running as root",
+    "Run the suite as an unprivileged user (file permissions do not stop root), or skip "
+    "these tests when `os.geteuid() == 0`",
+)
+_BY_KIND = {e.kind: e for e in (_TZ, _LOCALE, _PROGRAM, _SCRIPTS, _ROOT)}
 _TZ_TEXT = re.compile(
     r"(?:/usr/share/zoneinfo|/usr/lib/zoneinfo|/etc/localtime|ZoneInfoNotFoundError|"
     r"UnknownTimeZoneError|No time zone found with key)[^\s'\")]*"
 )
 _LOCALE_TEXT = re.compile(r"unsupported locale setting|locale\.Error|No such locale")
 _MISSING_PROGRAM = re.compile(r"No such file or directory: '(?P<program>[^'/]+)'")
+# sh's and plumbum's CommandNotFound: the program's name first ("dotenv", "('dotenv', ...)").
+_COMMAND_NOT_FOUND = re.compile(r"^[\s('\"]*(?P<program>[^\s'\"/,()]+)")
+# pytest.raises' "DID NOT RAISE PermissionError" ("<class 'PermissionError'>" before pytest
+# 8.4), unittest's "PermissionError not raised" and "... not raised by f".
+_NOT_RAISED = re.compile(r"^DID NOT RAISE (?P<raises>.+)|^(?P<unittest>[\w.]+) not raised\b")
+# What a write that permissions forbid raises, or a class that catches it.
+_PERMISSION_ERRORS = frozenset(
+    {"PermissionError", "OSError", "IOError", "EnvironmentError", "Exception", "BaseException"}
+)
+_OWNER_RW = 0o600
 # Attribute reads that make a test depend on this machine's zone or locale.
 _TZ_READS = frozenset({"time.tzname", "time.timezone", "time.altzone", "time.daylight"})
 _LOCALE_READS = frozenset(
@@ -108,6 +136,83 @@ def _reads(ctx: Context, incident: Incident) -> tuple[Environment, str] | None:
     return None
 
 
+def _chmod_denying(ctx: Context, incident: Incident) -> str | None:
+    """The test's own `chmod` that takes read or write from the file's owner, as text."""
+    test = ctx.index.test_function(incident.test_file, incident.test_class, incident.test_function)
+    if test is None:
+        return None
+    for node in ast.walk(test.node):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        mode = node.args[-1]
+        if (
+            name in ("chmod", "lchmod", "fchmod")
+            and isinstance(mode, ast.Constant)
+            and isinstance(mode.value, int)
+            and mode.value & _OWNER_RW != _OWNER_RW
+        ):
+            text = ctx.index.line(test.path, node.lineno) or ast.unparse(node)
+            return f"`{shorten(text, 60)}` at {test.path}:{node.lineno}"
+    return None
+
+
+def _as_root(ctx: Context, incident: Incident) -> str | None:
+    """Why a failure is root's: the tests ran as root and the test expected a permission
+    error, naming PermissionError or taking the owner's permissions away itself."""
+    if ctx.environment.euid != 0:
+        return None
+    match = _NOT_RAISED.match(first_line(incident.message))
+    if match is None:
+        return None
+    expected = set(re.findall(r"\w+", match["raises"] or match["unittest"]))
+    if not expected & _PERMISSION_ERRORS:
+        return None
+    chmod = _chmod_denying(ctx, incident)
+    if chmod is not None:
+        return f"it takes the owner's permissions away ({chmod}) and expects an error"
+    if "PermissionError" in expected:
+        return "it expects PermissionError"
+    return None
+
+
+def _program_not_found(incident: Incident) -> str | None:
+    """The program a test ran by name that was not found, from subprocess or sh/plumbum."""
+    if incident.exc_type == "CommandNotFound":
+        found = _COMMAND_NOT_FOUND.match(incident.message)
+        return found["program"] if found else None
+    missing = _MISSING_PROGRAM.search(incident.message)
+    if (
+        missing
+        and incident.exc_type == "FileNotFoundError"
+        and any(f.path.endswith("subprocess.py") for f in incident.frames[-3:])
+    ):
+        return missing["program"]
+    return None
+
+
+def _scripts_folder(ctx: Context) -> str | None:
+    """The tests' interpreter's scripts folder when it is not on their PATH (a virtualenv
+    used without activating it: its console scripts are not found by name)."""
+    executable = ctx.environment.executable
+    if not executable or not ctx.environment.exec_path:
+        return None
+    folder = os.path.dirname(executable)
+    on_path = {os.path.realpath(p) for p in ctx.environment.exec_path if p}
+    return None if os.path.realpath(folder) in on_path else folder
+
+
+def _missing(ctx: Context, program: str) -> tuple[Environment, str]:
+    folder = _scripts_folder(ctx)
+    if folder is not None and os.access(os.path.join(folder, program), os.X_OK):
+        return _SCRIPTS, (
+            f"the program '{program}' it runs is installed in {folder}, a folder not on the "
+            "tests' PATH"
+        )
+    return _PROGRAM, f"the program '{program}' it runs is not installed"
+
+
 def environment_of(ctx: Context, incident: Incident) -> tuple[Environment, str] | None:
     """The environment a failure's own evidence names, and that evidence in words."""
     if incident.is_collection or incident.when in ("setup", "teardown"):
@@ -118,22 +223,26 @@ def environment_of(ctx: Context, incident: Incident) -> tuple[Environment, str] 
         return _TZ, f"its failure quotes {match.group(0)}"
     if _LOCALE_TEXT.search(text):
         return _LOCALE, f"its failure is a locale error: {shorten(first_line(text), 100)}"
-    missing = _MISSING_PROGRAM.search(text)
-    if (
-        missing
-        and incident.exc_type == "FileNotFoundError"
-        and any(f.path.endswith("subprocess.py") for f in incident.frames[-3:])
-    ):
-        return _PROGRAM, f"the program '{missing['program']}' it runs is not installed"
+    program = _program_not_found(incident)
+    if program is not None:
+        return _missing(ctx, program)
+    root = _as_root(ctx, incident)
+    if root is not None:
+        return _ROOT, root
     if incident.exc_type == "AssertionError":
         return _reads(ctx, incident)
     return None
 
 
-def _machine_facts(kind: str) -> list[str]:
+def _machine_facts(kind: str, ctx: Context) -> list[str]:
     """What this machine has, for the kind of environment the failures point at."""
     facts: list[str] = []
-    if kind == "time-zone data":
+    if kind == "scripts":
+        facts.append(f"the tests' interpreter: {ctx.environment.executable}")
+        facts.append(f"the tests' PATH: {os.pathsep.join(ctx.environment.exec_path)}")
+    elif kind == "privileges":
+        facts.append("the tests ran as root (effective user id 0)")
+    elif kind == "time-zone data":
         for base in ("/usr/share/zoneinfo", "/usr/lib/zoneinfo"):
             zi = Path(base) / "tzdata.zi"
             try:
@@ -178,7 +287,7 @@ class EnvironmentRule(Rule):
                 f"{shorten(first_message_line(incident), 100)}"
             )
         evidence = capped(evidence, 8, "more tests")
-        evidence += _machine_facts(environment.kind)
+        evidence += _machine_facts(environment.kind, ctx)
         files = unique([i.test_file for i in incidents])
         return Finding(
             title=f"Environment: depends on {environment.title}",
