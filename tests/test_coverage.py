@@ -231,3 +231,36 @@ def test_tests_importing_another_copy_are_named_not_reported_as_zero_coverage(tm
     here = reports["copy"]
     assert here["coverage"]["totals"]["percent_covered"] == 100.0
     assert here["run"]["warnings"] == []
+
+
+def test_report_settings_that_leave_every_measured_file_out_are_said_not_silent(tmp_path):
+    """python-dotenv 1.0.1's setup.cfg reports `*/site-packages/dotenv/*` alone: installed
+    editable, its `src/dotenv` is measured and then left out, and coverage.py's own report
+    has "No data to report.". assay gives no figure either, and says why."""
+    project = tmp_path / "tidy"
+    _tidy(project, with_tests=True)
+    (project / ".coveragerc").write_text("[report]\ninclude = */site-packages/tidy/*\n")
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.pytest.ini_options]\npythonpath = ["src"]\n')
+    report, proc = baseline_json(project)
+    data = tmp_path / "plain-coverage"
+    plain = [sys.executable, "-m", "coverage"]
+    subprocess.run(
+        [*plain, "run", "--branch", f"--data-file={data}", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = subprocess.run(
+        [*plain, "json", f"--data-file={data}", "-o", str(tmp_path / "c.json")],
+        cwd=project, env=clean_env(), capture_output=True, text=True,
+    )  # fmt: skip
+    assert theirs.returncode == 1 and "No data to report." in theirs.stdout + theirs.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert report["counts"]["passed"] == 1
+    assert report["coverage"] is None
+    (warning,) = report["run"]["warnings"]
+    assert warning == (
+        "no coverage figure: coverage.py measured 1 file (src/tidy/__init__.py), but the "
+        "project's coverage settings (.coveragerc), [report] include = */site-packages/tidy/*, "
+        'leave nothing to report (coverage.py\'s own report says "No data to report.")'
+    )

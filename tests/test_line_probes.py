@@ -6,11 +6,13 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import runpy
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import coverage
 import pytest
@@ -228,6 +230,85 @@ def test_a_module_run_from_another_copy_is_named(tmp_path: Path) -> None:
         "their mutants here; install this checkout in the interpreter (pip install -e .)"
     ]
     assert {m["status"] for m in report["mutants"]} == {"NoCoverage"}
+
+
+def _calc(root: Path, test: str, pyproject: str = "") -> None:
+    (root / "src" / "calc").mkdir(parents=True)
+    (root / "src" / "calc" / "__init__.py").write_text(
+        "def _table():\n    return {n: n * 2 for n in range(4)}\n\n\nTABLE = _table()\n\n\n"
+        "def double(x):\n    return TABLE[x]\n"
+    )
+    (root / "tests").mkdir()
+    (root / "tests" / "test_calc.py").write_text(test)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "calc"\nversion = "0"\n{pyproject}'
+        '[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+    )
+
+
+def _mutate(root: Path, **env: str) -> dict[str, Any]:
+    out = root.parent / f"{root.name}.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "mutate", str(root), "--no-cache",
+         "--state-dir", str(root.parent / f"{root.name}-state"), "--json", str(out)],
+        capture_output=True, text=True, timeout=300, env={**clean_env(), **env},
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+CALC_TEST = "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+
+
+def test_relative_file_names_in_the_coverage_data_are_the_project_s(tmp_path: Path) -> None:
+    """`relative_files = true` (python-dotenv 1.0.1's setup.cfg) has coverage.py store
+    names relative to where the workers ran: read from assay's own working directory,
+    every module "ran from another copy" and the code run only at import (`_table`) was
+    never run. The verdicts are those of the same project without the setting."""
+    reports = {}
+    for name, setting in (
+        ("absolute", ""),
+        ("relative", "[tool.coverage.run]\nrelative_files = true\n"),
+    ):
+        _calc(tmp_path / name, CALC_TEST, setting)
+        reports[name] = _mutate(tmp_path / name)
+    assert reports["relative"]["warnings"] == reports["absolute"]["warnings"] == []
+
+    def verdicts(report: dict[str, Any]) -> list[tuple[int, str, str, str]]:
+        return [(m["line"], m["replacement"], m["path"], m["status"]) for m in report["mutants"]]
+
+    assert verdicts(reports["relative"]) == verdicts(reports["absolute"])
+    at_import = [m for m in reports["relative"]["mutants"] if m["line"] == 2]
+    assert at_import and all(m["path"] == "import" for m in at_import)
+    assert "Killed" in {m["status"] for m in at_import}
+
+
+def test_a_copy_only_a_subprocess_imports_is_named_with_the_path_to_fix(tmp_path: Path) -> None:
+    """python-dotenv's CLI tests run `dotenv` found on PATH, a pyenv shim whose Python has
+    its own copy installed: installing the checkout, which is installed, fixes nothing."""
+    other = tmp_path / "other"
+    _calc(other, CALC_TEST)
+    test = (
+        "import os\nimport subprocess\nimport sys\n\n\ndef test_main():\n"
+        f"    path = [{str(other / 'src')!r}, os.environ.get('PYTHONPATH', '')]\n"
+        "    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(path)}\n"
+        "    code = 'import calc.__main__'\n"
+        "    subprocess.run([sys.executable, '-c', code], env=env, check=True)\n"
+    )
+    here = tmp_path / "here"
+    _calc(here, CALC_TEST + "\n\n" + test)
+    for root in (here, other):
+        (root / "src" / "calc" / "__main__.py").write_text("print('calc')\n")
+    report = _mutate(here)
+    ran = other / "src" / "calc" / "__main__.py"
+    assert [w for w in report["warnings"] if "from another copy" in w] == [
+        "the tests ran 1 of the mutated modules from another copy "
+        f"(src/calc/__main__.py ran as {ran}), not from this project: no test reaches their "
+        "mutants here; that copy is not on the tests' interpreter's path: a subprocess ran "
+        "it (a program found on PATH, such as a pyenv shim, starts its own Python); if so, "
+        f"put the tests' interpreter's scripts folder ({os.path.dirname(sys.executable)}) "
+        "first on PATH"
+    ]
 
 
 def test_a_module_run_as_a_program_records_its_lines(tmp_path: Path) -> None:

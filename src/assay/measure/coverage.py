@@ -65,6 +65,7 @@ class CoverageMeasurement:
         self.contexts = contexts
         self.config_file = coverage_config_file(project.root)
         self.warnings: list[str] = []
+        self.unreported: str | None = None  # why the report came out empty, when it did
 
     def worker_settings(self) -> CoverageSettings:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -195,6 +196,7 @@ class CoverageMeasurement:
                 with _caught(caught):
                     cov.json_report(outfile=str(json_path), ignore_errors=True)
             except coverage.exceptions.NoDataError:
+                self.unreported = self._why_unreported(cov)
                 return None
             data = json.loads(json_path.read_text())
         unparsed = [u for w in caught if (u := self._unparsed(w)) is not None]
@@ -221,6 +223,31 @@ class CoverageMeasurement:
             unparsed=unparsed,
             lost_tests=sorted(lost_tests),
             warnings=list(dict.fromkeys(self.warnings)),
+        )
+
+    def _why_unreported(self, cov: coverage.Coverage) -> str:
+        """Why coverage.py's report has no data though the workers measured: its `[report]`
+        `include` or `omit` leave out every measured file (python-dotenv 1.0.1's setup.cfg
+        reports `*/site-packages/dotenv/*` alone, an installed copy, and an editable install
+        runs `src/dotenv`: `coverage report` says "No data to report."), or nothing of the
+        source ran at all."""
+        root = self.project.root
+        measured = sorted(measured_name(f, root) for f in cov.get_data().measured_files())
+        if not measured:
+            return self.nothing_ran()
+        shown = measured
+        filters = [
+            f"[report] {option.split(':')[1]} = {', '.join(value)}"
+            for option in ("report:include", "report:omit")
+            if isinstance(value := cov.get_option(option), list) and value
+        ]
+        where = f" ({self.config_file.name})" if self.config_file else ""
+        return (
+            f"no coverage figure: coverage.py measured {len(measured)} "
+            f"file{'s' if len(measured) > 1 else ''} "
+            f"({', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}), but the project's "
+            f"coverage settings{where}, {'; '.join(filters) or 'its [report] options'}, leave "
+            'nothing to report (coverage.py\'s own report says "No data to report.")'
         )
 
     def nothing_ran(self) -> str:
@@ -293,9 +320,7 @@ class CoverageMeasurement:
         data.read()
         result: dict[tuple[str, str, str], list[int]] = {}
         for filename in sorted(data.measured_files()):
-            path = os.path.relpath(filename, self.project.root)
-            if path.startswith(".."):
-                path = filename
+            path = measured_name(filename, self.project.root)
             for lineno, contexts in data.contexts_by_lineno(filename).items():
                 for context in contexts:
                     nodeid, sep, phase = context.rpartition("|")
@@ -320,6 +345,21 @@ def _caught(into: list[str]) -> Iterator[None]:
 def _relative(path: str, root: Path) -> str:
     relative = os.path.relpath(path, root)
     return path if relative.startswith("..") else relative
+
+
+def measured_path(filename: str, root: Path) -> str:
+    """A file name from coverage.py's data as an absolute path. A project that sets
+    `relative_files = true` (python-dotenv 1.0.1) has its workers store names relative to
+    where they ran, the project's root; resolved against assay's own working directory
+    instead, every mutated module read as run from another copy, and the lines it ran
+    at import as never run."""
+    return os.path.normpath(os.path.join(root, filename))
+
+
+def measured_name(filename: str, root: Path) -> str:
+    """A file name from coverage.py's data as assay keys it: relative to the project's
+    root when inside it, absolute otherwise."""
+    return _relative(measured_path(filename, root), root)
 
 
 def _project_folder_omit(root: Path) -> list[str]:

@@ -104,13 +104,13 @@ class _Clean:
     environment: Environment
 
 
-def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+def _executed_lines(clean_dir: Path, root: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
     """Lines run at all in the clean run (its folder: `clean_dir`), and lines run outside
     any test (at import or collection: module level, class bodies, decorators applied
-    to test classes)."""
+    to test classes), by real path (names in the data are read from `root`)."""
     import coverage
 
-    from assay.measure.coverage import data_file
+    from assay.measure.coverage import data_file, measured_path
 
     path = data_file(clean_dir)
     if not path.exists():
@@ -120,7 +120,7 @@ def _executed_lines(clean_dir: Path) -> tuple[dict[str, set[int]], dict[str, set
     ran: dict[str, set[int]] = {}
     at_import: dict[str, set[int]] = {}
     for filename in data.measured_files():
-        real = os.path.realpath(filename)
+        real = os.path.realpath(measured_path(filename, root))
         by_line = data.contexts_by_lineno(filename)
         ran[real] = set(by_line)
         at_import[real] = {line for line, contexts in by_line.items() if "" in contexts}
@@ -219,7 +219,7 @@ def run_mutate(
             mutant_store.ensure(store)
             rels = sorted({p.mutant.file for p in planned})
             line_tests = history.line_tests(store, clean.run_id, rels)
-            executed, at_import = _executed_lines(clean.run_dir)
+            executed, at_import = _executed_lines(clean.run_dir, project.root)
             if not executed:
                 warnings.append(
                     "the clean run measured no coverage of the project's code: no test reaches "
@@ -228,10 +228,20 @@ def run_mutate(
             elsewhere = _ran_elsewhere(session, rels, executed)
             if elsewhere:
                 rel, other = next(iter(elsewhere.items()))
+                fix = (
+                    "install this checkout in the interpreter (pip install -e .)"
+                    if _importable(session, rel, other, clean.environment.sys_path)
+                    # python-dotenv's CLI tests run `dotenv` found on PATH: a pyenv shim's
+                    # Python, whose site-packages has its own copy
+                    else "that copy is not on the tests' interpreter's path: a subprocess "
+                    "ran it (a program found on PATH, such as a pyenv shim, starts its own "
+                    "Python); if so, put the tests' interpreter's scripts folder "
+                    f"({os.path.dirname(clean.environment.executable)}) first on PATH"
+                )
                 warnings.append(
                     f"the tests ran {len(elsewhere)} of the mutated modules from another copy "
                     f"({rel} ran as {other}), not from this project: no test reaches their "
-                    "mutants here; install this checkout in the interpreter (pip install -e .)"
+                    f"mutants here; {fix}"
                 )
             left_out = {e.nodeid for e in excluded}
             reached_by: dict[str, set[str]] = {}  # mutant id -> tests whose coverage reached it
@@ -486,6 +496,20 @@ def _clean_run(
     )
 
 
+def _importable(session: Session, rel: str, other: str, sys_path: list[str]) -> bool:
+    """Whether the copy of `rel` at `other` is the one the tests' interpreter imports
+    (its folder on their sys.path), or unknown; False: another Python ran it."""
+    if not sys_path:
+        return True
+    names = ModuleNames(session.project.root, session.project.source_packages)
+    tail = os.sep + names.module_name(rel).replace(".", os.sep)
+    stem = other.removesuffix(".py").removesuffix(os.sep + "__init__")
+    if not stem.endswith(tail):
+        return True
+    folder = os.path.realpath(stem.removesuffix(tail))
+    return folder in {os.path.realpath(p) for p in sys_path if p}
+
+
 def _ran_elsewhere(
     session: Session, rels: list[str], executed: dict[str, set[int]]
 ) -> dict[str, str]:
@@ -543,7 +567,7 @@ def _depends_on_other_imports(planned: list[Planned], handed: CleanRun, session:
     if not suspects:
         return False
     run = handed.run
-    executed, _ = _executed_lines(run.run_dir)
+    executed, _ = _executed_lines(run.run_dir, session.project.root)
     passing = {t.nodeid for t in run.tests if t.outcome == "passed"} & handed.nodeids
     rels = sorted({p.mutant.file for p in suspects})
     with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:

@@ -174,6 +174,8 @@ def run_stage(
             config.coverage_bands, config.coverage_goals, collector.coverage_lost
         )
         measured = coverage is not None
+        if measurement.unreported is not None:
+            outcome.warnings.append(measurement.unreported)
         ran = counts.passed + counts.failed
         if coverage is not None and coverage.modules and ran and not coverage.totals.covered_lines:
             outcome.warnings.append(measurement.nothing_ran())

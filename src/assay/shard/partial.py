@@ -119,14 +119,15 @@ def coverage_data(data_file: Path, root: Path) -> dict[str, dict[str, list[Any]]
     """A run's combined coverage data, per file (relative to `root` when inside it)."""
     import coverage
 
+    from assay.measure.coverage import measured_name
+
     if not data_file.exists():
         return None
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     files: dict[str, dict[str, list[Any]]] = {}
     for filename in sorted(data.measured_files()):
-        rel = os.path.relpath(filename, root)
-        name = filename if rel.startswith("..") else rel
+        name = measured_name(filename, root)
         if data.has_arcs():
             files[name] = {"arcs": sorted([a, b] for a, b in data.arcs(filename) or [])}
         else:
