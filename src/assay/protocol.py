@@ -157,8 +157,11 @@ class Failure(Message):
     message: str
     frames: list[Frame] = field(default_factory=list)
     output: str | None = None
+    # Who kept another exception, whose traceback ends `output`, that the test's own
+    # failure stems from (click's CliRunner keeps a command's in `result.exception`).
+    caught: str | None = None
 
-    OPTIONAL = ("output",)
+    OPTIONAL = ("output", "caught")
 
 
 @dataclass

@@ -160,12 +160,12 @@ def _custom_finding(compiled: CompiledCategory, clusters: list[Cluster]) -> Find
 
 def _child_evidence(clusters: list[Cluster]) -> list[str]:
     """How the tests that ran the failing code in a child process failed themselves."""
-    by_type: dict[str, list[Incident]] = {}
+    by_type: dict[tuple[str, str | None], list[Incident]] = {}
     for incident in sorted((i for c in clusters for i in c.incidents), key=lambda i: i.nodeid):
         if incident.via is not None:
-            by_type.setdefault(incident.via.exc_type, []).append(incident)
+            by_type.setdefault((incident.via.exc_type, incident.kept_by), []).append(incident)
     lines = []
-    for exc_type, incidents in by_type.items():
+    for (exc_type, kept_by), incidents in by_type.items():
         first = incidents[0]
         assert first.via is not None
         own = [i.via for i in incidents if i.via is not None]
@@ -176,6 +176,15 @@ def _child_evidence(clusters: list[Cluster]) -> list[str]:
         child = exc_type in ("CalledProcessError", "TimeoutExpired") or any(
             f.path.endswith("subprocess.py") for v in own for f in v.frames
         )
+        if kept_by is not None:
+            lines.append(
+                f"{kept_by}: {count_text(incidents)} ({first.nodeid}{more}) failed with "
+                f"{exc_type} (e.g. {shorten(first_line(first.via.message), 100)})"
+                + (f" where they asserted ({', '.join(sites[:3])})" if sites else "")
+                + f" (their own signature{'s' if len(keys) > 1 else ''}: {', '.join(keys[:3])})"
+                + "; that exception is what is triaged here"
+            )
+            continue
         lines.append(
             f"{'in a child process' if child else 'a traceback in their output'}: "
             f"{count_text(incidents)} ({first.nodeid}{more}) failed "

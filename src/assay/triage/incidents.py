@@ -11,9 +11,11 @@ Two kinds of failure hide their real exception elsewhere. A test that runs the p
 child process fails with `CalledProcessError` (or an assertion on the return code) while
 the child's own traceback sits in the captured output: the incident is the child's
 exception, with the test's own kept as `via`, so a CLI test lands with the in-process tests
-that share its cause. And each failed subtest (unittest `subTest`, pytest's `subtests`) is
-an incident of its own, "<parent node id> <description>"; a parent that failed only because
-its subtests did ("contains 3 failed subtests") is not one more cause.
+that share its cause; so does an assertion on a CLI result whose command's exception
+click's CliRunner kept (the worker puts its traceback in the output). And each failed
+subtest (unittest `subTest`, pytest's `subtests`) is an incident of its own, "<parent node
+id> <description>"; a parent that failed only because its subtests did ("contains 3 failed
+subtests") is not one more cause.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Incident:
     project_frames: list[Frame] = field(default_factory=list)
     parent: str = ""  # a subtest's parent node id ("" for a test)
     via: Incident | None = None  # the test's own failure, when this is a child's traceback
+    kept_by: str | None = None  # with `via`: who kept the exception (click's CliRunner)
     timeout_kind: str | None = None  # a timeout's "slow" | "hang" (None: not measured)
     cpu_s: float | None = None
     duration_s: float = 0.0
@@ -276,7 +279,10 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     incident.timeout_kind = test.timeout_kind
     incident.cpu_s = test.cpu_s
     incident.duration_s = test.duration_s
-    return _through_child(incident, (failure.output or "") if failure else "", frame_filter)
+    incident = _through_child(incident, (failure.output or "") if failure else "", frame_filter)
+    if incident.via is not None and failure is not None:
+        incident.kept_by = failure.caught
+    return incident
 
 
 def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -> Incident:

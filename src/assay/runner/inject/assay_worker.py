@@ -312,6 +312,32 @@ def _doctest_failure(value: Any, when: str) -> wire.Failure | None:
     )
 
 
+def _kept_by_cli_runner(excinfo: Any) -> str | None:
+    """The traceback of a CLI command's exception that the test's runner kept instead of
+    raising: click's CliRunner (Typer's too) catches it into `result.exception`, so the
+    test fails on `assert result.exit_code == 0` with no word of it (python-dotenv's CLI
+    tests, broken by a renamed keyword: eleven assertions on `(1, '')`, triaged as such,
+    where their cause was the rename's TypeError). Read from the asserting frame's locals:
+    the one Result there whose exception is not a SystemExit (click's own exits). It goes
+    last in the failure's output, where triage reads a child's traceback."""
+    if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
+        return None
+    kept = [
+        result
+        for result in excinfo.traceback[-1].frame.f_locals.values()
+        if type(result).__name__ == "Result"
+        and type(result).__module__.startswith("click.")
+        and getattr(result, "exception", None) is not None
+        and not isinstance(result.exception, SystemExit)
+        and getattr(result, "exc_info", None)
+    ]
+    if len(kept) != 1:
+        return None
+    import traceback
+
+    return "".join(traceback.format_exception(*kept[0].exc_info))
+
+
 def _message(value: BaseException) -> str:
     try:
         return str(value)
@@ -338,16 +364,19 @@ def _failure(excinfo: Any, when: str) -> wire.Failure:
                 for f in traceback.extract_tb(cause.__traceback__)
             ],
         )
+    kept = _kept_by_cli_runner(excinfo)
     return wire.Failure(
         when=when,
         exc_type=excinfo.typename,
         message=_message(value),
         frames=_frames(excinfo),
-        output=_exception_output(value),
+        output=kept or _exception_output(value),
+        caught=_CLI_RUNNER if kept else None,
     )
 
 
 _OUTPUT_MAX = 20_000
+_CLI_RUNNER = "click's CliRunner kept the command's exception as `result.exception`"
 
 
 def _tail(text: Any) -> str:
@@ -699,7 +728,8 @@ def pytest_runtest_logreport(report: Any) -> None:
         # A subtest's report is a copy made from the makereport one: it carries the
         # failure too (a copy is made here, not changed), with its own captured sections.
         captured = _captured_output(report)
-        output = "\n".join(t for t in (event.failure.output, captured) if t)
+        parts = (event.failure.output, captured)  # a kept exception's traceback goes last
+        output = "\n".join(t for t in (parts[::-1] if event.failure.caught else parts) if t)
         event.failure = dataclasses.replace(event.failure, output=output)
     if type(report).__name__ == "SubtestReport":
         event.subtest = report._sub_test_description().strip() or "subtest"
