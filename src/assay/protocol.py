@@ -136,6 +136,11 @@ class Message:
 # -- pieces of events -----------------------------------------------------------------------
 
 
+# Field metadata: the key is left out of a report's JSON while the value is None, so a
+# field can be added to a type that older reports already write without changing them.
+OMITTED_WHEN_NONE = {"omitted_when_none": True}
+
+
 @dataclass
 class Frame(Message):
     """One traceback entry, its path relative to the project root when inside it."""
@@ -159,7 +164,7 @@ class Failure(Message):
     output: str | None = None
     # Who kept another exception, whose traceback ends `output`, that the test's own
     # failure stems from (click's CliRunner keeps a command's in `result.exception`).
-    caught: str | None = None
+    caught: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
 
     OPTIONAL = ("output", "caught")
 

@@ -25,6 +25,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assay.protocol import OMITTED_WHEN_NONE as OMITTED_WHEN_NONE
 from assay.protocol import Failure as Failure
 from assay.protocol import Frame as Frame
 from assay.protocol import WorkerEnvironment
@@ -151,11 +152,6 @@ class RunInfo:
     max_test_duration_s: float = 900.0  # a test still running at this age was stopped
     # The failed tests' reruns alone after the suite (None: not done): their cost, seconds.
     isolation_s: float | None = None
-
-
-# Field metadata: the key is left out of the JSON while the value is None, so a field can
-# be added to a type that older reports already write without changing their output.
-OMITTED_WHEN_NONE = {"omitted_when_none": True}
 
 
 @dataclass
