@@ -327,7 +327,7 @@ def test_console_summary(inspected: tuple[dict[str, Any], str, Any]) -> None:
     assert "assay inspect inspect-rules" in out
     assert "72 tests (91 cases) in 5 files" in out
     assert "tests/unit/test_smells.py" in out
-    assert "with no test: 1 (src/rules/untested.py)" in out
+    assert "with no test importing it: 1 (src/rules/untested.py)" in out
 
 
 def test_nodeids_and_cases_equal_pytest_collection(
