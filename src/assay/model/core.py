@@ -117,6 +117,16 @@ class CollectionError:
     message: str  # one line
     longrepr: str = ""
     failure: Failure | None = None
+    # The collector inside the file that failed alone (`file::Class`: Python-Markdown's
+    # test module imports unittest's `TestSuite`, a Test* class with __init__, and under
+    # `filterwarnings = error` pytest's warning is that node's error while the file's 281
+    # tests run); None: the file itself could not be collected and none of its tests ran.
+    node: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    @property
+    def where(self) -> str:
+        """The node that failed, or the file."""
+        return self.node or self.path
 
 
 # The interpreter and packages the tests ran with: reported as the worker described it,

@@ -25,7 +25,7 @@ from assay.model import (
     InspectReport,
     MutateReport,
 )
-from assay.report.md import tests_and_subtests, visible
+from assay.report.md import collection_summary, tests_and_subtests, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -162,8 +162,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
         extra.append(
             "subtests: " + ", ".join(f"{v} {k}" for k, v in vars(report.subtests).items() if v)
         )
-    if report.collection_errors:
-        extra.append(f"{len(report.collection_errors)} files could not be collected")
+    extra += collection_summary(report.collection_errors)
     for line in extra:
         console.print(line)
     if report.coverage is not None:
@@ -208,7 +207,7 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
                 f"[red]{test.outcome.upper()}[/red] {plain(test.nodeid)}: {plain(test.message)}"
             )
     for error in report.collection_errors:
-        console.print(f"[red]COLLECTION ERROR[/red] {plain(error.path)}: {plain(error.message)}")
+        console.print(f"[red]COLLECTION ERROR[/red] {plain(error.where)}: {plain(error.message)}")
     for warning in report.run.warnings:
         console.print(f"[yellow]warning:[/yellow] {plain(warning)}")
     verdict = "[green]PASS" if report.exit_code == 0 else "[red]FAIL"

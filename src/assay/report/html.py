@@ -46,7 +46,7 @@ from assay.model import (
 from assay.model.core import BAD_OUTCOMES
 from assay.model.findings import findings as report_findings
 from assay.model.history import CompareReport
-from assay.report.md import COVERAGE_HEADERS, visible
+from assay.report.md import COLLECTION_NOTE, COVERAGE_HEADERS, visible
 
 # Findings and mutants shown in full; the JSON report has every one.
 MAX_FINDINGS = 1000
@@ -372,9 +372,9 @@ def _baseline(report: BaselineReport) -> Page:
                 "Collection errors",
                 "collection",
                 [
-                    Para("These files could not be collected; their tests did not run."),
+                    Para(COLLECTION_NOTE.replace("`", "")),
                     *(
-                        Details(f"{e.path}: {e.message}", [Pre(e.longrepr or e.message)])
+                        Details(f"{e.where}: {e.message}", [Pre(e.longrepr or e.message)])
                         for e in report.collection_errors
                     ),
                 ],

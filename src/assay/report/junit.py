@@ -270,7 +270,7 @@ def _subtest_result(
 
 
 def _collection_case(error: CollectionError) -> ET.Element:
-    classname, name = mangle_test_address(error.path)
+    classname, name = mangle_test_address(error.where)
     case = ET.Element("testcase", classname=escape(classname), name=escape(name), time="0.000")
     text = error.longrepr or _failure_text(error.failure) or error.message
     case.append(_element("error", f"collection failure: {error.message}", text))

@@ -18,6 +18,11 @@ would recolour or retitle the terminal of whoever `cat`s it. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assay.model import CollectionError
 
 # C0 controls except newline and tab as the Control Pictures block shows them (ESC → ␛),
 # DEL as ␡; C1 controls (0x9b is a one-byte CSI) and the bidirectional overrides that
@@ -123,6 +128,25 @@ def tests_and_subtests(count: int, subtests: int) -> str:
     if subtests and tests:
         return f"{plural(tests, 'test')} and {plural(subtests, 'subtest')}"
     return plural(subtests, "subtest") if subtests else plural(tests, "test")
+
+
+def collection_summary(errors: Sequence[CollectionError]) -> list[str]:
+    """Collection errors in words: files that could not be collected (none of their tests
+    ran) apart from a node inside a file that failed alone (the rest of the file ran)."""
+    files = sum(1 for e in errors if e.node is None)
+    nodes = len(errors) - files
+    lines = [f"{plural(files, 'file')} could not be collected"] if files else []
+    if nodes:
+        where = "a file whose other tests ran" if nodes == 1 else "files whose other tests ran"
+        lines.append(f"{plural(nodes, 'collection error')} inside {where}")
+    return lines
+
+
+# Said wherever the collection errors are listed.
+COLLECTION_NOTE = (
+    "A file listed alone could not be collected: none of its tests ran. A node inside a file "
+    "(`file::Class`) failed alone: the rest of its file ran. Everything else did."
+)
 
 
 # The columns of a coverage-by-module table, in every report that shows one.

@@ -102,6 +102,11 @@ RULES: dict[str, Rule] = {
         "Failing tests: a fixture fails or is missing",
         "Fix the fixture: every test that requests it errors before running.",
     ),
+    "collection-warning": Rule(
+        "A test module's node fails: pytest's collection warning is raised as an error",
+        "Keep pytest from collecting the class (import it under another name, or set "
+        "`__test__ = False`), or keep warnings-as-errors from reaching other modules.",
+    ),
     "timeout": Rule(
         "Tests that hang or run past the time limit",
         "Remove the wait on what never comes (a lock, input, a network call), or set a timeout.",

@@ -168,7 +168,9 @@ def _collection_error(error: wire.CollectError | wire.CollectCrash) -> Collectio
         message = f"{failure.exc_type}: {_first_line(failure.message)}"
     else:
         message = _first_line(error.longrepr)
-    return CollectionError(error.path, message, error.longrepr, failure)
+    nodeid = getattr(error, "nodeid", "")  # a crash is the whole file's
+    node = nodeid if "::" in nodeid else None
+    return CollectionError(error.path, message, error.longrepr, failure, node)
 
 
 def _first_line(text: str) -> str:

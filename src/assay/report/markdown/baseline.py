@@ -21,8 +21,10 @@ from assay.model import (
     TestResult,
 )
 from assay.report.md import (
+    COLLECTION_NOTE,
     COVERAGE_HEADERS,
     code,
+    collection_summary,
     fence,
     plural,
     prose,
@@ -153,7 +155,8 @@ def _summary(report: BaselineReport) -> str:
             "with -q or -v)"
         )
     if report.collection_errors:
-        lines.append(f"**Collection errors**: {len(report.collection_errors)} files (below)")
+        said = "; ".join(collection_summary(report.collection_errors))
+        lines.append(f"**Collection errors**: {said} (below)")
     if report.run.worker_restarts:
         lines.append(f"**Worker restarts**: {report.run.worker_restarts} (after hangs or crashes)")
     lines += [f"**Warning**: {prose(w)}" for w in report.run.warnings]
@@ -330,10 +333,9 @@ def _innermost_project_frame(test: TestResult) -> str:
 def _collection_errors(report: BaselineReport) -> str:
     if not report.collection_errors:
         return ""
-    rows = [[code(e.path), text(e.message)] for e in report.collection_errors]
-    return (
-        "## Collection Errors\n\nThese files could not be collected; the tests in them did not "
-        "run. Everything else did.\n\n" + table(["File", "Error"], rows)
+    rows = [[code(e.where), text(e.message)] for e in report.collection_errors]
+    return f"## Collection Errors\n\n{prose(COLLECTION_NOTE)}\n\n" + table(
+        ["File or node", "Error"], rows
     )
 
 
@@ -441,7 +443,7 @@ def _tree(report: BaselineReport) -> str:
         files.setdefault(error.path, [])
     if not files:
         return ""
-    errors = {e.path for e in report.collection_errors}
+    errors = {e.path for e in report.collection_errors if e.node is None}
     dirs: dict[str, list[str]] = defaultdict(list)
     for path in sorted(files):
         dirs[posixpath.dirname(path)].append(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from assay.triage.rules.assertion import AssertionRule
 from assay.triage.rules.attributes import InterfaceDriftRule, MissingAttributeRule
 from assay.triage.rules.base import Context, Finding, GroupKey, Rule
+from assay.triage.rules.collection_warning import CollectionWarningRule
 from assay.triage.rules.environment import EnvironmentRule
 from assay.triage.rules.fixtures import FixtureErrorRule
 from assay.triage.rules.hangs import CrashRule, TimeoutRule
@@ -24,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     TimeoutRule(),
     CrashRule(),
     FixtureErrorRule(),
+    CollectionWarningRule(),
     ImportErrorRule(),
     EnvironmentRule(),
     SignatureMismatchRule(),

@@ -1,0 +1,100 @@
+"""pytest's collection warning raised as an error, as in Python-Markdown 3.7's suite.
+
+`test_md_in_html.py` imports unittest's `TestSuite` (named like a test class, with a
+constructor); `test_legacy.py`, collected before it, calls `warnings.simplefilter('error')`
+at import. pytest's warning is then that node's error while the rest of the file runs:
+assay said "1 files could not be collected" (its 281 tests ran) and filed the warning as
+unclassified. The oracle for outcomes and counts is plain pytest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import baseline_json, plain_pytest, write_files
+
+FILES = {
+    "pkg.py": """
+        def double(x):
+            return 2 * x
+        """,
+    "tests/__init__.py": "",
+    "tests/test_a_legacy.py": """
+        import warnings
+
+        from pkg import double
+
+        warnings.simplefilter("error")
+
+
+        def test_double():
+            assert double(2) == 4
+        """,
+    "tests/test_b_suite.py": """
+        from unittest import TestSuite
+
+        from pkg import double
+
+
+        def test_suite_of_none():
+            assert TestSuite().countTestCases() == 0
+
+
+        def test_double_again():
+            assert double(3) == 6
+        """,
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        pythonpath = ["."]
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_files(tmp_path_factory.mktemp("collection-warning") / "project", FILES)
+
+
+@pytest.fixture(scope="module")
+def run(project: Path) -> tuple[Any, Any]:
+    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
+    assert proc.returncode == 1, proc.stderr
+    return report, proc
+
+
+def test_the_file_s_other_tests_ran_as_with_plain_pytest(project: Path, run: Any) -> None:
+    report, proc = run
+    counts, outcomes = plain_pytest(project)
+    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
+    # pytest's "1 error" is the collection error, which assay lists apart from the tests
+    assert {k: v for k, v in report["counts"].items() if v} == {"passed": counts["passed"]}
+    assert counts["error"] == len(report["collection_errors"]) == 1 and counts["passed"] == 3
+    [error] = report["collection_errors"]
+    assert (error["path"], error["node"]) == (
+        "tests/test_b_suite.py",
+        "tests/test_b_suite.py::TestSuite",
+    )
+    assert "1 collection error inside a file whose other tests ran" in proc.stdout
+    assert "files could not be collected" not in proc.stdout
+
+
+def test_the_class_and_the_filter_are_named_with_the_fix(run: Any) -> None:
+    report, _ = run
+    [category] = report["failure_categories"]
+    assert category["rule"] == "collection-warning"
+    assert category["title"] == "Collection warning raised as an error: `TestSuite`"
+    assert category["evidence"] == [
+        "`TestSuite` in tests/test_b_suite.py: named like a test class, it has a __init__ "
+        "constructor, so pytest cannot collect it; tests/test_b_suite.py:1 imports it: "
+        "`from unittest import TestSuite`",
+        'tests/test_a_legacy.py:5 `warnings.simplefilter("error")` runs at import, for the '
+        "whole process: every file collected after it has warnings as errors",
+    ]
+    assert category["action"] == (
+        "Import `TestSuite` under a name pytest does not collect (`import unittest`, then "
+        "`unittest.TestSuite`), or make the filter at tests/test_a_legacy.py:5 apply to its "
+        "own tests only (`pytestmark = pytest.mark.filterwarnings('error')`)."
+    )
