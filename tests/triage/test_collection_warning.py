@@ -9,17 +9,21 @@ unclassified. The oracle for outcomes and counts is plain pytest.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import baseline_json, plain_pytest, write_files
+from tests.helpers import baseline_json, plain_pytest, run_assay, write_files
 
 FILES = {
     "pkg.py": """
+        FACTOR = 2
+
+
         def double(x):
-            return 2 * x
+            return FACTOR * x
         """,
     "tests/__init__.py": "",
     "tests/test_a_legacy.py": """
@@ -98,3 +102,21 @@ def test_the_class_and_the_filter_are_named_with_the_fix(run: Any) -> None:
         "`unittest.TestSuite`), or make the filter at tests/test_a_legacy.py:5 apply to its "
         "own tests only (`pytestmark = pytest.mark.filterwarnings('error')`)."
     )
+
+
+def test_mutants_at_import_are_judged_beside_the_node_s_known_error(
+    project: Path, tmp_path: Path
+) -> None:
+    """The import path's probe (the unmutated suite in a new process) must pass but for
+    the clean run's collection errors: they were known by file, pytest reports this one
+    by its node, and every module-level mutant of Python-Markdown's util.py (24 of 24)
+    read RuntimeError, "the unmutated suite does not pass in a new pytest process"."""
+    out = tmp_path / "mutate.json"
+    proc = run_assay("mutate", project, "--no-cache", "--json", out, "--state-dir", tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    at_import = {
+        (m["line"], m["replacement"]): m["status"]
+        for m in json.loads(out.read_text())["mutants"]
+        if m["path"] == "import"
+    }
+    assert at_import == {(1, "3"): "Killed"}

@@ -99,7 +99,7 @@ class _Clean:
     run_id: str
     run_dir: Path
     tests: list[TestResult]
-    collection_errors: list[str]
+    collection_errors: list[str]  # node ids pytest reports them by (a file's, or `file::Class`)
     warnings: list[str]
     environment: Environment
 
@@ -490,7 +490,7 @@ def _clean_run(
         run_id=run.run_id,
         run_dir=run.run_dir,
         tests=report.tests,
-        collection_errors=[e.path for e in run.collection_errors],
+        collection_errors=[e.where for e in run.collection_errors],
         warnings=list(run.outcome.warnings),
         environment=run.environment,
     )
@@ -547,7 +547,7 @@ def _selection_of(handed: CleanRun) -> _Clean:
         run_id=run.run_id,
         run_dir=run.run_dir,
         tests=[t for t in run.tests if t.nodeid in handed.nodeids],
-        collection_errors=[e.path for e in run.collection_errors],
+        collection_errors=[e.where for e in run.collection_errors],
         warnings=list(run.outcome.warnings),
         environment=run.environment,
     )

@@ -51,7 +51,7 @@ def head_failures(report: BaselineReport) -> list[ChangeFailure]:
                     _failure(test.nodeid, sub.description, "failed", sub.message, signatures)
                 )
     found += [
-        ChangeFailure(e.path, "error", e.message, None, "not-run", False)
+        ChangeFailure(e.where, "error", e.message, None, "not-run", False)
         for e in report.collection_errors
     ]
     return found
@@ -107,7 +107,7 @@ def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:
     """Fill in `at_base` (and `new`, before the reruns confirm it) for HEAD's failures."""
     tests = {t.nodeid: t for t in base.tests} if base is not None else {}
     signatures = signatures_of(base) if base is not None else {}
-    uncollectable = {e.path for e in base.collection_errors} if base is not None else set()
+    uncollectable = {e.where for e in base.collection_errors} if base is not None else set()
     for failure in failures:
         test = tests.get(failure.nodeid)
         if failure.nodeid in uncollectable:
