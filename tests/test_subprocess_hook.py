@@ -54,3 +54,30 @@ def test_what_it_cannot_use_leaves_the_subprocess_as_it_was(tmp_path: Path) -> N
     broken = _python(tmp_path, code, **{wire.SubprocessMutant.ENV: "{not json"})
     assert broken.stdout.split() == ["hello", "True"], broken.stderr
     assert broken.stderr == ""
+
+
+def test_folders_for_the_tests_interpreter_leave_another_python_s_path(tmp_path: Path) -> None:
+    """verify's base run puts the base revision's sources first on PYTHONPATH for the
+    tests' interpreter; a program with its own Python (python-dotenv's `dotenv`, a pyenv
+    shim) imported them too. Another `sys.prefix` stands for that other Python here."""
+    base = tmp_path / "base_src"
+    (base / "greet.py").parent.mkdir()
+    (base / "greet.py").write_text("def greet():\n    return 'base'\n")
+    own = tmp_path / "its_own_site_packages"
+    (own / "greet.py").parent.mkdir()
+    (own / "greet.py").write_text("def greet():\n    return 'its own'\n")
+    code = "import greet; print(greet.greet())"
+
+    def run(prefix: str) -> str:
+        sources = wire.SubprocessSources([str(base)], prefix)
+        env = {sources.ENV: json.dumps(sources.to_json())}
+        path = os.pathsep.join([wire.SUBPROCESS_HOOKS, str(PROTOCOL_DIR), str(base), str(own)])
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+            env={**clean_env(), "PYTHONPATH": path, **env}, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run(sys.prefix) == "base"  # the tests' own interpreter keeps them
+    assert run(str(tmp_path / "another-python")) == "its own"

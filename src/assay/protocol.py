@@ -565,6 +565,9 @@ class WorkerSettings(Message):
     dependencies: list[str] = field(default_factory=list)
     skip_collect: list[str] = field(default_factory=list)
     coverage: CoverageSettings | None = None
+    # The folders assay put first on PYTHONPATH (a verify base run's sources, a plugin's
+    # folder): for the tests' interpreter, not another Python a test runs (SubprocessSources).
+    interpreter_paths: list[str] = field(default_factory=list)
 
     OPTIONAL = ("coverage",)
 
@@ -744,7 +747,7 @@ class SourceEdit(Message):
 
 
 # The folder of the `sitecustomize` that the Python subprocesses of a test run at start-up
-# (inject/subprocesses/sitecustomize.py): it reads the two messages below.
+# (inject/subprocesses/sitecustomize.py): it reads the three messages below.
 SUBPROCESS_HOOKS = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "inject", "subprocesses"
 )
@@ -756,6 +759,21 @@ def hook_subprocesses() -> None:
     rest = os.environ.get("PYTHONPATH", "")
     if not rest.startswith(SUBPROCESS_HOOKS):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SUBPROCESS_HOOKS, rest) if p)
+
+
+@dataclass
+class SubprocessSources(Message):
+    """`ASSAY_SUBPROCESS_SOURCES`, set in a worker whose PYTHONPATH starts with folders
+    for its own interpreter (`paths`): a Python subprocess whose `sys.prefix` is not
+    `prefix` drops them (inject/subprocesses/sitecustomize.py). python-dotenv's CLI tests
+    run `dotenv` found on PATH, a pyenv shim with its own Python and its own copy; in
+    verify's base run that Python imported the base revision's sources from PYTHONPATH,
+    and 6 tests the change did not touch read "fixed by this change"."""
+
+    paths: list[str]
+    prefix: str
+
+    ENV: ClassVar[str] = "ASSAY_SUBPROCESS_SOURCES"
 
 
 @dataclass

@@ -254,6 +254,7 @@ class Supervisor:
             benchmark_storage=str(cache / "benchmarks"),
             dependencies=self.request.dependencies,
             skip_collect=self.skip_collect,
+            interpreter_paths=list(map(str, self.request.inject_paths)),
             coverage=(
                 replace(coverage, data_file=f"{coverage.data_file}.w{number}")
                 if coverage is not None

@@ -13,7 +13,10 @@ a test's process sets (named types of assay's protocol.py, as JSON):
   mutant's edit applied (the import path's finder, assay_mutator_import.py);
 - `ASSAY_SUBPROCESS_PROBES` (`SubprocessProbes`): assay's line probes record the
   project's files (runner/inject/assay_probes.py) and, at exit, the lines run are written
-  to a new file in the named folder, where the worker adds them to the running test's.
+  to a new file in the named folder, where the worker adds them to the running test's;
+- `ASSAY_SUBPROCESS_SOURCES` (`SubprocessSources`): in a Python other than the tests'
+  (another `sys.prefix`: a program on PATH with its own interpreter), the folders put on
+  PYTHONPATH for the tests' interpreter are taken off `sys.path`.
 
 Then it runs the environment's own `sitecustomize`, if there is one (this one shadows
 it). Nothing here may break the subprocess: a failure leaves it as it would have been.
@@ -65,6 +68,13 @@ def _probes(settings: wire.SubprocessProbes) -> None:
     atexit.register(write)
 
 
+def _sources(settings: wire.SubprocessSources) -> None:
+    if sys.prefix == settings.prefix:
+        return
+    drop = {os.path.abspath(p) for p in settings.paths}
+    sys.path[:] = [p for p in sys.path if not p or os.path.abspath(p) not in drop]
+
+
 def _hooks() -> None:
     """The protocol (a large module) is imported only when a variable asks for a hook."""
     if not any(name.startswith("ASSAY_SUBPROCESS_") for name in os.environ):
@@ -72,6 +82,9 @@ def _hooks() -> None:
     if not TYPE_CHECKING:
         import assay_protocol as wire
 
+    sources = os.environ.get(wire.SubprocessSources.ENV)
+    if sources:
+        _sources(wire.SubprocessSources.from_json(json.loads(sources)))
     mutant = os.environ.get(wire.SubprocessMutant.ENV)
     if mutant:
         _mutant(wire.SubprocessMutant.from_json(json.loads(mutant)))

@@ -103,6 +103,18 @@ def _start_coverage() -> None:
     _cov.start()
 
 
+def _keep_paths_to_this_interpreter(paths: list[str]) -> None:
+    """The folders put first on PYTHONPATH for this interpreter are dropped by a Python
+    subprocess running another one (protocol.py's SubprocessSources)."""
+    settings = wire.SubprocessSources(paths, sys.prefix)
+    os.environ[wire.SubprocessSources.ENV] = json.dumps(settings.to_json())
+    wire.hook_subprocesses()
+
+
+if _settings is not None and _settings.interpreter_paths:
+    _keep_paths_to_this_interpreter(_settings.interpreter_paths)
+
+
 def _probe_subprocesses(options: wire.CoverageSettings) -> None:
     """The tests' Python subprocesses record their lines too (inject/subprocesses): a CLI
     test run through `python -m pkg` reaches what it runs, for mutate's selection."""
