@@ -116,6 +116,15 @@ def run_origin(run: StageResult, options: BaselineOptions) -> Origin:
     )
 
 
+def _with_unittest_only(run: StageResult) -> list[str]:
+    """The run's warnings, and what its test files hand to unittest's loader alone."""
+    from assay.static.unittest_loaders import not_run_by_pytest
+
+    files = [t.file for t in run.tests if t.file]
+    unittest_only = not_run_by_pytest(run.session.project.root, files)
+    return [*run.outcome.warnings, *([unittest_only] if unittest_only else [])]
+
+
 def report_run(
     run: StageResult, options: BaselineOptions, origin: Origin | None = None
 ) -> BaselineReport:
@@ -153,7 +162,7 @@ def report_run(
                 hung=[t.nodeid for t in tests if t.outcome == "timeout"],
             ),
             worker_restarts=run.outcome.worker_restarts,
-            warnings=run.outcome.warnings,
+            warnings=_with_unittest_only(run),
             isolation_s=round(run.isolation_s, 3) if run.isolation_s is not None else None,
         ),
         environment=run.environment,

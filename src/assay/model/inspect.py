@@ -70,7 +70,8 @@ class FileFinding:
 
     line: int
     kind: str  # syntax-error | import-error | conftest-error | cases-not-literal |
-    # generated-cases | empty-parameter-set | conditional-tests | collection-option
+    # generated-cases | empty-parameter-set | conditional-tests | collection-option |
+    # unittest-loader (static/unittest_loaders.py: tests pytest never runs)
     message: str
     tests: list[str] = field(default_factory=list)  # node ids whose count it concerns
 

@@ -34,6 +34,7 @@ from assay.static.cases import argvalues, literal_length, parametrize_argnames
 from assay.static.flow import Flow, flow_of
 from assay.static.options import CollectOptions
 from assay.static.resolve import Def, FunctionNode, Resolver
+from assay.static.unittest_loaders import unittest_loaders
 
 _UNITTEST_PREFIX = "test"
 _SETUP_NAMES = frozenset(
@@ -407,6 +408,8 @@ class TestFinder:
         for guard, nodeid in self.class_guarded:
             entry = guarded.setdefault(id(guard), (guard, []))
             entry[1].append(nodeid)
+        for loader in unittest_loaders(tree, lambda n: _matches_name(n, self.function_patterns)):
+            result.findings.append(FileFinding(loader.line, "unittest-loader", loader.sentence()))
         for guard, ids in guarded.values():
             result.findings.append(
                 FileFinding(
