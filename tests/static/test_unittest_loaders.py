@@ -20,10 +20,15 @@ import pytest
 from tests.helpers import baseline_json, clean_env, plain_pytest, run_assay, write_files
 
 FILES = {
-    "pkg.py": """
+    "pkg.py": '''
         def double(x):
+            """Twice x.
+
+            >>> double(4)
+            8
+            """
             return 2 * x
-        """,
+        ''',
     "tests/__init__.py": "",
     "tests/test_table.py": """
         import unittest
@@ -53,6 +58,7 @@ FILES = {
             return test_suite()
         """,
     "tests/test_own.py": """
+        import doctest
         import unittest
 
         from pkg import double
@@ -68,7 +74,8 @@ FILES = {
 
 
         def load_tests(loader, tests, pattern):
-            return test_suite()
+            tests.addTests(doctest.DocTestSuite("pkg"))
+            return tests
         """,
     "pyproject.toml": """
         [tool.pytest.ini_options]
@@ -93,7 +100,7 @@ def test_pytest_runs_fewer_tests_than_unittest(project: Path) -> None:
         [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
         cwd=project, env=clean_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert re.search(r"^Ran 4 tests", done.stderr, re.M), done.stderr
+    assert re.search(r"^Ran 5 tests", done.stderr, re.M), done.stderr  # 3 + 1 + a doctest
 
 
 def test_inspect_names_the_loaders_and_what_they_build(project: Path, tmp_path: Path) -> None:
@@ -115,9 +122,11 @@ def test_inspect_names_the_loaders_and_what_they_build(project: Path, tmp_path: 
         f"pytest runs it as a test that checks nothing, and {built} do not run",
         ("tests/test_table.py", 24): "`load_tests` (unittest's protocol) is not called by "
         f"pytest: {built} run only under `python -m unittest`",
-        # its own class is collected by pytest anyway: only the suite function is named
-        ("tests/test_own.py", 11): "`test_suite()` builds and returns a unittest suite: "
+        # its own class is collected by pytest anyway, not the doctests it adds
+        ("tests/test_own.py", 12): "`test_suite()` builds and returns a unittest suite: "
         "pytest runs it as a test that checks nothing",
+        ("tests/test_own.py", 16): "`load_tests` (unittest's protocol) is not called by "
+        "pytest: the doctests of `pkg` run only under `python -m unittest`",
     }
 
 
@@ -126,7 +135,8 @@ def test_the_baseline_says_which_tests_did_not_run(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     run: Any = report["run"]
     assert run["warnings"] == [
-        "1 test module builds TestCase classes inside a function and loads them through "
-        "unittest's `load_tests`, which pytest does not call (tests/test_table.py:24): those "
-        "tests did not run here; `python -m unittest` runs them"
+        "2 test modules load tests through unittest's `load_tests`, which pytest does not "
+        "call: tests/test_own.py:16 (the doctests of `pkg`); tests/test_table.py:24 (the "
+        "TestCase classes `create_testcase()` (line 8) defines inside itself, which pytest "
+        "does not collect). They did not run here; `python -m unittest` runs them"
     ]

@@ -25,30 +25,46 @@ _BUILDS_SUITE = re.compile(r"(^|\.)(TestSuite|makeSuite|loadTestsFrom\w+)$")
 
 @dataclass(frozen=True)
 class Loader:
-    """A module-level `load_tests`, or a collected test function returning a suite;
+    """A module-level `load_tests`, or a collected test function returning a suite.
     `factory`: the function that defines TestCase classes inside itself, which pytest
-    does not collect (its line and name), when the module has one."""
+    does not collect (its line and name), when the module has one; `doctests`: the
+    modules whose doctests a `load_tests` adds (`DocTestSuite`), which pytest runs only
+    with `--doctest-modules`."""
 
     line: int
     name: str
     kind: str  # "load_tests" | "suite-function"
     factory: tuple[int, str] | None = None
+    doctests: tuple[str, ...] = ()
+
+    def _built(self) -> str | None:
+        if self.factory is None:
+            return None
+        return (
+            f"the TestCase classes `{self.factory[1]}()` (line {self.factory[0]}) defines "
+            "inside itself, which pytest does not collect"
+        )
+
+    def unseen(self) -> str:
+        """What only unittest's loader runs, in words."""
+        built = self._built()
+        parts = [built] if built else []
+        if self.doctests:
+            parts.append("the doctests of " + ", ".join(f"`{d}`" for d in self.doctests))
+        return " and ".join(parts)
 
     def sentence(self) -> str:
-        built = (
-            f"the TestCase classes `{self.factory[1]}()` (line {self.factory[0]}) defines "
-            "inside itself, which pytest does not collect,"
-            if self.factory
-            else None
-        )
         if self.kind == "load_tests":
+            unseen = self.unseen()
+            closed = "," if not self.doctests else ""  # after "which pytest does not collect"
             return (
-                f"`load_tests` (unittest's protocol) is not called by pytest: {built} run only "
-                "under `python -m unittest`"
+                "`load_tests` (unittest's protocol) is not called by pytest: "
+                f"{unseen}{closed} run only under `python -m unittest`"
             )
+        built = self._built()
         return (
             f"`{self.name}()` builds and returns a unittest suite: pytest runs it as a test "
-            "that checks nothing" + (f", and {built} do not run" if built else "")
+            "that checks nothing" + (f", and {built}, do not run" if built else "")
         )
 
 
@@ -92,29 +108,47 @@ def _factory(tree: ast.Module) -> tuple[int, str] | None:
     return None
 
 
+def _doctests(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """The modules a function hands to `DocTestSuite` (more-itertools' `load_tests` adds
+    those of `more_itertools.more`), as written."""
+    found = []
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and call_name(call.func).endswith("DocTestSuite"):
+            arg = call.args[0] if call.args else None
+            found.append(
+                arg.value
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                else ast.unparse(arg)
+                if arg is not None
+                else "the calling module"
+            )
+    return tuple(found)
+
+
 def unittest_loaders(
     tree: ast.Module, is_test_name: Callable[[str], bool] = lambda name: name.startswith("test")
 ) -> list[Loader]:
     """The module's test functions that return a suite (`is_test_name`: pytest's
     `python_functions` match), and its `load_tests` when it loads TestCase classes a
-    function defines (a `load_tests` that loads the module's own classes loads what
-    pytest collects anyway)."""
+    function defines or doctests (a `load_tests` that loads the module's own classes
+    loads what pytest collects anyway)."""
     factory = _factory(tree)
     found = []
     for stmt in tree.body:
         if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if stmt.name == "load_tests" and len(stmt.args.args) == 3:
-            if factory is not None:
-                found.append(Loader(stmt.lineno, stmt.name, "load_tests", factory))
+            doctests = _doctests(stmt)
+            if factory is not None or doctests:
+                found.append(Loader(stmt.lineno, stmt.name, "load_tests", factory, doctests))
         elif is_test_name(stmt.name) and _returns_suite(stmt):
             found.append(Loader(stmt.lineno, stmt.name, "suite-function", factory))
     return found
 
 
 def not_run_by_pytest(root: Path, files: list[str]) -> str | None:
-    """The run's warning: test modules whose `load_tests` loads TestCase classes a
-    function defines, which neither pytest nor so assay ran (None: no such module)."""
+    """The run's warning: test modules whose `load_tests` loads what pytest does not run
+    (TestCase classes a function defines, doctests), nor so assay (None: no such module)."""
     sites = []
     for rel in sorted(set(files)):
         try:
@@ -122,17 +156,16 @@ def not_run_by_pytest(root: Path, files: list[str]) -> str | None:
         except (OSError, SyntaxError, ValueError):
             continue
         sites += [
-            f"{rel}:{loader.line}"
+            f"{rel}:{loader.line} ({loader.unseen()})"
             for loader in unittest_loaders(tree)
-            if loader.kind == "load_tests" and loader.factory is not None
+            if loader.kind == "load_tests"
         ]
     if not sites:
         return None
-    shown = ", ".join(sites[:3]) + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
+    shown = "; ".join(sites[:3]) + (f"; and {len(sites) - 3} more" if len(sites) > 3 else "")
     one = len(sites) == 1
     return (
-        f"{len(sites)} test module{'' if one else 's'} {'builds' if one else 'build'} TestCase "
-        f"classes inside a function and {'loads' if one else 'load'} them through unittest's "
-        f"`load_tests`, which pytest does not call ({shown}): those tests did not run here; "
-        "`python -m unittest` runs them"
+        f"{len(sites)} test module{'' if one else 's'} {'loads' if one else 'load'} tests "
+        f"through unittest's `load_tests`, which pytest does not call: {shown}. They did not "
+        "run here; `python -m unittest` runs them"
     )
