@@ -223,6 +223,7 @@ PLANS: list[object] = [
     wire.ImportProcessPlan(["t.py::x", "t.py::y"]),
     wire.SubprocessMutant("/p/m.py", wire.SourceEdit(4, 5, "2")),
     wire.SubprocessProbes(["pkg", "pkg.m"], ["/p/pkg/m.py"], "/r/children"),
+    wire.SubprocessSources(["/base/src"], "/venv"),
     wire.EdgesSettings(
         "/r/edges", [wire.EdgesModule("/p/m.py", ["f"]), wire.EdgesModule("/p/n.py", None)]
     ),
