@@ -120,3 +120,37 @@ def test_mutants_at_import_are_judged_beside_the_node_s_known_error(
         if m["path"] == "import"
     }
     assert at_import == {(1, "3"): "Killed"}
+
+
+def test_a_class_the_module_defines_under_configured_filterwarnings(tmp_path: Path) -> None:
+    files = {
+        "tests/test_helper.py": """
+            class TestHelper:
+                def __init__(self, value):
+                    self.value = value
+
+
+            def test_helper():
+                assert TestHelper(1).value == 1
+            """,
+        "pyproject.toml": """
+            [tool.pytest.ini_options]
+            filterwarnings = ["error"]
+            """,
+    }
+    project = write_files(tmp_path / "project", files)
+    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
+    assert proc.returncode == 1, proc.stderr
+    _, outcomes = plain_pytest(project)
+    assert (
+        {t["nodeid"]: t["outcome"] for t in report["tests"]}
+        == outcomes
+        == {"tests/test_helper.py::test_helper": "passed"}
+    )
+    [category] = report["failure_categories"]
+    assert category["evidence"] == [
+        "`TestHelper` in tests/test_helper.py: named like a test class, it has a __init__ "
+        "constructor, so pytest cannot collect it; tests/test_helper.py:1 defines it",
+        "pytest's configuration: filterwarnings = error",
+    ]
+    assert category["action"] == "Set `__test__ = False` on `TestHelper`."

@@ -143,6 +143,11 @@ def pytest_ini_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def pytest_options_of(root: Path) -> dict[str, Any]:
+    """pytest's configuration for this root, its pyproject.toml read here."""
+    return pytest_ini_options(root, _read_toml(root / "pyproject.toml"))
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return value.split()

@@ -235,7 +235,6 @@ class CoverageMeasurement:
         measured = sorted(measured_name(f, root) for f in cov.get_data().measured_files())
         if not measured:
             return self.nothing_ran()
-        shown = measured
         filters = [
             f"[report] {option.split(':')[1]} = {', '.join(value)}"
             for option in ("report:include", "report:omit")
@@ -245,7 +244,7 @@ class CoverageMeasurement:
         return (
             f"no coverage figure: coverage.py measured {len(measured)} "
             f"file{'s' if len(measured) > 1 else ''} "
-            f"({', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}), but the project's "
+            f"({', '.join(measured[:3])}{', ...' if len(measured) > 3 else ''}), but the project's "
             f"coverage settings{where}, {'; '.join(filters) or 'its [report] options'}, leave "
             'nothing to report (coverage.py\'s own report says "No data to report.")'
         )

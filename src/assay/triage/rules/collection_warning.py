@@ -17,7 +17,7 @@ import ast
 import os
 import re
 
-from assay.discover.project import pytest_ini_options
+from assay.discover.project import pytest_options_of
 from assay.triage.astinfo import call_name
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
@@ -78,13 +78,7 @@ def _error_filters(ctx: Context, folders: list[str]) -> list[str]:
                             "the whole process: every file collected after it has warnings "
                             "as errors"
                         )
-    try:
-        import tomllib
-
-        pyproject = tomllib.loads((ctx.root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pyproject = {}
-    configured = pytest_ini_options(ctx.root, pyproject).get("filterwarnings", [])
+    configured = pytest_options_of(ctx.root).get("filterwarnings", [])
     entries = configured.splitlines() if isinstance(configured, str) else list(configured)
     found += [
         f"pytest's configuration: filterwarnings = {entry.strip()}"
