@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from assay.measure.coverage import status
-from tests.helpers import baseline_json, clean_env, run_assay
+from tests.helpers import baseline_json, clean_env, run_assay, write_files
 
 
 def coverage_json(project, data_file):
@@ -264,3 +264,32 @@ def test_report_settings_that_leave_every_measured_file_out_are_said_not_silent(
         "project's coverage settings (.coveragerc), [report] include = */site-packages/tidy/*, "
         'leave nothing to report (coverage.py\'s own report says "No data to report.")'
     )
+
+
+def test_a_src_layout_package_s_own_tests_are_not_measured_as_source(tmp_path):
+    """isodate keeps its tests in src/isodate/tests: found in a flat layout (h11/tests),
+    they were missed there and measured as the package's source."""
+    project = write_files(
+        tmp_path / "project",
+        {
+            "src/calc/__init__.py": "def double(x):\n    return 2 * x\n",
+            "src/calc/tests/__init__.py": "",
+            "src/calc/tests/test_calc.py": (
+                "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+            ),
+            "pyproject.toml": '[project]\nname = "calc"\nversion = "0"\n'
+            '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+        },
+    )
+    report, _ = baseline_json(project)
+    assert report["project"]["test_paths"] == ["src/calc/tests"]
+    data = tmp_path / "plain-coverage"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", "--source=src/calc",
+         "--omit=src/calc/tests/*", f"--data-file={data}", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = coverage_json(project, data)["files"]
+    assert [m["path"] for m in report["coverage"]["modules"]] == sorted(theirs)
+    assert sorted(theirs) == ["src/calc/__init__.py"]

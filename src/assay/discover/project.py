@@ -164,9 +164,12 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
     dirs = [d for d in TEST_DIR_NAMES if (root / d).is_dir()]
     if dirs:
         return dirs
+    # A package's own tests folder, flat or in a src layout (isodate's src/isodate/tests:
+    # missed, its tests were measured as source, where h11's h11/tests were not).
     inside = sorted(
         str(p.relative_to(root))
-        for p in root.glob("*/tests")
+        for pattern in ("*/tests", "src/*/tests")
+        for p in root.glob(pattern)
         if (p.parent / "__init__.py").exists()
     )
     return inside or ["."]
