@@ -136,10 +136,12 @@ def test_the_mutation_vocabularies_map_onto_each_other() -> None:
 
 
 def test_the_worker_loads_this_very_module_by_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a worker does: `import assay_protocol` with the shared folder on its path."""
-    from assay.runner.supervisor import PROTOCOL_DIR
+    """As a worker does: `import assay_protocol` with the shared folder on its path (and
+    the plugin's own folder, for its sibling modules)."""
+    from assay.runner.supervisor import INJECT_DIR, PROTOCOL_DIR
 
     monkeypatch.syspath_prepend(str(PROTOCOL_DIR))
+    monkeypatch.syspath_prepend(str(INJECT_DIR))
     from assay.runner.inject import assay_worker
 
     assert assay_worker.wire is sys.modules["assay_protocol"]

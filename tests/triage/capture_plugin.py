@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from assay.model import CollectionError, Failure, Frame, Subtest, TestResult, to_dict
-from assay.runner.inject.assay_worker import _captured_output, _exception_output
+from assay.runner.inject.assay_failures import captured_output, exception_output
 
 _results: dict[str, dict[str, Any]] = {}
 _failures: dict[str, Failure] = {}
@@ -49,7 +49,7 @@ def _frames(excinfo: pytest.ExceptionInfo[BaseException]) -> list[Frame]:
 
 
 def _failure(when: str, excinfo: pytest.ExceptionInfo[BaseException]) -> Failure:
-    output = _exception_output(excinfo.value)
+    output = exception_output(excinfo.value)
     return Failure(when, excinfo.typename, str(excinfo.value), _frames(excinfo), output)
 
 
@@ -64,7 +64,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _with_output(data: dict[str, Any], report: pytest.TestReport) -> Failure:
     frames = [Frame(**f) for f in data["frames"]]
-    output = "\n".join(t for t in (data["output"], _captured_output(report)) if t)
+    output = "\n".join(t for t in (data["output"], captured_output(report)) if t)
     return Failure(data["when"], data["exc_type"], data["message"], frames, output)
 
 

@@ -42,7 +42,9 @@ import pytest
 
 if TYPE_CHECKING:
     from assay import protocol as wire
-else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
+    from assay.runner.inject import assay_failures as failures
+else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH),
+    import assay_failures as failures  # and this folder's modules by name
     import assay_protocol as wire
 
 _ENV = os.environ.get("ASSAY_WORKER")
@@ -272,165 +274,7 @@ if _settings:
 
 
 def _relpath(path: str) -> str:
-    if _ROOT and path.startswith(_ROOT + os.sep):
-        return path[len(_ROOT) + 1 :]
-    return path
-
-
-def _frames(excinfo: Any) -> list[wire.Frame]:
-    frames = []
-    for entry in excinfo.traceback:
-        try:
-            path = str(entry.path)
-            frames.append(wire.Frame(_relpath(path), entry.lineno + 1, entry.name))
-        except Exception:  # a frame pytest cannot describe is left out, not fatal
-            continue
-    return frames
-
-
-def _doctest_failure(value: Any, when: str) -> wire.Failure | None:
-    """A doctest's failure as what really happened: `UnexpectedException` wraps the
-    example's own exception (its `str()` is only `<DocTest name from path:0 (6 examples)>`:
-    semver's two doctests broken by a renamed parameter read as unclassified), and
-    `DocTestFailure` is an example whose output differs (the first of several under
-    `--doctest-continue-on-failure`). The example's line in its file stands for the doctest
-    runner's frames and the example's own `<doctest ...>` frame, so the call is read there."""
-    value = (getattr(value, "failures", None) or [value])[0]
-    test, example = getattr(value, "test", None), getattr(value, "example", None)
-    if test is None or example is None or not test.filename:
-        return None
-    where = wire.Frame(_relpath(test.filename), (test.lineno or 0) + example.lineno + 1, test.name)
-    if type(value).__name__ == "DocTestFailure":
-        got = str(getattr(value, "got", "")).strip()
-        message = f"{example.source.strip()}: expected {example.want.strip()!r}, got {got!r}"
-        return wire.Failure(when=when, exc_type="DocTestFailure", message=message, frames=[where])
-    exc_info = getattr(value, "exc_info", None)
-    if type(value).__name__ != "UnexpectedException" or not exc_info:
-        return None
-    import traceback
-
-    inner, frames, in_example = exc_info[1], [where], False
-    for f in traceback.extract_tb(exc_info[2]):
-        if f.filename.startswith("<doctest "):
-            in_example = True
-        elif in_example:
-            frames.append(wire.Frame(_relpath(f.filename), f.lineno or 0, f.name))
-    return wire.Failure(
-        when=when,
-        exc_type=type(inner).__name__,
-        message=_message(inner),
-        frames=frames,
-        output=_exception_output(inner),
-    )
-
-
-def _kept_by_cli_runner(excinfo: Any) -> str | None:
-    """The traceback of a CLI command's exception that the test's runner kept instead of
-    raising: click's CliRunner (Typer's too) catches it into `result.exception`, so the
-    test fails on `assert result.exit_code == 0` with no word of it (python-dotenv's CLI
-    tests, broken by a renamed keyword: eleven assertions on `(1, '')`, triaged as such,
-    where their cause was the rename's TypeError). Read from the asserting frame's locals:
-    the one Result there whose exception is not a SystemExit (click's own exits). It goes
-    last in the failure's output, where triage reads a child's traceback."""
-    if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
-        return None
-    kept = [
-        result
-        for result in excinfo.traceback[-1].frame.f_locals.values()
-        if type(result).__name__ == "Result"
-        and type(result).__module__.startswith("click.")
-        and getattr(result, "exception", None) is not None
-        and not isinstance(result.exception, SystemExit)
-        and getattr(result, "exc_info", None)
-    ]
-    if len(kept) != 1:
-        return None
-    import traceback
-
-    return "".join(traceback.format_exception(*kept[0].exc_info))
-
-
-def _message(value: BaseException) -> str:
-    try:
-        return str(value)
-    except Exception as exc:  # an exception whose __str__ raises
-        return f"<str() failed: {exc!r}>"
-
-
-def _failure(excinfo: Any, when: str) -> wire.Failure:
-    value = excinfo.value
-    doctest = _doctest_failure(value, when)
-    if doctest is not None:
-        return doctest
-    cause = getattr(value, "cause", None) or value.__cause__
-    if type(value).__name__ in ("ConftestImportFailure", "CollectError") and cause is not None:
-        # pytest's wrappers hide what really broke the import: report that instead.
-        import traceback
-
-        return wire.Failure(
-            when=when,
-            exc_type=type(cause).__name__,
-            message=str(cause),
-            frames=[
-                wire.Frame(_relpath(f.filename), f.lineno or 0, f.name)
-                for f in traceback.extract_tb(cause.__traceback__)
-            ],
-        )
-    kept = _kept_by_cli_runner(excinfo)
-    return wire.Failure(
-        when=when,
-        exc_type=excinfo.typename,
-        message=_message(value),
-        frames=_frames(excinfo),
-        output=kept or _exception_output(value),
-        caught=_CLI_RUNNER if kept else None,
-    )
-
-
-_OUTPUT_MAX = 20_000
-_CLI_RUNNER = "click's CliRunner kept the command's exception as `result.exception`"
-
-
-def _tail(text: Any) -> str:
-    """Text (bytes decoded) cut to its last `_OUTPUT_MAX` characters: a traceback ends there."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    if not isinstance(text, str):
-        return ""
-    return text[-_OUTPUT_MAX:]
-
-
-def _exception_output(value: BaseException) -> str:
-    """What a failed child process wrote, as the exception carries it.
-
-    subprocess.CalledProcessError (and TimeoutExpired) keep the child's captured `stderr`
-    and `output` (`stdout` is the same object); the child's traceback is in there, and
-    triage reads it to file the failure under the child's own error.
-    """
-    parts: list[str] = []
-    seen: list[int] = []
-    for name in ("stderr", "output", "stdout"):
-        try:
-            text = getattr(value, name, None)
-        except Exception:  # a property that raises is simply no output
-            continue
-        if text and id(text) not in seen:
-            seen.append(id(text))
-            parts.append(_tail(text))
-    return "\n".join(p for p in parts if p)
-
-
-def _captured_output(report: Any) -> str:
-    """pytest's captured stderr and stdout of a failing report, each cut to its tail."""
-    parts = []
-    for name in ("capstderr", "capstdout"):
-        try:
-            text = getattr(report, name)
-        except Exception:  # sections pytest could not read are no output
-            continue
-        if text:
-            parts.append(_tail(text))
-    return "\n".join(parts)
+    return failures.relpath(path, _ROOT)
 
 
 def _environment(dependencies: list[str]) -> wire.WorkerEnvironment:
@@ -514,7 +358,7 @@ def pytest_make_collect_report(collector: Any) -> Any:
         )
         call = report.__dict__.get("call")  # pytest keeps it there for collect_one_node
         if call is not None and call.excinfo is not None:
-            entry.failure = _failure(call.excinfo, "collect")
+            entry.failure = failures.failure(call.excinfo, "collect", _ROOT)
         _collect_errors.append(entry)
     return report
 
@@ -695,7 +539,7 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     report = yield
     if _settings and call.excinfo is not None and report.outcome != "skipped":
-        report._assay_failure = _failure(call.excinfo, call.when)
+        report._assay_failure = failures.failure(call.excinfo, call.when, _ROOT)
     return report
 
 
@@ -739,7 +583,7 @@ def pytest_runtest_logreport(report: Any) -> None:
     if report.failed and event.failure is not None:
         # A subtest's report is a copy made from the makereport one: it carries the
         # failure too (a copy is made here, not changed), with its own captured sections.
-        captured = _captured_output(report)
+        captured = failures.captured_output(report)
         parts = (event.failure.output, captured)  # a kept exception's traceback goes last
         output = "\n".join(t for t in (parts[::-1] if event.failure.caught else parts) if t)
         event.failure = dataclasses.replace(event.failure, output=output)
