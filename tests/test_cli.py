@@ -81,6 +81,28 @@ def test_broken_root_conftest(fixture_project):
     assert_one_line_error(proc, "missing_plugin_module")
 
 
+def test_a_hook_argument_pytest_9_removed_is_named_with_its_replacement(fixture_project):
+    proc = run_assay("baseline", fixture_project("legacy_hook"), "--no-coverage")
+    assert_one_line_error(
+        proc,
+        "tests/conftest.py: its hook pytest_ignore_collect() takes `path`",
+        "take `collection_path` (a pathlib.Path) instead",
+    )
+
+
+def test_an_error_in_a_conftest_hook_is_its_exception_and_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "0"\n')
+    (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
+    (tmp_path / "conftest.py").write_text(
+        "def pytest_configure(config):\n    raise RuntimeError('no settings file')\n"
+    )
+    proc = run_assay("baseline", tmp_path, "--no-coverage")
+    assert_one_line_error(
+        proc, "RuntimeError: no settings file (at conftest.py:2, in pytest_configure)"
+    )
+    assert "INTERNALERROR" not in proc.stderr
+
+
 def test_python_without_pytest(fixture_project, tmp_path):
     import subprocess
     import sys

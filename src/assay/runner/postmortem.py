@@ -17,7 +17,10 @@ from assay.protocol import CollectCrash, Failure, Frame, Killed
 from assay.runner.deadlines import Limits, Stop
 
 _RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
-_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
+_FRAME = re.compile(
+    r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$'
+)  # faulthandler's
+_TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+), in (?P<func>.+)$')
 
 
 def death_event(
@@ -123,13 +126,84 @@ def startup_failure(
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
     raised = [line[1:].strip() for line in lines if line.startswith("E ")]
+    uncaught = _uncaught(log)
     if usage:
         detail = usage[-1]
     elif raised and lines:
         detail = f"{lines[0].rstrip('.')}: {raised[-1]}"
+    elif uncaught:
+        detail = _removed_hook_argument(uncaught) or uncaught
     else:
         detail = lines[0] if lines else f"no output, {describe_exit(returncode)}"
     return f"pytest could not start the suite ({describe_exit(returncode)}): {detail}"
+
+
+def _uncaught(log: str) -> str | None:
+    """The exception of the last Python traceback in the log, on one line, with the
+    project's frame nearest to it: what follows the traceback's last frame (a message
+    may span lines, as pluggy's do; frames are indented). pytest prefixes an error in a
+    hook (a conftest's `pytest_configure`) with INTERNALERROR>."""
+    text = "\n".join(
+        line.removeprefix("INTERNALERROR>").removeprefix(" ")
+        if line.startswith("INTERNALERROR>")
+        else line
+        for line in log.splitlines()
+    )
+    start = text.rfind("Traceback (most recent call last):")
+    if start < 0:
+        return None
+    block = text[start:].splitlines()[1:]
+    frames = [i for i, line in enumerate(block) if line.startswith(" ")]
+    message = " ".join(
+        line.strip() for line in block[(frames[-1] + 1 if frames else 0) :] if line.strip()
+    )
+    if not message:
+        return None
+    # The log names the project's files relative to its root; the others are absolute,
+    # or frozen (`<frozen runpy>`).
+    own = [
+        m
+        for m in map(_TRACEBACK_FRAME.match, block)
+        if m and not os.path.isabs(m["path"]) and not m["path"].startswith("<")
+    ]
+    return (
+        f"{message} (at {own[-1]['path']}:{own[-1]['line']}, in {own[-1]['func']})"
+        if own
+        else message
+    )
+
+
+# The py.path.local arguments of hooks that pytest 8 deprecated and pytest 9 removed, with
+# the pathlib.Path argument that replaces each (pytest 8's hookspec `warn_on_impl_args`).
+# A conftest that still declares one fails pluggy's validation before anything is
+# collected (boltons 24.1.0's `pytest_ignore_collect(path, config)` on pytest 9).
+REMOVED_HOOK_ARGUMENTS = {
+    ("pytest_ignore_collect", "path"): "collection_path",
+    ("pytest_collect_file", "path"): "file_path",
+    ("pytest_pycollect_makemodule", "path"): "module_path",
+    ("pytest_report_header", "startdir"): "start_path",
+    ("pytest_report_collectionfinish", "startdir"): "start_path",
+}
+_HOOK_VALIDATION = re.compile(
+    r"PluginValidationError: Plugin '(?P<plugin>[^']+)' for hook '(?P<hook>\w+)'.*?"
+    r"Argument\(s\) \{(?P<arguments>[^}]*)\} are declared in the hookimpl"
+)
+
+
+def _removed_hook_argument(uncaught: str) -> str | None:
+    """pluggy's refusal of a hook argument pytest 9 removed, said with its replacement."""
+    found = _HOOK_VALIDATION.search(uncaught)
+    if found is None:
+        return None
+    hook = found["hook"]
+    for argument in re.findall(r"'(\w+)'", found["arguments"]):
+        new = REMOVED_HOOK_ARGUMENTS.get((hook, argument))
+        if new is not None:
+            return (
+                f"{found['plugin']}: its hook {hook}() takes `{argument}`, a py.path.local "
+                f"argument that pytest 9 removed; take `{new}` (a pathlib.Path) instead"
+            )
+    return None
 
 
 def describe_exit(returncode: int) -> str:

@@ -222,13 +222,18 @@ def child_traceback(output: str) -> tuple[str, str, list[Frame]] | None:
 
     A child process that dies of an uncaught exception prints it last; with chained
     exceptions the last block is the one that propagated. None when no traceback (with
-    its exception line) is there.
+    its exception line) is there. The block may be indented as a whole: pytest indents
+    an assertion message's later lines (`assert out.returncode == 0, out.stderr`).
     """
     start = output.rfind(_TB_HEAD)
     if start < 0:
         return None
     frames: list[Frame] = []
     lines = output[start + len(_TB_HEAD) :].splitlines()
+    first = next((line for line in lines if _TB_FILE.match(line)), "")
+    extra = len(first) - len(first.lstrip()) - 2  # a frame line is indented by two
+    if extra > 0:
+        lines = [line[extra:] if line[:extra].isspace() else line for line in lines]
     for index, line in enumerate(lines):
         match = _TB_FILE.match(line)
         if match:

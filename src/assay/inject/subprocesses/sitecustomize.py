@@ -55,17 +55,7 @@ def _probes(settings: wire.SubprocessProbes) -> None:
         import assay_probes
 
     probes = assay_probes.install(settings.modules, settings.files)
-
-    def write() -> None:
-        ran = probes.take()
-        if not ran:
-            return
-        path = os.path.join(settings.folder, f"{os.getpid()}-{id(probes)}.json")
-        with open(path + ".part", "w") as out:
-            json.dump(ran, out)
-        os.replace(path + ".part", path)  # the worker reads only whole files
-
-    atexit.register(write)
+    atexit.register(probes.hand_over, settings.folder)
 
 
 def _sources(settings: wire.SubprocessSources) -> None:

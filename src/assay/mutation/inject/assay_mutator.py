@@ -40,6 +40,7 @@ arrives as a JSON file; both are types of assay's protocol.py (`assay_protocol` 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -93,12 +94,26 @@ _LATE_WARNINGS = tuple(
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: Any) -> None:
+    if STATE.settings is not None:
+        STATE.test_pid = os.getpid()
+
+
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     """A failure, seen before pytest builds its report: formatting the traceback would
     cost ~20 ms per killed mutant. (unittest's tryfirst implementation has already moved
     its exception into `call.excinfo` when this runs.) A child that goes on after the
-    failure gets a report without a traceback, so the test's teardown still runs."""
-    if STATE.settings is None or call.excinfo is None:
+    failure gets a report without a traceback, so the test's teardown still runs.
+
+    A test's forked child that leaves the test (an exception under the mutant, or no
+    `os._exit`) ends here, with the status its failure gives: the test's own process
+    sees it exit and decides."""
+    if STATE.settings is None:
+        return None
+    if STATE.left_by_a_fork() and (call.when == "call" or call.excinfo is not None):
+        os._exit(0 if call.excinfo is None else 1)
+    if call.excinfo is None:
         return None
     from _pytest.outcomes import Skipped, XFailed
 
@@ -119,7 +134,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 def pytest_runtest_logreport(report: Any) -> None:
     """Subtest failures reach only this hook (the test's own call report says passed)."""
-    if STATE.settings is not None and report.failed:
+    if STATE.settings is not None and report.failed and not STATE.left_by_a_fork():
         STATE.failed_test(report.nodeid)
 
 

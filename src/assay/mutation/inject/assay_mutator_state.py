@@ -73,6 +73,7 @@ class MutatorState:
     # Per test of the job: whether every test before it in the duration order ran before
     # it here (the pool's Timeout rule, assay_mutator_pool.py's `timed_out`).
     in_order: list[bool] = field(default_factory=list)
+    test_pid: int | None = None  # the process running the current test (set at its setup)
 
     @classmethod
     def from_environment(cls) -> MutatorState:
@@ -113,6 +114,12 @@ class MutatorState:
         self.emit(wire.MutantResult("", status, killed_by=killed_by, loaded=self.loaded))
         sys.stdout.flush()
         os._exit(0)
+
+    def left_by_a_fork(self) -> bool:
+        """This process is a test's forked child (os.fork, multiprocessing) come back out
+        of the test instead of ending: it must neither report nor run on (it would take
+        the next tests and say verdicts on the same pipe as the process it forked from)."""
+        return self.test_pid is not None and os.getpid() != self.test_pid
 
     def failed_test(self, nodeid: str) -> None:
         """A test (or a collection) failed: in a child that stops at a failure, the job

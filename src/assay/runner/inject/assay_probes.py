@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import importlib.abc
 import importlib.machinery
+import json
 import os
 import re
 import sys
@@ -194,6 +195,18 @@ class LineProbes(importlib.abc.MetaPathFinder):
                 ran[path] = [m.start() for m in _HIT.finditer(hits)]
                 hits[:] = bytes(len(hits))
         return ran
+
+    def hand_over(self, folder: str) -> None:
+        """The lines run since the last `take`, as a new file in `folder`, where the
+        worker adds them to the running test's: a test's subprocess or forked child,
+        as it ends. A file is whole once it has its name."""
+        ran = self.take()
+        if not ran:
+            return
+        path = os.path.join(folder, f"{os.getpid()}-{id(self)}.json")
+        with open(path + ".part", "w") as out:
+            json.dump(ran, out)
+        os.replace(path + ".part", path)
 
 
 _INSTALLED: dict[int, LineProbes] = {}

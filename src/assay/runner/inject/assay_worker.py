@@ -35,8 +35,9 @@ import os
 import signal
 import sys
 import time
+import traceback
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -466,8 +467,29 @@ def _after_fork_in_parent() -> None:
         faulthandler.dump_traceback_later(max(left, 1.0), exit=True, file=_stack_file)
 
 
+def _after_fork_in_child() -> None:
+    """A test's forked child (os.fork, multiprocessing's fork) ends by `os._exit`, which
+    runs no exit handler: with probes (mutate's clean run), what it ran is handed to the
+    test as a subprocess's lines are, or the mutants only the child reaches read
+    NoCoverage though the test would fail on them."""
+    if _probes is None or _children is None:
+        return
+    probes, folder, end = _probes, _children, os._exit
+
+    def _exit(status: int) -> NoReturn:
+        with contextlib.suppress(Exception):
+            probes.hand_over(folder)
+        end(status)
+
+    os._exit = _exit
+
+
 if _settings is not None and hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -520,10 +542,27 @@ def pytest_runtest_setup(item: Any) -> Any:
     return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)  # inside capture's wrapper: see below
 def pytest_runtest_call(item: Any) -> Any:
     _switch_context(f"{item.nodeid}|run", phase=True)
-    return (yield)
+    try:
+        return (yield)
+    except Exception as exc:
+        if _settings is not None and os.getpid() != _PID:
+            # A forked child leaves the test by this exception. Its traceback goes where
+            # a child's uncaught exception goes, to stderr, which pytest's capture (its
+            # wrapper still around this one) shares with the parent's test: the
+            # parent's failure (`assert status == 0`) carries the child's cause, as a
+            # subprocess's printed traceback does (boltons with a renamed parameter:
+            # it read as a bare `assert 1 == 0`). The child ends here, as an uncaught
+            # exception ends a program: going on, its capture would read and empty
+            # that file before the parent does, and it would tear down the parent's
+            # fixtures (see pytest_runtest_protocol for a child that leaves otherwise).
+            print(f"a forked child (pid {os.getpid()}) of this test raised:", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(1)
+        raise
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,113 @@
+"""A renamed parameter reached in a child process whose traceback pytest shows only in
+an assertion's message, or not at all: boltons 24.1.0 broken by a rename.
+
+- `assert proc.returncode == 0, proc.stderr`: pytest indents the message's later lines,
+  so the child's traceback was not read and the test went under "assertion", with the
+  pattern `AssertionError: Traceback (most recent call last):`.
+- a test whose `os.fork()` child raises: the parent sees exit status 1 and fails on a
+  bare `assert 1 == 0`. The worker now ends such a child at its exception, its traceback
+  printed to the stderr pytest captures for the parent's test.
+
+Both now go under the rename, with the in-process test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import baseline_json, plain_pytest, write_files
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/store.py": """
+        def normalise(value, strict=False):
+            return value.strip() if strict else value
+
+
+        def values(path):
+            return normalise(path, lenient=True)
+        """,
+    "tests/test_store.py": """
+        from pkg.store import values
+
+
+        def test_values():
+            assert values(" a") == " a"
+        """,
+    "tests/test_child.py": """
+        import os
+        import subprocess
+        import sys
+
+        from pkg.store import values
+
+
+        def test_in_a_subprocess():
+            code = "from pkg.store import values; print(values('a'))"
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+
+
+        def test_in_a_forked_child():
+            pid = os.fork()
+            if pid == 0:
+                values("a")
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+
+
+        def test_a_forked_child_that_passes():
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        """,
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return write_files(tmp_path_factory.mktemp("child-tracebacks") / "project", FILES)
+
+
+@pytest.fixture(scope="module")
+def report(project: Any) -> Any:
+    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
+    assert proc.returncode == 1, proc.stderr
+    return report
+
+
+def test_outcomes_are_plain_pytest_s(project: Any, report: Any) -> None:
+    _, outcomes = plain_pytest(project)
+    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
+    assert sorted(outcomes.values()) == ["failed", "failed", "failed", "passed"]
+
+
+def test_the_children_s_failures_go_under_the_rename(report: Any) -> None:
+    [category] = report["failure_categories"]
+    assert category["rule"] == "signature-mismatch"
+    assert category["tests"] == [
+        "tests/test_child.py::test_in_a_forked_child",
+        "tests/test_child.py::test_in_a_subprocess",
+        "tests/test_store.py::test_values",
+    ]
+    assert category["action"].startswith("First fix the library's own call at pkg/store.py:6")
+
+
+def test_the_forked_child_s_traceback_is_in_the_parent_s_output(report: Any) -> None:
+    [forked] = [t for t in report["tests"] if t["nodeid"].endswith("test_in_a_forked_child")]
+    assert forked["failure"]["exc_type"] == "AssertionError"
+    output = forked["failure"]["output"]
+    assert "a forked child (pid " in output and ") of this test raised:" in output
+    assert output.rstrip().endswith(
+        "TypeError: normalise() got an unexpected keyword argument 'lenient'"
+    )
