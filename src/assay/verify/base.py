@@ -12,6 +12,15 @@ was killed is deleted by the next.
 Each HEAD failure is then: `absent` (the test did not exist), `passed`, `same-failure`
 (the same signature: a known failure) or `other-failure`; each test or subtest failing at
 the base and passing at HEAD is fixed by the change.
+
+The export sits at another path than the project, and a test may depend on where the
+project is (boltons 24.1.0's `test_iter_find_files` strips the package's path with
+`str.lstrip`, a set of characters: it failed in the export and passed in the project, and
+verify said the change fixed it). So the tests whose outcome differs between the two
+runs run once more in the same folder with the change in it (the working tree's files,
+as HEAD's run saw them; kept as a `verify-copy` run): a difference the change does not
+make there is the folder's. Such a test is not fixed by the change, and a failure at HEAD
+it makes is `here-only`: not new, never blocking, said as what it is.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from assay.baseline import BaselineOptions, run_baseline
@@ -33,6 +43,7 @@ from assay.errors import InputError
 from assay.model import BAD_OUTCOMES, BaselineReport, ChangeFailure, FixedTest, TestResult
 from assay.protocol import Event
 from assay.pysource.names import ModuleNames
+from assay.runner.targets import targets
 from assay.session import Session
 
 _PREFIX = "verify-base-"
@@ -65,46 +76,112 @@ def _failure(
     return failure
 
 
+@dataclass
+class BaseRuns:
+    """The base's run (None: it holds no test), and `copy`: the change's run, in the
+    base's folder, of the tests whose outcome differs between the base and HEAD (None:
+    none differs)."""
+
+    base: BaselineReport | None
+    copy: BaselineReport | None = None
+
+    def here_only(self, nodeid: str, subtest: str | None = None) -> bool:
+        """The test (or subtest) passes with the change in the base's folder: a failure
+        of it at HEAD is the project folder's doing, not the change's."""
+        test = self._copied(nodeid)
+        return test is not None and not _bad(test, subtest)
+
+    def fails_in_copy(self, nodeid: str, subtest: str | None = None) -> bool:
+        """It fails with the change in the base's folder, as it did at the base."""
+        test = self._copied(nodeid)
+        return test is not None and _bad(test, subtest)
+
+    def _copied(self, nodeid: str) -> TestResult | None:
+        if self.copy is None:
+            return None
+        return next((t for t in self.copy.tests if t.nodeid == nodeid), None)
+
+
 def run_at_base(
     session: Session,
     base_sha: str,
+    head: BaselineReport,
     on_event: Callable[[Event], None] | None = None,
-) -> BaselineReport | None:
-    """The base's run of the whole selection HEAD ran (None: it holds no test). Not just
-    the tests coverage selected: a test broken while binding arguments never enters the
-    changed function, and one that runs the project in a child process (a CLI test) or
-    only inspects a signature never shows in per-test coverage, yet the change broke or
-    fixed them all.
+) -> BaseRuns:
+    """The base's run of the whole selection HEAD ran. Not just the tests coverage
+    selected: a test broken while binding arguments never enters the changed function,
+    and one that runs the project in a child process (a CLI test) or only inspects a
+    signature never shows in per-test coverage, yet the change broke or fixed them all.
+    Then, in the same folder, the change's run of the tests whose outcome differs.
 
     The export is a project of its own (its `[tool.assay]` is the base's), run with the
     command line's options, HEAD's interpreter and HEAD's state folder."""
-    with _export(session.root, base_sha, session.state_dir) as root:
-        try:
-            base = Session.open(
-                dataclasses.replace(
-                    session.options, path=root, python=session.python, state_dir=session.state_dir
-                )
-            )
-            return run_baseline(
-                base,
-                BaselineOptions(
-                    coverage=False,
-                    contexts=False,
-                    import_paths=_source_roots(session.project, root),
-                    record_as="verify-base",
-                    commit=base_sha,
-                    internal=True,
-                ),
-                on_event,
-            )
-        except InputError as exc:
-            if "no tests collected" in str(exc):
-                return None
-            raise
+    with _export(session.root, base_sha, session.state_dir) as export:
+        options = BaselineOptions(
+            coverage=False,
+            contexts=False,
+            import_paths=_source_roots(session.project, export.project),
+            record_as="verify-base",
+            commit=base_sha,
+            internal=True,
+        )
+        base = _run(session, export.project, options, [], on_event)
+        differ = _differing(head, base) if base is not None else []
+        if not differ:
+            return BaseRuns(base)
+        _put_working_tree(session.root, export.tree)
+        copy = _run(
+            session,
+            export.project,
+            dataclasses.replace(options, record_as="verify-copy", commit=None),
+            targets(differ),
+            on_event,
+        )
+        return BaseRuns(base, copy)
 
 
-def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:
+def _run(
+    session: Session,
+    root: Path,
+    options: BaselineOptions,
+    pytest_args: list[str],
+    on_event: Callable[[Event], None] | None,
+) -> BaselineReport | None:
+    run_options = dataclasses.replace(
+        session.options,
+        path=root,
+        python=session.python,
+        state_dir=session.state_dir,
+        pytest_args=[*session.options.pytest_args, *pytest_args],
+    )
+    try:
+        return run_baseline(Session.open(run_options), options, on_event)
+    except InputError as exc:
+        if "no tests collected" in str(exc):
+            return None
+        raise
+
+
+def _differing(head: BaselineReport, base: BaselineReport) -> list[str]:
+    """Tests present in both runs that fail (or have a failed subtest) in one alone."""
+    at_base = {t.nodeid: t for t in base.tests}
+    differ = []
+    for test in head.tests:
+        then = at_base.get(test.nodeid)
+        if then is not None and _failing(test) != _failing(then):
+            differ.append(test.nodeid)
+    return differ
+
+
+def _failing(test: TestResult) -> tuple[bool, frozenset[str]]:
+    return test.outcome in BAD_OUTCOMES, frozenset(
+        s.description for s in test.subtests if s.outcome == "failed"
+    )
+
+
+def compare(failures: list[ChangeFailure], runs: BaseRuns) -> None:
     """Fill in `at_base` (and `new`, before the reruns confirm it) for HEAD's failures."""
+    base = runs.base
     tests = {t.nodeid: t for t in base.tests} if base is not None else {}
     signatures = signatures_of(base) if base is not None else {}
     uncollectable = {e.where for e in base.collection_errors} if base is not None else set()
@@ -115,33 +192,40 @@ def compare(failures: list[ChangeFailure], base: BaselineReport | None) -> None:
         elif test is None:
             failure.at_base = "absent"
         elif not _bad(test, failure.subtest):
-            failure.at_base = "passed"
+            here_only = runs.here_only(failure.nodeid, failure.subtest)
+            failure.at_base = "here-only" if here_only else "passed"
         elif signatures.get(failure.id) == failure.signature:
             failure.at_base = "same-failure"
         else:
             failure.at_base = "other-failure"
-        failure.new = failure.at_base != "same-failure"
+        failure.new = failure.at_base not in ("same-failure", "here-only")
 
 
-def fixed(head: BaselineReport, base: BaselineReport | None) -> list[FixedTest]:
-    """Tests and subtests failing at the base and passing at HEAD."""
-    if base is None:
-        return []
+def fixed(head: BaselineReport, runs: BaseRuns) -> tuple[list[FixedTest], list[FixedTest]]:
+    """Tests and subtests failing at the base and passing at HEAD, and those of them that
+    fail with the change in the base's folder too (the folder's doing: not fixed)."""
+    if runs.base is None:
+        return [], []
     at_head = {t.nodeid: t for t in head.tests}
-    found = []
-    for test in base.tests:
+    found: list[FixedTest] = []
+    moved: list[FixedTest] = []
+    for test in runs.base.tests:
         now = at_head.get(test.nodeid)
         if now is None:
             continue
+        candidates = []
         if test.outcome in BAD_OUTCOMES and now.outcome not in BAD_OUTCOMES:
-            found.append(FixedTest(test.nodeid))
+            candidates.append(FixedTest(test.nodeid))
         passing_now = {s.description for s in now.subtests if s.outcome == "passed"}
-        found += [
+        candidates += [
             FixedTest(test.nodeid, s.description)
             for s in test.subtests
             if s.outcome == "failed" and s.description in passing_now
         ]
-    return found
+        for candidate in candidates:
+            moves = runs.fails_in_copy(candidate.nodeid, candidate.subtest)
+            (moved if moves else found).append(candidate)
+    return found, moved
 
 
 def _bad(test: TestResult, subtest: str | None) -> bool:
@@ -160,9 +244,19 @@ def signatures_of(report: BaselineReport) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class _Export:
+    tree: Path  # the repository's top folder
+    prefix: str  # the project's folder in it ("" at the top)
+
+    @property
+    def project(self) -> Path:
+        return self.tree / self.prefix if self.prefix else self.tree
+
+
 @contextlib.contextmanager
-def _export(root: Path, sha: str, state_dir: Path) -> Iterator[Path]:
-    """The project folder as it was at `sha`, in a folder of the state dir removed after
+def _export(root: Path, sha: str, state_dir: Path) -> Iterator[_Export]:
+    """The repository as it was at `sha`, in a folder of the state dir removed after
     (and by the next verify, if this one is killed before it can)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(state_dir)
@@ -199,20 +293,40 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _extract(root: Path, sha: str, target: Path) -> Path:
-    def git(*args: str) -> bytes:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=300)
-        if proc.returncode != 0:
-            message = proc.stderr.decode(errors="replace").strip()
-            raise InputError(f"cannot read the base revision {sha[:12]}: {message}")
-        return proc.stdout
+def _git(root: Path, *args: str, doing: str) -> bytes:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=300)
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip()
+        raise InputError(f"cannot {doing}: {message}")
+    return proc.stdout
 
-    prefix = git("rev-parse", "--show-prefix").decode().strip()
-    archive = git("archive", "--format=tar", sha)
+
+def _extract(root: Path, sha: str, target: Path) -> _Export:
+    doing = f"read the base revision {sha[:12]}"
+    prefix = _git(root, "rev-parse", "--show-prefix", doing=doing).decode().strip()
+    archive = _git(root, "archive", "--format=tar", sha, doing=doing)
     target.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
-    return target / prefix if prefix else target
+    return _Export(target, prefix.rstrip("/"))
+
+
+def _put_working_tree(root: Path, tree: Path) -> None:
+    """The export's files replaced by the working tree's as HEAD's run saw them: the
+    tracked files as they are now (a deleted one is gone) and the untracked ones git does
+    not ignore. Read only: nothing of the user's checkout is written."""
+    doing = "list the working tree's files"
+    top = Path(_git(root, "rev-parse", "--show-toplevel", doing=doing).decode().strip())
+    listing = _git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", doing=doing)
+    shutil.rmtree(tree)
+    tree.mkdir()
+    for name in filter(None, listing.split(b"\0")):
+        source = top / os.fsdecode(name)
+        if not (source.is_file() or source.is_symlink()):
+            continue  # deleted, or a submodule's folder
+        target = tree / os.fsdecode(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _source_roots(project: Project, exported: Path) -> list[Path]:

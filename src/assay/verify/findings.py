@@ -96,8 +96,9 @@ def failures(
     reproduce: Callable[[list[str]], str],
     locate: Callable[[str], Location],
 ) -> list[Found]:
-    """New failures (CRITICAL) and known ones (HIGH), one finding per root cause; a
-    candidate that passed when rerun is flaky (HIGH), never "broken by the change".
+    """New failures (CRITICAL), known ones and those failing in this folder only (HIGH),
+    one finding per root cause; a candidate that passed when rerun is flaky (HIGH), never
+    "broken by the change".
     `reproduce` gives the command that runs some tests (reproduce_command's); `locate`
     where a test is defined (dimensions.where_defined's)."""
     category_of = {
@@ -111,7 +112,8 @@ def failures(
             continue
         category = category_of.get(failure.id) or category_of.get(failure.nodeid)
         key = category.signatures[0] if category is not None and category.signatures else ""
-        groups.setdefault(("new" if failure.new else "known", key), []).append(failure)
+        kind = "new" if failure.new else "here-only" if failure.at_base == "here-only" else "known"
+        groups.setdefault((kind, key), []).append(failure)
     for (kind, key), members in sorted(groups.items()):
         first = members[0]
         category = category_of.get(first.id) or category_of.get(first.nodeid)
@@ -165,6 +167,21 @@ def _grouped(
             ),
             fix=Fix(criteria={"new_failures": -len(members), "failing_tests": -len(members)}),
         )  # fmt: skip
+    if kind == "here-only":
+        return Found(
+            finding=_finding(
+                f"here-only-failure:{key or members[0].id}",
+                "HIGH",
+                f"{counted} failing in this folder only, with or without the change: {cause}",
+                evidence,
+                "Not caused by this change: they pass in a copy of the project at another "
+                "path, at the base and with the change; what they check depends on the "
+                "folder the project is in (a path built, compared or stripped). Make them "
+                f"independent of it. Reproduce: `{command}`",
+                location=location,
+            ),
+            fix=Fix(criteria={"failing_tests": -len(members)}),
+        )
     return Found(
         finding=_finding(
             f"known-failure:{key or members[0].id}",
@@ -213,6 +230,7 @@ def _count(tests: int, subtests: int) -> str:
 _AT_BASE = {
     "absent": "the test did not exist at the base",
     "passed": "it passed at the base",
+    "here-only": "it passed at the base, and with the change in the base's folder",
     "same-failure": "it failed the same way at the base",
     "other-failure": "it failed differently at the base",
     "not-run": "not compared with a base",

@@ -47,6 +47,7 @@ from assay.model import (
 from assay.mutation.run import CleanRun, MutateOptions, run_mutate
 from assay.protocol import Event
 from assay.pysource.names import ModuleNames
+from assay.report.md import tests_and_subtests
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.runner.targets import collected_by, targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
@@ -113,21 +114,32 @@ def run_verify(
     # 3. Failures against the base, what the change fixed, and the reruns that decide
     # whether a failure is new.
     failed = base_compare.head_failures(head_run)
-    base_run: BaselineReport | None = None
+    base_runs = base_compare.BaseRuns(None)
     if base_sha is not None:
         stage("the base revision")
         try:
-            base_run = base_compare.run_at_base(session, base_sha, on_event)
+            base_runs = base_compare.run_at_base(session, base_sha, head_run, on_event)
         except InputError as exc:
             warnings.append(f"failures not compared with the base: {exc}")
         else:
-            base_compare.compare(failed, base_run)
-            if base_run is not None:
-                runs["base"] = base_run.run_id
+            base_compare.compare(failed, base_runs)
+            if base_runs.base is not None:
+                runs["base"] = base_runs.base.run_id
+            if base_runs.copy is not None:
+                runs["copy"] = base_runs.copy.run_id
     elif failed:  # --files: no base to compare with; a failure of the change's tests counts
         for failure in failed:
             failure.new = findings.concerns_the_change(failure, set(selected.nodeids), changes)
-    fixed = base_compare.fixed(head_run, base_run)
+    fixed, moved = base_compare.fixed(head_run, base_runs)
+    if moved:
+        moved_ids = [f"{t.nodeid} {t.subtest}" if t.subtest else t.nodeid for t in moved]
+        count = tests_and_subtests(len(moved), sum(1 for t in moved if t.subtest))
+        warnings.append(
+            f"not counted as fixed: {count} failing at the base and passing at HEAD, but "
+            "failing with the change in the base's folder too (the outcome depends on the "
+            f"folder the project is in, not on the change): {', '.join(moved_ids[:5])}"
+            + (f" and {len(moved_ids) - 5} more" if len(moved_ids) > 5 else "")
+        )
     seed = options.seed if options.seed is not None else _seed(head)
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
     findings.explain(failed, head_run, changes)

@@ -146,6 +146,8 @@ def _verdict(failure: ChangeFailure) -> str:
         return f"flaky ({failure.flaky})"
     if failure.new:
         return "**new**"
+    if failure.at_base == "here-only":
+        return "this folder only"
     return "known" if failure.at_base == "same-failure" else "not new"
 
 
