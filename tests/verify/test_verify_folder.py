@@ -15,7 +15,6 @@ change makes no difference.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
