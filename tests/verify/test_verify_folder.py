@@ -84,9 +84,7 @@ def test_a_failure_of_this_folder_is_not_new(report: dict[str, Any]) -> None:
     [failure] = report["failures"]
     assert failure["nodeid"] == "tests/test_folder.py::test_helper_through_the_shell"
     assert (failure["at_base"], failure["new"], failure["reruns"]) == ("here-only", False, [])
-    found = finding(
-        report, "here-only-failure:" + (failure["signature"] or failure["nodeid"])
-    )
+    found = finding(report, "here-only-failure:" + (failure["signature"] or failure["nodeid"]))
     assert found["severity"] == "HIGH"
     assert found["title"].startswith("1 test failing in this folder only")
 
