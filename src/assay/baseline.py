@@ -116,13 +116,43 @@ def run_origin(run: StageResult, options: BaselineOptions) -> Origin:
     )
 
 
-def _with_unittest_only(run: StageResult) -> list[str]:
-    """The run's warnings, and what its test files hand to unittest's loader alone."""
+def _run_warnings(run: StageResult) -> list[str]:
+    """The run's warnings, what its test files hand to unittest's loader alone, and the
+    doctests the project's automation runs and this run did not."""
     from assay.static.unittest_loaders import not_run_by_pytest
 
+    root = run.session.project.root
     files = [t.file for t in run.tests if t.file]
-    unittest_only = not_run_by_pytest(run.session.project.root, files)
-    return [*run.outcome.warnings, *([unittest_only] if unittest_only else [])]
+    unittest_only = not_run_by_pytest(root, files)
+    return [
+        *run.outcome.warnings,
+        *([unittest_only] if unittest_only else []),
+        *_doctests_not_run(run),
+    ]
+
+
+def _doctests_not_run(run: StageResult) -> list[str]:
+    from assay.discover.ci_commands import DOCTEST_FLAGS, doctest_commands
+    from assay.discover.project import pytest_options_of
+
+    root = run.session.project.root
+    addopts = pytest_options_of(root).get("addopts", "")
+    given = [
+        *run.session.config.pytest_args,
+        *(addopts.split() if isinstance(addopts, str) else addopts),
+    ]
+    if any(arg.startswith(DOCTEST_FLAGS) for arg in given):
+        return []
+    commands = doctest_commands(root)
+    if not commands:
+        return []
+    first = commands[0]
+    return [
+        f"{first.file}:{first.line} runs pytest with {first.flag} (`{first.text}`); this run, "
+        "pytest as the project configures it, has no doctests: their outcomes and the lines "
+        "they run are not in these figures"
+        + (f' (to include them: --pytest-args "{" ".join(first.args)}")' if first.args else "")
+    ]
 
 
 def report_run(
@@ -162,7 +192,7 @@ def report_run(
                 hung=[t.nodeid for t in tests if t.outcome == "timeout"],
             ),
             worker_restarts=run.outcome.worker_restarts,
-            warnings=_with_unittest_only(run),
+            warnings=_run_warnings(run),
             isolation_s=round(run.isolation_s, 3) if run.isolation_s is not None else None,
         ),
         environment=run.environment,

@@ -1,0 +1,70 @@
+"""The pytest commands a project's own automation runs with doctests, read as text.
+
+assay runs pytest as the project configures it. Where tox, nox, make or a GitHub
+workflow adds `--doctest-modules` (or `--doctest-glob`) on the command line, that run
+has doctests the configured one has not, and assay's figures leave them out without a
+word: boltons 24.1.0's tox runs `pytest --doctest-modules` over the package, 150 doctests
+(10 of them failing after a rename) and 7 points of coverage. The report names the
+command and the arguments that include them.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+DOCTEST_FLAGS = ("--doctest-modules", "--doctest-glob")
+_FILES = ("tox.ini", "setup.cfg", "noxfile.py", "Makefile")
+_PLACEHOLDER = re.compile(r"^\{[^}]*\}[/\\]")  # tox's {toxinidir}/, {envsitepackagesdir}/
+
+
+@dataclass(frozen=True)
+class DoctestCommand:
+    file: str  # relative to the project's root
+    line: int
+    text: str  # the command, stripped
+    flag: str  # the doctest flag it passes
+    args: list[str]  # its doctest flags and the project's folders it names, for --pytest-args
+
+
+def doctest_commands(root: Path) -> list[DoctestCommand]:
+    """Each line of the project's automation that runs pytest with a doctest flag."""
+    files = [root / name for name in _FILES]
+    files += sorted((root / ".github" / "workflows").glob("*.y*ml"))
+    found = []
+    for path in files:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            flag = next((f for f in DOCTEST_FLAGS if f in line), None)
+            if flag is None or "pytest" not in line:
+                continue
+            found.append(
+                DoctestCommand(
+                    str(path.relative_to(root)), number, line.strip(), flag, _args(line, root)
+                )
+            )
+    return found
+
+
+def _args(line: str, root: Path) -> list[str]:
+    """The doctest flags (with their values) and the project's own folders on the line."""
+    try:
+        words = shlex.split(line, comments=True)
+    except ValueError:
+        words = line.split()
+    args: list[str] = []
+    for i, word in enumerate(words):
+        if word.startswith(DOCTEST_FLAGS):
+            args.append(word)
+            if word == "--doctest-glob" and i + 1 < len(words):
+                args.append(words[i + 1])
+            continue
+        path = _PLACEHOLDER.sub("", word.strip("\"',"))
+        if path and not path.startswith("-") and "{" not in path and (root / path).exists():
+            args.append(path)
+    return list(dict.fromkeys(args))
