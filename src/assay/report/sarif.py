@@ -202,6 +202,10 @@ RULES: dict[str, Rule] = {
     "known-failure": Rule(
         "Tests failing already at the base", "Not caused by this change: fix them on their own."
     ),
+    "here-only-failure": Rule(
+        "Tests failing in the project's folder only, with or without the change",
+        "Not caused by this change: make them independent of the folder the project is in.",
+    ),
     "missing-test": Rule(
         "Changed code no test runs", "Add tests for the changed functions (verify's skeletons)."
     ),
