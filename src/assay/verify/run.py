@@ -301,9 +301,12 @@ def _confirm(
     state_dir: Path,
     on_event: Callable[[Event], None] | None,
 ) -> float | None:
-    """Rerun the candidate new failures (verify/reruns.py); a candidate that passes in some
-    rerun is flaky, not new. Returns what the reruns cost (None: nothing to rerun)."""
-    candidates = [f for f in failed if f.new and f.nodeid in {t.nodeid for t in head_run.tests}]
+    """Rerun the candidate new failures (verify/reruns.py), and those failing in the
+    project's folder only (that is said of them only if they fail here every time); one
+    that passes in some rerun is flaky, not new. Returns what the reruns cost (None:
+    nothing to rerun)."""
+    tests = {t.nodeid for t in head_run.tests}
+    candidates = [f for f in failed if (f.new or f.at_base == "here-only") and f.nodeid in tests]
     if not candidates:
         return None
     t0 = time.monotonic()
