@@ -9,10 +9,10 @@ from pathlib import Path
 
 from assay.model import CollectionError, Failure, FailureCategory, Frame
 from assay.model import TestResult as Result
+from assay.tracebacks import last_traceback
 from assay.triage import triage
 from assay.triage.incidents import (
     FrameFilter,
-    child_traceback,
     collect_incidents,
     name_functions,
 )
@@ -131,14 +131,14 @@ def test_child_traceback_is_the_last_one_printed(tmp_path: Path) -> None:
         "    raise ValueError('no width configured\\nsee --help') from error\n"
     )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
-    parsed = child_traceback("some log line\n" + proc.stderr)
+    parsed = last_traceback("some log line\n" + proc.stderr)
     assert parsed is not None
     exc_type, message, frames = parsed
     assert (exc_type, message) == ("ValueError", "no width configured\nsee --help")
     assert [(Path(f.path).name, f.lineno, f.function) for f in frames] == [
         ("child.py", 8, "<module>")
     ]
-    assert child_traceback("no traceback here\n") is None
+    assert last_traceback("no traceback here\n") is None
 
 
 def test_a_child_traceback_inside_the_message_is_read(tmp_path: Path) -> None:

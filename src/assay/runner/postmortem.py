@@ -15,12 +15,10 @@ from pathlib import Path
 
 from assay.protocol import CollectCrash, Failure, Frame, Killed
 from assay.runner.deadlines import Limits, Stop
+from assay.tracebacks import last_traceback
 
 _RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
-_FRAME = re.compile(
-    r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$'
-)  # faulthandler's
-_TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+), in (?P<func>.+)$')
+_FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
 
 
 def death_event(
@@ -140,37 +138,19 @@ def startup_failure(
 
 def _uncaught(log: str) -> str | None:
     """The exception of the last Python traceback in the log, on one line, with the
-    project's frame nearest to it: what follows the traceback's last frame (a message
-    may span lines, as pluggy's do; frames are indented). pytest prefixes an error in a
-    hook (a conftest's `pytest_configure`) with INTERNALERROR>."""
-    text = "\n".join(
-        line.removeprefix("INTERNALERROR>").removeprefix(" ")
-        if line.startswith("INTERNALERROR>")
-        else line
-        for line in log.splitlines()
+    project's frame nearest to it. pytest prefixes an error in a hook (a conftest's
+    `pytest_configure`) with INTERNALERROR>."""
+    printed = last_traceback(
+        "\n".join(line.removeprefix("INTERNALERROR> ") for line in log.splitlines())
     )
-    start = text.rfind("Traceback (most recent call last):")
-    if start < 0:
+    if printed is None:
         return None
-    block = text[start:].splitlines()[1:]
-    frames = [i for i, line in enumerate(block) if line.startswith(" ")]
-    message = " ".join(
-        line.strip() for line in block[(frames[-1] + 1 if frames else 0) :] if line.strip()
-    )
-    if not message:
-        return None
+    message = " ".join(line.strip() for line in printed.message.splitlines() if line.strip())
+    said = f"{printed.exc_type}: {message}" if message else printed.exc_type
     # The log names the project's files relative to its root; the others are absolute,
     # or frozen (`<frozen runpy>`).
-    own = [
-        m
-        for m in map(_TRACEBACK_FRAME.match, block)
-        if m and not os.path.isabs(m["path"]) and not m["path"].startswith("<")
-    ]
-    return (
-        f"{message} (at {own[-1]['path']}:{own[-1]['line']}, in {own[-1]['func']})"
-        if own
-        else message
-    )
+    own = [f for f in printed.frames if not os.path.isabs(f.path) and not f.path.startswith("<")]
+    return f"{said} (at {own[-1].path}:{own[-1].lineno}, in {own[-1].function})" if own else said
 
 
 # The py.path.local arguments of hooks that pytest 8 deprecated and pytest 9 removed, with

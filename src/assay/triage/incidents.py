@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.model import BAD_OUTCOMES, CollectionError, Frame, Subtest, TestResult
+from assay.tracebacks import TRACEBACK_HEAD, last_traceback
 from assay.triage.signature import first_line
 
 # Directory names that hold installed code, never the project's own.
@@ -46,9 +47,6 @@ _TB_LINE = re.compile(
 _WRAPPED_IMPORT = "ImportError while importing test module"
 _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 # Python's own traceback print-out (traceback.print_exception, an uncaught exception).
-_TB_HEAD = "Traceback (most recent call last):"
-_TB_FILE = re.compile(r'^\s+File "(?P<path>[^"]+)", line (?P<lineno>\d+), in (?P<func>\S+)\s*$')
-_TB_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<msg>.*))?$")
 _SUBTESTS_ONLY = re.compile(r"^contains \d+ failed subtests?$")
 
 
@@ -217,42 +215,6 @@ def _unwrap(
     return inner[0], inner[1], tb_frames or frames
 
 
-def child_traceback(output: str) -> tuple[str, str, list[Frame]] | None:
-    """(type, message, frames) of the last Python traceback printed in `output`.
-
-    A child process that dies of an uncaught exception prints it last; with chained
-    exceptions the last block is the one that propagated. None when no traceback (with
-    its exception line) is there. The block may be indented as a whole: pytest indents
-    an assertion message's later lines (`assert out.returncode == 0, out.stderr`).
-    """
-    start = output.rfind(_TB_HEAD)
-    if start < 0:
-        return None
-    frames: list[Frame] = []
-    lines = output[start + len(_TB_HEAD) :].splitlines()
-    first = next((line for line in lines if _TB_FILE.match(line)), "")
-    extra = len(first) - len(first.lstrip()) - 2  # a frame line is indented by two
-    if extra > 0:
-        lines = [line[extra:] if line[:extra].isspace() else line for line in lines]
-    for index, line in enumerate(lines):
-        match = _TB_FILE.match(line)
-        if match:
-            frames.append(Frame(match["path"], int(match["lineno"]), match["func"]))
-            continue
-        if not line.strip() or line[:1].isspace():
-            continue  # the quoted source line, the ^^^^ markers
-        exc = _TB_EXC.match(line.strip())
-        if exc is None or not frames:
-            return None
-        message = [exc["msg"] or ""]
-        for follow in lines[index + 1 :]:
-            if not follow.strip():
-                break
-            message.append(follow.rstrip())
-        return exc["type"], "\n".join(message), frames
-    return None
-
-
 def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     """The incident of one test with a bad outcome."""
     test_file = test.file or test.nodeid.split("::", 1)[0]
@@ -294,12 +256,12 @@ def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -
     """The incident re-read from the child traceback in its output, when there is one, or
     in its own message: a test helper that raises with the child's stderr (tabulate's
     `OSError(err)`) puts the traceback there, often as the repr of bytes, `\\n` escaped."""
-    child = child_traceback(output) if output else None
-    if child is None and _TB_HEAD in incident.message:
+    child = last_traceback(output) if output else None
+    if child is None and TRACEBACK_HEAD in incident.message:
         message = incident.message
         if "\n" not in message and "\\n" in message:
             message = codecs.decode(message.encode("latin-1", "backslashreplace"), "unicode_escape")
-        child = child_traceback(message)
+        child = last_traceback(message)
     if child is None:
         return incident
     exc_type, message, frames = child
