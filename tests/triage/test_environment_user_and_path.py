@@ -55,6 +55,8 @@ FILES = {
             return subprocess.run([path, *args], capture_output=True, text=True).stdout
         """,
     "tests/test_notes.py": """
+        import os
+
         import pytest
 
         from pkg.notes import read, save
@@ -74,6 +76,14 @@ FILES = {
             path.chmod(0o400)  # the owner may still read it: this test is wrong for anyone
             with pytest.raises(PermissionError):
                 read(path)
+
+
+        def test_a_read_only_file_is_not_writable(tmp_path):  # aiofiles' test_access
+            path = tmp_path / "notes.txt"
+            path.write_text("")
+            for mode, writable in [(0o644, True), (0o444, False)]:
+                path.chmod(mode)
+                assert os.access(path, os.W_OK) == writable
 
 
         def test_save_and_read(tmp_path):
@@ -106,6 +116,7 @@ CLI_TESTS = [
 ]
 READ_ONLY = "tests/test_notes.py::test_save_refuses_a_read_only_file"
 OWNER_ONLY = "tests/test_notes.py::test_read_refuses_an_owner_only_file"
+ACCESS = "tests/test_notes.py::test_a_read_only_file_is_not_writable"
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +152,7 @@ def test_outcomes_are_plain_pytest_s_and_the_scripts_folder_decides_the_cli_test
     with_scripts = plain(f"{SCRIPTS}{os.pathsep}{SYSTEM_PATH}")
     assert {n: with_scripts[n] for n in CLI_TESTS} == dict.fromkeys(CLI_TESTS, "passed")
     assert without[READ_ONLY] == ("failed" if AS_ROOT else "passed")
+    assert without[ACCESS] == ("failed" if AS_ROOT else "passed")
     assert without[OWNER_ONLY] == "failed"
 
 
@@ -172,9 +184,14 @@ def test_a_permission_error_expected_as_root_is_the_user_s_not_the_code_s(report
         assert wrong["rule"] == "assertion"
         return
     assert root is not None
-    assert sorted(root["tests"]) == [OWNER_ONLY, READ_ONLY]
+    assert sorted(root["tests"]) == sorted([ACCESS, OWNER_ONLY, READ_ONLY])
     assert root["action"].startswith("Run the suite as an unprivileged user")
     assert any("`path.chmod(0o444)` at tests/test_notes.py:" in e for e in root["evidence"])
+    assert any(
+        e.startswith(f"{ACCESS}: it sets the mode (`path.chmod(mode)` at tests/test_notes.py:")
+        and "expects access() to refuse it (`assert os.access(path, os.W_OK) == writable`" in e
+        for e in root["evidence"]
+    )
     assert "the tests ran as root (effective user id 0)" in root["evidence"]
 
 
@@ -190,3 +207,9 @@ def test_the_user_the_run_recorded_decides_not_the_failure_alone(project: Path) 
 
     assert rules(0) == ["environment"]
     assert rules(1000) == ["assertion"]
+    if AS_ROOT:  # as another user it passes: the access() refusal fails only as root
+        [refused] = [t for t in captured.bad if t.nodeid == ACCESS]
+        for euid, rule in ((0, "environment"), (1000, "assertion")):
+            environment = WorkerEnvironment(euid=euid)
+            [category] = triage([refused], [], project, ["pkg"], environment=environment)
+            assert category.rule == rule

@@ -12,7 +12,8 @@ not activated, do not find its own `dotenv`); the failing test reads the machine
 time zone or locale itself; or the tests ran as root and a test expected a permission
 error (python-dotenv 1.0.1 in a container: two tests `chmod(0o000)` a file and expect
 writing it to fail, which root is not stopped from; they read "the code behaves
-differently, or the test is stale"). Failures whose environment signature agrees form one
+differently, or the test is stale"), or set a mode and expected `access()` to refuse it
+(aiofiles 25.1.0's `test_access`). Failures whose environment signature agrees form one
 category across files, with the facts about this machine that matter (the system tzdata
 version, the local zone, the user, the PATH).
 """
@@ -99,6 +100,10 @@ _PERMISSION_ERRORS = frozenset(
     {"PermissionError", "OSError", "IOError", "EnvironmentError", "Exception", "BaseException"}
 )
 _OWNER_RW = 0o600
+_CHMODS = frozenset({"chmod", "lchmod", "fchmod"})
+_ACCESS_CALL = re.compile(r"\baccess\(")
+# The assertion met True where the test expected a refusal.
+_GRANTED = re.compile(r"^assert (?:True (?:==|is) False|not True)\b")
 # Attribute reads that make a test depend on this machine's zone or locale.
 _TZ_READS = frozenset({"time.tzname", "time.timezone", "time.altzone", "time.daylight"})
 _LOCALE_READS = frozenset(
@@ -148,7 +153,7 @@ def _chmod_denying(ctx: Context, incident: Incident) -> str | None:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         mode = node.args[-1]
         if (
-            name in ("chmod", "lchmod", "fchmod")
+            name in _CHMODS
             and isinstance(mode, ast.Constant)
             and isinstance(mode.value, int)
             and mode.value & _OWNER_RW != _OWNER_RW
@@ -158,14 +163,46 @@ def _chmod_denying(ctx: Context, incident: Incident) -> str | None:
     return None
 
 
+def _chmod_call(ctx: Context, incident: Incident) -> str | None:
+    """The test's own `chmod` call, any mode, as text."""
+    test = ctx.index.test_function(incident.test_file, incident.test_class, incident.test_function)
+    if test is None:
+        return None
+    for node in ast.walk(test.node):
+        if isinstance(node, ast.Call) and call_name(node.func).split(".")[-1] in _CHMODS:
+            text = ctx.index.line(test.path, node.lineno) or ast.unparse(node)
+            return f"`{shorten(text, 60)}` at {test.path}:{node.lineno}"
+    return None
+
+
+def _access_granted(ctx: Context, incident: Incident) -> str | None:
+    """A test that sets a mode with chmod and asserts that `access()` refuses it (aiofiles
+    25.1.0's `test_access`: `0o444` then `access(path, os.W_OK) == False`): root is
+    granted read and write whatever the mode, so the assertion met `True`."""
+    if incident.exc_type != "AssertionError" or not _GRANTED.match(first_line(incident.message)):
+        return None
+    frame = incident.innermost_project_frame()
+    line = ctx.index.line(frame.path, frame.lineno) if frame is not None else None
+    if frame is None or not line or not _ACCESS_CALL.search(line):
+        return None
+    chmod = _chmod_call(ctx, incident)
+    if chmod is None:
+        return None
+    return (
+        f"it sets the mode ({chmod}) and expects access() to refuse it "
+        f"(`{shorten(line.strip(), 60)}` at {frame.path}:{frame.lineno})"
+    )
+
+
 def _as_root(ctx: Context, incident: Incident) -> str | None:
     """Why a failure is root's: the tests ran as root and the test expected a permission
-    error, naming PermissionError or taking the owner's permissions away itself."""
+    error, naming PermissionError or taking the owner's permissions away itself, or
+    expected `access()` to refuse what a mode it set forbids."""
     if ctx.environment.euid != 0:
         return None
     match = _NOT_RAISED.match(first_line(incident.message))
     if match is None:
-        return None
+        return _access_granted(ctx, incident)
     expected = set(re.findall(r"\w+", match["raises"] or match["unittest"]))
     if not expected & _PERMISSION_ERRORS:
         return None
