@@ -24,6 +24,7 @@ from typing import Any
 
 from assay import protocol as wire
 from assay.errors import InputError
+from assay.mutation.leftovers import Sandbox
 from assay.protocol import ForkMutant, ImportJob, MutantResult, Verdict
 from assay.runner import processes
 from assay.runner.supervisor import PROTOCOL_DIR
@@ -43,7 +44,12 @@ STARVED = 4  # a starved process gets the CPU time it is owed, up to 4x its limi
 
 @dataclass
 class Harness:
-    """What every mutation process needs: where and how to start the project's pytest."""
+    """What every mutation process needs: where and how to start the project's pytest.
+
+    `root` is where the servers run: a copy of the project (`origin`) in the state
+    folder, its source folders first on the path (`import_paths`), so that what a
+    mutant makes the tests write or delete there is the copy's (workspace.py); the
+    mutated files are named in the copy (`at`)."""
 
     root: Path
     python: str
@@ -52,6 +58,15 @@ class Harness:
     known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
     sources: list[str] = field(default_factory=list)  # the project's modules, compiled once
     collect_timeout: float = 300.0
+    origin: Path | None = None  # the project `root` is a copy of
+    import_paths: list[str] = field(default_factory=list)
+    sandbox: Sandbox | None = None  # the copy's files, as made
+
+    def at(self, path: Path | str) -> str:
+        """A project file's path where the servers run."""
+        if self.origin is None:
+            return str(path)
+        return str(self.root / os.path.relpath(path, self.origin))
 
     def command(self) -> list[str]:
         return [
@@ -77,8 +92,12 @@ class Harness:
         settings = replace(settings, results_fd=write, plan_fd=plan_fd)
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(INJECT_DIR), str(PROTOCOL_DIR), env.get("PYTHONPATH", "")) if p
-        )
+            p
+            for p in (
+                str(INJECT_DIR), str(PROTOCOL_DIR), *self.import_paths, env.get("PYTHONPATH", "")
+            )
+            if p
+        )  # fmt: skip
         env["ASSAY_MUTATOR"] = json.dumps(settings.to_json())
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # no .pyc in the user's tree
         with log.open("wb") as out:

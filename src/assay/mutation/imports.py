@@ -37,7 +37,7 @@ class HeadStart:
 
     def add(self, planned: list[Planned], first: ImportServerPlan | None = None) -> None:
         """A batch: `first`, the server's first plan (the probe's), or later jobs alone."""
-        jobs = _jobs(planned, self.order, self.durations)
+        jobs = _jobs(self.harness, planned, self.order, self.durations)
         path = self.harness.run_dir / f"imports-{len(self.tests)}-{len(planned)}.json"
         known_errors = self.harness.known_errors
         body = replace(first or ImportServerPlan([]), jobs=jobs, known_errors=known_errors)
@@ -46,10 +46,13 @@ class HeadStart:
         self.tests.update((job.id, job.order) for job in jobs)
 
 
-def _jobs(planned: list[Planned], order: list[str], durations: dict[str, float]) -> list[ImportJob]:
+def _jobs(
+    harness: Harness, planned: list[Planned], order: list[str], durations: dict[str, float]
+) -> list[ImportJob]:
     costs = [durations.get(t, 0.0) for t in order]
     return [
-        ImportJob(p.mutant.id, str(p.source.path), p.wire_edit(), order, costs) for p in planned
+        ImportJob(p.mutant.id, harness.at(p.source.path), p.wire_edit(), order, costs)
+        for p in planned
     ]
 
 
@@ -129,7 +132,7 @@ def run_import_path(
     for _attempt in range(3):
         probed = list(head.order if head else order)  # the order every job runs too
         rest = [p for p in planned if p.mutant.id not in job_tests]
-        jobs = _jobs(rest, probed, durations)
+        jobs = _jobs(harness, rest, probed, durations)
         job_tests.update((job.id, job.order) for job in jobs)
         plan = _plan(harness, jobs, probed, deadline, config)
         if head is not None:  # the rest follows the batches it already has
@@ -143,6 +146,9 @@ def run_import_path(
         bad = next((r for r in probes if r.status != Verdict.SURVIVED), None)
         if bad is None:
             break
+        if harness.sandbox is not None and harness.sandbox.restore():
+            job_tests.clear()  # the probe may have failed on what mutants' tests left
+            continue
         failing = bad.killed_by
         if bad.status != Verdict.KILLED or failing not in probed:
             break
@@ -180,7 +186,9 @@ def _run_fresh(
             run.verdict(MutantResult(p.mutant.id, Verdict.ERROR, reason=reason))
         return
     base_time = max(r.duration for r in probe)
-    jobs = [ImportJob(p.mutant.id, str(p.source.path), p.wire_edit(), order) for p in planned]
+    jobs = [
+        ImportJob(p.mutant.id, harness.at(p.source.path), p.wire_edit(), order) for p in planned
+    ]
     budget = config.mutate_timeout_factor * base_time + config.mutate_timeout_constant
 
     def on_result(result: MutantResult) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from assay import __version__
+from assay import __version__, workspace
 from assay.baseline import BaselineOptions, report_run
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
@@ -41,6 +41,7 @@ from assay.mutation.execute import (
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import HeadStart, head_start, run_import_path
 from assay.mutation.inject.assay_mutator_order import rank
+from assay.mutation.leftovers import Sandbox
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
@@ -52,6 +53,8 @@ from assay.session import Session
 from assay.shard.spec import ShardSpec
 from assay.store import history, subset
 from assay.store import mutants as mutant_store
+
+_SANDBOX = "mutate-sandbox-"
 
 # The clean run: per-test lines recorded (no arcs, one context per test), no per-module
 # summary: mutant selection needs which tests ran which lines, nothing else.
@@ -162,8 +165,11 @@ def run_mutate(
 
         _, changed = changed_lines(project.root, options.since)
 
-    harness = Harness(project.root, python, config.pytest_args, run_dir)
-    harness.sources = [str(f) for f in source_files(project, [])]
+    # The mutants run in a copy of the project (workspace.py), removed at the end.
+    sandbox = contextlib.ExitStack()
+    harness = in_sandbox(session, run_dir, sandbox)
+    sources = source_files(project, [])
+    harness.sources = [harness.at(f) for f in sources]
     # A cluster starts in the background while the clean run runs.
     executor = open_executor(options.executor, config.workers)
     # The mutation servers need nothing from the clean run until their plans are written:
@@ -195,7 +201,7 @@ def run_mutate(
                 session,
                 on_clean_event,
                 "baseline-shard" if options.shard else "baseline",
-                probes=[Path(source) for source in harness.sources],
+                probes=sources,
             )
             t_clean = time.monotonic()
         early, early_imports = servers.start()
@@ -322,7 +328,7 @@ def run_mutate(
                 jobs = [
                     ForkMutant(
                         p.mutant.id,
-                        str(p.source.path),
+                        harness.at(p.source.path),
                         p.unit.text if p.unit else "",
                         p.unit.chain if p.unit else [],
                         future_features(p.source.tree),
@@ -340,7 +346,7 @@ def run_mutate(
                     timeout_factor=config.mutate_timeout_factor,
                     timeout_constant=config.mutate_timeout_constant,
                     timing_deadline=3 * sum(durations[t] for t in order) + 30,
-                    files=sorted({str(p.source.path) for p in to_fork}),
+                    files=sorted({harness.at(p.source.path) for p in to_fork}),
                     batch=config.mutate_batch,
                     durations=[durations[t] for t in order],
                     adaptive_order=(options.test_order or config.mutate_test_order) == "adaptive",
@@ -367,6 +373,16 @@ def run_mutate(
                     head, executor,
                 )  # fmt: skip
             t_done = time.monotonic()
+            left = harness.sandbox.changed() if harness.sandbox is not None else []
+            if left:
+                more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+                warnings.append(
+                    "the tests changed files of the copy of the project the mutants ran in "
+                    f"({', '.join(left[:5])}{more}): they write into the project's folder "
+                    "and under some mutants do not restore it, so verdicts reached after "
+                    "that may have seen the changed files (the project's own folder is "
+                    "untouched)"
+                )
 
             excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
             for p in planned:  # tests the mutation worker left out after the clean run
@@ -446,6 +462,28 @@ def run_mutate(
     finally:
         servers.close()
         executor.close()
+        sandbox.close()
+
+
+def in_sandbox(session: Session, run_dir: Path, stack: contextlib.ExitStack) -> Harness:
+    """The harness of a copy of the project in the state folder, with everything the
+    tests may read (ignored files too: a generated `_version.py`, an extension built in
+    place), its source folders first on the path; `stack` removes it."""
+    project = session.project
+    work = stack.enter_context(workspace.folder(session.state_dir, _SANDBOX))
+    copy = workspace.copy_working_tree(
+        project.root, work / "tree", ignored=True, exclude=session.state_dir
+    )
+    names = ModuleNames(project.root, project.source_packages)
+    return Harness(
+        copy,
+        session.python,
+        session.config.pytest_args,
+        run_dir,
+        origin=project.root,
+        import_paths=[str(copy / folder) for folder in names.source_folders()],
+        sandbox=Sandbox(copy, project.root),
+    )
 
 
 def _generate(

@@ -15,6 +15,7 @@ from assay.errors import InputError
 from assay.mutation.execute import ForkPlan, Harness, run_fork_server
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import run_import_path
+from assay.mutation.run import in_sandbox
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
 from assay.protocol import ForkMutant, MutantResult, StrykerStatus
@@ -85,9 +86,15 @@ def rerun(session: Session, mutant_id: str) -> tuple[str, bool]:
 
 
 def _execute(planned: Planned, path: str, tests: list[str], session: Session) -> None:
-    config: Config = session.config
     run_dir = session.run_folder()
-    harness = Harness(session.root, session.python, config.pytest_args, run_dir)
+    with contextlib.ExitStack() as sandbox:
+        _execute_in(planned, path, tests, session, in_sandbox(session, run_dir, sandbox))
+
+
+def _execute_in(
+    planned: Planned, path: str, tests: list[str], session: Session, harness: Harness
+) -> None:
+    config: Config = session.config
     run = Verdicts(None, config.workers, None)
     run.by_id[planned.mutant.id] = planned
     # Only bounds the timing run: a tenth of the hard limit, or of the idle limit.
@@ -96,7 +103,7 @@ def _execute(planned: Planned, path: str, tests: list[str], session: Session) ->
     if path == "fork":
         job = ForkMutant(
             planned.mutant.id,
-            str(planned.source.path),
+            harness.at(planned.source.path),
             planned.unit.text if planned.unit else "",
             planned.unit.chain if planned.unit else [],
             future_features(planned.source.tree),
@@ -107,7 +114,7 @@ def _execute(planned: Planned, path: str, tests: list[str], session: Session) ->
         fork_plan = ForkPlan(
             tests, [job], 1, config.mutate_timeout_factor, config.mutate_timeout_constant,
             timing_deadline=sum(durations.values()) + 30,
-            files=[str(planned.source.path)],
+            files=[harness.at(planned.source.path)],
         )  # fmt: skip
 
         def on_result(result: MutantResult) -> None:

@@ -28,15 +28,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import os
-import shutil
-import subprocess
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assay import workspace
 from assay.baseline import BaselineOptions, run_baseline
 from assay.discover.project import Project
 from assay.errors import InputError
@@ -129,7 +126,7 @@ def run_at_base(
         differ = _differing(head, base) if base is not None else []
         if not differ:
             return BaseRuns(base)
-        _put_working_tree(session.root, export.tree)
+        workspace.copy_working_tree(session.root, export.tree)
         copy = _run(
             session,
             export.project,
@@ -258,75 +255,18 @@ class _Export:
 def _export(root: Path, sha: str, state_dir: Path) -> Iterator[_Export]:
     """The repository as it was at `sha`, in a folder of the state dir removed after
     (and by the next verify, if this one is killed before it can)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale(state_dir)
-    work = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=state_dir))
-    (work / "pid").write_text(str(os.getpid()))
-    try:
+    with workspace.folder(state_dir, _PREFIX) as work:
         yield _extract(root, sha, work / "tree")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def remove_stale(state_dir: Path) -> list[Path]:
-    """Base exports whose verify is no longer running."""
-    removed = []
-    for folder in state_dir.glob(f"{_PREFIX}*"):
-        try:
-            owner = int((folder / "pid").read_text())
-        except (OSError, ValueError):
-            owner = 0
-        if owner and _alive(owner):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _git(root: Path, *args: str, doing: str) -> bytes:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=300)
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
-        raise InputError(f"cannot {doing}: {message}")
-    return proc.stdout
 
 
 def _extract(root: Path, sha: str, target: Path) -> _Export:
     doing = f"read the base revision {sha[:12]}"
-    prefix = _git(root, "rev-parse", "--show-prefix", doing=doing).decode().strip()
-    archive = _git(root, "archive", "--format=tar", sha, doing=doing)
+    prefix = workspace.git(root, "rev-parse", "--show-prefix", doing=doing).decode().strip()
+    archive = workspace.git(root, "archive", "--format=tar", sha, doing=doing)
     target.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     return _Export(target, prefix.rstrip("/"))
-
-
-def _put_working_tree(root: Path, tree: Path) -> None:
-    """The export's files replaced by the working tree's as HEAD's run saw them: the
-    tracked files as they are now (a deleted one is gone) and the untracked ones git does
-    not ignore. Read only: nothing of the user's checkout is written."""
-    doing = "list the working tree's files"
-    top = Path(_git(root, "rev-parse", "--show-toplevel", doing=doing).decode().strip())
-    listing = _git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", doing=doing)
-    shutil.rmtree(tree)
-    tree.mkdir()
-    for name in filter(None, listing.split(b"\0")):
-        source = top / os.fsdecode(name)
-        if not (source.is_file() or source.is_symlink()):
-            continue  # deleted, or a submodule's folder
-        target = tree / os.fsdecode(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _source_roots(project: Project, exported: Path) -> list[Path]:

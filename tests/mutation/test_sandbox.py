@@ -1,0 +1,111 @@
+"""The mutants run in a copy of the project: what their tests leave there is the copy's.
+
+aiofiles 25.1.0's tests rename and rewrite files under `tests/resources`; under its
+mutants `test_file1.txt` was left rewritten, then deleted, in the user's checkout, and the
+import path's probe (the unmutated suite in a new process) failed on it: 63 mutants were
+RuntimeErrors. Here a test writes a resource and restores it after an assertion that a
+mutant breaks. The oracle is the project's folder itself, byte for byte, and git.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay.mutation.leftovers import Sandbox
+from assay.workspace import copy_working_tree
+from tests.helpers import tree_snapshot, write_files
+from tests.mutation.test_mutate import mutate_json
+from tests.verify.test_verify import GIT
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/notes.py": """
+        def save(path, text):
+            path.write_text(text + "\\n")
+        """,
+    "tests/resources/data.txt": "0123456789",
+    "tests/test_notes.py": """
+        from pathlib import Path
+
+        from pkg.notes import save
+
+        DATA = Path(__file__).parent / "resources" / "data.txt"
+
+
+        def test_save_then_restore():
+            original = DATA.read_text()
+            save(DATA, "changed")
+            assert DATA.read_text() == "changed\\n"  # a mutant fails it: no restore
+            DATA.write_text(original)
+        """,
+    "pyproject.toml": """
+        [project]
+        name = "notes"
+        version = "0"
+
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+        """,
+}
+
+
+def _files(project: Path) -> dict[str, bytes]:
+    """The project's files but git's own (`git status` refreshes the index's stat data)."""
+    return {k: v for k, v in tree_snapshot(project).items() if not k.startswith(".git/")}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], dict[str, bytes]]:
+    project = write_files(tmp_path_factory.mktemp("sandbox") / "project", FILES)
+    subprocess.run([*GIT, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "notes"], cwd=project, check=True)
+    before = _files(project)
+    report, proc = mutate_json(project, "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    return project, report, before
+
+
+def test_the_project_s_folder_is_left_as_it_was(
+    run: tuple[Path, dict[str, Any], dict[str, bytes]],
+) -> None:
+    project, _, before = run
+    assert _files(project) == before
+    status = subprocess.run([*GIT, "status", "--porcelain"], cwd=project, capture_output=True)
+    assert status.stdout == b""
+    assert not list((project / ".assay").glob("mutate-sandbox-*"))
+
+
+def test_what_a_mutant_left_in_the_copy_is_said(
+    run: tuple[Path, dict[str, Any], dict[str, bytes]],
+) -> None:
+    _, report, _ = run
+    killed = [m for m in report["mutants"] if m["status"] == "Killed"]
+    assert killed and all(m["file"] == "pkg/notes.py" for m in killed)
+    [warning] = [w for w in report["warnings"] if "copy of the project" in w]
+    assert warning.startswith(
+        "the tests changed files of the copy of the project the mutants ran in "
+        "(tests/resources/data.txt)"
+    )
+
+
+def test_a_copy_is_put_back_as_the_project_has_it(tmp_path: Path) -> None:
+    project = write_files(tmp_path / "project", FILES)
+    copy = copy_working_tree(project, tmp_path / "copy")
+    sandbox = Sandbox(copy, project)
+    assert sandbox.restore() is False and sandbox.changed() == []
+    (copy / "tests" / "resources" / "data.txt").write_text("changed")
+    (copy / "pkg" / "notes.py").unlink()
+    (copy / "tests" / "resources" / "moved.txt").write_text("0123456789")
+    assert sandbox.restore() is True
+    assert tree_snapshot(copy) == tree_snapshot(project)
+    assert sandbox.changed() == [
+        "pkg/notes.py",
+        "tests/resources/data.txt",
+        "tests/resources/moved.txt",
+    ]
