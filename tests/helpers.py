@@ -51,6 +51,18 @@ def baseline_json(
     return json.loads(out.read_text()), proc
 
 
+def failing_baseline(project: Path) -> dict[str, Any]:
+    """`assay baseline` of a project whose suite fails: one worker, no coverage."""
+    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
+    assert proc.returncode == 1, proc.stderr
+    return report
+
+
+def outcomes_of(report: dict[str, Any]) -> dict[str, str]:
+    """A report's outcome per test, as `plain_pytest` gives pytest's."""
+    return {t["nodeid"]: t["outcome"] for t in report["tests"]}
+
+
 _SUMMARY_ITEM = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 _VERBOSE_LINE = re.compile(
     r"^(?P<nodeid>\S+::.+?) (?P<word>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import baseline_json, plain_pytest, write_files
+from tests.helpers import failing_baseline, outcomes_of, plain_pytest, write_files
 
 FILES = {
     "pkg/__init__.py": "",
@@ -76,14 +76,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def report(project: Any) -> Any:
-    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
-    assert proc.returncode == 1, proc.stderr
-    return report
+    return failing_baseline(project)
 
 
 def test_outcomes_are_plain_pytest_s(project: Any, report: Any) -> None:
     _, outcomes = plain_pytest(project)
-    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
+    assert outcomes_of(report) == outcomes
     assert set(outcomes.values()) == {"failed"}
 
 

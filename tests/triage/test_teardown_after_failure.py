@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import baseline_json, plain_pytest, write_files
+from tests.helpers import failing_baseline, outcomes_of, plain_pytest, write_files
 
 FILES = {
     "pkg/__init__.py": "",
@@ -79,9 +79,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def report(project: Any) -> Any:
-    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
-    assert proc.returncode == 1, proc.stderr
-    return report
+    return failing_baseline(project)
 
 
 def test_counts_and_outcomes_are_pytest_s(project: Any, report: Any) -> None:
@@ -89,7 +87,7 @@ def test_counts_and_outcomes_are_pytest_s(project: Any, report: Any) -> None:
     assert {k: v for k, v in report["counts"].items() if v} == {
         k: v for k, v in counts.items() if v
     }
-    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
+    assert outcomes_of(report) == outcomes
 
 
 def test_the_rename_is_the_cause_of_both_failing_tests(report: Any) -> None:
