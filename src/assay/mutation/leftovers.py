@@ -74,12 +74,13 @@ class Sandbox:
         """Put the copy's changed files back as the project has them; False: none had
         changed. Only while no test runs in it."""
         left = leftovers(self.root, self.pristine)
-        for rel in left.modified + left.deleted:
-            target = self.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(self.origin / rel, target, follow_symlinks=False)
-        for rel in left.created:
-            (self.root / rel).unlink(missing_ok=True)
+        for rel in left.modified + left.deleted + left.created:
+            source, target = self.origin / rel, self.root / rel
+            if source.is_file() or source.is_symlink():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target, follow_symlinks=False)
+            else:  # the tests made it, or the project no longer has it
+                target.unlink(missing_ok=True)
         self.restored.update(left.modified + left.deleted + left.created)
         self.pristine = snapshot(self.root)
         return bool(left)

@@ -165,13 +165,18 @@ def run_mutate(
 
         _, changed = changed_lines(project.root, options.since)
 
-    # The mutants run in a copy of the project (workspace.py), removed at the end.
-    sandbox = contextlib.ExitStack()
-    harness = in_sandbox(session, run_dir, sandbox)
-    sources = source_files(project, [])
-    harness.sources = [harness.at(f) for f in sources]
     # A cluster starts in the background while the clean run runs.
     executor = open_executor(options.executor, config.workers)
+    # The mutants run in a copy of the project (workspace.py), removed at the end.
+    sandbox = contextlib.ExitStack()
+    try:
+        harness = in_sandbox(session, run_dir, sandbox)
+    except BaseException:
+        sandbox.close()
+        executor.close()
+        raise
+    sources = source_files(project, [])
+    harness.sources = [harness.at(f) for f in sources]
     # The mutation servers need nothing from the clean run until their plans are written:
     # they start (and the fork server collects) while it finishes, here or where the
     # executor runs its units.
