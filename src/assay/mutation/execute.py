@@ -5,7 +5,7 @@ plugin in `mutation/inject/` (see its docstring for what happens inside). This m
 starts them, hands them their work as a JSON file (a plan type of protocol.py: the
 settings, the plans and the results are its messages), reads verdicts as they stream back,
 and replaces a server that dies: verdicts already read are kept, the rest are handed to
-the new server.
+the new server. They run in a copy of the project (`sandboxed`), not in the user's folder.
 """
 
 from __future__ import annotations
@@ -20,14 +20,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay import protocol as wire
+from assay import workspace
 from assay.errors import InputError
 from assay.mutation.leftovers import Sandbox
 from assay.protocol import ForkMutant, ImportJob, MutantResult, Verdict
+from assay.pysource.names import ModuleNames
 from assay.runner import processes
 from assay.runner.supervisor import PROTOCOL_DIR
+
+if TYPE_CHECKING:
+    from assay.session import Session
 
 # The plugin the servers load with `-p assay_mutator`, and the modules it imports: this
 # folder goes first on their PYTHONPATH (the project's environment needs only pytest),
@@ -39,6 +44,7 @@ MAX_SERVER_STARTS = 3
 # faults and its scopes' setup again. Measured on cachetools: up to 4.6 ms of CPU per test
 # beyond 1.25 x its clean time; a fork-path mutant's budget allows this much per test.
 PER_TEST_ALLOWANCE = 0.010
+SANDBOX = "mutate-sandbox-"  # the copy's folder in the state folder (workspace.py)
 STARVED = 4  # a starved process gets the CPU time it is owed, up to 4x its limit in wall time
 
 
@@ -117,6 +123,27 @@ class Harness:
                 raise InputError(f"cannot start {self.python}: {exc}") from None
         os.close(write)
         return proc, read
+
+
+def sandboxed(session: Session, run_dir: Path, stack: contextlib.ExitStack) -> Harness:
+    """The harness of a copy of the project in the state folder, with everything the
+    tests may read (ignored files too: a generated `_version.py`, an extension built in
+    place), its source folders first on the path; `stack` removes it."""
+    project = session.project
+    work = stack.enter_context(workspace.folder(session.state_dir, SANDBOX))
+    copy = workspace.copy_working_tree(
+        project.root, work / "tree", ignored=True, exclude=session.state_dir
+    )
+    names = ModuleNames(project.root, project.source_packages)
+    return Harness(
+        copy,
+        session.python,
+        session.config.pytest_args,
+        run_dir,
+        origin=project.root,
+        import_paths=[str(copy / folder) for folder in names.source_folders()],
+        sandbox=Sandbox(copy, project.root),
+    )
 
 
 @dataclass

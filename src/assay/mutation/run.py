@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from assay import __version__, workspace
+from assay import __version__
 from assay.baseline import BaselineOptions, report_run
 from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
@@ -36,12 +36,11 @@ from assay.model import (
 from assay.mutation.execute import (
     EarlyServers,
     ForkPlan,
-    Harness,
+    sandboxed,
 )
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import HeadStart, head_start, run_import_path
 from assay.mutation.inject.assay_mutator_order import rank
-from assay.mutation.leftovers import Sandbox
 from assay.mutation.operators import OPERATORS
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
@@ -53,8 +52,6 @@ from assay.session import Session
 from assay.shard.spec import ShardSpec
 from assay.store import history, subset
 from assay.store import mutants as mutant_store
-
-_SANDBOX = "mutate-sandbox-"
 
 # The clean run: per-test lines recorded (no arcs, one context per test), no per-module
 # summary: mutant selection needs which tests ran which lines, nothing else.
@@ -170,7 +167,7 @@ def run_mutate(
     # The mutants run in a copy of the project (workspace.py), removed at the end.
     sandbox = contextlib.ExitStack()
     try:
-        harness = in_sandbox(session, run_dir, sandbox)
+        harness = sandboxed(session, run_dir, sandbox)
     except BaseException:
         sandbox.close()
         executor.close()
@@ -468,27 +465,6 @@ def run_mutate(
         servers.close()
         executor.close()
         sandbox.close()
-
-
-def in_sandbox(session: Session, run_dir: Path, stack: contextlib.ExitStack) -> Harness:
-    """The harness of a copy of the project in the state folder, with everything the
-    tests may read (ignored files too: a generated `_version.py`, an extension built in
-    place), its source folders first on the path; `stack` removes it."""
-    project = session.project
-    work = stack.enter_context(workspace.folder(session.state_dir, _SANDBOX))
-    copy = workspace.copy_working_tree(
-        project.root, work / "tree", ignored=True, exclude=session.state_dir
-    )
-    names = ModuleNames(project.root, project.source_packages)
-    return Harness(
-        copy,
-        session.python,
-        session.config.pytest_args,
-        run_dir,
-        origin=project.root,
-        import_paths=[str(copy / folder) for folder in names.source_folders()],
-        sandbox=Sandbox(copy, project.root),
-    )
 
 
 def _generate(

@@ -12,10 +12,9 @@ from typing import Any
 
 from assay.config import Config
 from assay.errors import InputError
-from assay.mutation.execute import ForkPlan, Harness, run_fork_server
+from assay.mutation.execute import ForkPlan, Harness, run_fork_server, sandboxed
 from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import run_import_path
-from assay.mutation.run import in_sandbox
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
 from assay.protocol import ForkMutant, MutantResult, StrykerStatus
@@ -88,7 +87,7 @@ def rerun(session: Session, mutant_id: str) -> tuple[str, bool]:
 def _execute(planned: Planned, path: str, tests: list[str], session: Session) -> None:
     run_dir = session.run_folder()
     with contextlib.ExitStack() as sandbox:
-        _execute_in(planned, path, tests, session, in_sandbox(session, run_dir, sandbox))
+        _execute_in(planned, path, tests, session, sandboxed(session, run_dir, sandbox))
 
 
 def _execute_in(
