@@ -501,6 +501,8 @@ class Supervisor:
         if worker.lane is not None:
             event.lane = worker.lane
             line = None  # logged with its lane
+        elif line is not None:  # the worker's own JSON object, stamped with its number
+            line = b'%s, "worker": %d}' % (line.rstrip()[:-1], worker.number)
         if isinstance(event, wire.Collected):
             worker.collected = True
             worker.collecting.clear()
