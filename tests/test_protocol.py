@@ -269,10 +269,10 @@ def test_observations_survive_a_json_line() -> None:
 
 
 def test_a_child_verdict_line_is_one_short_line() -> None:
-    verdict = wire.ChildVerdict(3, wire.ChildCode.KILLED, 0.25, "2 t.py::x\nmore", 0.125)
+    verdict = wire.ChildVerdict(3, wire.ChildCode.KILLED, 0.25, "2 t.py::x\nmore", 0.125, 7 << 20)
     line = verdict.to_line()
-    assert line == b"3 1 0.250000 0.125000 2 t.py::x more\n"
+    assert line == b"3 1 0.250000 0.125000 7340032 2 t.py::x more\n"
     assert wire.ChildVerdict.from_line(line.rstrip(b"\n")) == wire.ChildVerdict(
-        3, wire.ChildCode.KILLED, 0.25, "2 t.py::x more", 0.125
+        3, wire.ChildCode.KILLED, 0.25, "2 t.py::x more", 0.125, 7 << 20
     )
     assert len(wire.ChildVerdict(0, wire.ChildCode.HARNESS_ERROR, 1.0, "x" * 9000).to_line()) < 4096

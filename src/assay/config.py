@@ -69,6 +69,10 @@ class Config:
     # margin for a busy machine: 0.25 s is 2x the worst overhead seen under load.
     mutate_timeout_factor: float = 1.25
     mutate_timeout_constant: float = 0.25
+    # The memory (GB) a mutant's child may hold beyond the mutation server's own; over it
+    # the mutant is Killed. 0: an even share of the machine's available memory among the
+    # children that may run at once, and at least twice what the unmutated tests grew to.
+    mutate_memory_gb: float = 0.0
     # Several mutants to a forked child, each code swap undone before the next (false: a
     # fresh child for every mutant, as `--rerun` always does).
     mutate_batch: bool = True
@@ -255,9 +259,9 @@ def _mutate(config: Config, value: Any) -> None:
                 )
             config.mutate_test_order = v
             continue
-        if key not in ("timeout_factor", "timeout_constant"):
+        if key not in ("timeout_factor", "timeout_constant", "memory_gb"):
             raise InputError(
-                f"[tool.assay.mutate] unknown key {key!r} (known keys: batch, "
+                f"[tool.assay.mutate] unknown key {key!r} (known keys: batch, memory_gb, "
                 "test_order, timeout_constant, timeout_factor)"
             )
         minimum = 1.0 if key == "timeout_factor" else 0.0

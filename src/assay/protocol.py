@@ -700,26 +700,27 @@ class ChildVerdict:
     """One job's verdict, a line a forked child writes on its pipe to the mutation
     server: the job's index in the child's batch, its code, its seconds, the clean
     seconds of the tests it ran (-1: not a fork job's; the child chose their order, see
-    assay_mutator_order.py) and a message (KILLED: how many tests ran, then the killing
-    test's node id). A text line, not JSON: it must be one write shorter than PIPE_BUF,
-    so it is never torn."""
+    assay_mutator_order.py), the most memory the child has held so far (bytes), and a
+    message (KILLED: how many tests ran, then the killing test's node id). A text line,
+    not JSON: it must be one write shorter than PIPE_BUF, so it is never torn."""
 
     job: int
     code: ChildCode
     seconds: float
     message: str
     cost: float = -1.0
+    peak: int = 0
 
     def to_line(self) -> bytes:
         text = " ".join(self.message.split()).encode("utf-8", "replace")[:3500]
-        head = f"{self.job} {int(self.code)} {self.seconds:.6f} {self.cost:.6f}"
+        head = f"{self.job} {int(self.code)} {self.seconds:.6f} {self.cost:.6f} {self.peak}"
         return f"{head} {text.decode('utf-8', 'ignore')}\n".encode("utf-8", "replace")
 
     @classmethod
     def from_line(cls, raw: bytes) -> ChildVerdict:
-        job, code, seconds, cost, *rest = raw.decode("utf-8", "replace").split(" ", 4)
+        job, code, seconds, cost, peak, *rest = raw.decode("utf-8", "replace").split(" ", 5)
         message = rest[0] if rest else ""
-        return cls(int(job), ChildCode(int(code)), float(seconds), message, float(cost))
+        return cls(int(job), ChildCode(int(code)), float(seconds), message, float(cost), int(peak))
 
 
 # -- mutation plans (assay -> the mutation plugin) ------------------------------------------
@@ -818,6 +819,9 @@ class MutatorSettings(Message):
     file: str | None = None
     edit: SourceEdit | None = None
     known_errors: list[str] = field(default_factory=list)  # files the clean run could not collect
+    # The memory a server's child may hold beyond the server's own (0: an even share of
+    # the machine's available memory; assay_mutator_server.Server.bound_memory).
+    memory_gb: float = 0.0
 
     OPTIONAL = ("plan", "plan_fd", "file", "edit")
 

@@ -67,6 +67,7 @@ class Harness:
     origin: Path | None = None  # the project `root` is a copy of
     import_paths: list[str] = field(default_factory=list)
     sandbox: Sandbox | None = None  # the copy's files, as made
+    memory_gb: float = 0.0  # beyond a server's own, per child (0: the machine's share)
 
     def at(self, path: Path | str) -> str:
         """A project file's path where the servers run."""
@@ -95,7 +96,7 @@ class Harness:
     ) -> tuple[subprocess.Popen[bytes], int]:
         read, write = os.pipe()
         fds = (write,) if plan_fd is None else (write, plan_fd)
-        settings = replace(settings, results_fd=write, plan_fd=plan_fd)
+        settings = replace(settings, results_fd=write, plan_fd=plan_fd, memory_gb=self.memory_gb)
         env = os.environ.copy()
         env["PYTHONPATH"] = os.pathsep.join(
             p
@@ -143,6 +144,7 @@ def sandboxed(session: Session, run_dir: Path, stack: contextlib.ExitStack) -> H
         origin=project.root,
         import_paths=[str(copy / folder) for folder in names.source_folders()],
         sandbox=Sandbox(copy, project.root),
+        memory_gb=session.config.mutate_memory_gb,
     )
 
 

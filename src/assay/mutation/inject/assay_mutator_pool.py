@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         blocked,
         cpu,
         descendants,
+        resident,
         stat,
         working,
     )
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
     import assay_protocol as wire
     from assay_mutator_order import KillRecord
-    from assay_mutator_proc import Blocked, blocked, cpu, descendants, stat, working
+    from assay_mutator_proc import Blocked, blocked, cpu, descendants, resident, stat, working
     from assay_mutator_state import Clock
 
 # A child's progress slot: job index, tests started (-1: confirming a kill), job start,
@@ -153,6 +154,10 @@ class Pool:
     import_budget: float | None
     probe_failed: bool
     kills: KillRecord | None  # None: tests in duration order
+    memory_cap: int | None  # bytes a child and its subprocesses may hold; None: unbounded
+    memory_base: int  # the server's own resident bytes, when the bound was set
+    probe_peak: int  # the most the import path's probe held
+    after_probe: list[Job]  # over the bound before the probe set it: to run after it
 
     def fork(self, body: Any, slot: int | None = None) -> tuple[int, int]:
         raise NotImplementedError
@@ -256,16 +261,24 @@ class Pool:
                     done.add(fd)
             now = Clock.monotonic()
             for fd, child in list(running.items()):
-                over = False
+                over, held = False, 0
                 if fd not in done and now >= child.look_at:
                     child.asleep = working(child.pid) is False
                     seen = blocked(child.pid) if child.asleep else None
                     over = self.blocked_past_deadline(child, seen)
                     child.blocked, child.look_at = seen, now + _LOOK
+                    probe = child.batch[0].id.startswith("probe-")  # the unmutated suite
+                    if self.memory_cap is not None and not over and not probe:
+                        held = resident(child.pid)
                 if fd in done:
                     _, status = os.waitpid(child.pid, 0)
                     self.read_verdicts(child, results, queue, running, block=True)
                     self.ended(child, status, now, results, queue)
+                elif self.memory_cap is not None and held > self.memory_cap:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+                    self.read_verdicts(child, results, queue, running, block=True)
+                    self.out_of_memory(child, held, now, results, queue)
                 elif over or now >= child.deadline:
                     if not over and not self.overdue(child, now):
                         continue
@@ -367,6 +380,7 @@ class Pool:
             results[job.id] = result
             child.reported = index + 1
             if job.id.startswith("probe-"):
+                self.probe_peak = verdict.peak
                 self.settle(result, queue, running)
 
     def ended(
@@ -439,6 +453,46 @@ class Pool:
         results[job.id] = result
         queue.extend(reversed(child.batch[index + 1 :]))
 
+    def out_of_memory(
+        self,
+        child: Child,
+        held: int,
+        now: float,
+        results: dict[str, wire.MutantResult],
+        queue: list[Job],
+    ) -> None:
+        """A child stopped for the memory it held (boltons' `while curr is not root` →
+        `is root` appends without end: plain pytest on it grew to 24 GB before the kernel
+        killed it, and a test given a budget of seconds would take the machine there).
+        Its job is Killed, as the test would fail for want of memory, if the child began
+        with it and was not confirming a kill on the restored code; otherwise what the
+        earlier jobs left may be what grew, and a fresh child decides. An import job
+        over it while the probe runs waits for the probe: the unmutated suite's own
+        growth (a collection, then every test) raises the bound."""
+        index = child.reported
+        if index >= len(child.batch):
+            return
+        current, tests, started, _, _, _ = self.slot(child)
+        if self.probe_deadline and self.import_budget is None:  # the probe still runs
+            self.after_probe += child.batch[index:]
+            return
+        if index > 0 or child.stopped or current != index or tests < 0:
+            queue.extend(reversed(child.batch[index:]))
+            return
+        job = child.batch[0]
+        assert self.memory_cap is not None  # only a bounded pool stops a child for it
+        by = f"its tests held {held >> 20} MB of memory (the bound: {self.memory_cap >> 20} MB)"
+        result = wire.MutantResult(
+            job.id,
+            wire.Verdict.KILLED,
+            killed_by=by,
+            duration=round(now - started, 6),
+            cost=sum(job.costs[: max(1, tests)]),
+        )
+        self.emit(result)
+        results[job.id] = result
+        queue.extend(reversed(child.batch[1:]))
+
     def settle(self, probe: wire.MutantResult, queue: list[Job], running: dict[int, Child]) -> None:
         """The probe's result. Passed: its time sets the import jobs' budget, running ones
         included. Failed: no verdict can count (assay discards them): stop."""
@@ -450,6 +504,11 @@ class Pool:
                     os.killpg(child.pid, signal.SIGKILL)
             return
         self.import_budget = self.timeout_factor * probe.duration + self.timeout_constant
+        if self.memory_cap is not None:
+            grown = max(0, self.probe_peak - self.memory_base)
+            self.memory_cap = max(self.memory_cap, self.memory_base + 2 * grown)
+        queue.extend(reversed(self.after_probe))
+        self.after_probe.clear()
         for child in running.values():
             job = child.batch[0]
             if not job.id.startswith("probe-"):

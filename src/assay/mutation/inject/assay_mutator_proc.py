@@ -1,11 +1,12 @@
-"""What Linux says of a mutant child: its state, the CPU it used, its subprocesses, and
-whether every thread of it waits past a moment nothing of its own can bring forward.
+"""What Linux says of a mutant child: its state, the CPU and memory it used, its
+subprocesses, and whether every thread of it waits past a moment nothing of its own can
+bring forward.
 
 Part of assay's mutation plugin (assay_mutator.py), standard library only. The pool
 (assay_mutator_pool.py) decides deadlines from these: a job gets the CPU time it is owed
 while it, or a subprocess of its tests, works; a job blocked without using CPU is over
-at its deadline. Read from /proc; where there is none, nothing is known and the pool
-keeps to its wall-clock deadlines.
+at its deadline; a job holding more memory than its bound is stopped. Read from /proc;
+where there is none, nothing is known and the pool keeps to its wall-clock deadlines.
 
 `blocked` is why a deadlocked mutant need not wait out its budget: on cachetools mutants
 of a lock's condition (`cond is not None` → `is None`, `key in pending` → `not in`) leave
@@ -25,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 # futex(2) and clock_nanosleep(2): their numbers where they have been checked; the wait
 # operations (FUTEX_WAIT, FUTEX_WAIT_BITSET, whose timeout is absolute), the flag of a
@@ -95,6 +97,32 @@ def descendants(pid: int) -> tuple[float, bool]:
                 running = running or fields[0] == b"R"
                 pending.append(child)
     return total, running
+
+
+def resident(pid: int) -> int:
+    """Bytes a process and the subprocesses its tests started hold in memory (/proc/PID/
+    stat's resident pages, [21] after the command name); 0 once it is gone."""
+    total, pending = 0, [pid]
+    while pending:
+        process = pending.pop()
+        fields = stat(process)
+        if fields is not None:
+            total += int(fields[21]) * _PAGE
+            pending += _children(process)
+    return total
+
+
+def available() -> int | None:
+    """Bytes of memory the machine can give without swapping (/proc/meminfo's
+    MemAvailable); None where that is not known."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def working(pid: int) -> bool | None:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
         slot_start,
         slot_test,
     )
-    from assay.mutation.inject.assay_mutator_proc import cpu_now
+    from assay.mutation.inject.assay_mutator_proc import available, cpu_now, resident
     from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
@@ -63,7 +63,7 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_import import announce, compile_once, serve, withdraw
     from assay_mutator_order import KillRecord
     from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
-    from assay_mutator_proc import cpu_now
+    from assay_mutator_proc import available, cpu_now, resident
     from assay_mutator_state import STATE, Clock, reseed
     from assay_mutator_swap import LiveFunctions, restore
 
@@ -164,6 +164,9 @@ class Server(Pool):
         self.torn = True  # in a child: every teardown so far has succeeded
         self.by_nodeid: dict[str, Any] = {}
         self.durations: dict[int, float] = {}  # the fork mode's timing run: untraced seconds
+        self.memory_cap: int | None = None  # set before the first job (`bound_memory`)
+        self.memory_base, self.probe_peak = 0, 0
+        self.after_probe: list[Job] = []
         self.prctl: Any = None
         try:
             import ctypes
@@ -381,6 +384,7 @@ class Server(Pool):
                 ok = len(STATE.failed) == before
                 os.write(results_w, f"{index} {int(ok)} {elapsed:.6f}\n".encode())
             imported = sorted(set(sys.modules) - before_modules)
+            os.write(results_w, f"peak {_peak_resident()}\n".encode())
             os.write(results_w, ("modules " + " ".join(imported) + "\n").encode())
 
         pid, pipe = self.fork(body)
@@ -406,6 +410,8 @@ class Server(Pool):
         lines = buffer.decode().splitlines()
         if lines and lines[-1].startswith("modules"):
             self.warm(lines.pop().split()[1:])
+        if lines and lines[-1].startswith("peak "):
+            self.bound_memory(int(lines.pop().split()[1]))
         for line in lines:
             index_s, ok, elapsed = line.split()
             if ok == "1":
@@ -425,6 +431,26 @@ class Server(Pool):
                     )
                 )
         return durations
+
+    def bound_memory(self, peak: int) -> None:
+        """The memory a child and its tests' subprocesses may hold: this server's own, and
+        beyond it `[tool.assay.mutate] memory_gb`, by default an even share of what the
+        machine has available among the children that may be alive at once (2 x
+        workers) and this server; at least twice what the unmutated tests grew to in the
+        timing run (`peak`: its largest resident bytes), or the import path's probe
+        (`Pool.settle`), so no test that passes there is stopped. Unbounded where /proc
+        does not say."""
+        assert STATE.settings is not None  # the plugin runs no server without them
+        own = resident(os.getpid())  # no child is running yet
+        configured, machine = STATE.settings.memory_gb, available()
+        if configured:
+            extra = int(configured * 2**30)
+        elif machine is not None and own:
+            extra = machine // (2 * self.workers + 1)
+        else:
+            return
+        self.memory_base = own
+        self.memory_cap = own + max(extra, 2 * max(0, peak - own))
 
     def warm(self, imported: list[str]) -> None:
         """Do once, before forking, what every child would otherwise redo: import the
@@ -461,6 +487,8 @@ class Server(Pool):
         gc.collect()
         gc.freeze()
         self.durations = durations
+        if self.memory_cap is None:  # the timing run did not finish
+            self.bound_memory(0)
         # A server started before its plan may be handed further mutants on its plan pipe
         # (a Dask unit taking its next share as it runs out); their tests were in `needed`.
         self.execute(self.fork_jobs(plan.mutants), STATE.plan_pipe)
@@ -501,6 +529,7 @@ class Server(Pool):
         plan = self.import_plan
         tests = sorted({nodeid.split("::")[0] for nodeid in plan.order})
         compile_once(self.session.config, plan.sources, tests)
+        self.bound_memory(0)
         body = self.collect_and_run("", None, plan.order)
         probe = Job("probe-0", body, [], [plan.probe_deadline], [])
         self.execute([probe, *self.import_jobs(plan)], STATE.plan_pipe)
@@ -542,3 +571,10 @@ class Server(Pool):
             self.run_tests([by_id[n] for n in nodeids if n in by_id])
 
         return body
+
+
+def _peak_resident() -> int:
+    """The most bytes this process has held resident (ru_maxrss: KB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

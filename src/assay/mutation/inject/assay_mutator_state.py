@@ -21,6 +21,7 @@ import json
 import mmap
 import os
 import random
+import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -101,7 +102,8 @@ class MutatorState:
         if self.child_pipe is not None:
             elapsed = Clock.perf_counter() - self.job_started
             cost = sum(self.costs[: self.ran]) if self.costs else -1.0
-            verdict = wire.ChildVerdict(self.job, code, elapsed, message, cost)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KB on Linux
+            verdict = wire.ChildVerdict(self.job, code, elapsed, message, cost, peak)
             os.write(self.child_pipe, verdict.to_line())
 
     def exit_child(self, code: wire.ChildCode, message: str) -> NoReturn:
