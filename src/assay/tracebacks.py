@@ -30,11 +30,21 @@ def last_traceback(output: str) -> PrintedTraceback | None:
     A child process that dies of an uncaught exception prints it last; with chained
     exceptions the last block is the one that propagated. None when no traceback (with
     its exception line) is there. The block may be indented as a whole: pytest indents
-    an assertion message's later lines (`assert out.returncode == 0, out.stderr`).
+    an assertion message's later lines (`assert out.returncode == 0, out.stderr`). A
+    head that no block follows is passed over for an earlier one: pytest's explanation
+    of that assertion ends with the `CompletedProcess` repr, whose `stderr='Traceback
+    (most recent call last):\\n...'` is the same traceback on one escaped line.
     """
-    start = output.rfind(TRACEBACK_HEAD)
-    if start < 0:
-        return None
+    start = len(output)
+    while (start := output.rfind(TRACEBACK_HEAD, 0, start)) >= 0:
+        found = _traceback_at(output, start)
+        if found is not None:
+            return found
+    return None
+
+
+def _traceback_at(output: str, start: int) -> PrintedTraceback | None:
+    """The traceback whose head is at `start`, if a whole one is printed there."""
     frames: list[Frame] = []
     lines = output[start + len(TRACEBACK_HEAD) :].splitlines()
     first = next((line for line in lines if _FILE.match(line)), "")
