@@ -93,6 +93,9 @@ def test_patterns_counted_as_pytest_does(
         "tests/test_params.py::test_protocols": 6,
         "tests/test_params.py::test_nested_comprehension": 6,
         "tests/test_params.py::test_fixture_params": 6,
+        # names a method's decorator reads from its class body
+        "tests/test_params.py::TestMessages::test_each_message": 4,
+        "tests/test_params.py::TestMessages::test_the_class_s_cases": 1,
         "tests/test_py3_only.py::test_py3": 1,
     }
     assert {k: ours.get(k) for k in expected} == expected

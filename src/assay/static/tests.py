@@ -70,6 +70,31 @@ class TestDef:
     deselected: int = 0  # cases `--deselect` in addopts removes
 
 
+def _class_body_value(test: TestDef, expr: ast.expr, line: int) -> ast.expr | None:
+    """What a name in a decorator reads from the class body the test is written in,
+    which pytest evaluates it in: the last assignment to it above the decorator
+    (marshmallow's `@pytest.mark.parametrize(("key", "message"), error_messages)` under
+    `error_messages = [...]` in `TestErrorMessages`). None: not a class-body name."""
+    if not isinstance(expr, ast.Name):
+        return None
+    owner = next((c for c in reversed(test.classes) if test.node in c.body), None)
+    if owner is None:
+        return None
+    value = None
+    for statement in owner.body:
+        if statement.lineno >= line:
+            break
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets = [statement.target]
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == expr.id for t in targets):
+            value = statement.value
+    return value
+
+
 @dataclass
 class TestFile:
     path: str
@@ -845,6 +870,8 @@ class TestFinder:
                 continue
             parametrized.update(parametrize_argnames(mark))
             values = argvalues(mark)
+            if values is not None:
+                values = _class_body_value(test, values, mark.lineno) or values
             count = (
                 literal_length(values, self.resolver, file, line=mark.lineno, live=True)
                 if values is not None
