@@ -125,6 +125,27 @@ _ANNOTATION_KINDS = {
     "None": "none",
     "Optional": "none",
 }
+# What an annotation's outermost type admits, by kind (PEP 484: an int where a float is
+# declared, a bool where an int is); the ABCs admit every kind that implements them.
+_COLLECTIONS = frozenset({"str", "bytes", "list", "tuple", "dict", "set"})
+_ADMITS: dict[str, frozenset[str]] = {
+    "int": frozenset({"int", "bool"}),
+    "float": frozenset({"float", "int", "bool"}),
+    "complex": frozenset({"float", "int", "bool"}),
+    "bool": frozenset({"bool"}),
+    "str": frozenset({"str"}),
+    "bytes": frozenset({"bytes"}),
+    **{name: frozenset({"list"}) for name in ("list", "List", "MutableSequence")},
+    **{name: frozenset({"tuple"}) for name in ("tuple", "Tuple")},
+    **{name: frozenset({"dict"}) for name in ("dict", "Dict", "Mapping", "MutableMapping")},
+    **{
+        name: frozenset({"set"})
+        for name in ("set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet")
+    },
+    "Sequence": frozenset({"list", "tuple", "str", "bytes"}),
+    **{name: _COLLECTIONS for name in ("Iterable", "Collection", "Container")},
+    "None": frozenset({"none"}),
+}
 
 
 def _and_list(items: list[str]) -> str:
@@ -505,6 +526,12 @@ class FunctionBuilder:
             static = _static_kinds(arg, defaults.get(name))
             if not kinds and not seen_codes:
                 kinds = static - {"none"}
+            admitted = _admitted(arg.annotation)
+            if admitted is not None and kinds - admitted:
+                # A kind its annotation excludes is a test of the rejection (marshmallow's
+                # `Schema.load(data: Mapping | Iterable[Mapping])` called with 42): its
+                # zero, negatives, NaN are no edges of what the function takes.
+                kinds = (kinds & admitted) or (static - {"none"})
             owed = [code for kind in sorted(kinds, key=list(_EDGES).index) for code in _EDGES[kind]]
             if "none" in static or sites_ast.V_NONE in seen_codes:
                 owed.insert(0, sites_ast.V_NONE)
@@ -574,6 +601,46 @@ def _defaults(node: Any) -> dict[str, ast.expr]:
         if d is not None:
             found[a.arg] = d
     return found
+
+
+def _admitted(annotation: ast.expr | None) -> frozenset[str] | None:
+    """The kinds an annotation admits, read from its outermost types (`X | None`,
+    `Optional[X]`, `Union[...]`, `Annotated[X, ...]`; `Mapping[str, int]` is a dict,
+    whatever its keys); None when it does not say (none, `Any`, a class, a TypeVar)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return _ADMITS["None"]
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        left, right = _admitted(annotation.left), _admitted(annotation.right)
+        return None if left is None or right is None else left | right
+    if isinstance(annotation, ast.Subscript):
+        outer = _type_name(annotation.value)
+        inner = annotation.slice
+        members = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        if outer == "Optional":
+            found = _admitted(members[0])
+            return None if found is None else found | _ADMITS["None"]
+        if outer == "Union":
+            parts = [_admitted(m) for m in members]
+            if any(part is None for part in parts):
+                return None
+            return frozenset().union(*(part for part in parts if part is not None))
+        if outer == "Annotated":
+            return _admitted(members[0])
+        return _ADMITS.get(outer or "")
+    return _ADMITS.get(_type_name(annotation) or "")
+
+
+def _type_name(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
 def _static_kinds(arg: ast.arg, default: ast.expr | None) -> set[str]:
