@@ -103,6 +103,26 @@ def test_an_error_in_a_conftest_hook_is_its_exception_and_line(tmp_path):
     assert "INTERNALERROR" not in proc.stderr
 
 
+def test_a_conftest_that_cannot_import_the_package_names_where_it_broke(tmp_path):
+    """attrs 24.2.0 with `attrib(converter=...)` renamed: its conftest imports the package,
+    whose validators.py calls the old name in a class body at import."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "0"\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from . import checks\n")
+    (tmp_path / "pkg" / "make.py").write_text("def attrib(default=None, convert=None):\n    pass\n")
+    (tmp_path / "pkg" / "checks.py").write_text(
+        "from .make import attrib\n\n\nclass Not:\n    msg = attrib(converter=str)\n"
+    )
+    (tmp_path / "conftest.py").write_text("import pkg\n")
+    (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
+    proc = run_assay("baseline", tmp_path, "--no-coverage")
+    assert_one_line_error(
+        proc,
+        "TypeError: attrib() got an unexpected keyword argument 'converter' "
+        "(at pkg/checks.py:5, in Not)",
+    )
+
+
 def test_python_without_pytest(fixture_project, tmp_path):
     import subprocess
     import sys

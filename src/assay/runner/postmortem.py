@@ -128,12 +128,26 @@ def startup_failure(
     if usage:
         detail = usage[-1]
     elif raised and lines:
-        detail = f"{lines[0].rstrip('.')}: {raised[-1]}"
+        detail = f"{lines[0].rstrip('.')}: {raised[-1]}{_innermost(lines)}"
     elif uncaught:
         detail = _removed_hook_argument(uncaught) or uncaught
     else:
         detail = lines[0] if lines else f"no output, {describe_exit(returncode)}"
     return f"pytest could not start the suite ({describe_exit(returncode)}): {detail}"
+
+
+_SHORT_FRAME = re.compile(r"^(?P<path>\S+):(?P<line>\d+): in (?P<func>\S+)$")
+
+
+def _innermost(lines: list[str]) -> str:
+    """Where pytest's short traceback of a conftest it could not load ends, as " (at
+    path:line, in function)": attrs' conftest imports the package, whose validators.py
+    calls `attrib(converter=...)` at line 598, under a class body, after a rename."""
+    last_raised = max(i for i, line in enumerate(lines) if line.startswith("E "))
+    frames = [m for line in lines[:last_raised] if (m := _SHORT_FRAME.match(line))]
+    if not frames:
+        return ""
+    return f" (at {frames[-1]['path']}:{frames[-1]['line']}, in {frames[-1]['func']})"
 
 
 def _uncaught(log: str) -> str | None:
