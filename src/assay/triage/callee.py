@@ -25,23 +25,11 @@ from assay.model import Frame
 from assay.pysource.inject.assay_functions import FunctionInfo
 from assay.triage.astinfo import call_name
 from assay.triage.incidents import Incident
+from assay.triage.mismatch import Mismatch
 from assay.triage.source import SourceIndex
 
 _MAX_FOLLOW = 6  # re-export hops followed from the caller's module
 _TAKES = re.compile(r"(?:from (?P<low>\d+) to (?P<high>\d+)|(?P<n>\d+)) positional argument")
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    func: str  # qualname as the message gives it
-    kind: str  # unexpected | missing | too-many | multiple | positional-only
-    args: tuple[str, ...]  # the argument names involved (or the "N but M" text)
-
-    @property
-    def short(self) -> str:
-        """The name a call uses: the function's, or the class's for `Class.__init__`."""
-        parts = self.func.split(".")
-        return parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
 
 
 @dataclass(frozen=True)

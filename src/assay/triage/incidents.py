@@ -29,6 +29,7 @@ from pathlib import Path
 
 from assay.model import BAD_OUTCOMES, CollectionError, Frame, Subtest, TestResult
 from assay.tracebacks import TRACEBACK_HEAD, last_traceback
+from assay.triage.mismatch import parse_mismatch
 from assay.triage.signature import first_line
 
 # Directory names that hold installed code, never the project's own.
@@ -66,7 +67,9 @@ class Incident:
     project_frames: list[Frame] = field(default_factory=list)
     parent: str = ""  # a subtest's parent node id ("" for a test)
     via: Incident | None = None  # the test's own failure, when this is a child's traceback
-    kept_by: str | None = None  # with `via`: who kept the exception (click's CliRunner)
+    # with `via`: what kept the exception (click's CliRunner, an exception group, a
+    # pytest.raises whose match it failed)
+    kept_by: str | None = None
     timeout_kind: str | None = None  # a timeout's "slow" | "hang" (None: not measured)
     cpu_s: float | None = None
     duration_s: float = 0.0
@@ -249,6 +252,10 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     incident = _through_child(incident, (failure.output or "") if failure else "", frame_filter)
     if incident.via is not None and failure is not None:
         incident.kept_by = failure.caught
+    if incident.via is None:
+        incident = _inside_group(incident, test.longrepr, frame_filter)
+    if incident.via is None:
+        incident = _raised_instead(incident)
     return incident
 
 
@@ -266,6 +273,64 @@ def _through_child(incident: Incident, output: str, frame_filter: FrameFilter) -
         return incident
     exc_type, message, frames = child
     frames = [frame_filter.relativise(f) for f in frames]
+    return _reread(incident, exc_type, message, frames, frame_filter)
+
+
+# An exception group's drawing: `+-+---- 1 ----` opens a sub-exception, `| ` starts its lines.
+_GROUP_MEMBER = re.compile(r"^\s*\+[-+]*-+ \d+ -+$")
+_GROUP_END = re.compile(r"^\s*\+-+$")
+_GROUP_LINE = re.compile(r"^\s*\| ?")
+# pytest.raises(..., match=...) whose exception's message did not match (pytest 8 and 9).
+_ACTUAL = re.compile(r"^\s*(?:Actual message|Input): (?P<q>['\"])(?P<msg>.*)(?P=q)\s*$", re.M)
+
+
+def _inside_group(incident: Incident, longrepr: str, frame_filter: FrameFilter) -> Incident:
+    """An exception group whose members are all one exception type is read as its first
+    member, the group kept as `via`: hypothesis reports "found 2 distinct failures" as
+    an ExceptionGroup, and attrs' test_recurse_property failed twice on the rename every
+    other test failed on, yet went under "unclassified"."""
+    if not incident.exc_type.endswith("ExceptionGroup"):
+        return incident
+    members: list[list[str]] = []
+    for line in longrepr.splitlines():
+        if _GROUP_MEMBER.match(line):
+            members.append([])
+        elif _GROUP_END.match(line):
+            break
+        elif members:
+            members[-1].append(_GROUP_LINE.sub("", line, count=1))
+    parsed = [last_traceback("\n".join(lines)) for lines in members]
+    found = [p for p in parsed if p is not None]
+    if not found or len(found) < len(members) or len({p.exc_type for p in found}) > 1:
+        return incident
+    exc_type, message, frames = found[0]
+    frames = [frame_filter.relativise(f) for f in frames]
+    incident = _reread(incident, exc_type, message, frames, frame_filter)
+    incident.kept_by = "its exception group"
+    return incident
+
+
+def _raised_instead(incident: Incident) -> Incident:
+    """`pytest.raises(TypeError, match=...)` met a TypeError with another message: when
+    that message is the interpreter's own for a call that no longer fits (attrs'
+    `test_type_error_with_retain_type`, whose `asdict(..., retain_collection_types=True)`
+    met the rename), the failure is that call's, not a stale expectation."""
+    if incident.exc_type != "AssertionError" or "Regex pattern" not in incident.message:
+        return incident
+    actual = _ACTUAL.search(incident.message)
+    if actual is None or parse_mismatch(actual["msg"]) is None:
+        return incident
+    incident.via = dataclasses.replace(incident)
+    incident.exc_type = "TypeError"
+    incident.message = actual["msg"]
+    incident.kept_by = "pytest.raises(match=...)"
+    return incident
+
+
+def _reread(
+    incident: Incident, exc_type: str, message: str, frames: list[Frame], frame_filter: FrameFilter
+) -> Incident:
+    """The incident as the exception found inside it, its own kept as `via`."""
     incident.via = dataclasses.replace(incident)
     incident.exc_type = _short_type(exc_type)
     incident.message = message

@@ -15,16 +15,16 @@ evidence leaves two definitions, both are shown and neither is picked.
 from __future__ import annotations
 
 import ast
-import re
 import weakref
 from collections import Counter
 from dataclasses import dataclass
 
 from assay.model import Frame, Location
-from assay.triage.callee import Callee, CalleeResolver, Mismatch, Resolution
+from assay.triage.callee import Callee, CalleeResolver, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident, is_test_file
+from assay.triage.mismatch import Mismatch, parse_mismatch
 from assay.triage.param_history import ParamHistory, parameter_history
 from assay.triage.rules.base import (
     Context,
@@ -42,42 +42,7 @@ from assay.triage.rules.base import (
 )
 from assay.triage.source import SourceIndex
 
-_FUNC = r"(?P<func>[\w.<>]+)\(\)"
-_PATTERNS = (
-    ("unexpected", re.compile(_FUNC + r" got an unexpected keyword argument '(?P<args>[^']+)'")),
-    (
-        "missing",
-        re.compile(
-            _FUNC + r" missing \d+ required (?:positional|keyword-only) arguments?: (?P<args>.+)$"
-        ),
-    ),
-    ("too-many", re.compile(_FUNC + r" takes (?P<args>.+? but .+?) (?:was|were) given")),
-    ("too-many", re.compile(_FUNC + r" takes (?P<args>no arguments)")),
-    ("multiple", re.compile(_FUNC + r" got multiple values for argument '(?P<args>[^']+)'")),
-    (
-        "positional-only",
-        re.compile(
-            _FUNC
-            + r" got some positional-only arguments passed as keyword arguments: (?P<args>.+)$"
-        ),
-    ),
-)
-_QUOTED_NAME = re.compile(r"'([^']+)'")
 _RESOLVERS: weakref.WeakKeyDictionary[SourceIndex, CalleeResolver] = weakref.WeakKeyDictionary()
-
-
-def parse_mismatch(line: str) -> Mismatch | None:
-    for kind, pattern in _PATTERNS:
-        match = pattern.search(line)
-        if match:
-            raw = match.group("args")
-            if kind in ("missing", "positional-only"):
-                # 'a', 'b' and 'c' (missing) or 'a, b' (positional-only): one name each
-                names = [n.strip() for q in _QUOTED_NAME.findall(raw) for n in q.split(",")]
-            else:
-                names = [raw]
-            return Mismatch(match.group("func"), kind, tuple(names))
-    return None
 
 
 def resolver(ctx: Context) -> CalleeResolver:
