@@ -98,6 +98,33 @@ _LATE_WARNINGS = tuple(
 def pytest_runtest_setup(item: Any) -> None:
     if STATE.settings is not None:
         STATE.test_pid = os.getpid()
+        if getattr(item.obj, "is_hypothesis_test", False):
+            _hypothesis_for_mutants(item.obj)
+
+
+def _hypothesis_for_mutants(test: Any) -> None:
+    """A property test's hypothesis settings as the project gave them, less what a mutant
+    needs not: shrinking (and explaining) a failing example, which only makes the
+    failure's report smaller; the example database, which would replay one mutant's
+    failing examples to the next; and randomness, so that every mutant and every run
+    sees the same examples. attrs' `test_recurse_property` and `test_unknown` failed
+    under two mutants and spent their budgets shrinking: Timeouts where plain pytest
+    fails them. `@given` took its settings when it decorated the test, so they are
+    replaced on the test itself, once per process."""
+    target = getattr(test, "__func__", test)
+    if getattr(target, "_assay_mutate_settings", False):
+        return
+    try:
+        from hypothesis import Phase, settings
+
+        given = target._hypothesis_internal_use_settings
+        phases = tuple(p for p in given.phases if p not in (Phase.shrink, Phase.explain))
+        target._hypothesis_internal_use_settings = settings(
+            given, phases=phases, database=None, derandomize=True
+        )
+        target._assay_mutate_settings = True
+    except Exception:  # another hypothesis: its own settings stand
+        return
 
 
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
