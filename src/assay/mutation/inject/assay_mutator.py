@@ -98,8 +98,9 @@ _LATE_WARNINGS = tuple(
 def pytest_runtest_setup(item: Any) -> None:
     if STATE.settings is not None:
         STATE.test_pid = os.getpid()
-        if getattr(item.obj, "is_hypothesis_test", False):
-            _hypothesis_for_mutants(item.obj)
+        test = getattr(item, "obj", None)  # a plugin's item (a YAML case) may have none
+        if getattr(test, "is_hypothesis_test", False):
+            _hypothesis_for_mutants(test)
 
 
 def _hypothesis_for_mutants(test: Any) -> None:
