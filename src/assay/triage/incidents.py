@@ -7,12 +7,15 @@ exception at all, and odd reports have no `failure`. This module turns all of th
 `Incident` with the real exception type, message and frames, and decides which frames are
 the project's.
 
-Two kinds of failure hide their real exception elsewhere. A test that runs the project in a
+Some failures hide their real exception elsewhere. A test that runs the project in a
 child process fails with `CalledProcessError` (or an assertion on the return code) while
 the child's own traceback sits in the captured output: the incident is the child's
 exception, with the test's own kept as `via`, so a CLI test lands with the in-process tests
 that share its cause; so does an assertion on a CLI result whose command's exception
-click's CliRunner kept (the worker puts its traceback in the output). And each failed
+click's CliRunner kept (the worker puts its traceback in the output). An exception group
+whose members are one exception type (hypothesis's "found 2 distinct failures") is read
+as its first member, and a `pytest.raises(match=...)` that met the interpreter's own
+TypeError for a call that no longer fits is read as that TypeError. And each failed
 subtest (unittest `subTest`, pytest's `subtests`) is an incident of its own, "<parent node
 id> <description>"; a parent that failed only because its subtests did ("contains 3 failed
 subtests") is not one more cause.
