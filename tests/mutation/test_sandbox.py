@@ -9,6 +9,7 @@ mutant breaks. The oracle is the project's folder itself, byte for byte, and git
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,16 @@ def test_a_copy_is_put_back_as_the_project_has_it(tmp_path: Path) -> None:
         "tests/resources/data.txt",
         "tests/resources/moved.txt",
     ]
+
+
+def test_a_file_only_touched_is_no_change(tmp_path: Path) -> None:
+    """jinja2 3.1.4's `test_uptodate` sets a template's mtime to see it reloaded, under
+    every mutant and none: the report said the tests changed it."""
+    project = write_files(tmp_path / "project", FILES)
+    copy = copy_working_tree(project, tmp_path / "copy")
+    sandbox = Sandbox(copy, project)
+    data = copy / "tests" / "resources" / "data.txt"
+    os.utime(data, (1, 1))
+    assert sandbox.changed() == [] and sandbox.restore() is False
+    data.write_text("9876543210")  # the same size, other bytes
+    assert sandbox.changed() == ["tests/resources/data.txt"]

@@ -13,6 +13,7 @@ again, where it would otherwise have left every one of its mutants a RuntimeErro
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -48,13 +49,28 @@ def snapshot(folder: Path) -> dict[str, Stamp]:
     return stamps
 
 
-def leftovers(folder: Path, before: dict[str, Stamp]) -> Leftovers:
+def leftovers(folder: Path, before: dict[str, Stamp], origin: Path) -> Leftovers:
+    """What changed under `folder` since `before`. A file whose size is the same and
+    whose bytes are still `origin`'s was only touched (jinja2's `test_uptodate` sets a
+    template's mtime to see it reloaded, under every mutant and none): not a change."""
     after = snapshot(folder)
     return Leftovers(
-        modified=sorted(p for p in before.keys() & after.keys() if before[p] != after[p]),
+        modified=sorted(
+            p
+            for p in before.keys() & after.keys()
+            if before[p] != after[p]
+            and (before[p][0] != after[p][0] or not _same_bytes(folder / p, origin / p))
+        ),
         deleted=sorted(before.keys() - after.keys()),
         created=sorted(after.keys() - before.keys()),
     )
+
+
+def _same_bytes(path: Path, original: Path) -> bool:
+    try:
+        return filecmp.cmp(path, original, shallow=False)
+    except OSError:
+        return False
 
 
 @dataclass
@@ -73,7 +89,7 @@ class Sandbox:
     def restore(self) -> bool:
         """Put the copy's changed files back as the project has them; False: none had
         changed. Only while no test runs in it."""
-        left = leftovers(self.root, self.pristine)
+        left = leftovers(self.root, self.pristine, self.origin)
         for rel in left.modified + left.deleted + left.created:
             source, target = self.origin / rel, self.root / rel
             if source.is_file() or source.is_symlink():
@@ -87,5 +103,5 @@ class Sandbox:
 
     def changed(self) -> list[str]:
         """Every file of the copy the tests changed during the run, restored or not."""
-        left = leftovers(self.root, self.pristine)
+        left = leftovers(self.root, self.pristine, self.origin)
         return sorted(self.restored.union(left.modified, left.deleted, left.created))
