@@ -49,18 +49,10 @@ def snapshot(folder: Path) -> dict[str, Stamp]:
     return stamps
 
 
-def leftovers(folder: Path, before: dict[str, Stamp], origin: Path) -> Leftovers:
-    """What changed under `folder` since `before`. A file whose size is the same and
-    whose bytes are still `origin`'s was only touched (jinja2's `test_uptodate` sets a
-    template's mtime to see it reloaded, under every mutant and none): not a change."""
+def leftovers(folder: Path, before: dict[str, Stamp]) -> Leftovers:
     after = snapshot(folder)
     return Leftovers(
-        modified=sorted(
-            p
-            for p in before.keys() & after.keys()
-            if before[p] != after[p]
-            and (before[p][0] != after[p][0] or not _same_bytes(folder / p, origin / p))
-        ),
+        modified=sorted(p for p in before.keys() & after.keys() if before[p] != after[p]),
         deleted=sorted(before.keys() - after.keys()),
         created=sorted(after.keys() - before.keys()),
     )
@@ -81,7 +73,7 @@ class Sandbox:
     root: Path
     origin: Path
     pristine: dict[str, Stamp] = field(default_factory=dict)
-    restored: set[str] = field(default_factory=set)  # files put back during the run
+    restored: set[str] = field(default_factory=set)  # files put back, their bytes changed
 
     def __post_init__(self) -> None:
         self.pristine = snapshot(self.root)
@@ -89,7 +81,8 @@ class Sandbox:
     def restore(self) -> bool:
         """Put the copy's changed files back as the project has them; False: none had
         changed. Only while no test runs in it."""
-        left = leftovers(self.root, self.pristine, self.origin)
+        left = leftovers(self.root, self.pristine)
+        self.restored.update(self._changed(left))
         for rel in left.modified + left.deleted + left.created:
             source, target = self.origin / rel, self.root / rel
             if source.is_file() or source.is_symlink():
@@ -97,11 +90,19 @@ class Sandbox:
                 shutil.copy2(source, target, follow_symlinks=False)
             else:  # the tests made it, or the project no longer has it
                 target.unlink(missing_ok=True)
-        self.restored.update(left.modified + left.deleted + left.created)
         self.pristine = snapshot(self.root)
         return bool(left)
 
     def changed(self) -> list[str]:
-        """Every file of the copy the tests changed during the run, restored or not."""
-        left = leftovers(self.root, self.pristine, self.origin)
-        return sorted(self.restored.union(left.modified, left.deleted, left.created))
+        """Every file of the copy the tests changed during the run, restored or not. A
+        file whose bytes are still the project's was only touched (jinja2's
+        `test_caches_template_based_on_mtime` sets a template's mtime, under every mutant
+        and none): not a change to report, though `restore` puts its times back too."""
+        return sorted(self.restored.union(self._changed(leftovers(self.root, self.pristine))))
+
+    def _changed(self, left: Leftovers) -> list[str]:
+        return [
+            rel
+            for rel in left.modified + left.deleted + left.created
+            if not _same_bytes(self.root / rel, self.origin / rel)
+        ]
