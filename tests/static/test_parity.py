@@ -96,6 +96,8 @@ def test_patterns_counted_as_pytest_does(
         # names a method's decorator reads from its class body
         "tests/test_params.py::TestMessages::test_each_message": 4,
         "tests/test_params.py::TestMessages::test_the_class_s_cases": 1,
+        # a decorator a helper of the module makes, which applies parametrize
+        "tests/test_params.py::test_signs": 2,
         "tests/test_py3_only.py::test_py3": 1,
     }
     assert {k: ours.get(k) for k in expected} == expected

@@ -707,7 +707,7 @@ class TestFinder:
         nodeid = "::".join([path, *(names or []), name])
         marks: list[tuple[str, ast.expr]] = [(path, m) for m in module_marks]
         marks += class_marks or []
-        marks += [(def_file, d) for d in node.decorator_list]
+        marks += [self._through_helper(def_file, d) for d in node.decorator_list]
         markers = []
         for file, mark in marks:
             mark_name = self._mark_name(file, mark)
@@ -716,6 +716,44 @@ class TestFinder:
         test = TestDef(nodeid, path, def_file, node, cls, chain, list(dict.fromkeys(markers)))
         test.mark_nodes = marks
         return test
+
+    def _through_helper(self, file: str, deco: ast.expr) -> tuple[str, ast.expr]:
+        """A decorator a function of the same module makes, which applies one
+        `pytest.mark.parametrize` (jinja2's `@mark_dualiter("foo", factory)`, whose
+        `decorator(f)` returns `pytest.mark.parametrize(parameter, [two lambdas])(f)`):
+        that mark, its arguments that name the helper's parameters replaced by the
+        decorator's own. Anything else is left as it is."""
+        if not isinstance(deco, ast.Call) or self._mark_name(file, deco):
+            return file, deco
+        dotted = self.resolver.qualify(file, deco.func)
+        found = self.resolver.find(dotted) if dotted else None
+        if found is None or found.kind != "def" or found.file != file:
+            return file, deco
+        helper = found.node
+        if not isinstance(helper, ast.FunctionDef | ast.AsyncFunctionDef):
+            return file, deco
+        marks = [
+            n
+            for n in ast.walk(helper)
+            if isinstance(n, ast.Call) and self._mark_name(file, n) == "parametrize"
+        ]
+        if len(marks) != 1:
+            return file, deco
+        params = [a.arg for a in (*helper.args.posonlyargs, *helper.args.args)]
+        given: dict[str, ast.expr] = dict(zip(params, deco.args, strict=False))
+        given.update({k.arg: k.value for k in deco.keywords if k.arg})
+
+        def bound(arg: ast.expr) -> ast.expr:
+            return given.get(arg.id, arg) if isinstance(arg, ast.Name) else arg
+
+        mark = marks[0]
+        return file, ast.Call(
+            func=mark.func,
+            args=[bound(a) for a in mark.args],
+            keywords=[ast.keyword(k.arg, bound(k.value)) for k in mark.keywords],
+            lineno=deco.lineno,
+            col_offset=deco.col_offset,
+        )
 
     def _mark_name(self, file: str, mark: ast.expr) -> str | None:
         target = mark.func if isinstance(mark, ast.Call) else mark
