@@ -43,7 +43,7 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
 
 
 def baseline_json(
-    project: Path, *args: str
+    project: Path, *args: str | Path
 ) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     out = project.parent / f"{project.name}-report.json"
     proc = run_assay("baseline", project, "--json", out, *args)
@@ -51,9 +51,9 @@ def baseline_json(
     return json.loads(out.read_text()), proc
 
 
-def failing_baseline(project: Path) -> dict[str, Any]:
+def failing_baseline(project: Path, *args: str | Path) -> dict[str, Any]:
     """`assay baseline` of a project whose suite fails: one worker, no coverage."""
-    report, proc = baseline_json(project, "--no-coverage", "-j", "1")
+    report, proc = baseline_json(project, "--no-coverage", "-j", "1", *args)
     assert proc.returncode == 1, proc.stderr
     return report
 

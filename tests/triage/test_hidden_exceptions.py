@@ -6,8 +6,11 @@ renaming `asdict(retain_collection_types=...)`.
 - `pytest.raises(TypeError, match=...)` met the rename's TypeError instead of the one it
   expected: "Regex pattern did not match", under "assertion".
 
-Both now go under the rename, with the test that calls it plainly. A group whose members
-differ, and a raises whose actual message is the code's own, keep their own reading.
+Both now go under the rename, with the test that calls it plainly, and so does natsort
+8.4.0's shape: a test that makes the old call in an `os.fork()` child, which turns the
+TypeError into an exit code ("assert 1 == 0"). A group whose members differ, a raises
+whose actual message is the code's own, a test that expects the old call to fail, and one
+calling a same-named function that takes the keyword keep their own reading.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ FILES = {
             return {"value": value, "retain": retain}
         """,
     "tests/test_funcs.py": """
+        import os
+
         import pytest
 
+        from pkg import legacy
         from pkg.funcs import asdict
 
 
@@ -61,6 +67,32 @@ FILES = {
         def test_the_code_s_own_message():
             with pytest.raises(TypeError, match="unhashable"):
                 asdict("x")
+
+
+        def test_in_a_forked_child():  # the child's exception becomes its exit code
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    ok = asdict(1, retain_types=True) == {"value": 1, "retain": True}
+                except BaseException:
+                    ok = False
+                os._exit(0 if ok else 1)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+
+
+        def test_expects_the_old_keyword_to_fail():
+            with pytest.raises(TypeError):
+                asdict(1, retain_types=True)
+            assert asdict(2) == {"value": 2}
+
+
+        def test_a_same_named_function_that_takes_it():
+            assert legacy.asdict(1, retain_types=True) == {"value": 1}
+        """,
+    "pkg/legacy.py": """
+        def asdict(value, retain_types=False):
+            return {"legacy": value, "retain": retain_types}
         """,
     "pyproject.toml": """
         [tool.pytest.ini_options]
@@ -91,11 +123,24 @@ def test_the_hidden_type_errors_go_under_the_rename(report: Any) -> None:
     assert by_rule["signature-mismatch"] == [
         "tests/test_funcs.py::test_a_group_of_failures",
         "tests/test_funcs.py::test_a_message_it_did_not_expect",
+        "tests/test_funcs.py::test_in_a_forked_child",
         "tests/test_funcs.py::test_plain",
     ]
-    others = sorted(t for rule, tests in by_rule.items() if rule != "signature-mismatch"
-                    for t in tests)  # fmt: skip
+    others = sorted(t for c in report["failure_categories"] if c["rule"] != "signature-mismatch"
+                    for t in c["tests"])  # fmt: skip
     assert others == [
         "tests/test_funcs.py::test_a_group_of_other_failures",
+        "tests/test_funcs.py::test_a_same_named_function_that_takes_it",
+        "tests/test_funcs.py::test_expects_the_old_keyword_to_fail",
         "tests/test_funcs.py::test_the_code_s_own_message",
     ]
+
+
+def test_a_call_the_test_could_not_see_fail_is_named(report: Any) -> None:
+    [category] = [c for c in report["failure_categories"] if c["rule"] == "signature-mismatch"]
+    [line] = [e for e in category["evidence"] if e.startswith("the test's own call")]
+    assert line.startswith(
+        "the test's own call at tests/test_funcs.py:42, whose TypeError happened where the "
+        "test could not see it: 1 test (tests/test_funcs.py::test_in_a_forked_child) failed "
+        "with AssertionError (e.g. assert 1 == 0)"
+    )

@@ -68,6 +68,12 @@ class FailureCategory:
     # were raised, innermost project frame first: what a change can be tied to.
     locations: list[Location] = field(default_factory=list)
 
+    def patterns(self, limit: int = 6) -> list[str]:
+        """The clusters' messages as the reports show them, each once: natsort's three
+        fixtures raised one locale error at three places, three clusters of one text."""
+        lines = [f"{c.exc_type}: {c.example or c.template}".strip() for c in self.clusters]
+        return list(dict.fromkeys(lines))[:limit]
+
 
 @dataclass
 class ModuleCoverage:

@@ -481,9 +481,7 @@ def _categories(report: BaselineReport) -> Section:
             Para(f"Affected: {len(cat.tests)}", "label"),
             Bullets([f"{t} ({marks[t]})" if t in marks else t for t in cat.tests], code=True),
         ]
-        patterns = "\n".join(
-            f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
-        )
+        patterns = "\n".join(cat.patterns())
         if patterns:
             inner.append(Pre(patterns, "Pattern"))
         if cat.reproduce:

@@ -283,6 +283,29 @@ class CalleeResolver:
         self, caller: Frame, call: ast.Call | None, mismatch: Mismatch
     ) -> tuple[list[Callee], str]:
         """The definition(s) the caller's own names lead to, and how they were followed."""
+        found_directly = self._direct(caller, call, mismatch)
+        if found_directly[0]:
+            return found_directly
+        module = mismatch.func.split(".", 1)[0]
+        where = f"{caller.path}:{caller.lineno}"
+        # Indirect: the name the caller's module binds for the qualname's first part.
+        found = self.resolve_name(caller.path, module)
+        if found is not None and found[0] == "def":
+            path = found[1].partition(":")[0]
+            callees = callees_in_file(self.index, path, mismatch.func)
+            if callees:
+                via = "defines" if path == caller.path else f"binds to {path}"
+                return callees, f"the call at {where} through {module}, which {caller.path} {via}"
+        return [], ""
+
+    def named_by(self, caller: Frame, call: ast.Call, mismatch: Mismatch) -> list[Callee]:
+        """The definition(s) a call's own written name leads to (`legacy.asdict` to
+        legacy's, whatever else the module imports under the function's name)."""
+        return self._direct(caller, call, mismatch)[0]
+
+    def _direct(
+        self, caller: Frame, call: ast.Call | None, mismatch: Mismatch
+    ) -> tuple[list[Callee], str]:
         module = mismatch.func.split(".", 1)[0]
         where = f"{caller.path}:{caller.lineno}"
         if call is not None:
@@ -310,14 +333,6 @@ class CalleeResolver:
                         callees = callees_in_file(self.index, caller.path, mismatch.func)
                         if callees:
                             return callees, f"the call at {where}, on `{parts[0]}` of {module}"
-        # Indirect: the name the caller's module binds for the qualname's first part.
-        found = self.resolve_name(caller.path, module)
-        if found is not None and found[0] == "def":
-            path = found[1].partition(":")[0]
-            callees = callees_in_file(self.index, path, mismatch.func)
-            if callees:
-                via = "defines" if path == caller.path else f"binds to {path}"
-                return callees, f"the call at {where} through {module}, which {caller.path} {via}"
         return [], ""
 
     def _how(self, caller: Frame, written: str, path: str) -> str:

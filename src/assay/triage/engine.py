@@ -2,7 +2,7 @@
 
 The steps are deliberately separate so each is testable and deterministic:
 1. every bad test and collection error becomes an `Incident` (exception unwrapped, project
-   frames known);
+   frames known), which a rule may re-read where the source shows the cause it hides;
 2. user categories take the incidents they match (first match wins);
 3. the rest are clustered by signature, and each cluster is claimed by the first built-in
    rule that recognises it, under a grouping key;
@@ -70,6 +70,11 @@ def triage(
         hung=[t.nodeid for t in tests if t.outcome == "timeout"],
     )
     name_functions(incidents, ctx.index.function_name_at)
+    for rule in RULES:
+        try:
+            rule.reread(incidents, ctx)
+        except Exception:  # a rule must never sink the report; the incidents stay as read
+            continue
     compiled = [compile_category(c, i) for i, c in enumerate(user_categories, start=1)]
     claimed: dict[int, list[Incident]] = {}
     remaining: list[Incident] = []

@@ -248,9 +248,7 @@ def _failures(report: BaselineReport) -> str:
             f"- {code(f)}: {tests_and_subtests(n, subtests[f])}"
             for f, n in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
         )
-        patterns = "\n".join(
-            f"{c.exc_type}: {c.example or c.template}".strip() for c in cat.clusters[:6]
-        )
+        patterns = "\n".join(cat.patterns())
         section = [
             f"### {i}. {prose(cat.title)} ({tests_and_subtests(len(cat.tests), cat.subtests)})",
             "",

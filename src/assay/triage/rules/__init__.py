@@ -1,10 +1,11 @@
 """The built-in rules, in the order they are tried (first claim wins).
 
 Order matters where causes overlap: a supervisor verdict (timeout, crash) beats whatever
-exception was in flight; a fixture failing in setup is a fixture problem whatever it raised;
-an import failure is one whatever the phase; a failure whose evidence names the machine's
-environment is that before it is anything else; the specific TypeError/AttributeError rules
-come before `assertion`, and `unclassified` takes what is left.
+exception was in flight; a failure whose evidence names the machine's environment is that
+before it is anything else, in a fixture too (but an import failure); a fixture failing in
+setup is otherwise a fixture problem whatever it raised; an import failure is one whatever
+the phase; the specific TypeError/AttributeError rules come before `assertion`, and
+`unclassified` takes what is left.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from assay.triage.rules.unclassified import UnclassifiedRule
 RULES: tuple[Rule, ...] = (
     TimeoutRule(),
     CrashRule(),
+    EnvironmentRule(),
     FixtureErrorRule(),
     CollectionWarningRule(),
     ImportErrorRule(),
-    EnvironmentRule(),
     SignatureMismatchRule(),
     MockAsPathRule(),
     MockMisuseRule(),

@@ -63,6 +63,12 @@ class Rule(ABC):
 
     id: str = ""
 
+    def reread(self, incidents: list[Incident], ctx: Context) -> None:
+        """Before clustering: re-read, in place, incidents whose failure hides this rule's
+        cause where only the source shows it (the re-reads that need no source are
+        incidents.py's). Most rules have none."""
+        return None
+
     @abstractmethod
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
         """The grouping key when this rule recognises the cluster, else None."""

@@ -21,8 +21,10 @@ version, the local zone, the user, the PATH).
 from __future__ import annotations
 
 import ast
+import locale
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,7 @@ from assay.triage.rules.base import (
     shorten,
     unique,
 )
+from assay.triage.rules.fixtures import failing_fixture
 from assay.triage.signature import first_line
 
 
@@ -251,8 +254,14 @@ def _missing(ctx: Context, program: str) -> tuple[Environment, str]:
 
 
 def environment_of(ctx: Context, incident: Incident) -> tuple[Environment, str] | None:
-    """The environment a failure's own evidence names, and that evidence in words."""
-    if incident.is_collection or incident.when in ("setup", "teardown"):
+    """The environment a failure's own evidence names, and that evidence in words.
+
+    A fixture's failure counts when its message names the machine (a locale error, time-zone
+    data, a program not found): natsort 8.4.0's fixtures set en_US.UTF-8, a locale a
+    container does not have, and 59 tests read "Fix fixture 'with_locale_en_us'" in three
+    categories, one per fixture, though nothing in the fixtures is wrong on a machine that
+    has it. An import failure stays the import rule's, whatever its message."""
+    if incident.is_collection or incident.exc_type in ("ImportError", "ModuleNotFoundError"):
         return None
     text = incident.message
     match = _TZ_TEXT.search(text)
@@ -263,6 +272,8 @@ def environment_of(ctx: Context, incident: Incident) -> tuple[Environment, str] 
     program = _program_not_found(incident)
     if program is not None:
         return _missing(ctx, program)
+    if incident.when != "call":
+        return None
     root = _as_root(ctx, incident)
     if root is not None:
         return _ROOT, root
@@ -300,6 +311,40 @@ def _machine_facts(kind: str, ctx: Context) -> list[str]:
         for name in ("LC_ALL", "LANG"):
             if os.environ.get(name):
                 facts.append(f"{name}={os.environ[name]}")
+        facts += _locale_facts()
+    return facts
+
+
+def _locale_key(name: str) -> str:
+    """A locale name as `locale -a` and Python spell it alike ("en_US.UTF-8", "en_US.utf8")."""
+    return name.lower().replace("-", "")
+
+
+def _locale_facts() -> list[str]:
+    """The locales this machine has (`locale -a`), and, when Python's own answer for the
+    current locale is not among them, that answer: CPython's alias table reads C.UTF-8 as
+    ('en_US', 'UTF-8'), so natsort's fixtures, which skip when de_DE is missing, still
+    error restoring `locale.getlocale()`'s value on a machine without en_US.UTF-8."""
+    try:
+        listed = subprocess.run(
+            ["locale", "-a"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if not listed:
+        return []
+    facts = [f"locales this machine has (locale -a): {shorten(', '.join(listed), 200)}"]
+    try:
+        language, encoding = locale.getlocale()
+    except ValueError:
+        return facts
+    if language and encoding:
+        current = f"{language}.{encoding}"
+        if _locale_key(current) not in {_locale_key(name) for name in listed}:
+            facts.append(
+                f"Python's locale.getlocale() here answers ({language!r}, {encoding!r}), "
+                f"which is not among them: setting it back ({current}) fails too"
+            )
     return facts
 
 
@@ -314,25 +359,48 @@ class EnvironmentRule(Rule):
         incidents = all_incidents(clusters)
         environment = _BY_KIND[key[0]]
         evidence: list[str] = []
+        fixtures: dict[str, str] = {}  # fixture -> where it is defined
+        # One line per reading and place, with the tests it stands for: natsort's 59 setup
+        # errors are three places (a fixture's own call, two fixtures' restoring `finally`).
+        places: dict[str, list[str]] = {}
         for incident in incidents:
             found = environment_of(ctx, incident)
             reason = found[1] if found is not None else "same signature as the others"
             frame = incident.innermost_project_frame()
             where = f"{frame.path}:{frame.lineno} in {frame.function}" if frame else ""
-            evidence.append(
-                f"{incident.nodeid}: {reason}; failed at {where}: "
-                f"{shorten(first_message_line(incident), 100)}"
+            phase = ""
+            if incident.when in ("setup", "teardown"):
+                name, path, _, fixture = failing_fixture(ctx, incident)
+                if name:
+                    at = f"{fixture.path}:{fixture.lineno}" if fixture is not None else path
+                    fixtures.setdefault(name, at)
+                    phase = f" in the {incident.when} of '{name}'"
+            place = (
+                f"{reason}; failed{phase} at {where}: {shorten(first_message_line(incident), 100)}"
             )
-        evidence = capped(evidence, 8, "more tests")
+            places.setdefault(place, []).append(incident.nodeid)
+        for place, nodeids in places.items():
+            more = f" and {plural(len(nodeids) - 1, 'more test')}" if len(nodeids) > 1 else ""
+            evidence.append(f"{nodeids[0]}{more}: {place}")
+        evidence = capped(evidence, 8, "more places")
         evidence += _machine_facts(environment.kind, ctx)
         files = unique([i.test_file for i in incidents])
+        through = ""
+        if fixtures:
+            named = ", ".join(f"'{name}' ({at})" for name, at in fixtures.items())
+            one = len(fixtures) == 1
+            through = (
+                f"; {plural(len(fixtures), 'fixture')} that "
+                f"{'needs it fails' if one else 'need it fail'} ({named}), so the tests "
+                f"using {'it' if one else 'them'} error before their bodies run"
+            )
         return Finding(
             title=f"Environment: depends on {environment.title}",
             root_cause=(
                 f"{count_subject(incidents, 'fails', 'fail')} (in {plural(len(files), 'file')}) "
-                f"on results that depend on {environment.title} (below): the same code can pass "
-                "where the environment is the one the tests were written against, and the "
-                "failures do not by themselves point at a change in the code."
+                f"on results that depend on {environment.title} (below){through}: the same code "
+                "can pass where the environment is the one the tests were written against, and "
+                "the failures do not by themselves point at a change in the code."
             ),
             action=environment.action + ".",
             evidence=evidence,

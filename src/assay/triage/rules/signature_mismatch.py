@@ -15,11 +15,13 @@ evidence leaves two definitions, both are shown and neither is picked.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import weakref
 from collections import Counter
 from dataclasses import dataclass
 
 from assay.model import Frame, Location
+from assay.triage.astinfo import call_name
 from assay.triage.callee import Callee, CalleeResolver, Resolution
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
@@ -131,8 +133,91 @@ class _FunctionReport:
     locations: list[Location]  # the signature the calls no longer fit
 
 
+_EXPECTING = ("raises", "assertRaises")
+
+
+def _expecting_type_errors(test: ast.AST) -> list[tuple[int, int]]:
+    """The line spans of `with pytest.raises(...)` / `self.assertRaises(...)` blocks: a
+    call there that no longer fits is what the test expects, not what failed it."""
+    spans = []
+    for node in ast.walk(test):
+        if isinstance(node, ast.With | ast.AsyncWith) and any(
+            isinstance(item.context_expr, ast.Call)
+            and call_name(item.context_expr.func)
+            .split(".")[-1]
+            .startswith(("raises", "assertRais"))
+            for item in node.items
+        ):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
 class SignatureMismatchRule(Rule):
     id = "signature-mismatch"
+
+    def reread(self, incidents: list[Incident], ctx: Context) -> None:
+        """A test whose own body calls a function with a keyword the run's TypeErrors say
+        it no longer takes, and that failed on an assertion, failed on that call: its
+        exception happened where the test could not see it. natsort's
+        `test_sort_in_forked_child` calls `natsorted(..., alg=...)` in an `os.fork()`
+        child that turns any exception into exit code 1; after `alg` was renamed it read
+        "Assertion failure ... assert 1 == 0", beside the rename's 37 tests. Only a
+        keyword the rename's own TypeErrors name, on a call resolved to the definition
+        they were resolved to, outside a `pytest.raises`, counts."""
+        renamed: dict[tuple[str, str], tuple[Mismatch, Callee]] = {}
+        for mismatch, incident in _mismatches(incidents):
+            if incident.exc_type != "TypeError" or mismatch.kind != "unexpected":
+                continue
+            chosen = resolver(ctx).resolve(incident, mismatch).chosen
+            if chosen is not None:
+                renamed.setdefault((mismatch.short, mismatch.args[0]), (mismatch, chosen))
+        if not renamed:
+            return
+        for incident in incidents:
+            if (
+                incident.exc_type == "AssertionError"
+                and incident.when == "call"
+                and incident.via is None
+                and not incident.is_collection
+            ):
+                self._reread_call(incident, renamed, ctx)
+
+    @staticmethod
+    def _reread_call(
+        incident: Incident, renamed: dict[tuple[str, str], tuple[Mismatch, Callee]], ctx: Context
+    ) -> None:
+        test = ctx.index.test_function(
+            incident.test_file, incident.test_class, incident.test_function
+        )
+        if test is None:
+            return
+        expected = _expecting_type_errors(test.node)
+        calls = sorted(
+            (n for n in ast.walk(test.node) if isinstance(n, ast.Call)), key=lambda c: c.lineno
+        )
+        for call in calls:
+            if any(start <= call.lineno <= end for start, end in expected):
+                continue
+            name = call_name(call.func).split(".")[-1]
+            for keyword in call.keywords:
+                found = renamed.get((name, keyword.arg or ""))
+                if found is None:
+                    continue
+                mismatch, callee = found
+                frame = Frame(test.path, call.lineno, test.qualname.split(".")[-1])
+                if callee not in resolver(ctx).named_by(frame, call, mismatch):
+                    continue
+                incident.via = dataclasses.replace(incident)
+                incident.kept_by = (
+                    f"the test's own call at {test.path}:{call.lineno}, whose TypeError "
+                    "happened where the test could not see it"
+                )
+                incident.exc_type = "TypeError"
+                incident.message = (
+                    f"{mismatch.func}() got an unexpected keyword argument '{keyword.arg}'"
+                )
+                incident.frames, incident.project_frames = [frame], [frame]
+                return
 
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
         first = cluster.first
