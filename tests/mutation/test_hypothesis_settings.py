@@ -34,13 +34,17 @@ FILES = {
     "clamps.py": """
         def clamp(x, hi):
             return x if x < hi else hi
+
+
+        def is_positive(x):
+            return x > 0
         """,
     "tests/test_clamps.py": """
         import time
 
         from hypothesis import given, strategies as st
 
-        from clamps import clamp
+        from clamps import clamp, is_positive
 
 
         @given(st.integers(min_value=0, max_value=10**6))
@@ -48,6 +52,14 @@ FILES = {
             if clamp(x, 100) != min(x, 100):
                 time.sleep(0.03)  # a failing case is slow to run: shrinking repeats it
                 raise AssertionError(f"clamp({x}, 100) != {min(x, 100)}")
+
+
+        def test_clamp_low():
+            assert clamp(3, 100) == 3
+
+
+        def test_five_is_positive():
+            assert is_positive(5)
         """,
 }
 
@@ -67,3 +79,20 @@ def test_a_property_test_that_fails_under_a_mutant_kills_it(tmp_path: Path) -> N
         cwd=mutated, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert plain.returncode == 1, plain.stdout
+
+
+def test_a_survivor_of_property_tests_says_their_examples_were_fixed(tmp_path: Path) -> None:
+    """natsort's `utils.py:632` survived assay's derandomized examples and plain pytest
+    killed it in 3 runs of 6: a survivor that property tests reached says so."""
+    root = write_files(tmp_path / "clamps", FILES)
+    report, proc = mutate_json(root, "--no-cache", "-j", "1", "--operators", "boundary")
+    assert proc.returncode in (0, 1), proc.stderr
+    survivors = {m["replacement"]: m for m in report["mutants"] if m["status"] == "Survived"}
+    assert set(survivors) == {"<=", ">="}  # x <= hi returns hi at x == hi; 5 >= 0 holds
+    assert survivors["<="]["function"] == "clamp"
+    assert survivors["<="]["reason"] == (
+        "1 of its tests is a property test (tests/test_clamps.py::test_clamp_is_min), run here "
+        "with hypothesis derandomized, the same examples every run: plain pytest draws others "
+        "each run, which may kill it"
+    )
+    assert survivors[">="]["reason"] is None  # reached by a plain test only

@@ -577,6 +577,8 @@ def test_a_cli_run_through_a_subprocess_tests_the_mutant(tmp_path: Path) -> None
     }
     assert program.pop((10, "None")) == ("Survived", None)  # sys.exit(None) exits 0 too
     assert program.pop((13, "!=")) == ("RuntimeError", None)  # the test's import exits
+    [error] = [m for m in report["mutants"] if m["status"] == "RuntimeError"]
+    assert f"NOT RUN {error['id']} shout.py:13 comparison: " in proc.stdout  # not only in JSON
     assert {line for line, _ in program} == {9, 10, 13, 14}
     assert set(program.values()) == {("Killed", "tests/test_shout.py::test_program")}
     assert tree_snapshot(project) == before

@@ -35,7 +35,7 @@ class Mutant:
     tests_run: int | None = None  # None: unknown (timeout, crash)
     duration_s: float = 0.0
     cached: bool = False  # verdict reused from an earlier run (nothing it depends on changed)
-    reason: str | None = None  # for RuntimeError: why it could not be run
+    reason: str | None = None  # why it could not be run (RuntimeError), what a verdict rests on
     # Tests that reached the mutated line but are left out of kill decisions (they did not
     # pass in the clean run, or failed under the mutation worker): not in `tests`.
     excluded_reach: list[str] = field(default_factory=list)

@@ -28,6 +28,7 @@ from assay.model import (
     BAD_OUTCOMES,
     Environment,
     ExcludedTest,
+    Mutant,
     MutateReport,
     MutationCost,
     MutationTotals,
@@ -42,6 +43,7 @@ from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import HeadStart, head_start, run_import_path
 from assay.mutation.inject.assay_mutator_order import rank
 from assay.mutation.operators import OPERATORS
+from assay.mutation.property_tests import derandomized_note, property_tests
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import PhaseBounds, Verdicts
@@ -90,6 +92,18 @@ class CleanRun:
 
     run: StageResult
     nodeids: set[str]
+
+
+def _note_property_tests(root: Path, mutants: list[Mutant]) -> None:
+    """A survivor that property tests reached survived their derandomized examples only:
+    its reason says so (property_tests.py)."""
+    survivors = [m for m in mutants if m.status == StrykerStatus.SURVIVED.value]
+    drawn = property_tests(root, {t for m in survivors for t in m.covered_by})
+    for m in survivors:
+        mine = [t for t in m.covered_by if t in drawn]
+        if mine:
+            note = derandomized_note(mine)
+            m.reason = f"{m.reason}; {note}" if m.reason else note
 
 
 @dataclass
@@ -392,6 +406,7 @@ def run_mutate(
             mutants = [p.mutant for p in planned]
             for m in mutants:
                 m.covered_by = covering[m.id]
+            _note_property_tests(project.root, mutants)
             totals = MutationTotals()
             files_totals: dict[str, MutationTotals] = {}
             operators: dict[str, MutationTotals] = {}

@@ -331,20 +331,29 @@ def mutate_summary(report: MutateReport, console: Console | None = None) -> None
         f"{report.duration_s:.1f}s ({report.cost.cached} reused), {report.workers} workers"
     )
     table = Table(title="Mutants by file", title_justify="left")
-    for column in ("File", "Mutants", "Killed", "Survived", "Timeout", "No coverage", "Score"):
+    # A mutant that could not be run (natsort's `== "Windows"` → `!=`: its conftest cannot
+    # import the package) is in no other column, and out of the score, as Stryker has it.
+    errors = t.runtime_error > 0
+    columns = ["File", "Mutants", "Killed", "Survived", "Timeout", "No coverage"]
+    for column in [*columns, *(["Errors"] if errors else []), "Score"]:
         table.add_column(column, justify="left" if column == "File" else "right")
     for name, v in [*((plain(f), v) for f, v in report.files.items()), ("[bold]all", t)]:
         score = f"{v.score:.1f}%" if v.score is not None else "n/a"
-        table.add_row(
-            name, str(v.mutants), str(v.killed), str(v.survived), str(v.timeout),
-            str(v.no_coverage), score,
-        )  # fmt: skip
+        counts = [v.mutants, v.killed, v.survived, v.timeout, v.no_coverage]
+        counts += [v.runtime_error] if errors else []
+        table.add_row(name, *map(str, counts), score)
     console.print(table)
     survivors = [m for m in report.mutants if m.status == "Survived"]
     for m in survivors[:10]:
         console.print(f"[yellow]SURVIVED[/yellow] {m.id} {plain(m.file)}:{m.line} {m.operator}")
     if len(survivors) > 10:
         console.print(f"… {len(survivors) - 10} more survivors in the reports")
+    for m in [m for m in report.mutants if m.status == "RuntimeError"][:10]:
+        reason = m.reason or ""
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
+        console.print(
+            f"[red]NOT RUN[/red] {m.id} {plain(m.file)}:{m.line} {m.operator}: {plain(reason)}"
+        )
     if report.excluded_tests:
         console.print(f"{len(report.excluded_tests)} tests left out of kill decisions")
     for warning in report.warnings:
