@@ -146,9 +146,8 @@ def test_fixtures_that_lack_a_locale_are_one_environment_cause(report: Any) -> N
 def test_a_fixture_running_a_missing_program_is_the_machine_s(report: Any) -> None:
     category = _categories(report)["Environment: depends on programs this machine does not have"]
     assert category["tests"] == ["tests/test_sorting.py::test_builds"]
-    assert "the program 'assay-no-such-compiler' it runs is not installed" in (
-        category["evidence"][0]
-    )
+    missing = "the program 'assay-no-such-compiler' it runs is not installed"
+    assert missing in category["evidence"][0]
     assert (
         "; 1 fixture that needs it fails ('compiler_version' (tests/conftest.py:35)), so the "
         "tests using it error before their bodies run"
