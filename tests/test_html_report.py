@@ -204,7 +204,7 @@ def demo_baseline(demo: Path) -> BaselineReport:
 
 @pytest.fixture(scope="module")
 def hostile_inspect(hostile: Path) -> InspectReport:
-    from assay.static import InspectOptions, run_inspect
+    from assay.static.inspect import InspectOptions, run_inspect
 
     return run_inspect(InspectOptions(path=hostile))
 

@@ -375,7 +375,7 @@ def inspect(
     Exit code 0 when the analysis ran (inspect reports, it does not judge), 2 on bad input.
     """
     from assay.report import console
-    from assay.static import InspectOptions, run_inspect
+    from assay.static.inspect import InspectOptions, run_inspect
 
     report = run_inspect(
         InspectOptions(path=path, state_dir=state_dir, assertion_roulette=assertion_roulette)

@@ -94,7 +94,7 @@ def test_supports_every_report_with_findings_and_nothing_else() -> None:
 
 
 def _inspect(project: Path) -> InspectReport:
-    from assay.static import InspectOptions, run_inspect
+    from assay.static.inspect import InspectOptions, run_inspect
 
     return run_inspect(InspectOptions(path=project, state_dir=project.parent / "state"))
 

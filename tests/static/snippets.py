@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from assay.model import InspectedTest, InspectReport
-from assay.static import InspectOptions, run_inspect
+from assay.static.inspect import InspectOptions, run_inspect
 
 SOURCE = """
 import requests_like as requests

@@ -77,7 +77,7 @@ class CoverageMeasurement:
             branch=not self.lines_only,
             phases=not self.lines_only,
         )
-        probe = self._coverage(data_file=None)
+        probe = self._coverage(data_file=None, effective=True)
         root = self.project.root
         # Never assay's own files (the workers load the protocol module too).
         omit = [f"{_INJECTED}/*", _PROTOCOL, f"{self.dir.parent}/*"]
@@ -147,15 +147,21 @@ class CoverageMeasurement:
             for p in self.project.source_packages
         ]
 
-    def _coverage(self, data_file: str | None) -> coverage.Coverage:
+    def _coverage(self, data_file: str | None, effective: bool = False) -> coverage.Coverage:
+        """coverage.py with the project's configuration; `effective`: as its plugins
+        leave it (covdefaults sets `source = .` when none is given: then the project's
+        own `coverage report` measures its tests too, and so does assay)."""
         try:
-            return coverage.Coverage(
+            cov = coverage.Coverage(
                 data_file=data_file,
                 config_file=str(self.config_file) if self.config_file else False,
                 branch=True,
             )
         except coverage.exceptions.ConfigError as exc:  # a malformed .coveragerc
             raise InputError(str(exc).splitlines()[0]) from None
+        if plugins_from_project(cov, self.python, self.dir.parent) and effective:
+            cov.load()  # no data file: this only loads the plugins, which configure
+        return cov
 
     def combine(self) -> coverage.Coverage | None:
         """Combine every data file the workers wrote into `data_file` (a project's
@@ -438,6 +444,66 @@ def coverage_config_file(root: Path) -> Path | None:
         if "coverage" in data.get("tool", {}):
             return pyproject
     return None
+
+
+def plugins_from_project(cov: coverage.Coverage, python: str, run_dir: Path) -> bool:
+    """Make the coverage plugins the project's configuration names importable here, from
+    the project's environment (`python`); whether it names any. The workers measured
+    with them, and coverage.py applies them again when it combines and reports.
+    filelock 3.16.1 names `covdefaults` (which excludes `if TYPE_CHECKING:` and the like
+    from the figures); installed with the project's test dependencies and not beside
+    assay, combining crashed assay. Each module is linked alone into the run's
+    `coverage-plugins` folder, appended to sys.path: nothing else of the project's
+    environment comes in, and a plugin assay's environment has wins."""
+    import importlib.util
+    import sys
+
+    plugins = cov.get_option("run:plugins")
+    if not isinstance(plugins, list) or not plugins:
+        return False
+    folder = run_dir / "coverage-plugins"
+    missing = [p for p in plugins if importlib.util.find_spec(p.split(".")[0]) is None]
+    if not missing:
+        return True
+    ask = (
+        "import importlib.util, json, sys\n"
+        "found = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    spec = importlib.util.find_spec(name)\n"
+        "    if spec is not None and spec.origin:\n"
+        "        found[name] = spec.origin\n"
+        "print(json.dumps(found))\n"
+    )
+    tops = sorted({p.split(".")[0] for p in missing})
+    try:
+        done = subprocess.run(
+            [python, "-c", ask, *tops], capture_output=True, text=True, timeout=60, check=True
+        )
+        found: dict[str, str] = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        found = {}
+    absent = [t for t in tops if t not in found]
+    if absent:
+        raise InputError(
+            f"coverage.py cannot load {', '.join(repr(a) for a in absent)}, a coverage plugin "
+            f"the project's coverage configuration names (`plugins`): it is not installed for "
+            f"{python}; install it there (the project's test dependencies name it), or run "
+            "without coverage"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, origin in found.items():
+        source = Path(origin)
+        source, link = (
+            (source.parent, folder / name)
+            if source.name == "__init__.py"
+            else (source, folder / source.name)
+        )
+        if not link.exists():
+            with contextlib.suppress(FileExistsError):
+                link.symlink_to(source, target_is_directory=source.is_dir())
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    return True
 
 
 def _fallback_path(state: Path) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 import coverage
 
 from assay.errors import InputError
-from assay.measure.coverage import coverage_config_file
+from assay.measure.coverage import coverage_config_file, plugins_from_project
 from assay.model import BaselineReport
 
 
@@ -57,6 +57,7 @@ def write(report: BaselineReport, path: Path) -> None:
             config_file=str(config) if config else False,
             branch=True,
         )
+        plugins_from_project(cov, report.project.python, data_file.parent)  # the run folder
         cov.load()
         cov.xml_report(outfile=str(target), ignore_errors=True)
 

@@ -125,6 +125,9 @@ def startup_failure(
     usage = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
     raised = [line[1:].strip() for line in lines if line.startswith("E ")]
     uncaught = _uncaught(log)
+    plugin = _coverage_plugin(lines, raised, python)
+    if plugin:
+        return plugin
     if usage:
         detail = usage[-1]
     elif raised and lines:
@@ -137,6 +140,22 @@ def startup_failure(
 
 
 _SHORT_FRAME = re.compile(r"^(?P<path>\S+):(?P<line>\d+): in (?P<func>\S+)$")
+_NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '(?P<module>[^']+)'")
+
+
+def _coverage_plugin(lines: list[str], raised: list[str], python: str) -> str | None:
+    """coverage.py could not import a plugin the project's coverage configuration names:
+    filelock 3.16.1's pyproject has `run.plugins = ["covdefaults"]`, installed with its
+    `testing` extra; without it plain pytest runs, and coverage (assay's, pytest-cov's)
+    cannot start. Said as that, not as a plugin of assay's that failed to load."""
+    missing = [m["module"] for line in raised if (m := _NO_MODULE.match(line))]
+    if not missing or not any("coverage/plugin_support.py" in line for line in lines):
+        return None
+    return (
+        f"coverage.py cannot load '{missing[-1]}', a coverage plugin the project's coverage "
+        f"configuration names (`plugins`): it is not installed for {python}; install it "
+        "there (the project's test dependencies name it), or run without coverage"
+    )
 
 
 def _innermost(lines: list[str]) -> str:

@@ -52,7 +52,7 @@ from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.runner.targets import collected_by, targets, without_test_paths
 from assay.score.gate import Fix, Inputs, apply, evaluate
 from assay.session import Session
-from assay.static import InspectOptions, run_inspect
+from assay.static.inspect import InspectOptions, run_inspect
 from assay.store import history
 from assay.triage.reproduce import reproduce_command
 from assay.verify import base as base_compare
