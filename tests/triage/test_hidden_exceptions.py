@@ -10,7 +10,10 @@ Both now go under the rename, with the test that calls it plainly, and so does n
 8.4.0's shape: a test that makes the old call in an `os.fork()` child, which turns the
 TypeError into an exit code ("assert 1 == 0"). A group whose members differ, a raises
 whose actual message is the code's own, a test that expects the old call to fail, and one
-calling a same-named function that takes the keyword keep their own reading.
+calling a same-named function that takes the keyword keep their own reading. A thread
+that died of the rename (filelock 3.16.1's `Thread(target=lock.acquire,
+kwargs={"timeout": 2})`, then `assert 0 == 2`) is read by the exception pytest holds for
+it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ FILES = {
         """,
     "tests/test_funcs.py": """
         import os
+        import threading
 
         import pytest
 
@@ -81,6 +85,17 @@ FILES = {
             assert os.waitstatus_to_exitcode(status) == 0
 
 
+        def test_in_a_thread():  # filelock's shape: the thread dies, the test sees nothing
+            results = []
+            worker = threading.Thread(
+                target=lambda **kw: results.append(asdict(1, **kw)),
+                kwargs={"retain_types": True},
+            )
+            worker.start()
+            worker.join()
+            assert results
+
+
         def test_expects_the_old_keyword_to_fail():
             with pytest.raises(TypeError):
                 asdict(1, retain_types=True)
@@ -124,6 +139,7 @@ def test_the_hidden_type_errors_go_under_the_rename(report: Any) -> None:
         "tests/test_funcs.py::test_a_group_of_failures",
         "tests/test_funcs.py::test_a_message_it_did_not_expect",
         "tests/test_funcs.py::test_in_a_forked_child",
+        "tests/test_funcs.py::test_in_a_thread",
         "tests/test_funcs.py::test_plain",
     ]
     others = sorted(t for c in report["failure_categories"] if c["rule"] != "signature-mismatch"
@@ -138,9 +154,14 @@ def test_the_hidden_type_errors_go_under_the_rename(report: Any) -> None:
 
 def test_a_call_the_test_could_not_see_fail_is_named(report: Any) -> None:
     [category] = [c for c in report["failure_categories"] if c["rule"] == "signature-mismatch"]
+    [thread] = [e for e in category["evidence"] if e.startswith("a thread the test started")]
+    assert thread.startswith(
+        "a thread the test started died of an exception the test did not see: 1 test "
+        "(tests/test_funcs.py::test_in_a_thread) failed with AssertionError (e.g. assert [])"
+    )
     [line] = [e for e in category["evidence"] if e.startswith("the test's own call")]
     assert line.startswith(
-        "the test's own call at tests/test_funcs.py:42, whose TypeError happened where the "
+        "the test's own call at tests/test_funcs.py:43, whose TypeError happened where the "
         "test could not see it: 1 test (tests/test_funcs.py::test_in_a_forked_child) failed "
         "with AssertionError (e.g. assert 1 == 0)"
     )

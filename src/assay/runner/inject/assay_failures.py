@@ -4,8 +4,9 @@ Part of the worker plugin (assay_worker.py), in the project's interpreter: stand
 library, pytest and assay's protocol only. A failure is its exception's type, message and
 frames (paths relative to the project's root), unwrapped where pytest or a runner hides
 the real one: a collection error's cause, a doctest example's own exception at its line,
-a command's exception that click's CliRunner kept. `output` carries what may hold a child
-process's traceback (the exception's own stderr and stdout), which triage reads.
+a command's exception that click's CliRunner kept, an exception that killed a thread
+the test started. `output` carries what may hold a child process's traceback (the
+exception's own stderr and stdout), which triage reads.
 """
 
 from __future__ import annotations
@@ -108,7 +109,26 @@ def _message(value: BaseException) -> str:
         return f"<str() failed: {exc!r}>"
 
 
-def failure(excinfo: Any, when: str, root: str) -> wire.Failure:
+def _raised_in_threads(config: Any) -> str | None:
+    """The tracebacks of exceptions the test's threads raised and pytest has not yet
+    reported: filelock 3.16.1's `test_lock_can_be_non_thread_local` starts
+    `Thread(target=lock.acquire, kwargs={"timeout": 2})`; with `timeout` renamed, each
+    thread died of the TypeError and the test failed on `assert 0 == 2`, read as a
+    stale expectation. pytest (8.4 and later) keeps such exceptions in its stash and
+    reports them after the phase, as a PytestUnhandledThreadExceptionWarning, unless
+    the test failed first; here they are read, not taken. They go last in the
+    failure's output, where triage reads a hidden traceback."""
+    try:
+        from _pytest.threadexception import thread_exceptions
+
+        pending = list(config.stash.get(thread_exceptions, ()))
+    except Exception:  # another pytest: it reports them its own way
+        return None
+    texts = [msg for meta in pending if isinstance(msg := getattr(meta, "msg", None), str)]
+    return "\n".join(texts) or None
+
+
+def failure(excinfo: Any, when: str, root: str, config: Any = None) -> wire.Failure:
     value = excinfo.value
     doctest = _doctest_failure(value, when, root)
     if doctest is not None:
@@ -127,19 +147,22 @@ def failure(excinfo: Any, when: str, root: str) -> wire.Failure:
                 for f in traceback.extract_tb(cause.__traceback__)
             ],
         )
-    kept = _kept_by_cli_runner(excinfo)
+    kept, caught = _kept_by_cli_runner(excinfo), _CLI_RUNNER
+    if kept is None and isinstance(value, AssertionError) and config is not None:
+        kept, caught = _raised_in_threads(config), _THREADS
     return wire.Failure(
         when=when,
         exc_type=excinfo.typename,
         message=_message(value),
         frames=_frames(excinfo, root),
         output=kept or exception_output(value),
-        caught=_CLI_RUNNER if kept else None,
+        caught=caught if kept else None,
     )
 
 
 _OUTPUT_MAX = 20_000
 _CLI_RUNNER = "click's CliRunner kept the command's exception as `result.exception`"
+_THREADS = "a thread the test started died of an exception the test did not see"
 
 
 def _tail(text: Any) -> str:

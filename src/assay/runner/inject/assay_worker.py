@@ -578,7 +578,7 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     report = yield
     if _settings and call.excinfo is not None and report.outcome != "skipped":
-        report._assay_failure = failures.failure(call.excinfo, call.when, _ROOT)
+        report._assay_failure = failures.failure(call.excinfo, call.when, _ROOT, item.config)
     return report
 
 
