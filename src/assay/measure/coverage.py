@@ -446,6 +446,16 @@ def coverage_config_file(root: Path) -> Path | None:
     return None
 
 
+def plugin_missing(names: list[str], python: str) -> str:
+    """The one line for coverage plugins the project's interpreter cannot import."""
+    return (
+        f"coverage.py cannot load {', '.join(repr(n) for n in names)}, a coverage plugin the "
+        f"project's coverage configuration names (`plugins`): it is not installed for "
+        f"{python}; install it there (the project's test dependencies name it), or run "
+        "without coverage"
+    )
+
+
 def plugins_from_project(cov: coverage.Coverage, python: str, run_dir: Path) -> bool:
     """Make the coverage plugins the project's configuration names importable here, from
     the project's environment (`python`); whether it names any. The workers measured
@@ -484,12 +494,7 @@ def plugins_from_project(cov: coverage.Coverage, python: str, run_dir: Path) -> 
         found = {}
     absent = [t for t in tops if t not in found]
     if absent:
-        raise InputError(
-            f"coverage.py cannot load {', '.join(repr(a) for a in absent)}, a coverage plugin "
-            f"the project's coverage configuration names (`plugins`): it is not installed for "
-            f"{python}; install it there (the project's test dependencies name it), or run "
-            "without coverage"
-        )
+        raise InputError(plugin_missing(absent, python))
     folder.mkdir(parents=True, exist_ok=True)
     for name, origin in found.items():
         source = Path(origin)

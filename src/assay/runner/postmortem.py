@@ -151,11 +151,9 @@ def _coverage_plugin(lines: list[str], raised: list[str], python: str) -> str | 
     missing = [m["module"] for line in raised if (m := _NO_MODULE.match(line))]
     if not missing or not any("coverage/plugin_support.py" in line for line in lines):
         return None
-    return (
-        f"coverage.py cannot load '{missing[-1]}', a coverage plugin the project's coverage "
-        f"configuration names (`plugins`): it is not installed for {python}; install it "
-        "there (the project's test dependencies name it), or run without coverage"
-    )
+    from assay.measure.coverage import plugin_missing  # coverage.py only when it failed
+
+    return plugin_missing(missing[-1:], python)
 
 
 def _innermost(lines: list[str]) -> str:

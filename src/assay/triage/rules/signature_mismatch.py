@@ -133,7 +133,7 @@ class _FunctionReport:
     locations: list[Location]  # the signature the calls no longer fit
 
 
-_EXPECTING = ("raises", "assertRaises")
+_EXPECTING = ("raises", "assertRaises")  # pytest.raises, assertRaises(Regex)
 
 
 def _expecting_type_errors(test: ast.AST) -> list[tuple[int, int]]:
@@ -143,9 +143,7 @@ def _expecting_type_errors(test: ast.AST) -> list[tuple[int, int]]:
     for node in ast.walk(test):
         if isinstance(node, ast.With | ast.AsyncWith) and any(
             isinstance(item.context_expr, ast.Call)
-            and call_name(item.context_expr.func)
-            .split(".")[-1]
-            .startswith(("raises", "assertRais"))
+            and call_name(item.context_expr.func).split(".")[-1].startswith(_EXPECTING)
             for item in node.items
         ):
             spans.append((node.lineno, node.end_lineno or node.lineno))
