@@ -15,10 +15,10 @@ that share its cause; so does an assertion on a CLI result whose command's excep
 click's CliRunner kept (the worker puts its traceback in the output). An exception group
 whose members are one exception type (hypothesis's "found 2 distinct failures") is read
 as its first member, and a `pytest.raises(match=...)` that met the interpreter's own
-TypeError for a call that no longer fits is read as that TypeError. And each failed
-subtest (unittest `subTest`, pytest's `subtests`) is an incident of its own, "<parent node
-id> <description>"; a parent that failed only because its subtests did ("contains 3 failed
-subtests") is not one more cause.
+TypeError for a call that no longer fits is read as that TypeError; pytest-timeout's
+"Failed: Timeout" is a timeout. And each failed subtest (unittest `subTest`, pytest's
+`subtests`) is an incident of its own, "<parent node id> <description>"; a parent that
+failed only because its subtests did ("contains 3 failed subtests") is not one more cause.
 """
 
 from __future__ import annotations
@@ -259,6 +259,28 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
         incident = _inside_group(incident, test.longrepr, frame_filter)
     if incident.via is None:
         incident = _raised_instead(incident)
+    return _stopped_by_pytest_timeout(incident)
+
+
+# pytest-timeout's failure, raised from its SIGALRM handler (`timeout_method = signal`).
+_PYTEST_TIMEOUT = re.compile(r"^Timeout \(>[\d.]+s\) from pytest-timeout")
+
+
+def _stopped_by_pytest_timeout(incident: Incident) -> Incident:
+    """A test pytest-timeout stopped (its `timeout` ini option, signal method) fails with
+    `Failed: Timeout (>5.0s) from pytest-timeout.`, raised by its alarm handler inside
+    whatever the test was doing: filelock's test waiting for a lock its own process held
+    read as "unclassified". It is a timeout, stopped where the frames below the handler
+    are (pytest-timeout's thread method ends the process instead: a crash, read from the
+    stacks it prints)."""
+    if incident.exc_type != "Failed" or not _PYTEST_TIMEOUT.match(incident.message):
+        return incident
+    frames = list(incident.frames)
+    while frames and frames[-1].path.endswith(("pytest_timeout.py", "_pytest/outcomes.py")):
+        frames.pop()
+    incident.exc_type = "Timeout"
+    incident.frames = frames
+    incident.project_frames = [f for f in incident.project_frames if f in frames]
     return incident
 
 

@@ -92,7 +92,10 @@ class _StoppedRule(Rule):
         evidence = capped(unique(where), 5, "more locations")
         evidence += capped(unique(below), 3, "more innermost calls")
         messages = unique([m for i in incidents if (m := first_message_line(i))])
-        evidence += [f"supervisor: {shorten(m, 160)}" for m in messages[:3]]
+        evidence += [
+            f"{'pytest-timeout' if 'from pytest-timeout' in m else 'supervisor'}: {shorten(m, 160)}"
+            for m in messages[:3]
+        ]
         if not any(i.frames for i in incidents):
             evidence.append(f"no Python stack was recorded for these {self.noun}")
         return evidence
