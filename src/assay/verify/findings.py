@@ -182,13 +182,22 @@ def _grouped(
             ),
             fix=Fix(criteria={"failing_tests": -len(members)}),
         )
+    differently = sum(m.at_base == "other-failure" for m in members)
+    title = f"{counted} failing as at the base (known)"
+    moved = ""
+    if differently:
+        title = f"{counted} failing at the base too ({differently} of them differently)"
+        moved = (
+            "They failed at the base already, another way: the change may have fixed what "
+            "failed first, or moved where they fail; compare the two failures. "
+        )
     return Found(
         finding=_finding(
             f"known-failure:{key or members[0].id}",
             "HIGH",
-            f"{counted} failing as at the base (known): {cause}",
+            f"{title}: {cause}",
             evidence,
-            "Not caused by this change; fix it on its own: "
+            f"Not caused by this change; fix it on its own: {moved}"
             + (category.action if category is not None else "read the failure.")
             + f" Reproduce: `{command}`",
             location=location,

@@ -2,7 +2,7 @@
 
 A gate that blocks a correct fix on a test that timed out once under load, or on a test
 that fails at random, gets switched off by the first team that meets it. So every test
-that fails at HEAD and does not fail the same way at the base runs again at HEAD before
+that fails at HEAD and did not fail at the base runs again at HEAD before
 it can be called new, with `assay flaky`'s seed handling (random reseeded before each
 test):
 
