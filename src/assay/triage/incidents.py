@@ -263,7 +263,7 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
 
 
 # pytest-timeout's failure, raised from its SIGALRM handler (`timeout_method = signal`).
-_PYTEST_TIMEOUT = re.compile(r"^Timeout \(>[\d.]+s\) from pytest-timeout")
+PYTEST_TIMEOUT = re.compile(r"^Timeout \(>[\d.]+s\) from pytest-timeout")
 
 
 def _stopped_by_pytest_timeout(incident: Incident) -> Incident:
@@ -273,7 +273,7 @@ def _stopped_by_pytest_timeout(incident: Incident) -> Incident:
     read as "unclassified". It is a timeout, stopped where the frames below the handler
     are (pytest-timeout's thread method ends the process instead: a crash, read from the
     stacks it prints)."""
-    if incident.exc_type != "Failed" or not _PYTEST_TIMEOUT.match(incident.message):
+    if incident.exc_type != "Failed" or not PYTEST_TIMEOUT.match(incident.message):
         return incident
     frames = list(incident.frames)
     while frames and frames[-1].path.endswith(("pytest_timeout.py", "_pytest/outcomes.py")):

@@ -2,9 +2,8 @@
 
 A gate that blocks a correct fix on a test that timed out once under load, or on a test
 that fails at random, gets switched off by the first team that meets it. So every test
-that fails at HEAD and did not fail at the base runs again at HEAD before
-it can be called new, with `assay flaky`'s seed handling (random reseeded before each
-test):
+that fails at HEAD and did not fail at the base runs again at HEAD before it can be called
+new, with `assay flaky`'s seed handling (random reseeded before each test):
 
 - `count - 1` times alone in a fresh process, and once in its original neighbourhood (the
   tests that ran before it in its worker during the HEAD run, in that order). The

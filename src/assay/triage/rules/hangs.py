@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from assay.model import Frame
 from assay.triage.astinfo import call_name
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident, is_test_file
+from assay.triage.incidents import PYTEST_TIMEOUT, Incident, is_test_file
 from assay.triage.rules.base import (
     Context,
     Finding,
@@ -93,7 +93,7 @@ class _StoppedRule(Rule):
         evidence += capped(unique(below), 3, "more innermost calls")
         messages = unique([m for i in incidents if (m := first_message_line(i))])
         evidence += [
-            f"{'pytest-timeout' if 'from pytest-timeout' in m else 'supervisor'}: {shorten(m, 160)}"
+            f"{'pytest-timeout' if PYTEST_TIMEOUT.match(m) else 'supervisor'}: {shorten(m, 160)}"
             for m in messages[:3]
         ]
         if not any(i.frames for i in incidents):
