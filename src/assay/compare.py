@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from assay.errors import InputError
@@ -23,6 +24,7 @@ from assay.model.history import (
     MutantChange,
     MutantDelta,
     RunSummary,
+    SubtestChange,
     TestChange,
     VerifyDelta,
 )
@@ -88,6 +90,40 @@ def _tests(conn: sqlite3.Connection, report: CompareReport) -> None:
             report.newly_passing.append(TestChange(nodeid, was, now))
         elif now == "skipped" and was is not None and was != "skipped":
             report.newly_skipped.append(TestChange(nodeid, was, now))
+    _subtests(conn, report, before, after)
+
+
+def _failed_subtests(conn: sqlite3.Connection, run_id: str) -> Counter[tuple[str, str]]:
+    """A run's failed subtests by (test, description), read from its stored report: the
+    tests table keeps each test's own outcome only."""
+    row = conn.execute("select report from runs where id = ?", (run_id,)).fetchone()
+    tests = (json.loads(row[0]).get("tests") or []) if row else []
+    return Counter(
+        (test["nodeid"], sub["description"])
+        for test in tests
+        for sub in test.get("subtests") or ()
+        if sub.get("outcome") in BAD_OUTCOMES
+    )
+
+
+def _subtests(
+    conn: sqlite3.Connection, report: CompareReport, before: dict[str, str], after: dict[str, str]
+) -> None:
+    """Subtests failing more or less often than before (tenacity 9.0.0, a unit bug in
+    `to_seconds`: 6 subtests broke in 6 tests pytest reports as passed, and the line
+    under the baseline said "4 newly failing", the other 4 tests). A test failing whole
+    in either run is already in the tests' lists."""
+    was, now = _failed_subtests(conn, report.before.id), _failed_subtests(conn, report.after.id)
+    for nodeid, description in sorted(was.keys() | now.keys()):
+        if after.get(nodeid) in BAD_OUTCOMES or before.get(nodeid) in BAD_OUTCOMES:
+            continue
+        change = SubtestChange(
+            nodeid, description, was[nodeid, description], now[nodeid, description]
+        )
+        if nodeid in after and change.after > change.before:
+            report.newly_failing_subtests.append(change)
+        elif nodeid in before and change.after < change.before:
+            report.newly_passing_subtests.append(change)
 
 
 def _clusters(conn: sqlite3.Connection, run_id: str) -> dict[tuple[str, str], tuple[Any, ...]]:

@@ -150,6 +150,29 @@ class Frame(Message):
     function: str
 
 
+# Exception class names that say nothing without their module (`locale.Error`,
+# `binascii.Error`, `requests.exceptions.Timeout`), or that name what assay itself reports
+# for a stopped or dead test ("Timeout", "Crash"): a failure keeps such an exception's
+# module, so a library's `Timeout` is never read as a hang.
+UNPLACED_EXCEPTION_NAMES = frozenset({"Error", "error", "Exception", "Warning", "Timeout", "Crash"})
+
+
+def exception_name(cls: type) -> str:
+    """The name a failure reports for an exception class: its own name, or its dotted
+    path when the name alone is in `UNPLACED_EXCEPTION_NAMES` (and it is not a builtin)."""
+    name, module = cls.__name__, getattr(cls, "__module__", "builtins")
+    if name in UNPLACED_EXCEPTION_NAMES and module not in ("builtins", "__main__"):
+        return f"{module}.{name}"
+    return name
+
+
+def short_exception_name(dotted: str) -> str:
+    """`dotted` (as a traceback or a JUnit file writes it) without its module, unless the
+    name alone would be in `UNPLACED_EXCEPTION_NAMES`."""
+    name = dotted.rsplit(".", 1)[-1]
+    return dotted if name in UNPLACED_EXCEPTION_NAMES else name
+
+
 @dataclass
 class Failure(Message):
     """What raised, where: the exception pytest caught (or the cause it wraps), or the

@@ -640,3 +640,34 @@ def test_a_mutant_s_tests_capture_output_as_the_project_s_pytest_does(tmp_path: 
     assert [(m["status"], m["killed_by"]) for m in returned] == [
         ("Killed", "tests/test_paint.py::test_plain_when_captured")
     ]
+
+
+def test_a_test_whose_subtest_failed_is_left_out_as_such(tmp_path: Path) -> None:
+    """tenacity 9.0.0 with a unit bug: 6 tests whose subtests failed (pytest reports each
+    as passed) were timed for the mutants, then left out as failing "when run by the
+    mutation worker (passed in the clean run)", and warned about on the import path."""
+    project = flat_project(
+        tmp_path / "units",
+        {
+            "units.py": "def double(x):\n    return x * 3\n",
+            "tests/test_units.py": (
+                "import unittest\n\nfrom units import double\n\n\n"
+                "class TestDouble(unittest.TestCase):\n"
+                "    def test_values(self):\n"
+                "        for x, want in ((0, 0), (2, 4)):\n"
+                "            with self.subTest(x=x):\n"
+                "                self.assertEqual(double(x), want)\n\n"
+                "    def test_zero(self):\n"
+                "        self.assertEqual(double(0), 0)\n"
+            ),
+        },
+    )
+    report, proc = mutate_json(project, "--no-cache", "-j", "1")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert report["excluded_tests"] == [
+        {
+            "nodeid": "tests/test_units.py::TestDouble::test_values",
+            "reason": "a subtest failed in the clean run",
+        }
+    ]
+    assert report["warnings"] == []

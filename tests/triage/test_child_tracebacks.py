@@ -111,6 +111,12 @@ def test_the_children_s_failures_go_under_the_rename(report: Any) -> None:
         "tests/test_store.py::test_values",
     ]
     assert category["action"].startswith("First fix the library's own call at pkg/store.py:6")
+    # tenacity 9.0.0: the `python -c` code's own call read "called from installed code"
+    assert (
+        "called from code given to Python as text (<string>:1), in a child process the test "
+        "started" in category["evidence"]
+    )
+    assert not any("installed code" in line for line in category["evidence"])
 
 
 def test_the_forked_child_s_traceback_is_in_the_parent_s_output(report: Any) -> None:

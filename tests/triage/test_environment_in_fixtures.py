@@ -167,3 +167,4 @@ def test_one_message_raised_at_two_places_is_one_pattern_line(project: Path, rep
     section = markdown.split("Environment: depends on this machine's locale (3 tests)")[1]
     pattern = section.split("**Pattern**:")[1].split("**Evidence**:")[0]
     assert pattern.count("unsupported locale setting") == 1
+    assert "locale.Error: unsupported locale setting" in pattern  # not a bare "Error"

@@ -6,6 +6,10 @@ handler raises `Failed: Timeout (>5.0s) from pytest-timeout.` inside the polling
 and the failure read as "unclassified". It is now the `timeout` rule's, stopped at the
 project's line below the handler. The oracle for the outcome is plain pytest with the
 real plugin.
+
+A library's own exception named `Timeout` (requests' is `requests.exceptions.Timeout`)
+is what the test raised, not a test the plugin or the supervisor stopped: it keeps its
+module in the report and is never the `timeout` rule's.
 """
 
 from __future__ import annotations
@@ -38,6 +42,21 @@ FILES = {
         def test_ready_at_once():
             wait_for(lambda: True)
         """,
+    "pkg/net.py": """
+        class Timeout(Exception):
+            pass
+
+
+        def fetch(url):
+            raise Timeout(f"{url} did not answer in 3 s")
+        """,
+    "tests/test_net.py": """
+        from pkg.net import fetch
+
+
+        def test_fetches():
+            assert fetch("http://example.invalid")
+        """,
     "pyproject.toml": """
         [tool.pytest.ini_options]
         testpaths = ["tests"]
@@ -62,12 +81,20 @@ def test_outcomes_are_plain_pytest_s(project: Path, report: Any) -> None:
     plain = plain_pytest(project)[1]
     assert outcomes_of(report) == plain
     assert plain[STOPPED] == "failed"
+    assert plain["tests/test_net.py::test_fetches"] == "failed"
 
 
 def test_it_is_a_timeout_where_it_was_stopped(report: Any) -> None:
-    [category] = report["failure_categories"]
-    assert category["rule"] == "timeout"
+    [category] = [c for c in report["failure_categories"] if c["rule"] == "timeout"]
     assert category["tests"] == [STOPPED]
     assert category["title"] == "Timeouts in wait_for (pkg/wait.py)"
     assert "stopped at pkg/wait.py:6 in wait_for: `time.sleep(0.05)`" in category["evidence"]
     assert "pytest-timeout: Timeout (>1.0s) from pytest-timeout." in category["evidence"]
+
+
+def test_a_library_s_own_timeout_is_not_a_hang(report: Any) -> None:
+    [category] = [c for c in report["failure_categories"] if c["rule"] != "timeout"]
+    assert category["tests"] == ["tests/test_net.py::test_fetches"]
+    assert category["rule"] == "unclassified"
+    assert category["title"] == "pkg.net.Timeout: http:<path> did not answer in <duration>"
+    assert [c["exc_type"] for c in category["clusters"]] == ["pkg.net.Timeout"]

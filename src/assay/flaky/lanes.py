@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assay import protocol as wire
 from assay.flaky import command
 from assay.flaky.budget import Budget
-from assay.model import BAD_OUTCOMES, CollectionError, TestResult
+from assay.model import CollectionError, TestResult
 from assay.protocol import Event
 from assay.runner import targets
 from assay.runner.deadlines import Limits
@@ -55,7 +55,7 @@ class LaneResult:
         result = self.results.get(nodeid)
         if result is None:
             return None
-        return is_bad(result)
+        return result.is_failing
 
     def prefix(self, nodeid: str) -> list[str]:
         """The tests that ran before it in the same process (a replaced worker starts afresh)."""
@@ -66,10 +66,6 @@ class LaneResult:
             return []
         worker = self.ran[i][1]
         return [n for n, w in self.ran[:i] if w == worker]
-
-
-def is_bad(result: TestResult) -> bool:
-    return result.outcome in BAD_OUTCOMES or any(s.outcome == "failed" for s in result.subtests)
 
 
 class Executor:

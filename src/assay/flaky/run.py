@@ -28,7 +28,7 @@ from assay.executors import ExecutorSpec, open_executor
 from assay.flaky import command, orders
 from assay.flaky.budget import Budget
 from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
-from assay.flaky.lanes import Executor, LaneResult, LaneSpec, is_bad
+from assay.flaky.lanes import Executor, LaneResult, LaneSpec
 from assay.model import FlakyReport, FlakyRun, RunInfo
 from assay.protocol import Event
 from assay.session import Session
@@ -235,7 +235,7 @@ def _observations(runs: list[LaneResult], selected: list[str]) -> dict[str, list
         for nodeid, result in run.results.items():
             if nodeid in seen:
                 seen[nodeid].append(
-                    Observation(index, run.spec.seed, is_bad(result), result.message, [])
+                    Observation(index, run.spec.seed, result.is_failing, result.message, [])
                 )
     for nodeid, observations in seen.items():
         if any(o.bad for o in observations):
@@ -283,7 +283,7 @@ def _run_details(runs: list[LaneResult], seeds: list[int]) -> list[FlakyRun]:
             order="pytest" if i == 1 else "shuffled",
             seed=seed,
             tests=len(run.results),
-            failed=sum(1 for r in run.results.values() if is_bad(r)),
+            failed=sum(1 for r in run.results.values() if r.is_failing),
             duration_s=round(run.seconds, 3) if run.seconds is not None else None,
             complete=run.complete,
         )

@@ -110,6 +110,16 @@ class TestResult:
     # "not rerun: <why>"; None when no isolation check ran.
     isolation: str | None = None
 
+    @property
+    def failed_subtests(self) -> int:
+        return sum(1 for s in self.subtests if s.outcome in BAD_OUTCOMES)
+
+    @property
+    def is_failing(self) -> bool:
+        """Its own outcome is a failure, or one of its subtests failed: pytest reports a
+        test whose subtests failed as passed, and counts each failed subtest apart."""
+        return self.outcome in BAD_OUTCOMES or self.failed_subtests > 0
+
 
 @dataclass
 class CollectionError:

@@ -89,6 +89,17 @@ class TestChange:
 
 
 @dataclass
+class SubtestChange:
+    """How many subtests of one description failed in each run (unittest's unnamed
+    `subTest()`s share the description "(<subtest>)", so they are counted, not paired)."""
+
+    nodeid: str
+    description: str
+    before: int
+    after: int
+
+
+@dataclass
 class CategoryChange:
     rule: str
     signature: str
@@ -160,6 +171,10 @@ class CompareReport:
     newly_failing: list[TestChange] = field(default_factory=list)
     newly_passing: list[TestChange] = field(default_factory=list)
     newly_skipped: list[TestChange] = field(default_factory=list)
+    # Subtests that fail more or less often, in tests whose own outcome is not a failure
+    # in either run (pytest reports a test whose subtests failed as passed).
+    newly_failing_subtests: list[SubtestChange] = field(default_factory=list)
+    newly_passing_subtests: list[SubtestChange] = field(default_factory=list)
     categories: list[CategoryChange] = field(default_factory=list)
     coverage: CoverageDelta | None = None
     mutants: MutantDelta | None = None

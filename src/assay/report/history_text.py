@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.model.history import CompareReport, HistoryReport, RunSummary, TestChange, Trend
+from assay.model.history import (
+    CompareReport,
+    HistoryReport,
+    RunSummary,
+    SubtestChange,
+    TestChange,
+    Trend,
+)
 from assay.report import md
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -117,6 +124,28 @@ def _tests(title: str, changes: list[TestChange]) -> list[str]:
     return [f"### {title} ({len(changes)})", "", md.table(["Test", "Before", "After"], rows), ""]
 
 
+def _subtests(title: str, changes: list[SubtestChange]) -> list[str]:
+    if not changes:
+        return []
+    rows = [
+        [md.code(c.nodeid), md.text(c.description), str(c.before), str(c.after)] for c in changes
+    ]
+    headers = ["Test", "Subtest", "Failed before", "Failed after"]
+    return [f"### {title} ({subtest_count(changes)})", "", md.table(headers, rows), ""]
+
+
+def subtest_count(changes: list[SubtestChange]) -> int:
+    """How many subtests the changes add up to (each counts the failures of one description)."""
+    return sum(abs(c.after - c.before) for c in changes)
+
+
+def _subtest_part(verb: str, changes: list[SubtestChange]) -> list[str]:
+    if not changes:
+        return []
+    n, tests = subtest_count(changes), len({c.nodeid for c in changes})
+    return [f"{n} subtest{'s' * (n != 1)} newly {verb} (in {tests} test{'s' * (tests != 1)})"]
+
+
 def since_last_line(report: CompareReport) -> str:
     """One console line: what changed since the previous like baseline."""
     a = report.before
@@ -126,6 +155,8 @@ def since_last_line(report: CompareReport) -> str:
     ]
     if report.newly_skipped:
         parts.append(f"{len(report.newly_skipped)} newly skipped")
+    parts += _subtest_part("failing", report.newly_failing_subtests)
+    parts += _subtest_part("passing", report.newly_passing_subtests)
     if report.coverage is not None and report.coverage.delta is not None:
         parts.append(f"coverage {delta(report.coverage.delta)} points")
     return f"Since the last baseline ({_short(a.commit)}, {a.started_at}): " + ", ".join(parts)
@@ -145,6 +176,8 @@ def compare_markdown(report: CompareReport, title: str | None = None) -> str:
     out += _tests("Newly failing", report.newly_failing)
     out += _tests("Newly passing", report.newly_passing)
     out += _tests("Newly skipped", report.newly_skipped)
+    out += _subtests("Subtests newly failing", report.newly_failing_subtests)
+    out += _subtests("Subtests newly passing", report.newly_passing_subtests)
     if report.categories:
         rows = [
             [c.change, c.rule, md.text(f"{c.exc_type}: {c.template}"), str(c.before), str(c.after)]
@@ -185,7 +218,10 @@ def compare_markdown(report: CompareReport, title: str | None = None) -> str:
         mutants.newly_surviving or mutants.newly_killed or mutants.new_surviving
     )
     c_changed = report.coverage and report.coverage.modules
-    tests = report.newly_failing or report.newly_passing or report.newly_skipped
+    tests = (
+        report.newly_failing or report.newly_passing or report.newly_skipped
+        or report.newly_failing_subtests or report.newly_passing_subtests
+    )  # fmt: skip
     nothing = not (tests or report.categories or c_changed or m_changed or report.verify)
     if nothing:
         out += ["No test, failure, coverage or mutant changed.", ""]

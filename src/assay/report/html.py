@@ -1315,6 +1315,13 @@ def _since_last(compare: CompareReport) -> Section:
     ]
     if changed:
         blocks.append(Table(["Test", "Before", "After"], changed))
+    subtests = [
+        [Cell(c.nodeid, "code"), Cell(c.description), Cell(str(c.before), "num"),
+         Cell(str(c.after), "num")]
+        for c in (*compare.newly_failing_subtests, *compare.newly_passing_subtests)
+    ]  # fmt: skip
+    if subtests:
+        blocks.append(Table(["Test", "Subtest", "Failed before", "Failed after"], subtests))
     if compare.categories:
         rows = [
             [Cell(c.change, "strong"), Cell(c.rule), Cell(f"{c.exc_type}: {c.template}", "code"),

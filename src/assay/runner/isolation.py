@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assay.model import BAD_OUTCOMES, TestResult
+from assay.model import TestResult
 from assay.protocol import CoverageSettings, Event, lane_of
 from assay.runner.results import ResultCollector
 from assay.runner.supervisor import Lane, RunRequest, run_suite
@@ -44,10 +44,6 @@ class IsolationSettings:
     budget_share: float = 0.1  # of the suite's wall time (with a floor of MIN_BUDGET_S)
 
 
-def failed(result: TestResult) -> bool:
-    return result.outcome in BAD_OUTCOMES or any(s.outcome == "failed" for s in result.subtests)
-
-
 def check_isolation(
     tests: list[TestResult],
     request: RunRequest,
@@ -61,7 +57,7 @@ def check_isolation(
     suite measured coverage, the coverage settings the traced reruns reuse.
     """
     t0 = time.monotonic()
-    chosen = [t for t in tests if failed(t)]
+    chosen = [t for t in tests if t.is_failing]
     rerun = [t for t in chosen if t.outcome != "timeout"][: settings.max_tests]
     for test in chosen:
         if test.outcome == "timeout":
@@ -134,7 +130,7 @@ def _alone(
         results, _, _ = collectors[index].results({})
         for result in results:
             if result.nodeid == test.nodeid:
-                found[test.nodeid] = failed(result)
+                found[test.nodeid] = result.is_failing
     return found
 
 

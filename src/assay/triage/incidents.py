@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.model import BAD_OUTCOMES, CollectionError, Frame, Subtest, TestResult
+from assay.protocol import short_exception_name
 from assay.tracebacks import TRACEBACK_HEAD, last_traceback
 from assay.triage.mismatch import parse_mismatch
 from assay.triage.signature import first_line
@@ -170,7 +171,7 @@ def _parse_exception_text(text: str) -> tuple[str, str] | None:
 def _parse_summary(text: str) -> tuple[str, str] | None:
     """`Type: message` from a one-line summary such as TestResult.message."""
     match = _EXC_LINE.match(text.strip())
-    if match and (match.group("type")[:1].isupper()):
+    if match and match.group("type").rsplit(".", 1)[-1][:1].isupper():
         return match.group("type"), match.group("msg")
     return None
 
@@ -202,7 +203,7 @@ def name_functions(incidents: list[Incident], lookup: Callable[[str, int], str |
 
 
 def _short_type(exc_type: str) -> str:
-    return exc_type.rsplit(".", 1)[-1] if exc_type else exc_type
+    return short_exception_name(exc_type) if exc_type else exc_type
 
 
 def _unwrap(

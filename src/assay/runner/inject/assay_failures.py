@@ -69,7 +69,7 @@ def _doctest_failure(value: Any, when: str, root: str) -> wire.Failure | None:
             frames.append(wire.Frame(relpath(f.filename, root), f.lineno or 0, f.name))
     return wire.Failure(
         when=when,
-        exc_type=type(inner).__name__,
+        exc_type=wire.exception_name(type(inner)),
         message=_message(inner),
         frames=frames,
         output=exception_output(inner),
@@ -140,7 +140,7 @@ def failure(excinfo: Any, when: str, root: str, config: Any = None) -> wire.Fail
 
         return wire.Failure(
             when=when,
-            exc_type=type(cause).__name__,
+            exc_type=wire.exception_name(type(cause)),
             message=str(cause),
             frames=[
                 wire.Frame(relpath(f.filename, root), f.lineno or 0, f.name)
@@ -152,7 +152,7 @@ def failure(excinfo: Any, when: str, root: str, config: Any = None) -> wire.Fail
         kept, caught = _raised_in_threads(config), _THREADS
     return wire.Failure(
         when=when,
-        exc_type=excinfo.typename,
+        exc_type=wire.exception_name(type(value)),
         message=_message(value),
         frames=_frames(excinfo, root),
         output=kept or exception_output(value),

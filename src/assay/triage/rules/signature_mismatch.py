@@ -452,7 +452,8 @@ class SignatureMismatchRule(Rule):
         it too); one elsewhere in the project but not in a test (tools/, scripts) is the
         project's own code; a frame in a file that is not Python is code run out of it
         (a README example), whose line numbers are not the file's; a doctest example's line
-        (the worker puts the example's own line there) is a test's call site.
+        (the worker puts the example's own line there) is a test's call site; a `<string>`
+        frame is code given as text (`python -c` in a child, exec()), never installed code.
         """
         by_site: dict[str, list[Incident]] = {}
         texts: dict[str, tuple[Resolution, str]] = {}
@@ -473,7 +474,14 @@ class SignatureMismatchRule(Rule):
             caller = resolution.caller
             assert caller is not None
             shown = f": `{shorten(text or ctx.index.line(caller.path, caller.lineno), 140)}`"
-            if not resolution.caller_in_project:
+            if caller.path.startswith("<"):  # `python -c`, exec(): no file holds the call
+                where = (
+                    "in a child process the test started"
+                    if any(i.via is not None for i in incidents)
+                    else "by exec() or eval()"
+                )
+                tests.append(f"called from code given to Python as text ({site}), {where}")
+            elif not resolution.caller_in_project:
                 tests.append(f"called from installed code at {site} in {caller.function}")
             elif _is_doctest_line(ctx, caller) or is_test_file(caller.path):
                 tests.append(f"called at {site}{shown}")
