@@ -11,8 +11,9 @@ from assay.errors import InputError
 from assay.flaky import orders
 from assay.flaky.bisect import ddmin
 from assay.flaky.budget import parse_duration
-from assay.flaky.classify import ALONE_RUNS, CONFIRM_RUNS, Observation, Suspect
+from assay.flaky.classify import ALONE_RUNS, CONFIRM_RUNS, FoundSoFar, Observation, Suspect
 from assay.flaky.lanes import LaneResult, LaneSpec
+from assay.flaky.run import investigate as run_investigations
 from assay.model import TestResult as Result
 from assay.runner import targets
 
@@ -173,3 +174,83 @@ def test_a_brittle_test_reproduces_without_its_setter():
     verdict = conclusion.verdict
     assert verdict is not None and verdict.kind == "brittle" and verdict.related == ["s"]
     assert verdict.reproduce == f"seed=101 {T}"  # alone, with the seed of its passing run
+
+
+def test_a_polluter_found_for_one_victim_is_tried_first_for_the_next():
+    """tenacity 9.0.0: three tornado tests each leave no event loop, and 18 asyncio tests
+    fail after any of them; each victim's searches bisected up to 50 tests again."""
+    found = FoundSoFar()
+    before = [f"t{i}" for i in range(40)]
+    victims = ["tests/test_v.py::test_first", "tests/test_v.py::test_second"]
+    probes: dict[str, list[list[str]]] = {v: [] for v in victims}
+    conclusions = []
+    for victim in victims:
+        runs = [Observation(1, 101, True, "boom", before), Observation(2, 102, False, "", [])]
+
+        def answer(spec, victim=victim):
+            probes[victim].append(spec.nodeids[:-1])
+            return "t27" in spec.nodeids[:-1]
+
+        suspect = Suspect(victim, runs, reproduce, found)
+        steps, result = suspect.investigate(), None
+        try:
+            batch = next(steps)
+            while True:
+                batch = steps.send([_lane_of(victim, answer(spec)) for spec in batch])
+        except StopIteration as stop:
+            result = stop.value
+        conclusions.append(result)
+    assert [c.verdict.related for c in conclusions] == [["t27"], ["t27"]]
+    assert found.polluters == ["t27"]
+    # the first bisected; the second ran its prefix, then the known polluter, then confirmed
+    assert len(probes[victims[0]]) > len(probes[victims[1]])
+    assert [p for p in probes[victims[1]] if p and p != before] == [["t27"]] * (1 + CONFIRM_RUNS)
+    evidence = conclusions[1].verdict.evidence
+    assert "t27, among them and found for another test, made it fail run just before it" in (
+        " ".join(evidence)
+    )
+
+
+def _lane_of(nodeid: str, failed: bool) -> LaneResult:
+    result = LaneResult(LaneSpec(seed=0), complete=True)
+    outcome = "failed" if failed else "passed"
+    result.results[nodeid] = Result(nodeid, outcome, 0.0, "other", "tests/test_v.py", "boom")
+    return result
+
+
+class _Answering:
+    """An executor that answers each lane at once: the victim fails when t27 ran before it."""
+
+    class budget:  # the executor's attribute
+        @staticmethod
+        def exhausted() -> bool:
+            return False
+
+    def __init__(self) -> None:
+        self.lanes: list[LaneSpec] = []
+
+    def run(self, specs: list[LaneSpec], name: str) -> list[LaneResult]:
+        self.lanes += specs
+        return [_lane_of(spec.nodeids[-1], "t27" in spec.nodeids[:-1]) for spec in specs]
+
+
+def test_victims_of_one_run_wait_for_one_search_of_it():
+    before = [f"t{i}" for i in range(40)]
+    victims = [f"tests/test_v.py::test_{n}" for n in ("a", "b", "c")]
+    found = FoundSoFar()
+    runs = [Observation(1, 101, True, "boom", before), Observation(2, 102, False, "", [])]
+    suspects = {v: Suspect(v, runs, reproduce, found) for v in victims}
+    executor = _Answering()
+    conclusions, cut_short = run_investigations(
+        {v: s.investigate() for v, s in suspects.items()}, executor
+    )
+    assert cut_short == [] and [conclusions[v].verdict.related for v in victims] == [["t27"]] * 3
+    bisected = [
+        v for v in victims if "delta debugging" in " ".join(conclusions[v].verdict.evidence)
+    ]
+    assert bisected == victims[:1]
+    assert found.searching == {}
+    # the two that waited: alone runs, the prefix again, the known polluter, confirmation
+    per_victim = {v: sum(1 for lane in executor.lanes if lane.nodeids[-1] == v) for v in victims}
+    assert per_victim[victims[1]] == per_victim[victims[2]] == 2 * ALONE_RUNS + 2 + CONFIRM_RUNS
+    assert per_victim[victims[0]] > per_victim[victims[1]]

@@ -20,6 +20,14 @@ run (it may pass alone). The protocol, after iDFlakies / iPFlakies and FlaPy:
 3. Fails alone with the seed it passed with: **brittle**, the same way round: the state-
    setter is the smallest set of earlier tests with which it passes.
 
+One polluter often has many victims (tenacity 9.0.0: each of three tornado tests leaves no
+event loop behind, and 18 asyncio tests fail after any of them). A single test found to
+pollute one suspect (or set state for it) is tried alone before another suspect's search,
+when it ran before that suspect: one round of probes instead of a dozen, and the same
+1-minimal answer, since the suspect does the opposite alone. Suspects that failed in the
+same run are searched one at a time for that run: the others wait for the first one's
+answer and try it first (the probes of the other runs and suspects keep the workers busy).
+
 Each step is a batch of lanes yielded to the caller, which runs the batches of all
 suspects together on all workers (run.py).
 """
@@ -62,6 +70,26 @@ class Conclusion:
 
 
 @dataclass
+class FoundSoFar:
+    """Single tests that polluted (or set state for) a suspect of this flaky run, in the
+    order they were found; every suspect of the run shares one."""
+
+    polluters: list[str] = field(default_factory=list)
+    setters: list[str] = field(default_factory=list)
+    # (victim?, run) -> the suspect bisecting that run's prefix now: another suspect that
+    # failed (passed) in that run waits for its answer and tries it first.
+    searching: dict[tuple[bool, int], str] = field(default_factory=dict)
+
+    def of(self, victim: bool) -> list[str]:
+        return self.polluters if victim else self.setters
+
+    def add(self, victim: bool, tests: list[str]) -> None:
+        found = self.of(victim)
+        if len(tests) == 1 and tests[0] not in found:
+            found.append(tests[0])
+
+
+@dataclass
 class _Alone:
     runs: int = 0
     failures: int = 0
@@ -76,8 +104,10 @@ class Suspect:
         nodeid: str,
         observations: list[Observation],
         reproduce: Callable[[LaneSpec], str],
+        found: FoundSoFar | None = None,
     ) -> None:
         self.nodeid = nodeid
+        self.found = found if found is not None else FoundSoFar()
         self.observations = observations
         self.reproduce_of = reproduce
         self.fails = [o for o in observations if o.bad]
@@ -176,8 +206,27 @@ class Suspect:
                     f"tests in the same order with the same seed (run again), it "
                     f"{_did(not victim)}"
                 )
+            claim = (victim, o.run)
+            while self.found.searching.get(claim, self.nodeid) != self.nodeid:
+                yield []  # a round without probes of its own
+            known = [t for t in self.found.of(victim) if t in o.prefix]
+            if known:
+                results = yield [self.probe([t], o.seed) for t in known]
+                hits = [
+                    t for t, r in zip(known, results, strict=True) if _effect(self.bad(r), victim)
+                ]
+                if hits:
+                    found.append(([hits[0]], o))
+                    self.evidence.append(
+                        f"run {o.run}: {len(o.prefix)} tests ran before it in its process; "
+                        f"{hits[0]}, among them and found for another test, made it "
+                        f"{'fail' if victim else 'pass'} run just before it "
+                        f"({1 + len(known)} probes)"
+                    )
+                    continue
             search = ddmin(o.prefix)
-            probes = 1
+            probes = 1 + len(known)
+            self.found.searching[claim] = self.nodeid
             try:
                 batch = next(search)
                 while True:
@@ -186,9 +235,12 @@ class Suspect:
                     batch = search.send([_effect(self.bad(r), victim) for r in results])
             except StopIteration as stop:
                 tests: list[str] | None = stop.value
+            finally:
+                del self.found.searching[claim]
             if tests is None:
                 return Conclusion(self.nodeid, unclassified="the search was cut short")
             found.append((tests, o))
+            self.found.add(victim, tests)
             self.evidence.append(
                 f"run {o.run}: {len(o.prefix)} tests ran before it in its process; delta "
                 f"debugging ({probes} probes) narrowed them to {', '.join(tests)}"

@@ -27,7 +27,7 @@ from assay.errors import InputError
 from assay.executors import ExecutorSpec, open_executor
 from assay.flaky import command, orders
 from assay.flaky.budget import Budget
-from assay.flaky.classify import Conclusion, Investigation, Observation, Suspect
+from assay.flaky.classify import Conclusion, FoundSoFar, Investigation, Observation, Suspect
 from assay.flaky.lanes import Executor, LaneResult, LaneSpec
 from assay.model import FlakyReport, FlakyRun, RunInfo
 from assay.protocol import Event
@@ -131,8 +131,9 @@ def _run_flaky(
     def reproduce(spec: LaneSpec) -> str:
         return command.reproduce(project.root, python, executor.args(spec), hung)
 
+    found = FoundSoFar()
     suspects = {
-        nodeid: Suspect(nodeid, seen, reproduce)
+        nodeid: Suspect(nodeid, seen, reproduce, found)
         for nodeid, seen in observations.items()
         if any(o.bad for o in seen)
     }
@@ -261,7 +262,9 @@ def investigate(
             break
         round_ += 1
         batch = [(nodeid, spec) for nodeid, specs in pending.items() for spec in specs]
-        results = executor.run([spec for _, spec in batch], f"analysis-{round_}")
+        # A round may have no probes: every suspect left waits for another's answer.
+        specs = [spec for _, spec in batch]
+        results = executor.run(specs, f"analysis-{round_}") if specs else []
         if executor.budget.exhausted() and not all(r.complete for r in results):
             break  # stopped mid-round: no conclusion from partial probes
         by_test: dict[str, list[LaneResult]] = {}
@@ -269,7 +272,7 @@ def investigate(
             by_test.setdefault(nodeid, []).append(result)
         for nodeid in list(pending):
             try:
-                pending[nodeid] = investigations[nodeid].send(by_test[nodeid])
+                pending[nodeid] = investigations[nodeid].send(by_test.get(nodeid, []))
             except StopIteration as stop:
                 conclusions[nodeid] = stop.value
                 del pending[nodeid]
