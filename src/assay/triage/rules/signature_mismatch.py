@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from assay.model import Frame, Location
 from assay.triage.astinfo import call_name
-from assay.triage.callee import Callee, CalleeResolver, Resolution
+from assay.triage.callee import Callee, CalleeResolver, Resolution, called_name
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident, is_test_file
@@ -196,7 +196,7 @@ class SignatureMismatchRule(Rule):
         for call in calls:
             if any(start <= call.lineno <= end for start, end in expected):
                 continue
-            name = call_name(call.func).split(".")[-1]
+            name = called_name(call.func)
             for keyword in call.keywords:
                 found = renamed.get((name, keyword.arg or ""))
                 if found is None:
