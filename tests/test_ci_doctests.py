@@ -91,3 +91,23 @@ def test_a_configured_doctest_option_says_nothing(project: Path) -> None:
     report, _ = baseline_json(project, "--no-coverage")
     assert "pkg/__init__.py::pkg.double" in {t["nodeid"] for t in report["tests"]}
     assert _warnings(report) == []
+
+
+def test_a_path_the_command_ignores_stays_ignored(project: Path) -> None:
+    """tabulate 0.9.0's tox runs `pytest -v --doctest-modules --ignore benchmark.py`: the
+    arguments read "--doctest-modules benchmark.py", which collects the very file the
+    command leaves out (here it cannot even be imported)."""
+    (project / "benchmark.py").write_text("import not_installed_anywhere\n")
+    (project / "tox.ini").write_text(
+        "[testenv]\ncommands = pytest -v --doctest-modules --ignore benchmark.py {posargs}\n"
+    )
+    report, _ = baseline_json(project, "--no-coverage")
+    [warning] = _warnings(report)
+    assert warning.endswith(
+        '(to include them: --pytest-args "--doctest-modules --ignore benchmark.py")'
+    )
+    args = ["--doctest-modules", "--ignore", "benchmark.py"]
+    report, _ = baseline_json(project, "--no-coverage", "--pytest-args", " ".join(args))
+    _, outcomes = plain_pytest(project, *args)
+    assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
+    assert report["collection_errors"] == [] and "pkg/__init__.py::pkg.double" in outcomes

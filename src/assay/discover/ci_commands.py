@@ -18,6 +18,12 @@ from pathlib import Path
 DOCTEST_FLAGS = ("--doctest-modules", "--doctest-glob")
 _FILES = ("tox.ini", "setup.cfg", "noxfile.py", "Makefile")
 _PLACEHOLDER = re.compile(r"^\{[^}]*\}[/\\]")  # tox's {toxinidir}/, {envsitepackagesdir}/
+# Options whose value a path may be: kept with it when they narrow what is collected (tabulate
+# 0.9.0's tox runs `pytest --doctest-modules --ignore benchmark.py`), skipped otherwise.
+_SELECTING = ("--ignore", "--ignore-glob", "--deselect")
+_TAKES_VALUE = (*_SELECTING, "-c", "--config-file", "--confcutdir", "--rootdir", "--basetemp",
+                "-p", "--junitxml", "--junit-xml", "--cov", "--cov-config", "--cov-report", "-o",
+                "--override-ini", "-k", "-m", "--log-file", "--result-log")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,11 @@ def _args(line: str, root: Path) -> list[str]:
                 args.append(words[i + 1])
             continue
         path = _PLACEHOLDER.sub("", word.strip("\"',"))
-        if path and not path.startswith("-") and "{" not in path and (root / path).exists():
+        if not path or path.startswith("-") or "{" in path or not (root / path).exists():
+            continue
+        option = words[i - 1] if i else ""
+        if option in _SELECTING:
+            args += [option, path]
+        elif option not in _TAKES_VALUE:
             args.append(path)
-    return list(dict.fromkeys(args))
+    return args
