@@ -81,3 +81,53 @@ def test_folders_for_the_tests_interpreter_leave_another_python_s_path(tmp_path:
 
     assert run(sys.prefix) == "base"  # the tests' own interpreter keeps them
     assert run(str(tmp_path / "another-python")) == "its own"
+
+
+SCRIPT = """\
+import atexit, os, sys, threading, time
+
+def greet():
+    return 'hello'
+
+atexit.register(lambda: print('atexit ran'))
+here = os.path.dirname(__file__)
+print(greet(), __name__, __file__ == os.path.abspath(sys.argv[0]), sys.path[0] == here)
+threading.Thread(target=lambda: time.sleep(0.2) or print('thread ran')).start()
+if sys.argv[1:] == ['exit']:
+    sys.exit(3)
+if sys.argv[1:] == ['raise']:
+    raise ValueError('boom')
+"""
+
+
+def _script(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    path = os.pathsep.join([wire.SUBPROCESS_HOOKS, str(INJECT_DIR), str(PROTOCOL_DIR)])
+    return subprocess.run(
+        [sys.executable, "tool/cli.py", *args], cwd=tmp_path,
+        env={**clean_env(), "PYTHONPATH": path, **env},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_a_program_run_by_its_path_runs_the_mutant_as_python_runs_a_script(tmp_path: Path) -> None:
+    """tabulate 0.9.0's CLI tests run `python tabulate/__init__.py`: the file is never
+    imported, so no finder saw the mutant, and its `_main`'s 79 mutants read NoCoverage."""
+    script = tmp_path / "tool" / "cli.py"
+    script.parent.mkdir()
+    script.write_text(SCRIPT)
+    start = SCRIPT.index("'hello'")
+    mutant = wire.SubprocessMutant(str(script), wire.SourceEdit(start, start + 7, "'bye'"))
+    told = {mutant.ENV: json.dumps(mutant.to_json())}
+    for args in ([], ["exit"], ["raise"]):
+        plain, hooked = _script(tmp_path, *args), _script(tmp_path, *args, **told)
+        assert hooked.stdout == plain.stdout.replace("hello", "bye"), hooked.stderr
+        assert sorted(hooked.stdout.splitlines()) == sorted(
+            ["bye __main__ True True", "thread ran", "atexit ran"]
+        )
+        assert (
+            hooked.returncode
+            == plain.returncode
+            == {0: 0, 1: 3, 2: 1}[len(args) and 1 + (args == ["raise"])]
+        )
+        assert hooked.stderr == plain.stderr  # the traceback has no frame of the hook's
+    assert script.read_text() == SCRIPT

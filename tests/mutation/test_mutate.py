@@ -671,3 +671,35 @@ def test_a_test_whose_subtest_failed_is_left_out_as_such(tmp_path: Path) -> None
         }
     ]
     assert report["warnings"] == []
+
+
+def test_a_script_a_test_runs_by_its_path_is_mutated_there(tmp_path: Path) -> None:
+    """tabulate 0.9.0's CLI tests run `python tabulate/__init__.py ...`: the 79 mutants of
+    its `_main` read NoCoverage, though 45 of them fail a CLI test (checked by hand with
+    plain pytest)."""
+    project = flat_project(
+        tmp_path / "doubler",
+        {
+            "cli.py": (
+                "import sys\n\n\ndef main(argv):\n    print(int(argv[0]) * 2)\n\n\n"
+                'if __name__ == "__main__":\n    main(sys.argv[1:])\n'
+            ),
+            "tests/test_cli.py": (
+                "import subprocess\nimport sys\nfrom pathlib import Path\n\n\n"
+                "def test_doubles():\n"
+                "    root = Path(__file__).parent.parent\n"
+                "    done = subprocess.run([sys.executable, 'cli.py', '4'], cwd=root,\n"
+                "                          capture_output=True, text=True)\n"
+                "    assert done.stdout == '8\\n', done.stderr\n"
+            ),
+        },
+    )
+    report, proc = mutate_json(project, "--no-cache", "-j", "1")
+    assert proc.returncode in (0, 1), proc.stderr
+    in_main = [m for m in report["mutants"] if m["function"] == "main"]
+    assert in_main and {m["status"] for m in in_main} == {"Killed"}, in_main
+    assert {m["killed_by"] for m in in_main} == {"tests/test_cli.py::test_doubles"}
+    assert {m["reason"] for m in in_main} == {
+        "the code swap could not apply it (LookupError: the tests' process never imports "
+        "the file: its tests run it as a program)"
+    }

@@ -87,13 +87,26 @@ def withdraw() -> None:
     os.environ.pop(wire.SubprocessMutant.ENV, None)
 
 
+def imported_here(file: str) -> bool:
+    """Whether a module of this process was loaded from `file` (under any name)."""
+    target = os.path.realpath(file)
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path) == target:
+            return True
+    return False
+
+
 def run_import(order: list[Any]) -> None:
     """The `import` mode's run, once pytest has collected under the finder: the tests in
     order, through pytest's own protocol; the first failure ends the process with its
     verdict (STATE.failed_test), and so does the end of the tests, as a survivor."""
     from _pytest.runner import runtestprotocol
 
-    if STATE.settings is not None and STATE.settings.file and not STATE.loaded:
+    file = STATE.settings.file if STATE.settings is not None else ""
+    # Never imported here: a program the tests run by its path in a subprocess, which
+    # runs the mutant (src/assay/inject/subprocesses/sitecustomize.py).
+    if file and not STATE.loaded and imported_here(file):
         reason = "the module was imported before assay could serve its mutant"
         STATE.finish(wire.Verdict.ERROR, reason)
     items = [i for i in order if i is not None]

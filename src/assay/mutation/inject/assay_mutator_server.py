@@ -45,7 +45,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 if TYPE_CHECKING:
     from assay import protocol as wire
     from assay.mutation.inject.assay_mutator_guard import StateGuard
-    from assay.mutation.inject.assay_mutator_import import announce, compile_once, serve, withdraw
+    from assay.mutation.inject.assay_mutator_import import (
+        announce,
+        compile_once,
+        imported_here,
+        serve,
+        withdraw,
+    )
     from assay.mutation.inject.assay_mutator_order import KillRecord
     from assay.mutation.inject.assay_mutator_pool import (
         SLOT,
@@ -60,7 +66,7 @@ if TYPE_CHECKING:
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
     import assay_protocol as wire
     from assay_mutator_guard import StateGuard
-    from assay_mutator_import import announce, compile_once, serve, withdraw
+    from assay_mutator_import import announce, compile_once, imported_here, serve, withdraw
     from assay_mutator_order import KillRecord
     from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
     from assay_mutator_proc import available, cpu_now, resident
@@ -555,16 +561,15 @@ class Server(Pool):
     ) -> Callable[[], None]:
         def body() -> None:
             if file and edit is not None:
-                target = os.path.realpath(file)
-                for module in list(sys.modules.values()):
-                    path = getattr(module, "__file__", None)
-                    if path and os.path.realpath(path) == target:
-                        reason = "imported before collection (by a conftest or plugin)"
-                        STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
+                if imported_here(file):
+                    reason = "imported before collection (by a conftest or plugin)"
+                    STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
                 serve(file, edit)
             STATE.collect_kills = True
             self.session.perform_collect()
-            if file and not STATE.loaded:
+            # Not imported at all: a program the tests run by its path in a subprocess,
+            # which runs the mutant (src/assay/inject/subprocesses/sitecustomize.py).
+            if file and not STATE.loaded and imported_here(file):
                 reason = "the module was not imported through assay's hook"
                 STATE.exit_child(wire.ChildCode.UNSUPPORTED, reason)
             by_id = {item.nodeid: item for item in self.session.items}

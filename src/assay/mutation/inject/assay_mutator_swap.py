@@ -78,7 +78,7 @@ class LiveFunctions:
         name, first = mutant.chain[0]
         old_codes = self.by_key.get((filename, name, first), set())
         if not old_codes:
-            raise LookupError(f"no live function {name} (line {first})")
+            raise LookupError(self._missing(filename, name, first))
         unit = compile(mutant.unit, filename, "exec", flags=flags, dont_inherit=True)
         pairs = _pairs(unit, old_codes, name, first)
         lost = {
@@ -101,6 +101,12 @@ class LiveFunctions:
         if not swapped:
             raise LookupError("no live function object to swap")
 
+    def _missing(self, filename: str, name: str, first: int) -> str:
+        if not any(key[0] == filename for key in self.by_key):
+            # tabulate's `python tabulate/__init__.py` in its CLI tests, a script's tests
+            return "the tests' process never imports the file: its tests run it as a program"
+        return f"no live function {name} (line {first})"
+
     def set_default(self, filename: str, default: dict[str, Any], undo: Undo) -> None:
         """A literal default is evaluated once, at `def`: setting it on the live function
         is what re-running the mutated `def` would do."""
@@ -112,7 +118,7 @@ class LiveFunctions:
             for f in self.by_code[id(code)]
         ]
         if not functions:
-            raise LookupError(f"no live function {name} (line {first})")
+            raise LookupError(self._missing(filename, name, first))
         for function in functions:
             undo.append((function, "__defaults__", function.__defaults__))
             undo.append((function, "__kwdefaults__", function.__kwdefaults__))
