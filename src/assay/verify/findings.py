@@ -9,6 +9,7 @@ from pathlib import Path
 from assay.model import (
     SEVERITIES,
     BaselineReport,
+    ChangedFunction,
     ChangeFailure,
     ChangeSet,
     DiffCoverage,
@@ -49,19 +50,34 @@ def concerns_the_change(failure: ChangeFailure, selected: set[str], changes: Cha
     return failure.nodeid in selected or failure.nodeid in changes.test_files
 
 
-def explain(failed: list[ChangeFailure], head: BaselineReport, changes: ChangeSet) -> None:
+def explain(
+    failed: list[ChangeFailure],
+    head: BaselineReport,
+    changes: ChangeSet,
+    ran: dict[str, list[ChangedFunction]],
+) -> None:
     """Each failure's root cause, from the HEAD run's triage, and whether that cause is in
     the change: the code the category points at (a call's target signature, else where it
-    failed) overlaps a changed line or lies in a changed function."""
+    failed) overlaps a changed line or lies in a changed function; else, the changed
+    functions the failing test ran (`ran`, from the HEAD run's per-test lines)."""
     category_of = {
         nodeid: category for category in head.failure_categories for nodeid in category.tests
     }
     for failure in failed:
         category = category_of.get(failure.id) or category_of.get(failure.nodeid)
-        if category is None:
-            continue
-        failure.cause = f"{category.title}: {category.root_cause}"
-        failure.tie = _tie(category, changes)
+        if category is not None:
+            failure.cause = f"{category.title}: {category.root_cause}"
+            failure.tie = _tie(category, changes)
+        if not failure.tie:
+            failure.tie = _ran(ran.get(failure.nodeid, []))
+
+
+def _ran(functions: list[ChangedFunction]) -> str:
+    if not functions:
+        return ""
+    named = [f"`{f.qualname}` ({f.file}:{f.lines[0] if f.lines else f.line})" for f in functions]
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return f"the failing test runs changed code: {', '.join(named[:3])}{more}"
 
 
 def _tie(category: FailureCategory, changes: ChangeSet) -> str:

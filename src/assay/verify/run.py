@@ -58,7 +58,7 @@ from assay.triage.reproduce import reproduce_command
 from assay.verify import base as base_compare
 from assay.verify import changes as change_set
 from assay.verify import dimensions, findings, reruns
-from assay.verify.selection import select_tests
+from assay.verify.selection import functions_run, select_tests
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ def run_verify(
     runs["suite"] = head_run.run_id
     with contextlib.closing(history.connect(state_dir / "history.db")) as conn:
         selected = select_tests(conn, project.root, head_run, changes)
+        changed_code_run = functions_run(conn, head_run.run_id, changes)
     if selected.how == "all":
         warnings.append("no per-test coverage contexts: every test counts as selected")
     diff = (
@@ -142,7 +143,7 @@ def run_verify(
         )
     seed = options.seed if options.seed is not None else _seed(head)
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
-    findings.explain(failed, head_run, changes)
+    findings.explain(failed, head_run, changes, changed_code_run)
     # 4. The selected tests, measured.
     extra = without_test_paths(session.options.pytest_args, project.root)
     selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)

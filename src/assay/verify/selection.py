@@ -16,7 +16,7 @@ import ast
 import sqlite3
 from pathlib import Path, PurePosixPath
 
-from assay.model import BaselineReport, ChangeSet, SelectedTests
+from assay.model import BaselineReport, ChangedFunction, ChangeSet, SelectedTests
 from assay.pysource.read import SourceFiles
 from assay.store import history
 
@@ -77,3 +77,17 @@ def select_tests(
         else:
             chosen |= {n for n in collected if n.split("::", 1)[0] == path}
     return SelectedTests("contexts", [n for n in collected if n in chosen], by_file)
+
+
+def functions_run(
+    conn: sqlite3.Connection, run_id: str, changes: ChangeSet
+) -> dict[str, list[ChangedFunction]]:
+    """Test node id -> the changed functions its setup, call or teardown ran in that run:
+    what ties a failure that names no changed line (an assertion in an untouched test
+    file) to the change."""
+    ran: dict[str, list[ChangedFunction]] = {}
+    for function in changes.functions:
+        span = range(function.line, function.end_line + 1)
+        for nodeid in sorted(history.tests_covering(conn, run_id, function.file, span)):
+            ran.setdefault(nodeid, []).append(function)
+    return ran
