@@ -120,14 +120,12 @@ class _Clean:
 def _not_passing(test: TestResult) -> str:
     """Why a test is left out of kill decisions (tenacity 9.0.0: 6 tests whose subtests
     failed "passed" the clean run and then "failed in the mutation worker")."""
-    if test.outcome == "passed" and test.failed_subtests:
-        n = test.failed_subtests
-        return (
-            f"{n} of its subtests failed in the clean run"
-            if n > 1
-            else ("a subtest failed in the clean run")
-        )
-    return f"{test.outcome} in the clean run"
+    n = test.failed_subtests
+    if test.outcome != "passed" or not n:
+        return f"{test.outcome} in the clean run"
+    if n == 1:
+        return "a subtest failed in the clean run"
+    return f"{n} of its subtests failed in the clean run"
 
 
 def _executed_lines(clean_dir: Path, root: Path) -> tuple[dict[str, set[int]], dict[str, set[int]]]:

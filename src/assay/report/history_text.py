@@ -131,10 +131,10 @@ def _subtests(title: str, changes: list[SubtestChange]) -> list[str]:
         [md.code(c.nodeid), md.text(c.description), str(c.before), str(c.after)] for c in changes
     ]
     headers = ["Test", "Subtest", "Failed before", "Failed after"]
-    return [f"### {title} ({subtest_count(changes)})", "", md.table(headers, rows), ""]
+    return [f"### {title} ({_subtest_count(changes)})", "", md.table(headers, rows), ""]
 
 
-def subtest_count(changes: list[SubtestChange]) -> int:
+def _subtest_count(changes: list[SubtestChange]) -> int:
     """How many subtests the changes add up to (each counts the failures of one description)."""
     return sum(abs(c.after - c.before) for c in changes)
 
@@ -142,7 +142,7 @@ def subtest_count(changes: list[SubtestChange]) -> int:
 def _subtest_part(verb: str, changes: list[SubtestChange]) -> list[str]:
     if not changes:
         return []
-    n, tests = subtest_count(changes), len({c.nodeid for c in changes})
+    n, tests = _subtest_count(changes), len({c.nodeid for c in changes})
     return [f"{n} subtest{'s' * (n != 1)} newly {verb} (in {tests} test{'s' * (tests != 1)})"]
 
 
