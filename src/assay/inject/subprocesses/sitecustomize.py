@@ -92,13 +92,15 @@ def _run_as_program(code: CodeType) -> NoReturn:
     """What `python FILE` does with FILE's code, then the interpreter's exit."""
     import atexit
     import builtins
+    import importlib.machinery
     import site
 
     if getattr(site, "ENABLE_USER_SITE", False):  # what `site` does after sitecustomize
         site.execusercustomize()
     main = sys.modules["__main__"]
     path = os.path.abspath(sys.argv[0])  # as __file__ is since Python 3.9
-    main.__dict__.update(__file__=path, __cached__=None, __builtins__=builtins)
+    loader = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__dict__.update(__file__=path, __cached__=None, __builtins__=builtins, __loader__=loader)
     if not (sys.flags.isolated or getattr(sys.flags, "safe_path", False)):
         sys.path.insert(0, os.path.dirname(path))
     status = 0
