@@ -103,6 +103,12 @@ def test_infinite_loop_mutant_is_a_timeout(first_run: tuple[Path, dict[str, Any]
     _, report = first_run
     (loop,) = by(report, "countdown", "augassign")
     assert loop["status"] == "Timeout"
+    # schedule 1.2.2: a Timeout that passes plain pytest, slowly, said nothing of why
+    assert re.fullmatch(
+        r"tests/test_rules\.py::test_countdown was still running at the deadline: "
+        r"[\d.]+ s for its first test, whose clean run took [\d.]+ s",
+        loop["reason"],
+    ), loop["reason"]
 
 
 def test_module_level_code_runs_by_the_import_path(first_run: tuple[Path, dict[str, Any]]) -> None:

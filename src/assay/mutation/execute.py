@@ -550,7 +550,8 @@ def run_imports(
                     deadlines[fd] = min(started + cap, now + deadline_s - used)
                     continue
                 _kill(proc)
-                result = MutantResult(job.id, Verdict.TIMEOUT)
+                reason = f"its tests were still running at the deadline: {deadline_s:.2f} s"
+                result = MutantResult(job.id, Verdict.TIMEOUT, reason=reason)
             else:
                 continue
             selector.unregister(fd)

@@ -54,6 +54,8 @@ class Verdicts:
             mutant.reason = "every test that reached it was excluded"
         elif status == Verdict.ERROR:
             mutant.reason = result.reason
+        elif status == Verdict.TIMEOUT:  # after why it took the import path, if it did
+            mutant.reason = "; ".join(r for r in (mutant.reason, result.reason) if r) or None
         else:
             mutant.killed_by = result.killed_by
             mutant.tests_run = result.tests_run
