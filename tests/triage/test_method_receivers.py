@@ -46,18 +46,6 @@ FILES = {
         import pkg
 
 
-        def in_a_child(work):
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    work()
-                except BaseException:
-                    os._exit(3)
-                os._exit(0)
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status)
-
-
         def test_plain():
             assert pkg.Seekable([]).peek(default=1) == 1
 
