@@ -98,6 +98,8 @@ if sys.argv[1:] == ['exit']:
     sys.exit(3)
 if sys.argv[1:] == ['raise']:
     raise ValueError('boom')
+if sys.argv[1:] == ['interrupt']:
+    raise KeyboardInterrupt
 """
 
 
@@ -119,13 +121,13 @@ def test_a_program_run_by_its_path_runs_the_mutant_as_python_runs_a_script(tmp_p
     start = SCRIPT.index("'hello'")
     mutant = wire.SubprocessMutant(str(script), wire.SourceEdit(start, start + 7, "'bye'"))
     told = {mutant.ENV: json.dumps(mutant.to_json())}
-    for args in ([], ["exit"], ["raise"]):
+    for args in ([], ["exit"], ["raise"], ["interrupt"]):
         plain, hooked = _script(tmp_path, *args), _script(tmp_path, *args, **told)
         assert hooked.stdout == plain.stdout.replace("hello", "bye"), hooked.stderr
         assert hooked.stdout.splitlines() == [
             "bye __main__ True True", "SourceFileLoader None None", "thread ran", "atexit ran"
         ]  # fmt: skip
-        expected = {"": 0, "exit": 3, "raise": 1}["".join(args)]
+        expected = {"": 0, "exit": 3, "raise": 1, "interrupt": -2}["".join(args)]
         assert hooked.returncode == plain.returncode == expected
         assert hooked.stderr == plain.stderr  # the traceback has no frame of the hook's
     assert script.read_text() == SCRIPT

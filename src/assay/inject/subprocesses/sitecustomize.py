@@ -103,14 +103,14 @@ def _run_as_program(code: CodeType) -> NoReturn:
     main.__dict__.update(__file__=path, __cached__=None, __builtins__=builtins, __loader__=loader)
     if not (sys.flags.isolated or getattr(sys.flags, "safe_path", False)):
         sys.path.insert(0, os.path.dirname(path))
-    status = 0
+    status, interrupted = 0, False
     try:
         exec(code, main.__dict__)
     except SystemExit as stop:
         status = _exit_status(stop.code)
     except KeyboardInterrupt:
         _print_traceback()
-        status = 130
+        status, interrupted = 1, True
     except BaseException:
         _print_traceback()
         status = 1
@@ -123,6 +123,12 @@ def _run_as_program(code: CodeType) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    if interrupted:  # the interpreter ends by the signal, so its parent sees it
+        import signal
+
+        with contextlib.suppress(Exception):
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
     os._exit(status)
 
 
