@@ -6,7 +6,9 @@ oracle for the counts is plain pytest's own summary."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,17 @@ def test_the_history_counts_tests_not_pytest_s_tallies(runs: Runs) -> None:
     assert proc.returncode == 0, proc.stderr
     runs_ = json.loads(proc.stdout)["runs"]
     assert [r["figures"]["tests"] for r in runs_] == [3, 3, 3]
+
+
+def test_baselines_started_in_the_same_second_still_compare(runs: Runs, tmp_path: Path) -> None:
+    """The start is stored to the second, and this module's 0.4 s baselines shared one: the
+    line under the second was missing, as if no baseline came before it. Runs are ordered
+    by start, then id (a microsecond timestamp)."""
+    root, _ = runs
+    with contextlib.closing(sqlite3.connect(root / ".assay" / "history.db")) as conn, conn:
+        conn.execute("update runs set started_at = '2026-12-07T15:01:16+00:00'")
+    out = tmp_path / "compare.json"
+    proc = run_assay("compare", "--project", root, "--kind", "baseline", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert [c["after"] for c in report["newly_passing_subtests"]] == [0]  # fixed after broken

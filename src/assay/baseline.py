@@ -225,7 +225,7 @@ def since_last(store: sqlite3.Connection, run_id: str, started_at: str) -> Compa
     from assay.store import read
 
     subset = read.subset_of(store, run_id)
-    previous = read.like_runs(store, "baseline", subset, 1, before=started_at)
+    previous = read.like_runs(store, "baseline", subset, 1, before=(started_at, run_id))
     if not previous:
         return None
     return compare(store, previous[0], read.run(store, run_id))

@@ -48,7 +48,8 @@ def pick(
                 "the history store has no run to compare" + (f" of kind {kind}" if kind else "")
             )
         b = newest
-        earlier = read.like_runs(conn, b.kind, read.subset_of(conn, b.id), 1, before=b.started_at)
+        subset = read.subset_of(conn, b.id)
+        earlier = read.like_runs(conn, b.kind, subset, 1, before=(b.started_at, b.id))
         if not earlier:
             raise InputError(f"run {b.id} ({b.kind}) has no earlier like run to compare with")
         a = earlier[0]

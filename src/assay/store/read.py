@@ -149,14 +149,22 @@ def run(conn: sqlite3.Connection, ref: str) -> RunSummary:
 
 
 def like_runs(
-    conn: sqlite3.Connection, kind: str, subset: str | None, limit: int, before: str | None = None
+    conn: sqlite3.Connection,
+    kind: str,
+    subset: str | None,
+    limit: int,
+    before: tuple[str, str] | None = None,
 ) -> list[RunSummary]:
-    """The latest `limit` runs of `kind` over the same subset (started before `before`
-    when given), newest first."""
+    """The latest `limit` runs of `kind` over the same subset, newest first; with `before`
+    (a run's start and id), those before that run in the order runs are listed. The start
+    alone is to the second: two baselines of a 0.4 s suite started in the same one, and
+    the second had no run before it to compare with."""
+    at, run_id = before or ("\uffff", "")
     rows = conn.execute(
         f"select {_COLUMNS} from runs where kind = ? and internal = 0 and subset is ? "
-        "and started_at < ? order by started_at desc, id desc limit ?",
-        (kind, subset, before or "\uffff", limit),
+        "and (started_at < ? or (started_at = ? and id < ?)) "
+        "order by started_at desc, id desc limit ?",
+        (kind, subset, at, at, run_id, limit),
     ).fetchall()
     return _summaries(conn, rows)
 
