@@ -10,13 +10,13 @@ test ran the changed function. A failing test that ran none of it says nothing o
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import write_files
 from tests.verify.test_verify import GIT, verify
+from tests.verify.test_verify_failures import LENIENT, commit
 
 FILES = {
     "pkg/__init__.py": "",
@@ -51,24 +51,16 @@ FILES = {
         [tool.pytest.ini_options]
         testpaths = ["tests"]
         pythonpath = ["."]
-
-        [tool.assay.verify]
-        pass_score = 0
-        blocking = { edge_cases = false, mutation = false }
         """,
 }
-
-
-def _commit(root: Path, message: str) -> None:
-    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", message], cwd=root, check=True)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = write_files(tmp_path_factory.mktemp("ties") / "units", FILES)
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + LENIENT)
     subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    _commit(root, "base")
+    commit(root, "base")
     subprocess.run([*GIT, "checkout", "-qb", "feature"], cwd=root, check=True)
     units = root / "pkg" / "units.py"
     units.write_text(units.read_text().replace("total_seconds()", "total_seconds() * 1000"))
@@ -76,7 +68,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "from pkg.units import label\n\n\ndef test_label_of_zero():\n"
         "    assert label(0) == '0 seconds'  # wrong since the base, in a file the change adds\n"
     )
-    _commit(root, "to_seconds in ms; a label test")
+    commit(root, "to_seconds in ms; a label test")
     found, _ = verify(root, "--base", "main")
     return found
 
