@@ -143,14 +143,26 @@ PIDS = {
         """,
     "conftest.py": """
         import os
+        import time
         from pathlib import Path
 
         import pytest
 
+        HERE = Path(__file__).parent
+
+
+        def pytest_collection_finish(session):
+            # Both workers finish collecting before either runs a test: on a loaded
+            # machine the second could otherwise start after the first ran all 36.
+            (HERE / f"collected.{os.getpid()}").touch()
+            deadline = time.monotonic() + 60
+            while len(list(HERE.glob("collected.*"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+
 
         @pytest.fixture(autouse=True)
         def _pid(request):
-            with (Path(__file__).parent / "pids.log").open("a") as log:
+            with (HERE / "pids.log").open("a") as log:
                 log.write(f"{os.getpid()} {request.node.nodeid}\\n")
         """,
     **{
