@@ -137,3 +137,17 @@ class BaselineReport:
     # The previous like baseline compared with this one (absent: none stored, or
     # `--no-compare`): the "Since the last baseline" section.
     since_last: CompareReport | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    def isolation_marks(self, nodeids: list[str]) -> dict[str, tuple[str, str]]:
+        """For each of a category's failures that was rerun alone: (the test rerun, what it
+        did). A failed subtest ("<node id> <description>") was rerun as its test (semver's
+        three failed subtests' test failed alone, and the reports did not say so)."""
+        marks = {t.nodeid: t.isolation for t in self.tests if t.isolation}
+        found: dict[str, tuple[str, str]] = {}
+        for nodeid in nodeids:
+            test = nodeid if nodeid in marks else None
+            if test is None:
+                test = next((n for n in marks if nodeid.startswith(n + " ")), None)
+            if test is not None:
+                found[nodeid] = (test, marks[test])
+        return found

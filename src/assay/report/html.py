@@ -46,7 +46,7 @@ from assay.model import (
 from assay.model.core import BAD_OUTCOMES
 from assay.model.findings import findings as report_findings
 from assay.model.history import CompareReport
-from assay.report.md import COLLECTION_NOTE, COVERAGE_HEADERS, visible
+from assay.report.md import COLLECTION_NOTE, COVERAGE_HEADERS, tests_and_subtests, visible
 
 # Findings and mutants shown in full; the JSON report has every one.
 MAX_FINDINGS = 1000
@@ -456,9 +456,9 @@ def _summary(report: BaselineReport) -> Section:
 
 
 def _categories(report: BaselineReport) -> Section:
-    marks = {t.nodeid: t.isolation for t in report.tests if t.isolation}
     blocks: list[Any] = []
     for cat in report.failure_categories:
+        marks = report.isolation_marks(cat.tests)
         inner: list[Any] = [
             Facts(
                 [
@@ -478,8 +478,8 @@ def _categories(report: BaselineReport) -> Section:
             src.note = src.note or f"{loc.path}:{loc.line}: {loc.what}"
             inner.append(src)
         inner += [
-            Para(f"Affected: {len(cat.tests)}", "label"),
-            Bullets([f"{t} ({marks[t]})" if t in marks else t for t in cat.tests], code=True),
+            Para(f"Affected: {tests_and_subtests(len(cat.tests), cat.subtests)}", "label"),
+            Bullets([f"{t} ({marks[t][1]})" if t in marks else t for t in cat.tests], code=True),
         ]
         patterns = "\n".join(cat.patterns())
         if patterns:
@@ -487,7 +487,11 @@ def _categories(report: BaselineReport) -> Section:
         if cat.reproduce:
             inner.append(Pre(cat.reproduce, "Reproduce"))
         blocks.append(
-            Details(f"{cat.priority}. {cat.title} ({len(cat.tests)})", inner, style="open")
+            Details(
+                f"{cat.priority}. {cat.title} ({tests_and_subtests(len(cat.tests), cat.subtests)})",
+                inner,
+                style="open",
+            )
         )
     return Section("Failures by root cause", "failures", blocks)
 

@@ -273,8 +273,8 @@ def _failures(report: BaselineReport) -> str:
 
 def isolation_lines(report: BaselineReport, nodeids: list[str]) -> list[str]:
     """What the failed tests did when rerun alone in a fresh process after the suite."""
-    marks = {t.nodeid: t.isolation for t in report.tests if t.isolation}
-    tested = [n for n in nodeids if n in marks]
+    marks = dict(report.isolation_marks(nodeids).values())
+    tested = list(marks)
     if not tested:
         return []
     lines = ["", "**Run alone after the suite** (a fresh process each, no coverage tracing):", ""]
