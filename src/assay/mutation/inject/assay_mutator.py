@@ -80,7 +80,13 @@ def pytest_configure(config: Any) -> None:
         config.option.benchmark_disable = True
 
 
+def pytest_collectstart(collector: Any) -> None:
+    if STATE.mode == "import" or STATE.collect_kills:
+        STATE.collecting = collector.nodeid or "the suite"
+
+
 def pytest_collectreport(report: Any) -> None:
+    STATE.collecting = None
     collecting_mutant = STATE.mode == "import" or STATE.collect_kills
     if collecting_mutant and report.failed and report.nodeid not in STATE.known_errors:
         # The mutated module broke an import the clean run did not break: detected.

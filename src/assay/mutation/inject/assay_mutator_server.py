@@ -211,7 +211,12 @@ class Server(Pool):
                     self.capman._global_capturing.start_capturing()
                 body()
             except BaseException as exc:
-                STATE.exit_child(wire.ChildCode.HARNESS_ERROR, f"{type(exc).__name__}: {exc}")
+                # pytest lets SystemExit out of a collector (and then stops with an internal
+                # error): semver's `if __name__ != "__main__": sys.exit(main(argv))`.
+                where = f", raised while collecting {STATE.collecting}" if STATE.collecting else ""
+                STATE.exit_child(
+                    wire.ChildCode.HARNESS_ERROR, f"{type(exc).__name__}: {exc}{where}"
+                )
             os._exit(0)
         os.close(write)
         return pid, read

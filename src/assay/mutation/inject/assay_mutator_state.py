@@ -54,6 +54,7 @@ class MutatorState:
     known_errors: list[str]  # test files the clean run could not collect either
     loaded: bool = False  # the importer has served the mutated module's text
     collect_kills: bool = False  # an import-path child collects: a new collection error kills
+    collecting: str | None = None  # the node an import-path child is collecting, if any
     plan_pipe: PlanPipe | None = None  # where a server started early reads its plan files
     # In a mutant child:
     child_pipe: int | None = None  # where its verdict lines go; None: failures are not fatal
