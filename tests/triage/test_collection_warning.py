@@ -151,6 +151,6 @@ def test_a_class_the_module_defines_under_configured_filterwarnings(tmp_path: Pa
     assert category["evidence"] == [
         "`TestHelper` in tests/test_helper.py: named like a test class, it has a __init__ "
         "constructor, so pytest cannot collect it; tests/test_helper.py:1 defines it",
-        "pytest's configuration: filterwarnings = error",
+        "pytest's configuration (pyproject.toml): filterwarnings = error",
     ]
     assert category["action"] == "Set `__test__ = False` on `TestHelper`."

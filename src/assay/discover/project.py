@@ -123,29 +123,39 @@ def not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
 
 
 def pytest_ini_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
-    """pytest's own configuration for this root, from the file pytest would pick.
+    """pytest's own configuration for this root, from the file pytest would pick."""
+    return pytest_config(root, pyproject)[1]
+
+
+def pytest_config(root: Path, pyproject: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The file pytest takes its configuration from (None: none) and that configuration.
 
     pytest's precedence: pytest.ini, then pyproject.toml ([tool.pytest.ini_options] or
     pytest 9's [tool.pytest]), then tox.ini [pytest], then setup.cfg [tool:pytest].
     """
     ini = _ini(root / "pytest.ini")
     if ini is not None and ini.has_section("pytest"):
-        return dict(ini["pytest"])
+        return "pytest.ini", dict(ini["pytest"])
     tool = pyproject.get("tool", {}).get("pytest", {})
     if isinstance(tool, dict) and tool:
         options = tool.get("ini_options", tool)
         if isinstance(options, dict):
-            return options
+            return "pyproject.toml", options
     for fname, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
         parser = _ini(root / fname)
         if parser is not None and parser.has_section(section):
-            return dict(parser[section])
-    return {}
+            return fname, dict(parser[section])
+    return None, {}
 
 
 def pytest_options_of(root: Path) -> dict[str, Any]:
     """pytest's configuration for this root, its pyproject.toml read here."""
-    return pytest_ini_options(root, _read_toml(root / "pyproject.toml"))
+    return pytest_config_of(root)[1]
+
+
+def pytest_config_of(root: Path) -> tuple[str | None, dict[str, Any]]:
+    """`pytest_config` for this root, its pyproject.toml read here."""
+    return pytest_config(root, _read_toml(root / "pyproject.toml"))
 
 
 def _as_list(value: Any) -> list[str]:

@@ -107,6 +107,11 @@ RULES: dict[str, Rule] = {
         "Keep pytest from collecting the class (import it under another name, or set "
         "`__test__ = False`), or keep warnings-as-errors from reaching other modules.",
     ),
+    "warning-as-error": Rule(
+        "Failing tests: a warning the configuration makes an error (a deprecation)",
+        "Do what the warning asks where the project uses what it deprecates; meanwhile an "
+        "`ignore` entry in filterwarnings keeps it a warning.",
+    ),
     "timeout": Rule(
         "Tests that hang or run past the time limit",
         "Remove the wait on what never comes (a lock, input, a network call), or set a timeout.",

@@ -21,6 +21,7 @@ from assay.triage.rules.imports import ImportErrorRule
 from assay.triage.rules.mocks import MockAsPathRule, MockMisuseRule
 from assay.triage.rules.signature_mismatch import SignatureMismatchRule
 from assay.triage.rules.unclassified import UnclassifiedRule
+from assay.triage.rules.warning_as_error import WarningAsErrorRule
 
 RULES: tuple[Rule, ...] = (
     TimeoutRule(),
@@ -28,6 +29,7 @@ RULES: tuple[Rule, ...] = (
     EnvironmentRule(),
     FixtureErrorRule(),
     CollectionWarningRule(),
+    WarningAsErrorRule(),
     ImportErrorRule(),
     SignatureMismatchRule(),
     MockAsPathRule(),

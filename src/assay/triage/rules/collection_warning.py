@@ -13,12 +13,8 @@ pytest's configuration. The file's other tests ran; only that node failed.
 
 from __future__ import annotations
 
-import ast
-import os
 import re
 
-from assay.discover.project import pytest_options_of
-from assay.triage.astinfo import call_name
 from assay.triage.clusters import Cluster
 from assay.triage.incidents import Incident
 from assay.triage.rules.base import (
@@ -32,9 +28,9 @@ from assay.triage.rules.base import (
     shorten,
     unique,
 )
+from assay.triage.warning_filters import error_filters
 
 _CLASS = re.compile(r"cannot collect test class '(?P<name>[^']+)' because it has a (?P<why>[^ ]+)")
-_FILTERS = ("warnings.simplefilter", "warnings.filterwarnings", "simplefilter", "filterwarnings")
 
 
 def _bound_at(ctx: Context, path: str, name: str) -> tuple[str, str | None] | None:
@@ -50,42 +46,6 @@ def _bound_at(ctx: Context, path: str, name: str) -> tuple[str, str | None] | No
     if cls is not None:
         return f"{path}:{cls.node.lineno} defines it", None
     return None
-
-
-def _error_filters(ctx: Context, folders: list[str]) -> list[str]:
-    """Module-level `warnings.simplefilter('error')` calls in the test folders' modules
-    (they run at import, for every file collected after them), then pytest's configured
-    `filterwarnings` entries that make warnings errors."""
-    found: list[str] = []
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(ctx.root / folder):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
-            for filename in sorted(f for f in filenames if f.endswith(".py")):
-                path = os.path.relpath(os.path.join(dirpath, filename), ctx.root)
-                tree = ctx.index.tree(path)
-                for stmt in tree.body if tree is not None else []:
-                    call = stmt.value if isinstance(stmt, ast.Expr) else None
-                    if (
-                        isinstance(call, ast.Call)
-                        and call_name(call.func) in _FILTERS
-                        and call.args
-                        and isinstance(call.args[0], ast.Constant)
-                        and call.args[0].value == "error"
-                    ):
-                        text = ctx.index.line(path, stmt.lineno)
-                        found.append(
-                            f"{path}:{stmt.lineno} `{shorten(text, 60)}` runs at import, for "
-                            "the whole process: every file collected after it has warnings "
-                            "as errors"
-                        )
-    configured = pytest_options_of(ctx.root).get("filterwarnings", [])
-    entries = configured.splitlines() if isinstance(configured, str) else list(configured)
-    found += [
-        f"pytest's configuration: filterwarnings = {entry.strip()}"
-        for entry in entries
-        if str(entry).strip().startswith("error")
-    ]
-    return found
 
 
 class CollectionWarningRule(Rule):
@@ -118,7 +78,7 @@ class CollectionWarningRule(Rule):
                 + (f"; {bound[0]}" if bound else "")
             )
         folders = unique([i.test_file.split("/", 1)[0] for i in incidents if "/" in i.test_file])
-        filters = _error_filters(ctx, folders)
+        filters = [f.text for f in error_filters(ctx.index, folders)]
         evidence += capped(filters, 5, "more filters")
         classes = ", ".join(f"`{n}`" for n in unique(names)) or "a class"
         fix = (
