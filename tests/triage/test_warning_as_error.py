@@ -56,7 +56,8 @@ OWN = {
 
 
         def surface(width, height):
-            warnings.warn("surface() is deprecated; use area() instead", DeprecationWarning, stacklevel=2)
+            message = "surface() is deprecated; use area() instead"
+            warnings.warn(message, DeprecationWarning, stacklevel=2)
             return area(width, height)
         """,
     "tests/test_shapes.py": """
@@ -141,7 +142,7 @@ def test_the_project_s_own_deprecation_is_used_where_its_caller_is(tmp_path):
     assert category["evidence"][1:] == [
         "the use it warns about: tests/test_shapes.py:9 in test_surface: "
         "`assert shapes.surface(2, 3) == 6`, which calls the project's own warning at "
-        "src/shapes.py:9",
+        "src/shapes.py:10",
         "pytest's configuration (pytest.ini): addopts has `-W error::DeprecationWarning`",
     ]
     assert category["action"] == (
