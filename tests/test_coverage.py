@@ -293,3 +293,33 @@ def test_a_src_layout_package_s_own_tests_are_not_measured_as_source(tmp_path):
     theirs = coverage_json(project, data)["files"]
     assert [m["path"] for m in report["coverage"]["modules"]] == sorted(theirs)
     assert sorted(theirs) == ["src/calc/__init__.py"]
+
+
+def test_the_source_the_project_configures_is_the_one_reported(tmp_path):
+    """click 8.1.7's setup.cfg measures `click` and `tests`: assay measured both, as
+    `coverage run` does with that file, and reported "src/click (packages in src/)"."""
+    project = write_files(
+        tmp_path / "project",
+        {
+            "src/calc/__init__.py": "def double(x):\n    return 2 * x\n",
+            "tests/test_calc.py": (
+                "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+            ),
+            "setup.cfg": "[coverage:run]\nbranch = True\nsource =\n    calc\n    tests\n",
+            "pyproject.toml": '[project]\nname = "calc"\nversion = "0"\n'
+            '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+        },
+    )
+    report, _ = baseline_json(project)
+    data = tmp_path / "plain-coverage"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--data-file={data}", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = coverage_json(project, data)["files"]
+    cov = report["coverage"]
+    assert [m["path"] for m in cov["modules"]] == sorted(theirs)
+    assert sorted(theirs) == ["src/calc/__init__.py", "tests/test_calc.py"]
+    assert cov["source"] == ["calc", "tests"]
+    assert cov["source_reason"] == "the project's coverage configuration, setup.cfg [run] source"

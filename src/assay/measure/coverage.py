@@ -216,6 +216,17 @@ class CoverageMeasurement:
             "line": round(max(0.0, goals["line"] - totals.line_percent), 2),
             "branch": round(max(0.0, goals["branch"] - (totals.branch_percent or 0.0)), 2),
         }
+        source = [_relative(p, self.project.root) for p in self.source()]
+        reason = self.project.source_reason
+        for option in ("run:source", "run:include"):
+            # The project's own choice, which the workers kept (click: `source = click,
+            # tests`, reported as "src/click (packages in src/)").
+            configured = cov.get_option(option)
+            if isinstance(configured, list) and configured:
+                where = f"{self.config_file.name} " if self.config_file else ""
+                source = [str(c) for c in configured]
+                reason = f"the project's coverage configuration, {where}[run] {option[4:]}"
+                break
         return CoverageReport(
             totals=totals,
             modules=modules,
@@ -224,8 +235,8 @@ class CoverageMeasurement:
             coverage_version=coverage.__version__,
             contexts=self.contexts,
             data_file=str(self.data_file),
-            source=[_relative(p, self.project.root) for p in self.source()],
-            source_reason=self.project.source_reason,
+            source=source,
+            source_reason=reason,
             unparsed=unparsed,
             lost_tests=sorted(lost_tests),
             warnings=list(dict.fromkeys(self.warnings)),
