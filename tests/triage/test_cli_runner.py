@@ -6,6 +6,12 @@ eleven such tests were triaged as assertion failures ("the code behaves differen
 the test is stale") while the in-process tests went under the renamed keyword. The worker
 puts the kept exception's traceback in the failure's output and triage reads it there,
 as it reads a child process's; click's own exits (a usage error) stay assertions.
+
+click 8.1.7's own suite, broken by a rename of `echo(err=)`, had two more ways to miss it:
+a unittest test asserts in unittest's `fail`, two frames from the Result the worker looks
+for, and its failed subtests stayed assertions; and what CliRunner kept was counted as
+"in a child process" in the library's call sites ("reached by 18 tests, 16 of them in a
+child process": none was).
 """
 
 from __future__ import annotations
@@ -61,6 +67,21 @@ FILES = {
             result = CliRunner().invoke(show, [])
             assert result.exit_code == 0  # a usage error: click's own exit, not the rename's
         """,
+    "tests/test_cli_cases.py": """
+        import unittest
+
+        from click.testing import CliRunner
+
+        from pkg.cli import show
+
+
+        class ShowTest(unittest.TestCase):
+            def test_paths(self):
+                for path in ("a", "b"):
+                    with self.subTest(path=path):
+                        result = CliRunner().invoke(show, [path])
+                        self.assertEqual(result.exit_code, 0)
+        """,
     "pyproject.toml": """
         [tool.pytest.ini_options]
         testpaths = ["tests"]
@@ -82,6 +103,8 @@ def report(project: Any) -> Any:
 def test_outcomes_are_plain_pytest_s(project: Any, report: Any) -> None:
     _, outcomes = plain_pytest(project)
     assert outcomes_of(report) == outcomes
+    # pytest passes a test whose only failures are its subtests'
+    assert outcomes.pop("tests/test_cli_cases.py::ShowTest::test_paths") == "passed"
     assert set(outcomes.values()) == {"failed"}
 
 
@@ -89,13 +112,23 @@ def test_the_kept_exception_puts_the_cli_test_under_the_rename(report: Any) -> N
     by_rule = {c["rule"]: c for c in report["failure_categories"]}
     assert sorted(by_rule) == ["assertion", "signature-mismatch"]
     rename = by_rule["signature-mismatch"]
-    assert rename["tests"] == ["tests/test_cli.py::test_show", "tests/test_store.py::test_values"]
+    assert rename["tests"] == [
+        "tests/test_cli.py::test_show",
+        "tests/test_cli_cases.py::ShowTest::test_paths (path='a')",
+        "tests/test_cli_cases.py::ShowTest::test_paths (path='b')",
+        "tests/test_store.py::test_values",
+    ]
+    assert (
+        "the library itself calls Store.__init__() the old way at pkg/store.py:8 in values: "
+        "`Store(path, interpolate=interpolate)`; reached by 2 tests and 2 subtests"
+    ) in rename["evidence"]
     assert rename["action"].startswith("First fix the library's own call at pkg/store.py:8")
     [kept] = [e for e in rename["evidence"] if e.startswith("click's CliRunner")]
     assert kept.startswith(
-        "click's CliRunner kept the command's exception as `result.exception`: 1 test "
-        "(tests/test_cli.py::test_show) failed with AssertionError (e.g. assert (1, '') == "
-        "(0, 'a\\n')) where they asserted (tests/test_cli.py:8)"
+        "click's CliRunner kept the command's exception as `result.exception`: 1 test and 2 "
+        "subtests (tests/test_cli.py::test_show and 2 more) failed with AssertionError (e.g. "
+        "assert (1, '') == (0, 'a\\n')) where they asserted (tests/test_cli.py:8, "
+        "tests/test_cli_cases.py:13)"
     )
     assert by_rule["assertion"]["tests"] == ["tests/test_cli.py::test_show_needs_a_path"]
 

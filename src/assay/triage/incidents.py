@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.model import BAD_OUTCOMES, CollectionError, Frame, Subtest, TestResult
+from assay.model import BAD_OUTCOMES, CollectionError, Failure, Frame, Subtest, TestResult
 from assay.protocol import short_exception_name
 from assay.tracebacks import TRACEBACK_HEAD, last_traceback
 from assay.triage.mismatch import parse_mismatch
@@ -253,9 +253,7 @@ def from_test(test: TestResult, frame_filter: FrameFilter) -> Incident:
     incident.timeout_kind = test.timeout_kind
     incident.cpu_s = test.cpu_s
     incident.duration_s = test.duration_s
-    incident = _through_child(incident, (failure.output or "") if failure else "", frame_filter)
-    if incident.via is not None and failure is not None:
-        incident.kept_by = failure.caught
+    incident = _kept_or_child(incident, failure, frame_filter)
     if incident.via is None:
         incident = _inside_group(incident, test.longrepr, frame_filter)
     if incident.via is None:
@@ -387,7 +385,19 @@ def from_subtest(test: TestResult, subtest: Subtest, frame_filter: FrameFilter) 
         frame_filter,
     )
     incident.parent = test.nodeid
-    return _through_child(incident, (failure.output or "") if failure else "", frame_filter)
+    return _kept_or_child(incident, failure, frame_filter)
+
+
+def _kept_or_child(
+    incident: Incident, failure: Failure | None, frame_filter: FrameFilter
+) -> Incident:
+    """The incident of the exception the failure's output holds, when it holds one: a
+    child's traceback, or what a CliRunner or a thread kept (`caught`), said in `kept_by`
+    (click's subtests through CliRunner read as "in a child process")."""
+    incident = _through_child(incident, (failure.output or "") if failure else "", frame_filter)
+    if incident.via is not None and failure is not None:
+        incident.kept_by = failure.caught
+    return incident
 
 
 def _failed_only_through_subtests(test: TestResult) -> bool:

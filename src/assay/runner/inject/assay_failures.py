@@ -82,16 +82,27 @@ def _kept_by_cli_runner(excinfo: Any) -> str | None:
     test fails on `assert result.exit_code == 0` with no word of it (python-dotenv's CLI
     tests, broken by a renamed keyword: eleven assertions on `(1, '')`, triaged as such,
     where their cause was the rename's TypeError). Read from the asserting frame's locals:
-    the one Result there whose exception is not a SystemExit (click's own exits). It goes
-    last in the failure's output, where triage reads a child's traceback."""
+    the one Result there whose exception is not a SystemExit (click's own exits). The
+    asserting frame is the innermost that holds a Result: a unittest test's assertion
+    raises in unittest's `fail`, two frames in (click 8.1.7's own tests, run under
+    `self.subTest`, stayed assertions). It goes last in the failure's output, where triage
+    reads a child's traceback."""
     if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
+        return None
+    for entry in reversed(excinfo.traceback):
+        results = [
+            value
+            for value in entry.frame.f_locals.values()
+            if type(value).__name__ == "Result" and type(value).__module__.startswith("click.")
+        ]
+        if results:
+            break
+    else:
         return None
     kept = [
         result
-        for result in excinfo.traceback[-1].frame.f_locals.values()
-        if type(result).__name__ == "Result"
-        and type(result).__module__.startswith("click.")
-        and getattr(result, "exception", None) is not None
+        for result in results
+        if getattr(result, "exception", None) is not None
         and not isinstance(result.exception, SystemExit)
         and getattr(result, "exc_info", None)
     ]

@@ -477,7 +477,7 @@ class SignatureMismatchRule(Rule):
             if caller.path.startswith("<"):  # `python -c`, exec(): no file holds the call
                 where = (
                     "in a child process the test started"
-                    if any(i.via is not None for i in incidents)
+                    if any(i.via is not None and i.kept_by is None for i in incidents)
                     else "by exec() or eval()"
                 )
                 tests.append(f"called from code given to Python as text ({site}), {where}")
@@ -491,7 +491,9 @@ class SignatureMismatchRule(Rule):
                 indirect = "**" in text
                 origin = _keyword_source(ctx, resolution, arg) if arg and indirect else ""
                 how = f" ({arg}= comes from {origin})" if origin else ""
-                children = sum(1 for i in incidents if i.via is not None)
+                # A child's traceback, not what a CliRunner or a thread kept (click: "16 of
+                # them in a child process" for tests through CliRunner, in-process).
+                children = sum(1 for i in incidents if i.via is not None and i.kept_by is None)
                 reached = count_text(incidents) + (
                     f", {children} of them in a child process" if children else ""
                 )
