@@ -61,6 +61,11 @@ _CUT_EXAMPLE = re.compile(r"\(e\.g\. .*?\.\.\.\)")
 _TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
 _VERSION = re.compile(r"\b\d+\\?\.\d+\.\d+\b")
 # platform.platform(): the kernel's build string differs from machine to machine.
+# Which tests are the slowest, and how many pass pytest's 5 ms, is timing: the section
+# is compared by its place alone (tests/test_slowest.py checks its content).
+_SLOWEST = re.compile(
+    r"(## Slowest Tests\n|<section id=\"slowest\">).*?(?=\n## |</section>)", re.DOTALL
+)
 _PLATFORM = re.compile(r"\bLinux-\S+?-with-\S+?(?=[<\s]|$)")
 
 
@@ -156,6 +161,7 @@ def check_text(name: str, text: str, root: Path) -> None:
     with tests/golden/NAME, after the same replacements, plus timestamps and versions."""
     text = _TIMESTAMP.sub("<time>", _Normaliser(root, frozenset()).text(text))
     text = _PLATFORM.sub("<platform>", _VERSION.sub("<version>", text))
+    text = _SLOWEST.sub(r"\1<timing>", text)
     path = GOLDEN / name
     if os.environ.get("ASSAY_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")

@@ -115,6 +115,10 @@ class UnparsedModule:
     reason: str
 
 
+# pytest's `--durations-min` default: a shorter test is not listed among the slowest.
+SLOW_MIN_S = 0.005
+
+
 @dataclass
 class BaselineReport:
     project: ProjectInfo
@@ -137,6 +141,14 @@ class BaselineReport:
     # The previous like baseline compared with this one (absent: none stored, or
     # `--no-compare`): the "Since the last baseline" section.
     since_last: CompareReport | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    def slowest(self, limit: int = 10) -> list[TestResult]:
+        """The tests that took longest, longest first (pytest's `--durations=10`): each its
+        setup, call and teardown added, none under pytest's `--durations-min` (5 ms)."""
+        ranked = sorted(
+            (t for t in self.tests if t.duration_s >= SLOW_MIN_S), key=lambda t: -t.duration_s
+        )
+        return ranked[:limit]
 
     def isolation_marks(self, nodeids: list[str]) -> dict[str, tuple[str, str]]:
         """For each of a category's failures that was rerun alone: (the test rerun, what it

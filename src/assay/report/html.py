@@ -46,7 +46,13 @@ from assay.model import (
 from assay.model.core import BAD_OUTCOMES
 from assay.model.findings import findings as report_findings
 from assay.model.history import CompareReport
-from assay.report.md import COLLECTION_NOTE, COVERAGE_HEADERS, tests_and_subtests, visible
+from assay.report.md import (
+    COLLECTION_NOTE,
+    COVERAGE_HEADERS,
+    slowest_sentence,
+    tests_and_subtests,
+    visible,
+)
 
 # Findings and mutants shown in full; the JSON report has every one.
 MAX_FINDINGS = 1000
@@ -386,6 +392,17 @@ def _baseline(report: BaselineReport) -> Page:
         page.sections.append(_coverage(report))
     if report.mutation is not None:
         page.sections += _mutate_sections(report.mutation)
+    slow = report.slowest()
+    if slow:
+        rows = [
+            [Cell(t.nodeid, "code"), Cell(f"{t.duration_s:.2f}s", "num"), Cell(t.outcome)]
+            for t in slow
+        ]
+        blocks = [
+            Para(slowest_sentence(report, slow) + "."),
+            Table(["Test", "Time", "Outcome"], rows),
+        ]
+        page.sections.append(Section("Slowest tests", "slowest", blocks))
     page.sections.append(_tests(report))
     page.sections.append(_environment(report))
     return page

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assay.model import CollectionError
+    from assay.model import BaselineReport, CollectionError, TestResult
 
 # C0 controls except newline and tab as the Control Pictures block shows them (ESC → ␛),
 # DEL as ␡; C1 controls (0x9b is a one-byte CSI) and the bidirectional overrides that
@@ -154,3 +154,16 @@ COVERAGE_HEADERS = (
     "Module", "Statements", "Missing", "Branches", "Partial", "Line", "Branch", "Coverage",
     "Status",
 )  # fmt: skip
+
+
+def slowest_sentence(report: BaselineReport, slow: list[TestResult]) -> str:
+    """How much of the tests' time the slowest take, and how it was timed."""
+    total = sum(t.duration_s for t in report.tests)
+    took = sum(t.duration_s for t in slow)
+    traced = ", under coverage tracing" if report.coverage is not None else ""
+    which = "The slowest test" if len(slow) == 1 else f"The {len(slow)} slowest tests"
+    return (
+        f"{which} of {len(report.tests)} took {took:.2f}s of the {total:.2f}s all tests "
+        f"took ({took / total:.0%}), each its setup, call and teardown added, as pytest "
+        f"--durations times them{traced}"
+    )

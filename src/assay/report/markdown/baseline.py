@@ -28,6 +28,7 @@ from assay.report.md import (
     fence,
     plural,
     prose,
+    slowest_sentence,
     table,
     tests_and_subtests,
     text,
@@ -48,6 +49,7 @@ def render(report: BaselineReport) -> str:
         _failures(report),
         _hangs_and_crashes(report),
         _collection_errors(report),
+        _slowest(report),
         _next_steps(report),
         _coverage_goals(report),
         _commands(report),
@@ -317,6 +319,22 @@ def _hangs_and_crashes(report: BaselineReport) -> str:
                 + fence(test.longrepr)
             )
     return "\n\n".join(out)
+
+
+def _slowest(report: BaselineReport) -> str:
+    slow = report.slowest()
+    if not slow:
+        return ""
+    rows = [[code(t.nodeid), f"{t.duration_s:.2f}s", t.outcome] for t in slow]
+    return "\n".join(
+        [
+            "## Slowest Tests",
+            "",
+            slowest_sentence(report, slow) + ":",
+            "",
+            table(["Test", "Time", "Outcome"], rows),
+        ]
+    )
 
 
 def _innermost_project_frame(test: TestResult) -> str:
