@@ -225,7 +225,7 @@ class CalleeResolver:
         dotted, _, original = target.partition(":")
         return self._module_or_name(dotted, original, depth)
 
-    def _resolve_dotted(self, path: str, dotted_call: str) -> tuple[str, str] | None:
+    def resolve_dotted(self, path: str, dotted_call: str) -> tuple[str, str] | None:
         """`core.render` / `pkg.core.render` / `render` as written in `path`."""
         parts = dotted_call.split(".")
         found = self.resolve_name(path, parts[0])
@@ -331,7 +331,7 @@ class CalleeResolver:
                     if callees and name == module:
                         return callees, self._how(caller, written, path)
             elif len(parts) > 1:
-                found = self._resolve_dotted(caller.path, ".".join(parts[:-1]))
+                found = self.resolve_dotted(caller.path, ".".join(parts[:-1]))
                 if found is not None and found[0] == "module":
                     target = self._module_or_name(found[1], parts[-1], 0)
                     if target is not None and target[0] == "def":
@@ -347,7 +347,7 @@ class CalleeResolver:
                             return callees, f"the call at {where}, on `{parts[0]}` of {module}"
             if isinstance(call.func, ast.Attribute):
                 made_by = self._constructor(caller, call.func.value)
-                found = self._resolve_dotted(caller.path, made_by) if made_by else None
+                found = self.resolve_dotted(caller.path, made_by) if made_by else None
                 if found is not None and found[0] == "def":
                     path, _, name = found[1].partition(":")
                     callees = callees_in_file(self.index, path, mismatch.func)

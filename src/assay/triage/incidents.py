@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.model import BAD_OUTCOMES, CollectionError, Failure, Frame, Subtest, TestResult
-from assay.protocol import short_exception_name
+from assay.protocol import KEPT_BY_RAISES, short_exception_name
 from assay.tracebacks import TRACEBACK_HEAD, last_traceback
 from assay.triage.mismatch import parse_mismatch
 from assay.triage.signature import first_line
@@ -394,7 +394,12 @@ def _kept_or_child(
     """The incident of the exception the failure's output holds, when it holds one: a
     child's traceback, or what a CliRunner or a thread kept (`caught`), said in `kept_by`
     (click's subtests through CliRunner read as "in a child process")."""
-    incident = _through_child(incident, (failure.output or "") if failure else "", frame_filter)
+    output = (failure.output or "") if failure else ""
+    if failure is not None and failure.caught == KEPT_BY_RAISES:
+        kept = last_traceback(output)
+        if kept is None or parse_mismatch(kept[1]) is None:
+            return incident  # an expected exception's other message: the assertion stands
+    incident = _through_child(incident, output, frame_filter)
     if incident.via is not None and failure is not None:
         incident.kept_by = failure.caught
     return incident

@@ -113,6 +113,35 @@ def _kept_by_cli_runner(excinfo: Any) -> str | None:
     return "".join(traceback.format_exception(*kept[0].exc_info))
 
 
+def _kept_by_raises(excinfo: Any) -> str | None:
+    """The traceback of the exception a `pytest.raises` block caught, when the test then
+    failed asserting on it: the one filled ExceptionInfo in the asserting frame's locals
+    (the innermost that holds one)."""
+    if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
+        return None
+    for entry in reversed(excinfo.traceback):
+        infos = [
+            value
+            for value in entry.frame.f_locals.values()
+            if type(value).__name__ == "ExceptionInfo" and value is not excinfo
+        ]
+        if infos:
+            break
+    else:
+        return None
+    kept = []
+    for info in infos:
+        try:
+            kept.append(info.value)
+        except AssertionError:  # still inside its `with` block: nothing caught yet
+            continue
+    if len(kept) != 1:
+        return None
+    import traceback
+
+    return "".join(traceback.format_exception(type(kept[0]), kept[0], kept[0].__traceback__))
+
+
 def _message(value: BaseException) -> str:
     try:
         return str(value)
@@ -159,6 +188,8 @@ def failure(excinfo: Any, when: str, root: str, config: Any = None) -> wire.Fail
             ],
         )
     kept, caught = _kept_by_cli_runner(excinfo), _CLI_RUNNER
+    if kept is None:
+        kept, caught = _kept_by_raises(excinfo), wire.KEPT_BY_RAISES
     if kept is None and isinstance(value, AssertionError) and config is not None:
         kept, caught = _raised_in_threads(config), _THREADS
     return wire.Failure(

@@ -161,14 +161,23 @@ class SignatureMismatchRule(Rule):
         child that turns any exception into exit code 1; after `alg` was renamed it read
         "Assertion failure ... assert 1 == 0", beside the rename's 37 tests. Only a
         keyword the rename's own TypeErrors name, on a call resolved to the definition
-        they were resolved to, outside a `pytest.raises`, counts."""
+        they were resolved to, outside a `pytest.raises`, counts. So does a call of a
+        project function that itself makes such a call, as the TypeErrors show (asgiref
+        3.8.1's forked child calls `sync_to_async()`, whose own call of `SyncToAsync()`
+        passes the renamed keyword)."""
         renamed: dict[tuple[str, str], tuple[Mismatch, Callee]] = {}
+        callers: dict[str, tuple[Mismatch, Frame]] = {}  # "file:function" making such a call
         for mismatch, incident in _mismatches(incidents):
             if incident.exc_type != "TypeError" or mismatch.kind != "unexpected":
                 continue
-            chosen = resolver(ctx).resolve(incident, mismatch).chosen
-            if chosen is not None:
-                renamed.setdefault((mismatch.short, mismatch.args[0]), (mismatch, chosen))
+            resolution = resolver(ctx).resolve(incident, mismatch)
+            if resolution.chosen is not None:
+                renamed.setdefault(
+                    (mismatch.short, mismatch.args[0]), (mismatch, resolution.chosen)
+                )
+                caller = resolution.caller
+                if caller is not None and resolution.caller_in_project:
+                    callers.setdefault(f"{caller.path}:{caller.function}", (mismatch, caller))
         if not renamed:
             return
         for incident in incidents:
@@ -178,11 +187,14 @@ class SignatureMismatchRule(Rule):
                 and incident.via is None
                 and not incident.is_collection
             ):
-                self._reread_call(incident, renamed, ctx)
+                self._reread_call(incident, renamed, callers, ctx)
 
     @staticmethod
     def _reread_call(
-        incident: Incident, renamed: dict[tuple[str, str], tuple[Mismatch, Callee]], ctx: Context
+        incident: Incident,
+        renamed: dict[tuple[str, str], tuple[Mismatch, Callee]],
+        callers: dict[str, tuple[Mismatch, Frame]],
+        ctx: Context,
     ) -> None:
         test = ctx.index.test_function(
             incident.test_file, incident.test_class, incident.test_function
@@ -216,6 +228,26 @@ class SignatureMismatchRule(Rule):
                 )
                 incident.frames, incident.project_frames = [frame], [frame]
                 return
+        for call in calls:
+            if any(start <= call.lineno <= end for start, end in expected):
+                continue
+            target = resolver(ctx).resolve_dotted(test.path, called_name(call.func))
+            if target is None or target[0] != "def" or target[1] not in callers:
+                continue
+            mismatch, inner = callers[target[1]]
+            frame = Frame(test.path, call.lineno, test.qualname.split(".")[-1])
+            incident.via = dataclasses.replace(incident)
+            incident.kept_by = (
+                f"the test's own call at {test.path}:{call.lineno} of {inner.function}(), "
+                f"whose call at {inner.path}:{inner.lineno} no longer fits; its TypeError "
+                "happened where the test could not see it"
+            )
+            incident.exc_type = "TypeError"
+            incident.message = (
+                f"{mismatch.func}() got an unexpected keyword argument '{mismatch.args[0]}'"
+            )
+            incident.frames, incident.project_frames = [frame, inner], [frame, inner]
+            return
 
     def group(self, cluster: Cluster, ctx: Context) -> GroupKey | None:
         first = cluster.first
