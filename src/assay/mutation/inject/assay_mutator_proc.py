@@ -39,6 +39,9 @@ _REALTIME, _MONOTONIC = 0, 1
 _CLOCKS = (_REALTIME, _MONOTONIC)
 _TIMER_ABSTIME = 1
 _TIMESPEC = struct.Struct("@qq")  # 64-bit: tv_sec, tv_nsec
+# Waits for file descriptors with a timeout in milliseconds: syscall number -> the
+# argument that holds it (epoll_wait, epoll_pwait, poll; aarch64 has only epoll_pwait).
+_POLLS = {"x86_64": {232: 3, 281: 3, 7: 2}, "aarch64": {22: 3}}
 # Signals a timer of the process's own sends (SIGALRM, SIGVTALRM, SIGPROF): caught, they
 # can end a wait (pytest-timeout's signal method raises from its SIGALRM handler).
 _TIMER_SIGNALS = (14, 26, 27)
@@ -200,6 +203,38 @@ def blocked(pid: int) -> Blocked | None:
         return Blocked(tuple(threads), until)
     except (OSError, ValueError, IndexError, struct.error):
         return None
+
+
+def wakes_at(pid: int) -> float | None:
+    """The earliest moment (time.monotonic's clock) one of the process's threads wakes by
+    itself: a timed futex wait or sleep, or an `epoll_wait`/`poll` with a timeout (an
+    event loop with a timer due: asyncio's). None when no thread is in a timed wait, or
+    it cannot be read. A relative timeout's start is not known: its end is bounded by now
+    plus the whole timeout."""
+    if _SYSCALLS is None:
+        return None
+    futex, sleep = _SYSCALLS
+    polls = _POLLS.get(platform.machine(), {})
+    earliest = math.inf
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/syscall", "rb") as f:
+                call = f.read().split()
+            if len(call) < 5:
+                continue
+            number, args = int(call[0]), [int(arg, 16) for arg in call[1:5]]
+            if number == futex and args[3] and args[1] & _FUTEX_CMD == _FUTEX_WAIT_BITSET:
+                clock = _REALTIME if args[1] & _FUTEX_CLOCK_REALTIME else _MONOTONIC
+                earliest = min(earliest, _moment(pid, args[3], clock))
+            elif number == sleep and args[1] & _TIMER_ABSTIME and args[0] in _CLOCKS:
+                earliest = min(earliest, _moment(pid, args[2], args[0]))
+            elif number in polls:
+                milliseconds = args[polls[number]]
+                if milliseconds < 1 << 31:  # -1 (any negative): no timeout
+                    earliest = min(earliest, time.monotonic() + milliseconds / 1000)
+    except (OSError, ValueError, IndexError, struct.error):
+        return None
+    return earliest if earliest < math.inf else None
 
 
 def _moment(pid: int, address: int, clock: int) -> float:
