@@ -19,6 +19,9 @@ from assay.tracebacks import last_traceback
 
 _RUNNER_PATHS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
 _FRAME = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<func>.+)$')
+_THREAD_HEADS = ("Thread 0x", "Current thread 0x", "Stack (most recent call first)")
+# Under the project's root but not its code: packages installed in a virtualenv there.
+_NOT_PROJECT = ("site-packages", "dist-packages")
 
 
 def death_event(
@@ -250,15 +253,28 @@ def _trim_stack(text: str) -> str:
 
 
 def _parse_faulthandler(text: str, root: str) -> list[Frame]:
-    """The first thread's frames, outermost first (faulthandler prints innermost first)."""
-    frames: list[Frame] = []
+    """One thread's frames, outermost first (faulthandler prints every thread, innermost
+    frame first): the test's own (the one running pytest) when it is in the project's
+    code, else the first printed that is, else the test's. asgiref's forked-child test
+    waits in `os.waitpid` on the main thread while an idle executor thread, printed
+    first, waits for work: the first thread's stack said "no project frame on the
+    stack", the test's says where it waits."""
+    threads: list[tuple[list[Frame], bool, bool]] = []  # frames, in the project, runs pytest
     for line in text.splitlines():
         match = _FRAME.match(line)
-        if match:
-            path = match["path"]
-            if path.startswith(root + os.sep):
-                path = path[len(root) + 1 :]
-            frames.append(Frame(path, int(match["line"]), match["func"]))
-        elif frames and not line.strip():
-            break
-    return list(reversed(frames))
+        if line.startswith(_THREAD_HEADS) or (match and not threads):
+            threads.append(([], False, False))
+        if match is None or not threads:
+            continue
+        frames, ours, runner = threads[-1]
+        path = match["path"]
+        runner = runner or any(p in path for p in _RUNNER_PATHS)
+        if path.startswith(root + os.sep):
+            path = path[len(root) + 1 :]
+            ours = ours or not any(p in path for p in _NOT_PROJECT)
+        frames.append(Frame(path, int(match["line"]), match["func"]))
+        threads[-1] = (frames, ours, runner)
+    test = next((t for t in threads if t[2]), None)
+    chosen = test if test is not None and test[1] else next((t for t in threads if t[1]), None)
+    chosen = chosen or test or (threads[0] if threads else ([], False, False))
+    return list(reversed(chosen[0]))

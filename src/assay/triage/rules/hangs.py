@@ -139,6 +139,13 @@ _CHILD = Wait(
     "pass timeout= to the call that waits for it, and close or feed the child's stdin "
     "(`input=...`) when it reads it",
 )
+_FORKED = Wait(
+    "a child process it forked, which never exits",
+    "end the child with os._exit() on every path, fork before any thread starts (a child "
+    "gets only the forking thread, and the locks other threads held stay locked in it) or "
+    "use multiprocessing with the 'spawn' start method, and bound the wait (os.waitpid "
+    "with os.WNOHANG and a deadline)",
+)
 _SLEEP = Wait("a sleep longer than the deadline", "shorten the sleep or patch it out in the test")
 _READ = Wait(
     "data or end-of-file on a file descriptor",
@@ -167,6 +174,8 @@ def classify_wait(ctx: Context, incident: Incident) -> Wait:
         return _SOCKET
     if "threading.py" in files:
         return _LOCK
+    if not below and any(w in line for w in ("waitpid(", "os.wait(", "os.wait4(")):
+        return _FORKED
     if not below and "sleep(" in line:
         return _SLEEP
     if not below and any(w in line for w in ("stdin", ".read(", "readline(", "input(", ".recv(")):
@@ -344,6 +353,13 @@ class TimeoutRule(_StoppedRule):
         replaced = _stdin_replacement(ctx, first) if wait is _READ else ""
         if replaced:
             evidence.insert(0, replaced)
+        others = first.longrepr.count("\nThread 0x") + first.longrepr.startswith("Thread 0x")
+        if wait is _FORKED and others:
+            evidence.append(
+                f"the test's process ran {plural(others, 'other thread')} when it was stopped "
+                "(their stacks are under Timeouts and Hangs): a child forked while they run "
+                "starts with their locks as they were"
+            )
         waiting = f", waiting in {call}" if call else ""
         action = f"At {frame_location(frame)}, {wait.fix}."
         detail = ""
