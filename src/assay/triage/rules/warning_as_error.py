@@ -48,7 +48,12 @@ _BUILTIN = frozenset(
 )
 _CARRIERS = ("PytestUnraisableExceptionWarning", "PytestUnhandledThreadExceptionWarning")
 _NAMED_TEST = re.compile(r"^Test: (?P<nodeid>[^\s,]+::[^\s,]+)", re.MULTILINE)
-_ADVICE = re.compile(r"\b(?:Use|Please|Instead|Consider|Convert|Pass)\b[^\n]*", re.IGNORECASE)
+# The warning's own advice: a sentence that starts by telling what to do, or "use X instead".
+_ADVICE = re.compile(
+    r"(?:(?:^|(?<=[.;] ))(?:Use|Please|Instead|Consider|Convert|Pass)\b[^\n]*"
+    r"|\b[Uu]se [^.;\n]+ instead\b[^\n]*)",
+    re.MULTILINE,
+)
 
 
 def _site(ctx: Context, incident: Incident) -> str | None:
@@ -116,7 +121,7 @@ class WarningAsErrorRule(Rule):
         fix = (
             f"Do what the warning asks{where}: {'; '.join(advice)}"
             if advice
-            else (f"Replace the deprecated use{where}")
+            else f"Replace the deprecated use{where}"
         )
         entry = _ignore_entry(exc_type, first.message)
         config = next((f.config for f in filters if f.config), None)
