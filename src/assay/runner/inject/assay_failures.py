@@ -15,6 +15,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from assay import protocol as wire
 else:  # assay's protocol.py, by path (src/assay/inject/ is on this process's PYTHONPATH)
     import assay_protocol as wire
@@ -89,16 +91,10 @@ def _kept_by_cli_runner(excinfo: Any) -> str | None:
     reads a child's traceback."""
     if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
         return None
-    for entry in reversed(excinfo.traceback):
-        results = [
-            value
-            for value in entry.frame.f_locals.values()
-            if type(value).__name__ == "Result" and type(value).__module__.startswith("click.")
-        ]
-        if results:
-            break
-    else:
-        return None
+    results = _innermost_holding(
+        excinfo,
+        lambda v: type(v).__name__ == "Result" and type(v).__module__.startswith("click."),
+    )
     kept = [
         result
         for result in results
@@ -119,16 +115,9 @@ def _kept_by_raises(excinfo: Any) -> str | None:
     (the innermost that holds one)."""
     if not isinstance(excinfo.value, AssertionError) or not excinfo.traceback:
         return None
-    for entry in reversed(excinfo.traceback):
-        infos = [
-            value
-            for value in entry.frame.f_locals.values()
-            if type(value).__name__ == "ExceptionInfo" and value is not excinfo
-        ]
-        if infos:
-            break
-    else:
-        return None
+    infos = _innermost_holding(
+        excinfo, lambda v: type(v).__name__ == "ExceptionInfo" and v is not excinfo
+    )
     kept = []
     for info in infos:
         try:
@@ -140,6 +129,17 @@ def _kept_by_raises(excinfo: Any) -> str | None:
     import traceback
 
     return "".join(traceback.format_exception(type(kept[0]), kept[0], kept[0].__traceback__))
+
+
+def _innermost_holding(excinfo: Any, wanted: Callable[[Any], bool]) -> list[Any]:
+    """The local values `wanted` picks in the innermost frame of the failure's traceback
+    that holds any: the asserting frame, or the test's own when the assertion raised in a
+    helper (unittest's `fail`)."""
+    for entry in reversed(excinfo.traceback):
+        found = [value for value in entry.frame.f_locals.values() if wanted(value)]
+        if found:
+            return found
+    return []
 
 
 def _message(value: BaseException) -> str:

@@ -175,8 +175,11 @@ class SignatureMismatchRule(Rule):
                 renamed.setdefault(
                     (mismatch.short, mismatch.args[0]), (mismatch, resolution.chosen)
                 )
-                caller = resolution.caller
-                if caller is not None and resolution.caller_in_project:
+                caller = resolution.caller if resolution.caller_in_project else None
+                defined = ctx.index.function_at(caller.path, caller.lineno) if caller else None
+                # not a method: a test's call of that name resolves to a module-level one
+                # (an `@overload`ed function's real def is not indexed: None)
+                if caller is not None and (defined is None or "." not in defined.qualname):
                     callers.setdefault(f"{caller.path}:{caller.function}", (mismatch, caller))
         if not renamed:
             return
