@@ -172,24 +172,20 @@ def blocked(pid: int) -> Blocked | None:
         threads, until = [], math.inf
         for task in sorted(os.listdir(f"/proc/{pid}/task")):
             base = f"/proc/{pid}/task/{task}"
-            with open(f"{base}/syscall", "rb") as f:
-                call = f.read().split()
-            if len(call) < 5:
+            call = _syscall(base)
+            if call is None:
                 return None
-            number, args = int(call[0]), [int(arg, 16) for arg in call[1:5]]
+            number, args = call
+            end = _set_moment(pid, number, args)
             if number == futex:
                 op, timeout = args[1], args[3]
                 if op & _FUTEX_CMD not in _FUTEX_WAITS or not op & _FUTEX_PRIVATE:
                     return None
-                if timeout:  # FUTEX_WAIT's is relative (to a start unknown here)
-                    if op & _FUTEX_CMD != _FUTEX_WAIT_BITSET:
-                        return None
-                    clock = _REALTIME if op & _FUTEX_CLOCK_REALTIME else _MONOTONIC
-                    until = min(until, _moment(pid, timeout, clock))
-            elif number == sleep and args[1] & _TIMER_ABSTIME and args[0] in _CLOCKS:
-                until = min(until, _moment(pid, args[2], args[0]))
-            else:
+                if timeout and end is None:  # FUTEX_WAIT's is relative (to a start unknown)
+                    return None
+            elif number != sleep or end is None:
                 return None
+            until = min(until, math.inf if end is None else end)
             with open(f"{base}/status", "rb") as f:
                 status = f.read()
             if b"\nState:\tS" not in status:
@@ -213,28 +209,44 @@ def wakes_at(pid: int) -> float | None:
     plus the whole timeout."""
     if _SYSCALLS is None:
         return None
-    futex, sleep = _SYSCALLS
     polls = _POLLS.get(platform.machine(), {})
     earliest = math.inf
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/syscall", "rb") as f:
-                call = f.read().split()
-            if len(call) < 5:
+            call = _syscall(f"/proc/{pid}/task/{task}")
+            if call is None:
                 continue
-            number, args = int(call[0]), [int(arg, 16) for arg in call[1:5]]
-            if number == futex and args[3] and args[1] & _FUTEX_CMD == _FUTEX_WAIT_BITSET:
-                clock = _REALTIME if args[1] & _FUTEX_CLOCK_REALTIME else _MONOTONIC
-                earliest = min(earliest, _moment(pid, args[3], clock))
-            elif number == sleep and args[1] & _TIMER_ABSTIME and args[0] in _CLOCKS:
-                earliest = min(earliest, _moment(pid, args[2], args[0]))
-            elif number in polls:
-                milliseconds = args[polls[number]]
-                if milliseconds < 1 << 31:  # -1 (any negative): no timeout
-                    earliest = min(earliest, time.monotonic() + milliseconds / 1000)
+            number, args = call
+            end = _set_moment(pid, number, args)
+            if end is None and number in polls and args[polls[number]] < 1 << 31:
+                end = time.monotonic() + args[polls[number]] / 1000  # (-1: no timeout)
+            earliest = min(earliest, math.inf if end is None else end)
     except (OSError, ValueError, IndexError, struct.error):
         return None
     return earliest if earliest < math.inf else None
+
+
+def _syscall(task: str) -> tuple[int, list[int]] | None:
+    """The system call a thread (`/proc/PID/task/TID`) is in and its first four
+    arguments; None when it is in none (running, or not in a system call)."""
+    with open(f"{task}/syscall", "rb") as f:
+        call = f.read().split()
+    if len(call) < 5:
+        return None
+    return int(call[0]), [int(arg, 16) for arg in call[1:5]]
+
+
+def _set_moment(pid: int, number: int, args: list[int]) -> float | None:
+    """When a futex wait or a sleep until a set moment ends (FUTEX_WAIT_BITSET's timeout
+    and TIMER_ABSTIME sleeps are absolute); None for any other call or wait."""
+    assert _SYSCALLS is not None
+    futex, sleep = _SYSCALLS
+    if number == futex and args[3] and args[1] & _FUTEX_CMD == _FUTEX_WAIT_BITSET:
+        clock = _REALTIME if args[1] & _FUTEX_CLOCK_REALTIME else _MONOTONIC
+        return _moment(pid, args[3], clock)
+    if number == sleep and args[1] & _TIMER_ABSTIME and args[0] in _CLOCKS:
+        return _moment(pid, args[2], args[0])
+    return None
 
 
 def _moment(pid: int, address: int, clock: int) -> float:
