@@ -238,6 +238,13 @@ class WorkerEnvironment(Message):
     euid: int | None = None
     # The PATH the tests ran with: where a program a test runs by name is looked up.
     exec_path: list[str] = field(default_factory=list)
+    # pytest's rootdir and the configuration file it read (None: none, or a pytest before
+    # 6.1): a copy of the project elsewhere must be made to read the same
+    # (mutation/execute.py's Harness), since pytest looks for its configuration upward.
+    rootdir: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    config_file: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+
+    OPTIONAL = ("rootdir", "config_file")
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -683,6 +690,10 @@ class MutantResult(Message):
     loaded: bool | None = None
 
     OPTIONAL = ("killed_by", "tests_run", "cost", "reason", "loaded")
+
+
+# An `Excluded` reason: the server's collection has no such test.
+NOT_COLLECTED = "not collected by the mutation worker"
 
 
 @dataclass

@@ -134,3 +134,43 @@ def _copy_folder(root: Path, tree: Path, exclude: Path | None) -> None:
     if tree.exists():
         shutil.rmtree(tree)
     shutil.copytree(root, tree, symlinks=True, ignore=skip)
+
+
+# pytest's options that say where its configuration is: the project's own, if it names them.
+_SETUP_OPTIONS = ("-c", "--config-file", "--rootdir", "--confcutdir")
+
+
+def pytest_setup(
+    rootdir: str, config_file: str | None, origin: Path, copy: Path, args: list[str], scratch: Path
+) -> list[str]:
+    """pytest's options that make it read in `copy` the configuration it read for the
+    project in `origin` (`rootdir`, `config_file`: as the project's run saw them).
+
+    pytest looks for its configuration from the folder it runs in upward, and the
+    folders above a copy are the state folder's, not the project's: cachetools, with no
+    pytest configuration of its own, read in a state folder inside another project that
+    project's pyproject.toml (rootdir and testpaths there); mutate's servers collected
+    none of its tests and every mutant read NoCoverage. The copy is told the project's
+    own: its configuration file and rootdir mapped into the copy, or, when pytest found no
+    file, an empty one (written in `scratch`) and the conftest boundary pytest then sets
+    at the rootdir. Nothing when the project's arguments name their own, or when the
+    rootdir lies outside what was copied (node ids could not match the project's then)."""
+    if any(a.startswith(_SETUP_OPTIONS) for a in args):
+        return []
+
+    def at(path: str) -> str:
+        return str(copy / os.path.relpath(path, origin))
+
+    if not os.path.isdir(at(rootdir)):
+        return []
+    if config_file is not None and not os.path.isfile(at(config_file)):
+        # Outside the project's folder and not copied: read where it is. Inside it and
+        # not in the copy (verify's base revision, before the change added it): none.
+        inside = not os.path.relpath(config_file, origin).startswith(os.pardir)
+        config_file = None if inside else config_file
+    if config_file is None:
+        empty = scratch / "pytest.ini"
+        empty.write_text("[pytest]\n")
+        return ["-c", str(empty), "--rootdir", at(rootdir), "--confcutdir", at(rootdir)]
+    return ["-c", at(config_file) if os.path.isfile(at(config_file)) else config_file,
+            "--rootdir", at(rootdir)]  # fmt: skip

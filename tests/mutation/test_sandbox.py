@@ -18,7 +18,7 @@ import pytest
 
 from assay.mutation.leftovers import Sandbox
 from assay.workspace import copy_working_tree
-from tests.helpers import tree_snapshot, write_files
+from tests.helpers import run_assay, tree_snapshot, write_files
 from tests.mutation.test_mutate import mutate_json
 from tests.verify.test_verify import GIT
 
@@ -131,3 +131,76 @@ def test_a_file_only_touched_is_no_change(tmp_path: Path) -> None:
     assert sandbox.changed() == ["tests/resources/data.txt"]
     assert sandbox.restore() is True
     assert sandbox.changed() == ["tests/resources/data.txt"]  # restored, and said
+
+
+# A project with no pytest configuration of its own: pytest looks upward for one.
+UNCONFIGURED = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": """
+        def double(n):
+            return n * 2
+        """,
+    "tests/test_calc.py": """
+        from pkg.calc import double
+
+
+        def test_double():
+            assert double(3) == 6
+        """,
+    "pyproject.toml": '[project]\nname = "calc"\nversion = "0"\n',
+}
+
+
+def _statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {m["id"]: m["status"] for m in report["mutants"]}
+
+
+def test_a_state_folder_inside_another_project_does_not_lend_the_copy_its_configuration(
+    tmp_path: Path,
+) -> None:
+    """cachetools 8.0.0 has no pytest configuration; with its state folder inside another
+    project (the benchmarks' `benchmarks/.work/`), the copy the mutants ran in took that
+    project's pyproject.toml: its rootdir there, the servers collected none of the clean
+    run's tests, and every one of 909 mutants read NoCoverage, with no warning. The oracle
+    is the run with the state folder in the project, outside git (copied as a folder) and
+    in it."""
+    for kind in ("folder", "git"):
+        project = write_files(tmp_path / kind / "calc", UNCONFIGURED)
+        if kind == "git":
+            subprocess.run([*GIT, "init", "-q"], cwd=project, check=True)
+        host = write_files(
+            tmp_path / kind / "host",
+            {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["nowhere"]\n'},
+        )
+        expected, proc = mutate_json(project, "--no-cache")
+        assert proc.returncode == 0, proc.stderr
+        assert expected["totals"]["killed"] == expected["totals"]["mutants"] > 0, expected
+        report, proc = mutate_json(project, "--no-cache", "--state-dir", str(host / "state"))
+        assert proc.returncode == 0, proc.stderr
+        assert _statuses(report) == _statuses(expected), kind
+        assert report["warnings"] == expected["warnings"] == [], kind
+    state = str(host / "state")
+    rerun = run_assay(
+        "mutate", project, "--rerun", report["mutants"][0]["id"], "--state-dir", state
+    )
+    assert rerun.returncode == 0 and "\nreproduced" in rerun.stdout, rerun.stdout + rerun.stderr
+
+
+def test_tests_the_copy_does_not_collect_are_said(tmp_path: Path) -> None:
+    """A rootdir the project's own arguments pin to its folder makes the copy's node ids
+    relative to it: the servers collect none of the clean run's tests. The report says so."""
+    files = {
+        **UNCONFIGURED,
+        "pyproject.toml": UNCONFIGURED["pyproject.toml"]
+        + f'[tool.assay]\npytest_args = ["--rootdir", "{tmp_path / "calc"}"]\n',
+    }
+    project = write_files(tmp_path / "calc", files)
+    report, proc = mutate_json(project, "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert {m["status"] for m in report["mutants"]} == {"NoCoverage"}
+    assert report["warnings"] == [
+        "1 of the 1 tests the clean run passed were not collected where the mutants ran (a "
+        "copy of the project in the state folder), tests/test_calc.py::test_double the "
+        "first: no mutant was tried against them, and a mutant only they reach reads "
+        "NoCoverage"
+    ]

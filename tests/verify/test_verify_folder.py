@@ -15,6 +15,7 @@ change makes no difference.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,33 @@ def test_a_test_this_folder_passes_is_not_fixed(report: dict[str, Any]) -> None:
     [warning] = [w for w in report["warnings"] if w.startswith("not counted as fixed")]
     assert warning.endswith("tests/test_folder.py::test_the_project_folder_s_name")
     assert set(report["runs"]) >= {"suite", "base", "copy"}
+
+
+def test_the_base_reads_the_project_s_pytest_configuration_not_the_state_folder_s(
+    tmp_path: Path,
+) -> None:
+    """A project with no pytest configuration, its state folder inside another project:
+    pytest looks upward from the export for its configuration and, before, took the other
+    project's (rootdir there, node ids that matched none of HEAD's): a test failing at the
+    base as at HEAD read as a new failure and blocked the change."""
+    files = {
+        "amp/__init__.py": """
+            def double(x):
+                return x * 3
+            """,
+        "tests/test_amp.py": FILES["tests/test_amp.py"],
+        "pyproject.toml": f'[project]\nname = "amp"\nversion = "0"\n{LENIENT}',
+    }
+    root = write_files(tmp_path / "amp", files)
+    host = write_files(
+        tmp_path / "host",
+        {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p no:python"\n'},
+    )
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
+    commit(root, "base")
+    amp = root / "amp" / "__init__.py"
+    amp.write_text(amp.read_text().replace("x * 3", "3 * x"))
+    report, proc = verify(root, "--state-dir", str(host / "state"))
+    [failure] = report["failures"]
+    assert (failure["at_base"], failure["new"]) == ("same-failure", False), failure
+    assert (report["decision"], proc.returncode) == ("PASS", 0), report["blocked_by"]

@@ -68,12 +68,29 @@ class Harness:
     import_paths: list[str] = field(default_factory=list)
     sandbox: Sandbox | None = None  # the copy's files, as made
     memory_gb: float = 0.0  # beyond a server's own, per child (0: the machine's share)
+    # pytest's rootdir and configuration file for the project itself (`pin`).
+    rootdir: str | None = None
+    config_file: str | None = None
 
     def at(self, path: Path | str) -> str:
         """A project file's path where the servers run."""
         if self.origin is None:
             return str(path)
         return str(self.root / os.path.relpath(path, self.origin))
+
+    def pin(self, environment: wire.WorkerEnvironment | None) -> None:
+        """Take the rootdir and configuration file pytest found for the project, as the
+        clean run's workers saw them, to hand the copy's servers (`setup_args`)."""
+        if environment is not None and environment.rootdir:
+            self.rootdir, self.config_file = environment.rootdir, environment.config_file
+
+    def setup_args(self) -> list[str]:
+        """The copy told where the project's pytest configuration is (workspace.py)."""
+        if self.origin is None or self.rootdir is None:
+            return []
+        return workspace.pytest_setup(
+            self.rootdir, self.config_file, self.origin, self.root, self.pytest_args, self.run_dir
+        )
 
     def command(self) -> list[str]:
         return [
@@ -88,6 +105,7 @@ class Harness:
             "-o",
             "faulthandler_timeout=0",
             "-q",
+            *self.setup_args(),
             *self.pytest_args,
         ]
 
@@ -304,6 +322,8 @@ class EarlyServers:
 
     def watch(self, event: wire.Event) -> None:
         """A clean-run event: start once every worker that ran has said `done`."""
+        if isinstance(event, wire.Collected):
+            self.harness.pin(event.environment)
         worker = wire.worker_of(event)
         if worker is not None:
             self.seen.add(worker)

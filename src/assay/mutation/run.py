@@ -46,7 +46,14 @@ from assay.mutation.property_tests import derandomized_note, property_tests
 from assay.mutation.source import SourceFile
 from assay.mutation.sources import TestDigests, source_files
 from assay.mutation.verdicts import PhaseBounds, Verdicts
-from assay.protocol import Event, ForkMutant, MutantResult, MutantsPlanned, StrykerStatus
+from assay.protocol import (
+    NOT_COLLECTED,
+    Event,
+    ForkMutant,
+    MutantResult,
+    MutantsPlanned,
+    StrykerStatus,
+)
 from assay.pysource.names import ModuleNames
 from assay.runner.stage import StageResult, StageSpec, run_stage
 from assay.session import Session
@@ -213,6 +220,7 @@ def run_mutate(
         clean: _Clean | None = None
         generated: tuple[list[Planned], list[str]] | None = None
         if handed is not None and _usable(handed, session):
+            harness.pin(handed.run.environment)
             servers.start()  # no clean run to wait for: they start while mutants are planned
             generated = _generate(files, project.root, options, changed)
             if not _depends_on_other_imports(generated[0], handed, session):
@@ -230,6 +238,7 @@ def run_mutate(
                 probes=sources,
             )
             t_clean = time.monotonic()
+        harness.pin(clean.environment)
         early, early_imports = servers.start()
         planned, warnings = generated or _generate(files, project.root, options, changed)
         t_generated = time.monotonic()
@@ -410,6 +419,14 @@ def run_mutate(
                     "untouched)"
                 )
 
+            uncollected = [n for n, r in server_excluded.items() if r == NOT_COLLECTED]
+            if uncollected:
+                warnings.append(
+                    f"{len(uncollected)} of the {len(order)} tests the clean run passed were "
+                    "not collected where the mutants ran (a copy of the project in the state "
+                    f"folder), {uncollected[0]} the first: no mutant was tried against them, "
+                    "and a mutant only they reach reads NoCoverage"
+                )
             excluded += [ExcludedTest(n, r) for n, r in server_excluded.items()]
             for p in planned:  # tests the mutation worker left out after the clean run
                 p.mutant.excluded_reach += sorted(reached_by[p.mutant.id] & set(server_excluded))

@@ -8,6 +8,7 @@ against the tests stored with it, and says whether the verdict was reproduced.
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from assay.config import Config
@@ -17,7 +18,7 @@ from assay.mutation.generate import Planned, future_features, plan
 from assay.mutation.imports import run_import_path
 from assay.mutation.source import SourceFile
 from assay.mutation.verdicts import Verdicts
-from assay.protocol import ForkMutant, MutantResult, StrykerStatus
+from assay.protocol import ForkMutant, MutantResult, StrykerStatus, WorkerEnvironment
 from assay.session import Session
 from assay.store import history
 from assay.store import mutants as mutant_store
@@ -73,7 +74,7 @@ def rerun(session: Session, mutant_id: str) -> tuple[str, bool]:
     if not tests:
         planned.mutant.status = StrykerStatus.NO_COVERAGE.value
     else:
-        _execute(planned, data["path"], tests, session)
+        _execute(planned, data["path"], tests, session, _environment(session, run_id))
     new = planned.mutant
     same = new.status == data["status"] and (
         new.status != StrykerStatus.KILLED or new.killed_by == data["killed_by"]
@@ -84,10 +85,27 @@ def rerun(session: Session, mutant_id: str) -> tuple[str, bool]:
     return f"{describe(data, run_id)}\n\nrerun: {after}\nstored: {before}\n{verdict}", same
 
 
-def _execute(planned: Planned, path: str, tests: list[str], session: Session) -> None:
+def _environment(session: Session, run_id: str) -> WorkerEnvironment | None:
+    """The environment the stored verdict's clean run saw (where pytest found its
+    configuration: the rerun's copy is told the same)."""
+    with contextlib.closing(history.connect(session.state_dir / "history.db")) as store:
+        row = store.execute("select report from runs where id = ?", (run_id,)).fetchone()
+    environment = json.loads(row[0]).get("environment") if row and row[0] else None
+    return WorkerEnvironment.from_json(environment) if environment else None
+
+
+def _execute(
+    planned: Planned,
+    path: str,
+    tests: list[str],
+    session: Session,
+    environment: WorkerEnvironment | None,
+) -> None:
     run_dir = session.run_folder()
     with contextlib.ExitStack() as sandbox:
-        _execute_in(planned, path, tests, session, sandboxed(session, run_dir, sandbox))
+        harness = sandboxed(session, run_dir, sandbox)
+        harness.pin(environment)
+        _execute_in(planned, path, tests, session, harness)
 
 
 def _execute_in(

@@ -115,6 +115,17 @@ def run_at_base(
     The export is a project of its own (its `[tool.assay]` is the base's), run with the
     command line's options, HEAD's interpreter and HEAD's state folder."""
     with _export(session.root, base_sha, session.state_dir) as export:
+
+        def setup() -> list[str]:
+            """Where HEAD's run found pytest's configuration, said to the export's."""
+            found = head.environment
+            if found.rootdir is None:
+                return []
+            return workspace.pytest_setup(
+                found.rootdir, found.config_file, session.root, export.project,
+                session.config.pytest_args, export.tree.parent,
+            )  # fmt: skip
+
         options = BaselineOptions(
             coverage=False,
             contexts=False,
@@ -123,7 +134,7 @@ def run_at_base(
             commit=base_sha,
             internal=True,
         )
-        base = _run(session, export.project, options, [], on_event)
+        base = _run(session, export.project, options, setup(), on_event)
         differ = _differing(head, base) if base is not None else []
         if not differ:
             return BaseRuns(base)
@@ -132,7 +143,7 @@ def run_at_base(
             session,
             export.project,
             dataclasses.replace(options, record_as="verify-copy", commit=None),
-            targets(differ),
+            [*setup(), *targets(differ)],
             on_event,
         )
         return BaseRuns(base, copy)

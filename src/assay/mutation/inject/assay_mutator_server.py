@@ -377,7 +377,7 @@ class Server(Pool):
         needed = [i for i in plan.needed if self.order[i] is not None]
         missing = [plan.order[i] for i in plan.needed if self.order[i] is None]
         for nodeid in missing:
-            STATE.emit(wire.Excluded(nodeid, "not collected by the mutation worker"))
+            STATE.emit(wire.Excluded(nodeid, wire.NOT_COLLECTED))
         results_r, results_w = os.pipe()
 
         def body() -> None:

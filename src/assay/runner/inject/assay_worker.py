@@ -278,7 +278,7 @@ def _relpath(path: str) -> str:
     return failures.relpath(path, _ROOT)
 
 
-def _environment(dependencies: list[str]) -> wire.WorkerEnvironment:
+def _environment(dependencies: list[str], config: Any) -> wire.WorkerEnvironment:
     import platform
     from importlib import metadata
 
@@ -299,6 +299,8 @@ def _environment(dependencies: list[str]) -> wire.WorkerEnvironment:
         sys_path=list(sys.path),
         euid=os.geteuid() if hasattr(os, "geteuid") else None,
         exec_path=os.environ.get("PATH", "").split(os.pathsep),
+        rootdir=str(config.rootpath) if hasattr(config, "rootpath") else None,
+        config_file=str(config.inipath) if getattr(config, "inipath", None) else None,
     )
 
 
@@ -373,7 +375,9 @@ def pytest_collection_finish(session: Any) -> None:
         )
         for item in session.items
     ]
-    _emit(wire.Collected(items, _collect_errors, _environment(_settings.dependencies)))
+    _emit(
+        wire.Collected(items, _collect_errors, _environment(_settings.dependencies, session.config))
+    )
 
 
 _ASK_AHEAD = 4
