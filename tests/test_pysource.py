@@ -309,6 +309,7 @@ def test_verify_finding_ids_name_a_lib_layout_module_from_its_import_root(
         {},
         lambda *args: None,
         ModuleNames(project.root, project.source_packages),
+        {},
     )
     assert [f.finding.id for f in found] == ["missing-test:pkg.mod"]
 

@@ -51,6 +51,30 @@ def test_unmeasured_dimensions_share_their_weight() -> None:
     )
 
 
+def test_with_no_dimension_measured_there_is_no_score_and_the_gate_blocks() -> None:
+    """asgiref 3.8.1's renamed parameter: no test could run the changed function, so no
+    dimension had anything measured; the report said "score 0/100", a figure nobody
+    measured. It is n/a now, and the gate, which cannot pass what it could not measure,
+    says why it blocks."""
+    inputs = seed_inputs()
+    inputs.measures = {"edge_cases": Measure(0, 0, "not measured: no changed function's code ran")}
+    inputs.penalties = {}
+    verdict = evaluate(inputs, VerifyConfig())
+    assert verdict.score is None and verdict.decision == "BLOCK"
+    assert verdict.blocked_by == ["score n/a: no dimension could be measured"]
+    assert verdict.arithmetic[-2:] == [
+        "Weighted sum: 0",
+        "Score: n/a (no dimension could be measured)",
+    ]
+    assert (
+        "Edge-case coverage: n/a (not measured: no changed function's code ran), its weight "
+        "shared by the others"
+    ) in verdict.arithmetic
+    assert (
+        verdict.dimensions["edge_cases"].measured == "not measured: no changed function's code ran"
+    )
+
+
 def test_configured_weights_thresholds_and_disabled_criteria() -> None:
     config = VerifyConfig()
     config.weights["mocks"] = 0

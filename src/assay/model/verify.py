@@ -116,7 +116,7 @@ class Criterion:
 class Projection:
     """The score recomputed as if every finding were fixed: a projection, not a measure."""
 
-    score: float
+    score: float | None  # None: no dimension could be measured
     decision: str
     dimensions: dict[str, float | None]
     arithmetic: list[str]
@@ -127,7 +127,7 @@ class Projection:
 class VerifyReport:
     project: ProjectInfo
     decision: str  # PASS | BLOCK
-    score: float
+    score: float | None  # None: no dimension could be measured
     pass_score: float
     arithmetic: list[str]  # the lines that add up to the score
     dimensions: dict[str, Dimension]

@@ -19,6 +19,7 @@ from assay.model.history import (
     Trend,
 )
 from assay.report import md
+from assay.score.gate import shown
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -51,7 +52,7 @@ def figures(run: RunSummary) -> str:
         return f"mutation score {pct(f['score'])} ({f['mutants']} mutants, {survived})"
     if run.kind == "flaky":
         return f"{f['flaky']} flaky of {f['tests']} tests over {f['runs']} runs"
-    return f"score {f['score']} {f['decision']}"
+    return f"score {shown(f['score'])} {f['decision']}"
 
 
 def pct(value: float | None) -> str:

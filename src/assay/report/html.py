@@ -918,12 +918,13 @@ def _mutant(root: str, m: Mutant) -> Details:
 
 
 def _verify(report: VerifyReport) -> Page:
-    from assay.score.gate import label
+    from assay.score.gate import label, shown
 
     page = Page(
         title=f"Test quality verification: {report.project.name}",
         command="assay verify",
-        status=f"{report.decision}: score {report.score:g}/100 (pass at {report.pass_score:g})",
+        status=f"{report.decision}: score {shown(report.score, '/100')} "
+        f"(pass at {report.pass_score:g})",
         status_class="good" if report.decision == "PASS" else "bad",
         facts=_envelope(
             report.started_at,
@@ -936,7 +937,7 @@ def _verify(report: VerifyReport) -> Page:
     rows = [
         [
             Cell(label(name)),
-            Cell("n/a" if d.score is None else f"{d.score:g}", "num"),
+            Cell(shown(d.score), "num"),
             Cell(f"{d.weight:g} %", "num"),
             Cell(f"{d.effective_weight:g} %", "num"),
             Cell(f"{d.contribution:g}", "num"),
@@ -959,10 +960,10 @@ def _verify(report: VerifyReport) -> Page:
     rows.append(
         [
             Cell("TOTAL", "strong"),
-            Cell(f"{report.score:g}", "num strong"),
+            Cell(shown(report.score), "num strong"),
             Cell(""),
             Cell("100 %", "num"),
-            Cell(f"{report.score:g}", "num strong"),
+            Cell(shown(report.score), "num strong"),
             Cell(""),
         ]
     )
@@ -970,7 +971,7 @@ def _verify(report: VerifyReport) -> Page:
         Facts(
             [
                 ("Decision", report.decision),
-                ("Score", f"{report.score:g}/100"),
+                ("Score", shown(report.score, "/100")),
                 ("Blocked by", "; ".join(report.blocked_by) or "nothing"),
             ]
         ),
@@ -1093,8 +1094,8 @@ def _verify(report: VerifyReport) -> Page:
             "projection",
             [
                 Para(
-                    f"Projected score {p.score:g}/100 ({p.decision}) if every finding were "
-                    "fixed: a projection, not a measure."
+                    f"Projected score {shown(p.score, '/100')} ({p.decision}) if every finding "
+                    "were fixed: a projection, not a measure."
                 ),
                 Bullets(p.assumptions),
                 Pre("\n".join(p.arithmetic), "Arithmetic"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from assay.model import VerifyReport
 from assay.report.console import make_console, plain
-from assay.score.gate import label
+from assay.score.gate import label, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +20,7 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
     colour = "green" if report.decision == "PASS" else "red"
     console.print(
         f"[bold]assay verify[/bold] {plain(report.project.name)}: [bold {colour}]{report.decision}"
-        f"[/bold {colour}] score {report.score:g}/100 (pass at {report.pass_score:g}); "
+        f"[/bold {colour}] score {shown(report.score, '/100')} (pass at {report.pass_score:g}); "
         f"{len(report.changed.files)} files, {len(report.changed.functions)} functions "
         f"changed; {len(report.tests.nodeids)} tests selected"
     )
@@ -30,7 +30,7 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
     for name, d in report.dimensions.items():
         table.add_row(
             label(name),
-            "n/a" if d.score is None else f"{d.score:g}",
+            shown(d.score),
             f"{d.effective_weight:g} %",
             f"{d.contribution:g}",
         )
@@ -55,6 +55,6 @@ def summary(report: VerifyReport, console: Console | None = None) -> None:
         console.print(f"{finding.severity:8} {plain(finding.rule)}: {plain(finding.title)}")
     projected = report.projection
     console.print(
-        f"projected after remediation: {projected.score:g}/100 ({projected.decision}), "
+        f"projected after remediation: {shown(projected.score, '/100')} ({projected.decision}), "
         "a projection, not a measurement"
     )

@@ -5,8 +5,10 @@ is a ratio of good items to all items (specific assertions, deterministic tests,
 obligations, detected mutants, ...), so the projection after remediation is the same
 arithmetic with the items each finding names counted as good. A dimension with nothing
 to measure (no tests selected, no mutant on the changed lines) is left out and its
-weight shared among the others in proportion, and the report prints both weights. The
-arithmetic lines add up to the score exactly (the seed report's table did not).
+weight shared among the others in proportion, and the report prints both weights; with
+none measured there is no score (not 0) and the gate blocks: it cannot pass what it could
+not measure. The arithmetic lines add up to the score exactly (the seed report's table
+did not).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ _LABELS = {
 
 def label(dimension: str) -> str:
     return _LABELS.get(dimension, dimension)
+
+
+def shown(score: float | None, scale: str = "") -> str:
+    """A score as the reports print it ("38", or with `scale` "38/100"): "n/a" when
+    nothing could be measured."""
+    return "n/a" if score is None else f"{score:g}{scale}"
 
 
 @dataclass
@@ -64,7 +72,7 @@ class Inputs:
 @dataclass
 class Verdict:
     decision: str
-    score: float
+    score: float | None  # None: no dimension could be measured (the gate blocks)
     arithmetic: list[str]
     dimensions: dict[str, Dimension]
     penalties: list[Penalty]
@@ -91,7 +99,13 @@ def evaluate(inputs: Inputs, config: VerifyConfig) -> Verdict:
             arithmetic.append(f"{label(name)}: {score:g} × {effective:.4g} % = {contribution:g}")
         else:
             effective, contribution = 0.0, 0.0
-            why = "weight 0" if weight == 0 else "nothing to measure"
+            why = (
+                "weight 0"
+                if weight == 0
+                else measure.formula
+                if measure is not None
+                else "nothing to measure"
+            )
             arithmetic.append(f"{label(name)}: n/a ({why}), its weight shared by the others")
         dimensions[name] = Dimension(
             score=score,
@@ -113,8 +127,10 @@ def evaluate(inputs: Inputs, config: VerifyConfig) -> Verdict:
         if applied:
             deducted += points
             arithmetic.append(f"Penalty {name}: − {points:g}")
-    score = round(max(0.0, total - deducted), 1)
-    if deducted and total - deducted < 0:
+    score = round(max(0.0, total - deducted), 1) if measured else None  # None, not 0
+    if score is None:
+        arithmetic.append("Score: n/a (no dimension could be measured)")
+    elif deducted and total - deducted < 0:
         arithmetic.append(f"Score: max(0, {total:g} − {deducted:g}) = {score:g}")
     elif deducted:
         arithmetic.append(f"Score: {total:g} − {deducted:g} = {score:g}")
@@ -141,7 +157,9 @@ def evaluate(inputs: Inputs, config: VerifyConfig) -> Verdict:
         if violated:
             sign = "<" if at_least else ">"
             blocked_by.append(f"{name} {value:g} {sign} {threshold:g}")
-    if score < config.pass_score:
+    if score is None:
+        blocked_by.append("score n/a: no dimension could be measured")
+    elif score < config.pass_score:
         blocked_by.append(f"score {score:g} < {config.pass_score:g}")
     return Verdict(
         decision="BLOCK" if blocked_by else "PASS",

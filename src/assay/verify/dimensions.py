@@ -197,15 +197,28 @@ def _rows(obligations: list[Obligation]) -> list[skeleton.Row]:
     ]
 
 
+def _not_measured(
+    unmeasurable: dict[tuple[str, str], str], keys: set[tuple[str, str]]
+) -> list[str]:
+    return [f"not measured: {unmeasurable[key]}" for key in sorted(keys & set(unmeasurable))]
+
+
 def edge_cases(
-    report: EdgesReport | None, threshold: float | None, skeleton_for: skeleton.SkeletonFor
+    report: EdgesReport | None,
+    threshold: float | None,
+    skeleton_for: skeleton.SkeletonFor,
+    unmeasurable: dict[tuple[str, str], str],
 ) -> tuple[Measure | None, list[Found]]:
+    """`unmeasurable`: changed functions whose callers all fail before they run
+    (findings.called_not_run), left out: no test could meet their edge cases yet."""
     if report is None or not report.functions:
         return None, []
-    met = sum(f.coverage.met for f in report.functions)
-    total = sum(f.coverage.total for f in report.functions)
+    functions = [f for f in report.functions if (f.file, f.qualname) not in unmeasurable]
+    left_out = _not_measured(unmeasurable, {(f.file, f.qualname) for f in report.functions})
+    met = sum(f.coverage.met for f in functions)
+    total = sum(f.coverage.total for f in functions)
     found = []
-    for function in report.functions:
+    for function in functions:
         unmet = _unmet(function)
         if not unmet:
             continue
@@ -255,11 +268,13 @@ def edge_cases(
         good=met,
         total=total,
         formula=f"{met} of {total} obligations met (conditions, MC/DC pairs, boundaries, "
-        f"exception paths, parameter edge values) in {len(report.functions)} changed functions",
+        f"exception paths, parameter edge values) in {len(functions)} changed functions"
+        if functions
+        else "not measured: no changed function's code ran",
         evidence=[
-            f"{f.module}.{f.qualname}: {f.coverage.met}/{f.coverage.total}"
-            for f in report.functions
-        ],
+            f"{f.module}.{f.qualname}: {f.coverage.met}/{f.coverage.total}" for f in functions
+        ]
+        + left_out,
     )
     return measure, found
 
@@ -274,12 +289,22 @@ def mutation(
     threshold: float | None,
     skeleton_for: skeleton.SkeletonFor,
     names: ModuleNames,
+    unmeasurable: dict[tuple[str, str], str],
 ) -> tuple[Measure | None, list[Found]]:
+    """`unmeasurable`: as `edge_cases`; their mutants are left out (no test ran them, and
+    none could kill them before those calls bind)."""
     if report is None:
         return None, []
     valid = [m for m in report.mutants if m.status in _VALID]
+    reached = {(m.file, m.function or "") for m in valid}
+    left_out = _not_measured(unmeasurable, reached)
+    valid = [m for m in valid if (m.file, m.function or "") not in unmeasurable]
     if not valid:
-        return None, []
+        return (
+            Measure(0, 0, "not measured: no changed function's code ran", left_out)
+            if left_out
+            else None
+        ), []
     detected = sum(m.status in _DETECTED for m in valid)
     by_function: dict[tuple[str, str | None], list[Mutant]] = defaultdict(list)
     for mutant in valid:
@@ -342,7 +367,8 @@ def mutation(
         total=len(valid),
         formula=f"{detected} of {len(valid)} mutants on the changed lines detected "
         "(killed or timed out; no-coverage ones count as undetected)",
-        evidence=[f"{status}: {sum(m.status == status for m in valid)}" for status in _VALID],
+        evidence=[f"{status}: {sum(m.status == status for m in valid)}" for status in _VALID]
+        + left_out,
     )
     return measure, found
 

@@ -60,16 +60,63 @@ def explain(
     the change: the code the category points at (a call's target signature, else where it
     failed) overlaps a changed line or lies in a changed function; else, the changed
     functions the failing test ran (`ran`, from the HEAD run's per-test lines)."""
-    category_of = {
-        nodeid: category for category in head.failure_categories for nodeid in category.tests
-    }
+    category_of = _category_of(head)
     for failure in failed:
-        category = category_of.get(failure.id) or category_of.get(failure.nodeid)
+        category = category_of(failure)
         if category is not None:
             failure.cause = f"{category.title}: {category.root_cause}"
             failure.tie = _tie(category, changes)
         if not failure.tie:
             failure.tie = _ran(ran.get(failure.nodeid, []))
+
+
+def _category_of(head: BaselineReport) -> Callable[[ChangeFailure], FailureCategory | None]:
+    by_id = {nodeid: category for category in head.failure_categories for nodeid in category.tests}
+    return lambda failure: by_id.get(failure.id) or by_id.get(failure.nodeid)
+
+
+def called_not_run(
+    failed: list[ChangeFailure],
+    head: BaselineReport,
+    changes: ChangeSet,
+    ran: dict[str, list[ChangedFunction]],
+) -> dict[tuple[str, str], str]:
+    """Changed functions no test ran a line of, though failing tests' root causes point
+    into them: (file, qualified name) -> that, in words. A call that no longer binds fails
+    before the function's first line runs: asgiref 3.8.1's `SyncToAsync.__init__` with
+    `thread_sensitive` renamed broke 39 tests and 2 subtests, none of which ran a line of
+    it, and verify scored its edge cases and mutants 0 % and said no test ran the changed
+    code. Neither can be measured until those calls bind (dimensions.py, missing_tests)."""
+    run = {(f.file, f.qualname) for functions in ran.values() for f in functions}
+    category_of = _category_of(head)
+    found: dict[tuple[str, str], list[ChangeFailure]] = {}
+    for failure in failed:
+        category = category_of(failure)
+        for location in category.locations if category is not None else []:
+            function = _function_at(location, changes)
+            if function is not None:
+                if (function.file, function.qualname) not in run:
+                    found.setdefault((function.file, function.qualname), []).append(failure)
+                break
+    said = {}
+    for (file, qualname), failures in found.items():
+        callers = tests_and_subtests(len(failures), sum(f.subtest is not None for f in failures))
+        said[(file, qualname)] = (
+            f"{qualname}: the {callers} whose failure points into it never ran a line of it "
+            f"({failures[0].cause})"
+        )
+    return said
+
+
+def _function_at(location: Location, changes: ChangeSet) -> ChangedFunction | None:
+    return next(
+        (
+            f
+            for f in changes.functions
+            if f.file == location.path and f.line <= location.line <= f.end_line
+        ),
+        None,
+    )
 
 
 def _ran(functions: list[ChangedFunction]) -> str:
@@ -85,14 +132,7 @@ def _tie(category: FailureCategory, changes: ChangeSet) -> str:
         lines = set(changes.lines.get(location.path, []))
         span = range(location.line, (location.end_line or location.line) + 1)
         touched = sorted(lines.intersection(span))
-        function = next(
-            (
-                f
-                for f in changes.functions
-                if f.file == location.path and f.line <= location.line <= f.end_line
-            ),
-            None,
-        )
+        function = _function_at(location, changes)
         if not touched and function is None:
             continue
         line = touched[0] if touched else location.line
@@ -269,22 +309,32 @@ def missing_tests(
     gains: dict[str, dict[str, float]],
     skeleton_for: skeleton.SkeletonFor,
     names: ModuleNames,
+    not_run: dict[tuple[str, str], str],
 ) -> list[Found]:
     """Changed modules no test reaches (CRITICAL), and changed modules no integration test
-    exercises when the suite has categories (HIGH, and the penalty)."""
+    exercises when the suite has categories (HIGH, and the penalty). A changed function
+    that failing tests call without running a line of it (`called_not_run`) is reached:
+    those failures are findings of their own."""
     result = []
     if selected.how == "contexts":
         for file in changes.source_files:
             if selected.by_file.get(file):
                 continue
+            called = [
+                f for f in changes.functions if f.file == file and (file, f.qualname) in not_run
+            ]
+            lines = [
+                n for n in changes.lines[file] if not any(f.line <= n <= f.end_line for f in called)
+            ]
+            if not lines:
+                continue
             module = names.module_name(file)
-            functions = [f for f in changes.functions if f.file == file]
+            functions = [f for f in changes.functions if f.file == file and f not in called]
             skeletons = [
                 text
                 for f in functions
                 if (text := skeleton_for(file, module, f.qualname, [], "works")) is not None
             ]
-            lines = changes.lines[file]
             result.append(
                 Found(
                     finding=_finding(
@@ -295,7 +345,8 @@ def missing_tests(
                             f"changed lines {_ranges(lines)}: no test's setup, call or teardown "
                             "ran any of them"
                         ]
-                        + [f"changed function: {f.qualname} (line {f.line})" for f in functions],
+                        + [f"changed function: {f.qualname} (line {f.line})" for f in functions]
+                        + [not_run[(file, f.qualname)] for f in called],
                         "Add tests for the changed functions: the skeletons below call each "
                         "one; fill in the inputs and the expected values.",
                         "\n\n".join(skeletons) or None,

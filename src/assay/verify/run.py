@@ -144,6 +144,11 @@ def run_verify(
     seed = options.seed if options.seed is not None else _seed(head)
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
     findings.explain(failed, head_run, changes, changed_code_run)
+    unmeasurable = (
+        findings.called_not_run(failed, head_run, changes, changed_code_run)
+        if selected.how == "contexts"
+        else {}
+    )
     # 4. The selected tests, measured.
     extra = without_test_paths(session.options.pytest_args, project.root)
     selection_args = [*extra, *targets(selected.nodeids)] if selected.nodeids else list(extra)
@@ -193,8 +198,12 @@ def run_verify(
         "assertions": dimensions.assertions(tests),
         "mocks": dimensions.mocks(tests),
         "flakiness": dimensions.flakiness(flaky, selected.nodeids, locate),
-        "edge_cases": dimensions.edge_cases(edges, blocking["edge_cases"], skeleton_for),
-        "mutation": dimensions.mutation(mutate, edges, blocking["mutation"], skeleton_for, names),
+        "edge_cases": dimensions.edge_cases(
+            edges, blocking["edge_cases"], skeleton_for, unmeasurable
+        ),
+        "mutation": dimensions.mutation(
+            mutate, edges, blocking["mutation"], skeleton_for, names, unmeasurable
+        ),
     }
     found = [f for _, fs in measured.values() for f in fs]
     gains: dict[str, dict[str, float]] = {}
@@ -209,7 +218,9 @@ def run_verify(
         return reproduce_command(nodeids, project.root, python, hung)
 
     found += findings.failures(failed, head_run, reproduce, locate)
-    found += findings.missing_tests(changes, selected, inspect, gains, skeleton_for, names)
+    found += findings.missing_tests(
+        changes, selected, inspect, gains, skeleton_for, names, unmeasurable
+    )
     found += findings.uncovered(diff, selected)
     found = findings.ordered(found)
     flaky_ids = {f.finding.id for f in found if f.finding.id.startswith("flaky:")}

@@ -18,7 +18,7 @@ from assay.model import (
     VerifyReport,
 )
 from assay.report.md import code, fence, plural, prose, table, text, visible
-from assay.score.gate import label
+from assay.score.gate import label, shown
 
 
 def render(report: VerifyReport) -> str:
@@ -53,7 +53,7 @@ def _header(report: VerifyReport) -> str:
     lines = [
         f"# Test quality verification: {text(report.project.name)}",
         "",
-        f"## Quality score: {report.score:g}/100 ({report.decision})",
+        f"## Quality score: {shown(report.score, '/100')} ({report.decision})",
         "",
         f"**Recommendation: {report.decision}**"
         + (f" (blocked by: {prose('; '.join(report.blocked_by))})" if report.blocked_by else ""),
@@ -197,7 +197,7 @@ def _breakdown(report: VerifyReport) -> str:
     rows = [
         [
             label(name),
-            "n/a" if d.score is None else f"{d.score:g}",
+            shown(d.score),
             f"{d.weight:g} %",
             f"{d.effective_weight:g} %",
             f"{d.contribution:g}",
@@ -206,7 +206,9 @@ def _breakdown(report: VerifyReport) -> str:
     ]
     applied = [p for p in report.penalties if p.applied]
     rows += [[f"Penalty: {text(p.name)}", "", "", "", f"−{p.points:g}"] for p in applied]
-    rows.append(["**TOTAL**", f"**{report.score:g}**", "", "100 %", f"**{report.score:g}**"])
+    rows.append(
+        ["**TOTAL**", f"**{shown(report.score)}**", "", "100 %", f"**{shown(report.score)}**"]
+    )
     lines = [
         "## Overall quality breakdown",
         "",
@@ -238,12 +240,12 @@ def _findings(report: VerifyReport) -> str:
     return "\n".join(lines)
 
 
-def _finding(number: int, finding: Finding, score: float) -> list[str]:
+def _finding(number: int, finding: Finding, score: float | None) -> list[str]:
     lines = [f"{number}. **{finding.severity}** {code(finding.id)}: {prose(finding.title)}", ""]
     lines += [f"   - {prose(e)}" for e in finding.evidence]
     lines += ["", f"   Remediation: {prose(finding.remediation)}"]
     if finding.projected_score is not None and finding.projected_score != score:
-        lines.append(f"   Fixing only this: score {score:g} → {finding.projected_score:g}.")
+        lines.append(f"   Fixing only this: score {shown(score)} → {finding.projected_score:g}.")
     if finding.skeleton:
         lines += [
             "",
@@ -257,16 +259,17 @@ def _projection(report: VerifyReport) -> str:
     rows = [
         [
             label(name),
-            "n/a" if d.score is None else f"{d.score:g}",
-            "n/a" if p.dimensions.get(name) is None else f"{p.dimensions[name]:g}",
+            shown(d.score),
+            shown(p.dimensions.get(name)),
         ]
         for name, d in report.dimensions.items()
     ]
-    rows.append(["**TOTAL**", f"**{report.score:g}**", f"**{p.score:g}**"])
+    rows.append(["**TOTAL**", f"**{shown(report.score)}**", f"**{shown(p.score)}**"])
     lines = [
         "## Post-remediation projection",
         "",
-        f"Projected score: {p.score:g}/100 ({p.decision}) if every finding above were fixed.",
+        f"Projected score: {shown(p.score, '/100')} ({p.decision}) if every finding above "
+        "were fixed.",
         "",
         table(["Metric", "Now", "Projected"], rows),
         "",
@@ -295,7 +298,7 @@ def _conclusion(report: VerifyReport) -> str:
         [
             "## Conclusion",
             "",
-            f"**Decision: {report.decision}** (score {report.score:g}, {found}).",
+            f"**Decision: {report.decision}** (score {shown(report.score)}, {found}).",
             "",
             table(["Criterion", "Value", "Threshold", "Status"], rows),
         ]
