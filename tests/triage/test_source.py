@@ -10,6 +10,7 @@ import pytest
 from assay.triage.closest import closest
 from assay.triage.installed import InstalledModules
 from assay.triage.source import SourceIndex
+from tests.helpers import failing_baseline, write_files
 
 
 @pytest.fixture
@@ -148,3 +149,79 @@ def test_closest_prefers_shared_words(
     name: str, candidates: list[str], expected: str | None
 ) -> None:
     assert closest(name, candidates) == expected
+
+
+OVERLOADED = """
+    from typing import overload
+
+
+    @overload
+    def scale(value: int, times: int) -> int: ...
+
+
+    @overload
+    def scale(value: float, times: float) -> float: ...
+
+
+    def scale(value, times):
+        return value * times
+
+
+    class Box:
+        @property
+        def size(self):
+            return 1
+
+        @size.setter
+        def size(self, value):
+            pass
+
+        @overload
+        def grow(self, step: int) -> int: ...
+
+        @overload
+        def grow(self, step: float) -> float: ...
+
+        def grow(self, step):
+            return 2 * step
+    """
+OVERLOAD_TESTS = """
+    from pkg.scale import Box, scale
+
+
+    def test_scale():
+        assert scale(2, factor=3) == 6
+
+
+    def test_grow():
+        assert Box().grow(by=2) == 4
+    """
+
+
+def test_an_overloaded_function_is_its_definition_not_a_stub(tmp_path: Path) -> None:
+    """`@overload` stubs come first in a module; the definition after them is what runs.
+    A renamed parameter's signature mismatch was placed at the first stub (the fix "accept
+    'factor' as a deprecated alias" belongs in the definition), and a line of the
+    definition's body was in no function. A property's setter still leaves its getter
+    standing for the name."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/scale.py": OVERLOADED,
+        "tests/test_scale.py": OVERLOAD_TESTS,
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    }
+    project = write_files(tmp_path / "project", files)
+    index = SourceIndex(project, ["pkg"])
+    [scale] = index.functions("scale")
+    assert (scale.lineno, scale.params()) == (12, ["value", "times"])
+    assert index.function_name_at("pkg/scale.py", 13) == "scale"
+    [box] = index.classes("Box")
+    assert box.methods == {"size": 18, "grow": 31}
+    assert index.functions("Box.grow")[0].lineno == 31
+    report = failing_baseline(project)
+    [category] = report["failure_categories"]
+    assert category["rule"] == "signature-mismatch"
+    assert [(x["line"], x["what"]) for x in category["locations"]] == [
+        (31, "the signature of Box.grow()"),
+        (12, "the signature of scale()"),
+    ]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from assay.mutation.source import SourceFile
 from assay.protocol import apply_edit
+from assay.pysource.inject.assay_functions import is_overload
 
 OPERATORS = (
     "arithmetic",
@@ -163,11 +164,6 @@ def _last_name(node: ast.expr) -> str | None:
     return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
 
 
-def _is_overload(decorator: ast.expr) -> bool:
-    """`@overload`: a signature for type checkers only."""
-    return _last_name(decorator) == "overload"
-
-
 def _is_type_checking(test: ast.expr) -> bool:
     return _last_name(test) == "TYPE_CHECKING"
 
@@ -243,7 +239,7 @@ class _Finder(ast.NodeVisitor):
     # -- scopes ----------------------------------------------------------------------------
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if node.name == "__repr__" or any(_is_overload(d) for d in node.decorator_list):
+        if node.name == "__repr__" or is_overload(node):
             return
         # Decorators and annotations are not mutated; defaults are, by their own operator,
         # and run in the enclosing scope (at import for a top-level def).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from assay.pysource.inject.assay_functions import FunctionInfo, FunctionNode
+from assay.pysource.inject.assay_functions import FunctionInfo, FunctionNode, is_overload
 
 _MOCK_FACTORIES = frozenset(
     {"Mock", "MagicMock", "NonCallableMock", "NonCallableMagicMock", "AsyncMock", "PropertyMock"}
@@ -136,9 +136,15 @@ class Collector(ast.NodeVisitor):
         self.info.classes.setdefault(qualname, cls)
         if not self.stack:
             self.info.top_level.setdefault(node.name, (node.lineno, "class"))
+        stubs: set[str] = set()
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                cls.methods.setdefault(stmt.name, stmt.lineno)
+                if stmt.name not in cls.methods or (stmt.name in stubs and not is_overload(stmt)):
+                    cls.methods[stmt.name] = stmt.lineno  # the def that runs (see below)
+                    if is_overload(stmt):
+                        stubs.add(stmt.name)
+                    else:
+                        stubs.discard(stmt.name)
             elif isinstance(stmt, ast.ClassDef):
                 cls.class_attrs.setdefault(stmt.name, stmt.lineno)
             for name in _assigned_names(stmt):
@@ -155,11 +161,14 @@ class Collector(ast.NodeVisitor):
         while classes < len(self.class_stack) and self.class_stack[-1 - classes] is not None:
             classes += 1
         owners = tuple(qualname.split(".")[-1 - classes : -1]) if classes else ()
-        self.info.functions.setdefault(
-            qualname, FunctionInfo(qualname, node, owners, self.info.path)
-        )
-        if not self.stack:
-            self.info.top_level.setdefault(node.name, (node.lineno, "def"))
+        # The first definition of a name stands for it (a conditional second one is
+        # another platform's), but an `@overload` stub gives way to the definition that
+        # runs: a renamed parameter's fix belongs there (pysource's `is_overload`).
+        known = self.info.functions.get(qualname)
+        if known is None or (is_overload(known.node) and not is_overload(node)):
+            self.info.functions[qualname] = FunctionInfo(qualname, node, owners, self.info.path)
+            if not self.stack:
+                self.info.top_level[node.name] = (node.lineno, "def")
         fixture = fixture_name(node)
         if fixture is not None:
             self.info.fixtures.setdefault(

@@ -26,6 +26,15 @@ from dataclasses import dataclass
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+def is_overload(node: FunctionNode) -> bool:
+    """`@overload` (`typing.overload`, `t.overload`): a signature for type checkers only,
+    which the real definition after it replaces when the module runs."""
+    return any(
+        (d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", None)) == "overload"
+        for d in node.decorator_list
+    )
+
+
 @dataclass
 class FunctionInfo:
     """One `def` and where it sits."""
