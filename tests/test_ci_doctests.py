@@ -111,3 +111,17 @@ def test_a_path_the_command_ignores_stays_ignored(project: Path) -> None:
     _, outcomes = plain_pytest(project, *args)
     assert {t["nodeid"]: t["outcome"] for t in report["tests"]} == outcomes
     assert report["collection_errors"] == [] and "pkg/__init__.py::pkg.double" in outcomes
+
+
+def test_only_what_pytest_is_given_is_named(project: Path) -> None:
+    """glom 24.11.0's tox runs `coverage run --rcfile {toxinidir}/.tox-coveragerc -m pytest
+    ... --doctest-modules {envsitepackagesdir}/glom`: coverage's own configuration file,
+    before `pytest`, was named as something to collect."""
+    (project / ".tox-coveragerc").write_text("[run]\nbranch = True\n")
+    (project / "tox.ini").write_text(
+        "[testenv]\ncommands = coverage run --parallel --rcfile {toxinidir}/.tox-coveragerc "
+        "-m pytest -vv --doctest-modules {envsitepackagesdir}/pkg {posargs}\n"
+    )
+    report, _ = baseline_json(project, "--no-coverage")
+    [warning] = _warnings(report)
+    assert warning.endswith('(to include them: --pytest-args "--doctest-modules pkg")')

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DOCTEST_FLAGS = ("--doctest-modules", "--doctest-glob")
+_PYTEST = ("pytest", "py.test")  # the word that runs it: `pytest`, `-m pytest`, `.venv/bin/pytest`
 _FILES = ("tox.ini", "setup.cfg", "noxfile.py", "Makefile")
 _PLACEHOLDER = re.compile(r"^\{[^}]*\}[/\\]")  # tox's {toxinidir}/, {envsitepackagesdir}/
 # Options whose value a path may be: kept with it when they narrow what is collected (tabulate
@@ -58,13 +59,19 @@ def doctest_commands(root: Path) -> list[DoctestCommand]:
 
 
 def _args(line: str, root: Path) -> list[str]:
-    """The doctest flags (with their values) and the project's own folders on the line."""
+    """The doctest flags (with their values) and the project's own folders pytest is given
+    on the line: after the word that runs pytest. glom 24.11.0's tox runs `coverage run
+    --rcfile {toxinidir}/.tox-coveragerc -m pytest ...`, and coverage's own file was read as
+    a folder to collect: the arguments said `--pytest-args ".tox-coveragerc ..."`."""
     try:
         words = shlex.split(line, comments=True)
     except ValueError:
         words = line.split()
+    start = next(
+        (i + 1 for i, word in enumerate(words) if re.sub(r".*[/\\]", "", word) in _PYTEST), 0
+    )
     args: list[str] = []
-    for i, word in enumerate(words):
+    for i, word in enumerate(words[start:], start):
         if word.startswith(DOCTEST_FLAGS):
             args.append(word)
             if word == "--doctest-glob" and i + 1 < len(words):
