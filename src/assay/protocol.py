@@ -692,6 +692,12 @@ class MutantResult(Message):
     OPTIONAL = ("killed_by", "tests_run", "cost", "reason", "loaded")
 
 
+# A survivor's reason when its tests drew random numbers: every mutant's tests start from
+# `random.seed(0)` (the same verdict every run), so other draws may kill it.
+DREW_RANDOM = (
+    "the tests that ran it drew random numbers, from seed 0 as for every mutant: with other "
+    "draws they may kill it"
+)
 # An `Excluded` reason: the server's collection has no such test.
 NOT_COLLECTED = "not collected by the mutation worker"
 

@@ -59,6 +59,8 @@ class Verdicts:
         else:
             mutant.killed_by = result.killed_by
             mutant.tests_run = result.tests_run
+            if status == Verdict.SURVIVED and result.reason:  # protocol's DREW_RANDOM
+                mutant.reason = "; ".join(r for r in (mutant.reason, result.reason) if r)
         mutant.duration_s = round(result.duration, 4)
         self.cost += result.cost or 0.0
         self.done += 1

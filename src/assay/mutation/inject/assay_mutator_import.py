@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assay import protocol as wire
-    from assay.mutation.inject.assay_mutator_state import STATE, reseed
+    from assay.mutation.inject.assay_mutator_state import STATE, drew_random, reseed
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
     import assay_protocol as wire
-    from assay_mutator_state import STATE, reseed
+    from assay_mutator_state import STATE, drew_random, reseed
 
 
 class MutatedLoader:
@@ -115,7 +115,7 @@ def run_import(order: list[Any]) -> None:
         runtestprotocol(
             item, nextitem=items[index + 1] if index + 1 < len(items) else None, log=False
         )
-    STATE.finish(wire.Verdict.SURVIVED, None)
+    STATE.finish(wire.Verdict.SURVIVED, None, wire.DREW_RANDOM if drew_random() else None)
 
 
 def compile_once(config: Any, sources: list[str], tests: list[str]) -> None:

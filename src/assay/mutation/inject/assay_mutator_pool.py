@@ -549,11 +549,12 @@ class Pool:
         n = len(job.costs)
         code, message, duration = verdict.code, verdict.message, round(verdict.seconds, 6)
         kills = self.kills if isinstance(job.work, wire.ForkMutant) else None
-        if code == wire.ChildCode.SURVIVED and message == "ok":
+        if code == wire.ChildCode.SURVIVED and message.split(" ", 1)[0] == "ok":
             status = wire.Verdict.SURVIVED
             result = wire.MutantResult(
-                job.id, status, tests_run=n, duration=duration, cost=sum(job.costs)
-            )
+                job.id, status, tests_run=n, duration=duration, cost=sum(job.costs),
+                reason=wire.DREW_RANDOM if message == "ok random" else None,
+            )  # fmt: skip
             if kills is not None:
                 kills.record(job.work, job.tests, None)
         elif code == wire.ChildCode.KILLED:

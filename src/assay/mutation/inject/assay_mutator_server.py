@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         slot_test,
     )
     from assay.mutation.inject.assay_mutator_proc import available, cpu_now, resident
-    from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed
+    from assay.mutation.inject.assay_mutator_state import STATE, Clock, reseed, survived
     from assay.mutation.inject.assay_mutator_swap import LiveFunctions, Undo, restore
 else:  # in the project's interpreter this folder is on sys.path, assay may not be installed
     import assay_protocol as wire
@@ -70,7 +70,7 @@ else:  # in the project's interpreter this folder is on sys.path, assay may not 
     from assay_mutator_order import KillRecord
     from assay_mutator_pool import SLOT, Job, Pool, slot_start, slot_test
     from assay_mutator_proc import available, cpu_now, resident
-    from assay_mutator_state import STATE, Clock, reseed
+    from assay_mutator_state import STATE, Clock, reseed, survived
     from assay_mutator_swap import LiveFunctions, restore
 
 
@@ -240,7 +240,7 @@ class Server(Pool):
             self.count_test(index + 1)
             nextitem = items[index + 1] if index + 1 < len(items) else None
             runtestprotocol(item, nextitem=nextitem, log=False)
-        STATE.exit_child(wire.ChildCode.SURVIVED, "ok")
+        STATE.exit_child(wire.ChildCode.SURVIVED, survived())
 
     def run_batch(self, batch: list[Job]) -> None:
         """A child's jobs, in turn. A job's verdict is final when the child began with it
@@ -284,7 +284,7 @@ class Server(Pool):
                     passed, killer = job.tests[: killed[0] - 1], job.tests[killed[0] - 1]
                     self.kills.record(job.work, passed, killer)
             if killed is None:
-                STATE.say(wire.ChildCode.SURVIVED, "ok")
+                STATE.say(wire.ChildCode.SURVIVED, survived())
             elif k == 0:
                 # final: the child began with it
                 STATE.say(wire.ChildCode.KILLED, f"{killed[0]} {killed[1]}")
