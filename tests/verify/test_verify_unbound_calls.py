@@ -115,3 +115,27 @@ def test_the_missing_test_names_only_the_function_no_test_calls(report: dict[str
     assert "changed function: perimeter (line 7)" in missing["evidence"]
     assert not any(e.startswith("changed function: area") for e in missing["evidence"])
     assert any(e.startswith("area: the 2 tests whose failure") for e in missing["evidence"])
+
+
+def test_when_every_test_fails_so_nothing_is_measured_and_nothing_invented(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Every test calls `area` the old way: no test ran a line of the project. The run
+    still had per-test contexts; before, having none with a line read as having none at
+    all ("every test counts as selected"), and the dimensions scored 0."""
+    files = {k: v for k, v in FILES.items() if "units" not in k}
+    root = write_files(tmp_path_factory.mktemp("unbound-all") / "shapes", files)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
+    commit(root, "base")
+    shapes = root / "pkg" / "shapes.py"
+    text = shapes.read_text().replace("def area(width, height):", "def area(w, height):")
+    text = text.replace("if width < 0", "if w < 0", 1).replace("width * height", "w * height")
+    shapes.write_text(text)
+    report, proc = verify(root, "--base", "main")
+    assert (report["tests"]["how"], report["tests"]["nodeids"]) == ("contexts", [])
+    assert not [w for w in report["warnings"] if "contexts" in w]
+    assert (report["score"], report["decision"], proc.returncode) == (None, "BLOCK", 1)
+    assert report["blocked_by"] == [
+        "new_failures 2 > 0",
+        "score n/a: no dimension could be measured",
+    ]

@@ -46,12 +46,15 @@ def select_tests(
     conn: sqlite3.Connection, root: Path, report: BaselineReport, changes: ChangeSet
 ) -> SelectedTests:
     collected = [t.nodeid for t in report.tests]
+    coverage = report.coverage
+    # Contexts recorded and coverage measured something: a run whose every test failed
+    # before running a line of the project (a renamed parameter they all pass) has
+    # contexts, none of them with a line, and selects nothing, not everything.
     has_contexts = (
-        conn.execute(
-            "select 1 from test_lines where run_id = ? limit 1", (report.run_id,)
-        ).fetchone()
-        is not None
-    )
+        coverage is not None and coverage.contexts and coverage.totals.covered_lines > 0
+    ) or conn.execute(
+        "select 1 from test_lines where run_id = ? limit 1", (report.run_id,)
+    ).fetchone() is not None
     if not has_contexts:
         return SelectedTests("all", collected, {f: collected for f in changes.source_files})
     by_file: dict[str, list[str]] = {}
