@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assay.measure.coverage import status
 from tests.helpers import baseline_json, clean_env, run_assay, write_files
 
@@ -266,33 +268,35 @@ def test_report_settings_that_leave_every_measured_file_out_are_said_not_silent(
     )
 
 
-def test_a_src_layout_package_s_own_tests_are_not_measured_as_source(tmp_path):
+@pytest.mark.parametrize(("package", "folder"), [("src/calc", "tests"), ("calc", "test")])
+def test_a_package_s_own_tests_are_not_measured_as_source(tmp_path, package, folder):
     """isodate keeps its tests in src/isodate/tests: found in a flat layout (h11/tests),
-    they were missed there and measured as the package's source."""
+    they were missed there and measured as the package's source; glom 24.11.0's
+    glom/test, named as a top-level test folder may be, was missed in either."""
     project = write_files(
         tmp_path / "project",
         {
-            "src/calc/__init__.py": "def double(x):\n    return 2 * x\n",
-            "src/calc/tests/__init__.py": "",
-            "src/calc/tests/test_calc.py": (
+            f"{package}/__init__.py": "def double(x):\n    return 2 * x\n",
+            f"{package}/{folder}/__init__.py": "",
+            f"{package}/{folder}/test_calc.py": (
                 "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
             ),
             "pyproject.toml": '[project]\nname = "calc"\nversion = "0"\n'
-            '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+            f'[tool.pytest.ini_options]\npythonpath = ["{package.rpartition("/")[0] or "."}"]\n',
         },
     )
     report, _ = baseline_json(project)
-    assert report["project"]["test_paths"] == ["src/calc/tests"]
+    assert report["project"]["test_paths"] == [f"{package}/{folder}"]
     data = tmp_path / "plain-coverage"
     subprocess.run(
-        [sys.executable, "-m", "coverage", "run", "--branch", "--source=src/calc",
-         "--omit=src/calc/tests/*", f"--data-file={data}", "-m", "pytest", "-q",
+        [sys.executable, "-m", "coverage", "run", "--branch", f"--source={package}",
+         f"--omit={package}/{folder}/*", f"--data-file={data}", "-m", "pytest", "-q",
          "-p", "no:cacheprovider"],
         cwd=project, env=clean_env(), check=True, capture_output=True,
     )  # fmt: skip
     theirs = coverage_json(project, data)["files"]
     assert [m["path"] for m in report["coverage"]["modules"]] == sorted(theirs)
-    assert sorted(theirs) == ["src/calc/__init__.py"]
+    assert sorted(theirs) == [f"{package}/__init__.py"]
 
 
 def test_the_source_the_project_configures_is_the_one_reported(tmp_path):

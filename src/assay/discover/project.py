@@ -175,10 +175,12 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
     if dirs:
         return dirs
     # A package's own tests folder, flat or in a src layout (isodate's src/isodate/tests:
-    # missed, its tests were measured as source, where h11's h11/tests were not).
+    # missed, its tests were measured as source, where h11's h11/tests were not; glom's
+    # glom/test, named as at the top, was missed too).
     inside = sorted(
         str(p.relative_to(root))
-        for pattern in ("*/tests", "src/*/tests")
+        for name in TEST_DIR_NAMES
+        for pattern in (f"*/{name}", f"src/*/{name}")
         for p in root.glob(pattern)
         if (p.parent / "__init__.py").exists()
     )
