@@ -549,7 +549,7 @@ class Pool:
         n = len(job.costs)
         code, message, duration = verdict.code, verdict.message, round(verdict.seconds, 6)
         kills = self.kills if isinstance(job.work, wire.ForkMutant) else None
-        if code == wire.ChildCode.SURVIVED and message.split(" ", 1)[0] == "ok":
+        if code == wire.ChildCode.SURVIVED and message in ("ok", "ok random"):  # `survived`
             status = wire.Verdict.SURVIVED
             result = wire.MutantResult(
                 job.id, status, tests_run=n, duration=duration, cost=sum(job.costs),
