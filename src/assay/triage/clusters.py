@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assay.model import FailureCluster
@@ -15,6 +16,9 @@ from assay.triage.signature import (
 )
 
 _EXAMPLE_MAX = 300
+# A first line that defers to what follows it: "error raised while processing, details
+# below." (glom 24.11.0's errors, the cause on their last line), "the following failed:".
+_DEFERS = re.compile(r"(\bbelow|\bfollowing)\W*$|:$", re.IGNORECASE)
 # Phases whose failures are a different root cause than the same exception in a test body.
 _QUALIFIED_PHASES = ("setup", "teardown", "collect")
 
@@ -52,7 +56,7 @@ class Cluster:
         return sorted({i.nodeid for i in self.incidents})
 
     def to_model(self) -> FailureCluster:
-        example = first_line(self.first.message)
+        example = _example(self.first.message)
         if len(example) > _EXAMPLE_MAX:
             example = example[: _EXAMPLE_MAX - 3] + "..."
         return FailureCluster(
@@ -63,6 +67,15 @@ class Cluster:
             tests=self.nodeids(),
             example=example,
         )
+
+
+def _example(message: str) -> str:
+    """A message as the reports show it: its first line, and its last when the first only
+    says that the details follow (the report said "PathAccessError: error raised while
+    processing, details below." and showed none)."""
+    first = first_line(message)
+    last = first_line("\n".join(reversed(message.splitlines())))
+    return f"{first} … {last}" if _DEFERS.search(first) and last != first else first
 
 
 def build_clusters(incidents: list[Incident]) -> list[Cluster]:
