@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
+from assay.model import Frame
 from assay.triage.astinfo import ClassInfo
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident
+from assay.triage.incidents import Incident, is_test_file
 from assay.triage.mock_origin import find_mock_origins
 from assay.triage.rules.base import (
     Context,
@@ -67,11 +68,23 @@ def _module_attr(line: str) -> tuple[str, str, bool] | None:
     return None
 
 
+def _access_frame(incident: Incident) -> Frame | None:
+    """Where the missing name was touched: the line that raised, when it is the project's
+    own (glom's CLI at `glom/cli.py:152`, reached from a test's call at
+    `test_cli.py:163`, which the report named instead); else the failing test's line
+    (a patch, or a call into code outside the project)."""
+    raised = incident.frames[-1] if incident.frames else None
+    innermost = incident.innermost_project_frame()
+    if raised is not None and raised == innermost:
+        return innermost
+    return incident.innermost_test_frame() or innermost
+
+
 def _access_sites(ctx: Context, incidents: list[Incident], target: str = "") -> list[str]:
-    """Where the tests touch the missing name: the failing test line, else the patch line."""
+    """Where the missing name is touched (`_access_frame`), else the patch line."""
     sites: list[str] = []
     for incident in incidents:
-        frame = incident.innermost_test_frame() or incident.innermost_project_frame()
+        frame = _access_frame(incident)
         if frame is not None:
             sites.append(f"used at {frame_text(ctx, frame, with_function=False)}")
             continue
@@ -227,12 +240,22 @@ class MissingAttributeRule(Rule):
             evidence += lines
             actions.append(action)
         attrs = ", ".join(f"'{a}'" for a in sorted(by_attr))
+        frames = [_access_frame(i) for i in incidents]
+        sources = sorted({f"{f.path}:{f.lineno}" for f in frames if f and not is_test_file(f.path)})
+        if sources and all(f and not is_test_file(f.path) for f in frames):
+            failing = count_subject(incidents, "fails", "fail")
+            cause = (
+                f"the project's own code at {', '.join(sources[:3])} accesses {attrs} on "
+                f"'{module}', which does not define it; {failing} on it"
+            )
+        else:
+            cause = (
+                f"{count_subject(incidents, 'accesses or patches', 'access or patch')} {attrs} "
+                f"on '{module}', which does not define it"
+            )
         return Finding(
             title=f"Missing attribute: module '{module}' has no {attrs}",
-            root_cause=sentence(
-                f"{count_subject(incidents, 'accesses or patches', 'access or patch')} {attrs} on "
-                f"'{module}', which does not define it"
-            ),
+            root_cause=sentence(cause),
             action=sentence("; ".join(actions)),
             evidence=evidence,
         )
