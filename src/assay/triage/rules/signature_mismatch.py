@@ -178,7 +178,7 @@ class SignatureMismatchRule(Rule):
                 caller = resolution.caller if resolution.caller_in_project else None
                 defined = ctx.index.function_at(caller.path, caller.lineno) if caller else None
                 # not a method: a test's call of that name resolves to a module-level one
-                # (an `@overload`ed function's real def is not indexed: None)
+                # (None: the call is at module level)
                 if caller is not None and (defined is None or "." not in defined.qualname):
                     callers.setdefault(f"{caller.path}:{caller.function}", (mismatch, caller))
         if not renamed:
