@@ -7,6 +7,8 @@ an assertion's message, or not at all: boltons 24.1.0 broken by a rename.
 - a test whose `os.fork()` child raises: the parent sees exit status 1 and fails on a
   bare `assert 1 == 0`. The worker now ends such a child at its exception, its traceback
   printed to the stderr pytest captures for the parent's test.
+- the same in a unittest TestCase (Markdown 3.7): unittest catches the child's exception
+  itself, so none reached the worker's hook, and the parent failed on `1 != 0` alone.
 - marshmallow 3.23.1, `Schema.load(partial=...)` renamed, called from `python -c`: the
   traceback is one frame, so pytest's explanation ends with the whole `CompletedProcess`
   repr, whose `stderr='Traceback (most recent call last):\\n...'` is the last head in
@@ -76,6 +78,29 @@ FILES = {
             _, status = os.waitpid(pid, 0)
             assert os.waitstatus_to_exitcode(status) == 0
         """,
+    "tests/test_child_unittest.py": """
+        import os
+        import unittest
+
+        from pkg.store import values
+
+
+        class TestFork(unittest.TestCase):
+            def test_in_a_forked_child(self):
+                pid = os.fork()
+                if pid == 0:
+                    values("a")
+                    os._exit(0)
+                _, status = os.waitpid(pid, 0)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+
+            def test_a_forked_child_that_passes(self):
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+                _, status = os.waitpid(pid, 0)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        """,
     "pyproject.toml": """
         [tool.pytest.ini_options]
         testpaths = ["tests"]
@@ -98,7 +123,7 @@ def report(project: Any) -> Any:
 def test_outcomes_are_plain_pytest_s(project: Any, report: Any) -> None:
     _, outcomes = plain_pytest(project)
     assert outcomes_of(report) == outcomes
-    assert sorted(outcomes.values()) == ["failed", "failed", "failed", "failed", "passed"]
+    assert sorted(outcomes.values()) == ["failed"] * 5 + ["passed"] * 2
 
 
 def test_the_children_s_failures_go_under_the_rename(report: Any) -> None:
@@ -108,6 +133,7 @@ def test_the_children_s_failures_go_under_the_rename(report: Any) -> None:
         "tests/test_child.py::test_a_script_s_own_call",
         "tests/test_child.py::test_in_a_forked_child",
         "tests/test_child.py::test_in_a_subprocess",
+        "tests/test_child_unittest.py::TestFork::test_in_a_forked_child",
         "tests/test_store.py::test_values",
     ]
     assert category["action"].startswith("First fix the library's own call at pkg/store.py:6")
@@ -119,8 +145,15 @@ def test_the_children_s_failures_go_under_the_rename(report: Any) -> None:
     assert not any("installed code" in line for line in category["evidence"])
 
 
-def test_the_forked_child_s_traceback_is_in_the_parent_s_output(report: Any) -> None:
-    [forked] = [t for t in report["tests"] if t["nodeid"].endswith("test_in_a_forked_child")]
+@pytest.mark.parametrize(
+    "nodeid",
+    [
+        "tests/test_child.py::test_in_a_forked_child",
+        "tests/test_child_unittest.py::TestFork::test_in_a_forked_child",
+    ],
+)
+def test_the_forked_child_s_traceback_is_in_the_parent_s_output(report: Any, nodeid: str) -> None:
+    [forked] = [t for t in report["tests"] if t["nodeid"] == nodeid]
     assert forked["failure"]["exc_type"] == "AssertionError"
     output = forked["failure"]["output"]
     assert "a forked child (pid " in output and ") of this test raised:" in output

@@ -10,6 +10,7 @@ unclassified. The oracle for outcomes and counts is plain pytest.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,18 @@ def test_the_class_and_the_filter_are_named_with_the_fix(run: Any) -> None:
         "`unittest.TestSuite`), or make the filter at tests/test_a_legacy.py:5 apply to its "
         "own tests only (`pytestmark = pytest.mark.filterwarnings('error')`)."
     )
+
+
+def test_the_reproduce_command_reproduces_the_error(project: Path, run: Any) -> None:
+    """Alone, tests/test_b_suite.py collects with a warning and passes: the command
+    collects the file whose import set the filter first, as the run did."""
+    report, _ = run
+    [category] = report["failure_categories"]
+    command = category["reproduce"]
+    assert command.endswith("tests/test_a_legacy.py tests/test_b_suite.py")
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
+    assert proc.returncode == 2  # pytest: interrupted by the collection error
+    assert "ERROR tests/test_b_suite.py::TestSuite" in proc.stdout
 
 
 def test_mutants_at_import_are_judged_beside_the_node_s_known_error(

@@ -10,6 +10,8 @@ own advice at the place it names.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tests.helpers import failing_baseline, outcomes_of, plain_pytest, write_files
@@ -179,3 +181,46 @@ def test_pytest_s_own_deprecation_names_the_test_it_is_about(tmp_path):
         "tuple; until then, `ignore::pytest.PytestRemovedIn10Warning` in filterwarnings "
         "(setup.cfg) keeps it a warning."
     )
+
+
+def test_a_filter_another_test_module_sets_is_collected_first_to_reproduce(tmp_path):
+    """A module-level `simplefilter("error")` acts at collection (pytest resets the
+    filters around each test): the next file's import warns and cannot be collected.
+    Alone, that file passes with a warning: the command collects the module whose import
+    made warnings errors ahead of it, as the run did."""
+    files = {
+        "pytest.ini": "[pytest]\npythonpath = src\n",
+        "src/shapes.py": """
+            import warnings
+
+            warnings.warn("shapes is deprecated; import geometry instead")
+
+
+            def surface(width, height):
+                return width * height
+            """,
+        "tests/test_a_strict.py": """
+            import warnings
+
+            warnings.simplefilter("error")
+
+
+            def test_nothing():
+                pass
+            """,
+        "tests/test_b_shapes.py": """
+            import shapes
+
+
+            def test_surface():
+                assert shapes.surface(2, 3) == 6
+            """,
+    }
+    project = write_files(tmp_path / "project", files)
+    report = failing_baseline(project)
+    assert outcomes_of(report) == plain_pytest(project)[1]
+    [category] = report["failure_categories"]
+    assert category["rule"] == "warning-as-error"
+    assert category["reproduce"].endswith("tests/test_a_strict.py tests/test_b_shapes.py")
+    proc = subprocess.run(["bash", "-c", category["reproduce"]], capture_output=True, text=True)
+    assert "ERROR tests/test_b_shapes.py - UserWarning: shapes is deprecated" in proc.stdout

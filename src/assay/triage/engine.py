@@ -85,29 +85,28 @@ def triage(
         else:
             claimed.setdefault(match.position, []).append(incident)
 
-    categories = [
-        _category(
-            "custom",
-            _custom_finding(compiled[position - 1], build_clusters(members)),
-            build_clusters(members),
-        )
-        for position, members in sorted(claimed.items())
-    ]
+    built: list[tuple[FailureCategory, Finding]] = []
+    for position, members in sorted(claimed.items()):
+        finding = _custom_finding(compiled[position - 1], build_clusters(members))
+        built.append((_category("custom", finding, build_clusters(members)), finding))
     grouped: dict[tuple[str, GroupKey], tuple[Rule, list[Cluster]]] = {}
     for cluster in build_clusters(remaining):
         rule, key = _claim(cluster, ctx)
         grouped.setdefault((rule.id, key), (rule, []))[1].append(cluster)
     for (_, key), (rule, clusters) in sorted(grouped.items()):
-        categories.append(_category(rule.id, _build(rule, key, clusters, ctx), clusters))
+        finding = _build(rule, key, clusters, ctx)
+        built.append((_category(rule.id, finding, clusters), finding))
 
-    categories.sort(key=lambda c: (-len(c.tests), _RANK.get(c.rule, len(_RANK)), c.title, c.tests))
+    built.sort(
+        key=lambda b: (-len(b[0].tests), _RANK.get(b[0].rule, len(_RANK)), b[0].title, b[0].tests)
+    )
     parent_of = {i.nodeid: i.test_nodeid for i in incidents}
-    for priority, category in enumerate(categories, start=1):
+    for priority, (category, finding) in enumerate(built, start=1):
         category.priority = priority
         # A subtest cannot be selected on its own: its parent test runs it.
         parents = sorted({parent_of.get(t, t) for t in category.tests})
-        category.reproduce = ctx.reproduce(parents)
-    return categories
+        category.reproduce = ctx.reproduce(parents, finding.collect_first)
+    return [category for category, _ in built]
 
 
 def _claim(cluster: Cluster, ctx: Context) -> tuple[Rule, GroupKey]:

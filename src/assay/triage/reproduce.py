@@ -8,7 +8,7 @@ project's interpreter and never hanging, is `pytest_command`'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from assay.pytest_command import pytest_command
@@ -17,14 +17,19 @@ MAX_NODEIDS = 20
 
 
 def reproduce_command(
-    nodeids: list[str], root: Path | str, python: str, hung: Iterable[str] = ()
+    nodeids: list[str],
+    root: Path | str,
+    python: str,
+    hung: Iterable[str] = (),
+    first: Sequence[str] = (),
 ) -> str:
     """`hung`: the run's tests that hung; the command is bounded where it names one, and
-    deselects the others its files hold."""
+    deselects the others its files hold. `first`: files collected ahead of the tests, as
+    in the run (their own tests run too)."""
     if not nodeids:
         return ""
     targets = sorted(set(nodeids))
     if len(targets) > MAX_NODEIDS:
         files = sorted({nodeid.split("::", 1)[0] for nodeid in targets})
-        return pytest_command(root, python, files, hung=hung, keep=targets)
-    return pytest_command(root, python, targets, hung=hung)
+        return pytest_command(root, python, [*first, *files], hung=hung, keep=targets)
+    return pytest_command(root, python, [*first, *targets], hung=hung)

@@ -40,9 +40,9 @@ class Context:
     hung: list[str] = field(default_factory=list)  # tests that hung: commands bound them
     environment: WorkerEnvironment = field(default_factory=WorkerEnvironment)  # the worker's
 
-    def reproduce(self, nodeids: list[str]) -> str:
+    def reproduce(self, nodeids: list[str], first: list[str] | None = None) -> str:
         """The command that runs these tests from anywhere (reproduce_command's)."""
-        return reproduce_command(nodeids, self.root, self.python, self.hung)
+        return reproduce_command(nodeids, self.root, self.python, self.hung, first or [])
 
 
 @dataclass
@@ -56,6 +56,9 @@ class Finding:
     # The code the root cause points at; none: the engine uses where the failures were
     # raised (their innermost project frames).
     locations: list[Location] = field(default_factory=list)
+    # Test files the reproduce command collects ahead of the failing tests: the failure
+    # needs what importing them does (a module-level warnings filter).
+    collect_first: list[str] = field(default_factory=list)
 
 
 class Rule(ABC):

@@ -28,7 +28,7 @@ from assay.triage.rules.base import (
     shorten,
     unique,
 )
-from assay.triage.warning_filters import error_filters
+from assay.triage.warning_filters import error_filters, imported_first
 
 _CLASS = re.compile(r"cannot collect test class '(?P<name>[^']+)' because it has a (?P<why>[^ ]+)")
 
@@ -78,7 +78,8 @@ class CollectionWarningRule(Rule):
                 + (f"; {bound[0]}" if bound else "")
             )
         folders = unique([i.test_file.split("/", 1)[0] for i in incidents if "/" in i.test_file])
-        filters = [f.text for f in error_filters(ctx.index, folders)]
+        found = error_filters(ctx.index, folders)
+        filters = [f.text for f in found]
         evidence += capped(filters, 5, "more filters")
         classes = ", ".join(f"`{n}`" for n in unique(names)) or "a class"
         fix = (
@@ -103,4 +104,5 @@ class CollectionWarningRule(Rule):
             ),
             action=fix[0].upper() + fix[1:] + ".",
             evidence=evidence,
+            collect_first=imported_first(found, [i.test_file for i in incidents]),
         )

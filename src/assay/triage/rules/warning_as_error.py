@@ -38,7 +38,7 @@ from assay.triage.rules.base import (
     unique,
 )
 from assay.triage.signature import first_line
-from assay.triage.warning_filters import error_filters
+from assay.triage.warning_filters import error_filters, imported_first
 
 # Builtin warning classes: a filter names them bare; pytest's are `pytest.<Name>`.
 _BUILTIN = frozenset(
@@ -146,4 +146,5 @@ class WarningAsErrorRule(Rule):
             ),
             action=fix.rstrip(".") + meanwhile + ".",
             evidence=evidence,
+            collect_first=imported_first(filters, [i.test_file for i in incidents]),
         )
