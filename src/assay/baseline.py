@@ -117,16 +117,20 @@ def run_origin(run: StageResult, options: BaselineOptions) -> Origin:
 
 
 def _run_warnings(run: StageResult) -> list[str]:
-    """The run's warnings, what its test files hand to unittest's loader alone, and the
-    doctests the project's automation runs and this run did not."""
+    """The run's warnings, what its test files hand to unittest's loader alone, the test
+    classes it ran twice, and the doctests the project's automation runs and this run
+    did not."""
+    from assay.static.imported_tests import collected_twice
     from assay.static.unittest_loaders import not_run_by_pytest
 
     root = run.session.project.root
     files = [t.file for t in run.tests if t.file]
     unittest_only = not_run_by_pytest(root, files)
+    twice = collected_twice(root, [t.nodeid for t in run.tests])
     return [
         *run.outcome.warnings,
         *([unittest_only] if unittest_only else []),
+        *([twice] if twice else []),
         *_doctests_not_run(run),
     ]
 
