@@ -67,6 +67,9 @@ class FailureCategory:
     # The code the root cause points at (a callee's signature), else where the failures
     # were raised, innermost project frame first: what a change can be tied to.
     locations: list[Location] = field(default_factory=list)
+    # Test files `reproduce` collects ahead of `tests`: the failures need what importing
+    # them does (a module-level warnings filter), as in the run.
+    collect_first: list[str] = field(default_factory=list)
 
     def patterns(self, limit: int = 6) -> list[str]:
         """The clusters' messages as the reports show them, each once: natsort's three

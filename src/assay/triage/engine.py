@@ -85,28 +85,29 @@ def triage(
         else:
             claimed.setdefault(match.position, []).append(incident)
 
-    built: list[tuple[FailureCategory, Finding]] = []
-    for position, members in sorted(claimed.items()):
-        finding = _custom_finding(compiled[position - 1], build_clusters(members))
-        built.append((_category("custom", finding, build_clusters(members)), finding))
+    categories = [
+        _category(
+            "custom",
+            _custom_finding(compiled[position - 1], build_clusters(members)),
+            build_clusters(members),
+        )
+        for position, members in sorted(claimed.items())
+    ]
     grouped: dict[tuple[str, GroupKey], tuple[Rule, list[Cluster]]] = {}
     for cluster in build_clusters(remaining):
         rule, key = _claim(cluster, ctx)
         grouped.setdefault((rule.id, key), (rule, []))[1].append(cluster)
     for (_, key), (rule, clusters) in sorted(grouped.items()):
-        finding = _build(rule, key, clusters, ctx)
-        built.append((_category(rule.id, finding, clusters), finding))
+        categories.append(_category(rule.id, _build(rule, key, clusters, ctx), clusters))
 
-    built.sort(
-        key=lambda b: (-len(b[0].tests), _RANK.get(b[0].rule, len(_RANK)), b[0].title, b[0].tests)
-    )
+    categories.sort(key=lambda c: (-len(c.tests), _RANK.get(c.rule, len(_RANK)), c.title, c.tests))
     parent_of = {i.nodeid: i.test_nodeid for i in incidents}
-    for priority, (category, finding) in enumerate(built, start=1):
+    for priority, category in enumerate(categories, start=1):
         category.priority = priority
         # A subtest cannot be selected on its own: its parent test runs it.
         parents = sorted({parent_of.get(t, t) for t in category.tests})
-        category.reproduce = ctx.reproduce(parents, finding.collect_first)
-    return [category for category, _ in built]
+        category.reproduce = ctx.reproduce(parents, category.collect_first)
+    return categories
 
 
 def _claim(cluster: Cluster, ctx: Context) -> tuple[Rule, GroupKey]:
@@ -218,6 +219,7 @@ def _category(rule_id: str, finding: Finding, clusters: list[Cluster]) -> Failur
         clusters=[c.to_model() for c in ordered],
         subtests=len(subtests),
         locations=finding.locations or _raised_at(ordered),
+        collect_first=finding.collect_first,
     )
 
 

@@ -72,6 +72,12 @@ def explain(
 
 def _category_of(head: BaselineReport) -> Callable[[ChangeFailure], FailureCategory | None]:
     by_id = {nodeid: category for category in head.failure_categories for nodeid in category.tests}
+    # A node that failed collection alone (`file::Class`) is listed by its file in its
+    # category, as every collection error is: Python-Markdown's `TestSuite` read "no root
+    # cause recognised" beside the baseline's collection-warning.
+    for error in head.collection_errors:
+        if error.node and error.path in by_id:
+            by_id.setdefault(error.node, by_id[error.path])
     return lambda failure: by_id.get(failure.id) or by_id.get(failure.nodeid)
 
 
@@ -149,7 +155,7 @@ def _tie(category: FailureCategory, changes: ChangeSet) -> str:
 def failures(
     found: list[ChangeFailure],
     head: BaselineReport,
-    reproduce: Callable[[list[str]], str],
+    reproduce: Callable[[list[str], list[str]], str],
     locate: Callable[[str], Location],
 ) -> list[Found]:
     """New failures (CRITICAL), known ones and those failing in this folder only (HIGH),
@@ -157,22 +163,20 @@ def failures(
     "broken by the change".
     `reproduce` gives the command that runs some tests (reproduce_command's); `locate`
     where a test is defined (dimensions.where_defined's)."""
-    category_of = {
-        nodeid: category for category in head.failure_categories for nodeid in category.tests
-    }
+    category_of = _category_of(head)
     groups: dict[tuple[str, str], list[ChangeFailure]] = {}
     result = []
     for failure in found:
         if failure.flaky is not None:
             result.append(_flaky(failure, locate(failure.nodeid)))
             continue
-        category = category_of.get(failure.id) or category_of.get(failure.nodeid)
+        category = category_of(failure)
         key = category.signatures[0] if category is not None and category.signatures else ""
         kind = "new" if failure.new else "here-only" if failure.at_base == "here-only" else "known"
         groups.setdefault((kind, key), []).append(failure)
     for (kind, key), members in sorted(groups.items()):
         first = members[0]
-        category = category_of.get(first.id) or category_of.get(first.nodeid)
+        category = category_of(first)
         # Where the root cause points (a callee's signature, else the innermost project
         # frame), else the first failing test.
         location = (
@@ -189,7 +193,7 @@ def _grouped(
     key: str,
     members: list[ChangeFailure],
     category: FailureCategory | None,
-    reproduce: Callable[[list[str]], str],
+    reproduce: Callable[[list[str], list[str]], str],
     location: Location,
 ) -> Found:
     tests = [m for m in members if m.subtest is None]
@@ -207,7 +211,10 @@ def _grouped(
         evidence.append(f"... and {len(members) - LIMIT} more")
     if category is not None:
         evidence.append(f"root cause: {category.root_cause}")
-    command = reproduce(list(dict.fromkeys(m.nodeid for m in members)))
+    command = reproduce(
+        list(dict.fromkeys(m.nodeid for m in members)),
+        category.collect_first if category is not None else [],
+    )
     if kind == "new":
         return Found(
             finding=_finding(

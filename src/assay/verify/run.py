@@ -214,8 +214,8 @@ def run_verify(
                 module_gains[name] = module_gains.get(name, 0.0) + gain
     hung = [t.nodeid for t in head_run.tests if t.outcome == "timeout"]
 
-    def reproduce(nodeids: list[str]) -> str:
-        return reproduce_command(nodeids, project.root, python, hung)
+    def reproduce(nodeids: list[str], first: list[str]) -> str:
+        return reproduce_command(nodeids, project.root, python, hung, first)
 
     found += findings.failures(failed, head_run, reproduce, locate)
     found += findings.missing_tests(
