@@ -139,3 +139,49 @@ def test_when_every_test_fails_so_nothing_is_measured_and_nothing_invented(
         "new_failures 2 > 0",
         "score n/a: no dimension could be measured",
     ]
+
+
+def test_lines_only_the_failing_callers_reach_are_not_measured(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """tinydb 4.8.0 with `Table.get(doc_id=)` renamed: other tests ran `get`, so it was
+    measured, and the renamed branch's mutants read "no test runs it", undetected, with a
+    test asked for; the tests that reach that branch exist and fail at the call."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/units.py": """
+            def convert(mm, unit="cm"):
+                if unit == "cm":
+                    return mm / 10
+                return mm / {"m": 1000, "km": 1000000}[unit]
+            """,
+        "tests/test_units.py": """
+            from pkg.units import convert
+
+
+            def test_cm():
+                assert convert(25) == 2.5
+
+
+            def test_m():
+                assert convert(2500, unit="m") == 2.5
+            """,
+        "pyproject.toml": FILES["pyproject.toml"],
+    }
+    root = write_files(tmp_path_factory.mktemp("unbound-part") / "units", files)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
+    commit(root, "base")
+    units = root / "pkg" / "units.py"
+    text = units.read_text().replace('unit="cm"', 'to="cm"').replace("if unit", "if to")
+    units.write_text(text.replace("[unit]", "[to]"))
+    report, _ = verify(root, "--base", "main")
+    assert {f["nodeid"] for f in report["failures"] if f["new"]} == {"tests/test_units.py::test_m"}
+    mutation = report["dimensions"]["mutation"]
+    assert any(
+        e.startswith(
+            "not measured: 6 mutants no test reached in convert: the 1 test whose failure "
+            "points into it fails before reaching them (Signature mismatch"
+        )
+        for e in mutation["evidence"]
+    ), mutation
+    assert not [f for f in report["findings"] if f["id"] == "mutation:pkg.units.convert"]

@@ -290,15 +290,37 @@ def mutation(
     skeleton_for: skeleton.SkeletonFor,
     names: ModuleNames,
     unmeasurable: dict[tuple[str, str], str],
+    short_of: dict[tuple[str, str], str] | None = None,
 ) -> tuple[Measure | None, list[Found]]:
     """`unmeasurable`: as `edge_cases`; their mutants are left out (no test ran them, and
-    none could kill them before those calls bind)."""
+    none could kill them before those calls bind). `short_of`: functions other tests ran
+    whose failing callers stop at the call (findings.called_short_of): the mutants there
+    that no test reached are left out too."""
     if report is None:
         return None, []
     valid = [m for m in report.mutants if m.status in _VALID]
     reached = {(m.file, m.function or "") for m in valid}
     left_out = _not_measured(unmeasurable, reached)
     valid = [m for m in valid if (m.file, m.function or "") not in unmeasurable]
+    unreached: dict[tuple[str, str], int] = defaultdict(int)
+    for m in valid:
+        key = (m.file, m.function or "")
+        if key in (short_of or {}) and m.status == "NoCoverage" and not m.excluded_reach:
+            unreached[key] += 1
+    left_out += [
+        f"not measured: {n} mutant{'' if n == 1 else 's'} no test reached in "
+        f"{(short_of or {})[key]}"
+        for key, n in sorted(unreached.items())
+    ]
+    valid = [
+        m
+        for m in valid
+        if not (
+            (m.file, m.function or "") in unreached
+            and m.status == "NoCoverage"
+            and not m.excluded_reach
+        )
+    ]
     if not valid:
         return (
             Measure(0, 0, "not measured: no changed function's code ran", left_out)

@@ -144,10 +144,13 @@ def run_verify(
     seed = options.seed if options.seed is not None else _seed(head)
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
     findings.explain(failed, head_run, changes, changed_code_run)
-    unmeasurable = (
-        findings.called_not_run(failed, head_run, changes, changed_code_run)
+    unmeasurable, short_of = (
+        (
+            findings.called_not_run(failed, head_run, changes, changed_code_run),
+            findings.called_short_of(failed, head_run, changes, changed_code_run),
+        )
         if selected.how == "contexts"
-        else {}
+        else ({}, {})
     )
     # 4. The selected tests, measured.
     extra = without_test_paths(session.options.pytest_args, project.root)
@@ -202,7 +205,7 @@ def run_verify(
             edges, blocking["edge_cases"], skeleton_for, unmeasurable
         ),
         "mutation": dimensions.mutation(
-            mutate, edges, blocking["mutation"], skeleton_for, names, unmeasurable
+            mutate, edges, blocking["mutation"], skeleton_for, names, unmeasurable, short_of
         ),
     }
     found = [f for _, fs in measured.values() for f in fs]
