@@ -327,3 +327,44 @@ def test_the_source_the_project_configures_is_the_one_reported(tmp_path):
     assert sorted(theirs) == ["src/calc/__init__.py", "tests/test_calc.py"]
     assert cov["source"] == ["calc", "tests"]
     assert cov["source_reason"] == "the project's coverage configuration, setup.cfg [run] source"
+
+
+def test_pytest_cov_s_sources_win_over_the_configuration_file_s(tmp_path):
+    """portalocker 2.10.1: .coveragerc says `source = src` (no such folder) and pytest.ini's
+    addopts `--cov portalocker`, which pytest-cov applies over the file. assay turns
+    pytest-cov off and measured the file's `src`: nothing, "no line of the measured source
+    ran", where the project's own run reports 100 %. The oracle is pytest-cov's JSON."""
+    project = write_files(
+        tmp_path / "project",
+        {
+            "calc/__init__.py": "def double(x):\n    if x:\n        return 2 * x\n    return 0\n",
+            "tests/test_calc.py": (
+                "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+            ),
+            ".coveragerc": "[run]\nsource = src\nbranch = True\n",
+            "pytest.ini": "[pytest]\naddopts = --cov calc --cov-report=\npythonpath = .\n",
+        },
+    )
+    report, proc = baseline_json(project)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "pytest-cov.json"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"--cov-report=json:{out}"],
+        cwd=project, env=clean_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    theirs = json.loads(out.read_text())
+    cov = report["coverage"]
+    assert [m["path"] for m in cov["modules"]] == sorted(theirs["files"]) == ["calc/__init__.py"]
+    totals = theirs["totals"]
+    assert (cov["totals"]["covered_lines"], cov["totals"]["statements"]) == (
+        totals["covered_lines"],
+        totals["num_statements"],
+    )
+    assert (cov["totals"]["covered_branches"], cov["totals"]["branches"]) == (
+        totals["covered_branches"],
+        totals["num_branches"],
+    )
+    assert cov["source"] == ["calc"]
+    assert cov["source_reason"].startswith("pytest-cov's --cov in pytest.ini addopts")
+    assert not report["run"]["warnings"]

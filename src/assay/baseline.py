@@ -205,6 +205,7 @@ def report_run(
         tests=tests,
         categories=summaries,
         collection_errors=run.collection_errors,
+        collection_skips=run.collection_skips,
         started_at=run.started_at.isoformat(timespec="seconds"),
         duration_s=round(run.duration_s, 3),
         assay_version=__version__,

@@ -222,6 +222,17 @@ class CollectError(Message):
 
 
 @dataclass
+class CollectSkip(Message):
+    """A file (or node) pytest skipped while collecting it: `pytest.skip(...,
+    allow_module_level=True)` or `pytest.importorskip` at import. pytest's summary counts
+    each as skipped; no test of it is collected. `where` is `path:line` of the skip."""
+
+    nodeid: str
+    where: str
+    reason: str
+
+
+@dataclass
 class WorkerEnvironment(Message):
     """The interpreter and packages the tests ran with, as the worker saw them."""
 
@@ -312,6 +323,9 @@ class Collected(FromWorker):
     items: list[CollectedItem] = field(default_factory=list)
     errors: list[CollectError] = field(default_factory=list)
     environment: WorkerEnvironment = field(default_factory=WorkerEnvironment)
+    skipped: list[CollectSkip] | None = None  # None: none (the key is left out)
+
+    OPTIONAL = ("skipped",)
 
 
 @dataclass

@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import tomllib
 import warnings
@@ -35,7 +36,13 @@ from typing import Any
 
 import coverage
 
-from assay.discover.project import NOT_SOURCE_DIRS, PROJECT_FOLDER, Project, not_utf8
+from assay.discover.project import (
+    NOT_SOURCE_DIRS,
+    PROJECT_FOLDER,
+    Project,
+    not_utf8,
+    pytest_config_of,
+)
 from assay.errors import InputError
 from assay.model import CoverageReport, ModuleCoverage, UnparsedModule
 from assay.protocol import CoverageSettings
@@ -55,6 +62,7 @@ class CoverageMeasurement:
         contexts: bool,
         lines_only: bool = False,
         probes: list[Path] | None = None,
+        pytest_args: Sequence[str] = (),
     ) -> None:
         self.project = project
         self.lines_only = lines_only
@@ -64,6 +72,9 @@ class CoverageMeasurement:
         self.data_file = data_file(run_dir)
         self.contexts = contexts
         self.config_file = coverage_config_file(project.root)
+        # pytest-cov's `--cov` sources, which win over the configuration file's, as they do
+        # in the project's own runs (assay turns pytest-cov off and measures itself).
+        self.cov_sources = pytest_cov_sources(project.root, pytest_args)
         self.warnings: list[str] = []
         self.unreported: str | None = None  # why the report came out empty, when it did
 
@@ -94,6 +105,8 @@ class CoverageMeasurement:
                 ]
                 if self.project.source_packages == [PROJECT_FOLDER]:
                     omit += _project_folder_omit(root)
+        if self.cov_sources is not None:
+            settings.source = self.cov_sources[0]
         configured = probe.get_option("run:omit")
         settings.omit = [*(configured if isinstance(configured, list) else []), *omit]
         if self.probes:
@@ -159,6 +172,8 @@ class CoverageMeasurement:
             )
         except coverage.exceptions.ConfigError as exc:  # a malformed .coveragerc
             raise InputError(str(exc).splitlines()[0]) from None
+        if self.cov_sources is not None:
+            cov.set_option("run:source", self.cov_sources[0])
         if plugins_from_project(cov, self.python, self.dir.parent) and effective:
             cov.load()  # no data file: this only loads the plugins, which configure
         return cov
@@ -216,17 +231,7 @@ class CoverageMeasurement:
             "line": round(max(0.0, goals["line"] - totals.line_percent), 2),
             "branch": round(max(0.0, goals["branch"] - (totals.branch_percent or 0.0)), 2),
         }
-        source = [_relative(p, self.project.root) for p in self.source()]
-        reason = self.project.source_reason
-        for option in ("run:source", "run:include"):
-            # The project's own choice, which the workers kept (click: `source = click,
-            # tests`, reported as "src/click (packages in src/)").
-            configured = cov.get_option(option)
-            if isinstance(configured, list) and configured:
-                where = f"{self.config_file.name} " if self.config_file else ""
-                source = [str(c) for c in configured]
-                reason = f"the project's coverage configuration, {where}[run] {option[4:]}"
-                break
+        source, reason = self._measured_source(cov)
         return CoverageReport(
             totals=totals,
             modules=modules,
@@ -266,6 +271,20 @@ class CoverageMeasurement:
             'nothing to report (coverage.py\'s own report says "No data to report.")'
         )
 
+    def _measured_source(self, cov: coverage.Coverage) -> tuple[list[str], str]:
+        """What was measured, and whose choice it was."""
+        if self.cov_sources is not None:
+            return self.cov_sources
+        for option in ("run:source", "run:include"):
+            # The project's own choice, which the workers kept (click: `source = click,
+            # tests`, reported as "src/click (packages in src/)").
+            configured = cov.get_option(option)
+            if isinstance(configured, list) and configured:
+                where = f"{self.config_file.name} " if self.config_file else ""
+                reason = f"the project's coverage configuration, {where}[run] {option[4:]}"
+                return [str(c) for c in configured], reason
+        return [_relative(p, self.project.root) for p in self.source()], self.project.source_reason
+
     def nothing_ran(self) -> str:
         """Why no line of the measured source may have run though tests did: most often
         the interpreter imports another copy of the package (a copied checkout whose
@@ -301,7 +320,10 @@ class CoverageMeasurement:
                 name, _, origin = line.partition(" ")
                 if origin and not Path(origin).resolve().is_relative_to(root):
                     elsewhere.append(f"`{name}` from {origin}")
-        source = ", ".join(self.project.source_packages)
+        measured, reason = self._measured_source(self._coverage(data_file=None))
+        source = ", ".join(measured)
+        if reason.startswith("the project's coverage configuration"):
+            source += f", from {reason}"
         if elsewhere:
             return (
                 f"no line of the measured source ({source}) ran: this interpreter imports "
@@ -535,3 +557,31 @@ def _fallback_path(state: Path) -> Path:
         with contextlib.suppress(FileExistsError):  # another run made it meanwhile
             link.symlink_to(Path(coverage.__file__).parent, target_is_directory=True)
     return folder
+
+
+def pytest_cov_sources(root: Path, pytest_args: Sequence[str]) -> tuple[list[str], str] | None:
+    """The sources pytest-cov's `--cov=SOURCE` names in the project's pytest options or in
+    `pytest_args` (which come after them), and where; None when none is named or
+    `--no-cov` turns it off. portalocker 2.10.1's .coveragerc has a stale `source = src`
+    that its `addopts = --cov portalocker` overrides: honouring the file alone, assay
+    measured nothing where pytest-cov measured 100 %."""
+    where, options = pytest_config_of(root)
+    addopts = options.get("addopts", "")
+    configured = shlex.split(addopts) if isinstance(addopts, str) else [str(a) for a in addopts]
+    sources: list[str] = []
+    said = ""
+    for words, origin in ((configured, f"{where} addopts"), (list(pytest_args), "--pytest-args")):
+        for i, word in enumerate(words):
+            if word == "--no-cov":
+                return None
+            value = None
+            if word.startswith("--cov="):
+                value = word.split("=", 1)[1]
+            elif word == "--cov" and i + 1 < len(words) and not words[i + 1].startswith("-"):
+                value = words[i + 1]
+            if value:
+                sources.append(value)
+                said = origin
+    if not sources:
+        return None
+    return sources, f"pytest-cov's --cov in {said}, over the coverage configuration's source"

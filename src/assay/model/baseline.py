@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from assay.model.core import (
     OMITTED_WHEN_NONE,
     CollectionError,
+    CollectionSkip,
     Counts,
     Environment,
     Location,
@@ -144,6 +145,9 @@ class BaselineReport:
     # The previous like baseline compared with this one (absent: none stored, or
     # `--no-compare`): the "Since the last baseline" section.
     since_last: CompareReport | None = field(default=None, metadata=OMITTED_WHEN_NONE)
+    # Files skipped while collected, which pytest's summary counts as skipped: `counts`
+    # are the tests', so pytest's "skipped" is counts.skipped + len(collection_skips).
+    collection_skips: list[CollectionSkip] = field(default_factory=list)
 
     def slowest(self, limit: int = 10) -> list[TestResult]:
         """The tests that took longest, longest first (pytest's `--durations=10`): each its

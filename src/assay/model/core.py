@@ -139,6 +139,18 @@ class CollectionError:
         return self.node or self.path
 
 
+@dataclass
+class CollectionSkip:
+    """A test file pytest skipped while importing it (`pytest.skip(...,
+    allow_module_level=True)`, `pytest.importorskip`): none of its tests was collected, and
+    pytest's summary counts it as skipped (portalocker 2.10.1's redis tests, twice: as a
+    module and, under --doctest-modules, for its doctests)."""
+
+    nodeid: str
+    where: str  # path:line of the skip
+    reason: str
+
+
 # The interpreter and packages the tests ran with: reported as the worker described it,
 # so the report's type is the message's (one list of fields).
 Environment = WorkerEnvironment

@@ -25,7 +25,7 @@ from assay.model import (
     InspectReport,
     MutateReport,
 )
-from assay.report.md import collection_summary, tests_and_subtests, visible
+from assay.report.md import collection_summary, skips_summary, tests_and_subtests, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -163,6 +163,8 @@ def summary(report: BaselineReport, console: Console | None = None) -> None:
             "subtests: " + ", ".join(f"{v} {k}" for k, v in vars(report.subtests).items() if v)
         )
     extra += collection_summary(report.collection_errors)
+    if report.collection_skips:
+        extra.append("skipped while collected: " + skips_summary(report.collection_skips))
     for line in extra:
         console.print(line)
     if report.coverage is not None:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assay.model import BaselineReport, CollectionError, TestResult
+    from assay.model import BaselineReport, CollectionError, CollectionSkip, TestResult
 
 # C0 controls except newline and tab as the Control Pictures block shows them (ESC → ␛),
 # DEL as ␡; C1 controls (0x9b is a one-byte CSI) and the bidirectional overrides that
@@ -140,6 +140,22 @@ def collection_summary(errors: Sequence[CollectionError]) -> list[str]:
         where = "a file whose other tests ran" if nodes == 1 else "files whose other tests ran"
         lines.append(f"{plural(nodes, 'collection error')} inside {where}")
     return lines
+
+
+def skips_summary(skips: Sequence[CollectionSkip]) -> str:
+    """Files pytest skipped while collecting them, each with its reason, in words: pytest's
+    summary counts each skip (a file collected as a module and for its doctests, twice)."""
+    counted: dict[tuple[str, str], int] = {}
+    for skip in skips:
+        counted[(skip.where, skip.reason)] = counted.get((skip.where, skip.reason), 0) + 1
+    listed = "; ".join(
+        f"{where} ({reason})" + (f", {n} times" if n > 1 else "")
+        for (where, reason), n in counted.items()
+    )
+    return (
+        f"{plural(len(skips), 'skip')} at import, none of whose tests was collected: {listed}; "
+        "pytest counts them as skipped, the tests above do not"
+    )
 
 
 # Said wherever the collection errors are listed.

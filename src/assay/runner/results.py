@@ -20,6 +20,7 @@ from assay import protocol as wire
 from assay.model import (
     PYTEST_OUTCOMES,
     CollectionError,
+    CollectionSkip,
     Counts,
     Environment,
     Failure,
@@ -47,6 +48,7 @@ class ResultCollector:
     def __init__(self) -> None:
         self.items: dict[str, _Item] = {}
         self.collection_errors: list[CollectionError] = []
+        self.collection_skips: list[CollectionSkip] = []
         self.environment = Environment()
         self.started: set[str] = set()
         # Tests whose own covered lines were lost: killed before the worker saved them.
@@ -61,6 +63,10 @@ class ResultCollector:
                 e for e in self.collection_errors if e.failure and e.failure.exc_type == "Crash"
             ]
             self.collection_errors = [*crashed, *(_collection_error(e) for e in event.errors)]
+            # Every worker collects the whole suite: the last one's say, as for the errors.
+            self.collection_skips = [
+                CollectionSkip(s.nodeid, s.where, s.reason) for s in event.skipped or []
+            ]
             self.environment = event.environment
         elif isinstance(event, wire.Start):
             self.started.add(event.nodeid)

@@ -22,6 +22,7 @@ from assay import protocol as wire
 from assay.errors import InputError
 from assay.model import (
     CollectionError,
+    CollectionSkip,
     Counts,
     CoverageReport,
     Environment,
@@ -82,6 +83,7 @@ class StageResult:
     counts: Counts
     subtests: SubtestCounts
     collection_errors: list[CollectionError]
+    collection_skips: list[CollectionSkip]
     environment: Environment
     coverage: CoverageReport | None
     measured: bool  # coverage data was recorded (per-test lines with contexts)
@@ -121,6 +123,7 @@ def run_stage(
             contexts=spec.contexts,
             lines_only=spec.lines_only,
             probes=spec.probes,
+            pytest_args=config.pytest_args,
         )
     collected: list[int] = []  # sizes of the collections `spec.select` was given
     select = None
@@ -194,6 +197,7 @@ def run_stage(
         counts=counts,
         subtests=subtests,
         collection_errors=collector.collection_errors,
+        collection_skips=collector.collection_skips,
         environment=collector.environment,
         coverage=coverage,
         measured=measured,

@@ -199,6 +199,8 @@ def merge_baseline(session: Session, parts: list[Partial]) -> BaselineReport:
         tests=tests,
         categories=category_summaries(tests, items, categories),
         collection_errors=collection_errors,
+        # Each shard collects the whole suite before taking its part: one shard's say.
+        collection_skips=first.collection_skips,
         started_at=min(r.started_at for r in reports),
         duration_s=max(r.duration_s for r in reports),  # the shards ran side by side
         assay_version=__version__,

@@ -28,6 +28,7 @@ from assay.report.md import (
     fence,
     plural,
     prose,
+    skips_summary,
     slowest_sentence,
     table,
     tests_and_subtests,
@@ -159,6 +160,8 @@ def _summary(report: BaselineReport) -> str:
     if report.collection_errors:
         said = "; ".join(collection_summary(report.collection_errors))
         lines.append(f"**Collection errors**: {said} (below)")
+    if report.collection_skips:
+        lines.append(f"**Skipped while collected**: {text(skips_summary(report.collection_skips))}")
     if report.run.worker_restarts:
         lines.append(f"**Worker restarts**: {report.run.worker_restarts} (after hangs or crashes)")
     lines += [f"**Warning**: {prose(w)}" for w in report.run.warnings]

@@ -314,6 +314,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
 
 
 _collect_errors: list[wire.CollectError] = []
+_collect_skips: list[wire.CollectSkip] = []  # files skipped at import (pytest counts them)
 _SKIP = set(_settings.skip_collect if _settings else ())
 _COLLECTORS = tuple(c for c in (getattr(pytest, n, None) for n in ("File", "Directory")) if c)
 
@@ -363,6 +364,11 @@ def pytest_make_collect_report(collector: Any) -> Any:
         if call is not None and call.excinfo is not None:
             entry.failure = failures.failure(call.excinfo, "collect", _ROOT)
         _collect_errors.append(entry)
+    elif _settings and report.skipped and isinstance(report.longrepr, tuple):
+        path, line, reason = report.longrepr  # the line is 1-based, as pytest prints it
+        where = f"{_relpath(str(path))}:{line}" if line is not None else _relpath(str(path))
+        reason = str(reason).removeprefix("Skipped: ")  # as pytest's summary has it
+        _collect_skips.append(wire.CollectSkip(report.nodeid, where, reason))
     return report
 
 
@@ -376,7 +382,12 @@ def pytest_collection_finish(session: Any) -> None:
         for item in session.items
     ]
     _emit(
-        wire.Collected(items, _collect_errors, _environment(_settings.dependencies, session.config))
+        wire.Collected(
+            items,
+            _collect_errors,
+            _environment(_settings.dependencies, session.config),
+            _collect_skips or None,
+        )
     )
 
 
