@@ -171,6 +171,9 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
     found = [p for p in configured if any(root.glob(p))]
     if found:
         return found
+    named = _python_files_folders(root, pyproject)
+    if named:
+        return named
     dirs = [d for d in TEST_DIR_NAMES if (root / d).is_dir()]
     if dirs:
         return dirs
@@ -190,6 +193,21 @@ def _test_paths(root: Path, pyproject: dict[str, Any]) -> list[str]:
 PROJECT_FOLDER = "."
 
 
+def _python_files_folders(root: Path, pyproject: dict[str, Any]) -> list[str]:
+    """The folders pytest's `python_files` patterns name (portalocker 2.10.1:
+    `portalocker_tests/*.py`, a package of tests only, which was measured as source and
+    whose test modules triage called the library's own code)."""
+    folders = [
+        folder
+        for pattern in _as_list(pytest_ini_options(root, pyproject).get("python_files"))
+        if "/" in pattern
+        and (folder := pattern.rsplit("/", 1)[0])
+        and not any(c in folder for c in "*?[")
+        and (root / folder).is_dir()
+    ]
+    return list(dict.fromkeys(folders))
+
+
 def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], str]:
     """Packages under test and how they were found: the folders the packaging
     configuration names, the src layout, top-level packages, top-level namespace packages
@@ -207,6 +225,7 @@ def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], 
         for p in root.iterdir()
         if p.is_dir()
         and p.name not in NOT_SOURCE_DIRS
+        and p.name not in _python_files_folders(root, pyproject)
         and not p.name.startswith(".")
         and (p / "__init__.py").exists()
     )

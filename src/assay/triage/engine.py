@@ -68,6 +68,7 @@ def triage(
         incidents=incidents,
         python=python,
         hung=[t.nodeid for t in tests if t.outcome == "timeout"],
+        test_files=frozenset(t.file for t in tests if t.file),
     )
     name_functions(incidents, ctx.index.function_name_at)
     for rule in RULES:

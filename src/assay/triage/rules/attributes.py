@@ -17,7 +17,7 @@ from assay.model import Frame
 from assay.triage.astinfo import ClassInfo
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident, is_test_file
+from assay.triage.incidents import Incident
 from assay.triage.mock_origin import find_mock_origins
 from assay.triage.rules.base import (
     Context,
@@ -241,8 +241,10 @@ class MissingAttributeRule(Rule):
             actions.append(action)
         attrs = ", ".join(f"'{a}'" for a in sorted(by_attr))
         frames = [_access_frame(i) for i in incidents]
-        sources = sorted({f"{f.path}:{f.lineno}" for f in frames if f and not is_test_file(f.path)})
-        if sources and all(f and not is_test_file(f.path) for f in frames):
+        sources = sorted(
+            {f"{f.path}:{f.lineno}" for f in frames if f and not ctx.is_test_file(f.path)}
+        )
+        if sources and all(f and not ctx.is_test_file(f.path) for f in frames):
             failing = count_subject(incidents, "fails", "fail")
             cause = (
                 f"the project's own code at {', '.join(sources[:3])} accesses {attrs} on "

@@ -16,7 +16,7 @@ from assay.model import Frame, Location
 from assay.protocol import WorkerEnvironment
 from assay.triage.clusters import Cluster
 from assay.triage.gitinfo import GitInfo
-from assay.triage.incidents import Incident
+from assay.triage.incidents import Incident, is_test_file
 from assay.triage.installed import InstalledModules
 from assay.triage.reproduce import reproduce_command
 from assay.triage.signature import first_line
@@ -39,6 +39,13 @@ class Context:
     python: str = "python"  # the tests' interpreter, for the commands a finding gives
     hung: list[str] = field(default_factory=list)  # tests that hung: commands bound them
     environment: WorkerEnvironment = field(default_factory=WorkerEnvironment)  # the worker's
+    # The files pytest collected the run's tests from: test modules whatever their names
+    # (portalocker 2.10.1's `python_files = portalocker_tests/*.py` collects `tests.py`).
+    test_files: frozenset[str] = frozenset()
+
+    def is_test_file(self, path: str) -> bool:
+        """A test module or conftest by pytest's default names, or one this run collected."""
+        return is_test_file(path) or path in self.test_files
 
     def reproduce(self, nodeids: list[str], first: list[str] | None = None) -> str:
         """The command that runs these tests from anywhere (reproduce_command's)."""

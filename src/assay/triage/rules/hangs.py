@@ -265,7 +265,7 @@ def _shared_code(ctx: Context, incidents: list[Incident]) -> str:
     if not others:
         return ""
     for frame in reversed(incidents[0].project_frames):
-        if is_test_file(frame.path):
+        if ctx.is_test_file(frame.path):
             continue
         passing = sorted(
             {

@@ -25,7 +25,7 @@ from assay.triage.astinfo import call_name
 from assay.triage.callee import Callee, CalleeResolver, Resolution, called_name
 from assay.triage.closest import closest
 from assay.triage.clusters import Cluster
-from assay.triage.incidents import Incident, is_test_file
+from assay.triage.incidents import Incident
 from assay.triage.mismatch import Mismatch, parse_mismatch
 from assay.triage.param_history import ParamHistory, parameter_history
 from assay.triage.rules.base import (
@@ -518,7 +518,7 @@ class SignatureMismatchRule(Rule):
                 tests.append(f"called from code given to Python as text ({site}), {where}")
             elif not resolution.caller_in_project:
                 tests.append(f"called from installed code at {site} in {caller.function}")
-            elif _is_doctest_line(ctx, caller) or is_test_file(caller.path):
+            elif _is_doctest_line(ctx, caller) or ctx.is_test_file(caller.path):
                 tests.append(f"called at {site}{shown}")
             elif not caller.path.endswith(".py"):
                 tests.append(f"called from code run out of {caller.path} ({count_text(incidents)})")
