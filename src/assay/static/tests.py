@@ -507,6 +507,11 @@ class TestFinder:
                 and self._module_skip(path, stmt.value, guard, result)
             ):
                 return namespace, True
+        for attempt, handler, stmt in self.flow.handled(path, tree.body):
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                caught = ast.unparse(handler.type) if handler.type is not None else ""
+                clause = f"except {caught}".strip()
+                self._module_skip(path, stmt.value, None, result, (attempt.lineno, clause))
         return namespace, False
 
     def _star(self, module: str) -> list[tuple[str, _Binding]]:
@@ -536,10 +541,17 @@ class TestFinder:
         return found
 
     def _module_skip(
-        self, path: str, call: ast.Call, guard: ast.expr | None, result: TestFile
+        self,
+        path: str,
+        call: ast.Call,
+        guard: ast.expr | None,
+        result: TestFile,
+        handler: tuple[int, str] | None = None,
     ) -> bool:
         """`pytest.skip(..., allow_module_level=True)` at import skips the module (no items);
-        `pytest.importorskip(...)` does when the module is missing: both are said."""
+        `pytest.importorskip(...)` does when the module is missing: both are said.
+        `handler`: the call is in an `except` clause (the `try`'s line, the clause), and
+        runs only when that `try` raises."""
         dotted = self.resolver.qualify(path, call.func)
         if dotted == "pytest.skip" and any(
             k.arg == "allow_module_level"
@@ -547,6 +559,19 @@ class TestFinder:
             and k.value.value is True
             for k in call.keywords
         ):
+            if handler is not None:
+                result.findings.append(
+                    FileFinding(
+                        call.lineno,
+                        "conditional-tests",
+                        f"pytest.skip(allow_module_level=True) at line {call.lineno} in "
+                        f"`{_short(handler[1])}`, when the `try` at line {handler[0]} raises, "
+                        "not decided statically: when it runs, pytest collects nothing here; "
+                        "the tests are counted",
+                        tests=["*"],
+                    )
+                )
+                return False
             if guard is None:
                 result.findings.append(
                     FileFinding(
