@@ -152,7 +152,12 @@ def not_run_by_pytest(root: Path, files: list[str]) -> str | None:
     sites = []
     for rel in sorted(set(files)):
         try:
-            tree = ast.parse((root / rel).read_bytes())
+            data = (root / rel).read_bytes()
+            # Only a module that names `load_tests` can have one: the others are not
+            # parsed (cachetools' 15 test modules: ~30 ms of mutate's clean run).
+            if b"load_tests" not in data:
+                continue
+            tree = ast.parse(data)
         except (OSError, SyntaxError, ValueError):
             continue
         sites += [
