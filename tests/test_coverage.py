@@ -368,3 +368,18 @@ def test_pytest_cov_s_sources_win_over_the_configuration_file_s(tmp_path):
     assert cov["source"] == ["calc"]
     assert cov["source_reason"].startswith("pytest-cov's --cov in pytest.ini addopts")
     assert not report["run"]["warnings"]
+
+
+def test_pytest_cov_sources_are_read_as_pytest_cov_reads_them(tmp_path):
+    from assay.measure.coverage import pytest_cov_sources
+
+    root = write_files(tmp_path / "p", {"pytest.ini": "[pytest]\naddopts = --cov a -q\n"})
+    assert pytest_cov_sources(root, [])[0] == ["a"]
+    assert pytest_cov_sources(root, ["--cov=b", "--cov", "c"])[0] == ["a", "b", "c"]
+    assert pytest_cov_sources(root, ["--no-cov"]) is None  # pytest-cov off: the file's source
+    bare = write_files(tmp_path / "q", {"pytest.ini": "[pytest]\naddopts = --cov --cov-report=\n"})
+    assert pytest_cov_sources(bare, []) is None  # `--cov` alone names no source
+    assert pytest_cov_sources(bare, ["--cov", "d"]) == (
+        ["d"],
+        "pytest-cov's --cov in --pytest-args, over the coverage configuration's source",
+    )

@@ -232,7 +232,13 @@ def _merge_coverage(
     # The parts carry each file's executed arcs without their per-test contexts (a shard's
     # per-test lines go to the history store instead, through `test_lines`), so the merged
     # data file has none, and its report must not point at it for them.
-    measurement = CoverageMeasurement(session.project, session.python, run_dir, contexts=False)
+    measurement = CoverageMeasurement(
+        session.project,
+        session.python,
+        run_dir,
+        contexts=False,
+        pytest_args=reports[0].run.pytest_args,  # the shards' (their --cov sources)
+    )
     measurement.dir.mkdir(parents=True, exist_ok=True)
     for part in parts:
         if part.coverage is not None:
