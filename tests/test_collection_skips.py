@@ -39,7 +39,8 @@ FILES = {
 def test_skips_at_import_are_listed_as_pytest_counts_them(tmp_path: Path) -> None:
     project = write_files(tmp_path / "project", FILES)
     counts, _ = plain_pytest(project)
-    report, proc = baseline_json(project, "--no-coverage", "-j", "2")
+    html = tmp_path / "report.html"
+    report, proc = baseline_json(project, "--no-coverage", "-j", "2", "--html", html)
     assert proc.returncode == 0, proc.stderr
     assert report["counts"]["passed"] == counts["passed"] == 1
     skips = report["collection_skips"]
@@ -55,3 +56,4 @@ def test_skips_at_import_are_listed_as_pytest_counts_them(tmp_path: Path) -> Non
         "skipped while collected: 4 skips at import, none of whose tests was collected: "
         "tests/test_optional.py:3" in " ".join(proc.stdout.split())
     )
+    assert "<h2>Skipped while collected</h2>" in html.read_text()

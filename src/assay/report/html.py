@@ -49,6 +49,7 @@ from assay.model.history import CompareReport
 from assay.report.md import (
     COLLECTION_NOTE,
     COVERAGE_HEADERS,
+    skips_summary,
     slowest_sentence,
     tests_and_subtests,
     visible,
@@ -384,6 +385,14 @@ def _baseline(report: BaselineReport) -> Page:
                         for e in report.collection_errors
                     ),
                 ],
+            )
+        )
+    if report.collection_skips:
+        page.sections.append(
+            Section(
+                "Skipped while collected",
+                "collection-skips",
+                [Para(skips_summary(report.collection_skips).replace("`", ""))],
             )
         )
     if report.since_last is not None:
