@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assay.protocol import OMITTED_WHEN_NONE as OMITTED_WHEN_NONE
+from assay.protocol import CollectSkip, WorkerEnvironment
 from assay.protocol import Failure as Failure
 from assay.protocol import Frame as Frame
-from assay.protocol import WorkerEnvironment
 
 # A test's failure and its traceback entries are reported as the worker sent them: the
 # report's types are the messages' (one list of fields each). One convention differs: a
@@ -139,16 +139,11 @@ class CollectionError:
         return self.node or self.path
 
 
-@dataclass
-class CollectionSkip:
-    """A test file pytest skipped while importing it (`pytest.skip(...,
-    allow_module_level=True)`, `pytest.importorskip`): none of its tests was collected, and
-    pytest's summary counts it as skipped (portalocker 2.10.1's redis tests, twice: as a
-    module and, under --doctest-modules, for its doctests)."""
-
-    nodeid: str
-    where: str  # path:line of the skip
-    reason: str
+# A test file pytest skipped while importing it (`pytest.skip(..., allow_module_level=True)`,
+# `pytest.importorskip`), counted as pytest's summary counts it (portalocker 2.10.1's redis
+# tests, twice: as a module and, under --doctest-modules, for its doctests): reported as
+# the worker described it.
+CollectionSkip = CollectSkip
 
 
 # The interpreter and packages the tests ran with: reported as the worker described it,

@@ -392,7 +392,7 @@ def _baseline(report: BaselineReport) -> Page:
             Section(
                 "Skipped while collected",
                 "collection-skips",
-                [Para(skips_summary(report.collection_skips).replace("`", ""))],
+                [Para(skips_summary(report.collection_skips))],
             )
         )
     if report.since_last is not None:

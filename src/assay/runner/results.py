@@ -64,9 +64,7 @@ class ResultCollector:
             ]
             self.collection_errors = [*crashed, *(_collection_error(e) for e in event.errors)]
             # Every worker collects the whole suite: the last one's say, as for the errors.
-            self.collection_skips = [
-                CollectionSkip(s.nodeid, s.where, s.reason) for s in event.skipped or []
-            ]
+            self.collection_skips = list(event.skipped or [])
             self.environment = event.environment
         elif isinstance(event, wire.Start):
             self.started.add(event.nodeid)
