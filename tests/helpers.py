@@ -124,3 +124,15 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".assay" not in p.relative_to(root).parts
     }
+
+
+def unittest_ran(project: Path) -> int:
+    """How many tests `python -m unittest discover` runs from the project's tests folder:
+    the oracle for what pytest collects differently from unittest's loader."""
+    done = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        cwd=project, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    found = re.search(r"^Ran (\d+) tests?", done.stderr, re.M)
+    assert found, done.stderr
+    return int(found.group(1))

@@ -210,7 +210,7 @@ def edge_cases(
     unmeasurable: dict[tuple[str, str], str],
 ) -> tuple[Measure | None, list[Found]]:
     """`unmeasurable`: changed functions whose callers all fail before they run
-    (findings.called_not_run), left out: no test could meet their edge cases yet."""
+    (findings.called_unbound), left out: no test could meet their edge cases yet."""
     if report is None or not report.functions:
         return None, []
     functions = [f for f in report.functions if (f.file, f.qualname) not in unmeasurable]
@@ -294,7 +294,7 @@ def mutation(
 ) -> tuple[Measure | None, list[Found]]:
     """`unmeasurable`: as `edge_cases`; their mutants are left out (no test ran them, and
     none could kill them before those calls bind). `short_of`: functions other tests ran
-    whose failing callers stop at the call (findings.called_short_of): the mutants there
+    whose failing callers stop at the call (findings.called_unbound): the mutants there
     that no test reached are left out too."""
     if report is None:
         return None, []

@@ -81,49 +81,41 @@ def _category_of(head: BaselineReport) -> Callable[[ChangeFailure], FailureCateg
     return lambda failure: by_id.get(failure.id) or by_id.get(failure.nodeid)
 
 
-def called_not_run(
+Unbound = dict[tuple[str, str], str]  # (file, qualified name) -> why, in words
+
+
+def called_unbound(
     failed: list[ChangeFailure],
     head: BaselineReport,
     changes: ChangeSet,
     ran: dict[str, list[ChangedFunction]],
-) -> dict[tuple[str, str], str]:
-    """Changed functions no test ran a line of, though failing tests' root causes point
-    into them: (file, qualified name) -> that, in words. A call that no longer binds fails
-    before the function's first line runs: asgiref 3.8.1's `SyncToAsync.__init__` with
-    `thread_sensitive` renamed broke 39 tests and 2 subtests, none of which ran a line of
-    it, and verify scored its edge cases and mutants 0 % and said no test ran the changed
-    code. Neither can be measured until those calls bind (dimensions.py, missing_tests)."""
-    run = _run_functions(ran)
-    return {
-        key: f"{key[1]}: the {callers} whose failure points into it never ran a line of it "
-        f"({cause})"
-        for key, (callers, cause) in _pointed_into(failed, head, changes).items()
-        if key not in run
-    }
+) -> tuple[Unbound, Unbound]:
+    """Changed functions that failing tests' root causes point into, where a call that no
+    longer binds fails before the function runs: those no test ran a line of, and those
+    other tests ran (the lines no test reached there may be the failing tests' to reach).
 
-
-def called_short_of(
-    failed: list[ChangeFailure],
-    head: BaselineReport,
-    changes: ChangeSet,
-    ran: dict[str, list[ChangedFunction]],
-) -> dict[tuple[str, str], str]:
-    """Changed functions other tests ran, that failing tests' root causes point into: the
-    lines no test reached there may be the failing tests' to reach. tinydb 4.8.0 with
-    `Table.get(doc_id=)` renamed: 9 tests and 3 subtests fail at the call, and verify
-    called the renamed branch's mutants undetected, "no test runs it", and asked for a
-    test. Its mutants no test reached are not measured until those calls bind."""
-    run = _run_functions(ran)
-    return {
-        key: f"{key[1]}: the {callers} whose failure points into it "
-        f"{'fails' if callers == '1 test' else 'fail'} before reaching them ({cause})"
-        for key, (callers, cause) in _pointed_into(failed, head, changes).items()
-        if key in run
-    }
-
-
-def _run_functions(ran: dict[str, list[ChangedFunction]]) -> set[tuple[str, str]]:
-    return {(f.file, f.qualname) for functions in ran.values() for f in functions}
+    asgiref 3.8.1's `SyncToAsync.__init__` with `thread_sensitive` renamed broke 39 tests
+    and 2 subtests, none of which ran a line of it, and verify scored its edge cases and
+    mutants 0 % and said no test ran the changed code. tinydb 4.8.0 with `Table.get(doc_id=)`
+    renamed: other tests ran `get`, and verify called the renamed branch's mutants
+    undetected, "no test runs it", and asked for a test. Neither can be measured until
+    those calls bind (dimensions.py, missing_tests)."""
+    run = {(f.file, f.qualname) for functions in ran.values() for f in functions}
+    not_run: Unbound = {}
+    short_of: Unbound = {}
+    for key, (callers, cause) in _pointed_into(failed, head, changes).items():
+        if key in run:
+            verb = "fails" if callers == "1 test" else "fail"
+            short_of[key] = (
+                f"{key[1]}: the {callers} whose failure points into it {verb} before "
+                f"reaching them ({cause})"
+            )
+        else:
+            not_run[key] = (
+                f"{key[1]}: the {callers} whose failure points into it never ran a line of "
+                f"it ({cause})"
+            )
+    return not_run, short_of
 
 
 def _pointed_into(
@@ -355,7 +347,7 @@ def missing_tests(
 ) -> list[Found]:
     """Changed modules no test reaches (CRITICAL), and changed modules no integration test
     exercises when the suite has categories (HIGH, and the penalty). A changed function
-    that failing tests call without running a line of it (`called_not_run`) is reached:
+    that failing tests call without running a line of it (`called_unbound`) is reached:
     those failures are findings of their own."""
     result = []
     if selected.how == "contexts":

@@ -145,10 +145,7 @@ def run_verify(
     reruns_s = _confirm(failed, head_run, project.root, python, config, seed, state_dir, on_event)
     findings.explain(failed, head_run, changes, changed_code_run)
     unmeasurable, short_of = (
-        (
-            findings.called_not_run(failed, head_run, changes, changed_code_run),
-            findings.called_short_of(failed, head_run, changes, changed_code_run),
-        )
+        findings.called_unbound(failed, head_run, changes, changed_code_run)
         if selected.how == "contexts"
         else ({}, {})
     )
