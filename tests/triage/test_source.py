@@ -10,7 +10,7 @@ import pytest
 from assay.triage.closest import closest
 from assay.triage.installed import InstalledModules
 from assay.triage.source import SourceIndex
-from tests.helpers import failing_baseline, write_files
+from tests.helpers import failing_baseline, outcomes_of, plain_pytest, write_files
 
 
 @pytest.fixture
@@ -225,3 +225,31 @@ def test_an_overloaded_function_is_its_definition_not_a_stub(tmp_path: Path) -> 
         (31, "the signature of Box.grow()"),
         (12, "the signature of scale()"),
     ]
+
+
+def test_overload_stubs_left_with_the_old_name_are_named(tmp_path: Path) -> None:
+    """tomlkit 0.13.2 with `item()`'s `_sort_keys` renamed in the definition alone: its
+    twelve `@overload` stubs still declare the old name, so a type checker accepts the
+    calls that fail. The finding now says so, and the fix includes them."""
+    stale = OVERLOADED.replace(
+        "def scale(value, times):\n        return value * times",
+        "def scale(value, factor):\n        return value * factor",
+    )
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/scale.py": stale,
+        "tests/test_scale.py": (
+            "from pkg.scale import scale\n\n\n"
+            "def test_scale():\n    assert scale(2, times=3) == 6\n"
+        ),
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    }
+    project = write_files(tmp_path / "project", files)
+    report = failing_baseline(project)
+    assert outcomes_of(report) == plain_pytest(project)[1]
+    [category] = report["failure_categories"]
+    assert (
+        "its @overload stubs still declare 'times' (pkg/scale.py lines 5, 9): a type checker "
+        "accepts the old calls"
+    ) in category["evidence"]
+    assert "rename 'times' in the @overload stubs of scale() too" in category["action"]

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assay.model import Frame, Location
+from assay.pysource.inject.assay_functions import is_overload
 from assay.triage.astinfo import call_name
 from assay.triage.callee import Callee, CalleeResolver, Resolution, called_name
 from assay.triage.closest import closest
@@ -100,6 +101,32 @@ def _keyword_source(ctx: Context, resolution: Resolution, arg: str) -> str:
                 text = ctx.index.line(caller.path, line)
                 return f"{caller.path}:{line}: `{shorten(text, 100)}`"
     return ""
+
+
+def _stale_overloads(ctx: Context, callee: Callee, old: str) -> list[int]:
+    """The lines of the callee's `@overload` stubs (same name, same nesting) that still
+    declare the parameter its definition no longer has: tomlkit 0.13.2's `item()` has
+    twelve, renamed in the definition alone."""
+    tree = ctx.index.tree(callee.path)
+    if tree is None:
+        return []
+    name = callee.qualname.rsplit(".", 1)[-1]
+    defs = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name
+    ]
+    definition = next((n for n in defs if n.lineno == callee.lineno), None)
+    if definition is None:
+        return []
+    return sorted(
+        n.lineno
+        for n in defs
+        if n is not definition
+        and n.col_offset == definition.col_offset
+        and is_overload(n)
+        and old in {a.arg for a in (*n.args.posonlyargs, *n.args.args, *n.args.kwonlyargs)}
+    )
 
 
 def _closest_for(arg: str, callee: Callee, history: ParamHistory) -> tuple[str | None, str]:
@@ -459,6 +486,16 @@ class SignatureMismatchRule(Rule):
                 f"first fix the library's own {calls} at {', '.join(library)}{change} (a user "
                 "of the library hits it too)",
             )
+        stale = _stale_overloads(ctx, callee, unexpected) if callee and unexpected else []
+        if stale and callee is not None:
+            shown = ", ".join(str(n) for n in stale[:3]) + (
+                f" and {len(stale) - 3} more" if len(stale) > 3 else ""
+            )
+            lines.append(
+                f"its @overload stubs still declare '{unexpected}' ({callee.path} lines {shown}): "
+                "a type checker accepts the old calls"
+            )
+            actions.append(f"rename '{unexpected}' in the @overload stubs of {func}() too")
         if callee is not None and history.rename is not None and history.rename.new:
             actions.append(
                 f"or accept '{unexpected}' as a deprecated alias of '{history.rename.new}' in "
