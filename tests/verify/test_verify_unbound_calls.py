@@ -146,14 +146,16 @@ def test_lines_only_the_failing_callers_reach_are_not_measured(
 ) -> None:
     """tinydb 4.8.0 with `Table.get(doc_id=)` renamed: other tests ran `get`, so it was
     measured, and the renamed branch's mutants read "no test runs it", undetected, with a
-    test asked for; the tests that reach that branch exist and fail at the call."""
+    test asked for; the tests that reach that branch exist and fail at the call. Those of
+    a lambda inside it (tomlkit 0.13.2's sort key in `item`) are the function's too."""
     files = {
         "pkg/__init__.py": "",
         "pkg/units.py": """
             def convert(mm, unit="cm"):
                 if unit == "cm":
                     return mm / 10
-                return mm / {"m": 1000, "km": 1000000}[unit]
+                scale = lambda: {"m": 1000, "km": 1000000}[unit]  # noqa: E731
+                return mm / scale()
             """,
         "tests/test_units.py": """
             from pkg.units import convert
@@ -173,15 +175,15 @@ def test_lines_only_the_failing_callers_reach_are_not_measured(
     commit(root, "base")
     units = root / "pkg" / "units.py"
     text = units.read_text().replace('unit="cm"', 'to="cm"').replace("if unit", "if to")
-    units.write_text(text.replace("[unit]", "[to]"))
+    units.write_text(text.replace("[unit]", "[to]").replace("mm / scale()", "mm / scale() * 1"))
     report, _ = verify(root, "--base", "main")
     assert {f["nodeid"] for f in report["failures"] if f["new"]} == {"tests/test_units.py::test_m"}
     mutation = report["dimensions"]["mutation"]
     assert any(
         e.startswith(
-            "not measured: 6 mutants no test reached in convert: the 1 test whose failure "
+            "not measured: 9 mutants no test reached in convert: the 1 test whose failure "
             "points into it fails before reaching them (Signature mismatch"
         )
         for e in mutation["evidence"]
     ), mutation
-    assert not [f for f in report["findings"] if f["id"] == "mutation:pkg.units.convert"]
+    assert not [f for f in report["findings"] if f["id"].startswith("mutation:pkg.units.convert")]

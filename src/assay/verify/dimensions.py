@@ -197,6 +197,22 @@ def _rows(obligations: list[Obligation]) -> list[skeleton.Row]:
     ]
 
 
+def _owner(mutant: Mutant, functions: dict[tuple[str, str], str]) -> tuple[str, str] | None:
+    """The function of `functions` the mutant is in: its own, or the one that encloses it
+    (tomlkit 0.13.2's `item.<locals>.<lambda>`, a sort key inside the renamed `item`)."""
+    name = mutant.function or ""
+    for key in ((mutant.file, name), *((mutant.file, q) for q in _enclosing(name))):
+        if key in functions:
+            return key
+    return None
+
+
+def _enclosing(qualname: str) -> list[str]:
+    """`f.<locals>.g.<locals>.h` -> `f.<locals>.g`, `f`."""
+    parts = qualname.split(".<locals>.")
+    return [".<locals>.".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+
+
 def _not_measured(
     unmeasurable: dict[tuple[str, str], str], keys: set[tuple[str, str]]
 ) -> list[str]:
@@ -298,28 +314,23 @@ def mutation(
     that no test reached are left out too."""
     if report is None:
         return None, []
+    short_of = short_of or {}
     valid = [m for m in report.mutants if m.status in _VALID]
-    reached = {(m.file, m.function or "") for m in valid}
+    reached = {key for m in valid if (key := _owner(m, unmeasurable)) is not None}
     left_out = _not_measured(unmeasurable, reached)
-    valid = [m for m in valid if (m.file, m.function or "") not in unmeasurable]
+    valid = [m for m in valid if _owner(m, unmeasurable) is None]
     unreached: dict[tuple[str, str], int] = defaultdict(int)
+    kept = []
     for m in valid:
-        key = (m.file, m.function or "")
-        if key in (short_of or {}) and m.status == "NoCoverage" and not m.excluded_reach:
+        key = _owner(m, short_of)
+        if key is not None and m.status == "NoCoverage" and not m.excluded_reach:
             unreached[key] += 1
+        else:
+            kept.append(m)
+    valid = kept
     left_out += [
-        f"not measured: {n} mutant{'' if n == 1 else 's'} no test reached in "
-        f"{(short_of or {})[key]}"
+        f"not measured: {n} mutant{'' if n == 1 else 's'} no test reached in {short_of[key]}"
         for key, n in sorted(unreached.items())
-    ]
-    valid = [
-        m
-        for m in valid
-        if not (
-            (m.file, m.function or "") in unreached
-            and m.status == "NoCoverage"
-            and not m.excluded_reach
-        )
     ]
     if not valid:
         return (
