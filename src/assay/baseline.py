@@ -137,14 +137,10 @@ def _run_warnings(run: StageResult) -> list[str]:
 
 def _doctests_not_run(run: StageResult) -> list[str]:
     from assay.discover.ci_commands import DOCTEST_FLAGS, doctest_commands
-    from assay.discover.project import pytest_options_of
+    from assay.discover.project import addopts_words, pytest_options_of
 
     root = run.session.project.root
-    addopts = pytest_options_of(root).get("addopts", "")
-    given = [
-        *run.session.config.pytest_args,
-        *(addopts.split() if isinstance(addopts, str) else addopts),
-    ]
+    given = [*run.session.config.pytest_args, *addopts_words(pytest_options_of(root))]
     if any(arg.startswith(DOCTEST_FLAGS) for arg in given):
         return []
     commands = doctest_commands(root)

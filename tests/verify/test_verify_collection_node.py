@@ -14,14 +14,13 @@ from pathlib import Path
 from tests.helpers import write_files
 from tests.triage.test_collection_warning import FILES
 from tests.verify.test_verify import GIT, verify
-from tests.verify.test_verify_failures import LENIENT, commit
+from tests.verify.test_verify_failures import LENIENT, commit, commit_base
 
 
 def test_a_known_collection_node_has_its_cause_and_a_command_that_fails(tmp_path: Path) -> None:
     root = write_files(tmp_path / "project", FILES)
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + LENIENT)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     subprocess.run([*GIT, "checkout", "-qb", "feature"], cwd=root, check=True)
     pkg = root / "pkg.py"
     pkg.write_text(pkg.read_text().replace("FACTOR * x", "x * FACTOR"))

@@ -41,6 +41,12 @@ def commit(root: Path, message: str) -> None:
     subprocess.run([*GIT, "commit", "-qm", message], cwd=root, check=True)
 
 
+def commit_base(root: Path) -> None:
+    """The project as it is, committed on `main`: the base a change is verified against."""
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
+    commit(root, "base")
+
+
 def tabula(root: Path, renamed: bool) -> None:
     """The fixture's library with `render`'s keyword as `cols` (renamed) or `width`."""
     core = root / "tabula" / "core.py"
@@ -65,8 +71,7 @@ def tabula_repo(root: Path, base_renamed: bool) -> Path:
     subtests.write_text(subtests.read_text().replace(cut, ""))
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + LENIENT)
     tabula(root, renamed=base_renamed)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     subprocess.run([*GIT, "checkout", "-qb", "feature"], cwd=root, check=True)
     tabula(root, renamed=not base_renamed)
     commit(root, "restore width" if base_renamed else "rename width to cols")
@@ -217,8 +222,7 @@ def test_slow_only_under_load():
 def test_noise_is_never_a_new_failure(tmp_path):
     root = tmp_path / "amp"
     shutil.copytree(VERIFY / "base", root)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     subprocess.run([*GIT, "checkout", "-qb", "feature"], cwd=root, check=True)
     (root / "tests" / "unit" / "test_noise.py").write_text(NOISE)
     commit(root, "two new tests")

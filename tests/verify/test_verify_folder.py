@@ -14,15 +14,14 @@ change makes no difference.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import write_files
-from tests.verify.test_verify import GIT, finding, verify
-from tests.verify.test_verify_failures import LENIENT, commit
+from tests.verify.test_verify import finding, verify
+from tests.verify.test_verify_failures import LENIENT, commit_base
 
 FILES = {
     "amp/__init__.py": """
@@ -69,8 +68,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = write_files(tmp_path_factory.mktemp("folder") / "my project", FILES)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     amp = root / "amp" / "__init__.py"
     amp.write_text(amp.read_text().replace("x * 2", "2 * x"))
     # The state folder elsewhere (by default it is the project's `.assay`, and the
@@ -118,8 +116,7 @@ def test_the_base_reads_the_project_s_pytest_configuration_not_the_state_folder_
         tmp_path / "host",
         {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p no:python"\n'},
     )
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     amp = root / "amp" / "__init__.py"
     amp.write_text(amp.read_text().replace("x * 3", "3 * x"))
     report, proc = verify(root, "--state-dir", str(host / "state"))

@@ -19,7 +19,6 @@ worker processes themselves, each test writing its process id.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,8 @@ import pytest
 
 from assay.verify.reruns import neighbourhood_lanes, neighbourhoods
 from tests.helpers import run_assay, write_files
-from tests.verify.test_verify import GIT, verify
-from tests.verify.test_verify_failures import LENIENT, commit
+from tests.verify.test_verify import verify
+from tests.verify.test_verify_failures import LENIENT, commit_base
 
 FILES = {
     "amp/__init__.py": """
@@ -74,8 +73,7 @@ TESTS = "tests/test_amp.py::"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     root = write_files(tmp_path_factory.mktemp("neighbours") / "repo", FILES)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     amp = root / "amp" / "__init__.py"
     amp.write_text(amp.read_text().replace("return x * 2", "SEEN.append(x)\n    return x * 3"))
     state = root.parent / "state"

@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import write_files
 from tests.verify.test_verify import GIT, verify
-from tests.verify.test_verify_failures import LENIENT, commit
+from tests.verify.test_verify_failures import LENIENT, commit, commit_base
 
 FILES = {
     "pkg/__init__.py": "",
@@ -59,8 +59,7 @@ FILES = {
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = write_files(tmp_path_factory.mktemp("ties") / "units", FILES)
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + LENIENT)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     subprocess.run([*GIT, "checkout", "-qb", "feature"], cwd=root, check=True)
     units = root / "pkg" / "units.py"
     units.write_text(units.read_text().replace("total_seconds()", "total_seconds() * 1000"))

@@ -12,14 +12,13 @@ changed too, has no test at all, and stays a missing test, measured 0.
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
 
 from tests.helpers import write_files
-from tests.verify.test_verify import GIT, finding, verify
-from tests.verify.test_verify_failures import LENIENT, commit
+from tests.verify.test_verify import finding, verify
+from tests.verify.test_verify_failures import LENIENT, commit_base
 
 FILES = {
     "pkg/__init__.py": "",
@@ -72,8 +71,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = write_files(tmp_path_factory.mktemp("unbound") / "shapes", FILES)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     shapes = root / "pkg" / "shapes.py"
     text = shapes.read_text().replace("def area(width, height):", "def area(w, height):")
     text = text.replace("if width < 0", "if w < 0").replace(
@@ -125,8 +123,7 @@ def test_when_every_test_fails_so_nothing_is_measured_and_nothing_invented(
     all ("every test counts as selected"), and the dimensions scored 0."""
     files = {k: v for k, v in FILES.items() if "units" not in k}
     root = write_files(tmp_path_factory.mktemp("unbound-all") / "shapes", files)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     shapes = root / "pkg" / "shapes.py"
     text = shapes.read_text().replace("def area(width, height):", "def area(w, height):")
     text = text.replace("if width < 0", "if w < 0", 1).replace("width * height", "w * height")
@@ -171,8 +168,7 @@ def test_lines_only_the_failing_callers_reach_are_not_measured(
         "pyproject.toml": FILES["pyproject.toml"],
     }
     root = write_files(tmp_path_factory.mktemp("unbound-part") / "units", files)
-    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=root, check=True)
-    commit(root, "base")
+    commit_base(root)
     units = root / "pkg" / "units.py"
     text = units.read_text().replace('unit="cm"', 'to="cm"').replace("if unit", "if to")
     units.write_text(text.replace("[unit]", "[to]").replace("mm / scale()", "mm / scale() * 1"))

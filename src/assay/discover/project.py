@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,21 @@ def pytest_config_of(root: Path) -> tuple[str | None, dict[str, Any]]:
     return pytest_config(root, _read_toml(root / "pyproject.toml"))
 
 
+def addopts_words(options: dict[str, Any]) -> list[str]:
+    """pytest's configured `addopts` as the words pytest splits it into (a TOML list as
+    written; a string as a shell splits it, or on whitespace where its quotes are
+    unbalanced)."""
+    value = options.get("addopts")
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError:
+            return value.split()
+    return []
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return value.split()
@@ -220,12 +236,13 @@ def _source_packages(root: Path, pyproject: dict[str, Any]) -> tuple[list[str], 
     found = _packages_in(root, root / "src")
     if found:
         return found, "packages in src/"
+    tests_only = _python_files_folders(root, pyproject)
     pkgs = sorted(
         p.name
         for p in root.iterdir()
         if p.is_dir()
         and p.name not in NOT_SOURCE_DIRS
-        and p.name not in _python_files_folders(root, pyproject)
+        and p.name not in tests_only
         and not p.name.startswith(".")
         and (p / "__init__.py").exists()
     )

@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import re
-import shlex
 import subprocess
 import tomllib
 import warnings
@@ -40,6 +39,7 @@ from assay.discover.project import (
     NOT_SOURCE_DIRS,
     PROJECT_FOLDER,
     Project,
+    addopts_words,
     not_utf8,
     pytest_config_of,
 )
@@ -566,8 +566,7 @@ def pytest_cov_sources(root: Path, pytest_args: Sequence[str]) -> tuple[list[str
     that its `addopts = --cov portalocker` overrides: honouring the file alone, assay
     measured nothing where pytest-cov measured 100 %."""
     where, options = pytest_config_of(root)
-    addopts = options.get("addopts", "")
-    configured = shlex.split(addopts) if isinstance(addopts, str) else [str(a) for a in addopts]
+    configured = addopts_words(options)
     sources: list[str] = []
     said = ""
     for words, origin in ((configured, f"{where} addopts"), (list(pytest_args), "--pytest-args")):

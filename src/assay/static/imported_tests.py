@@ -33,8 +33,9 @@ class RepeatedClass:
         defined = [f for f in self.runs if f not in self.imports]
         where = " and ".join(f"{f}:{line}" for f, line in self.imports.items())
         counts = set(self.runs.values())
+        n = min(counts)
         each = (
-            f"{counts.pop()} test{'' if min(self.runs.values()) == 1 else 's'} each time"
+            f"{n} test{'' if n == 1 else 's'} each time"
             if len(counts) == 1
             else "tests: " + ", ".join(f"{n} in {f}" for f, n in self.runs.items())
         )

@@ -12,10 +12,11 @@ decided statically and are reported.
 from __future__ import annotations
 
 import glob
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from assay.discover.project import addopts_words
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
 DEFAULT_CLASSES = ("Test",)
@@ -59,18 +60,6 @@ class CollectOptions:
     undecided: list[str] = field(default_factory=list)  # options that select by expression
 
 
-def _addopts(ini: dict[str, Any]) -> list[str]:
-    value = ini.get("addopts")
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError:
-            return value.split()
-    return []
-
-
 def collect_options(root: Path, ini: dict[str, Any]) -> CollectOptions:
     """The collection settings of `pytest` run from `root` with no arguments."""
     roots: list[str] = []
@@ -84,7 +73,7 @@ def collect_options(root: Path, ini: dict[str, Any]) -> CollectOptions:
         function_patterns=_patterns(ini.get("python_functions"), DEFAULT_FUNCTIONS),
         norecurse=_patterns(ini.get("norecursedirs"), DEFAULT_NORECURSE),
     )
-    args = _addopts(ini)
+    args = addopts_words(ini)
     globs: list[str] = []
     i = 0
     while i < len(args):

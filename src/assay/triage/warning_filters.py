@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import ast
 import os
-import shlex
 from dataclasses import dataclass
 
-from assay.discover.project import pytest_config_of
+from assay.discover.project import addopts_words, pytest_config_of
 from assay.triage.astinfo import call_name
 from assay.triage.source import SourceIndex
 
@@ -68,8 +67,7 @@ def error_filters(index: SourceIndex, folders: list[str]) -> list[ErrorFilter]:
         for entry in (str(e).strip() for e in entries)
         if entry.startswith("error")
     ]
-    addopts = options.get("addopts", "")
-    words = shlex.split(addopts) if isinstance(addopts, str) else [str(a) for a in addopts]
+    words = addopts_words(options)
     for i, word in enumerate(words):
         flag, _, value = word.partition("=") if word.startswith("--") else (word[:2], "", word[2:])
         if flag in ("-W", "--pythonwarnings"):

@@ -103,9 +103,11 @@ def called_unbound(
     run = {(f.file, f.qualname) for functions in ran.values() for f in functions}
     not_run: Unbound = {}
     short_of: Unbound = {}
-    for key, (callers, cause) in _pointed_into(failed, head, changes).items():
+    for key, failures in _pointed_into(failed, head, changes).items():
+        subtests = sum(f.subtest is not None for f in failures)
+        callers, cause = tests_and_subtests(len(failures), subtests), failures[0].cause
         if key in run:
-            verb = "fails" if callers == "1 test" else "fail"
+            verb = "fails" if len(failures) == 1 else "fail"
             short_of[key] = (
                 f"{key[1]}: the {callers} whose failure points into it {verb} before "
                 f"reaching them ({cause})"
@@ -120,9 +122,9 @@ def called_unbound(
 
 def _pointed_into(
     failed: list[ChangeFailure], head: BaselineReport, changes: ChangeSet
-) -> dict[tuple[str, str], tuple[str, str]]:
+) -> dict[tuple[str, str], list[ChangeFailure]]:
     """Changed functions the failing tests' root causes point into: (file, qualified
-    name) -> the failing tests and subtests in words, and their cause."""
+    name) -> those failing tests and subtests."""
     category_of = _category_of(head)
     found: dict[tuple[str, str], list[ChangeFailure]] = {}
     for failure in failed:
@@ -132,13 +134,7 @@ def _pointed_into(
             if function is not None:
                 found.setdefault((function.file, function.qualname), []).append(failure)
                 break
-    return {
-        key: (
-            tests_and_subtests(len(failures), sum(f.subtest is not None for f in failures)),
-            failures[0].cause,
-        )
-        for key, failures in found.items()
-    }
+    return found
 
 
 def _function_at(location: Location, changes: ChangeSet) -> ChangedFunction | None:
